@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# flowtag: one non-recursive Makefile. `make V=1` shows the commands.
+#
+#   make            build BPF objects, skeletons, flowtagd, flowtagctl
+#   make check      install missing build deps, build, run every test (root)
+#   make bench      benchmarks: table on stdout, bench/results.json
+#   make demo       throwaway namespace topology running the shipped policy
+#   make deps       install missing Debian packages
+#   make install    DESTDIR= PREFIX=/usr/local
+#   make clean
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+UNITDIR		?= /lib/systemd/system
+
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+
+BUILD		:= build
+V		?= 0
+Q		:= $(if $(filter 1,$(V)),,@)
+msg		= $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
+
+# Debian 12 packages the build, the tests, the benchmarks and the demo use.
+DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
+		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
+		   libcmocka-dev iproute2 nftables iptables ethtool procps \
+		   gnuplot-nox
+
+PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
+# recursive (=): evaluated when used, i.e. after `make deps` has run
+PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN		:= -Wall -Wextra -Werror
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Idaemon -I$(BUILD) $(PKG_CFLAGS)
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# BPF: kernel UAPI headers plus the system include dirs clang would use for
+# the host (Debian's multiarch dir holds asm/ headers), as libbpf-bootstrap.
+CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS	= -O2 -g -target bpf -Wall -Werror -Iinclude -Ixdp $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_HDRS	:= $(wildcard include/flowtag/*.h) xdp/parse.h xdp/classify.h
+BPF_OBJS	:= $(BUILD)/flowtag_xdp.bpf.o $(BUILD)/flowtag_tc.bpf.o
+SKELS		:= $(BUILD)/flowtag_xdp.skel.h $(BUILD)/flowtag_tc.skel.h
+
+# daemon/: every module but the two mains is library code the tests link
+MAINS		:= daemon/flowtagd.c daemon/flowtagctl.c
+LIB_SRCS	:= $(filter-out $(MAINS),$(wildcard daemon/*.c))
+LIB_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/asan/%.o)
+HDRS		:= $(wildcard daemon/*.h include/flowtag/*.h)
+
+BINS		:= $(patsubst daemon/%.c,$(BUILD)/%,$(wildcard $(MAINS)))
+ASAN_BINS	:= $(patsubst daemon/%.c,$(BUILD)/%-asan,$(wildcard daemon/flowtagd.c))
+
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
+TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all check test bench demo deps deps-check install clean tests
+.DELETE_ON_ERROR:
+
+all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
+
+# ---- dependencies ----
+
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing packages: $$missing (run make deps as root)"; exit 1; fi; \
+		echo "installing missing packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# plain `make` does not install anything: it says what is missing
+deps-check:
+	$(Q)for t in $(CLANG) $(BPFTOOL) $(PKG_CONFIG); do \
+		command -v $$t >/dev/null || { echo "$$t not found: run 'sudo make deps'"; exit 1; }; done; \
+	$(PKG_CONFIG) --exists $(PKGS) || { echo "libraries missing ($(PKGS)): run 'sudo make deps'"; exit 1; }
+
+# ---- BPF ----
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+# ---- userspace ----
+
+$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests $(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+$(BUILD)/obj/%.o: daemon/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: daemon/%.c $(HDRS) $(SKELS) | $(BUILD)/asan
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libflowtag.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libflowtag-asan.a: $(ASAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%: daemon/%.c $(BUILD)/libflowtag.a $(HDRS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libflowtag.a $(PKG_LIBS) -o $@
+
+$(BUILD)/%-asan: daemon/%.c $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -o $@
+
+# ---- tests: unit and BPF tests run under ASan/UBSan ----
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libflowtag-asan.a $(HDRS) | $(BUILD)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS) | $(BUILD)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+tests: all $(ASAN_BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TEST_HELPERS)
+
+# `make check`: deps first (a separate make, so pkg-config sees them), then
+# build, then run. The runner prints "N passed, N failed" last.
+check:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+test: check
+
+# ---- benchmarks and demo ----
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libflowtag.a $(HDRS) $(SKELS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibench $< $(BUILD)/libflowtag.a $(PKG_LIBS) -lm -o $@
+
+bench:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) etc/examples/demo.sh
+
+# ---- install ----
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/flowtag $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(if $(wildcard man/*.5),install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(wildcard man/*.8),install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/)
+	$(if $(wildcard etc/flowtagd.service),sed 's|@SBINDIR@|$(SBINDIR)|g' etc/flowtagd.service > $(DESTDIR)$(UNITDIR)/flowtagd.service)
+	@for f in etc/flowtag.conf etc/*.txt; do \
+		[ -e "$$f" ] || continue; \
+		t=$(DESTDIR)$(SYSCONFDIR)/flowtag/$$(basename $$f); \
+		if [ -e "$$t" ]; then echo "keeping existing $$t"; else install -m 0644 $$f $$t; fi; \
+	done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Loading the BPF objects and writing compiled policies into their maps.
+ *
+ * The XDP and tc objects are built separately (xdp/, tc/) but must share
+ * one instance of every map: the XDP object is loaded first (or adopts the
+ * maps pinned under the pin directory), the tc object reuses its map fds.
+ * Attaching to interfaces is not done here (see attach.h).
+ */
+#ifndef FLOWTAG_LOADER_H
+#define FLOWTAG_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compile.h"
+
+#define FT_PIN_DIR	"/sys/fs/bpf/flowtag"
+
+struct flowtag_xdp;
+struct flowtag_tc;
+
+struct ft_loader {
+	struct flowtag_xdp *xdp;	/* skeleton: ft_xdp, ft_xdp_frags, the maps */
+	struct flowtag_tc *tc;		/* skeleton: ft_tc_ingress, ft_tc_egress */
+	char pin_dir[256];		/* maps pinned here; empty = not pinned */
+	bool adopted;			/* maps came from existing pins */
+};
+
+/**
+ * ft_loader_open() - load both objects with shared maps.
+ * @pin_dir: pin (or adopt already pinned) maps there; NULL for private maps
+ * Returns 0 or -errno (libbpf's reason is logged).
+ */
+int ft_loader_open(struct ft_loader *l, const char *pin_dir);
+
+/** ft_loader_close() - drop our references; pins (and what they hold) stay. */
+void ft_loader_close(struct ft_loader *l);
+
+/** ft_loader_unpin() - remove the map pins this loader created or adopted. */
+int ft_loader_unpin(struct ft_loader *l);
+
+/**
+ * ft_loader_apply() - install a compiled policy atomically.
+ *
+ * Writes everything into the inactive slot, then flips ft_state, then waits
+ * (an RCU grace period forced by a map-in-map update) until no program can
+ * still be running on the old slot, so the next apply may overwrite it.
+ * On failure the active policy is untouched.
+ * @generation: out, the generation now active (may be NULL)
+ * Returns 0 or -errno.
+ */
+int ft_loader_apply(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation);
+
+/** ft_loader_state() - the active slot and generation (0: no policy yet). */
+int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation);
+
+/** Program fds, for attaching and for bpf_prog_test_run_opts. */
+int ft_loader_xdp_fd(struct ft_loader *l, bool frags);
+int ft_loader_tc_ingress_fd(struct ft_loader *l);
+int ft_loader_tc_egress_fd(struct ft_loader *l);
+
+/** ft_loader_map_fd() - fd of a shared map by name ("ft_counters", ...), or -ENOENT. */
+int ft_loader_map_fd(struct ft_loader *l, const char *name);
+
+/**
+ * ft_bpffs_prepare() - make sure @dir is on a bpf filesystem (mounting one
+ * on /sys/fs/bpf when none is) and exists with mode 0700.
+ */
+int ft_bpffs_prepare(const char *dir);
+
+#endif /* FLOWTAG_LOADER_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The in-memory policy: what daemon/config.c produces from a policy file and
+ * daemon/compile.c turns into map contents. Plain data, no kernel state.
+ * Every string is owned by the struct (copied out of libconfig).
+ */
+#ifndef FLOWTAG_POLICY_H
+#define FLOWTAG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtag/maps.h"
+
+#define FT_IFNAMSIZ	16	/* IFNAMSIZ, including the NUL */
+#define FT_SET_NAME_LEN	64
+
+enum ft_xdp_mode {
+	FT_XDP_AUTO = 0,	/* native, else generic with a warning */
+	FT_XDP_NATIVE,		/* driver mode only */
+	FT_XDP_GENERIC,		/* SKB mode */
+};
+
+/* An IPv4 or IPv6 prefix; host bits are zero. */
+struct ft_prefix {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t len;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network byte order; IPv4 uses addr[0..3] */
+};
+
+/* An inclusive port range. */
+struct ft_range {
+	uint16_t lo;
+	uint16_t hi;
+};
+
+/* src or dst: literal prefixes and/or prefix sets, any of them matches. */
+struct ft_addr_match {
+	struct ft_prefix *pfx;	/* literal prefixes */
+	size_t npfx;
+	int *sets;		/* indices into ft_policy.sets */
+	size_t nsets;
+};
+
+/* ft_match.keys: which match keys the rule gives */
+#define FT_MK_IIF	(1u << 0)
+#define FT_MK_VLAN	(1u << 1)
+#define FT_MK_FAMILY	(1u << 2)
+#define FT_MK_SRC	(1u << 3)
+#define FT_MK_DST	(1u << 4)
+#define FT_MK_PROTO	(1u << 5)
+#define FT_MK_SPORT	(1u << 6)
+#define FT_MK_DPORT	(1u << 7)
+#define FT_MK_DSCP	(1u << 8)
+#define FT_MK_TCPFL	(1u << 9)
+
+/* A rule's match: every key given must match (AND); a list matches any. */
+struct ft_match {
+	unsigned int keys;			/* FT_MK_* */
+	char (*iif)[FT_IFNAMSIZ];		/* interface names */
+	uint32_t *iif_index;			/* resolved ifindex per name, 0 = absent */
+	size_t niif;
+	uint16_t *vlan;				/* VLAN ids 0..4095 */
+	size_t nvlan;
+	int family;				/* 0, AF_INET or AF_INET6 */
+	struct ft_addr_match src;
+	struct ft_addr_match dst;
+	uint8_t proto[32];			/* bitmap of IP protocol numbers */
+	struct ft_range *sport;
+	size_t nsport;
+	struct ft_range *dport;
+	size_t ndport;
+	uint64_t dscp;				/* bitmap of DSCP values 0..63 */
+	uint8_t tcp_flags;			/* match when (flags & tcp_flags_mask) == tcp_flags */
+	uint8_t tcp_flags_mask;
+};
+
+struct ft_rule {
+	struct ft_match match;
+	enum ft_action action;	/* FT_ACT_CLASS, FT_ACT_PASS or FT_ACT_DROP */
+	int class_idx;		/* index into ft_policy.classes for FT_ACT_CLASS, else -1 */
+	int line;		/* line in the policy file */
+};
+
+struct ft_class {
+	char name[FT_NAME_LEN];
+	uint32_t mark;		/* inside ft_policy.mark_mask */
+	bool has_priority;
+	uint32_t priority;	/* skb->priority, tc handle major:minor */
+	int dscp;		/* DSCP to rewrite to, -1 for none */
+	int line;
+};
+
+struct ft_prefix_set {
+	char name[FT_SET_NAME_LEN];
+	char *file;		/* where the prefixes came from, may be NULL */
+	struct ft_prefix *pfx;
+	size_t npfx;
+	int line;
+};
+
+struct ft_iface {
+	char name[FT_IFNAMSIZ];
+	enum ft_xdp_mode xdp_mode;
+	bool egress_restore;	/* attach the egress mark -> priority program */
+	int line;
+};
+
+struct ft_policy {
+	char *file;			/* policy file path */
+	uint32_t mark_mask;		/* skb->mark bits flowtag owns */
+	bool tc_ok;			/* tc returns TC_ACT_OK instead of TC_ACT_UNSPEC */
+	int default_class;		/* index into classes, -1 = leave untagged */
+	struct ft_iface *ifaces;
+	size_t nifaces;
+	struct ft_class *classes;
+	size_t nclasses;
+	struct ft_prefix_set *sets;
+	size_t nsets;
+	struct ft_rule *rules;
+	size_t nrules;
+};
+
+/* Helpers for building match bitmaps. */
+static inline void ft_proto_set(struct ft_match *m, unsigned int proto)
+{
+	m->proto[(proto & 0xff) / 8] |= (uint8_t)(1u << (proto % 8));
+}
+
+static inline bool ft_proto_has(const struct ft_match *m, unsigned int proto)
+{
+	return m->proto[(proto & 0xff) / 8] & (1u << (proto % 8));
+}
+
+/**
+ * ft_policy_free() - release everything a policy owns, and zero it.
+ */
+void ft_policy_free(struct ft_policy *p);
+
+/**
+ * ft_match_free() - release what a match owns, and zero it.
+ */
+void ft_match_free(struct ft_match *m);
+
+/**
+ * ft_prefix_contains() - whether prefix @outer contains address @addr of
+ * the same family (@addr in network byte order, 4 or 16 bytes).
+ */
+bool ft_prefix_contains(const struct ft_prefix *outer, const uint8_t *addr);
+
+/* A packet as the reference evaluator sees it. */
+struct ft_pkt_desc {
+	uint32_t ifindex;
+	int vlan;		/* -1 untagged */
+	int family;		/* 0 (not IP), AF_INET, AF_INET6 */
+	uint8_t src[16], dst[16];
+	int proto;		/* -1 when not IP */
+	int sport, dport;	/* -1 when the packet has no ports */
+	int dscp;		/* -1 when not IP */
+	int tcp_flags;		/* -1 when not TCP */
+};
+
+/**
+ * ft_policy_eval() - the reference classifier: walk the rules in order and
+ * return the index of the first that matches @pkt, or -1. Slow and obvious
+ * on purpose: the compiled bit-vector search must always agree with it.
+ */
+int ft_policy_eval(const struct ft_policy *pol, const struct ft_pkt_desc *pkt);
+
+#endif /* FLOWTAG_POLICY_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * String parsers for the policy language: prefixes, port ranges, DSCP and
+ * protocol names, tc handles, TCP flags. Pure functions: no I/O, no globals.
+ * On failure they return -EINVAL and write a one-line reason (no file:line,
+ * no trailing newline) into @err.
+ */
+#ifndef FLOWTAG_STRPARSE_H
+#define FLOWTAG_STRPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/**
+ * ft_parse_prefix() - "198.18.0.0/15", "2001:db8::/32", or a bare address
+ * (/32, /128). Host bits must be zero ("10.0.0.1/8" is refused, naming the
+ * network the user probably meant).
+ */
+int ft_parse_prefix(const char *s, struct ft_prefix *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_port_range() - "80" or "1024-65535" (inclusive, lo <= hi, 0..65535).
+ */
+int ft_parse_port_range(const char *s, struct ft_range *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_dscp() - a DSCP name (CS0..CS7, AF11..AF43, EF, VA, LE, DF/BE,
+ * case-insensitive) or a number 0..63.
+ */
+int ft_parse_dscp(const char *s, int *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_proto() - an IP protocol name (tcp, udp, icmp, icmpv6/ipv6-icmp,
+ * sctp, udplite, gre, esp, ah, ...; case-insensitive) or a number 0..255.
+ */
+int ft_parse_proto(const char *s, int *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_tc_handle() - "major:minor" in hex as tc writes class ids
+ * ("1:10" is 0x00010010, "1:" is 0x00010000), or a plain integer
+ * (decimal or 0x-prefixed) used as skb->priority as is.
+ */
+int ft_parse_tc_handle(const char *s, uint32_t *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_tcp_flags() - "syn", "syn,ack", "syn/syn,ack": the flags that
+ * must be set, optionally "/" the flags examined (default: the same set).
+ * Names: fin syn rst psh ack urg ece cwr, separated by ',' or '|'.
+ */
+int ft_parse_tcp_flags(const char *s, uint8_t *val, uint8_t *mask, char *err, size_t errlen);
+
+/** ft_dscp_name() - "EF", "AF41", "CS1", ... or NULL for an unnamed value. */
+const char *ft_dscp_name(int dscp);
+
+/** ft_proto_name() - "tcp", "udp", ... or NULL for an unnamed protocol. */
+const char *ft_proto_name(int proto);
+
+/** ft_format_tc_handle() - "1:10" style, into @buf. Returns @buf. */
+char *ft_format_tc_handle(uint32_t handle, char *buf, size_t len);
+
+/** ft_format_prefix() - "10.0.0.0/8" / "2001:db8::/32", into @buf. Returns @buf. */
+char *ft_format_prefix(const struct ft_prefix *p, char *buf, size_t len);
+
+#endif /* FLOWTAG_STRPARSE_H */

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * flowtag map ABI: every key and value that crosses the BPF/userspace
+ * boundary. The compiler (daemon/compile.c) produces these, the loader writes
+ * them, the programs (xdp/, tc/) read them, flowtagctl reads the counters.
+ *
+ * Classification is a bit-vector search. For every match field the policy
+ * compiles to a lookup (array, LPM trie or hash) that yields the index of a
+ * bitmap in a shared bitmap table; bit r of a bitmap is set when rule r
+ * accepts the field's value. The packet's rule is the lowest bit set in the
+ * AND of its field bitmaps, so the per-packet cost depends on the number of
+ * fields, not the number of rules. A 64-bit summary word per bitmap (bit w
+ * set when word w is non-zero) lets the AND skip empty words.
+ *
+ * Atomic reload: every per-policy map exists twice ("slots"). The loader
+ * fills the inactive slot, then flips ft_state.slot; a packet reads the slot
+ * once and uses it throughout. Per-slot data is either an array indexed by
+ * slot * N + i, a hash keyed by (slot, ...), or an inner map of a
+ * map-in-map (variable-sized data: bitmaps and prefix tries).
+ */
+#ifndef FLOWTAG_MAPS_H
+#define FLOWTAG_MAPS_H
+
+#include <linux/types.h>
+#include "meta.h"
+
+#define FT_SLOTS		2	/* double-buffered policy */
+#define FT_MAX_RULES		4096	/* bits in a rule bitmap */
+#define FT_BM_WORDS		(FT_MAX_RULES / 64)
+#define FT_MAX_CLASSES		256
+#define FT_MAX_IFACES		64	/* distinct iif values in one policy */
+#define FT_NAME_LEN		32	/* class name as stored for flowtagctl */
+#define FT_CLASS_NONE		0xffffu
+
+_Static_assert(FT_BM_WORDS <= 64, "the summary word covers at most 64 words");
+
+/* Match fields, in the order the classifier ANDs them. */
+enum ft_field {
+	FT_F_DPORT = 0,
+	FT_F_SPORT,
+	FT_F_PROTO,
+	FT_F_DST,
+	FT_F_SRC,
+	FT_F_DSCP,
+	FT_F_TCPFL,
+	FT_F_VLAN,
+	FT_F_IIF,
+	FT_NFIELDS,
+};
+
+/*
+ * ft_scalar: one __u32 bitmap index per possible value of the small fields,
+ * FT_SC_SIZE entries per slot:
+ *
+ *   [0, 65536)        sport (host order)
+ *   [65536, 131072)   dport
+ *   [131072, +256)    IP protocol / IPv6 next header
+ *   [131328, +64)     DSCP
+ *   [131392, +4096)   outer VLAN id
+ *   [135488, +256)    TCP flags byte (FIN 0x01 .. CWR 0x80)
+ */
+#define FT_SC_SPORT	0u
+#define FT_SC_DPORT	65536u
+#define FT_SC_PROTO	131072u
+#define FT_SC_DSCP	(FT_SC_PROTO + 256u)
+#define FT_SC_VLAN	(FT_SC_DSCP + 64u)
+#define FT_SC_TCPFL	(FT_SC_VLAN + 4096u)
+#define FT_SC_SIZE	(FT_SC_TCPFL + 256u)
+
+/* Rule actions, ft_verdict.action */
+enum ft_action {
+	FT_ACT_CLASS = 0,	/* tag with the class in meta */
+	FT_ACT_PASS = 1,	/* leave untagged (meta carries FT_META_F_NOTAG) */
+	FT_ACT_DROP = 2,	/* XDP_DROP / TC_ACT_SHOT */
+};
+
+/* ft_rules value (slot * FT_MAX_RULES + rule): the complete verdict. */
+struct ft_verdict {
+	struct flowtag_meta meta;	/* tag to write, rule_id and class_id filled in */
+	__u32 action;			/* FT_ACT_* */
+};
+
+_Static_assert(sizeof(struct ft_verdict) == 24, "ft_verdict ABI size");
+
+/* ft_policy value: per-slot header of a compiled policy. */
+struct ft_policy_hdr {
+	__u32 generation;		/* policy generation; flow cache entries carry it */
+	__u32 mark_mask;		/* skb->mark bits flowtag owns */
+	__u32 nrules;			/* rules in this policy */
+	__u32 nwords;			/* bitmap words in use: (nrules + 63) / 64 */
+	__u32 used_fields;		/* bit (1 << FT_F_*) set when some rule matches on it */
+	__u32 flags;			/* FT_POL_F_* */
+	__u32 all_bm;			/* bitmap index with every rule set */
+	__u32 absent_bm[FT_NFIELDS];	/* bitmap index when the packet lacks the field */
+	__u32 nclasses;			/* classes in this policy */
+	struct ft_verdict dflt;		/* verdict when no rule matches (default class or untagged) */
+};
+
+_Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
+
+/* ft_policy_hdr.flags */
+#define FT_POL_F_TC_OK		0x1	/* tc returns TC_ACT_OK, not TC_ACT_UNSPEC */
+
+/* ft_bitmaps inner map value. */
+struct ft_bitmap {
+	__u64 summary;			/* bit w set when w[w] != 0 */
+	__u64 w[FT_BM_WORDS];		/* bit r % 64 of w[r / 64]: rule r accepts */
+};
+
+_Static_assert(sizeof(struct ft_bitmap) == 8 + 8 * FT_BM_WORDS, "ft_bitmap ABI size");
+
+/* Keys of the prefix tries (inner maps of ft_src4_o, ft_dst4_o, ...). */
+struct ft_lpm4 {
+	__u32 prefixlen;		/* 0..32 */
+	__be32 addr;			/* network byte order */
+};
+
+struct ft_lpm6 {
+	__u32 prefixlen;		/* 0..128 */
+	__u8 addr[16];			/* network byte order */
+};
+
+_Static_assert(sizeof(struct ft_lpm4) == 8, "ft_lpm4 ABI size");
+_Static_assert(sizeof(struct ft_lpm6) == 20, "ft_lpm6 ABI size");
+
+/* ft_iif key; the value is a __u32 bitmap index. */
+struct ft_iif_key {
+	__u32 slot;			/* policy slot */
+	__u32 ifindex;			/* receiving interface */
+};
+
+/* ft_markcls: egress restore, (slot, mark & mark_mask) -> class. */
+struct ft_mark_key {
+	__u32 slot;			/* policy slot */
+	__u32 mark;			/* skb->mark & mark_mask */
+};
+
+struct ft_mark_val {
+	__u32 priority;			/* skb->priority to restore */
+	__u16 class_id;			/* class index in the slot */
+	__u16 flags;			/* FT_META_F_PRIO when priority is set */
+};
+
+/* ft_classes value (slot * FT_MAX_CLASSES + class): for flowtagctl. */
+struct ft_class_info {
+	char name[FT_NAME_LEN];		/* NUL-terminated class name */
+	__u32 mark;			/* mark bits */
+	__u32 priority;			/* skb->priority, if FT_META_F_PRIO */
+	__u32 flags;			/* FT_META_F_PRIO, FT_META_F_DSCP */
+	__u32 dscp;			/* DSCP rewrite value */
+};
+
+/* ft_rule_info value (slot * FT_MAX_RULES + rule): for flowtagctl. */
+struct ft_rule_info {
+	__u32 line;			/* line of the rule in the policy file */
+	__u16 class_id;			/* class, FT_CLASS_NONE for drop/pass */
+	__u16 action;			/* FT_ACT_* */
+};
+
+/* ft_state: the one value a reload flips. */
+struct ft_state {
+	__u32 slot;			/* active policy slot, 0 or 1 */
+	__u32 generation;		/* generation of the active policy */
+};
+
+/* Per-CPU packet/byte counter, value of ft_rule_cnt and ft_class_cnt. */
+struct ft_pktcnt {
+	__u64 packets;			/* packets */
+	__u64 bytes;			/* bytes (XDP: frame length, tc: skb->len) */
+};
+
+/* Per-CPU health counters, index of ft_counters. */
+enum ft_counter {
+	FT_CNT_XDP_PKTS = 0,	/* packets seen by XDP */
+	FT_CNT_META_WRITTEN,	/* XDP wrote flowtag_meta */
+	FT_CNT_ADJUST_FAILED,	/* bpf_xdp_adjust_meta refused: packet passed untagged */
+	FT_CNT_XDP_DROP,	/* dropped by a drop rule in XDP */
+	FT_CNT_PARSE_ERR,	/* malformed/truncated: default verdict */
+	FT_CNT_NON_IP,		/* not IPv4/IPv6 */
+	FT_CNT_CACHE_HIT,	/* flow cache hit (current generation) */
+	FT_CNT_CACHE_MISS,	/* flow cache miss or stale generation */
+	FT_CNT_FRAG_HIT,	/* non-first fragment found its first fragment */
+	FT_CNT_FRAG_MISS,	/* non-first fragment classified without ports */
+	FT_CNT_TC_PKTS,		/* packets seen by tc ingress */
+	FT_CNT_META_SEEN,	/* tc found valid flowtag_meta */
+	FT_CNT_META_INVALID,	/* tc found metadata, but not ours */
+	FT_CNT_META_NONE,	/* tc found no metadata at all */
+	FT_CNT_FALLBACK,	/* tc classified the packet itself */
+	FT_CNT_TC_DROP,		/* dropped by a drop rule in tc fallback */
+	FT_CNT_DSCP_REWRITE,	/* DSCP rewritten by tc */
+	FT_CNT_EGRESS_PKTS,	/* packets seen by tc egress */
+	FT_CNT_EGRESS_RESTORED,	/* egress restored skb->priority from the mark */
+	FT_CNT_MAX,
+};
+
+/* ft_flows key: everything a rule can match on. */
+struct ft_flow_key {
+	__u32 src[4];			/* source address, network order (IPv4: src[0]) */
+	__u32 dst[4];			/* destination address, network order */
+	__u32 ifindex;			/* receiving interface */
+	__u16 sport;			/* host order, 0 when has_ports is 0 */
+	__u16 dport;			/* host order, 0 when has_ports is 0 */
+	__u16 vlan;			/* outer VLAN id, FT_VLAN_NONE if untagged */
+	__u8 family;			/* FT_FAM_* */
+	__u8 proto;			/* IP protocol */
+	__u8 dscp;			/* DSCP 0..63 */
+	__u8 tcp_flags;			/* TCP flags byte, 0 when not TCP */
+	__u8 l4;			/* FT_L4_* bits: ports / tcp flags present */
+	__u8 pad;			/* zero */
+};
+
+_Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
+
+#define FT_VLAN_NONE	4096u
+#define FT_FAM_NONE	0
+#define FT_FAM_IPV4	4
+#define FT_FAM_IPV6	6
+#define FT_L4_PORTS	0x1
+#define FT_L4_TCPFL	0x2
+
+/* ft_flows value. */
+struct ft_flow_val {
+	__u32 generation;		/* policy generation the verdict was computed under */
+	__u32 pad;			/* zero */
+	struct ft_verdict v;		/* cached verdict */
+};
+
+/* ft_frags: first-fragment ports for the fragments that follow. */
+struct ft_frag_key {
+	__u32 src[4];			/* network order */
+	__u32 dst[4];			/* network order */
+	__u32 id;			/* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 family;			/* FT_FAM_* */
+	__u8 proto;			/* upper-layer protocol */
+	__u8 pad[2];			/* zero */
+};
+
+struct ft_frag_val {
+	__u16 sport;			/* host order */
+	__u16 dport;			/* host order */
+	__u8 tcp_flags;			/* TCP flags of the first fragment */
+	__u8 l4;			/* FT_L4_* of the first fragment */
+	__u8 pad[2];			/* zero */
+};
+
+_Static_assert(sizeof(struct ft_frag_key) == 40, "ft_frag_key ABI size");
+_Static_assert(sizeof(struct ft_frag_val) == 8, "ft_frag_val ABI size");
+
+#endif /* FLOWTAG_MAPS_H */

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * flowtag metadata ABI: what the XDP classifier writes in front of the packet
+ * (bpf_xdp_adjust_meta) and the tc ingress program reads from
+ * __sk_buff->data_meta.
+ *
+ * Layout in memory, data_meta .. data (20 bytes):
+ *
+ *   0               4               8              12      14      16  17  18  19  20
+ *   +---------------+---------------+---------------+-------+-------+---+---+---+---+
+ *   | magic | ver   |     mark      |   priority    | class | rule  |flg|dsc|rsv|rsv|
+ *   +---------------+---------------+---------------+-------+-------+---+---+---+---+
+ *
+ * All fields are host byte order: producer and consumer run on the same CPU.
+ * The tag must be constant for every packet of a flow (GRO refuses to merge
+ * skbs whose metadata differ), so nothing per-packet goes in here.
+ * Only headers shared by BPF and userspace live in include/flowtag/, and
+ * they include nothing but <linux/types.h>.
+ */
+#ifndef FLOWTAG_META_H
+#define FLOWTAG_META_H
+
+#include <linux/types.h>
+
+#define FLOWTAG_META_MAGIC	0xf7a6u	/* "flowtag", upper 16 bits of magic_ver */
+#define FLOWTAG_META_VERSION	1u	/* lower 8 bits; bump on any layout change */
+#define FLOWTAG_META_WORD	((FLOWTAG_META_MAGIC << 16) | FLOWTAG_META_VERSION)
+
+/* flowtag_meta.flags */
+#define FT_META_F_NOTAG		0x01	/* leave mark and priority alone (pass rule, no default) */
+#define FT_META_F_PRIO		0x02	/* priority is valid: set skb->priority */
+#define FT_META_F_DSCP		0x04	/* rewrite the DSCP field to flowtag_meta.dscp */
+#define FT_META_F_DEFAULT	0x08	/* no rule matched, class is the default class */
+
+/* rule id of a verdict that no rule produced (default class, or untagged) */
+#define FT_RULE_NONE		0xffffu
+
+struct flowtag_meta {
+	__u32 magic_ver;	/* FLOWTAG_META_WORD */
+	__u32 mark;		/* our skb->mark bits, already inside mark_mask */
+	__u32 priority;		/* skb->priority (tc handle major:minor), if FT_META_F_PRIO */
+	__u16 class_id;		/* index of the class in the active policy */
+	__u16 rule_id;		/* index of the matching rule, FT_RULE_NONE if none */
+	__u8 flags;		/* FT_META_F_* */
+	__u8 dscp;		/* DSCP to write (0..63), if FT_META_F_DSCP */
+	__u8 reserved[2];	/* zero */
+};
+
+_Static_assert(sizeof(struct flowtag_meta) == 20, "flowtag_meta ABI size");
+_Static_assert(sizeof(struct flowtag_meta) % 4 == 0, "metadata length must be a multiple of 4");
+_Static_assert(sizeof(struct flowtag_meta) <= 32, "metadata must fit the portable 32 byte limit");
+
+#endif /* FLOWTAG_META_H */

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * flowtag tc programs (BPF_PROG_TYPE_SCHED_CLS, direct action).
+ *
+ * ft_tc_ingress: turn the XDP verdict in data_meta into skb->mark (under
+ * mark_mask) and skb->priority; classify the packet itself when the
+ * metadata is missing or not ours.
+ * ft_tc_egress: forwarding rewrote skb->priority from the TOS byte, so
+ * restore it from our mark bits.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "classify.h"
+
+#define FT_TC_PULL	128	/* bytes of headers the fallback wants linear */
+
+static __always_inline int ft_tc_ret(const struct ft_policy_hdr *h)
+{
+	/* UNSPEC lets later filters on the hook run: be a good neighbour */
+	return (h->flags & FT_POL_F_TC_OK) ? TC_ACT_OK : TC_ACT_UNSPEC;
+}
+
+static __always_inline const struct ft_policy_hdr *ft_active_policy(void)
+{
+	struct ft_state *st;
+	__u32 zero = 0, slot;
+
+	st = bpf_map_lookup_elem(&ft_state, &zero);
+	if (!st)
+		return NULL;
+	slot = st->slot & 1;
+	return bpf_map_lookup_elem(&ft_policy, &slot);
+}
+
+/* Rewrite the DSCP bits of the IP header, keeping ECN. */
+static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ft_cursor c = { .pos = data, .end = data_end };
+	__u16 vlan = FT_VLAN_NONE;
+	__be16 proto = ft_parse_eth(&c, &vlan);
+	__u32 off = c.pos - data;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = c.pos;
+		__be16 old, new;
+		__u8 tos;
+
+		if ((void *)(iph + 1) > data_end)
+			return;
+		tos = (dscp << 2) | (iph->tos & 3);
+		if (tos == iph->tos)
+			return;
+		old = *(__be16 *)iph;
+		new = bpf_htons((bpf_ntohs(old) & 0xff00) | tos);
+		/* checksum first: the store below invalidates iph */
+		bpf_l3_csum_replace(skb, off + offsetof(struct iphdr, check), old, new, 2);
+		bpf_skb_store_bytes(skb, off, &new, 2, 0);
+		ft_count(FT_CNT_DSCP_REWRITE);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		__be16 *w = c.pos;
+		__u16 host, want;
+
+		if ((void *)(w + 1) > data_end)
+			return;
+		/* version(4) traffic class(8) flow label(4 of 20): DSCP is bits 11..6 */
+		host = bpf_ntohs(*w);
+		want = (host & 0xf03f) | ((__u16)dscp << 6);
+		if (want == host)
+			return;
+		want = bpf_htons(want);
+		bpf_skb_store_bytes(skb, off, &want, 2, 0);
+		ft_count(FT_CNT_DSCP_REWRITE);
+	}
+}
+
+static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag_meta *m,
+				     __u32 mask)
+{
+	if (m->flags & FT_META_F_NOTAG)
+		return;
+	/* bits outside the mask belong to others (Cilium, ip rules, ...) */
+	skb->mark = (skb->mark & ~mask) | (m->mark & mask);
+	if (m->flags & FT_META_F_PRIO)
+		skb->priority = m->priority;
+	if (m->flags & FT_META_F_DSCP)
+		ft_set_dscp(skb, m->dscp & 63);
+}
+
+SEC("tc")
+int ft_tc_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
+	const struct ft_policy_hdr *h;
+	struct ft_verdict v;
+	__u32 mask;
+	__u16 vlan;
+	int ret;
+
+	h = ft_active_policy();
+	if (!h || h->generation == 0)
+		return TC_ACT_UNSPEC;
+	mask = h->mark_mask;
+	ret = ft_tc_ret(h);
+	ft_count(FT_CNT_TC_PKTS);
+
+	/* Metadata is untrusted: bounds and magic before anything else. */
+	if ((void *)(meta + 1) <= data && meta->magic_ver == FLOWTAG_META_WORD) {
+		ft_count(FT_CNT_META_SEEN);
+		ft_apply(skb, meta, mask);
+		return ret;
+	}
+	ft_count((void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
+	ft_count(FT_CNT_FALLBACK);
+
+	/* The fallback parses the linear head: make sure headers are in it. */
+	if (data_end - data < FT_TC_PULL && skb->len > data_end - data)
+		bpf_skb_pull_data(skb, skb->len < FT_TC_PULL ? skb->len : FT_TC_PULL);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+
+	/* the kernel moved the outer tag to vlan_tci before tc ingress */
+	vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : FT_VLAN_NONE;
+	if (ft_classify(data, data_end, skb->ingress_ifindex, vlan, skb->len, &v))
+		return TC_ACT_UNSPEC;
+	if (v.action == FT_ACT_DROP) {
+		ft_count(FT_CNT_TC_DROP);
+		return TC_ACT_SHOT;
+	}
+	ft_apply(skb, &v.meta, mask);
+	return ret;
+}
+
+SEC("tc")
+int ft_tc_egress(struct __sk_buff *skb)
+{
+	const struct ft_policy_hdr *h;
+	struct ft_mark_key k;
+	struct ft_mark_val *v;
+	struct ft_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&ft_state, &zero);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	k.slot = st->slot & 1;
+	h = bpf_map_lookup_elem(&ft_policy, &k.slot);
+	if (!h || h->generation == 0)
+		return TC_ACT_UNSPEC;
+	ft_count(FT_CNT_EGRESS_PKTS);
+
+	k.mark = skb->mark & h->mark_mask;
+	v = bpf_map_lookup_elem(&ft_markcls, &k);
+	if (v && (v->flags & FT_META_F_PRIO)) {
+		skb->priority = v->priority;
+		ft_count(FT_CNT_EGRESS_RESTORED);
+	}
+	return ft_tc_ret(h);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Runs every test binary and script. Each speaks TAP ("ok ..." / "not ok
+# ..."); a test that dies without saying "not ok" counts as one failure.
+# The last line is "N passed, N failed"; the exit status is 0 only when
+# nothing failed.
+#
+#   tests/run.sh [PATTERN]    only tests whose path contains PATTERN
+
+BUILD=${BUILD:-build}
+FILTER=${1:-}
+TIMEOUT=${FT_TEST_TIMEOUT:-900}
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export FT_BUILD=$BUILD
+
+pass=0
+fail=0
+skip=0
+failed_names=()
+
+run_one() {
+	local name=$1; shift
+	local out rc p f
+	[[ -n $FILTER && $name != *"$FILTER"* ]] && return
+	printf '== %s\n' "$name"
+	out=$(timeout --kill-after=10 "$TIMEOUT" "$@" 2>&1)
+	rc=$?
+	# show the verdict lines and diagnostics, not cmocka's plan noise
+	printf '%s\n' "$out" | grep -v -E '^(1\.\.[0-9]+|# ok)$' | sed 's/^/   /'
+	p=$(printf '%s\n' "$out" | grep -c -E '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c -E '^not ok ')
+	if [[ $rc -eq 77 && $p -eq 0 && $f -eq 0 ]]; then
+		skip=$((skip + 1))
+		printf '   (skipped: a kernel feature is missing)\n'
+		return
+	fi
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		f=1
+		printf '   not ok - %s exited with status %d\n' "$name" "$rc"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[[ $f -gt 0 ]] && failed_names+=("$name")
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "warning: not root: BPF and integration tests will fail (use sudo make check)"
+fi
+
+for t in "$BUILD"/tests/test_*; do
+	[[ -x $t ]] || continue
+	run_one "$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+	[[ -e $t ]] || continue
+	run_one "$(basename "$t")" bash "$t"
+done
+
+echo
+[[ ${#failed_names[@]} -gt 0 ]] && echo "failing: ${failed_names[*]}"
+[[ $skip -gt 0 ]] && echo "$skip test program(s) skipped"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

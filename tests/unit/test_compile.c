@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The policy compiler: differential tests against the reference evaluator
+ * (random policies and packets), and the shape of what it emits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <time.h>
+
+#include "compile.h"
+#include "randpol.h"
+
+static uint64_t seed0(void)
+{
+	const char *env = getenv("FT_SEED");
+
+	return env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
+}
+
+/* The userspace mirror of the BPF search agrees with the reference. */
+static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
+{
+	uint64_t seed = seed0(), s = seed;
+	size_t i, j, mismatches = 0;
+
+	for (i = 0; i < npolicies; i++) {
+		struct ft_policy pol;
+		struct ft_compiled c = { 0 };
+		size_t nrules = 1 + rp_below(&s, max_rules);
+
+		rp_policy(&s, &pol, nrules);
+		assert_int_equal(ft_compile(&pol, &c), 0);
+		for (j = 0; j < npackets; j++) {
+			struct ft_pkt_desc d;
+			struct ft_flow_key k;
+			int want;
+			uint32_t got;
+
+			rp_packet(&s, &d, 4);
+			rp_key(&d, &k);
+			want = ft_policy_eval(&pol, &d);
+			got = ft_compiled_match(&c, &k);
+			if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got) {
+				if (mismatches++ < 5)
+					fprintf(stderr,
+						"# seed %#llx policy %zu packet %zu: compiled rule %u, "
+						"reference %d\n", (unsigned long long)seed, i, j, got,
+						want);
+			}
+		}
+		ft_compiled_free(&c);
+		ft_policy_free(&pol);
+	}
+	assert_int_equal(mismatches, 0);
+}
+
+static void test_random_small(void **st)
+{
+	(void)st;
+	run_random(400, 40, 400);
+}
+
+static void test_random_large(void **st)
+{
+	(void)st;
+	run_random(6, FT_MAX_RULES, 2000);
+}
+
+static struct ft_policy one_class_policy(size_t nrules)
+{
+	struct ft_policy pol = { 0 };
+
+	pol.mark_mask = 0xff;
+	pol.default_class = -1;
+	pol.nclasses = 1;
+	pol.classes = calloc(1, sizeof(*pol.classes));
+	snprintf(pol.classes[0].name, sizeof(pol.classes[0].name), "only");
+	pol.classes[0].mark = 0x7;
+	pol.classes[0].dscp = -1;
+	pol.nrules = nrules;
+	pol.rules = calloc(nrules ? nrules : 1, sizeof(*pol.rules));
+	return pol;
+}
+
+/* Port ranges become elementary intervals; edges 0 and 65535 included. */
+static void test_port_intervals(void **st)
+{
+	struct ft_policy pol = one_class_policy(2);
+	struct ft_compiled c = { 0 };
+	uint32_t a, b;
+
+	(void)st;
+	pol.rules[0].match.keys = FT_MK_DPORT;
+	pol.rules[0].match.dport = calloc(1, sizeof(struct ft_range));
+	pol.rules[0].match.dport[0] = (struct ft_range){ 0, 10 };
+	pol.rules[0].match.ndport = 1;
+	pol.rules[1].match.keys = FT_MK_DPORT;
+	pol.rules[1].match.dport = calloc(1, sizeof(struct ft_range));
+	pol.rules[1].match.dport[0] = (struct ft_range){ 65000, 65535 };
+	pol.rules[1].match.ndport = 1;
+	assert_int_equal(ft_compile(&pol, &c), 0);
+
+	a = c.scalar[FT_SC_DPORT + 0];
+	b = c.scalar[FT_SC_DPORT + 10];
+	assert_int_equal(a, b);
+	assert_int_equal(c.bitmaps[a].w[0], 1);
+	assert_int_equal(c.bitmaps[c.scalar[FT_SC_DPORT + 11]].w[0], 0);
+	assert_int_equal(c.bitmaps[c.scalar[FT_SC_DPORT + 64999]].w[0], 0);
+	assert_int_equal(c.bitmaps[c.scalar[FT_SC_DPORT + 65000]].w[0], 2);
+	assert_int_equal(c.bitmaps[c.scalar[FT_SC_DPORT + 65535]].w[0], 2);
+	/* sport is not used by any rule */
+	assert_int_equal(c.hdr.used_fields, 1u << FT_F_DPORT);
+	assert_int_equal(c.bitmaps[c.hdr.absent_bm[FT_F_DPORT]].w[0], 0);
+	assert_int_equal(c.bitmaps[c.hdr.all_bm].w[0], 3);
+	assert_int_equal(c.bitmaps[c.hdr.all_bm].summary, 1);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
+/* A large prefix set that nothing else overlaps costs one bitmap. */
+static void test_set_dedup(void **st)
+{
+	struct ft_policy pol = one_class_policy(1);
+	struct ft_compiled c = { 0 };
+	const size_t n = 20000;
+	size_t i;
+
+	(void)st;
+	pol.nsets = 1;
+	pol.sets = calloc(1, sizeof(*pol.sets));
+	pol.sets[0].pfx = calloc(n, sizeof(struct ft_prefix));
+	pol.sets[0].npfx = n;
+	for (i = 0; i < n; i++) {
+		struct ft_prefix *p = &pol.sets[0].pfx[i];
+
+		p->family = AF_INET;
+		p->len = 32;
+		p->addr[0] = 100;
+		p->addr[1] = (i >> 16) & 0xff;
+		p->addr[2] = (i >> 8) & 0xff;
+		p->addr[3] = i & 0xff;
+	}
+	pol.rules[0].match.keys = FT_MK_SRC;
+	pol.rules[0].match.src.sets = calloc(1, sizeof(int));
+	pol.rules[0].match.src.nsets = 1;
+	assert_int_equal(ft_compile(&pol, &c), 0);
+	assert_int_equal(c.nsrc4, n + 1);	/* + the /0 root */
+	assert_true(c.nbitmaps <= 3);		/* {rule 0}, {}, and maybe all */
+	for (i = 0; i < c.nsrc4; i++)
+		assert_int_equal(c.bitmaps[c.src4[i].bm].w[0], c.src4[i].key.prefixlen ? 1 : 0);
+	/* IPv6: only the root, and no rule accepts it */
+	assert_int_equal(c.nsrc6, 1);
+	assert_int_equal(c.bitmaps[c.src6[0].bm].w[0], 0);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
+/* Verdict metadata for classify, pass, drop and the default. */
+static void test_verdicts(void **st)
+{
+	struct ft_policy pol = one_class_policy(3);
+	struct ft_compiled c = { 0 };
+
+	(void)st;
+	pol.mark_mask = 0xff00;
+	pol.classes[0].mark = 0x4200;
+	pol.classes[0].has_priority = true;
+	pol.classes[0].priority = 0x10020;
+	pol.classes[0].dscp = 46;
+	pol.rules[0].action = FT_ACT_CLASS;
+	pol.rules[0].class_idx = 0;
+	pol.rules[1].action = FT_ACT_PASS;
+	pol.rules[1].class_idx = -1;
+	pol.rules[2].action = FT_ACT_DROP;
+	pol.rules[2].class_idx = -1;
+	pol.default_class = 0;
+	assert_int_equal(ft_compile(&pol, &c), 0);
+
+	assert_int_equal(c.rules[0].action, FT_ACT_CLASS);
+	assert_int_equal(c.rules[0].meta.magic_ver, FLOWTAG_META_WORD);
+	assert_int_equal(c.rules[0].meta.mark, 0x4200);
+	assert_int_equal(c.rules[0].meta.priority, 0x10020);
+	assert_int_equal(c.rules[0].meta.flags, FT_META_F_PRIO | FT_META_F_DSCP);
+	assert_int_equal(c.rules[0].meta.dscp, 46);
+	assert_int_equal(c.rules[0].meta.rule_id, 0);
+	assert_int_equal(c.rules[1].action, FT_ACT_PASS);
+	assert_int_equal(c.rules[1].meta.flags, FT_META_F_NOTAG);
+	assert_int_equal(c.rules[1].meta.class_id, FT_CLASS_NONE);
+	assert_int_equal(c.rules[2].action, FT_ACT_DROP);
+	assert_int_equal(c.rules[2].meta.rule_id, 2);
+	assert_int_equal(c.hdr.dflt.meta.rule_id, FT_RULE_NONE);
+	assert_int_equal(c.hdr.dflt.meta.flags, FT_META_F_PRIO | FT_META_F_DSCP | FT_META_F_DEFAULT);
+	assert_int_equal(c.nmarks, 1);
+	assert_int_equal(c.marks[0].mark, 0x4200);
+	assert_int_equal(c.marks[0].val.priority, 0x10020);
+	assert_string_equal(c.classes[0].name, "only");
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+
+	/* no default class: untagged */
+	pol = one_class_policy(0);
+	assert_int_equal(ft_compile(&pol, &c), 0);
+	assert_int_equal(c.hdr.dflt.action, FT_ACT_PASS);
+	assert_int_equal(c.hdr.dflt.meta.flags, FT_META_F_NOTAG);
+	assert_int_equal(c.hdr.nwords, 1);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
+static void test_too_many_rules(void **st)
+{
+	struct ft_policy pol = one_class_policy(FT_MAX_RULES + 1);
+	struct ft_compiled c = { 0 };
+
+	(void)st;
+	assert_int_equal(ft_compile(&pol, &c), -E2BIG);
+	ft_policy_free(&pol);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_small),
+		cmocka_unit_test(test_random_large),
+		cmocka_unit_test(test_port_intervals),
+		cmocka_unit_test(test_set_dedup),
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_too_many_rules),
+	};
+
+	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
+}

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The classifier, shared by the XDP program and the tc ingress fallback.
+ * BPF only: defines the maps both programs use (the loader makes the two
+ * objects share one instance of each, by name) and ft_classify().
+ *
+ * Map layout and the bit-vector search are described in flowtag/maps.h.
+ */
+#ifndef FLOWTAG_CLASSIFY_H
+#define FLOWTAG_CLASSIFY_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "flowtag/maps.h"
+#include "parse.h"
+
+#define FT_BM_INVALID	0xffffffffu
+#define FT_FLOW_ENTRIES	65536	/* split between CPUs (BPF_F_NO_COMMON_LRU) */
+#define FT_FRAG_ENTRIES	8192
+
+/* ---- policy, double-buffered by slot ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ft_state);
+} ft_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ft_policy_hdr);
+} ft_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct ft_verdict);
+} ft_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_SC_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+} ft_scalar SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FT_SLOTS * FT_MAX_IFACES);
+	__type(key, struct ft_iif_key);
+	__type(value, __u32);
+} ft_iif SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FT_SLOTS * FT_MAX_CLASSES);
+	__type(key, struct ft_mark_key);
+	__type(value, struct ft_mark_val);
+} ft_markcls SEC(".maps");
+
+/* Sized per policy, so they are inner maps: the loader creates one of the
+ * right size for each reload and swaps it into the inactive slot.
+ * key_size/value_size, not __type: clang 14 emits only a forward
+ * declaration for a struct reached through an inner map definition. */
+struct ft_bm_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);	/* inner maps of any size */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct ft_bitmap));
+};
+
+struct ft_lpm4_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for LPM tries */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct ft_lpm4));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct ft_lpm6_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct ft_lpm6));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FT_SLOTS);
+	__type(key, __u32);
+	__array(values, struct ft_bm_inner);
+} ft_bm_o SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FT_SLOTS);
+	__type(key, __u32);
+	__array(values, struct ft_lpm4_inner);
+} ft_src4_o SEC(".maps"), ft_dst4_o SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FT_SLOTS);
+	__type(key, __u32);
+	__array(values, struct ft_lpm6_inner);
+} ft_src6_o SEC(".maps"), ft_dst6_o SEC(".maps");
+
+/* ---- for flowtagctl only ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_CLASSES);
+	__type(key, __u32);
+	__type(value, struct ft_class_info);
+} ft_classes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct ft_rule_info);
+} ft_rule_info SEC(".maps");
+
+/* ---- caches and counters, independent of the policy ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no shared lock */
+	__uint(max_entries, FT_FLOW_ENTRIES);
+	__type(key, struct ft_flow_key);
+	__type(value, struct ft_flow_val);
+} ft_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FT_FRAG_ENTRIES);
+	__type(key, struct ft_frag_key);
+	__type(value, struct ft_frag_val);
+} ft_frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ft_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct ft_pktcnt);
+} ft_rule_cnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_CLASSES);
+	__type(key, __u32);
+	__type(value, struct ft_pktcnt);
+} ft_class_cnt SEC(".maps");
+
+static __always_inline void ft_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&ft_counters, &idx);
+
+	if (c)
+		*c += 1;	/* per-CPU value: no atomic needed */
+}
+
+static __always_inline void ft_count_pkt(void *map, __u32 idx, __u64 bytes)
+{
+	struct ft_pktcnt *c = bpf_map_lookup_elem(map, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/*
+ * Count trailing zeros of a non-zero word: popcount of the bits below the
+ * lowest set bit, SWAR style. clang 14's BPF backend crashes on
+ * __builtin_ctzll, and a branchy binary search makes the verifier walk one
+ * state per outcome in every iteration of the bitmap loop; this is
+ * branch-free, so the verifier sees one unknown scalar.
+ */
+static __always_inline __u32 ft_ctz64(__u64 x)
+{
+	__u64 v = (x & -x) - 1;
+
+	v = v - ((v >> 1) & 0x5555555555555555ULL);
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (v * 0x0101010101010101ULL) >> 56;
+}
+
+/* Bitmap index of a small field's value, FT_BM_INVALID if out of range. */
+static __always_inline __u32 ft_scalar_bm(__u32 slot, __u32 off)
+{
+	__u32 i = slot * FT_SC_SIZE + off;
+	__u32 *v = bpf_map_lookup_elem(&ft_scalar, &i);
+
+	return v ? *v : FT_BM_INVALID;
+}
+
+/* Bitmap index of an address in the slot's trie for @family. */
+static __always_inline __u32 ft_prefix_bm(void *outer4, void *outer6, __u32 slot,
+					  const struct ft_flow_key *k, const __u32 *addr)
+{
+	__u32 *v = NULL;
+	void *trie;
+
+	if (k->family == FT_FAM_IPV4) {
+		struct ft_lpm4 key = { .prefixlen = 32, .addr = addr[0] };
+
+		trie = bpf_map_lookup_elem(outer4, &slot);
+		if (trie)
+			v = bpf_map_lookup_elem(trie, &key);
+	} else {
+		struct ft_lpm6 key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, addr, 16);
+		trie = bpf_map_lookup_elem(outer6, &slot);
+		if (trie)
+			v = bpf_map_lookup_elem(trie, &key);
+	}
+	/* the compiler always inserts a /0 entry, so a miss means no slot data */
+	return v ? *v : FT_BM_INVALID;
+}
+
+/* Bitmap index for the receiving interface; @absent when no rule names it. */
+static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
+{
+	struct ft_iif_key ik = { .slot = slot, .ifindex = ifindex };
+	__u32 *v = bpf_map_lookup_elem(&ft_iif, &ik);
+
+	return v ? *v : absent;
+}
+
+/*
+ * ft_match() - index of the first rule of the policy in @slot that accepts
+ * the packet described by @k, or FT_RULE_NONE.
+ *
+ * Global (verified once, on its own): inlined, every exit of the bitmap loop
+ * would drag the caller's remaining code through the verifier again.
+ */
+__attribute__((noinline)) __u32 ft_match(const struct ft_flow_key *k,
+					 const struct ft_policy_hdr *h, __u32 slot)
+{
+	const struct ft_bitmap *b[FT_NFIELDS];
+	__u32 idx[FT_NFIELDS];
+	__u32 used;
+	__u64 sum = ~0ULL;
+	int ip;
+	void *bms;
+	int f, i;
+
+	if (!k || !h)
+		return FT_RULE_NONE;
+	used = h->used_fields;
+	ip = k->family != FT_FAM_NONE;
+	/*
+	 * Fields no rule matches on keep all_bm, so their cost does not depend
+	 * on the packet. Each field's "used" bit is tested exactly once: a
+	 * second test of an already-decided bit makes the verifier mark it
+	 * precise and stops it from merging the paths (2^FT_NFIELDS of them).
+	 */
+#define FT_FIELD(f, have, lookup)					\
+	do {								\
+		idx[f] = h->all_bm;					\
+		if (used & (1u << (f)))					\
+			idx[f] = (have) ? (lookup) : h->absent_bm[f];	\
+	} while (0)
+
+	FT_FIELD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
+	FT_FIELD(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));
+	FT_FIELD(FT_F_PROTO, ip, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
+	FT_FIELD(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));
+	FT_FIELD(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));
+	FT_FIELD(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));
+	FT_FIELD(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags));
+	FT_FIELD(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff)));
+	FT_FIELD(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]));
+#undef FT_FIELD
+
+	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+	if (!bms)
+		return FT_RULE_NONE;
+#pragma unroll
+	for (f = 0; f < FT_NFIELDS; f++) {
+		b[f] = bpf_map_lookup_elem(bms, &idx[f]);
+		if (!b[f])
+			return FT_RULE_NONE;	/* FT_BM_INVALID lands here too */
+		sum &= b[f]->summary;
+	}
+
+	/* Visit only words non-zero in every field bitmap, lowest first: the
+	 * first non-zero AND holds the first matching rule. */
+	for (i = 0; i < FT_BM_WORDS; i++) {
+		__u64 acc = ~0ULL;
+		__u32 w;
+
+		if (!sum)
+			break;
+		/* mask: tell the verifier w indexes inside b[f]->w */
+		w = ft_ctz64(sum) & (FT_BM_WORDS - 1);
+		sum &= sum - 1;
+#pragma unroll
+		for (f = 0; f < FT_NFIELDS; f++)
+			acc &= b[f]->w[w];
+		if (acc)
+			return w * 64 + ft_ctz64(acc);
+	}
+	return FT_RULE_NONE;
+}
+
+/* Fill in ports of a non-first fragment from its first fragment, or
+ * remember the first fragment's ports. */
+static __always_inline void ft_frag_track(struct ft_pkt *p)
+{
+	struct ft_frag_key fk = {};
+	struct ft_frag_val *fv;
+
+	__builtin_memcpy(fk.src, p->key.src, sizeof(fk.src));
+	__builtin_memcpy(fk.dst, p->key.dst, sizeof(fk.dst));
+	fk.id = p->frag_id;
+	fk.family = p->key.family;
+	fk.proto = p->key.proto;
+
+	if (p->frag == FT_FRAG_FIRST) {
+		struct ft_frag_val nv = {
+			.sport = p->key.sport,
+			.dport = p->key.dport,
+			.tcp_flags = p->key.tcp_flags,
+			.l4 = p->key.l4,
+		};
+
+		bpf_map_update_elem(&ft_frags, &fk, &nv, BPF_ANY);
+		return;
+	}
+	fv = bpf_map_lookup_elem(&ft_frags, &fk);
+	if (!fv) {
+		ft_count(FT_CNT_FRAG_MISS);
+		return;
+	}
+	ft_count(FT_CNT_FRAG_HIT);
+	p->key.sport = fv->sport;
+	p->key.dport = fv->dport;
+	p->key.tcp_flags = fv->tcp_flags;
+	p->key.l4 = fv->l4;
+}
+
+/*
+ * ft_decide() - verdict for a parsed packet under the active policy.
+ * @p:      parsed packet (ft_parse() output, key.ifindex filled in)
+ * @res:    ft_parse() result
+ * @bytes:  packet length for the per-rule and per-class counters
+ * @out:    the verdict
+ * Returns 0, or -1 when no policy is loaded.
+ *
+ * A global function on purpose: the verifier checks it once with unknown
+ * arguments instead of once per parse path (the inlined version exceeds the
+ * verifier's one-million-instruction budget).
+ */
+__attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, __u64 bytes,
+					struct ft_verdict *out)
+{
+	const struct ft_policy_hdr *h;
+	struct ft_flow_val *fv;
+	struct ft_state *st;
+	__u32 zero = 0, slot, rule;
+
+	if (!p || !out)
+		return -1;
+	st = bpf_map_lookup_elem(&ft_state, &zero);
+	if (!st)
+		return -1;
+	slot = st->slot & 1;
+	h = bpf_map_lookup_elem(&ft_policy, &slot);
+	if (!h || h->generation == 0)
+		return -1;
+
+	if (res == FT_PARSE_BAD) {
+		/* malformed or truncated: never guess from partial fields */
+		ft_count(FT_CNT_PARSE_ERR);
+		*out = h->dflt;
+		goto count;
+	}
+	/* non-IP: the key holds only ifindex and vlan, one "flow" per VLAN */
+	if (res == FT_PARSE_NON_IP)
+		ft_count(FT_CNT_NON_IP);
+	if (p->frag != FT_FRAG_NONE)
+		ft_frag_track(p);
+
+	fv = bpf_map_lookup_elem(&ft_flows, &p->key);
+	if (fv && fv->generation == h->generation) {
+		ft_count(FT_CNT_CACHE_HIT);
+		*out = fv->v;
+		goto count;
+	}
+	ft_count(FT_CNT_CACHE_MISS);
+
+	rule = ft_match(&p->key, h, slot);
+	if (rule < FT_MAX_RULES) {
+		__u32 ri = slot * FT_MAX_RULES + rule;
+		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
+
+		if (!v)
+			return -1;
+		*out = *v;
+	} else {
+		*out = h->dflt;
+	}
+	{
+		struct ft_flow_val nv = { .generation = h->generation, .v = *out };
+
+		bpf_map_update_elem(&ft_flows, &p->key, &nv, BPF_ANY);
+	}
+count:
+	if (out->meta.rule_id < FT_MAX_RULES)
+		ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + out->meta.rule_id, bytes);
+	if (out->meta.class_id < FT_MAX_CLASSES)
+		ft_count_pkt(&ft_class_cnt, slot * FT_MAX_CLASSES + out->meta.class_id, bytes);
+	return 0;
+}
+
+/*
+ * ft_classify() - verdict for the packet at [data, data_end).
+ * @ifindex: receiving interface
+ * @vlan:    outer VLAN id already stripped by the kernel, or FT_VLAN_NONE
+ * @bytes:   packet length for the counters
+ * @out:     the verdict
+ * Returns 0, or -1 when no policy is loaded (the caller passes the packet
+ * untouched).
+ */
+static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u16 vlan,
+				       __u64 bytes, struct ft_verdict *out)
+{
+	struct ft_pkt p = {};
+	int res;
+
+	p.key.ifindex = ifindex;
+	res = ft_parse(data, data_end, vlan, &p);
+	return ft_decide(&p, res, bytes, out);
+}
+
+#endif /* FLOWTAG_CLASSIFY_H */

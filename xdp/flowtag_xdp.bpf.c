@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * flowtag XDP classifier: parse, classify against the active policy, drop
+ * what a drop rule says, and hand the verdict to tc ingress as
+ * struct flowtag_meta in front of the packet.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "classify.h"
+
+static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct flowtag_meta *meta;
+	struct ft_verdict v;
+
+	ft_count(FT_CNT_XDP_PKTS);
+	if (ft_classify(data, data_end, ctx->ingress_ifindex, FT_VLAN_NONE, bytes, &v))
+		return XDP_PASS;
+	if (v.action == FT_ACT_DROP) {
+		ft_count(FT_CNT_XDP_DROP);
+		return XDP_DROP;
+	}
+
+	/* Never drop because the tag cannot be written: pass it, count it,
+	 * and tc ingress classifies it again (fallback). */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
+		ft_count(FT_CNT_ADJUST_FAILED);
+		return XDP_PASS;
+	}
+	/* adjust_meta invalidated every packet pointer: derive them again */
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data) {
+		ft_count(FT_CNT_ADJUST_FAILED);
+		return XDP_PASS;
+	}
+	*meta = v.meta;
+	ft_count(FT_CNT_META_WRITTEN);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int ft_xdp(struct xdp_md *ctx)
+{
+	return ft_xdp_run(ctx, ctx->data_end - ctx->data);
+}
+
+/* For MTUs above a page: multi-buffer frames. Only the linear head is
+ * parsed; headers beyond it count as truncated. */
+SEC("xdp.frags")
+int ft_xdp_frags(struct xdp_md *ctx)
+{
+	return ft_xdp_run(ctx, bpf_xdp_get_buff_len(ctx));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
