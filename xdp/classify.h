@@ -128,6 +128,20 @@ struct {
 	__type(value, struct ft_rule_info);
 } ft_rule_info SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ft_daemon_info);
+} ft_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct ft_iface_info);
+} ft_ifaces SEC(".maps");
+
 /* ---- caches and counters, independent of the policy ---- */
 
 struct {

@@ -157,6 +157,39 @@ struct ft_rule_info {
 	__u16 action;			/* FT_ACT_* */
 };
 
+/*
+ * ft_info (one entry) and ft_ifaces (FT_MAX_IFACES entries): what flowtagd
+ * is running, written by the daemon for flowtagctl status. The programs
+ * never read them.
+ */
+struct ft_daemon_info {
+	__u32 pid;			/* flowtagd process id, 0 when stopped */
+	__u32 generation;		/* generation of the active policy */
+	__u64 started;			/* daemon start, unix seconds */
+	__u64 loaded;			/* active policy loaded, unix seconds */
+	__u32 reloads;			/* successful reloads */
+	__u32 reload_failures;		/* rejected reloads (bad file, ...) */
+	__u32 nifaces;			/* valid entries of ft_ifaces */
+	__u32 pad;			/* zero */
+	char policy[256];		/* policy file path */
+};
+
+#define FT_IFACE_F_INGRESS	0x1	/* tc ingress filter attached */
+#define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */
+#define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
+#define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
+
+struct ft_iface_info {
+	char name[16];			/* interface name */
+	__u32 ifindex;			/* interface index */
+	__u32 xdp_mode;			/* XDP_ATTACHED_* as bpf_xdp_query() reports it */
+	__u32 flags;			/* FT_IFACE_F_* */
+	__u32 pad;			/* zero */
+};
+
+_Static_assert(sizeof(struct ft_daemon_info) == 296, "ft_daemon_info ABI size");
+_Static_assert(sizeof(struct ft_iface_info) == 32, "ft_iface_info ABI size");
+
 /* ft_state: the one value a reload flips. */
 struct ft_state {
 	__u32 slot;			/* active policy slot, 0 or 1 */
