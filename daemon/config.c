@@ -1,0 +1,1373 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Policy file -> struct ft_policy (libconfig).
+ *
+ * The whole file is checked even after the first problem, so one run of
+ * `flowtagd --check` lists everything that is wrong; a struct is handed back
+ * only when there is no error at all. Warnings never block a policy.
+ *
+ * Choices the language leaves to us, documented here and in flowtag.conf(5):
+ *  - mark_mask is optional and defaults to 0xffffffff: with no mask given,
+ *    flowtag owns the whole mark, which is what a user who never heard of
+ *    sharing skb->mark expects. Configs that share the mark say so.
+ *  - tc_verdict = "continue" (default) | "ok": whether tc lets later clsact
+ *    filters run (TC_ACT_UNSPEC) or stops them (TC_ACT_OK).
+ *  - Missing top-level keys are reported at line 1, the only line that
+ *    exists in every file.
+ *  - A prefix set file reports at most SET_FILE_MAX_ERRORS errors, then
+ *    gives up on that file: a wrong file fed in by mistake (10^6 lines of
+ *    something else) must not bury every other message.
+ *  - libconfig's @include "FILE" works and, like a prefix set file, a
+ *    relative FILE is relative to the policy's directory; messages about
+ *    included settings name the included file. (ft_rule.line is then a line
+ *    of that file: struct ft_policy has no per-rule file name.)
+ *  - libconfig 1.5 keeps plain integers in a signed 32-bit int: decimal
+ *    values above 2^31-1 wrap and cannot be told from negative ones, so 32-bit
+ *    values (marks, priorities) above 0x7fffffff must be written in hex, and
+ *    negative decimals are refused. Hex literals are taken modulo 2^32 (the
+ *    library truncates before we see them).
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "strparse.h"
+
+#define SET_FILE_MAX_ERRORS	10
+#define DIAG_MIN_CAP		256
+
+struct ctx {
+	const char *name;		/* policy file name in messages */
+	const char *dir;		/* base of relative set files; NULL: cwd */
+	struct ft_policy *pol;
+	struct ft_diag *diag;
+	int nerrors;			/* errors found by this run */
+	bool oom;			/* a diagnostic could not be recorded */
+	bool *class_used;		/* per class: a rule or default_class names it */
+	bool *set_used;			/* per set: a rule names it */
+};
+
+/* ---- diagnostics ---------------------------------------------------- */
+
+/*
+ * ft_diag has no capacity field: every buffer we allocate is a power of two
+ * of at least DIAG_MIN_CAP, so the capacity follows from the length.
+ */
+static size_t diag_cap(size_t len)
+{
+	size_t cap = DIAG_MIN_CAP;
+
+	while (cap < len + 1)
+		cap *= 2;
+	return cap;
+}
+
+static int diag_vadd(struct ft_diag *d, const char *file, int line, bool error,
+		     const char *fmt, va_list ap)
+{
+	char msg[1024], head[PATH_MAX + 64], *ch;
+	size_t need, cap;
+	char *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one line per message, whatever a quoted name contains ("a\nb") */
+	for (ch = msg; *ch; ch++)
+		if ((unsigned char)*ch < ' ')
+			*ch = ' ';
+	if (line > 0)
+		snprintf(head, sizeof(head), "%s:%d: %s: ", file, line,
+			 error ? "error" : "warning");
+	else
+		snprintf(head, sizeof(head), "%s: %s: ", file, error ? "error" : "warning");
+
+	need = d->len + strlen(head) + strlen(msg) + 1;
+	cap = d->text ? diag_cap(d->len) : 0;
+	if (need + 1 > cap) {
+		text = realloc(d->text, diag_cap(need));
+		if (!text)
+			return -ENOMEM;
+		d->text = text;
+	}
+	d->len += (size_t)sprintf(d->text + d->len, "%s%s\n", head, msg);
+	if (error)
+		d->nerrors++;
+	else
+		d->nwarnings++;
+	return 0;
+}
+
+static void report(struct ctx *c, const char *file, int line, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void report(struct ctx *c, const char *file, int line, bool error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (diag_vadd(c->diag, file, line, error, fmt, ap))
+		c->oom = true;
+	va_end(ap);
+	if (error)
+		c->nerrors++;
+}
+
+/*
+ * The name to show for @file, which libconfig reports for @include'd
+ * settings as written in the directive: relative names get the policy's
+ * directory, as the include itself did. NULL means the policy itself.
+ */
+static const char *shown_file(const struct ctx *c, const char *file, char *buf, size_t len)
+{
+	if (!file)
+		return c->name;
+	if (file[0] == '/' || !c->dir || !*c->dir)
+		return file;
+	snprintf(buf, len, "%s/%s", c->dir, file);
+	return buf;
+}
+
+/* Report against a setting: its line, and its file if it came from an @include. */
+static void report_at(struct ctx *c, const config_setting_t *s, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report_at(struct ctx *c, const config_setting_t *s, bool error, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	const char *file = shown_file(c, config_setting_source_file(s), path, sizeof(path));
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (diag_vadd(c->diag, file, (int)config_setting_source_line(s), error, fmt, ap))
+		c->oom = true;
+	va_end(ap);
+	if (error)
+		c->nerrors++;
+}
+
+#define err_at(c, s, ...) report_at((c), (s), true, __VA_ARGS__)
+#define warn_at(c, s, ...) report_at((c), (s), false, __VA_ARGS__)
+
+void ft_diag_free(struct ft_diag *d)
+{
+	free(d->text);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- typed access to settings --------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* The key a setting belongs to: its own name, or its list's. */
+static const char *key_of(const config_setting_t *s)
+{
+	for (; s; s = config_setting_parent(s))
+		if (config_setting_name(s))
+			return config_setting_name(s);
+	return "?";
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	}
+	return "unknown";
+}
+
+static void wrong_type(struct ctx *c, const config_setting_t *s, const char *want)
+{
+	err_at(c, s, "'%s' must be %s, not %s", key_of(s), want, type_name(s));
+}
+
+static bool is_int(const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+}
+
+static bool is_seq(const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
+}
+
+/* Report every member of @grp whose name is not in @keys (NULL-terminated). */
+static void check_keys(struct ctx *c, const config_setting_t *grp, const char *const *keys,
+		       const char *where)
+{
+	int i, n = config_setting_length(grp);
+	const char *const *k;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(grp, i);
+		const char *name = config_setting_name(m);
+
+		for (k = keys; *k; k++)
+			if (!strcmp(*k, name))
+				break;
+		if (!*k)
+			err_at(c, m, "unknown key '%s' in %s", name, where);
+	}
+}
+
+static const char *get_str(struct ctx *c, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		wrong_type(c, s, "a string");
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* An integer in [lo, hi]. */
+static int get_int_in(struct ctx *c, const config_setting_t *s, long long lo, long long hi,
+		      long long *out)
+{
+	long long v;
+
+	if (!is_int(s)) {
+		wrong_type(c, s, "an integer");
+		return -EINVAL;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		err_at(c, s, "%s %lld out of range (%lld..%lld)", key_of(s), v, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A 32-bit unsigned value; see the libconfig 1.5 note at the top. */
+static int get_u32(struct ctx *c, const config_setting_t *s, uint32_t *out)
+{
+	long long v;
+
+	if (!is_int(s)) {
+		wrong_type(c, s, "an integer");
+		return -EINVAL;
+	}
+	v = config_setting_get_int64(s);
+	if (config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX) {
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (v < 0 || v > UINT32_MAX) {
+		err_at(c, s,
+		       "'%s' must be between 0 and 0xffffffff (write values above 2147483647 in hex)",
+		       key_of(s));
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * A match value may be a scalar, an array or a list. Returns the number of
+ * elements (a scalar is one), or -1 after reporting an empty list, which
+ * would silently match nothing.
+ */
+static int seq_len(struct ctx *c, const config_setting_t *s)
+{
+	int n;
+
+	if (!is_seq(s))
+		return 1;
+	n = config_setting_length(s);
+	if (!n)
+		err_at(c, s, "'%s' is an empty list: it would match nothing", key_of(s));
+	return n ? n : -1;
+}
+
+static config_setting_t *seq_elem(config_setting_t *s, int i)
+{
+	return is_seq(s) ? config_setting_get_elem(s, (unsigned int)i) : s;
+}
+
+/* A setting that must be a list of groups; NULL (nothing to do) otherwise. */
+static config_setting_t *group_list(struct ctx *c, config_setting_t *root, const char *key)
+{
+	config_setting_t *l = config_setting_get_member(root, key);
+
+	if (l && config_setting_type(l) != CONFIG_TYPE_LIST) {
+		wrong_type(c, l, "a list of groups: ( { ... }, { ... } )");
+		return NULL;
+	}
+	return l;
+}
+
+static int find_class(const struct ft_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nclasses; i++)
+		if (p->classes[i].name[0] && !strcmp(p->classes[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int find_set(const struct ft_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsets; i++)
+		if (p->sets[i].name[0] && !strcmp(p->sets[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int find_iface(const struct ft_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nifaces; i++)
+		if (p->ifaces[i].name[0] && !strcmp(p->ifaces[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- interfaces ----------------------------------------------------- */
+
+/* Names end up in flowtagctl's tables and in logs: one line, no escapes. */
+static bool has_ctrl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* What the kernel's dev_valid_name() refuses, so we fail at --check time. */
+static bool valid_ifname(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s == ' ' || (*s >= '\t' && *s <= '\r'))
+			return false;
+	return true;
+}
+
+static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
+{
+	static const char *const keys[] = { "name", "xdp_mode", "egress_restore", NULL };
+	struct ft_iface *ifc = &c->pol->ifaces[idx];
+	config_setting_t *s;
+	const char *v;
+	int dup;
+
+	check_keys(c, g, keys, "interface");
+	ifc->line = (int)config_setting_source_line(g);
+
+	s = config_setting_get_member(g, "name");
+	if (!s) {
+		err_at(c, g, "interface has no 'name'");
+	} else if ((v = get_str(c, s))) {
+		if (strlen(v) >= FT_IFNAMSIZ) {
+			err_at(c, s, "interface name '%s' is longer than %d characters", v,
+			       FT_IFNAMSIZ - 1);
+		} else if (!valid_ifname(v)) {
+			err_at(c, s, "'%s' is not a valid interface name", v);
+		} else if ((dup = find_iface(c->pol, v)) >= 0) {
+			err_at(c, s, "duplicate interface '%s' (first listed at line %d)", v,
+			       c->pol->ifaces[dup].line);
+		} else {
+			strcpy(ifc->name, v);
+		}
+	}
+
+	s = config_setting_get_member(g, "xdp_mode");
+	if (s && (v = get_str(c, s))) {
+		if (!strcmp(v, "native"))
+			ifc->xdp_mode = FT_XDP_NATIVE;
+		else if (!strcmp(v, "generic"))
+			ifc->xdp_mode = FT_XDP_GENERIC;
+		else if (!strcmp(v, "auto"))
+			ifc->xdp_mode = FT_XDP_AUTO;
+		else
+			err_at(c, s, "bad xdp_mode '%s' (expected \"native\", \"generic\" or \"auto\")",
+			       v);
+	}
+
+	s = config_setting_get_member(g, "egress_restore");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			wrong_type(c, s, "a boolean (true or false)");
+		else
+			ifc->egress_restore = config_setting_get_bool(s);
+	}
+}
+
+static int parse_interfaces(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "interfaces");
+	int i, n;
+
+	if (!l) {
+		report(c, c->name, 1, true, "missing 'interfaces': name at least one interface");
+		return 0;
+	}
+	if (!(l = group_list(c, root, "interfaces")))
+		return 0;
+	n = config_setting_length(l);
+	if (!n) {
+		err_at(c, l, "'interfaces' is empty: name at least one interface");
+		return 0;
+	}
+	c->pol->ifaces = calloc((size_t)n, sizeof(*c->pol->ifaces));
+	if (!c->pol->ifaces)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+
+		if (i == FT_MAX_IFACES)
+			err_at(c, g, "too many interfaces (%d; at most %d)", n, FT_MAX_IFACES);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			wrong_type(c, g, "a list of groups: ( { name = \"eth0\"; }, ... )");
+			continue;
+		}
+		/* count it first: find_iface() must see the earlier entries */
+		c->pol->nifaces = (size_t)i + 1;
+		parse_iface(c, g, (size_t)i);
+	}
+	c->pol->nifaces = (size_t)n;
+	return 0;
+}
+
+/* ---- top-level scalars ---------------------------------------------- */
+
+static void parse_scalars(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *s;
+	const char *v;
+
+	s = config_setting_get_member(root, "mark_mask");
+	if (s)
+		get_u32(c, s, &c->pol->mark_mask);
+
+	s = config_setting_get_member(root, "tc_verdict");
+	if (s && (v = get_str(c, s))) {
+		if (!strcmp(v, "continue"))
+			c->pol->tc_ok = false;
+		else if (!strcmp(v, "ok"))
+			c->pol->tc_ok = true;
+		else
+			err_at(c, s, "bad tc_verdict '%s' (expected \"continue\" or \"ok\")", v);
+	}
+}
+
+/* ---- classes -------------------------------------------------------- */
+
+/* A DSCP given as a name, a number string or an integer. */
+static int get_dscp(struct ctx *c, const config_setting_t *s, int *out)
+{
+	char err[256];
+	long long v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (ft_parse_dscp(config_setting_get_string(s), out, err, sizeof(err))) {
+			err_at(c, s, "%s: %s", key_of(s), err);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!is_int(s)) {
+		wrong_type(c, s, "a DSCP name or 0..63");
+		return -EINVAL;
+	}
+	if (get_int_in(c, s, 0, 63, &v))
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static void parse_class(struct ctx *c, config_setting_t *g, size_t idx, bool *have_mark)
+{
+	static const char *const keys[] = { "name", "mark", "priority", "dscp", NULL };
+	struct ft_class *cl = &c->pol->classes[idx];
+	config_setting_t *s;
+	char err[256];
+	const char *v;
+	size_t j;
+	int dup;
+
+	check_keys(c, g, keys, "class");
+	cl->line = (int)config_setting_source_line(g);
+	cl->dscp = -1;
+
+	s = config_setting_get_member(g, "name");
+	if (!s) {
+		err_at(c, g, "class has no 'name'");
+	} else if ((v = get_str(c, s))) {
+		if (!*v)
+			err_at(c, s, "empty class name");
+		else if (has_ctrl(v))
+			err_at(c, s, "class name '%s' contains a control character", v);
+		else if (strlen(v) >= FT_NAME_LEN)
+			err_at(c, s, "class name '%s' is longer than %d characters", v,
+			       FT_NAME_LEN - 1);
+		else if ((dup = find_class(c->pol, v)) >= 0)
+			err_at(c, s, "duplicate class '%s' (first defined at line %d)", v,
+			       c->pol->classes[dup].line);
+		else
+			strcpy(cl->name, v);
+	}
+
+	s = config_setting_get_member(g, "mark");
+	if (!s) {
+		err_at(c, g, "class%s%s%s has no 'mark'", cl->name[0] ? " '" : "", cl->name,
+		       cl->name[0] ? "'" : "");
+	} else if (!get_u32(c, s, &cl->mark)) {
+		if (cl->mark & ~c->pol->mark_mask) {
+			err_at(c, s, "class '%s': mark 0x%x is outside mark_mask 0x%08x", cl->name,
+			       cl->mark, c->pol->mark_mask);
+		} else {
+			for (j = 0; j < idx; j++)
+				if (have_mark[j] && c->pol->classes[j].mark == cl->mark)
+					break;
+			if (j < idx)
+				err_at(c, s,
+				       "class '%s' has the same mark 0x%x as class '%s' (line %d): egress restore could not tell them apart",
+				       cl->name, cl->mark, c->pol->classes[j].name,
+				       c->pol->classes[j].line);
+			else
+				have_mark[idx] = true;
+		}
+	}
+
+	s = config_setting_get_member(g, "priority");
+	if (s) {
+		if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			if (ft_parse_tc_handle(config_setting_get_string(s), &cl->priority, err,
+					       sizeof(err)))
+				err_at(c, s, "%s", err);
+			else
+				cl->has_priority = true;
+		} else if (is_int(s)) {
+			if (!get_u32(c, s, &cl->priority))
+				cl->has_priority = true;
+		} else {
+			wrong_type(c, s, "a tc class id string (\"1:10\") or an integer");
+		}
+	}
+
+	s = config_setting_get_member(g, "dscp");
+	if (s)
+		get_dscp(c, s, &cl->dscp);
+}
+
+static int parse_classes(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = group_list(c, root, "classes");
+	bool *have_mark = NULL;
+	int i, n;
+
+	if (!l)
+		return 0;
+	n = config_setting_length(l);
+	if (!n)
+		return 0;
+	c->pol->classes = calloc((size_t)n, sizeof(*c->pol->classes));
+	c->class_used = calloc((size_t)n, sizeof(*c->class_used));
+	have_mark = calloc((size_t)n, sizeof(*have_mark));
+	if (!c->pol->classes || !c->class_used || !have_mark) {
+		free(have_mark);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+
+		if (i == FT_MAX_CLASSES)
+			err_at(c, g, "too many classes (%d; at most %d)", n, FT_MAX_CLASSES);
+		c->pol->nclasses = (size_t)i + 1;
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			wrong_type(c, g, "a list of groups: ( { name = ...; mark = ...; }, ... )");
+			c->pol->classes[i].dscp = -1;
+			continue;
+		}
+		parse_class(c, g, (size_t)i, have_mark);
+	}
+	free(have_mark);
+	return 0;
+}
+
+/* ---- prefix sets ---------------------------------------------------- */
+
+static int push_prefix(struct ft_prefix_set *set, size_t *cap, const struct ft_prefix *p)
+{
+	struct ft_prefix *a;
+
+	if (set->npfx == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+
+		a = realloc(set->pfx, ncap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		set->pfx = a;
+		*cap = ncap;
+	}
+	set->pfx[set->npfx++] = *p;
+	return 0;
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
+}
+
+/*
+ * One prefix per line; '#' starts a comment. Linear in the file size (this
+ * is where 10^6-entry block lists come in), errors as SETFILE:LINE.
+ */
+static int load_set_file(struct ctx *c, struct ft_prefix_set *set, const config_setting_t *fs)
+{
+	size_t lcap = 0, pcap = 0;
+	struct ft_prefix p;
+	char *line = NULL, *tok, *end;
+	int nerr = 0, lineno = 0, rc = 0;
+	char err[256];
+	FILE *f;
+
+	f = fopen(set->file, "re");
+	if (!f) {
+		err_at(c, fs, "prefix set '%s': cannot open '%s': %s", set->name, set->file,
+		       strerror(errno));
+		return 0;
+	}
+	while (getline(&line, &lcap, f) >= 0) {
+		lineno++;
+		end = strchr(line, '#');
+		if (end)
+			*end = '\0';
+		for (tok = line; is_blank(*tok); tok++)
+			;
+		if (!*tok)
+			continue;
+		for (end = tok; *end && !is_blank(*end); end++)
+			;
+		if (*end) {
+			char *rest = end;
+
+			*end = '\0';
+			for (rest++; is_blank(*rest); rest++)
+				;
+			if (*rest) {
+				char *e = rest + strlen(rest);
+
+				while (is_blank(e[-1]))
+					e--;
+				*e = '\0';
+				snprintf(err, sizeof(err), "unexpected '%s' after the prefix (one per line)",
+					 rest);
+				goto bad_line;
+			}
+		}
+		if (ft_parse_prefix(tok, &p, err, sizeof(err)))
+			goto bad_line;
+		rc = push_prefix(set, &pcap, &p);
+		if (rc)
+			break;
+		continue;
+bad_line:
+		if (++nerr > SET_FILE_MAX_ERRORS) {
+			report(c, set->file, lineno, true, "too many errors, giving up on this file");
+			break;
+		}
+		report(c, set->file, lineno, true, "%s", err);
+	}
+	if (!rc && ferror(f))
+		err_at(c, fs, "prefix set '%s': error reading '%s'", set->name, set->file);
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static char *resolve_path(const char *dir, const char *path)
+{
+	size_t dl, pl;
+	char *r;
+
+	if (path[0] == '/' || !dir || !*dir)
+		return dup_str(path);
+	dl = strlen(dir);
+	pl = strlen(path);
+	r = malloc(dl + 1 + pl + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, dir, dl);
+	r[dl] = '/';
+	memcpy(r + dl + 1, path, pl + 1);
+	return r;
+}
+
+static int parse_inline_set(struct ctx *c, struct ft_prefix_set *set, config_setting_t *s)
+{
+	char err[256];
+	int i, n;
+
+	if (!is_seq(s)) {
+		wrong_type(c, s, "an array of prefix strings: [ \"10.0.0.0/8\", ... ]");
+		return 0;
+	}
+	n = config_setting_length(s);
+	if (!n)
+		return 0;
+	set->pfx = calloc((size_t)n, sizeof(*set->pfx));
+	if (!set->pfx)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		const char *v = get_str(c, e);
+
+		if (!v)
+			continue;
+		if (ft_parse_prefix(v, &set->pfx[set->npfx], err, sizeof(err)))
+			err_at(c, e, "prefixes: %s", err);
+		else
+			set->npfx++;
+	}
+	return 0;
+}
+
+static int parse_set(struct ctx *c, config_setting_t *g, size_t idx)
+{
+	static const char *const keys[] = { "name", "file", "prefixes", NULL };
+	struct ft_prefix_set *set = &c->pol->sets[idx];
+	config_setting_t *s, *fs, *ps;
+	const char *v;
+	int dup, rc = 0;
+
+	check_keys(c, g, keys, "prefix set");
+	set->line = (int)config_setting_source_line(g);
+
+	s = config_setting_get_member(g, "name");
+	if (!s) {
+		err_at(c, g, "prefix set has no 'name'");
+	} else if ((v = get_str(c, s))) {
+		if (!*v)
+			err_at(c, s, "empty prefix set name");
+		else if (has_ctrl(v))
+			err_at(c, s, "prefix set name '%s' contains a control character", v);
+		else if (v[0] == '@')
+			err_at(c, s, "prefix set name '%s' must not start with '@' (rules write \"@%s\" to refer to \"%s\")",
+			       v, v + 1, v + 1);
+		else if (strlen(v) >= FT_SET_NAME_LEN)
+			err_at(c, s, "prefix set name '%s' is longer than %d characters", v,
+			       FT_SET_NAME_LEN - 1);
+		else if ((dup = find_set(c->pol, v)) >= 0)
+			err_at(c, s, "duplicate prefix set '%s' (first defined at line %d)", v,
+			       c->pol->sets[dup].line);
+		else
+			strcpy(set->name, v);
+	}
+
+	fs = config_setting_get_member(g, "file");
+	ps = config_setting_get_member(g, "prefixes");
+	if (fs && ps) {
+		err_at(c, g, "prefix set '%s' has both 'file' and 'prefixes'", set->name);
+	} else if (!fs && !ps) {
+		err_at(c, g, "prefix set '%s' has neither 'file' nor 'prefixes'", set->name);
+	} else if (fs) {
+		v = get_str(c, fs);
+		if (v) {
+			set->file = resolve_path(c->dir, v);
+			if (!set->file)
+				return -ENOMEM;
+			rc = load_set_file(c, set, fs);
+		}
+	} else {
+		rc = parse_inline_set(c, set, ps);
+	}
+	return rc;
+}
+
+static int parse_sets(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = group_list(c, root, "prefix_sets");
+	int i, n, rc;
+
+	if (!l)
+		return 0;
+	n = config_setting_length(l);
+	if (!n)
+		return 0;
+	c->pol->sets = calloc((size_t)n, sizeof(*c->pol->sets));
+	c->set_used = calloc((size_t)n, sizeof(*c->set_used));
+	if (!c->pol->sets || !c->set_used)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+
+		c->pol->nsets = (size_t)i + 1;
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			wrong_type(c, g, "a list of groups: ( { name = ...; file = ...; }, ... )");
+			continue;
+		}
+		rc = parse_set(c, g, (size_t)i);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- rules and matches ---------------------------------------------- */
+
+static int parse_iif(struct ctx *c, config_setting_t *s, struct ft_match *m)
+{
+	int i, n = seq_len(c, s);
+
+	if (n < 0)
+		return 0;
+	m->iif = calloc((size_t)n, sizeof(*m->iif));
+	m->iif_index = calloc((size_t)n, sizeof(*m->iif_index));
+	if (!m->iif || !m->iif_index)
+		return -ENOMEM;
+	m->niif = (size_t)n;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = seq_elem(s, i);
+		const char *v = get_str(c, e);
+
+		if (!v)
+			continue;
+		if (find_iface(c->pol, v) < 0)
+			err_at(c, e, "iif '%s' is not one of the interfaces listed in 'interfaces'", v);
+		else
+			strcpy(m->iif[i], v);	/* fits: interface names are checked */
+	}
+	return 0;
+}
+
+static int parse_vlan(struct ctx *c, config_setting_t *s, struct ft_match *m)
+{
+	int i, n = seq_len(c, s);
+	long long v;
+
+	if (n < 0)
+		return 0;
+	m->vlan = calloc((size_t)n, sizeof(*m->vlan));
+	if (!m->vlan)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!get_int_in(c, seq_elem(s, i), 0, 4095, &v))
+			m->vlan[m->nvlan++] = (uint16_t)v;
+	return 0;
+}
+
+static void parse_family(struct ctx *c, config_setting_t *s, struct ft_match *m)
+{
+	const char *v = get_str(c, s);
+
+	if (!v)
+		return;
+	if (!strcasecmp(v, "ipv4"))
+		m->family = AF_INET;
+	else if (!strcasecmp(v, "ipv6"))
+		m->family = AF_INET6;
+	else
+		err_at(c, s, "bad family '%s' (expected \"ipv4\" or \"ipv6\")", v);
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "ipv4" : "ipv6";
+}
+
+static int parse_addr(struct ctx *c, config_setting_t *s, struct ft_match *m,
+		      struct ft_addr_match *am)
+{
+	char err[256], buf[64];
+	int i, idx, n = seq_len(c, s);
+
+	if (n < 0)
+		return 0;
+	am->pfx = calloc((size_t)n, sizeof(*am->pfx));
+	am->sets = calloc((size_t)n, sizeof(*am->sets));
+	if (!am->pfx || !am->sets)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = seq_elem(s, i);
+		struct ft_prefix *p = &am->pfx[am->npfx];
+		const char *v = get_str(c, e);
+
+		if (!v)
+			continue;
+		if (v[0] == '@') {
+			idx = find_set(c->pol, v + 1);
+			if (idx < 0) {
+				err_at(c, e, "%s: unknown prefix set '%s'", key_of(e), v + 1);
+			} else {
+				am->sets[am->nsets++] = idx;
+				c->set_used[idx] = true;
+			}
+			continue;
+		}
+		if (ft_parse_prefix(v, p, err, sizeof(err))) {
+			err_at(c, e, "%s: %s", key_of(e), err);
+			continue;
+		}
+		if (m->family && p->family != m->family) {
+			err_at(c, e, "%s: prefix %s is %s, but the rule's family is %s", key_of(e),
+			       ft_format_prefix(p, buf, sizeof(buf)), family_name(p->family),
+			       family_name(m->family));
+			continue;
+		}
+		am->npfx++;
+	}
+	return 0;
+}
+
+/* Returns whether every element parsed (tcp_flags checks need the full set). */
+static bool parse_proto(struct ctx *c, config_setting_t *s, struct ft_match *m)
+{
+	int i, v, n = seq_len(c, s);
+	bool ok = n > 0;
+	char err[256];
+	long long lv;
+
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = seq_elem(s, i);
+
+		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+			if (ft_parse_proto(config_setting_get_string(e), &v, err, sizeof(err))) {
+				err_at(c, e, "proto: %s", err);
+				ok = false;
+				continue;
+			}
+		} else if (is_int(e)) {
+			if (get_int_in(c, e, 0, 255, &lv)) {
+				ok = false;
+				continue;
+			}
+			v = (int)lv;
+		} else {
+			wrong_type(c, e, "a protocol name or number");
+			ok = false;
+			continue;
+		}
+		ft_proto_set(m, (unsigned int)v);
+	}
+	return ok;
+}
+
+static int parse_ports(struct ctx *c, config_setting_t *s, struct ft_range **out, size_t *nout)
+{
+	struct ft_range *r;
+	int i, n = seq_len(c, s);
+	char err[256];
+	long long v;
+
+	if (n < 0)
+		return 0;
+	r = calloc((size_t)n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*out = r;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = seq_elem(s, i);
+
+		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+			if (ft_parse_port_range(config_setting_get_string(e), &r[*nout], err,
+						sizeof(err)))
+				err_at(c, e, "%s: %s", key_of(e), err);
+			else
+				(*nout)++;
+		} else if (is_int(e)) {
+			if (!get_int_in(c, e, 0, 65535, &v)) {
+				r[*nout].lo = r[*nout].hi = (uint16_t)v;
+				(*nout)++;
+			}
+		} else {
+			wrong_type(c, e, "a port number or a \"LO-HI\" string");
+		}
+	}
+	return 0;
+}
+
+static void parse_dscp_match(struct ctx *c, config_setting_t *s, struct ft_match *m)
+{
+	int i, v, n = seq_len(c, s);
+
+	for (i = 0; i < n; i++)
+		if (!get_dscp(c, seq_elem(s, i), &v))
+			m->dscp |= 1ULL << v;
+}
+
+static void parse_tcp_flags(struct ctx *c, config_setting_t *s, struct ft_match *m, bool proto_ok)
+{
+	const char *v = get_str(c, s);
+	char err[256];
+
+	if (!v)
+		return;
+	if (ft_parse_tcp_flags(v, &m->tcp_flags, &m->tcp_flags_mask, err, sizeof(err)))
+		err_at(c, s, "%s", err);
+	/* only with a fully parsed proto, else we'd blame a typo twice */
+	else if ((m->keys & FT_MK_PROTO) && proto_ok && !ft_proto_has(m, 6))
+		err_at(c, s, "tcp_flags only match TCP packets, but 'proto' does not include tcp");
+}
+
+static int parse_match(struct ctx *c, config_setting_t *g, struct ft_match *m)
+{
+	static const char *const keys[] = {
+		"iif", "vlan", "family", "src", "dst", "proto", "sport", "dport", "dscp",
+		"tcp_flags", NULL,
+	};
+	config_setting_t *s;
+	bool proto_ok = false;
+	int rc = 0;
+
+	check_keys(c, g, keys, "match");
+
+	if ((s = config_setting_get_member(g, "iif"))) {
+		m->keys |= FT_MK_IIF;
+		rc = parse_iif(c, s, m);
+	}
+	if (!rc && (s = config_setting_get_member(g, "vlan"))) {
+		m->keys |= FT_MK_VLAN;
+		rc = parse_vlan(c, s, m);
+	}
+	/* before src/dst: literal prefixes are checked against it */
+	if (!rc && (s = config_setting_get_member(g, "family"))) {
+		m->keys |= FT_MK_FAMILY;
+		parse_family(c, s, m);
+	}
+	if (!rc && (s = config_setting_get_member(g, "src"))) {
+		m->keys |= FT_MK_SRC;
+		rc = parse_addr(c, s, m, &m->src);
+	}
+	if (!rc && (s = config_setting_get_member(g, "dst"))) {
+		m->keys |= FT_MK_DST;
+		rc = parse_addr(c, s, m, &m->dst);
+	}
+	if (!rc && (s = config_setting_get_member(g, "proto"))) {
+		m->keys |= FT_MK_PROTO;
+		proto_ok = parse_proto(c, s, m);
+	}
+	if (!rc && (s = config_setting_get_member(g, "sport"))) {
+		m->keys |= FT_MK_SPORT;
+		rc = parse_ports(c, s, &m->sport, &m->nsport);
+	}
+	if (!rc && (s = config_setting_get_member(g, "dport"))) {
+		m->keys |= FT_MK_DPORT;
+		rc = parse_ports(c, s, &m->dport, &m->ndport);
+	}
+	if (!rc && (s = config_setting_get_member(g, "dscp"))) {
+		m->keys |= FT_MK_DSCP;
+		parse_dscp_match(c, s, m);
+	}
+	if (!rc && (s = config_setting_get_member(g, "tcp_flags"))) {
+		m->keys |= FT_MK_TCPFL;
+		parse_tcp_flags(c, s, m, proto_ok);
+	}
+	return rc;
+}
+
+static int parse_rule(struct ctx *c, config_setting_t *g, struct ft_rule *r)
+{
+	static const char *const keys[] = { "match", "class", "action", NULL };
+	config_setting_t *ms, *cs, *as;
+	const char *v;
+	int rc = 0;
+
+	check_keys(c, g, keys, "rule");
+
+	ms = config_setting_get_member(g, "match");
+	if (ms) {
+		if (config_setting_type(ms) != CONFIG_TYPE_GROUP)
+			wrong_type(c, ms, "a group: match = { ... }");
+		else
+			rc = parse_match(c, ms, &r->match);
+	}
+
+	cs = config_setting_get_member(g, "class");
+	as = config_setting_get_member(g, "action");
+	if (cs && as) {
+		err_at(c, g, "rule has both 'class' and 'action': give one");
+	} else if (!cs && !as) {
+		err_at(c, g, "rule has neither 'class' nor 'action'");
+	} else if (cs) {
+		r->action = FT_ACT_CLASS;
+		if ((v = get_str(c, cs))) {
+			r->class_idx = find_class(c->pol, v);
+			if (r->class_idx < 0)
+				err_at(c, cs, "unknown class '%s'", v);
+			else
+				c->class_used[r->class_idx] = true;
+		}
+	} else if ((v = get_str(c, as))) {
+		if (!strcmp(v, "drop"))
+			r->action = FT_ACT_DROP;
+		else if (!strcmp(v, "pass"))
+			r->action = FT_ACT_PASS;
+		else
+			err_at(c, as, "unknown action '%s' (expected \"drop\" or \"pass\")", v);
+	}
+	return rc;
+}
+
+static int parse_rules(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = group_list(c, root, "rules");
+	int i, n, rc, catchall = 0;
+	bool warned = false;
+
+	if (!l)
+		return 0;
+	n = config_setting_length(l);
+	if (!n)
+		return 0;
+	c->pol->rules = calloc((size_t)n, sizeof(*c->pol->rules));
+	if (!c->pol->rules)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+		struct ft_rule *r = &c->pol->rules[i];
+
+		/* count first, so ft_policy_free() sees every match we touch */
+		c->pol->nrules = (size_t)i + 1;
+		r->line = (int)config_setting_source_line(g);
+		r->class_idx = -1;
+		if (i == FT_MAX_RULES)
+			err_at(c, g, "too many rules (%d; at most %d)", n, FT_MAX_RULES);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			wrong_type(c, g, "a list of groups: ( { match = { ... }; class = ...; }, ... )");
+			continue;
+		}
+		/* once: every later rule is just as dead, one message says so */
+		if (catchall && !warned) {
+			warn_at(c, g,
+				"this rule and all rules after it can never match: the rule at line %d matches every packet",
+				catchall);
+			warned = true;
+		}
+		rc = parse_rule(c, g, r);
+		if (rc)
+			return rc;
+		if (!r->match.keys && !catchall)
+			catchall = r->line;
+	}
+	return 0;
+}
+
+/* ---- the whole file ------------------------------------------------- */
+
+static void parse_default_class(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *s = config_setting_get_member(root, "default_class");
+	const char *v;
+
+	if (!s || !(v = get_str(c, s)))
+		return;
+	c->pol->default_class = find_class(c->pol, v);
+	if (c->pol->default_class < 0)
+		err_at(c, s, "unknown default_class '%s'", v);
+	else
+		c->class_used[c->pol->default_class] = true;
+}
+
+static void warn_unused(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *cl = config_setting_get_member(root, "classes");
+	config_setting_t *sl = config_setting_get_member(root, "prefix_sets");
+	const struct ft_policy *p = c->pol;
+	size_t i;
+
+	/* the lists are in file order, so element i is class / set i */
+	for (i = 0; i < p->nclasses; i++)
+		if (p->classes[i].name[0] && !c->class_used[i])
+			warn_at(c, config_setting_get_elem(cl, (unsigned int)i),
+				"class '%s' is not used by any rule or default_class",
+				p->classes[i].name);
+	for (i = 0; i < p->nsets; i++)
+		if (p->sets[i].name[0] && !c->set_used[i])
+			warn_at(c, config_setting_get_elem(sl, (unsigned int)i),
+				"prefix set '%s' is not used by any rule", p->sets[i].name);
+	if (!p->nrules && p->default_class < 0 && !c->nerrors)
+		report(c, c->name, 1, false,
+		       "no rules and no default_class: every packet stays untagged");
+}
+
+static int parse_root(struct ctx *c, config_setting_t *root)
+{
+	static const char *const keys[] = {
+		"interfaces", "mark_mask", "tc_verdict", "classes", "prefix_sets", "rules",
+		"default_class", NULL,
+	};
+	int rc;
+
+	check_keys(c, root, keys, "the policy");
+	rc = parse_interfaces(c, root);
+	if (rc)
+		return rc;
+	/* before classes: marks are checked against mark_mask */
+	parse_scalars(c, root);
+	rc = parse_classes(c, root);
+	if (rc)
+		return rc;
+	rc = parse_sets(c, root);
+	if (rc)
+		return rc;
+	rc = parse_rules(c, root);
+	if (rc)
+		return rc;
+	parse_default_class(c, root);
+	warn_unused(c, root);
+	return 0;
+}
+
+int ft_config_parse(const char *text, const char *name, const char *dir,
+		    struct ft_policy *pol, struct ft_diag *diag)
+{
+	struct ft_policy p = { .mark_mask = 0xffffffffu, .default_class = -1 };
+	struct ctx c = { .name = name ? name : "<string>", .dir = dir, .pol = &p, .diag = diag };
+	config_t cfg;
+	int rc;
+
+	config_init(&cfg);
+	/* @include "x" in a policy resolves like a prefix set file */
+	if (dir && *dir)
+		config_set_include_dir(&cfg, dir);
+	if (!config_read_string(&cfg, text)) {
+		char path[PATH_MAX];
+
+		report(&c, shown_file(&c, config_error_file(&cfg), path, sizeof(path)),
+		       config_error_line(&cfg), true, "%s", config_error_text(&cfg));
+		rc = c.oom ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	p.file = dup_str(c.name);
+	if (!p.file) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = parse_root(&c, config_root_setting(&cfg));
+	if (!rc && c.oom)
+		rc = -ENOMEM;
+	if (!rc && c.nerrors)
+		rc = -EINVAL;
+	if (!rc) {
+		*pol = p;
+		memset(&p, 0, sizeof(p));
+	}
+out:
+	free(c.class_used);
+	free(c.set_used);
+	ft_policy_free(&p);
+	config_destroy(&cfg);
+	return rc;
+}
+
+static int read_all(FILE *f, char **out)
+{
+	size_t len = 0, cap = 0, n;
+	char *buf = NULL, *nb;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		return -EIO;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static void diag_add(struct ft_diag *d, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diag_add(struct ft_diag *d, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(d, file, 0, true, fmt, ap);
+	va_end(ap);
+}
+
+int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag)
+{
+	char *text = NULL, *dir = NULL, *slash;
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		diag_add(diag, path, "cannot open policy: %s", strerror(-rc));
+		return rc;
+	}
+	rc = read_all(f, &text);
+	fclose(f);
+	if (rc) {
+		diag_add(diag, path, "cannot read policy: %s", strerror(-rc));
+		return rc;
+	}
+
+	/* relative set files and @includes resolve against the policy's directory */
+	dir = dup_str(path);
+	if (!dir) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+
+	rc = ft_config_parse(text, path, dir, pol, diag);
+out:
+	free(dir);
+	free(text);
+	return rc;
+}

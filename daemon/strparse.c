@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * String parsers for the policy language. Strict on purpose: a policy that
+ * says something ambiguous ("10.0.0.1/8", "080", " 22") is refused with a
+ * reason instead of being guessed at, because a wrong guess silently
+ * misclassifies traffic.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "strparse.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool is_dec(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Parse exactly [s, end) as an unsigned number no larger than @max. Base 10,
+ * or base 16 with a "0x" prefix when @allow_hex. Hand-rolled rather than
+ * strtoul() because strtoul accepts leading blanks, signs and wraps "-1".
+ * Returns 0 or -ERANGE / -EINVAL.
+ */
+static int parse_uint(const char *s, const char *end, bool allow_hex, uint64_t max,
+		      uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int base = 10;
+	int d;
+
+	if (allow_hex && end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (s == end)
+		return -EINVAL;
+	for (; s < end; s++) {
+		d = base == 16 ? hex_val(*s) : (is_dec(*s) ? *s - '0' : -1);
+		if (d < 0)
+			return -EINVAL;
+		v = v * base + (unsigned int)d;
+		/* keep going to tell "not a number" from "too big" */
+		if (v > max)
+			v = max + 1;
+	}
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Zero the bits of @addr (@alen bytes) beyond the first @len. */
+static void mask_addr(uint8_t *addr, unsigned int alen, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < alen; i++) {
+		if (len >= 8) {
+			len -= 8;
+			continue;
+		}
+		addr[i] &= (uint8_t)(0xff00u >> len);
+		len = 0;
+	}
+}
+
+/*
+ * A v4-mapped IPv6 prefix ("::ffff:0:0/96") stays IPv6: it matches IPv6
+ * packets carrying such addresses (a classic spoofing bogon), never IPv4
+ * packets, which are classified as AF_INET.
+ */
+int ft_parse_prefix(const char *s, struct ft_prefix *out, char *err, size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN + 1], net[INET6_ADDRSTRLEN];
+	struct ft_prefix p = { 0 };
+	const char *slash;
+	unsigned int alen, max;
+	uint64_t len;
+	size_t n;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty prefix");
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n >= sizeof(buf))
+		return fail(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", s);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+
+	if (inet_pton(AF_INET, buf, p.addr) == 1) {
+		p.family = AF_INET;
+		alen = 4;
+	} else if (inet_pton(AF_INET6, buf, p.addr) == 1) {
+		p.family = AF_INET6;
+		alen = 16;
+	} else {
+		return fail(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", s);
+	}
+	max = alen * 8;
+
+	len = max;
+	if (slash) {
+		const char *ls = slash + 1;
+		int rc = parse_uint(ls, ls + strlen(ls), false, max, &len);
+
+		if (rc == -ERANGE)
+			return fail(err, errlen, "prefix length /%s out of range for %s (0..%u)",
+				    ls, p.family == AF_INET ? "IPv4" : "IPv6", max);
+		if (rc)
+			return fail(err, errlen, "bad prefix length '/%s' in '%s'", ls, s);
+	}
+	p.len = (uint8_t)len;
+
+	{
+		struct ft_prefix m = p;
+
+		mask_addr(m.addr, alen, p.len);
+		if (memcmp(m.addr, p.addr, alen)) {
+			inet_ntop(m.family, m.addr, net, sizeof(net));
+			return fail(err, errlen, "host bits set in '%s' (did you mean %s/%u?)", s,
+				    net, p.len);
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static int parse_port(const char *s, const char *end, uint16_t *out, const char *all, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+	int rc = parse_uint(s, end, false, 65535, &v);
+
+	if (rc == -ERANGE)
+		return fail(err, errlen, "port %.*s out of range (0..65535)", (int)(end - s), s);
+	if (rc)
+		return fail(err, errlen, "bad port range '%s' (expected \"PORT\" or \"LO-HI\")",
+			    all);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int ft_parse_port_range(const char *s, struct ft_range *out, char *err, size_t errlen)
+{
+	const char *dash;
+	struct ft_range r;
+	int rc;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty port range");
+	dash = strchr(s, '-');
+	if (!dash) {
+		rc = parse_port(s, s + strlen(s), &r.lo, s, err, errlen);
+		if (rc)
+			return rc;
+		r.hi = r.lo;
+	} else {
+		rc = parse_port(s, dash, &r.lo, s, err, errlen);
+		if (!rc)
+			rc = parse_port(dash + 1, dash + 1 + strlen(dash + 1), &r.hi, s, err,
+					errlen);
+		if (rc)
+			return rc;
+		if (r.lo > r.hi)
+			return fail(err, errlen,
+				    "reversed port range '%s' (did you mean \"%u-%u\"?)", s, r.hi,
+				    r.lo);
+	}
+	*out = r;
+	return 0;
+}
+
+struct name_val {
+	const char *name;
+	int val;
+};
+
+/* Canonical names first: the reverse lookups return the first hit. */
+static const struct name_val dscp_names[] = {
+	{ "CS0", 0 },   { "CS1", 8 },   { "CS2", 16 },  { "CS3", 24 },  { "CS4", 32 },
+	{ "CS5", 40 },  { "CS6", 48 },  { "CS7", 56 },  { "AF11", 10 }, { "AF12", 12 },
+	{ "AF13", 14 }, { "AF21", 18 }, { "AF22", 20 }, { "AF23", 22 }, { "AF31", 26 },
+	{ "AF32", 28 }, { "AF33", 30 }, { "AF41", 34 }, { "AF42", 36 }, { "AF43", 38 },
+	{ "EF", 46 },   { "VA", 44 },   { "LE", 1 },    { "DF", 0 },    { "BE", 0 },
+};
+
+static const struct name_val proto_names[] = {
+	{ "hopopt", 0 }, { "icmp", 1 }, { "igmp", 2 }, { "ipip", 4 }, { "tcp", 6 },
+	{ "egp", 8 }, { "udp", 17 }, { "dccp", 33 }, { "ipv6", 41 }, { "rsvp", 46 },
+	{ "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "icmpv6", 58 }, { "ospf", 89 },
+	{ "pim", 103 }, { "vrrp", 112 }, { "l2tp", 115 }, { "sctp", 132 },
+	{ "udplite", 136 }, { "mpls-in-ip", 137 }, { "ethernet", 143 },
+	/* aliases, as in /etc/protocols */
+	{ "ip", 0 }, { "ipencap", 4 }, { "ipv4", 4 }, { "ipv6-icmp", 58 },
+	{ "ipv6icmp", 58 }, { "ospfigp", 89 },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int name_lookup(const struct name_val *t, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(t[i].name, s))
+			return t[i].val;
+	return -1;
+}
+
+static const char *val_lookup(const struct name_val *t, size_t n, int v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].val == v)
+			return t[i].name;
+	return NULL;
+}
+
+int ft_parse_dscp(const char *s, int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty DSCP value");
+	if (is_dec(s[0])) {
+		rc = parse_uint(s, s + strlen(s), true, 63, &v);
+		if (rc == -ERANGE)
+			return fail(err, errlen, "DSCP %s out of range (0..63)", s);
+		if (rc)
+			return fail(err, errlen, "bad DSCP value '%s'", s);
+		*out = (int)v;
+		return 0;
+	}
+	rc = name_lookup(dscp_names, ARRAY_LEN(dscp_names), s);
+	if (rc < 0)
+		return fail(err, errlen,
+			    "unknown DSCP name '%s' (expected CS0..CS7, AF11..AF43, EF, VA, LE, DF or 0..63)",
+			    s);
+	*out = rc;
+	return 0;
+}
+
+int ft_parse_proto(const char *s, int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty protocol");
+	if (is_dec(s[0])) {
+		rc = parse_uint(s, s + strlen(s), true, 255, &v);
+		if (rc == -ERANGE)
+			return fail(err, errlen, "protocol number %s out of range (0..255)", s);
+		if (rc)
+			return fail(err, errlen, "bad protocol '%s'", s);
+		*out = (int)v;
+		return 0;
+	}
+	rc = name_lookup(proto_names, ARRAY_LEN(proto_names), s);
+	if (rc < 0)
+		return fail(err, errlen, "unknown protocol '%s' (use a name such as tcp, or 0..255)",
+			    s);
+	*out = rc;
+	return 0;
+}
+
+/* Exactly [s, end) as 1..4 hex digits. */
+static int parse_hex16(const char *s, const char *end, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (s == end || end - s > 4)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (hex_val(*s) < 0)
+			return -EINVAL;
+		v = v * 16 + (unsigned int)hex_val(*s);
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * tc's own parser (get_tc_classid) also takes "1:" and ":10"; so do we, so
+ * that every handle ft_format_tc_handle() prints parses back.
+ */
+int ft_parse_tc_handle(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	const char *colon, *end;
+	uint32_t maj = 0, min = 0;
+	uint64_t v;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty priority");
+	end = s + strlen(s);
+	colon = strchr(s, ':');
+	if (!colon) {
+		if (parse_uint(s, end, true, UINT32_MAX, &v))
+			return fail(err, errlen,
+				    "bad priority '%s' (expected \"MAJOR:MINOR\" in hex, or 0..4294967295)",
+				    s);
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if ((colon == s && colon + 1 == end) ||
+	    (colon > s && parse_hex16(s, colon, &maj)) ||
+	    (colon + 1 < end && parse_hex16(colon + 1, end, &min)))
+		return fail(err, errlen,
+			    "bad priority '%s' (expected \"MAJOR:MINOR\", each 0..ffff in hex as tc writes class ids, e.g. \"1:10\")",
+			    s);
+	*out = maj << 16 | min;
+	return 0;
+}
+
+static const struct name_val tcp_flag_names[] = {
+	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
+	{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
+};
+
+/* "syn,ack" / "syn|ack" / "" in [s, end) -> bits. Blanks around names are fine. */
+static int parse_flag_list(const char *s, const char *end, uint8_t *bits, const char *all,
+			   char *err, size_t errlen)
+{
+	char name[8];
+	const char *t;
+	size_t n;
+	int v;
+
+	*bits = 0;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == end)
+		return 0;
+	for (;;) {
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		for (t = s; t < end && *t != ',' && *t != '|' && *t != ' ' && *t != '\t'; t++)
+			;
+		n = (size_t)(t - s);
+		if (!n)
+			return fail(err, errlen, "bad tcp_flags '%s': empty flag name", all);
+		if (n >= sizeof(name))
+			v = -1;
+		else {
+			memcpy(name, s, n);
+			name[n] = '\0';
+			v = name_lookup(tcp_flag_names, ARRAY_LEN(tcp_flag_names), name);
+		}
+		if (v < 0)
+			return fail(err, errlen,
+				    "bad tcp_flags '%s': unknown flag '%.*s' (fin syn rst psh ack urg ece cwr)",
+				    all, (int)n, s);
+		*bits |= (uint8_t)v;
+		while (t < end && (*t == ' ' || *t == '\t'))
+			t++;
+		if (t == end)
+			return 0;
+		if (*t != ',' && *t != '|')
+			return fail(err, errlen, "bad tcp_flags '%s': expected ',' after '%.*s'",
+				    all, (int)n, s);
+		s = t + 1;
+	}
+}
+
+/*
+ * An empty set before "/" is allowed: "/rst" means RST must be clear, which
+ * cannot be written any other way.
+ */
+int ft_parse_tcp_flags(const char *s, uint8_t *val, uint8_t *mask, char *err, size_t errlen)
+{
+	const char *slash;
+	uint8_t v, m;
+	int rc;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty tcp_flags");
+	slash = strchr(s, '/');
+	rc = parse_flag_list(s, slash ? slash : s + strlen(s), &v, s, err, errlen);
+	if (rc)
+		return rc;
+	if (slash) {
+		rc = parse_flag_list(slash + 1, slash + 1 + strlen(slash + 1), &m, s, err, errlen);
+		if (rc)
+			return rc;
+	} else {
+		m = v;
+	}
+	if (!m)
+		return fail(err, errlen, "bad tcp_flags '%s': no flag is examined", s);
+	if (v & ~m)
+		return fail(err, errlen,
+			    "bad tcp_flags '%s': flags required to be set must also be examined (after '/')",
+			    s);
+	*val = v;
+	*mask = m;
+	return 0;
+}
+
+const char *ft_dscp_name(int dscp)
+{
+	return val_lookup(dscp_names, ARRAY_LEN(dscp_names), dscp);
+}
+
+const char *ft_proto_name(int proto)
+{
+	return val_lookup(proto_names, ARRAY_LEN(proto_names), proto);
+}
+
+/* As tc prints class ids, except 0 and ffff:ffff which tc shows as none/root. */
+char *ft_format_tc_handle(uint32_t handle, char *buf, size_t len)
+{
+	uint32_t maj = handle >> 16, min = handle & 0xffff;
+
+	if (!min)
+		snprintf(buf, len, "%x:", maj);
+	else if (!maj)
+		snprintf(buf, len, ":%x", min);
+	else
+		snprintf(buf, len, "%x:%x", maj, min);
+	return buf;
+}
+
+char *ft_format_prefix(const struct ft_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}

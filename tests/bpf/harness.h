@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Running the real compiled programs on crafted packets with
+ * bpf_prog_test_run_opts. Shared by the BPF tests and the benchmarks.
+ */
+#ifndef FLOWTAG_TEST_HARNESS_H
+#define FLOWTAG_TEST_HARNESS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "compile.h"
+#include "config.h"
+#include "loader.h"
+#include "flowtag/meta.h"
+
+struct xdp_result {
+	int err;			/* bpf_prog_test_run_opts() result */
+	__u32 retval;			/* XDP_PASS, XDP_DROP, ... */
+	__u32 meta_len;			/* metadata bytes in front of the packet */
+	struct flowtag_meta meta;	/* valid when meta_len >= sizeof(meta) */
+};
+
+struct tc_result {
+	int err;
+	int retval;			/* TC_ACT_* */
+	__u32 mark;
+	__u32 priority;
+};
+
+/* Run XDP once (repeat = 1: non-live runs reuse one xdp_buff, see
+ * design.md) on @pkt, as if received on ifindex 1. */
+static inline struct xdp_result ft_run_xdp(int prog_fd, const void *pkt, size_t len)
+{
+	struct xdp_result r = { 0 };
+	struct xdp_md ctx_in = { .data_end = len }, ctx_out = { 0 };
+	unsigned char out[2048 + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
+
+	r.err = bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
+	r.retval = opts.retval;
+	/* data_out starts at data_meta; ctx_out.data is the metadata length */
+	r.meta_len = ctx_out.data;
+	if (!r.err && r.meta_len >= sizeof(r.meta))
+		memcpy(&r.meta, out, sizeof(r.meta));
+	return r;
+}
+
+/* Run a tc program on @pkt (no metadata: the kernel's test run cannot
+ * inject data_meta) with skb->mark and skb->priority preset. */
+static inline struct tc_result ft_run_tc(int prog_fd, const void *pkt, size_t len, __u32 mark,
+					 __u32 priority)
+{
+	struct tc_result r = { 0 };
+	struct __sk_buff in = { .mark = mark, .priority = priority, .ingress_ifindex = 1 };
+	struct __sk_buff out = { 0 };
+	unsigned char data[2048];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
+		    .data_out = data, .data_size_out = sizeof(data), .ctx_in = &in,
+		    .ctx_size_in = sizeof(in), .ctx_out = &out, .ctx_size_out = sizeof(out),
+		    .repeat = 1);
+
+	r.err = bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
+	r.retval = (int)opts.retval;
+	r.mark = out.mark;
+	r.priority = out.priority;
+	return r;
+}
+
+/*
+ * Parse, compile and apply a policy given as text. @pol and @c receive the
+ * policy and its compiled form (free with ft_policy_free/ft_compiled_free).
+ * Rule iif names resolve with if_nametoindex() in the caller's netns.
+ */
+static inline int ft_apply_text(struct ft_loader *l, const char *text, struct ft_policy *pol,
+				struct ft_compiled *c)
+{
+	struct ft_diag diag = { 0 };
+	size_t r, i;
+	int err;
+
+	memset(pol, 0, sizeof(*pol));
+	memset(c, 0, sizeof(*c));
+	err = ft_config_parse(text, "test.conf", ".", pol, &diag);
+	if (err) {
+		fprintf(stderr, "policy does not parse:\n%s", diag.text ? diag.text : "");
+		ft_diag_free(&diag);
+		return err;
+	}
+	ft_diag_free(&diag);
+	for (r = 0; r < pol->nrules; r++)
+		for (i = 0; i < pol->rules[r].match.niif; i++)
+			pol->rules[r].match.iif_index[i] =
+				strcmp(pol->rules[r].match.iif[i], "lo") ? 0 : 1;
+	err = ft_compile(pol, c);
+	if (err) {
+		fprintf(stderr, "policy does not compile: %s\n", strerror(-err));
+		ft_policy_free(pol);
+		return err;
+	}
+	err = ft_loader_apply(l, c, NULL);
+	if (err) {
+		ft_compiled_free(c);
+		ft_policy_free(pol);
+	}
+	return err;
+}
+
+/* Sum of a per-CPU __u64 counter. */
+static inline __u64 ft_counter(struct ft_loader *l, enum ft_counter idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc(ncpu, sizeof(*v)), sum = 0;
+	__u32 key = idx;
+	int i;
+
+	if (v && !bpf_map_lookup_elem(ft_loader_map_fd(l, "ft_counters"), &key, v))
+		for (i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+/* Sum of a per-CPU packet counter (ft_rule_cnt / ft_class_cnt). */
+static inline struct ft_pktcnt ft_pktcount(struct ft_loader *l, const char *map, __u32 key)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ft_pktcnt *v = calloc(ncpu, sizeof(*v)), sum = { 0 };
+	int i;
+
+	if (v && !bpf_map_lookup_elem(ft_loader_map_fd(l, map), &key, v))
+		for (i = 0; i < ncpu; i++) {
+			sum.packets += v[i].packets;
+			sum.bytes += v[i].bytes;
+		}
+	free(v);
+	return sum;
+}
+
+#endif /* FLOWTAG_TEST_HARNESS_H */

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The real XDP and tc programs on crafted packets (bpf_prog_test_run_opts).
+ * Needs root. Every case checks the XDP verdict and the metadata it wrote
+ * against the compiled policy, the reference evaluator, and the tc
+ * fallback's verdict for the same packet (same class, mark under the mask).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf/harness.h"
+#include "bpf/pkt.h"
+#include "randpol.h"
+
+#define MASK		0x0000ff00u
+#define OTHER_BITS	0xdead00efu	/* somebody else's mark bits: must survive */
+#define OLD_PRIO	7u
+
+static const char policy_main[] =
+	"interfaces = ( { name = \"lo\"; } );\n"
+	"mark_mask = 0x0000ff00;\n"
+	"classes = (\n"
+	"  { name = \"voice\";  mark = 0x100; priority = \"1:10\"; },\n"
+	"  { name = \"video\";  mark = 0x200; priority = \"1:20\"; dscp = \"AF41\"; },\n"
+	"  { name = \"ssh\";    mark = 0x300; priority = \"1:30\"; },\n"
+	"  { name = \"web\";    mark = 0x400; priority = \"1:40\"; },\n"
+	"  { name = \"net8\";   mark = 0x500; },\n"
+	"  { name = \"net24\";  mark = 0x600; },\n"
+	"  { name = \"host32\"; mark = 0x700; },\n"
+	"  { name = \"v6_32\";  mark = 0x800; },\n"
+	"  { name = \"v6_48\";  mark = 0x900; },\n"
+	"  { name = \"v6_128\"; mark = 0xa00; },\n"
+	"  { name = \"ef\";     mark = 0xb00; priority = \"1:5\"; },\n"
+	"  { name = \"vlan\";   mark = 0xc00; },\n"
+	"  { name = \"icmp\";   mark = 0xd00; },\n"
+	"  { name = \"sctp\";   mark = 0xe00; },\n"
+	"  { name = \"syn\";    mark = 0x1000; },\n"
+	"  { name = \"default\"; mark = 0xf00; priority = \"1:ff\"; }\n"
+	");\n"
+	"rules = (\n"
+	/* 0 */ "  { match = { vlan = 100; }; class = \"vlan\"; },\n"
+	/* 1 */ "  { match = { src = \"198.51.100.7\"; }; action = \"drop\"; },\n"
+	/* 2 */ "  { match = { src = \"198.51.100.0/24\"; proto = \"udp\"; }; action = \"pass\"; },\n"
+	/* 3 */ "  { match = { proto = \"udp\"; dport = \"5060-5061\"; }; class = \"voice\"; },\n"
+	/* 4 */ "  { match = { proto = \"udp\"; dport = (\"10000-10999\", 3478); }; class = \"video\"; },\n"
+	/* 5 */ "  { match = { proto = \"tcp\"; dport = 22; }; class = \"ssh\"; },\n"
+	/* 6 */ "  { match = { dscp = \"EF\"; }; class = \"ef\"; },\n"
+	/* 7 */ "  { match = { dst = \"203.0.113.9/32\"; }; class = \"host32\"; },\n"
+	/* 8 */ "  { match = { dst = \"203.0.113.0/24\"; }; class = \"net24\"; },\n"
+	/* 9 */ "  { match = { dst = \"203.0.0.0/8\"; }; class = \"net8\"; },\n"
+	/* 10 */ "  { match = { dst = \"10.0.0.0/8\"; }; class = \"net8\"; },\n"
+	/* 11 */ "  { match = { dst = \"10.1.2.0/24\"; }; class = \"net24\"; },\n"
+	/* 12 */ "  { match = { dst = \"10.1.2.3/32\"; }; class = \"host32\"; },\n"
+	/* 13 */ "  { match = { dst = \"2001:db8::/32\"; proto = \"tcp\"; dport = 443; }; class = \"web\"; },\n"
+	/* 14 */ "  { match = { dst = \"2001:db8:1::1/128\"; }; class = \"v6_128\"; },\n"
+	/* 15 */ "  { match = { dst = \"2001:db8:1::/48\"; }; class = \"v6_48\"; },\n"
+	/* 16 */ "  { match = { dst = \"2001:db8::/32\"; }; class = \"v6_32\"; },\n"
+	/* 17 */ "  { match = { dst = \"fd00::/8\"; }; class = \"v6_32\"; },\n"
+	/* 18 */ "  { match = { dst = \"fd00:1::/32\"; }; class = \"v6_48\"; },\n"
+	/* 19 */ "  { match = { proto = \"icmp\"; }; class = \"icmp\"; },\n"
+	/* 20 */ "  { match = { proto = \"icmpv6\"; family = \"ipv6\"; }; class = \"icmp\"; },\n"
+	/* 21 */ "  { match = { proto = \"sctp\"; dport = 9; }; class = \"sctp\"; },\n"
+	/* 22 */ "  { match = { proto = \"tcp\"; dport = 80; tcp_flags = \"syn/syn,ack\"; }; class = \"syn\"; },\n"
+	/* 23 */ "  { match = { proto = \"tcp\"; dport = [80, 8080]; }; class = \"web\"; },\n"
+	/* 24 */ "  { match = { src = \"2001:db8:dead::/48\"; }; action = \"drop\"; },\n"
+	/* 25 */ "  { match = { iif = \"lo\"; proto = \"udp\"; sport = 7; }; class = \"ef\"; }\n"
+	");\n"
+	"default_class = \"default\";\n";
+
+#define DEFAULT (-1)
+
+struct dp_case {
+	const char *name;
+	struct pkt_spec pkt;
+	int rule;		/* expected rule index, DEFAULT = no rule */
+	__u32 xdp_ret;		/* expected XDP verdict */
+};
+
+#define V4(s, d) .family = AF_INET, .src = s, .dst = d
+#define V6(s, d) .family = AF_INET6, .src = s, .dst = d
+#define UDP(sp, dp) .proto = IPPROTO_UDP, .sport = sp, .dport = dp
+#define TCP(sp, dp) .proto = IPPROTO_TCP, .sport = sp, .dport = dp, .tcp_flags = 0x10
+#define C4 "192.0.2.1"
+#define C6 "2001:db8:ffff::1"
+
+static const struct dp_case cases[] = {
+	/* L4 protocols over IPv4 */
+	{ "ipv4 udp voice", { V4(C4, "192.0.2.2"), UDP(40000, 5060) }, 3, XDP_PASS },
+	{ "ipv4 tcp ssh", { V4(C4, "192.0.2.2"), TCP(40000, 22) }, 5, XDP_PASS },
+	{ "ipv4 icmp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP }, 19, XDP_PASS },
+	{ "ipv4 sctp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .sport = 1, .dport = 9 },
+	  21, XDP_PASS },
+	{ "ipv4 sctp other port", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .dport = 10 },
+	  DEFAULT, XDP_PASS },
+	{ "ipv4 gre (no ports)", { V4(C4, "192.0.2.2"), .proto = 47 }, DEFAULT, XDP_PASS },
+	{ "ipv4 with 40 bytes of options", { V4(C4, "192.0.2.2"), UDP(1, 5061), .ip4_optlen = 40 },
+	  3, XDP_PASS },
+	{ "ipv4 with 4 bytes of options", { V4(C4, "192.0.2.2"), TCP(1, 22), .ip4_optlen = 4 },
+	  5, XDP_PASS },
+	{ "ipv4 first fragment", { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_FIRST,
+				     .frag_id = 0x4242 }, 3, XDP_PASS },
+	{ "ipv4 unknown later fragment: no ports",
+	  { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_LATER, .frag_id = 0x9999 },
+	  DEFAULT, XDP_PASS },
+	/* port range edges: 5060-5061 */
+	{ "dport lo-1", { V4(C4, "192.0.2.2"), UDP(1, 5059) }, DEFAULT, XDP_PASS },
+	{ "dport lo", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, 3, XDP_PASS },
+	{ "dport hi", { V4(C4, "192.0.2.2"), UDP(1, 5061) }, 3, XDP_PASS },
+	{ "dport hi+1", { V4(C4, "192.0.2.2"), UDP(1, 5062) }, DEFAULT, XDP_PASS },
+	{ "dport list: range lo", { V4(C4, "192.0.2.2"), UDP(1, 10000) }, 4, XDP_PASS },
+	{ "dport list: range hi", { V4(C4, "192.0.2.2"), UDP(1, 10999) }, 4, XDP_PASS },
+	{ "dport list: hi+1", { V4(C4, "192.0.2.2"), UDP(1, 11000) }, DEFAULT, XDP_PASS },
+	{ "dport list: single", { V4(C4, "192.0.2.2"), UDP(1, 3478) }, 4, XDP_PASS },
+	{ "dport 0", { V4(C4, "192.0.2.2"), UDP(1, 0) }, DEFAULT, XDP_PASS },
+	{ "dport 65535", { V4(C4, "192.0.2.2"), UDP(1, 65535) }, DEFAULT, XDP_PASS },
+	{ "udp to the tcp port", { V4(C4, "192.0.2.2"), UDP(1, 22) }, DEFAULT, XDP_PASS },
+	/* rule order */
+	{ "ssh beats EF (earlier rule)", { V4(C4, "192.0.2.2"), TCP(1, 22), .dscp = 46 }, 5,
+	  XDP_PASS },
+	{ "ssh beats dst /8 (earlier rule)", { V4(C4, "10.9.9.9"), TCP(1, 22) }, 5, XDP_PASS },
+	{ "vlan rule first", { V4(C4, "192.0.2.2"), TCP(1, 22), .nvlan = 1, .vlan = { 100 } }, 0,
+	  XDP_PASS },
+	/* DSCP */
+	{ "dscp EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 46 }, 6, XDP_PASS },
+	{ "dscp AF41 is not EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 34 }, DEFAULT,
+	  XDP_PASS },
+	{ "ipv6 dscp EF", { V6(C6, "2001:db9::1"), UDP(1, 9), .dscp = 46 }, 6, XDP_PASS },
+	/* prefix specificity, most specific rule first */
+	{ "v4 /32 first", { V4(C4, "203.0.113.9"), UDP(1, 9) }, 7, XDP_PASS },
+	{ "v4 /24", { V4(C4, "203.0.113.10"), UDP(1, 9) }, 8, XDP_PASS },
+	{ "v4 /8", { V4(C4, "203.0.5.5"), UDP(1, 9) }, 9, XDP_PASS },
+	{ "v4 outside", { V4(C4, "204.0.113.9"), UDP(1, 9) }, DEFAULT, XDP_PASS },
+	/* ... and least specific first: the /8 shadows the longer ones */
+	{ "v4 /8 shadows /32", { V4(C4, "10.1.2.3"), UDP(1, 9) }, 10, XDP_PASS },
+	{ "v4 /8 shadows /24", { V4(C4, "10.1.2.4"), UDP(1, 9) }, 10, XDP_PASS },
+	{ "v6 /128 first", { V6(C6, "2001:db8:1::1"), UDP(1, 9) }, 14, XDP_PASS },
+	{ "v6 /48", { V6(C6, "2001:db8:1::2"), UDP(1, 9) }, 15, XDP_PASS },
+	{ "v6 /32", { V6(C6, "2001:db8:2::1"), UDP(1, 9) }, 16, XDP_PASS },
+	{ "v6 /32 + tcp 443 first", { V6(C6, "2001:db8:1::1"), TCP(1, 443) }, 13, XDP_PASS },
+	{ "v6 /8 shadows /32", { V6(C6, "fd00:1::5"), UDP(1, 9) }, 17, XDP_PASS },
+	{ "v6 outside", { V6(C6, "2001:db9::1"), UDP(1, 9) }, DEFAULT, XDP_PASS },
+	/* IPv6 extension headers */
+	{ "ipv6 tcp, no ext", { V6(C6, "2001:db8:2::1"), TCP(1, 443) }, 13, XDP_PASS },
+	{ "ipv6 udp, no ext", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, 3, XDP_PASS },
+	{ "ipv6 udp, hop-by-hop", { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 },
+	  3, XDP_PASS },
+	{ "ipv6 tcp, hbh+dst+routing",
+	  { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 60, 43 }, .next = 3 }, 5, XDP_PASS },
+	{ "ipv6 udp, hbh+routing+dst",
+	  { V6(C6, "2001:db9::1"), UDP(1, 5061), .ext = { 0, 43, 60 }, .next = 3 }, 3, XDP_PASS },
+	{ "ipv6 tcp, dst+ah", { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 60, 51 }, .next = 2 },
+	  5, XDP_PASS },
+	{ "ipv6 first fragment",
+	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_FIRST,
+	    .frag_id = 77 }, 3, XDP_PASS },
+	{ "ipv6 unknown later fragment",
+	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_LATER,
+	    .frag_id = 78 }, DEFAULT, XDP_PASS },
+	{ "icmpv6", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 }, 20, XDP_PASS },
+	{ "icmpv6 after hbh", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 0 },
+				  .next = 1 }, 20, XDP_PASS },
+	/* VLANs */
+	{ "802.1Q vlan 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1, .vlan = { 100 } }, 0,
+	  XDP_PASS },
+	{ "802.1Q vlan 101", { V4(C4, "192.0.2.2"), UDP(1, 5060), .nvlan = 1, .vlan = { 101 } },
+	  3, XDP_PASS },
+	{ "QinQ outer 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2, .vlan = { 100, 5 } }, 0,
+	  XDP_PASS },
+	{ "QinQ inner 100 is not outer", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2,
+					     .vlan = { 5, 100 } }, DEFAULT, XDP_PASS },
+	{ "QinQ ipv6 tcp", { V6(C6, "2001:db9::1"), TCP(1, 22), .nvlan = 2, .vlan = { 7, 8 } }, 5,
+	  XDP_PASS },
+	/* drop and pass */
+	{ "drop v4 host", { V4("198.51.100.7", "192.0.2.2"), UDP(1, 5060) }, 1, XDP_DROP },
+	{ "pass rule: untagged", { V4("198.51.100.8", "192.0.2.2"), UDP(1, 5060) }, 2, XDP_PASS },
+	{ "pass rule is udp only", { V4("198.51.100.8", "192.0.2.2"), TCP(1, 22) }, 5, XDP_PASS },
+	{ "drop v6 prefix", { V6("2001:db8:dead::5", "2001:db9::1"), UDP(1, 9) }, 24, XDP_DROP },
+	/* TCP flags */
+	{ "tcp syn to 80", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP, .dport = 80,
+			     .tcp_flags = 0x02 }, 22, XDP_PASS },
+	{ "tcp syn+ack from 80 is not syn", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP,
+					      .dport = 80, .tcp_flags = 0x12 }, 23, XDP_PASS },
+	{ "tcp ack to 8080", { V4(C4, "192.0.2.2"), TCP(1, 8080) }, 23, XDP_PASS },
+	/* iif */
+	{ "iif lo + udp sport 7", { V4(C4, "192.0.2.2"), UDP(7, 9) }, 25, XDP_PASS },
+	/* not IP */
+	{ "arp", { .family = 0 }, DEFAULT, XDP_PASS },
+	{ "arp on vlan 100", { .family = 0, .nvlan = 1, .vlan = { 100 } }, 0, XDP_PASS },
+};
+
+struct state {
+	struct ft_loader l;
+	struct ft_policy pol;
+	struct ft_compiled c;
+};
+
+static int setup(void **st)
+{
+	static struct state s;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "BPF tests need root\n");
+		return -1;
+	}
+	if (ft_loader_open(&s.l, NULL))
+		return -1;
+	if (ft_apply_text(&s.l, policy_main, &s.pol, &s.c))
+		return -1;
+	*st = &s;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct state *s = *st;
+
+	ft_compiled_free(&s->c);
+	ft_policy_free(&s->pol);
+	ft_loader_close(&s->l);
+	return 0;
+}
+
+/* The reference evaluator's view of a test packet. */
+static struct ft_pkt_desc desc_of(const struct pkt_spec *p)
+{
+	struct ft_pkt_desc d = { .ifindex = 1, .vlan = p->nvlan ? p->vlan[0] : -1,
+				 .family = p->family, .proto = -1, .sport = -1, .dport = -1,
+				 .dscp = -1, .tcp_flags = -1 };
+
+	if (!p->family)
+		return d;
+	inet_pton(p->family, p->src, d.src);
+	inet_pton(p->family, p->dst, d.dst);
+	d.proto = p->proto;
+	d.dscp = p->dscp;
+	if (p->frag != PKT_FRAG_LATER &&
+	    (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_SCTP)) {
+		d.sport = p->sport;
+		d.dport = p->dport;
+	}
+	if (p->frag != PKT_FRAG_LATER && p->proto == IPPROTO_TCP)
+		d.tcp_flags = p->tcp_flags;
+	return d;
+}
+
+static const struct ft_verdict *expected_verdict(const struct ft_compiled *c, int rule)
+{
+	return rule == DEFAULT ? &c->hdr.dflt : &c->rules[rule];
+}
+
+static int meta_equal(const struct flowtag_meta *a, const struct flowtag_meta *b)
+{
+	return a->magic_ver == b->magic_ver && a->mark == b->mark && a->priority == b->priority &&
+	       a->class_id == b->class_id && a->rule_id == b->rule_id && a->flags == b->flags &&
+	       a->dscp == b->dscp;
+}
+
+static void print_meta(const char *what, const struct flowtag_meta *m)
+{
+	fprintf(stderr, "#   %s: magic %#x mark %#x prio %#x class %u rule %u flags %#x dscp %u\n",
+		what, m->magic_ver, m->mark, m->priority, m->class_id, m->rule_id, m->flags,
+		m->dscp);
+}
+
+/*
+ * Run XDP and tc on one packet and check both against @v.
+ * Returns the number of mismatches (0 = pass), printing got/want.
+ */
+static int check_packet(struct state *s, const char *name, const uint8_t *pkt, size_t len,
+			const struct ft_verdict *v, size_t tc_min)
+{
+	struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	struct tc_result t = ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pkt, len, OTHER_BITS,
+				       OLD_PRIO);
+	__u32 want_xdp = v->action == FT_ACT_DROP ? XDP_DROP : XDP_PASS;
+	__u32 want_mark = OTHER_BITS, want_prio = OLD_PRIO;
+	int want_tc = v->action == FT_ACT_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+	int bad = 0;
+
+	/* the skb test run refuses frames shorter than their IP header */
+	if (t.err == -EINVAL && len < tc_min) {
+		t.err = 0;
+		t.retval = want_tc = v->action == FT_ACT_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		t.mark = OTHER_BITS;
+		t.priority = OLD_PRIO;
+		if (!(v->meta.flags & FT_META_F_NOTAG)) {
+			t.mark = (OTHER_BITS & ~MASK) | v->meta.mark;
+			t.priority = v->meta.flags & FT_META_F_PRIO ? v->meta.priority : OLD_PRIO;
+		}
+	}
+	if (x.err || t.err) {
+		fprintf(stderr, "# %s (len %zu): test run failed: xdp %d tc %d\n", name, len, x.err,
+			t.err);
+		return 1;
+	}
+	if (x.retval != want_xdp) {
+		fprintf(stderr, "# %s (len %zu): XDP verdict got %u want %u\n", name, len, x.retval,
+			want_xdp);
+		bad++;
+	}
+	if (want_xdp == XDP_PASS) {
+		if (x.meta_len != sizeof(struct flowtag_meta)) {
+			fprintf(stderr, "# %s (len %zu): meta length got %u want %zu\n", name, len,
+				x.meta_len, sizeof(struct flowtag_meta));
+			bad++;
+		} else if (!meta_equal(&x.meta, &v->meta)) {
+			fprintf(stderr, "# %s (len %zu): metadata differs\n", name, len);
+			print_meta("got ", &x.meta);
+			print_meta("want", &v->meta);
+			bad++;
+		}
+	}
+	if (!(v->meta.flags & FT_META_F_NOTAG)) {
+		want_mark = (OTHER_BITS & ~MASK) | v->meta.mark;
+		if (v->meta.flags & FT_META_F_PRIO)
+			want_prio = v->meta.priority;
+	}
+	if (t.retval != want_tc || (want_tc != TC_ACT_SHOT &&
+				    (t.mark != want_mark || t.priority != want_prio))) {
+		fprintf(stderr,
+			"# %s (len %zu): tc fallback got ret %d mark %#x prio %#x, want ret %d "
+			"mark %#x prio %#x\n", name, len, t.retval, t.mark, t.priority, want_tc,
+			want_mark, want_prio);
+		bad++;
+	}
+	return bad;
+}
+
+static void test_cases(void **st)
+{
+	struct state *s = *st;
+	int failures = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct dp_case *tc = &cases[i];
+		struct ft_pkt_desc d = desc_of(&tc->pkt);
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end, len = pkt_build(&tc->pkt, pkt, &hdr_end);
+		int ref = ft_policy_eval(&s->pol, &d);
+		const struct ft_verdict *v = expected_verdict(&s->c, tc->rule);
+
+		/* the table, the reference evaluator and the compiler must agree */
+		if (ref != tc->rule) {
+			fprintf(stderr, "# %s: reference evaluator says rule %d, table says %d\n",
+				tc->name, ref, tc->rule);
+			failures++;
+			continue;
+		}
+		if (v->action == FT_ACT_DROP && tc->xdp_ret != XDP_DROP) {
+			fprintf(stderr, "# %s: table disagrees with the rule's action\n", tc->name);
+			failures++;
+			continue;
+		}
+		failures += check_packet(s, tc->name, pkt, len, v, 0) ? 1 : 0;
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* Every prefix of every header is a malformed packet: default class, and
+ * the programs must not read past the end (the verifier guarantees it; this
+ * checks the verdict). */
+static void test_truncated(void **st)
+{
+	struct state *s = *st;
+	int failures = 0, runs = 0;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end;
+
+		if (!cases[i].pkt.family)
+			continue;	/* ARP: nothing parsed past Ethernet */
+		size_t ip_end;
+
+		pkt_build(&cases[i].pkt, pkt, &hdr_end);
+		ip_end = ETH_HLEN + 4 * cases[i].pkt.nvlan +
+			 (cases[i].pkt.family == AF_INET ? 20 : 40);
+		/* test runs need a full Ethernet header */
+		for (len = ETH_HLEN; len < hdr_end; len++) {
+			char name[160];
+
+			snprintf(name, sizeof(name), "%s truncated", cases[i].name);
+			failures += check_packet(s, name, pkt, len, &s->c.hdr.dflt, ip_end) ? 1 : 0;
+			runs++;
+		}
+	}
+	fprintf(stderr, "# %d truncated packets\n", runs);
+	assert_true(runs > 500);
+	assert_int_equal(failures, 0);
+}
+
+/* A later fragment is classified like its first fragment. */
+static void test_fragments(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec first = { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_FIRST,
+				  .frag_id = 0x1234 };
+	struct pkt_spec later = first;
+	struct pkt_spec first6 = { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 44 },
+				   .next = 2, .frag = PKT_FRAG_FIRST, .frag_id = 0xabcdef };
+	struct pkt_spec later6 = first6;
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len;
+	struct xdp_result x;
+	__u64 hits = ft_counter(&s->l, FT_CNT_FRAG_HIT);
+
+	later.frag = PKT_FRAG_LATER;
+	later6.frag = PKT_FRAG_LATER;
+
+	len = pkt_build(&first, pkt, &hdr_end);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.rule_id, 3);
+	len = pkt_build(&later, pkt, &hdr_end);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.rule_id, 3);
+	assert_true(meta_equal(&x.meta, &s->c.rules[3].meta));
+
+	len = pkt_build(&first6, pkt, &hdr_end);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.rule_id, 5);
+	len = pkt_build(&later6, pkt, &hdr_end);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.rule_id, 5);
+
+	assert_int_equal(ft_counter(&s->l, FT_CNT_FRAG_HIT), hits + 2);
+}
+
+/* Per-rule and per-class counters and the hand-off counters move. */
+static void test_counters(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec p = { V4(C4, "192.0.2.77"), UDP(1, 5061), .payload = 100 };
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+	__u32 slot, gen;
+	struct ft_pktcnt r0, r1, c0, c1;
+	__u64 w0 = ft_counter(&s->l, FT_CNT_META_WRITTEN);
+	__u64 f0 = ft_counter(&s->l, FT_CNT_FALLBACK);
+	int i;
+
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	r0 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + 3);
+	c0 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + 0);
+	for (i = 0; i < 5; i++)
+		ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pkt, len, 0, 0);
+	r1 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + 3);
+	c1 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + 0);
+
+	/* 5 XDP runs + 1 tc fallback classification */
+	assert_int_equal(r1.packets - r0.packets, 6);
+	assert_int_equal(c1.packets - c0.packets, 6);
+	assert_int_equal(c1.bytes - c0.bytes, 6 * len);
+	assert_int_equal(ft_counter(&s->l, FT_CNT_META_WRITTEN) - w0, 5);
+	assert_int_equal(ft_counter(&s->l, FT_CNT_FALLBACK) - f0, 1);
+}
+
+/* The frags variant classifies like the plain program. */
+static void test_frags_variant(void **st)
+{
+	struct state *s = *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end, len = pkt_build(&cases[i].pkt, pkt, &hdr_end);
+		struct xdp_result a = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+		struct xdp_result b = ft_run_xdp(ft_loader_xdp_fd(&s->l, true), pkt, len);
+
+		assert_int_equal(a.retval, b.retval);
+		assert_int_equal(a.meta_len, b.meta_len);
+		assert_true(meta_equal(&a.meta, &b.meta));
+	}
+}
+
+/* Egress turns our mark bits back into the class priority. */
+static void test_egress(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec p = { V4(C4, "192.0.2.2"), UDP(1, 9) };
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+	int fd = ft_loader_tc_egress_fd(&s->l);
+	struct tc_result t;
+
+	/* voice: mark 0x100, priority 1:10; foreign bits must not matter */
+	t = ft_run_tc(fd, pkt, len, 0xab0001cd, 0);
+	assert_int_equal(t.retval, TC_ACT_UNSPEC);
+	assert_int_equal(t.priority, 0x00010010);
+	assert_int_equal(t.mark, 0xab0001cd);
+	/* net8 has no priority: left alone */
+	t = ft_run_tc(fd, pkt, len, 0x500, 42);
+	assert_int_equal(t.priority, 42);
+	/* unknown mark: left alone */
+	t = ft_run_tc(fd, pkt, len, 0x7700, 42);
+	assert_int_equal(t.priority, 42);
+}
+
+/* A reload moves a flow to another class: the flow cache must not keep
+ * the old verdict. */
+static void test_reload(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec p = { V4(C4, "192.0.2.2"), UDP(40000, 5060) };
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+	struct ft_policy pol2;
+	struct ft_compiled c2;
+	struct xdp_result x;
+	__u32 slot, gen0, gen1;
+	char *text = strdup(policy_main);
+	char *at;
+
+	assert_non_null(text);
+	/* voice rule now sends 5060 to "video" */
+	at = strstr(text, "dport = \"5060-5061\"; }; class = \"voice\"");
+	assert_non_null(at);
+	memcpy(strstr(at, "\"voice\""), "\"video\"", 7);
+
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.class_id, 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen0), 0);
+	assert_int_equal(ft_apply_text(&s->l, text, &pol2, &c2), 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen1), 0);
+	assert_int_equal(gen1, gen0 + 1);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.class_id, 1);
+	assert_int_equal(x.meta.mark, 0x200);
+	assert_int_equal(x.meta.flags, FT_META_F_PRIO | FT_META_F_DSCP);
+	assert_int_equal(x.meta.dscp, 34);
+
+	/* and back */
+	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.meta.class_id, 0);
+	ft_compiled_free(&c2);
+	ft_policy_free(&pol2);
+	free(text);
+}
+
+/* 4096 rules: each one reachable, the last one too, and past it the default. */
+static void test_4096_rules(void **st)
+{
+	struct state *s = *st;
+	size_t cap = 4096 * 96 + 4096, n = 0;
+	char *text = malloc(cap);
+	struct ft_policy pol;
+	struct ft_compiled c;
+	static const int probes[] = { 0, 1, 63, 64, 65, 1000, 2047, 2048, 4000, 4094, 4095 };
+	size_t i;
+
+	assert_non_null(text);
+	n += snprintf(text + n, cap - n,
+		      "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff;\n"
+		      "classes = ( { name = \"a\"; mark = 1; }, { name = \"b\"; mark = 2; },"
+		      " { name = \"d\"; mark = 3; } );\nrules = (\n");
+	for (i = 0; i < 4096; i++)
+		n += snprintf(text + n, cap - n,
+			      "{ match = { proto = \"udp\"; dport = %zu; }; class = \"%s\"; }%s\n",
+			      20000 + i, i % 2 ? "b" : "a", i == 4095 ? "" : ",");
+	snprintf(text + n, cap - n, ");\ndefault_class = \"d\";\n");
+	assert_int_equal(ft_apply_text(&s->l, text, &pol, &c), 0);
+	assert_int_equal(c.hdr.nrules, 4096);
+
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		struct pkt_spec p = { V4(C4, "192.0.2.2"), UDP(1, 20000 + probes[i]) };
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+		struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+
+		assert_int_equal(x.retval, XDP_PASS);
+		assert_int_equal(x.meta.rule_id, probes[i]);
+		assert_int_equal(x.meta.mark, probes[i] % 2 ? 2 : 1);
+	}
+	{
+		struct pkt_spec p = { V4(C4, "192.0.2.2"), UDP(1, 20000 + 4096) };
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+		struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+
+		assert_int_equal(x.meta.rule_id, FT_RULE_NONE);
+		assert_int_equal(x.meta.mark, 3);
+	}
+	/* restore the main policy for the other tests */
+	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+	free(text);
+}
+
+/*
+ * Random policies and packets through the real programs: the kernel's
+ * verdict must be the reference evaluator's. Seed from FT_SEED to replay.
+ */
+static void test_random(void **st)
+{
+	struct state *s = *st;
+	const char *env = getenv("FT_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
+	int failures = 0, i, j;
+
+	for (i = 0; i < 40; i++) {
+		struct ft_policy pol;
+		struct ft_compiled c = { 0 };
+		size_t r;
+
+		rp_policy(&rs, &pol, 1 + rp_below(&rs, 60));
+		for (r = 0; r < pol.nrules; r++)
+			if (pol.rules[r].match.niif)
+				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
+		assert_int_equal(ft_compile(&pol, &c), 0);
+		assert_int_equal(ft_loader_apply(&s->l, &c, NULL), 0);
+		for (j = 0; j < 150; j++) {
+			struct ft_pkt_desc d;
+			struct pkt_spec p = { 0 };
+			char src[64], dst[64], name[96];
+			uint8_t pkt[PKT_MAX];
+			size_t hdr_end, len;
+			int want;
+
+			rp_packet(&rs, &d, 1);
+			p.family = d.family;
+			if (d.vlan >= 0) {
+				p.nvlan = 1;
+				p.vlan[0] = d.vlan;
+			}
+			if (d.family) {
+				inet_ntop(d.family, d.src, src, sizeof(src));
+				inet_ntop(d.family, d.dst, dst, sizeof(dst));
+				p.src = src;
+				p.dst = dst;
+				p.proto = d.proto;
+				p.dscp = d.dscp;
+				p.sport = d.sport;
+				p.dport = d.dport;
+				p.tcp_flags = d.tcp_flags < 0 ? 0 : d.tcp_flags;
+			}
+			len = pkt_build(&p, pkt, &hdr_end);
+			want = ft_policy_eval(&pol, &d);
+			snprintf(name, sizeof(name), "seed %#llx policy %d packet %d",
+				 (unsigned long long)seed, i, j);
+			if (check_packet(s, name, pkt, len,
+					 want < 0 ? &c.hdr.dflt : &c.rules[want], 0) && ++failures > 5)
+				break;
+		}
+		ft_compiled_free(&c);
+		ft_policy_free(&pol);
+		if (failures > 5)
+			break;
+	}
+	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_frags_variant),
+		cmocka_unit_test(test_egress),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_4096_rules),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests_name("datapath", tests, setup, teardown);
+}
