@@ -11,7 +11,7 @@ static const char *log_ident = "flowtag";
 static enum ft_log_target log_target = FT_LOG_STDERR;
 static int log_verbose;
 
-static void ft_vlog(int level, const char *fmt, va_list ap)
+static void ft_vlog(int level, bool plain, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = {
 		[LOG_ERR] = "error: ",
@@ -27,7 +27,7 @@ static void ft_vlog(int level, const char *fmt, va_list ap)
 		return;
 	}
 	fprintf(stderr, "%s: %s", log_ident,
-		level >= 0 && level <= LOG_DEBUG && prefix[level] ? prefix[level] : "");
+		!plain && level >= 0 && level <= LOG_DEBUG && prefix[level] ? prefix[level] : "");
 	vfprintf(stderr, fmt, ap);
 	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', stderr);
@@ -38,7 +38,16 @@ void ft_log(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	ft_vlog(level, fmt, ap);
+	ft_vlog(level, false, fmt, ap);
+	va_end(ap);
+}
+
+void ft_log_plain(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ft_vlog(level, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -48,7 +57,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	if (level == LIBBPF_DEBUG && log_verbose < 2)
 		return 0;
-	ft_vlog(LOG_DEBUG, fmt, ap);
+	ft_vlog(LOG_DEBUG, false, fmt, ap);
 	return 0;
 }
 

@@ -25,6 +25,10 @@ void ft_log_init(const char *ident, enum ft_log_target target, int verbose);
 
 void ft_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* As ft_log(), without the "error: "/"warning: " prefix on stderr: for
+ * messages that carry their own, such as "FILE:LINE: error: ...". */
+void ft_log_plain(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #define pr_err(fmt, ...)	ft_log(LOG_ERR, fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...)	ft_log(LOG_WARNING, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...)	ft_log(LOG_INFO, fmt, ##__VA_ARGS__)

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Attaching the programs to an interface, and detaching exactly what we
+ * attached:
+ *  - XDP as a BPF link, pinned as <pin_dir>/xdp_link_<ifname> so the data
+ *    path outlives the daemon; a restarted daemon swaps the program inside
+ *    the pinned link (bpf_link_update), without a gap;
+ *  - the clsact qdisc through libnl-route-3, created only when missing;
+ *  - tc ingress/egress filters with libbpf's tc API at our own fixed
+ *    (priority, handle), replaced in place, never touching other filters.
+ */
+#ifndef FLOWTAG_ATTACH_H
+#define FLOWTAG_ATTACH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowtag/maps.h"
+#include "policy.h"
+
+#define FT_TC_PRIO	0x7a6	/* our tc filter priority (pref) on both hooks */
+#define FT_TC_HANDLE	0xf7a6	/* our tc filter handle */
+
+struct ft_loader;
+
+/* What is attached to one interface (mirrors struct ft_iface_info). */
+struct ft_attachment {
+	char name[FT_IFNAMSIZ];
+	uint32_t ifindex;
+	enum ft_xdp_mode want_mode;	/* as configured */
+	uint32_t xdp_mode;		/* XDP_ATTACHED_* read back from the kernel */
+	uint32_t flags;			/* FT_IFACE_F_* */
+	int link_fd;			/* XDP link, -1 if none */
+};
+
+/**
+ * ft_attach_iface() - attach XDP, clsact, tc ingress (and egress when
+ * @iface->egress_restore) to one interface, or adopt and update what a
+ * previous flowtagd left there.
+ * @prev: the previous daemon's record for this interface (from ft_ifaces),
+ *        or NULL
+ * Returns 0 or -errno; on failure nothing new stays attached.
+ */
+int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
+		    const struct ft_iface_info *prev, struct ft_attachment *a);
+
+/**
+ * ft_detach_iface() - remove what ft_attach_iface() attached: our tc
+ * filters, the XDP link (and its pin), and the clsact qdisc if we created it
+ * and no other filter remains on it.
+ */
+int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a);
+
+/**
+ * ft_detach_recorded() - as ft_detach_iface() from a record left in
+ * ft_ifaces by a previous daemon (used for --cleanup and for interfaces
+ * dropped from the policy across a restart).
+ */
+int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec);
+
+/** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
+const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
+
+/** ft_tcx_present() - number of tcx programs on @ifindex's ingress/egress. */
+int ft_tcx_present(uint32_t ifindex);
+
+#endif /* FLOWTAG_ATTACH_H */

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * flowtagd: policy file -> validate -> compile -> maps -> attach; SIGHUP
+ * reloads atomically, SIGTERM/SIGINT detach cleanly. The data path is
+ * pinned under the pin directory and keeps classifying if the daemon dies;
+ * the next start takes it over without a gap.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "attach.h"
+#include "compile.h"
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "notify.h"
+
+#define FT_VERSION	"0.1.0"
+
+struct daemon {
+	const char *config_path;
+	const char *pin_dir;
+	struct ft_loader loader;
+	struct ft_policy pol;			/* the active policy */
+	struct ft_attachment att[FT_MAX_IFACES];
+	size_t natt;
+	struct ft_daemon_info info;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: flowtagd [OPTIONS]\n"
+		"\n"
+		"Classify traffic with XDP + tc according to a policy file and tag it\n"
+		"with skb->mark and skb->priority.\n"
+		"\n"
+		"  -c, --config FILE   policy file (default %s)\n"
+		"  -f, --foreground    stay in the foreground, log to stderr\n"
+		"      --check         validate the policy file and exit (0 = valid);\n"
+		"                      touches nothing in the kernel\n"
+		"  -v, --verbose       debug messages; twice: libbpf's too\n"
+		"      --pin-dir DIR   bpffs directory for maps and links (default %s)\n"
+		"      --cleanup       detach and unpin what a stopped or killed flowtagd left\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"\n"
+		"Signals: SIGHUP reloads the policy (a bad file keeps the running one),\n"
+		"SIGTERM/SIGINT detach everything and exit.\n"
+		"See flowtagd(8), flowtag.conf(5), flowtagctl(8).\n",
+		FT_DEFAULT_CONFIG, FT_PIN_DIR);
+}
+
+/* Print every diagnostic line of a policy load at the matching level. */
+static void log_diag(const struct ft_diag *d)
+{
+	char *text, *line, *save = NULL;
+
+	if (!d->text)
+		return;
+	text = strdup(d->text);
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* the lines carry their own "error:"/"warning:" */
+		ft_log_plain(strstr(line, ": warning: ") ? LOG_WARNING : LOG_ERR, "%s", line);
+	}
+	free(text);
+}
+
+/* Resolve rule iif names to ifindexes (0 = absent: never matches). */
+static void resolve_iifs(struct ft_policy *pol)
+{
+	size_t r, i;
+
+	for (r = 0; r < pol->nrules; r++) {
+		struct ft_match *m = &pol->rules[r].match;
+
+		for (i = 0; i < m->niif; i++) {
+			m->iif_index[i] = if_nametoindex(m->iif[i]);
+			if (!m->iif_index[i])
+				pr_warn("%s:%d: interface %s does not exist: this iif never matches",
+					pol->file, pol->rules[r].line, m->iif[i]);
+		}
+	}
+}
+
+/*
+ * Load, validate and compile @path. Nothing in the kernel is touched.
+ * Returns 0 with @pol and @c filled, or -errno after logging why.
+ */
+static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_compiled *c)
+{
+	struct ft_diag diag = { 0 };
+	int err;
+
+	memset(pol, 0, sizeof(*pol));
+	memset(c, 0, sizeof(*c));
+	err = ft_config_load(path, pol, &diag);
+	log_diag(&diag);
+	if (err) {
+		if (err == -EINVAL)
+			pr_err("%s: %d error(s), policy rejected", path, diag.nerrors);
+		else
+			pr_err("%s: %s", path, strerror(-err));
+		ft_diag_free(&diag);
+		return err;
+	}
+	ft_diag_free(&diag);
+	resolve_iifs(pol);
+	err = ft_compile(pol, c);
+	if (err) {
+		pr_err("%s: cannot compile the policy: %s", path,
+		       err == -E2BIG ? "too large (rules, classes, interfaces or distinct bitmaps)" :
+				       strerror(-err));
+		ft_policy_free(pol);
+	}
+	return err;
+}
+
+static bool priorities_used(const struct ft_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nclasses; i++)
+		if (pol->classes[i].has_priority)
+			return true;
+	return false;
+}
+
+/* IPv4 forwarding rewrites skb->priority from the TOS byte when this is 1. */
+static void check_forward_priority(const struct ft_policy *pol)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward_update_priority", "r");
+	bool restore = false;
+	size_t i;
+	int v = 0;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	for (i = 0; i < pol->nifaces; i++)
+		restore |= pol->ifaces[i].egress_restore;
+	if (v == 1 && priorities_used(pol) && !restore)
+		pr_warn("net.ipv4.ip_forward_update_priority is 1: IPv4 forwarding overwrites "
+			"the skb->priority set at ingress. Set egress_restore = true on the egress "
+			"interfaces (or the sysctl to 0) for forwarded traffic to keep its class");
+}
+
+static int map_fd(struct daemon *d, const char *name)
+{
+	return ft_loader_map_fd(&d->loader, name);
+}
+
+static void publish_state(struct daemon *d)
+{
+	__u32 zero = 0, i;
+	int fd = map_fd(d, "ft_ifaces");
+
+	d->info.nifaces = d->natt;
+	for (i = 0; i < FT_MAX_IFACES; i++) {
+		struct ft_iface_info rec = { 0 };
+
+		if (i < d->natt) {
+			snprintf(rec.name, sizeof(rec.name), "%s", d->att[i].name);
+			rec.ifindex = d->att[i].ifindex;
+			rec.xdp_mode = d->att[i].xdp_mode;
+			rec.flags = d->att[i].flags;
+		}
+		bpf_map_update_elem(fd, &i, &rec, 0);
+	}
+	bpf_map_update_elem(map_fd(d, "ft_info"), &zero, &d->info, 0);
+}
+
+/* The previous daemon's interface records (left in the pinned maps). */
+static size_t read_records(struct daemon *d, struct ft_iface_info *rec)
+{
+	struct ft_daemon_info info = { 0 };
+	__u32 zero = 0, i, n = 0;
+
+	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info))
+		return 0;
+	for (i = 0; i < info.nifaces && i < FT_MAX_IFACES; i++)
+		if (!bpf_map_lookup_elem(map_fd(d, "ft_ifaces"), &i, &rec[n]) && rec[n].ifindex)
+			n++;
+	return n;
+}
+
+static const struct ft_iface_info *find_record(const struct ft_iface_info *rec, size_t n,
+					       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(rec[i].name, name, sizeof(rec[i].name)))
+			return &rec[i];
+	return NULL;
+}
+
+/* Another flowtagd still alive on these pins? (A zombie is not alive.) */
+static pid_t running_daemon(struct daemon *d)
+{
+	struct ft_daemon_info info = { 0 };
+	char path[64], comm[32] = "", state = 0;
+	__u32 zero = 0;
+	FILE *f;
+
+	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info) || !info.pid ||
+	    info.pid == (__u32)getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/stat", info.pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* pid (comm) state ... */
+	if (fscanf(f, "%*d (%31[^)]) %c", comm, &state) != 2)
+		state = 0;
+	fclose(f);
+	if (state == 'Z' || state == 'X' || state == 0)
+		return 0;
+	return strcmp(comm, "flowtagd") && strcmp(comm, "flowtagd-asan") ? 0 : (pid_t)info.pid;
+}
+
+/* Every interface must exist before anything is attached. */
+static int check_ifaces(const struct ft_policy *pol)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < pol->nifaces; i++) {
+		if (!if_nametoindex(pol->ifaces[i].name)) {
+			pr_err("%s:%d: interface %s does not exist", pol->file, pol->ifaces[i].line,
+			       pol->ifaces[i].name);
+			err = -ENODEV;
+		}
+	}
+	return err;
+}
+
+static struct ft_attachment *find_att(struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->natt; i++)
+		if (!strcmp(d->att[i].name, name))
+			return &d->att[i];
+	return NULL;
+}
+
+/*
+ * Bring the attachments in line with @pol: attach new interfaces, update
+ * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
+ * previous daemon to adopt (start only).
+ */
+static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
+		       const struct ft_iface_info *rec, size_t nrec)
+{
+	struct ft_attachment next[FT_MAX_IFACES];
+	size_t i, n = 0;
+	int err = 0;
+
+	for (i = 0; i < pol->nifaces; i++) {
+		const struct ft_iface *ifc = &pol->ifaces[i];
+		struct ft_attachment *cur = find_att(d, ifc->name);
+		struct ft_iface_info prev = { 0 };
+		const struct ft_iface_info *p = NULL;
+		int e;
+
+		if (cur) {
+			/* re-run: swaps programs in place, adds/removes egress */
+			snprintf(prev.name, sizeof(prev.name), "%s", cur->name);
+			prev.ifindex = cur->ifindex;
+			prev.flags = cur->flags;
+			p = &prev;
+			if (cur->link_fd >= 0)
+				close(cur->link_fd);
+			cur->link_fd = -1;
+		} else {
+			p = find_record(rec, nrec, ifc->name);
+		}
+		e = ft_attach_iface(&d->loader, ifc, p, &next[n]);
+		if (e) {
+			err = e;
+			continue;
+		}
+		n++;
+	}
+	/* interfaces that left the policy */
+	for (i = 0; i < d->natt; i++) {
+		size_t k;
+		bool keep = false;
+
+		for (k = 0; k < n; k++)
+			keep |= !strcmp(next[k].name, d->att[i].name);
+		if (!keep)
+			ft_detach_iface(&d->loader, &d->att[i]);
+	}
+	for (i = 0; i < nrec; i++) {
+		size_t k;
+		bool keep = false;
+
+		for (k = 0; k < pol->nifaces; k++)
+			keep |= !strncmp(rec[i].name, pol->ifaces[k].name, sizeof(rec[i].name));
+		if (!keep)
+			ft_detach_recorded(d->pin_dir, &rec[i]);
+	}
+	memcpy(d->att, next, n * sizeof(next[0]));
+	d->natt = n;
+	return err;
+}
+
+static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c, uint32_t gen)
+{
+	pr_info("policy %s active: generation %u, %zu rules, %zu classes, %zu prefix sets, "
+		"%zu bitmaps, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
+		pol->nsets, c->nbitmaps, pol->mark_mask);
+}
+
+static int do_reload(struct daemon *d)
+{
+	struct ft_policy pol;
+	struct ft_compiled c;
+	uint32_t gen;
+	int err;
+
+	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
+	pr_info("SIGHUP: reloading %s", d->config_path);
+	err = policy_prepare(d->config_path, &pol, &c);
+	if (!err) {
+		err = check_ifaces(&pol);
+		if (!err)
+			err = ft_loader_apply(&d->loader, &c, &gen);
+		ft_compiled_free(&c);
+		if (err)
+			ft_policy_free(&pol);
+	}
+	if (err) {
+		d->info.reload_failures++;
+		publish_state(d);
+		pr_err("reload failed: still running generation %u", d->info.generation);
+		ft_notifyf("READY=1\nSTATUS=reload failed; running generation %u",
+			   d->info.generation);
+		return err;
+	}
+	log_policy(&pol, &c, gen);
+	err = sync_ifaces(d, &pol, NULL, 0);
+	if (err)
+		pr_err("reload: the policy is active, but not every interface could be attached");
+	ft_policy_free(&d->pol);
+	d->pol = pol;
+	d->info.generation = gen;
+	d->info.loaded = time(NULL);
+	d->info.reloads++;
+	publish_state(d);
+	check_forward_priority(&d->pol);
+	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
+		   d->pol.nrules, d->natt);
+	return 0;
+}
+
+static void shutdown_all(struct daemon *d)
+{
+	size_t i;
+
+	ft_notify("STOPPING=1");
+	for (i = 0; i < d->natt; i++)
+		ft_detach_iface(&d->loader, &d->att[i]);
+	d->natt = 0;
+	ft_loader_unpin(&d->loader);
+	if (rmdir(d->pin_dir) && errno != ENOENT)
+		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
+	pr_info("stopped: everything detached and unpinned");
+}
+
+static int run_loop(struct daemon *d)
+{
+	sigset_t set;
+	int sfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		pr_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			do_reload(d);
+			continue;
+		}
+		pr_info("%s: stopping", strsignal(si.ssi_signo));
+		break;
+	}
+	close(sfd);
+	return 0;
+}
+
+static int do_cleanup(struct daemon *d)
+{
+	struct ft_iface_info rec[FT_MAX_IFACES];
+	size_t n, i;
+	pid_t pid;
+	int err;
+
+	if (access(d->pin_dir, F_OK)) {
+		pr_info("nothing to clean up: %s does not exist", d->pin_dir);
+		return 0;
+	}
+	err = ft_loader_open(&d->loader, d->pin_dir);
+	if (err)
+		return err;
+	pid = running_daemon(d);
+	if (pid) {
+		pr_err("flowtagd is running (pid %d): stop it with SIGTERM instead", pid);
+		ft_loader_close(&d->loader);
+		return -EBUSY;
+	}
+	n = read_records(d, rec);
+	for (i = 0; i < n; i++)
+		ft_detach_recorded(d->pin_dir, &rec[i]);
+	ft_loader_unpin(&d->loader);
+	ft_loader_close(&d->loader);
+	if (rmdir(d->pin_dir) && errno != ENOENT)
+		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
+	pr_info("cleaned up %zu interface(s) and the pins in %s", n, d->pin_dir);
+	return 0;
+}
+
+static int start(struct daemon *d)
+{
+	struct ft_iface_info rec[FT_MAX_IFACES];
+	struct ft_compiled c;
+	size_t nrec = 0;
+	uint32_t gen;
+	pid_t pid;
+	int err;
+
+	err = policy_prepare(d->config_path, &d->pol, &c);
+	if (err)
+		return err;
+	err = check_ifaces(&d->pol);
+	if (err)
+		goto out_free;
+
+	err = ft_bpffs_prepare(d->pin_dir);
+	if (err) {
+		pr_err("cannot prepare %s: %s", d->pin_dir, strerror(-err));
+		goto out_free;
+	}
+	err = ft_loader_open(&d->loader, d->pin_dir);
+	if (err)
+		goto out_free;
+	if (d->loader.adopted) {
+		pid = running_daemon(d);
+		if (pid) {
+			pr_err("flowtagd is already running (pid %d) on %s", pid, d->pin_dir);
+			err = -EBUSY;
+			goto out_close;
+		}
+		nrec = read_records(d, rec);
+		pr_info("taking over the data path a previous flowtagd left in %s "
+			"(%zu interface(s)); classification continues meanwhile", d->pin_dir, nrec);
+	}
+
+	/* policy first: old and new programs share the maps, so both see it */
+	err = ft_loader_apply(&d->loader, &c, &gen);
+	if (err)
+		goto out_close;
+	log_policy(&d->pol, &c, gen);
+	ft_compiled_free(&c);
+
+	err = sync_ifaces(d, &d->pol, rec, nrec);
+	if (err) {
+		size_t i;
+
+		pr_err("cannot attach every interface: undoing");
+		for (i = 0; i < d->natt; i++)
+			ft_detach_iface(&d->loader, &d->att[i]);
+		d->natt = 0;
+		if (!d->loader.adopted) {
+			ft_loader_unpin(&d->loader);
+			rmdir(d->pin_dir);
+		}
+		goto out_close;
+	}
+	d->info.pid = getpid();
+	d->info.generation = gen;
+	d->info.started = d->info.loaded = time(NULL);
+	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);
+	publish_state(d);
+	check_forward_priority(&d->pol);
+	return 0;
+
+out_close:
+	ft_loader_close(&d->loader);
+out_free:
+	ft_compiled_free(&c);
+	ft_policy_free(&d->pol);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "cleanup", no_argument, NULL, 'X' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR };
+	bool foreground = false, check = false, cleanup = false;
+	int verbose = 0, opt, err;
+	sigset_t set;
+
+	d.pol.default_class = -1;
+	while ((opt = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'p':
+			d.pin_dir = optarg;
+			break;
+		case 'X':
+			cleanup = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("flowtagd %s\n", FT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flowtagd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (check) {
+		struct ft_policy pol;
+		struct ft_compiled c;
+
+		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
+		err = policy_prepare(d.config_path, &pol, &c);
+		if (err)
+			return 1;
+		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",
+		       d.config_path, pol.nrules, pol.nclasses, pol.nsets, pol.nifaces);
+		ft_compiled_free(&c);
+		ft_policy_free(&pol);
+		return 0;
+	}
+
+	ft_log_init("flowtagd", foreground ? FT_LOG_STDERR : FT_LOG_SYSLOG, verbose);
+	if (geteuid() != 0)
+		pr_warn("not running as root: loading BPF programs will probably fail");
+	if (cleanup)
+		return do_cleanup(&d) ? 1 : 0;
+
+	/* signals go to the signalfd from now on; a SIGTERM during start is
+	 * handled once the data path is complete */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	pr_info("flowtagd %s starting: policy %s, pins in %s", FT_VERSION, d.config_path,
+		d.pin_dir);
+	err = start(&d);
+	if (err) {
+		pr_err("not started");
+		return 1;
+	}
+	if (!foreground && daemon(0, 0)) {
+		pr_err("cannot daemonize: %s", strerror(errno));
+		shutdown_all(&d);
+		ft_loader_close(&d.loader);
+		ft_policy_free(&d.pol);
+		return 1;
+	}
+	if (!foreground) {
+		d.info.pid = getpid();
+		publish_state(&d);
+	}
+	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
+		   d.info.generation, d.pol.nrules, d.natt, getpid());
+	pr_info("ready: %zu interface(s), generation %u", d.natt, d.info.generation);
+
+	run_loop(&d);
+	shutdown_all(&d);
+	ft_loader_close(&d.loader);
+	ft_policy_free(&d.pol);
+	return 0;
+}
