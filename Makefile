@@ -65,8 +65,9 @@ ASAN_BINS	:= $(patsubst daemon/%.c,$(BUILD)/%-asan,$(wildcard daemon/flowtagd.c)
 
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
-TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
-BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c)) \
+		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
 .PHONY: all check test bench demo deps deps-check install clean tests
 .DELETE_ON_ERROR:
@@ -148,6 +149,10 @@ $(BUILD)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(BUILD)/libflowtag-as
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -lcmocka -o $@
 
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
@@ -165,9 +170,24 @@ test: check
 
 # ---- benchmarks and demo ----
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libflowtag.a $(HDRS) $(SKELS) | $(BUILD)/bench
+# bench-only BPF wrappers (bench/*.bpf.c) and their skeletons
+BENCH_BPF_OBJS	:= $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
+BENCH_SKELS	:= $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
+.SECONDARY: $(BENCH_BPF_OBJS)
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(wildcard bench/*.h) $(BPF_HDRS) | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(wildcard tests/bpf/*.h) $(BUILD)/libflowtag.a \
+		$(HDRS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibench $< $(BUILD)/libflowtag.a $(PKG_LIBS) -lm -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -I$(BUILD)/bench -Itests $< $(BUILD)/libflowtag.a \
+		$(PKG_LIBS) -lm -lpthread -o $@
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps

@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Shared by the integration tests: throwaway network namespaces joined by
+# veth pairs (198.18.0.0/15 and fd00::/8 only), the real flowtagd binary,
+# TAP output, and a cleanup trap that removes every namespace, pin, process
+# and file the test made, on success, failure or interruption.
+#
+# Never touches the host's own interfaces: everything lives in namespaces
+# named ft<pid>-*, and the daemon runs with nsenter --net (so it shares the
+# host's bpffs for its pins, under a per-test directory).
+
+set -u
+
+FT_BUILD=${FT_BUILD:-build}
+FLOWTAGD=${FLOWTAGD:-$FT_BUILD/flowtagd}
+FLOWTAGD_ASAN=$FT_BUILD/flowtagd-asan
+FTCTL=$FT_BUILD/flowtagctl
+FTSEND=$FT_BUILD/tests/ftsend
+NSP=ft$$
+PIN=/sys/fs/bpf/ft-test-$$
+TMP=$(mktemp -d /tmp/flowtag-test.XXXXXX)
+T_N=0
+T_FAIL=0
+T_NS=()
+T_PIDS=()
+
+ok()
+{
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $*"
+}
+
+not_ok()
+{
+	T_N=$((T_N + 1))
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok $T_N - $*"
+}
+
+# check NAME COMMAND...: ok when COMMAND succeeds
+check()
+{
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME GOT WANT
+expect_eq()
+{
+	if [[ "$2" == "$3" ]]; then
+		ok "$1"
+	else
+		not_ok "$1 (got '$2', want '$3')"
+	fi
+}
+
+diag()
+{
+	echo "# $*"
+}
+
+cleanup()
+{
+	local p ns
+	for p in "${T_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	# whatever a killed daemon left: links, filters, pins
+	if [[ -d $PIN ]]; then
+		"$FLOWTAGD" --cleanup --pin-dir "$PIN" >/dev/null 2>&1
+		rm -rf "$PIN"
+	fi
+	for ns in "${T_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_root()
+{
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "# needs root"
+		exit 77
+	fi
+	if ! ip netns add "${NSP}-probe" 2>/dev/null; then
+		echo "# network namespaces unavailable"
+		exit 77
+	fi
+	ip netns del "${NSP}-probe"
+	for b in "$FLOWTAGD" "$FTSEND"; do
+		[[ -x $b ]] || { echo "# $b not built (run make tests)"; exit 1; }
+	done
+}
+
+# ns_add NAME: a namespace ${NSP}-NAME with lo up; prints nothing
+ns_add()
+{
+	local ns=${NSP}-$1
+	ip netns add "$ns" || return 1
+	T_NS+=("$ns")
+	ip -n "$ns" link set lo up
+	# forwarding on, no reverse-path filter surprises between paths, and no
+	# duplicate address detection (it delays IPv6 by seconds after every
+	# link change, XDP attach included)
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+ns()
+{
+	echo "${NSP}-$1"
+}
+
+# in_ns NAME COMMAND...
+in_ns()
+{
+	local ns=${NSP}-$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# veth NS1 IF1 ADDR1 NS2 IF2 ADDR2 [ADDR6_1 ADDR6_2]: a veth pair with addresses
+veth()
+{
+	local n1=${NSP}-$1 i1=$2 a1=$3 n2=${NSP}-$4 i2=$5 a2=$6
+	ip link add "$i1" netns "$n1" type veth peer name "$i2" netns "$n2" || return 1
+	ip -n "$n1" addr add "$a1" dev "$i1"
+	ip -n "$n2" addr add "$a2" dev "$i2"
+	if [[ $# -ge 8 ]]; then
+		ip -n "$n1" addr add "$7" dev "$i1" nodad
+		ip -n "$n2" addr add "$8" dev "$i2" nodad
+	fi
+	ip -n "$n1" link set "$i1" up
+	ip -n "$n2" link set "$i2" up
+}
+
+# reach NS ADDR [SRC]: ping until ADDR answers (neighbour discovery done), 5 s max
+reach()
+{
+	local ns=${NSP}-$1 src=()
+	[[ $# -ge 3 ]] && src=(-I "$3")
+	for _ in $(seq 25); do
+		ip netns exec "$ns" ping -c1 -W1 -i0.2 "${src[@]}" "$2" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	diag "$2 not reachable from $1"
+	return 1
+}
+
+# daemon_start NS CONF LOG [BINARY] [ARGS...]: start flowtagd in NS's network
+# namespace; waits until it is ready. Sets DAEMON_PID.
+daemon_start()
+{
+	local ns=${NSP}-$1 conf=$2 log=$3 bin=${4:-$FLOWTAGD}
+	shift 4 2>/dev/null || shift $#
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+		nsenter --net=/run/netns/"$ns" "$bin" -f -c "$conf" --pin-dir "$PIN" "$@" \
+		>"$log" 2>&1 &
+	DAEMON_PID=$!
+	T_PIDS+=("$DAEMON_PID")
+	for _ in $(seq 300); do
+		grep -q 'ready:' "$log" && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "flowtagd did not become ready:"
+	sed 's/^/#   /' "$log"
+	return 1
+}
+
+# daemon_stop PID: SIGTERM and wait; returns the exit status
+daemon_stop()
+{
+	local pid=$1 rc
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	return $rc
+}
+
+# wait_log LOG PATTERN [TIMEOUT_S]: until PATTERN appears in LOG
+wait_log()
+{
+	local t=$(( ${3:-10} * 10 ))
+	for _ in $(seq "$t"); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# nft_count NS FAMILY TABLE COMMENT: packets of the counter with COMMENT
+nft_count()
+{
+	ip netns exec "${NSP}-$1" nft list table "$2" "$3" 2>/dev/null |
+		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]* comment \"$4\".*/\1/p" |
+		head -n1
+}
+
+# ctl NS ARGS...: flowtagctl in NS's network namespace (interface names and
+# XDP queries are per namespace) on this test's pins
+ctl()
+{
+	local ns=${NSP}-$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$FTCTL" --pin-dir "$PIN" "$@"
+}
+
+# send NS ARGS...: ftsend from NS
+send()
+{
+	local ns=${NSP}-$1
+	shift
+	ip netns exec "$ns" "$FTSEND" "$@" >/dev/null
+}
+
+# asan_clean LOG: no ASan/UBSan/LSan report in LOG
+asan_clean()
+{
+	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"; then
+		sed 's/^/#   /' "$1" | head -40
+		return 1
+	fi
+	return 0
+}
+
+# nothing_left NS IF: no XDP program, no filter of ours, no pins
+nothing_left()
+{
+	local ns=${NSP}-$1 ifc=$2
+	if ip -n "$ns" link show "$ifc" | grep -q 'prog/xdp'; then
+		diag "$ifc still has an XDP program"
+		return 1
+	fi
+	if tc -n "$ns" filter show dev "$ifc" ingress 2>/dev/null | grep -q ft_tc; then
+		diag "$ifc still has our ingress filter"
+		return 1
+	fi
+	if tc -n "$ns" filter show dev "$ifc" egress 2>/dev/null | grep -q ft_tc; then
+		diag "$ifc still has our egress filter"
+		return 1
+	fi
+	if [[ -e $PIN ]]; then
+		diag "$PIN still exists: $(ls "$PIN" | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+# finish: exit status for the runner
+finish()
+{
+	[[ $T_FAIL -eq 0 ]]
+	exit $?
+}

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# kill -9 under steady traffic: the pinned data path keeps classifying while
+# no daemon runs, and the next start takes over without a gap and without a
+# second filter. Then --cleanup removes what a killed daemon left.
+#
+#   gen (g0 198.18.6.1) ---- (d0 198.18.6.2) dut
+
+. "$(dirname "$0")/lib.sh"
+need_root
+
+ns_add gen
+ns_add dut
+veth gen g0 198.18.6.1/24 dut d0 198.18.6.2/24 fd00:6::1/64 fd00:6::2/64
+
+cat >"$TMP/policy.conf" <<'EOF'
+interfaces = ( { name = "d0"; } );
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice"; mark = 0x100; priority = "1:10"; },
+  { name = "default"; mark = 0x400; priority = "1:40"; }
+);
+rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
+default_class = "default";
+EOF
+
+in_ns dut nft -f - <<'EOF'
+table inet ft {
+  chain in {
+    type filter hook input priority 0;
+    udp dport 5060 meta mark & 0xff00 == 0x100 meta priority 1:10 counter comment "ok"
+    udp dport 5060 counter comment "all"
+  }
+}
+EOF
+
+filters()
+{
+	tc -n "$(ns dut)" filter show dev d0 ingress | grep -c 'handle 0xf7a6'
+}
+
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" || { not_ok "start"; finish; }
+first=$DAEMON_PID
+reach gen 198.18.6.2
+
+ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.6.2 -p 5060 -n 0 -r 5000 -f 8 -s 42000 \
+	>"$TMP/send.out" &
+sender=$!
+T_PIDS+=("$sender")
+sleep 1
+kill -KILL "$first"
+wait "$first" 2>/dev/null
+ok0=$(nft_count dut inet ft ok)
+sleep 1
+ok1=$(nft_count dut inet ft ok)
+check "with the daemon dead the pinned data path still classifies ($((ok1 - ok0)) pkts in 1 s)" \
+	bash -c "[[ $((ok1 - ok0)) -gt 1000 ]]"
+check "the XDP link is still attached" \
+	bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd2.log" || { not_ok "restart"; finish; }
+check "the new daemon took over the pinned XDP link" \
+	grep -q "took over the pinned XDP link" "$TMP/flowtagd2.log"
+sleep 1
+kill -TERM "$sender"
+wait "$sender"
+sleep 0.3
+
+sent=$(sed -n 's/sent //p' "$TMP/send.out")
+all=$(nft_count dut inet ft all)
+okc=$(nft_count dut inet ft ok)
+diag "kill -9 + restart under steady traffic: sent $sent, received $all," \
+	"classified $okc, unclassified $((all - okc))"
+expect_eq "unclassified packets during kill -9 + restart" "$((all - okc))" 0
+check "traffic really flowed ($all packets)" bash -c "[[ $all -gt 5000 ]]"
+expect_eq "exactly one flowtag ingress filter after the takeover" "$(filters)" 1
+daemon_stop "$DAEMON_PID"
+expect_eq "the second daemon stops with status 0" "$?" 0
+check "nothing left after the takeover and stop" nothing_left dut d0
+
+# kill -9 again, then --cleanup from the namespace
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" || { not_ok "third start"; finish; }
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+	>"$TMP/cleanup.log" 2>&1
+expect_eq "--cleanup after kill -9: exit status 0" "$?" 0
+check "--cleanup leaves nothing" nothing_left dut d0
+check "--cleanup removed the clsact qdisc flowtag created" \
+	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
+
+finish
