@@ -22,6 +22,7 @@ CLANG		?= clang
 BPFTOOL		?= bpftool
 PKG_CONFIG	?= pkg-config
 
+VERSION		:= 0.1.0
 BUILD		:= build
 V		?= 0
 Q		:= $(if $(filter 1,$(V)),,@)
@@ -40,7 +41,8 @@ PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN		:= -Wall -Wextra -Werror
 CFLAGS		?= -O2 -g
-ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Idaemon -I$(BUILD) $(PKG_CFLAGS)
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Idaemon -I$(BUILD) $(PKG_CFLAGS) \
+		  -DFLOWTAG_VERSION='"$(VERSION)"'
 SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # BPF: kernel UAPI headers plus the system include dirs clang would use for
@@ -196,7 +198,7 @@ bench:
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(TEST_HELPERS)
 	$(Q)BUILD=$(BUILD) etc/examples/demo.sh
 
 # ---- install ----

@@ -26,7 +26,9 @@
 #include "log.h"
 #include "notify.h"
 
-#define FT_VERSION	"0.1.0"
+#ifndef FLOWTAG_VERSION
+#define FLOWTAG_VERSION	"0.1.0"
+#endif
 
 struct daemon {
 	const char *config_path;
@@ -98,9 +100,12 @@ static void resolve_iifs(struct ft_policy *pol)
 
 /*
  * Load, validate and compile @path. Nothing in the kernel is touched.
+ * @resolve: look up iif interface names here (not for --check, which may
+ * run on another machine than the one the policy is for)
  * Returns 0 with @pol and @c filled, or -errno after logging why.
  */
-static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_compiled *c)
+static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_compiled *c,
+			  bool resolve)
 {
 	struct ft_diag diag = { 0 };
 	int err;
@@ -118,7 +123,8 @@ static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_com
 		return err;
 	}
 	ft_diag_free(&diag);
-	resolve_iifs(pol);
+	if (resolve)
+		resolve_iifs(pol);
 	err = ft_compile(pol, c);
 	if (err) {
 		pr_err("%s: cannot compile the policy: %s", path,
@@ -338,11 +344,13 @@ static int do_reload(struct daemon *d)
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
 	pr_info("SIGHUP: reloading %s", d->config_path);
-	err = policy_prepare(d->config_path, &pol, &c);
+	err = policy_prepare(d->config_path, &pol, &c, true);
 	if (!err) {
 		err = check_ifaces(&pol);
 		if (!err)
 			err = ft_loader_apply(&d->loader, &c, &gen);
+		if (!err)
+			log_policy(&pol, &c, gen);
 		ft_compiled_free(&c);
 		if (err)
 			ft_policy_free(&pol);
@@ -355,7 +363,6 @@ static int do_reload(struct daemon *d)
 			   d->info.generation);
 		return err;
 	}
-	log_policy(&pol, &c, gen);
 	err = sync_ifaces(d, &pol, NULL, 0);
 	if (err)
 		pr_err("reload: the policy is active, but not every interface could be attached");
@@ -462,7 +469,7 @@ static int start(struct daemon *d)
 	pid_t pid;
 	int err;
 
-	err = policy_prepare(d->config_path, &d->pol, &c);
+	err = policy_prepare(d->config_path, &d->pol, &c, true);
 	if (err)
 		return err;
 	err = check_ifaces(&d->pol);
@@ -569,7 +576,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("flowtagd %s\n", FT_VERSION);
+			printf("flowtagd %s\n", FLOWTAG_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -587,7 +594,7 @@ int main(int argc, char **argv)
 		struct ft_compiled c;
 
 		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
-		err = policy_prepare(d.config_path, &pol, &c);
+		err = policy_prepare(d.config_path, &pol, &c, false);
 		if (err)
 			return 1;
 		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",
@@ -611,7 +618,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	pr_info("flowtagd %s starting: policy %s, pins in %s", FT_VERSION, d.config_path,
+	pr_info("flowtagd %s starting: policy %s, pins in %s", FLOWTAG_VERSION, d.config_path,
 		d.pin_dir);
 	err = start(&d);
 	if (err) {

@@ -99,7 +99,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
 	struct ft_verdict v;
-	__u32 mask;
+	__u32 mask, slot = 0;
 	__u16 vlan;
 	int ret;
 
@@ -127,8 +127,9 @@ int ft_tc_ingress(struct __sk_buff *skb)
 
 	/* the kernel moved the outer tag to vlan_tci before tc ingress */
 	vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : FT_VLAN_NONE;
-	if (ft_classify(data, data_end, skb->ingress_ifindex, vlan, skb->len, &v))
+	if (ft_classify(data, data_end, skb->ingress_ifindex, vlan, &v, &slot))
 		return TC_ACT_UNSPEC;
+	ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
 		ft_count(FT_CNT_TC_DROP);
 		return TC_ACT_SHOT;

@@ -375,23 +375,23 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
  * ft_decide() - verdict for a parsed packet under the active policy.
  * @p:      parsed packet (ft_parse() output, key.ifindex filled in)
  * @res:    ft_parse() result
- * @bytes:  packet length for the per-rule and per-class counters
  * @out:    the verdict
+ * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
  * Returns 0, or -1 when no policy is loaded.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
  * verifier's one-million-instruction budget).
  */
-__attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, __u64 bytes,
-					struct ft_verdict *out)
+__attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
+					__u32 *slotp)
 {
 	const struct ft_policy_hdr *h;
 	struct ft_flow_val *fv;
 	struct ft_state *st;
 	__u32 zero = 0, slot, rule;
 
-	if (!p || !out)
+	if (!p || !out || !slotp)
 		return -1;
 	st = bpf_map_lookup_elem(&ft_state, &zero);
 	if (!st)
@@ -400,12 +400,13 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, __u64 bytes,
 	h = bpf_map_lookup_elem(&ft_policy, &slot);
 	if (!h || h->generation == 0)
 		return -1;
+	*slotp = slot;
 
 	if (res == FT_PARSE_BAD) {
 		/* malformed or truncated: never guess from partial fields */
 		ft_count(FT_CNT_PARSE_ERR);
 		*out = h->dflt;
-		goto count;
+		return 0;
 	}
 	/* non-IP: the key holds only ifindex and vlan, one "flow" per VLAN */
 	if (res == FT_PARSE_NON_IP)
@@ -417,7 +418,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, __u64 bytes,
 	if (fv && fv->generation == h->generation) {
 		ft_count(FT_CNT_CACHE_HIT);
 		*out = fv->v;
-		goto count;
+		return 0;
 	}
 	ft_count(FT_CNT_CACHE_MISS);
 
@@ -437,32 +438,40 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, __u64 bytes,
 
 		bpf_map_update_elem(&ft_flows, &p->key, &nv, BPF_ANY);
 	}
-count:
-	if (out->meta.rule_id < FT_MAX_RULES)
-		ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + out->meta.rule_id, bytes);
-	if (out->meta.class_id < FT_MAX_CLASSES)
-		ft_count_pkt(&ft_class_cnt, slot * FT_MAX_CLASSES + out->meta.class_id, bytes);
 	return 0;
+}
+
+/*
+ * ft_count_verdict() - per-rule and per-class counters for a verdict that
+ * took effect. The caller decides: XDP counts what it dropped or tagged, tc
+ * what its fallback classified, so no packet is counted twice.
+ */
+static __always_inline void ft_count_verdict(__u32 slot, const struct ft_verdict *v, __u64 bytes)
+{
+	if (v->meta.rule_id < FT_MAX_RULES)
+		ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + v->meta.rule_id, bytes);
+	if (v->meta.class_id < FT_MAX_CLASSES)
+		ft_count_pkt(&ft_class_cnt, slot * FT_MAX_CLASSES + v->meta.class_id, bytes);
 }
 
 /*
  * ft_classify() - verdict for the packet at [data, data_end).
  * @ifindex: receiving interface
  * @vlan:    outer VLAN id already stripped by the kernel, or FT_VLAN_NONE
- * @bytes:   packet length for the counters
  * @out:     the verdict
+ * @slot:    the policy slot of the verdict (for ft_count_verdict())
  * Returns 0, or -1 when no policy is loaded (the caller passes the packet
  * untouched).
  */
 static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u16 vlan,
-				       __u64 bytes, struct ft_verdict *out)
+				       struct ft_verdict *out, __u32 *slot)
 {
 	struct ft_pkt p = {};
 	int res;
 
 	p.key.ifindex = ifindex;
 	res = ft_parse(data, data_end, vlan, &p);
-	return ft_decide(&p, res, bytes, out);
+	return ft_decide(&p, res, out, slot);
 }
 
 #endif /* FLOWTAG_CLASSIFY_H */

@@ -15,12 +15,14 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct flowtag_meta *meta;
 	struct ft_verdict v;
+	__u32 slot = 0;
 
 	ft_count(FT_CNT_XDP_PKTS);
-	if (ft_classify(data, data_end, ctx->ingress_ifindex, FT_VLAN_NONE, bytes, &v))
+	if (ft_classify(data, data_end, ctx->ingress_ifindex, FT_VLAN_NONE, &v, &slot))
 		return XDP_PASS;
 	if (v.action == FT_ACT_DROP) {
 		ft_count(FT_CNT_XDP_DROP);
+		ft_count_verdict(slot, &v, bytes);
 		return XDP_DROP;
 	}
 
@@ -39,6 +41,8 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	}
 	*meta = v.meta;
 	ft_count(FT_CNT_META_WRITTEN);
+	/* counted here only once tagged: untagged, tc's fallback counts it */
+	ft_count_verdict(slot, &v, bytes);
 	return XDP_PASS;
 }
 

@@ -102,10 +102,26 @@ check "the other tc filter is still there" \
 
 if [[ -x $FTCTL ]]; then
 	st=$(ctl dut status 2>&1)
-	check "flowtagctl status shows the interface" grep -q "d0" <<<"$st"
+	check "flowtagctl status: running, generation 1" \
+		bash -c "grep -q '^flowtagd: *running' <<<'$st' && grep -q '^generation: *1$' <<<'$st'"
+	check "flowtagctl status: d0 native with ft_xdp" grep -q "d0 .* native *ft_xdp #" <<<"$st"
+	js=$(ctl dut -j status 2>&1)
+	check "flowtagctl status -j: hand-off ok, no fallback" \
+		bash -c "grep -q '\"handoff\":{\"state\":\"ok\"' <<<'$js' && grep -q '\"fallback\":0' <<<'$js'"
 	js=$(ctl dut -j stats 2>&1)
-	check "flowtagctl stats -j is JSON with the voice class" \
-		bash -c "grep -q '\"voice\"' <<<'$js'"
+	check "flowtagctl stats -j: voice counted 40 packets" \
+		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"name\":\"voice\"[^}]*\"packets\":4[0-9]'"
+	check "flowtagctl stats -j: the drop rule dropped the 10 packets in XDP" \
+		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"action\":\"drop\"[^}]*\"packets\":10[,}]'"
+	out=$(ctl dut reload 2>&1)
+	check "flowtagctl reload: generation 1 -> 2" grep -q "generation 1 -> 2" <<<"$out"
+	"$FTCTL" check "$TMP/bad.conf" >/dev/null 2>&1
+	expect_eq "flowtagctl check rejects the bad policy (exit 1)" "$?" 1
+	out=$("$FTCTL" -c "$TMP/policy.conf" explain proto tcp src 198.18.1.1 dst 198.18.1.2 dport 22 2>&1)
+	check "flowtagctl explain: TCP 22 is rule 2, interactive" \
+		bash -c "grep -q 'class interactive' <<<'$out' && grep -q 'agrees with the reference' <<<'$out'"
+	ctl dut bogus >/dev/null 2>&1
+	expect_eq "flowtagctl usage error exits 2" "$?" 2
 fi
 
 daemon_stop "$DAEMON_PID"

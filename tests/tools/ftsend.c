@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * ftsend: a small traffic source for the integration tests and the demo.
- * Sends UDP datagrams (or TCP connection attempts) to one address and port,
- * at a rate, for a count or a duration, over one or several flows.
+ * Sends UDP datagrams, TCP connection attempts, or TCP streams to one address
+ * and port, at a rate, for a count or a duration, over one or several flows.
  *
- *   ftsend -d ADDR -p PORT [-u|-t] [-n COUNT] [-r PPS] [-T SECONDS]
+ *   ftsend -d ADDR -p PORT [-u|-t|-c] [-n COUNT] [-r PPS] [-T SECONDS]
  *          [-f FLOWS] [-s SPORT] [-S SRCADDR] [-q DSCP] [-l BYTES]
  *
  * Prints "sent N" on exit. Stops on SIGTERM/SIGINT too.
@@ -43,9 +43,10 @@ static double now(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ftsend -d ADDR -p PORT [-u|-t] [-n COUNT] [-r PPS] [-T SECONDS]\n"
+	fprintf(f, "usage: ftsend -d ADDR -p PORT [-u|-t|-c] [-n COUNT] [-r PPS] [-T SECONDS]\n"
 		   "              [-f FLOWS] [-s SPORT] [-S SRCADDR] [-q DSCP] [-l BYTES]\n"
 		   "  -u  UDP datagrams (default)   -t  TCP connection attempts (SYNs)\n"
+		   "  -c  TCP streams: one connection per flow, -l bytes per write\n"
 		   "  -n  packets to send (default 1; 0 = until -T or a signal)\n"
 		   "  -r  packets per second (default: as fast as possible)\n"
 		   "  -f  flows: distinct source ports, starting at -s (default: ephemeral)\n"
@@ -60,18 +61,19 @@ int main(int argc, char **argv)
 	int port = 0, sport = 0, flows = 1, dscp = -1, len = 32, opt, fam, i;
 	long count = 1, sent = 0;
 	double rate = 0, duration = 0, start, next;
-	bool tcp = false;
+	bool tcp = false, stream = false;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sslen;
 	int fds[MAX_FLOWS];
 	char payload[65536];
 
-	while ((opt = getopt(argc, argv, "d:p:utn:r:T:f:s:S:q:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:utcn:r:T:f:s:S:q:l:h")) != -1) {
 		switch (opt) {
 		case 'd': dst = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'u': tcp = false; break;
 		case 't': tcp = true; break;
+		case 'c': stream = true; break;
 		case 'n': count = atol(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 'T': duration = atof(optarg); break;
@@ -122,12 +124,20 @@ int main(int argc, char **argv)
 		if (fds[k] < 0) {
 			int one = 1;
 
-			fd = socket(fam, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
+			fd = socket(fam, tcp || stream ? SOCK_STREAM : SOCK_DGRAM,  0);
 			if (fd < 0) {
 				perror("ftsend: socket");
 				return 1;
 			}
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (!stream) {
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+			} else {
+				/* a shaped stream blocks in send(): wake up to check -T */
+				struct timeval tv = { 0, 200000 };
+
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			}
 			if (dscp >= 0) {
 				int tos = dscp << 2;
 
@@ -164,8 +174,19 @@ int main(int argc, char **argv)
 				}
 			}
 			fds[k] = fd;
+			if (stream && connect(fd, (struct sockaddr *)&ss, sslen)) {
+				perror("ftsend: connect");
+				return 1;
+			}
 		}
-		if (tcp) {
+		if (stream) {
+			if (send(fds[k], payload, len, MSG_NOSIGNAL) < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					continue;
+				perror("ftsend: send");
+				return 1;
+			}
+		} else if (tcp) {
 			if (connect(fds[k], (struct sockaddr *)&ss, sslen) && errno != EINPROGRESS) {
 				perror("ftsend: connect");
 				return 1;

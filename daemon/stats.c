@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Reading flowtag's pinned maps, read-only, for flowtagctl.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "stats.h"
+
+/* What each map must look like for this build to read it correctly. */
+struct map_spec {
+	const char *name;
+	enum bpf_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+};
+
+static const struct map_spec map_specs[FT_SM_MAX] = {
+	[FT_SM_STATE] = { "ft_state", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct ft_state),
+			  1 },
+	[FT_SM_POLICY] = { "ft_policy", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			   sizeof(struct ft_policy_hdr), FT_SLOTS },
+	[FT_SM_INFO] = { "ft_info", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			 sizeof(struct ft_daemon_info), 1 },
+	[FT_SM_IFACES] = { "ft_ifaces", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			   sizeof(struct ft_iface_info), FT_MAX_IFACES },
+	[FT_SM_COUNTERS] = { "ft_counters", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+			     sizeof(__u64), FT_CNT_MAX },
+	[FT_SM_CLASSES] = { "ft_classes", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			    sizeof(struct ft_class_info), FT_SLOTS * FT_MAX_CLASSES },
+	[FT_SM_RULE_INFO] = { "ft_rule_info", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			      sizeof(struct ft_rule_info), FT_SLOTS * FT_MAX_RULES },
+	[FT_SM_RULE_CNT] = { "ft_rule_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+			     sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_RULES },
+	[FT_SM_CLASS_CNT] = { "ft_class_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+			      sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_CLASSES },
+};
+
+/* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
+#define PERCPU_STRIDE(size)	(((size_t)(size) + 7) & ~(size_t)7)
+#define MAX_PERCPU_VALUE	sizeof(struct ft_pktcnt)
+
+const char *ft_stats_map_name(enum ft_stats_map m)
+{
+	return m < FT_SM_MAX ? map_specs[m].name : "?";
+}
+
+static int check_layout(int fd, const struct map_spec *sp, const char *path)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* more entries than we read is fine (a build with larger limits) */
+	if (info.type != sp->type || info.key_size != sp->key_size ||
+	    info.value_size != sp->value_size || info.max_entries < sp->max_entries) {
+		pr_err("%s: map type %u, key %u, value %u bytes, %u entries; this flowtagctl "
+		       "expects type %u, key %u, value %u bytes, at least %u entries "
+		       "(pins of another flowtag version?)",
+		       path, info.type, info.key_size, info.value_size, info.max_entries,
+		       sp->type, sp->key_size, sp->value_size, sp->max_entries);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* fd of map @m, opening it read-only on first use. */
+static int map_fd(struct ft_stats *s, enum ft_stats_map m)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[sizeof(s->dir) + 32];
+	int fd, err;
+
+	if (s->fd[m] >= 0)
+		return s->fd[m];
+	snprintf(path, sizeof(path), "%s/%s", s->dir, map_specs[m].name);
+	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0) {
+		err = -errno;
+		/* the caller explains ENOENT and EACCES/EPERM in its own words */
+		if (err != -ENOENT && err != -EACCES && err != -EPERM)
+			pr_err("cannot open %s: %s", path, strerror(-err));
+		return err;
+	}
+	err = check_layout(fd, &map_specs[m], path);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	s->fd[m] = fd;
+	return fd;
+}
+
+int ft_stats_open(struct ft_stats *s, const char *pin_dir)
+{
+	int i, err;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < FT_SM_MAX; i++)
+		s->fd[i] = -1;
+	s->ready = true;
+	if (snprintf(s->dir, sizeof(s->dir), "%s", pin_dir) >= (int)sizeof(s->dir)) {
+		err = -ENAMETOOLONG;
+		goto fail;
+	}
+	s->ncpu = libbpf_num_possible_cpus();
+	if (s->ncpu <= 0) {
+		err = s->ncpu < 0 ? s->ncpu : -EINVAL;
+		goto fail;
+	}
+	s->buf = calloc((size_t)s->ncpu, PERCPU_STRIDE(MAX_PERCPU_VALUE));
+	if (!s->buf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = map_fd(s, FT_SM_STATE);
+	if (err < 0)
+		goto fail;
+	return 0;
+fail:
+	ft_stats_close(s);
+	return err;
+}
+
+void ft_stats_close(struct ft_stats *s)
+{
+	int i;
+
+	if (!s->ready)
+		return;
+	for (i = 0; i < FT_SM_MAX; i++) {
+		if (s->fd[i] >= 0)
+			close(s->fd[i]);
+		s->fd[i] = -1;
+	}
+	free(s->buf);
+	s->buf = NULL;
+	s->ready = false;
+}
+
+static int lookup(struct ft_stats *s, enum ft_stats_map m, uint32_t key, void *val)
+{
+	int fd = map_fd(s, m);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, val))
+		return -errno;
+	return 0;
+}
+
+/* Sum the per-CPU __u64 words of a per-CPU value of @nwords words. */
+static int lookup_percpu_sum(struct ft_stats *s, enum ft_stats_map m, uint32_t key,
+			     uint64_t *sum, unsigned int nwords)
+{
+	size_t stride = PERCPU_STRIDE(map_specs[m].value_size);
+	unsigned int w;
+	int cpu, err;
+
+	err = lookup(s, m, key, s->buf);
+	if (err)
+		return err;
+	for (w = 0; w < nwords; w++)
+		sum[w] = 0;
+	for (cpu = 0; cpu < s->ncpu; cpu++) {
+		const uint64_t *v = (const uint64_t *)((const char *)s->buf + cpu * stride);
+
+		for (w = 0; w < nwords; w++)
+			sum[w] += v[w];
+	}
+	return 0;
+}
+
+int ft_stats_state(struct ft_stats *s, struct ft_state *st)
+{
+	return lookup(s, FT_SM_STATE, 0, st);
+}
+
+int ft_stats_policy(struct ft_stats *s, uint32_t slot, struct ft_policy_hdr *h)
+{
+	if (slot >= FT_SLOTS)
+		return -EINVAL;
+	return lookup(s, FT_SM_POLICY, slot, h);
+}
+
+int ft_stats_info(struct ft_stats *s, struct ft_daemon_info *info)
+{
+	int err = lookup(s, FT_SM_INFO, 0, info);
+
+	if (!err)
+		info->policy[sizeof(info->policy) - 1] = '\0';
+	return err;
+}
+
+int ft_stats_iface(struct ft_stats *s, uint32_t i, struct ft_iface_info *ifc)
+{
+	int err;
+
+	if (i >= FT_MAX_IFACES)
+		return -EINVAL;
+	err = lookup(s, FT_SM_IFACES, i, ifc);
+	if (!err)
+		ifc->name[sizeof(ifc->name) - 1] = '\0';
+	return err;
+}
+
+int ft_stats_counters(struct ft_stats *s, uint64_t *out)
+{
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < FT_CNT_MAX; i++) {
+		err = lookup_percpu_sum(s, FT_SM_COUNTERS, i, &out[i], 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pktcnt(struct ft_stats *s, enum ft_stats_map m, uint32_t key, struct ft_pktcnt *cnt)
+{
+	uint64_t sum[2];
+	int err;
+
+	_Static_assert(sizeof(struct ft_pktcnt) == sizeof(sum), "ft_pktcnt is two __u64");
+	err = lookup_percpu_sum(s, m, key, sum, 2);
+	if (err)
+		return err;
+	cnt->packets = sum[0];
+	cnt->bytes = sum[1];
+	return 0;
+}
+
+int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
+		   struct ft_pktcnt *cnt)
+{
+	uint32_t key = slot * FT_MAX_CLASSES + cls;
+	int err;
+
+	if (slot >= FT_SLOTS || cls >= FT_MAX_CLASSES)
+		return -EINVAL;
+	if (ci) {
+		err = lookup(s, FT_SM_CLASSES, key, ci);
+		if (err)
+			return err;
+		ci->name[sizeof(ci->name) - 1] = '\0';
+	}
+	return cnt ? pktcnt(s, FT_SM_CLASS_CNT, key, cnt) : 0;
+}
+
+int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
+		  struct ft_pktcnt *cnt)
+{
+	uint32_t key = slot * FT_MAX_RULES + rule;
+	int err;
+
+	if (slot >= FT_SLOTS || rule >= FT_MAX_RULES)
+		return -EINVAL;
+	if (ri) {
+		err = lookup(s, FT_SM_RULE_INFO, key, ri);
+		if (err)
+			return err;
+	}
+	return cnt ? pktcnt(s, FT_SM_RULE_CNT, key, cnt) : 0;
+}

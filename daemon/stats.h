@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Read-only access to the state flowtag keeps in its pinned maps: the
+ * daemon's status (ft_info, ft_ifaces), the active policy (ft_state,
+ * ft_policy, ft_classes, ft_rule_info) and the per-CPU counters, summed.
+ *
+ * This is how flowtagctl learns everything: no private IPC, and nothing
+ * here can change what the data path does. Maps are opened on first use
+ * with BPF_F_RDONLY and checked against the layout this build expects, so
+ * pins left by another flowtag version are refused instead of misread.
+ */
+#ifndef FLOWTAG_STATS_H
+#define FLOWTAG_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowtag/maps.h"
+
+/* The pinned maps this module reads; the names are the pin file names. */
+enum ft_stats_map {
+	FT_SM_STATE = 0,	/* ft_state */
+	FT_SM_POLICY,		/* ft_policy */
+	FT_SM_INFO,		/* ft_info */
+	FT_SM_IFACES,		/* ft_ifaces */
+	FT_SM_COUNTERS,		/* ft_counters (per CPU) */
+	FT_SM_CLASSES,		/* ft_classes */
+	FT_SM_RULE_INFO,	/* ft_rule_info */
+	FT_SM_RULE_CNT,		/* ft_rule_cnt (per CPU) */
+	FT_SM_CLASS_CNT,	/* ft_class_cnt (per CPU) */
+	FT_SM_MAX,
+};
+
+struct ft_stats {
+	char dir[256];		/* pin directory */
+	int fd[FT_SM_MAX];	/* -1 until first use */
+	int ncpu;		/* possible CPUs: per-CPU values have this many slots */
+	void *buf;		/* per-CPU lookup buffer, room for the largest value */
+	bool ready;		/* fd[] initialised: ft_stats_close() has work to do */
+};
+
+/**
+ * ft_stats_open() - prepare to read the maps pinned under @pin_dir.
+ * @s:       filled in; release with ft_stats_close()
+ * @pin_dir: e.g. FT_PIN_DIR
+ *
+ * Opens ft_state at once, so the caller learns right away whether flowtag
+ * is there at all; other maps open on first use.
+ * Return: 0; -ENOENT when nothing is pinned there (flowtagd is not
+ * running); -EACCES or -EPERM without the privileges to open pinned maps;
+ * -EPROTO when the pins do not have the layout of this build; other -errno.
+ */
+int ft_stats_open(struct ft_stats *s, const char *pin_dir);
+
+/**
+ * ft_stats_close() - close every map opened through @s. Safe on a zeroed
+ * or already closed @s.
+ */
+void ft_stats_close(struct ft_stats *s);
+
+/**
+ * ft_stats_map_name() - pin file name of @m ("ft_state", ...).
+ */
+const char *ft_stats_map_name(enum ft_stats_map m);
+
+/**
+ * ft_stats_state() - the active slot and generation (the value a reload flips).
+ * Return: 0 or -errno.
+ */
+int ft_stats_state(struct ft_stats *s, struct ft_state *st);
+
+/**
+ * ft_stats_policy() - header of the compiled policy in @slot.
+ * Return: 0, -EINVAL for a bad slot, or -errno.
+ */
+int ft_stats_policy(struct ft_stats *s, uint32_t slot, struct ft_policy_hdr *h);
+
+/**
+ * ft_stats_info() - what flowtagd says about itself. The strings are
+ * NUL-terminated on return even if the map holds garbage.
+ * Return: 0 or -errno.
+ */
+int ft_stats_info(struct ft_stats *s, struct ft_daemon_info *info);
+
+/**
+ * ft_stats_iface() - entry @i (< FT_MAX_IFACES) of ft_ifaces, name
+ * NUL-terminated.
+ * Return: 0, -EINVAL for a bad index, or -errno.
+ */
+int ft_stats_iface(struct ft_stats *s, uint32_t i, struct ft_iface_info *ifc);
+
+/**
+ * ft_stats_counters() - every health counter of ft_counters, summed over
+ * the CPUs, into @out[FT_CNT_MAX].
+ * Return: 0 or -errno.
+ */
+int ft_stats_counters(struct ft_stats *s, uint64_t *out);
+
+/**
+ * ft_stats_class() - class @cls of @slot: its description and its packet
+ * counter summed over the CPUs. Either output may be NULL.
+ * Return: 0, -EINVAL for an index out of range, or -errno.
+ */
+int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
+		   struct ft_pktcnt *cnt);
+
+/**
+ * ft_stats_rule() - rule @rule of @slot: where it came from and its packet
+ * counter summed over the CPUs. Either output may be NULL.
+ * Return: 0, -EINVAL for an index out of range, or -errno.
+ */
+int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
+		  struct ft_pktcnt *cnt);
+
+#endif /* FLOWTAG_STATS_H */
