@@ -72,18 +72,17 @@ static int iface_mtu(const char *name)
 	return mtu;
 }
 
-/* Name of the program with id @id, for messages. */
-static void prog_name(uint32_t id, char *buf, size_t len)
+void ft_prog_name(uint32_t id, char *buf, size_t len)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 ilen = sizeof(info);
 	int fd = bpf_prog_get_fd_by_id(id);
 
-	snprintf(buf, len, "id %u", id);
+	buf[0] = '\0';
 	if (fd < 0)
 		return;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(buf, len, "id %u, name \"%s\"", id, info.name);
+		snprintf(buf, len, "%s", info.name);
 	close(fd);
 }
 
@@ -296,7 +295,7 @@ static bool mode_matches(enum ft_xdp_mode want, uint32_t have)
 static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
 		      bool *created)
 {
-	char path[PATH_MAX], other[64];
+	char path[PATH_MAX], other[BPF_OBJ_NAME_LEN];
 	bool frags = a->flags & FT_IFACE_F_FRAGS;
 	int prog_fd = ft_loader_xdp_fd(l, frags);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -333,10 +332,10 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 
 	/* never replace somebody else's XDP program */
 	if (!bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id) {
-		prog_name(q.prog_id, other, sizeof(other));
-		pr_err("%s: another XDP program is attached (%s); flowtag will not replace it. "
-		       "Remove it (ip link set dev %s xdp off) or drop %s from the policy",
-		       iface->name, other, iface->name, iface->name);
+		ft_prog_name(q.prog_id, other, sizeof(other));
+		pr_err("%s: another XDP program is attached (id %u, name \"%s\"); flowtag will "
+		       "not replace it. Remove it (ip link set dev %s xdp off) or drop %s from the "
+		       "policy", iface->name, q.prog_id, other, iface->name, iface->name);
 		return -EBUSY;
 	}
 	fd = xdp_link_create(prog_fd, a->ifindex, iface->xdp_mode, iface->name);

@@ -61,6 +61,9 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec);
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
 
+/** ft_prog_name() - the name of BPF program @id ("" when unreadable). */
+void ft_prog_name(uint32_t id, char *buf, size_t len);
+
 /** ft_tcx_present() - number of tcx programs on @ifindex's ingress/egress. */
 int ft_tcx_present(uint32_t ifindex);
 

@@ -482,49 +482,39 @@ out:
 	return err;
 }
 
-static int compile_trie4(struct ctx *c, enum ft_field f, struct ft_lpm4_ent **res, size_t *n)
+/* The @f trie for @family as LPM map entries (ft_lpm4_ent or ft_lpm6_ent). */
+static int compile_trie(struct ctx *c, enum ft_field f, int family, void **res, size_t *n)
 {
+	size_t esz = family == AF_INET ? sizeof(struct ft_lpm4_ent) : sizeof(struct ft_lpm6_ent);
 	struct pfx_out *po;
 	size_t np, i;
+	char *out;
 	int err;
 
-	err = compile_prefixes(c, f, AF_INET, &po, &np);
+	err = compile_prefixes(c, f, family, &po, &np);
 	if (err)
 		return err;
-	*res = calloc(np, sizeof(**res));
-	if (!*res) {
+	out = calloc(np, esz);
+	if (!out) {
 		free(po);
 		return -ENOMEM;
 	}
 	for (i = 0; i < np; i++) {
-		(*res)[i].key.prefixlen = po[i].p.len;
-		memcpy(&(*res)[i].key.addr, po[i].p.addr, 4);
-		(*res)[i].bm = po[i].bm;
-	}
-	*n = np;
-	free(po);
-	return 0;
-}
+		if (family == AF_INET) {
+			struct ft_lpm4_ent *e = (void *)(out + i * esz);
 
-static int compile_trie6(struct ctx *c, enum ft_field f, struct ft_lpm6_ent **res, size_t *n)
-{
-	struct pfx_out *po;
-	size_t np, i;
-	int err;
+			e->key.prefixlen = po[i].p.len;
+			memcpy(&e->key.addr, po[i].p.addr, 4);
+			e->bm = po[i].bm;
+		} else {
+			struct ft_lpm6_ent *e = (void *)(out + i * esz);
 
-	err = compile_prefixes(c, f, AF_INET6, &po, &np);
-	if (err)
-		return err;
-	*res = calloc(np, sizeof(**res));
-	if (!*res) {
-		free(po);
-		return -ENOMEM;
+			e->key.prefixlen = po[i].p.len;
+			memcpy(e->key.addr, po[i].p.addr, 16);
+			e->bm = po[i].bm;
+		}
 	}
-	for (i = 0; i < np; i++) {
-		(*res)[i].key.prefixlen = po[i].p.len;
-		memcpy((*res)[i].key.addr, po[i].p.addr, 16);
-		(*res)[i].bm = po[i].bm;
-	}
+	*res = out;
 	*n = np;
 	free(po);
 	return 0;
@@ -727,13 +717,13 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	if (!err)
 		err = compile_values(&c, FT_F_TCPFL, FT_SC_TCPFL, 256);
 	if (!err)
-		err = compile_trie4(&c, FT_F_SRC, &out->src4, &out->nsrc4);
+		err = compile_trie(&c, FT_F_SRC, AF_INET, (void **)&out->src4, &out->nsrc4);
 	if (!err)
-		err = compile_trie4(&c, FT_F_DST, &out->dst4, &out->ndst4);
+		err = compile_trie(&c, FT_F_DST, AF_INET, (void **)&out->dst4, &out->ndst4);
 	if (!err)
-		err = compile_trie6(&c, FT_F_SRC, &out->src6, &out->nsrc6);
+		err = compile_trie(&c, FT_F_SRC, AF_INET6, (void **)&out->src6, &out->nsrc6);
 	if (!err)
-		err = compile_trie6(&c, FT_F_DST, &out->dst6, &out->ndst6);
+		err = compile_trie(&c, FT_F_DST, AF_INET6, (void **)&out->dst6, &out->ndst6);
 	if (!err)
 		err = compile_iif(&c);
 	if (!err)

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "attach.h"
 #include "compile.h"
 #include "config.h"
 #include "loader.h"
@@ -248,57 +249,12 @@ static int open_pins(const struct ctl *c, struct ft_stats *s, bool quiet_enoent)
 
 /* ---- the daemon process ---------------------------------------------- */
 
-enum daemon_state {
-	DAEMON_STOPPED,		/* pid 0: flowtagd said it stopped */
-	DAEMON_RUNNING,
-	DAEMON_STALE,		/* no such process: flowtagd died without cleaning up */
-	DAEMON_REUSED,		/* the pid belongs to another program now */
-};
-
 static const char *const daemon_state_names[] = {
-	[DAEMON_STOPPED] = "stopped",
-	[DAEMON_RUNNING] = "running",
-	[DAEMON_STALE] = "stale",
-	[DAEMON_REUSED] = "stale",
+	[FT_DAEMON_STOPPED] = "stopped",
+	[FT_DAEMON_RUNNING] = "running",
+	[FT_DAEMON_STALE] = "stale",
+	[FT_DAEMON_REUSED] = "stale",
 };
-
-/*
- * Whether @pid is a live flowtagd. A dead daemon's pid can be reused, and
- * we send signals to it, so the program name must match as well; a zombie
- * is not alive.
- */
-static enum daemon_state daemon_state(uint32_t pid, char *comm, size_t len)
-{
-	char path[64], buf[256], *lp, *rp;
-	size_t n;
-	FILE *f;
-
-	comm[0] = '\0';
-	if (!pid || pid > INT_MAX)
-		return DAEMON_STOPPED;
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f) {
-		/* no /proc? then the process's existence is all we can check */
-		if (kill((pid_t)pid, 0) && errno == ESRCH)
-			return DAEMON_STALE;
-		return DAEMON_RUNNING;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* "pid (comm) state ...": comm may hold ')' itself, so the last one */
-	lp = strchr(buf, '(');
-	rp = strrchr(buf, ')');
-	if (!lp || !rp || rp < lp || rp[1] != ' ')
-		return DAEMON_RUNNING;
-	*rp = '\0';
-	snprintf(comm, len, "%s", lp + 1);
-	if (rp[2] == 'Z' || rp[2] == 'X')
-		return DAEMON_STALE;
-	/* comm is at most 15 characters: "flowtagd", "flowtagd-asan" */
-	return strncmp(comm, "flowtagd", 8) ? DAEMON_REUSED : DAEMON_RUNNING;
-}
 
 /* ---- status ----------------------------------------------------------- */
 
@@ -331,40 +287,6 @@ static const struct {
 /* a new counter in flowtag/maps.h needs a name here */
 _Static_assert(ARRAY_SIZE(counter_names) == FT_CNT_MAX, "every ft_counter has a name");
 
-static const char *xdp_mode_name(unsigned int mode)
-{
-	switch (mode) {
-	case XDP_ATTACHED_NONE:
-		return "none";
-	case XDP_ATTACHED_DRV:
-		return "native";
-	case XDP_ATTACHED_SKB:
-		return "generic";
-	case XDP_ATTACHED_HW:
-		return "offload";
-	case XDP_ATTACHED_MULTI:
-		return "multi";
-	}
-	return "?";
-}
-
-/* Name of BPF program @id into @name (empty if it cannot be read). */
-static void prog_name(uint32_t id, char *name, size_t len)
-{
-	struct bpf_prog_info info;
-	__u32 ilen = sizeof(info);
-	int fd;
-
-	name[0] = '\0';
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return;
-	memset(&info, 0, sizeof(info));
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(name, len, "%s", info.name);
-	close(fd);
-}
-
 static bool is_our_xdp(const char *name)
 {
 	return !strcmp(name, "ft_xdp") || !strcmp(name, "ft_xdp_frags");
@@ -386,7 +308,7 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 		err = -ENODEV;
 	} else {
 		err = bpf_xdp_query((int)ifc->ifindex, 0, &q);
-		mode = err ? "?" : xdp_mode_name(q.attach_mode);
+		mode = err ? "?" : ft_xdp_mode_name(q.attach_mode);
 	}
 	if (!err) {
 		id = q.prog_id;
@@ -394,7 +316,7 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 			id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	}
 	if (id) {
-		prog_name(id, pname, sizeof(pname));
+		ft_prog_name(id, pname, sizeof(pname));
 		ours = is_our_xdp(pname);
 		snprintf(pdesc, sizeof(pdesc), "%s #%u", pname[0] ? pname : "?", id);
 	}
@@ -403,7 +325,7 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 	ft_out_str(o, "name", "interface", ifc->name);
 	ft_out_u64(o, "ifindex", "ifindex", ifc->ifindex);
 	ft_out_str(o, "xdp_mode", "xdp", mode);
-	ft_out_str(o, "xdp_mode_at_attach", NULL, xdp_mode_name(ifc->xdp_mode));
+	ft_out_str(o, "xdp_mode_at_attach", NULL, ft_xdp_mode_name(ifc->xdp_mode));
 	ft_out_value(o, "xdp_prog_id", NULL, id ? json_object_new_uint64(id) : NULL, NULL, true);
 	ft_out_str(o, "xdp_prog", "program", id ? pdesc : NULL);
 	ft_out_bool(o, "xdp_prog_ours", NULL, ours, "yes", "no");
@@ -437,7 +359,7 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 			    "nearly as much as tc; native mode needs driver support", ifc->name);
 	if (ifc->xdp_mode != q.attach_mode && ifc->xdp_mode != XDP_ATTACHED_NONE)
 		ft_out_warn(o, "%s: XDP is attached in %s mode now, flowtagd attached it in %s mode",
-			    ifc->name, mode, xdp_mode_name(ifc->xdp_mode));
+			    ifc->name, mode, ft_xdp_mode_name(ifc->xdp_mode));
 }
 
 enum handoff_state {
@@ -533,7 +455,7 @@ static void print_handoff(struct ft_out *o, const uint64_t *cnt)
 static void print_status_daemon(struct ft_out *o, const struct ft_daemon_info *info)
 {
 	char comm[32], pid[16];
-	enum daemon_state ds = daemon_state(info->pid, comm, sizeof(comm));
+	enum ft_daemon_state ds = ft_daemon_state(info->pid, comm, sizeof(comm));
 
 	ft_out_begin_fields(o, "daemon", NULL);
 	ft_out_str(o, "state", "flowtagd", daemon_state_names[ds]);
@@ -544,10 +466,10 @@ static void print_status_daemon(struct ft_out *o, const struct ft_daemon_info *i
 	out_time(o, "started", "started", info->started);
 	ft_out_end_fields(o);
 
-	if (ds == DAEMON_STALE)
+	if (ds == FT_DAEMON_STALE)
 		ft_out_warn(o, "flowtagd (pid %u) is gone without cleaning up; the data path "
 			    "keeps classifying with the last policy", info->pid);
-	else if (ds == DAEMON_REUSED)
+	else if (ds == FT_DAEMON_REUSED)
 		ft_out_warn(o, "flowtagd (pid %u) is gone, the pid now belongs to '%s'; the data "
 			    "path keeps classifying with the last policy", info->pid, comm);
 }
@@ -1535,7 +1457,7 @@ static int reload_wait(struct ft_stats *s, const struct ft_daemon_info *before,
 			*res = RL_REJECTED;
 			return 0;
 		}
-		if (daemon_state(before->pid, comm, sizeof(comm)) != DAEMON_RUNNING ||
+		if (ft_daemon_state(before->pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING ||
 		    after->pid != before->pid) {
 			*res = RL_EXITED;
 			return 0;
@@ -1572,7 +1494,7 @@ static int cmd_reload(const struct ctl *c, int argc, char **argv)
 		pr_err("cannot read ft_info: %s", strerror(-err));
 		goto out;
 	}
-	if (daemon_state(before.pid, comm, sizeof(comm)) != DAEMON_RUNNING) {
+	if (ft_daemon_state(before.pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
 		if (before.pid)
 			pr_err("no daemon running (flowtagd pid %u is gone)", before.pid);
 		else

@@ -25,6 +25,7 @@
 #include "loader.h"
 #include "log.h"
 #include "notify.h"
+#include "stats.h"
 
 #ifndef FLOWTAG_VERSION
 #define FLOWTAG_VERSION	"0.1.0"
@@ -216,28 +217,18 @@ static const struct ft_iface_info *find_record(const struct ft_iface_info *rec, 
 	return NULL;
 }
 
-/* Another flowtagd still alive on these pins? (A zombie is not alive.) */
+/* Another flowtagd still alive on these pins? */
 static pid_t running_daemon(struct daemon *d)
 {
 	struct ft_daemon_info info = { 0 };
-	char path[64], comm[32] = "", state = 0;
 	__u32 zero = 0;
-	FILE *f;
+	char comm[32];
 
 	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info) || !info.pid ||
 	    info.pid == (__u32)getpid())
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/stat", info.pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	/* pid (comm) state ... */
-	if (fscanf(f, "%*d (%31[^)]) %c", comm, &state) != 2)
-		state = 0;
-	fclose(f);
-	if (state == 'Z' || state == 'X' || state == 0)
-		return 0;
-	return strcmp(comm, "flowtagd") && strcmp(comm, "flowtagd-asan") ? 0 : (pid_t)info.pid;
+	return ft_daemon_state(info.pid, comm, sizeof(comm)) == FT_DAEMON_RUNNING ?
+		       (pid_t)info.pid : 0;
 }
 
 /* Every interface must exist before anything is attached. */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,17 +305,20 @@ static int inner_create(enum bpf_map_type type, const char *name, uint32_t ksize
 	return fd < 0 ? -errno : fd;
 }
 
-static int trie4_create(const struct ft_lpm4_ent *e, size_t n, const char *name)
+/* A new LPM trie holding @n entries of @esz bytes: the key first, the
+ * __u32 bitmap index at @bm_off (struct ft_lpm4_ent / ft_lpm6_ent). */
+static int trie_create(const char *name, const void *ents, size_t n, size_t esz, size_t ksize,
+		       size_t bm_off)
 {
+	const char *e = ents;
 	size_t i;
 	int fd;
 
-	fd = inner_create(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct ft_lpm4), sizeof(__u32), n,
-			  BPF_F_NO_PREALLOC);
+	fd = inner_create(BPF_MAP_TYPE_LPM_TRIE, name, ksize, sizeof(__u32), n, BPF_F_NO_PREALLOC);
 	if (fd < 0)
 		return fd;
-	for (i = 0; i < n; i++) {
-		if (bpf_map_update_elem(fd, &e[i].key, &e[i].bm, 0)) {
+	for (i = 0; i < n; i++, e += esz) {
+		if (bpf_map_update_elem(fd, e, e + bm_off, 0)) {
 			int err = -errno;
 
 			close(fd);
@@ -324,25 +328,10 @@ static int trie4_create(const struct ft_lpm4_ent *e, size_t n, const char *name)
 	return fd;
 }
 
-static int trie6_create(const struct ft_lpm6_ent *e, size_t n, const char *name)
-{
-	size_t i;
-	int fd;
-
-	fd = inner_create(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct ft_lpm6), sizeof(__u32), n,
-			  BPF_F_NO_PREALLOC);
-	if (fd < 0)
-		return fd;
-	for (i = 0; i < n; i++) {
-		if (bpf_map_update_elem(fd, &e[i].key, &e[i].bm, 0)) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-	}
-	return fd;
-}
+#define TRIE4(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm4_ent), \
+				      sizeof(struct ft_lpm4), offsetof(struct ft_lpm4_ent, bm))
+#define TRIE6(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm6_ent), \
+				      sizeof(struct ft_lpm6), offsetof(struct ft_lpm6_ent, bm))
 
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
@@ -419,10 +408,10 @@ int ft_loader_apply(struct ft_loader *l, const struct ft_compiled *c, uint32_t *
 	err = array_write(inner[IN_BM], 0, c->bitmaps, sizeof(*c->bitmaps), c->nbitmaps);
 	if (err)
 		goto out;
-	inner[IN_SRC4] = trie4_create(c->src4, c->nsrc4, "ft_src4");
-	inner[IN_DST4] = trie4_create(c->dst4, c->ndst4, "ft_dst4");
-	inner[IN_SRC6] = trie6_create(c->src6, c->nsrc6, "ft_src6");
-	inner[IN_DST6] = trie6_create(c->dst6, c->ndst6, "ft_dst6");
+	inner[IN_SRC4] = TRIE4("ft_src4", c->src4, c->nsrc4);
+	inner[IN_DST4] = TRIE4("ft_dst4", c->dst4, c->ndst4);
+	inner[IN_SRC6] = TRIE6("ft_src6", c->src6, c->nsrc6);
+	inner[IN_DST6] = TRIE6("ft_dst6", c->dst6, c->ndst6);
 	for (i = 0; i < IN_MAX; i++) {
 		if (inner[i] < 0) {
 			err = inner[i];

@@ -3,6 +3,8 @@
  * Reading flowtag's pinned maps, read-only, for flowtagctl.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +275,42 @@ int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_ru
 			return err;
 	}
 	return cnt ? pktcnt(s, FT_SM_RULE_CNT, key, cnt) : 0;
+}
+
+/*
+ * Whether @pid is a live flowtagd. A dead daemon's pid can be reused, and
+ * we send signals to it, so the program name must match as well; a zombie
+ * is not alive.
+ */
+enum ft_daemon_state ft_daemon_state(uint32_t pid, char *comm, size_t len)
+{
+	char path[64], buf[256], *lp, *rp;
+	size_t n;
+	FILE *f;
+
+	comm[0] = '\0';
+	if (!pid || pid > INT_MAX)
+		return FT_DAEMON_STOPPED;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		/* no /proc? then the process's existence is all we can check */
+		if (kill((pid_t)pid, 0) && errno == ESRCH)
+			return FT_DAEMON_STALE;
+		return FT_DAEMON_RUNNING;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) state ...": comm may hold ')' itself, so the last one */
+	lp = strchr(buf, '(');
+	rp = strrchr(buf, ')');
+	if (!lp || !rp || rp < lp || rp[1] != ' ')
+		return FT_DAEMON_RUNNING;
+	*rp = '\0';
+	snprintf(comm, len, "%s", lp + 1);
+	if (rp[2] == 'Z' || rp[2] == 'X')
+		return FT_DAEMON_STALE;
+	/* comm is at most 15 characters: "flowtagd", "flowtagd-asan" */
+	return strncmp(comm, "flowtagd", 8) ? FT_DAEMON_REUSED : FT_DAEMON_RUNNING;
 }

@@ -13,6 +13,7 @@
 #define FLOWTAG_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flowtag/maps.h"
@@ -111,5 +112,22 @@ int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_cl
  */
 int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
 		  struct ft_pktcnt *cnt);
+
+/* ---- the daemon process ---- */
+
+enum ft_daemon_state {
+	FT_DAEMON_STOPPED,		/* pid 0: flowtagd said it stopped */
+	FT_DAEMON_RUNNING,
+	FT_DAEMON_STALE,		/* no such process: flowtagd died without cleaning up */
+	FT_DAEMON_REUSED,		/* the pid belongs to another program now */
+};
+
+/**
+ * ft_daemon_state() - whether @pid (from ft_info) is a live flowtagd. The
+ * program name must match too: a dead daemon's pid can be reused, and
+ * callers send it signals. A zombie is not alive.
+ * @comm: out, the process name (may be empty)
+ */
+enum ft_daemon_state ft_daemon_state(uint32_t pid, char *comm, size_t len);
 
 #endif /* FLOWTAG_STATS_H */
