@@ -23,10 +23,12 @@ classes = (
   { name = "voice";       mark = 0x100; priority = "1:10"; },
   { name = "interactive"; mark = 0x200; priority = "1:20"; },
   { name = "bulk";        mark = 0x300; priority = "1:30"; },
-  { name = "default";     mark = 0x400; priority = "1:40"; }
+  { name = "default";     mark = 0x400; priority = "1:40"; },
+  { name = "video";       mark = 0x500; dscp = "AF41"; }
 );
 rules = (
   { match = { src = "fd00:66::/64"; };                 action = "drop"; },
+  { match = { proto = "udp"; dport = 6000; };          class = "video"; },
   { match = { proto = "udp"; dport = "5060-5061"; };     class = "voice"; },
   { match = { proto = "tcp"; dport = 22; };              class = "interactive"; },
   { match = { proto = "udp"; dport = 9000; dscp = "CS1"; }; class = "bulk"; }
@@ -40,7 +42,7 @@ sed 's/dport = 22;/dport = 70000;/' "$TMP/policy.conf" >"$TMP/bad.conf"
 out=$("$FLOWTAGD" --check -c "$TMP/bad.conf" 2>&1)
 rc=$?
 expect_eq "--check rejects a bad policy with exit 1" "$rc" 1
-check "--check names FILE:LINE" grep -q "bad.conf:12: error: .*70000" <<<"$out"
+check "--check names FILE:LINE" grep -q "bad.conf:14: error: .*70000" <<<"$out"
 
 # nftables at the receiving end counts per class: mark bits and priority
 in_ns dut nft -f - <<'EOF'
@@ -53,6 +55,8 @@ table inet ft {
     udp dport 7777 meta mark & 0xff00 == 0x400 meta priority 1:40 counter comment "default"
     udp dport 9000 meta mark & 0xff00 == 0x400 counter comment "default9000"
     ip6 saddr fd00:66::1 counter comment "blocked"
+    udp dport 6000 ip dscp af41 meta mark & 0xff00 == 0x500 counter comment "dscp4"
+    udp dport 6000 ip6 dscp af41 meta mark & 0xff00 == 0x500 counter comment "dscp6"
     meta l4proto { tcp, udp } meta mark & 0xff00 == 0 counter comment "untagged"
   }
 }
@@ -81,6 +85,8 @@ send gen -d 198.18.1.2 -p 7777 -n 10
 send gen -d fd00:1::2 -p 7777 -n 10
 send gen -d fd00:1::2 -p 5060 -S fd00:66::1 -n 10
 send gen -d 198.18.1.2 -p 5061 -n 3
+send gen -d 198.18.1.2 -p 6000 -q 0 -n 7
+send gen -d fd00:1::2 -p 6000 -q 10 -n 6
 sleep 0.5
 
 expect_eq "IPv4+IPv6 UDP 5060 -> voice (mark 0x100, priority 1:10)" "$(nft_count dut inet ft voice)" 40
@@ -88,6 +94,8 @@ expect_eq "IPv4+IPv6 TCP 22 SYNs -> interactive" "$(nft_count dut inet ft intera
 expect_eq "UDP 9000 with DSCP CS1 -> bulk" "$(nft_count dut inet ft bulk)" 10
 expect_eq "UDP 9000 without CS1 -> default" "$(nft_count dut inet ft default9000)" 4
 expect_eq "IPv4+IPv6 unmatched -> default class" "$(nft_count dut inet ft default)" 20
+expect_eq "DSCP rewritten to AF41 in IPv4, checksum still valid" "$(nft_count dut inet ft dscp4)" 7
+expect_eq "DSCP rewritten to AF41 in IPv6" "$(nft_count dut inet ft dscp6)" 6
 expect_eq "drop rule: nothing from fd00:66::/64 arrives" "$(nft_count dut inet ft blocked)" 0
 expect_eq "no TCP/UDP packet untagged" "$(nft_count dut inet ft untagged)" 0
 # the u32 filter set 0xab0000cd; flowtag replaces only the 0xff00 bits (voice:
@@ -118,7 +126,7 @@ if [[ -x $FTCTL ]]; then
 	"$FTCTL" check "$TMP/bad.conf" >/dev/null 2>&1
 	expect_eq "flowtagctl check rejects the bad policy (exit 1)" "$?" 1
 	out=$("$FTCTL" -c "$TMP/policy.conf" explain proto tcp src 198.18.1.1 dst 198.18.1.2 dport 22 2>&1)
-	check "flowtagctl explain: TCP 22 is rule 2, interactive" \
+	check "flowtagctl explain: TCP 22 is rule 3, interactive" \
 		bash -c "grep -q 'class interactive' <<<'$out' && grep -q 'agrees with the reference' <<<'$out'"
 	ctl dut bogus >/dev/null 2>&1
 	expect_eq "flowtagctl usage error exits 2" "$?" 2
