@@ -133,6 +133,36 @@ static struct rtnl_qdisc *clsact_alloc(uint32_t ifindex)
 	return q;
 }
 
+/* The qdisc at ffff: exists: 0 if it is a clsact, -EEXIST otherwise. */
+static int clsact_existing_kind(struct nl_sock *sk, uint32_t ifindex, const char *name)
+{
+	struct rtnl_qdisc *q = NULL;
+	struct nl_cache *cache;
+	const char *kind;
+	int err;
+
+	err = rtnl_qdisc_alloc_cache(sk, &cache);
+	if (err < 0) {
+		pr_err("%s: cannot list qdiscs: %s", name, nl_geterror(err));
+		return -EIO;
+	}
+	q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_CLSACT);
+	kind = q ? rtnl_tc_get_kind(TC_CAST(q)) : NULL;
+	if (kind && !strcmp(kind, "clsact")) {
+		pr_debug("%s: clsact qdisc already present", name);
+		err = 0;
+	} else {
+		pr_err("%s: a \"%s\" qdisc holds the ingress hook; flowtag needs clsact "
+		       "(tc qdisc del dev %s ingress, then re-add its filters under clsact)",
+		       name, kind ? kind : "?", name);
+		err = -EEXIST;
+	}
+	if (q)
+		rtnl_qdisc_put(q);
+	nl_cache_free(cache);
+	return err;
+}
+
 /* Create the clsact qdisc if missing. @created: whether we made it. */
 static int clsact_ensure(uint32_t ifindex, const char *name, bool *created)
 {
@@ -154,8 +184,10 @@ static int clsact_ensure(uint32_t ifindex, const char *name, bool *created)
 		*created = true;
 		pr_info("%s: created clsact qdisc", name);
 	} else if (err == -NLE_EXIST) {
-		err = 0;	/* shared with other users: fine */
-		pr_debug("%s: clsact qdisc already present", name);
+		/* shared with other users: fine, if it is a clsact. A legacy
+		 * "ingress" qdisc has the same handle but one filter list, so
+		 * our egress filter would replace our ingress one. */
+		err = clsact_existing_kind(sk, ifindex, name);
 	} else {
 		pr_err("%s: cannot create the clsact qdisc: %s", name, nl_geterror(err));
 		err = -EINVAL;
@@ -293,7 +325,7 @@ static bool mode_matches(enum ft_xdp_mode want, uint32_t have)
 }
 
 static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
-		      bool *created)
+		      bool prev_daemon, bool *created)
 {
 	char path[PATH_MAX], other[BPF_OBJ_NAME_LEN];
 	bool frags = a->flags & FT_IFACE_F_FRAGS;
@@ -326,7 +358,8 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 			return err;
 		}
 		a->link_fd = fd;
-		pr_info("%s: took over the pinned XDP link", iface->name);
+		if (prev_daemon)
+			pr_info("%s: took over the pinned XDP link", iface->name);
 		return 0;
 	}
 
@@ -334,8 +367,10 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 	if (!bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id) {
 		ft_prog_name(q.prog_id, other, sizeof(other));
 		pr_err("%s: another XDP program is attached (id %u, name \"%s\"); flowtag will "
-		       "not replace it. Remove it (ip link set dev %s xdp off) or drop %s from the "
-		       "policy", iface->name, q.prog_id, other, iface->name, iface->name);
+		       "not replace it. Detach it with the tool that attached it (see bpftool net "
+		       "show dev %s; for ip(8): ip link set dev %s xdp off, or xdpgeneric off) or "
+		       "drop %s from the policy", iface->name, q.prog_id, other, iface->name,
+		       iface->name, iface->name);
 		return -EBUSY;
 	}
 	fd = xdp_link_create(prog_fd, a->ifindex, iface->xdp_mode, iface->name);
@@ -371,7 +406,7 @@ static void xdp_release(const char *pin_dir, const char *name, int fd)
 }
 
 int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
-		    const struct ft_iface_info *prev, struct ft_attachment *a)
+		    const struct ft_iface_info *prev, bool ours, struct ft_attachment *a)
 {
 	bool qdisc_created = false, link_created = false;
 	int mtu, err, ntcx;
@@ -395,7 +430,7 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 			"(headers are parsed from the first buffer only)", iface->name, mtu);
 	}
 
-	err = xdp_attach(l, iface, a, &link_created);
+	err = xdp_attach(l, iface, a, prev && prev->ifindex == a->ifindex && !ours, &link_created);
 	if (err)
 		return err;
 	a->xdp_mode = xdp_attached_mode(a->ifindex);
@@ -484,9 +519,13 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(rec->name), rec->name);
 	if (if_nametoindex(name) != rec->ifindex) {
-		/* gone, or another device by now: only the pin can be ours */
+		/* gone, another device by now, or another network namespace:
+		 * only the pin can be ours */
 		if (!link_pin_path(pin_dir, name, path, sizeof(path)))
 			unlink(path);
+		pr_warn("%s (ifindex %u) is not in this network namespace: removed its XDP link "
+			"pin only; its tc filters, if the interface still exists elsewhere, stay "
+			"(run --cleanup in the namespace flowtagd ran in)", name, rec->ifindex);
 		return 0;
 	}
 	if (rec->flags & FT_IFACE_F_INGRESS)
@@ -500,5 +539,5 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 	if (rec->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(rec->ifindex, name);
 	pr_info("%s: detached (left by a previous flowtagd)", name);
-	return 0;
+	return 1;
 }

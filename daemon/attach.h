@@ -37,12 +37,13 @@ struct ft_attachment {
  * ft_attach_iface() - attach XDP, clsact, tc ingress (and egress when
  * @iface->egress_restore) to one interface, or adopt and update what a
  * previous flowtagd left there.
- * @prev: the previous daemon's record for this interface (from ft_ifaces),
- *        or NULL
+ * @prev: the record for this interface: a previous daemon's (from
+ *        ft_ifaces) or our own (a reload), or NULL
+ * @ours: @prev is this daemon's own attachment (a reload), not a takeover
  * Returns 0 or -errno; on failure nothing new stays attached.
  */
 int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
-		    const struct ft_iface_info *prev, struct ft_attachment *a);
+		    const struct ft_iface_info *prev, bool ours, struct ft_attachment *a);
 
 /**
  * ft_detach_iface() - remove what ft_attach_iface() attached: our tc
@@ -54,7 +55,9 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a);
 /**
  * ft_detach_recorded() - as ft_detach_iface() from a record left in
  * ft_ifaces by a previous daemon (used for --cleanup and for interfaces
- * dropped from the policy across a restart).
+ * dropped from the policy across a restart). Returns 1 when the interface
+ * was found and cleaned, 0 when it is not in this network namespace (only
+ * its link pin is removed), -errno on error.
  */
 int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec);
 

@@ -768,8 +768,8 @@ static int parse_set(struct ctx *c, config_setting_t *g, size_t idx)
 	static const char *const keys[] = { "name", "file", "prefixes", NULL };
 	struct ft_prefix_set *set = &c->pol->sets[idx];
 	config_setting_t *s, *fs, *ps;
+	int dup, rc = 0, nerrors0 = c->nerrors;
 	const char *v;
-	int dup, rc = 0;
 
 	check_keys(c, g, keys, "prefix set");
 	set->line = (int)config_setting_source_line(g);
@@ -812,6 +812,9 @@ static int parse_set(struct ctx *c, config_setting_t *g, size_t idx)
 	} else {
 		rc = parse_inline_set(c, set, ps);
 	}
+	/* an empty set makes "@set" match nothing: legal, but rarely meant */
+	if (!rc && (fs || ps) && !set->npfx && c->nerrors == nerrors0)
+		warn_at(c, g, "prefix set '%s' is empty: rules naming it match nothing", set->name);
 	return rc;
 }
 

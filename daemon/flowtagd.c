@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 		"  -V, --version       print the version\n"
 		"\n"
 		"Signals: SIGHUP reloads the policy (a bad file keeps the running one),\n"
-		"SIGTERM/SIGINT detach everything and exit.\n"
+		"SIGTERM/SIGINT detach everything and exit, SIGQUIT exits leaving the\n"
+		"data path running for the next flowtagd to take over (restarts, upgrades).\n"
 		"See flowtagd(8), flowtag.conf(5), flowtagctl(8).\n",
 		FT_DEFAULT_CONFIG, FT_PIN_DIR);
 }
@@ -93,8 +95,9 @@ static void resolve_iifs(struct ft_policy *pol)
 		for (i = 0; i < m->niif; i++) {
 			m->iif_index[i] = if_nametoindex(m->iif[i]);
 			if (!m->iif_index[i])
-				pr_warn("%s:%d: interface %s does not exist: this iif never matches",
-					pol->file, pol->rules[r].line, m->iif[i]);
+				ft_log_plain(LOG_WARNING, "%s:%d: warning: interface %s does not "
+					     "exist: this iif never matches", pol->file,
+					     pol->rules[r].line, m->iif[i]);
 		}
 	}
 }
@@ -118,7 +121,7 @@ static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_com
 	if (err) {
 		if (err == -EINVAL)
 			pr_err("%s: %d error(s), policy rejected", path, diag.nerrors);
-		else
+		else if (!diag.nerrors)
 			pr_err("%s: %s", path, strerror(-err));
 		ft_diag_free(&diag);
 		return err;
@@ -288,7 +291,7 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 		} else {
 			p = find_record(rec, nrec, ifc->name);
 		}
-		e = ft_attach_iface(&d->loader, ifc, p, &next[n]);
+		e = ft_attach_iface(&d->loader, ifc, p, cur != NULL, &next[n]);
 		if (e) {
 			err = e;
 			continue;
@@ -383,15 +386,23 @@ static void shutdown_all(struct daemon *d)
 	pr_info("stopped: everything detached and unpinned");
 }
 
+/* The signals the main loop handles (blocked, read from a signalfd). */
+static void daemon_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+}
+
+/* Returns the signal that ended the loop, or -errno. */
 static int run_loop(struct daemon *d)
 {
 	sigset_t set;
-	int sfd;
+	int sfd, sig = SIGTERM;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	daemon_sigset(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
@@ -413,17 +424,18 @@ static int run_loop(struct daemon *d)
 			do_reload(d);
 			continue;
 		}
-		pr_info("%s: stopping", strsignal(si.ssi_signo));
+		sig = si.ssi_signo;
+		pr_info("%s: stopping", strsignal(sig));
 		break;
 	}
 	close(sfd);
-	return 0;
+	return sig;
 }
 
 static int do_cleanup(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
-	size_t n, i;
+	size_t n, i, done = 0;
 	pid_t pid;
 	int err;
 
@@ -442,21 +454,44 @@ static int do_cleanup(struct daemon *d)
 	}
 	n = read_records(d, rec);
 	for (i = 0; i < n; i++)
-		ft_detach_recorded(d->pin_dir, &rec[i]);
+		if (ft_detach_recorded(d->pin_dir, &rec[i]) > 0)
+			done++;
 	ft_loader_unpin(&d->loader);
 	ft_loader_close(&d->loader);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
 		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
-	pr_info("cleaned up %zu interface(s) and the pins in %s", n, d->pin_dir);
-	return 0;
+	pr_info("cleaned up %zu of %zu recorded interface(s) and removed the pins in %s", done, n,
+		d->pin_dir);
+	return done == n ? 0 : -ENODEV;
+}
+
+/* Detach what this run attached; keep what it took over from a previous
+ * daemon (that data path was running before us and must keep running). */
+static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t nrec)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < d->natt; i++) {
+		if (find_record(rec, nrec, d->att[i].name)) {
+			if (d->att[i].link_fd >= 0)
+				close(d->att[i].link_fd);
+			kept++;
+			continue;
+		}
+		ft_detach_iface(&d->loader, &d->att[i]);
+	}
+	d->natt = 0;
+	if (kept)
+		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
+		       "its policy", kept);
 }
 
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
 	struct ft_compiled c;
+	uint32_t gen, old_slot = 0, old_gen = 0;
 	size_t nrec = 0;
-	uint32_t gen;
 	pid_t pid;
 	int err;
 
@@ -473,8 +508,10 @@ static int start(struct daemon *d)
 		goto out_free;
 	}
 	err = ft_loader_open(&d->loader, d->pin_dir);
-	if (err)
+	if (err) {
+		rmdir(d->pin_dir);	/* only if we left it empty */
 		goto out_free;
+	}
 	if (d->loader.adopted) {
 		pid = running_daemon(d);
 		if (pid) {
@@ -483,8 +520,10 @@ static int start(struct daemon *d)
 			goto out_close;
 		}
 		nrec = read_records(d, rec);
+		ft_loader_state(&d->loader, &old_slot, &old_gen);
 		pr_info("taking over the data path a previous flowtagd left in %s "
-			"(%zu interface(s)); classification continues meanwhile", d->pin_dir, nrec);
+			"(%zu interface(s), generation %u); classification continues meanwhile",
+			d->pin_dir, nrec, old_gen);
 	}
 
 	/* policy first: old and new programs share the maps, so both see it */
@@ -496,13 +535,12 @@ static int start(struct daemon *d)
 
 	err = sync_ifaces(d, &d->pol, rec, nrec);
 	if (err) {
-		size_t i;
-
-		pr_err("cannot attach every interface: undoing");
-		for (i = 0; i < d->natt; i++)
-			ft_detach_iface(&d->loader, &d->att[i]);
-		d->natt = 0;
-		if (!d->loader.adopted) {
+		pr_err("cannot attach every interface: undoing this start");
+		undo_start(d, rec, nrec);
+		if (d->loader.adopted) {
+			/* the previous policy is intact in the other slot */
+			ft_loader_revert(&d->loader, old_slot, old_gen);
+		} else {
 			ft_loader_unpin(&d->loader);
 			rmdir(d->pin_dir);
 		}
@@ -517,6 +555,10 @@ static int start(struct daemon *d)
 	return 0;
 
 out_close:
+	if (!d->loader.adopted && !d->natt) {
+		ft_loader_unpin(&d->loader);
+		rmdir(d->pin_dir);
+	}
 	ft_loader_close(&d->loader);
 out_free:
 	ft_compiled_free(&c);
@@ -539,6 +581,7 @@ int main(int argc, char **argv)
 	};
 	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR };
 	bool foreground = false, check = false, cleanup = false;
+	char config_abs[PATH_MAX];
 	int verbose = 0, opt, err;
 	sigset_t set;
 
@@ -595,18 +638,23 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	ft_log_init("flowtagd", foreground ? FT_LOG_STDERR : FT_LOG_SYSLOG, verbose);
+	/* --cleanup is a command an operator runs: answer on stderr */
+	ft_log_init("flowtagd", foreground || cleanup ? FT_LOG_STDERR : FT_LOG_SYSLOG, verbose);
 	if (geteuid() != 0)
 		pr_warn("not running as root: loading BPF programs will probably fail");
 	if (cleanup)
 		return do_cleanup(&d) ? 1 : 0;
 
+	/* daemon(3) changes to /: reloads must still find the file */
+	if (!realpath(d.config_path, config_abs)) {
+		pr_err("%s: %s", d.config_path, strerror(errno));
+		return 1;
+	}
+	d.config_path = config_abs;
+
 	/* signals go to the signalfd from now on; a SIGTERM during start is
 	 * handled once the data path is complete */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	daemon_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	pr_info("flowtagd %s starting: policy %s, pins in %s", FLOWTAG_VERSION, d.config_path,
@@ -631,8 +679,20 @@ int main(int argc, char **argv)
 		   d.info.generation, d.pol.nrules, d.natt, getpid());
 	pr_info("ready: %zu interface(s), generation %u", d.natt, d.info.generation);
 
-	run_loop(&d);
-	shutdown_all(&d);
+	if (run_loop(&d) == SIGQUIT) {
+		/* hand over: the pinned data path keeps classifying for the next
+		 * flowtagd to take over, as after a crash, but deliberately */
+		size_t i;
+
+		d.info.pid = 0;
+		publish_state(&d);
+		for (i = 0; i < d.natt; i++)
+			if (d.att[i].link_fd >= 0)
+				close(d.att[i].link_fd);
+		pr_info("left the data path running in %s for the next flowtagd", d.pin_dir);
+	} else {
+		shutdown_all(&d);
+	}
 	ft_loader_close(&d.loader);
 	ft_policy_free(&d.pol);
 	return 0;

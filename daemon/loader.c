@@ -217,6 +217,16 @@ int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation)
 	return 0;
 }
 
+int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation)
+{
+	struct ft_state st = { .slot = slot & 1, .generation = generation };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(l->xdp->maps.ft_state), &zero, &st, 0))
+		return -errno;
+	return 0;
+}
+
 /* ---- apply ---- */
 
 /* Write @n consecutive array elements starting at key @first. */

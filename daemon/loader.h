@@ -55,6 +55,13 @@ int ft_loader_apply(struct ft_loader *l, const struct ft_compiled *c, uint32_t *
 /** ft_loader_state() - the active slot and generation (0: no policy yet). */
 int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation);
 
+/**
+ * ft_loader_revert() - make @slot/@generation active again, as they were
+ * before the last ft_loader_apply() (whose slot was the other one, so the
+ * policy in @slot is intact). For a start that failed after applying.
+ */
+int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation);
+
 /** Program fds, for attaching and for bpf_prog_test_run_opts. */
 int ft_loader_xdp_fd(struct ft_loader *l, bool frags);
 int ft_loader_tc_ingress_fd(struct ft_loader *l);

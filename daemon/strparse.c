@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * String parsers for the policy language. Strict on purpose: a policy that
- * says something ambiguous ("10.0.0.1/8", "080", " 22") is refused with a
+ * says something ambiguous ("10.0.0.1/8", " 22", "22x") is refused with a
  * reason instead of being guessed at, because a wrong guess silently
- * misclassifies traffic.
+ * misclassifies traffic. (Leading zeros are decimal: "080" is port 80.)
  */
 #include <arpa/inet.h>
 #include <errno.h>

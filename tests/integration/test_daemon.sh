@@ -150,6 +150,16 @@ check "removes the clsact qdisc it created" \
 	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
 check "nothing left after the second stop" nothing_left dut d0
 
+# a legacy ingress qdisc holds the hook: flowtagd needs clsact and says so
+tc -n "$(ns dut)" qdisc add dev d0 ingress
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd4.log" 2>&1
+expect_eq "refuses to start next to a legacy ingress qdisc" "$?" 1
+check "names the ingress qdisc" grep -q 'a "ingress" qdisc holds the ingress hook' \
+	"$TMP/flowtagd4.log"
+check "and leaves nothing behind" nothing_left dut d0
+tc -n "$(ns dut)" qdisc del dev d0 ingress
+
 # a foreign XDP program: flowtagd refuses to replace it
 ip -n "$(ns dut)" link set dev d0 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
 if ip -n "$(ns dut)" link show d0 | grep -q prog/xdp; then

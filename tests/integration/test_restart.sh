@@ -79,6 +79,61 @@ daemon_stop "$DAEMON_PID"
 expect_eq "the second daemon stops with status 0" "$?" 0
 check "nothing left after the takeover and stop" nothing_left dut d0
 
+# SIGQUIT: a deliberate handover (restarts, upgrades) under traffic
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd4.log" || { not_ok "start for SIGQUIT"; finish; }
+all0=$(nft_count dut inet ft all)
+ok0=$(nft_count dut inet ft ok)
+ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.6.2 -p 5060 -n 0 -r 5000 -f 8 -s 43000 \
+	>"$TMP/send2.out" &
+sender=$!
+T_PIDS+=("$sender")
+sleep 0.5
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+expect_eq "SIGQUIT: exit status 0" "$?" 0
+check "SIGQUIT says it left the data path running" \
+	grep -q "left the data path running" "$TMP/flowtagd4.log"
+check "the XDP link survived SIGQUIT" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd5.log" || { not_ok "start after SIGQUIT"; finish; }
+sleep 0.5
+kill -TERM "$sender"
+wait "$sender"
+sleep 0.3
+all=$(( $(nft_count dut inet ft all) - all0 ))
+okc=$(( $(nft_count dut inet ft ok) - ok0 ))
+diag "SIGQUIT + restart under steady traffic: received $all, unclassified $((all - okc))"
+expect_eq "unclassified packets during SIGQUIT + restart" "$((all - okc))" 0
+expect_eq "one flowtag ingress filter after the handover" "$(filters)" 1
+
+# a takeover that fails half way keeps the previous data path and policy:
+# the new policy moves 5060 to "default" and names d1, which another XDP
+# program holds
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+ip link add d1 netns "$(ns dut)" type veth peer name g1 netns "$(ns gen)"
+ip -n "$(ns dut)" link set d1 up
+ip -n "$(ns dut)" link set dev d1 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
+sed -e 's/{ name = "d0"; }/{ name = "d0"; }, { name = "d1"; }/' \
+	-e 's/class = "voice"; }/class = "default"; }/' "$TMP/policy.conf" >"$TMP/policy2.conf"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy2.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd6.log" 2>&1
+expect_eq "a takeover that cannot attach d1 fails (exit 1)" "$?" 1
+check "it says it kept the interface it took over" \
+	grep -q "kept the 1 interface(s) taken over" "$TMP/flowtagd6.log"
+ok0=$(nft_count dut inet ft ok)
+send gen -d 198.18.6.2 -p 5060 -n 10
+sleep 0.3
+expect_eq "d0 still classifies with the previous policy (voice)" \
+	"$(( $(nft_count dut inet ft ok) - ok0 ))" 10
+ip -n "$(ns dut)" link set dev d1 xdpgeneric off
+
+# --cleanup from the wrong network namespace cannot reach d0: it says so
+"$FLOWTAGD" --cleanup --pin-dir "$PIN" >"$TMP/cleanup0.log" 2>&1
+expect_eq "--cleanup outside the namespace reports failure (exit 1)" "$?" 1
+check "and explains why" grep -q "not in this network namespace" "$TMP/cleanup0.log"
+tc -n "$(ns dut)" filter del dev d0 ingress pref 0x7a6 handle 0xf7a6 bpf
+tc -n "$(ns dut)" qdisc del dev d0 clsact
+
 # kill -9 again, then --cleanup from the namespace
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" || { not_ok "third start"; finish; }
 kill -KILL "$DAEMON_PID"
