@@ -48,4 +48,17 @@ if command -v nft >/dev/null; then
 	done
 fi
 
+# make install honours DESTDIR and PREFIX, and substitutes the unit's paths
+if make -s install DESTDIR="$TMP/inst" PREFIX=/opt/ft BUILD="$FT_BUILD" >/dev/null 2>&1; then
+	for f in opt/ft/sbin/flowtagd opt/ft/sbin/flowtagctl opt/ft/share/man/man8/flowtagd.8 \
+		 opt/ft/share/man/man8/flowtagctl.8 opt/ft/share/man/man5/flowtag.conf.5 \
+		 etc/flowtag/flowtag.conf etc/flowtag/blocklist.txt lib/systemd/system/flowtagd.service; do
+		check "make install: $f" test -e "$TMP/inst/$f"
+	done
+	check "the unit points at the installed flowtagd" \
+		grep -q "^ExecStart=/opt/ft/sbin/flowtagd -f" "$TMP/inst/lib/systemd/system/flowtagd.service"
+else
+	not_ok "make install DESTDIR=... PREFIX=..."
+fi
+
 finish
