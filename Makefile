@@ -32,7 +32,7 @@ msg		= $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
-		   gnuplot-nox
+		   gnuplot-nox iputils-ping
 
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
 # recursive (=): evaluated when used, i.e. after `make deps` has run
