@@ -155,7 +155,7 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
+$(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 

@@ -504,6 +504,19 @@ static int print_status_policy(struct ft_out *o, struct ft_stats *s,
 	return 0;
 }
 
+/* Flush the output of a command; a write error fails a command that succeeded. */
+static int finish_output(struct ft_out *o, int ret)
+{
+	int err = ft_out_finish(o);
+
+	if (err) {
+		pr_err("writing the output failed: %s", strerror(-err));
+		if (ret == EXIT_OK)
+			ret = EXIT_FAIL;
+	}
+	return ret;
+}
+
 static int cmd_status(const struct ctl *c, int argc, char **argv)
 {
 	struct ft_daemon_info info;
@@ -565,11 +578,7 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 	print_handoff(o, cnt);
 	ret = EXIT_OK;
 out:
-	err = ft_out_finish(o);
-	if (err && ret == EXIT_OK) {
-		pr_err("writing the output failed: %s", strerror(-err));
-		ret = EXIT_FAIL;
-	}
+	ret = finish_output(o, ret);
 	ft_stats_close(&s);
 	return ret;
 }
@@ -767,11 +776,7 @@ static int cmd_stats(const struct ctl *c, int argc, char **argv)
 	print_stats(o, &sn, have_info ? &info : NULL);
 	ret = EXIT_OK;
 out:
-	err = ft_out_finish(o);
-	if (err && ret == EXIT_OK) {
-		pr_err("writing the output failed: %s", strerror(-err));
-		ret = EXIT_FAIL;
-	}
+	ret = finish_output(o, ret);
 	snapshot_free(&sn);
 	ft_stats_close(&s);
 	return ret;
@@ -945,11 +950,7 @@ static int cmd_check(const struct ctl *c, int argc, char **argv)
 			    nerr == 1 ? "" : "s", diag.nwarnings, diag.nwarnings == 1 ? "" : "s");
 	ret = valid ? EXIT_OK : EXIT_FAIL;
 out:
-	err = ft_out_finish(o);
-	if (err) {
-		pr_err("writing the output failed: %s", strerror(-err));
-		ret = EXIT_FAIL;
-	}
+	ret = finish_output(o, ret);
 	json_object_put(errs);
 	json_object_put(warns);
 	free(text);
@@ -1406,11 +1407,7 @@ static int cmd_explain(const struct ctl *c, int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	err = ft_out_finish(o);
-	if (err && ret == EXIT_OK) {
-		pr_err("writing the output failed: %s", strerror(-err));
-		ret = EXIT_FAIL;
-	}
+	ret = finish_output(o, ret);
 	ft_compiled_free(&comp);
 	ft_policy_free(&pol);
 	ft_diag_free(&diag);
@@ -1546,11 +1543,7 @@ static int cmd_reload(const struct ctl *c, int argc, char **argv)
 		break;
 	}
 out:
-	err = ft_out_finish(o);
-	if (err && ret == EXIT_OK) {
-		pr_err("writing the output failed: %s", strerror(-err));
-		ret = EXIT_FAIL;
-	}
+	ret = finish_output(o, ret);
 	ft_stats_close(&s);
 	return ret;
 }

@@ -17,13 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#include "tool.h"
 
 int main(int argc, char **argv)
 {
@@ -44,8 +38,7 @@ int main(int argc, char **argv)
 		perror("ftnotify");
 		return 1;
 	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	stop_on_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!stop && time(NULL) < end) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
