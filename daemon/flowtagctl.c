@@ -258,35 +258,6 @@ static const char *const daemon_state_names[] = {
 
 /* ---- status ----------------------------------------------------------- */
 
-/* Text label and JSON key of every health counter, in enum ft_counter order. */
-static const struct {
-	const char *key;
-	const char *label;
-} counter_names[] = {
-	[FT_CNT_XDP_PKTS] = { "xdp_packets", "XDP packets" },
-	[FT_CNT_META_WRITTEN] = { "meta_written", "meta written" },
-	[FT_CNT_ADJUST_FAILED] = { "adjust_failed", "adjust failed" },
-	[FT_CNT_XDP_DROP] = { "xdp_drops", "XDP drops" },
-	[FT_CNT_PARSE_ERR] = { "parse_errors", "parse errors" },
-	[FT_CNT_NON_IP] = { "non_ip", "non-IP" },
-	[FT_CNT_CACHE_HIT] = { "cache_hits", "cache hits" },
-	[FT_CNT_CACHE_MISS] = { "cache_misses", "cache misses" },
-	[FT_CNT_FRAG_HIT] = { "frag_hits", "fragment hits" },
-	[FT_CNT_FRAG_MISS] = { "frag_misses", "fragment misses" },
-	[FT_CNT_TC_PKTS] = { "tc_packets", "tc packets" },
-	[FT_CNT_META_SEEN] = { "meta_seen", "meta seen by tc" },
-	[FT_CNT_META_INVALID] = { "meta_invalid", "meta invalid" },
-	[FT_CNT_META_NONE] = { "meta_none", "no meta" },
-	[FT_CNT_FALLBACK] = { "fallback", "fallback used" },
-	[FT_CNT_TC_DROP] = { "tc_drops", "tc drops" },
-	[FT_CNT_DSCP_REWRITE] = { "dscp_rewrites", "DSCP rewritten" },
-	[FT_CNT_EGRESS_PKTS] = { "egress_packets", "egress packets" },
-	[FT_CNT_EGRESS_RESTORED] = { "egress_restored", "egress restored" },
-};
-
-/* a new counter in flowtag/maps.h needs a name here */
-_Static_assert(ARRAY_SIZE(counter_names) == FT_CNT_MAX, "every ft_counter has a name");
-
 static bool is_our_xdp(const char *name)
 {
 	return !strcmp(name, "ft_xdp") || !strcmp(name, "ft_xdp_frags");
@@ -572,7 +543,7 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 	snprintf(title, sizeof(title), "counters (summed over %d CPUs)", s.ncpu);
 	ft_out_begin_fields(o, "counters", title);
 	for (i = 0; i < FT_CNT_MAX; i++)
-		ft_out_u64(o, counter_names[i].key, counter_names[i].label, cnt[i]);
+		ft_out_u64(o, ft_counter_names[i].key, ft_counter_names[i].label, cnt[i]);
 	ft_out_end_fields(o);
 
 	print_handoff(o, cnt);

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "stats.h"
 
@@ -35,6 +36,9 @@
 struct daemon {
 	const char *config_path;
 	const char *pin_dir;
+	const char *metrics_path;		/* --metrics: a .prom file, or NULL */
+	int metrics_interval;			/* seconds between writes */
+	bool metrics_failing;			/* last write failed (logged once) */
 	struct ft_loader loader;
 	struct ft_policy pol;			/* the active policy */
 	struct ft_attachment att[FT_MAX_IFACES];
@@ -57,6 +61,9 @@ static void usage(FILE *f)
 		"  -v, --verbose       debug messages; twice: libbpf's too\n"
 		"      --pin-dir DIR   bpffs directory for maps and links (default %s)\n"
 		"      --cleanup       detach and unpin what a stopped or killed flowtagd left\n"
+		"      --metrics FILE  write Prometheus metrics to FILE (node_exporter's\n"
+		"                      textfile collector) every --metrics-interval seconds\n"
+		"      --metrics-interval SECONDS  (default 15)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
 		"\n"
@@ -386,6 +393,20 @@ static void shutdown_all(struct daemon *d)
 	pr_info("stopped: everything detached and unpinned");
 }
 
+static void write_metrics(struct daemon *d)
+{
+	int err;
+
+	if (!d->metrics_path)
+		return;
+	err = ft_metrics_write(d->metrics_path, d->pin_dir);
+	if (err && !d->metrics_failing)
+		pr_warn("cannot write metrics to %s: %s", d->metrics_path, strerror(-err));
+	else if (!err && d->metrics_failing)
+		pr_info("metrics: writing %s again", d->metrics_path);
+	d->metrics_failing = err != 0;
+}
+
 /* The signals the main loop handles (blocked, read from a signalfd). */
 static void daemon_sigset(sigset_t *set)
 {
@@ -408,20 +429,27 @@ static int run_loop(struct daemon *d)
 		pr_err("signalfd: %s", strerror(errno));
 		return -errno;
 	}
+	write_metrics(d);
 	for (;;) {
 		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
 		struct signalfd_siginfo si;
+		int n = poll(&pfd, 1, d->metrics_path ? d->metrics_interval * 1000 : -1);
 
-		if (poll(&pfd, 1, -1) < 0) {
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
+		if (n == 0) {
+			write_metrics(d);
+			continue;
+		}
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
 			do_reload(d);
+			write_metrics(d);
 			continue;
 		}
 		sig = si.ssi_signo;
@@ -575,13 +603,16 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'X' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "metrics-interval", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR };
+	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR,
+			    .metrics_interval = 15 };
 	bool foreground = false, check = false, cleanup = false;
-	char config_abs[PATH_MAX];
+	char config_abs[PATH_MAX], metrics_abs[PATH_MAX];
 	int verbose = 0, opt, err;
 	sigset_t set;
 
@@ -606,6 +637,20 @@ int main(int argc, char **argv)
 		case 'X':
 			cleanup = true;
 			break;
+		case 'M':
+			d.metrics_path = optarg;
+			break;
+		case 'I': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 86400) {
+				fprintf(stderr, "flowtagd: --metrics-interval: 1..86400 seconds\n");
+				return 2;
+			}
+			d.metrics_interval = (int)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -651,6 +696,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.config_path = config_abs;
+	if (d.metrics_path && d.metrics_path[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(metrics_abs, sizeof(metrics_abs), "%s/%s", cwd, d.metrics_path) >=
+			    (int)sizeof(metrics_abs)) {
+			pr_err("--metrics %s: cannot make the path absolute", d.metrics_path);
+			return 1;
+		}
+		d.metrics_path = metrics_abs;
+	}
 
 	/* signals go to the signalfd from now on; a SIGTERM during start is
 	 * handled once the data path is complete */

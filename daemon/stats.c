@@ -314,3 +314,29 @@ enum ft_daemon_state ft_daemon_state(uint32_t pid, char *comm, size_t len)
 	/* comm is at most 15 characters: "flowtagd", "flowtagd-asan" */
 	return strncmp(comm, "flowtagd", 8) ? FT_DAEMON_REUSED : FT_DAEMON_RUNNING;
 }
+
+const struct ft_counter_name ft_counter_names[FT_CNT_MAX] = {
+	[FT_CNT_XDP_PKTS] = { "xdp_packets", "XDP packets" },
+	[FT_CNT_META_WRITTEN] = { "meta_written", "meta written" },
+	[FT_CNT_ADJUST_FAILED] = { "adjust_failed", "adjust failed" },
+	[FT_CNT_XDP_DROP] = { "xdp_drops", "XDP drops" },
+	[FT_CNT_PARSE_ERR] = { "parse_errors", "parse errors" },
+	[FT_CNT_NON_IP] = { "non_ip", "non-IP" },
+	[FT_CNT_CACHE_HIT] = { "cache_hits", "cache hits" },
+	[FT_CNT_CACHE_MISS] = { "cache_misses", "cache misses" },
+	[FT_CNT_FRAG_HIT] = { "frag_hits", "fragment hits" },
+	[FT_CNT_FRAG_MISS] = { "frag_misses", "fragment misses" },
+	[FT_CNT_TC_PKTS] = { "tc_packets", "tc packets" },
+	[FT_CNT_META_SEEN] = { "meta_seen", "meta seen by tc" },
+	[FT_CNT_META_INVALID] = { "meta_invalid", "meta invalid" },
+	[FT_CNT_META_NONE] = { "meta_none", "no meta" },
+	[FT_CNT_FALLBACK] = { "fallback", "fallback used" },
+	[FT_CNT_TC_DROP] = { "tc_drops", "tc drops" },
+	[FT_CNT_DSCP_REWRITE] = { "dscp_rewrites", "DSCP rewritten" },
+	[FT_CNT_EGRESS_PKTS] = { "egress_packets", "egress packets" },
+	[FT_CNT_EGRESS_RESTORED] = { "egress_restored", "egress restored" },
+};
+
+/* a new counter in flowtag/maps.h needs a name here */
+_Static_assert(sizeof(ft_counter_names) / sizeof(ft_counter_names[0]) == FT_CNT_MAX,
+	       "every ft_counter has a name");

@@ -113,6 +113,14 @@ int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_cl
 int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
 		  struct ft_pktcnt *cnt);
 
+/* JSON/Prometheus key and text label of every health counter (enum ft_counter). */
+struct ft_counter_name {
+	const char *key;	/* "meta_written" */
+	const char *label;	/* "meta written" */
+};
+
+extern const struct ft_counter_name ft_counter_names[FT_CNT_MAX];
+
 /* ---- the daemon process ---- */
 
 enum ft_daemon_state {

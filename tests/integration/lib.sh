@@ -156,10 +156,11 @@ reach()
 }
 
 # daemon_start NS CONF LOG [BINARY] [ARGS...]: start flowtagd in NS's network
-# namespace; waits until it is ready. Sets DAEMON_PID.
+# namespace; waits until it is ready. Sets DAEMON_PID. BINARY "" = flowtagd.
 daemon_start()
 {
 	local ns=${NSP}-$1 conf=$2 log=$3 bin=${4:-$FLOWTAGD}
+	[[ -z $bin ]] && bin=$FLOWTAGD
 	shift 4 2>/dev/null || shift $#
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 		nsenter --net=/run/netns/"$ns" "$bin" -f -c "$conf" --pin-dir "$PIN" "$@" \

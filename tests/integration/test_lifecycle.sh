@@ -50,15 +50,22 @@ table inet ft {
 }
 EOF
 
-# --- systemd notifications ---------------------------------------------
+# --- systemd notifications, Prometheus metrics --------------------------
 policy "$TMP/policy.conf" d0
 "$FT_BUILD/tests/ftnotify" "$TMP/notify.sock" 60 >"$TMP/notify.out" &
 T_PIDS+=($!)
 NOTIFY=$!
 sleep 0.2
-NOTIFY_SOCKET=$TMP/notify.sock daemon_start dut "$TMP/policy.conf" "$TMP/d1.log" ||
-	{ not_ok "start"; finish; }
+NOTIFY_SOCKET=$TMP/notify.sock daemon_start dut "$TMP/policy.conf" "$TMP/d1.log" "" \
+	--metrics "$TMP/flowtag.prom" --metrics-interval 1 || { not_ok "start"; finish; }
 check "READY=1 with a STATUS line" wait_log "$TMP/notify.out" "^READY=1|STATUS=generation 1" 5
+reach gen 198.18.7.2
+send gen -d 198.18.7.2 -p 5060 -n 7
+check "metrics: voice packets in the .prom file" \
+	wait_log "$TMP/flowtag.prom" '^flowtag_class_packets_total{class="voice"} 7$' 5
+check "metrics: hand-off counters in the .prom file" \
+	grep -q '^flowtag_datapath_total{counter="meta_written"} [1-9]' "$TMP/flowtag.prom"
+check "metrics: no temporary file left" bash -c "[[ ! -e '$TMP/flowtag.prom.tmp' ]]"
 
 # --- an interface joins through a reload -------------------------------
 reach gen 198.18.7.2
