@@ -214,9 +214,15 @@ for i in "${!classes[@]}"; do
 	b=$(nft_pkts "$c-wanB")
 	l=$(nft_pkts "$c-lan0")
 	read -r hp hb < <(htb "${prio[$i]}")
+	hc=${prio[$i]}
+	if [[ ${a:-0} -eq 0 && ${b:-0} -gt 0 ]]; then
+		hc="-"	# path B has no shaper
+		hp="-"
+		hb="-"
+	fi
 	printf '%-12s %6s %8s %8s %10s   %-34s %-5s %8s %10s\n' "$c" "${marks[$i]}" \
 		"${prio[$i]}" "${pk:-?}" "${by:-?}" "path A $a, path B $b, to LAN $l" \
-		"${prio[$i]}" "${hp:-0}" "${hb:-0}"
+		"$hc" "${hp:-0}" "${hb:-0}"
 done
 echo
 sed -n 's/^tcp 873 \([0-9]*\) bytes \([0-9.]*\) s \([0-9.]*\) Mbit\/s/bulk TCP received by the server: \1 bytes in \2 s = \3 Mbit\/s (HTB 1:50 ceil 4 Mbit\/s)/p' \
@@ -227,8 +233,8 @@ dropped=$(ctl -j stats 2>/dev/null | tr -d '\n ' | grep -o '"line":[0-9]*,"actio
 echo "blocked source 198.19.66.6 -> client: ${dropped:-?} packets dropped in XDP on wanA," \
 	"$(ip netns exec "$CLI" nft list table inet demo 2>/dev/null |
 		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p') reached the client"
-echo "voice left via path B (ip rule fwmark 0x100/0xff00 -> table 100); the HTB on path A" \
-	"never saw it"
+echo "voice left via path B (ip rule fwmark 0x100/0xff00 -> table 100), which has no shaper;" \
+	"HTB on path A shaped the other classes by the priority restored from the mark"
 
 echo
 say "rules (flowtagctl stats)"
