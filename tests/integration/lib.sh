@@ -223,6 +223,25 @@ send()
 	ip netns exec "$ns" "$FTSEND" "$@" >/dev/null
 }
 
+# send_start NS OUT ARGS...: ftsend from NS in the background until send_stop,
+# its report in OUT; sets SENDER
+send_start()
+{
+	local ns=${NSP}-$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$FTSEND" -n 0 "$@" >"$out" &
+	SENDER=$!
+	T_PIDS+=("$SENDER")
+}
+
+# send_stop PID OUT: stop a background ftsend; sets SENT to what it sent
+send_stop()
+{
+	kill -TERM "$1"
+	wait "$1"
+	SENT=$(sed -n 's/^sent //p' "$2")
+}
+
 # asan_clean LOG: no ASan/UBSan/LSan report in LOG
 asan_clean()
 {

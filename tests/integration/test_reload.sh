@@ -101,13 +101,10 @@ v0=$(nft_count dut inet ft voice-all)
 vok0=$(nft_count dut inet ft voice-ok)
 b0=$(nft_count dut inet ft bulk)
 n0=$(nft_count dut inet ft 9000-all)
-ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.5.2 -p 5060 -n 0 -r 4000 -f 8 -s 40000 \
-	>"$TMP/send1.out" &
-s1=$!
-ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.5.2 -p 9000 -n 0 -r 4000 -f 8 -s 41000 \
-	>"$TMP/send2.out" &
-s2=$!
-T_PIDS+=("$s1" "$s2")
+send_start gen "$TMP/send1.out" -d 198.18.5.2 -p 5060 -r 4000 -f 8 -s 40000
+s1=$SENDER
+send_start gen "$TMP/send2.out" -d 198.18.5.2 -p 9000 -r 4000 -f 8 -s 41000
+s2=$SENDER
 start=$(date +%s.%N)
 g=3
 for i in $(seq 100); do
@@ -117,10 +114,11 @@ for i in $(seq 100); do
 	wait_log "$TMP/flowtagd.log" "generation $g," 10 || { diag "reload $i timed out"; break; }
 done
 end=$(date +%s.%N)
-kill -TERM "$s1" "$s2"
-wait "$s1" "$s2"
+send_stop "$s1" "$TMP/send1.out"
+sent=$SENT
+send_stop "$s2" "$TMP/send2.out"
+sent=$((sent + SENT))
 sleep 0.3
-sent=$(( $(sed -n 's/sent //p' "$TMP/send1.out") + $(sed -n 's/sent //p' "$TMP/send2.out") ))
 v=$(( $(nft_count dut inet ft voice-all) - v0 ))
 vok=$(( $(nft_count dut inet ft voice-ok) - vok0 ))
 n=$(( $(nft_count dut inet ft 9000-all) - n0 ))

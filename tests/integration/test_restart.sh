@@ -44,10 +44,8 @@ daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" || { not_ok "start"; fin
 first=$DAEMON_PID
 reach gen 198.18.6.2
 
-ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.6.2 -p 5060 -n 0 -r 5000 -f 8 -s 42000 \
-	>"$TMP/send.out" &
-sender=$!
-T_PIDS+=("$sender")
+send_start gen "$TMP/send.out" -d 198.18.6.2 -p 5060 -r 5000 -f 8 -s 42000
+sender=$SENDER
 sleep 1
 kill -KILL "$first"
 wait "$first" 2>/dev/null
@@ -63,11 +61,10 @@ daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd2.log" || { not_ok "restart"; 
 check "the new daemon took over the pinned XDP link" \
 	grep -q "took over the pinned XDP link" "$TMP/flowtagd2.log"
 sleep 1
-kill -TERM "$sender"
-wait "$sender"
+send_stop "$sender" "$TMP/send.out"
+sent=$SENT
 sleep 0.3
 
-sent=$(sed -n 's/sent //p' "$TMP/send.out")
 all=$(nft_count dut inet ft all)
 okc=$(nft_count dut inet ft ok)
 diag "kill -9 + restart under steady traffic: sent $sent, received $all," \
@@ -83,10 +80,8 @@ check "nothing left after the takeover and stop" nothing_left dut d0
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd4.log" || { not_ok "start for SIGQUIT"; finish; }
 all0=$(nft_count dut inet ft all)
 ok0=$(nft_count dut inet ft ok)
-ip netns exec "$(ns gen)" "$FTSEND" -d 198.18.6.2 -p 5060 -n 0 -r 5000 -f 8 -s 43000 \
-	>"$TMP/send2.out" &
-sender=$!
-T_PIDS+=("$sender")
+send_start gen "$TMP/send2.out" -d 198.18.6.2 -p 5060 -r 5000 -f 8 -s 43000
+sender=$SENDER
 sleep 0.5
 kill -QUIT "$DAEMON_PID"
 wait "$DAEMON_PID"
@@ -96,8 +91,7 @@ check "SIGQUIT says it left the data path running" \
 check "the XDP link survived SIGQUIT" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd5.log" || { not_ok "start after SIGQUIT"; finish; }
 sleep 0.5
-kill -TERM "$sender"
-wait "$sender"
+send_stop "$sender" "$TMP/send2.out"
 sleep 0.3
 all=$(( $(nft_count dut inet ft all) - all0 ))
 okc=$(( $(nft_count dut inet ft ok) - ok0 ))
