@@ -86,6 +86,15 @@ void ft_prog_name(uint32_t id, char *buf, size_t len)
 	close(fd);
 }
 
+void ft_resolve_iifs(struct ft_policy *pol)
+{
+	size_t r, i;
+
+	for (r = 0; r < pol->nrules; r++)
+		for (i = 0; i < pol->rules[r].match.niif; i++)
+			pol->rules[r].match.iif_index[i] = if_nametoindex(pol->rules[r].match.iif[i]);
+}
+
 int ft_tcx_present(uint32_t ifindex)
 {
 	static const int types[] = { FT_BPF_TCX_INGRESS, FT_BPF_TCX_EGRESS };

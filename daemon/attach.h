@@ -64,6 +64,13 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec);
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
 
+/**
+ * ft_resolve_iifs() - fill every rule's iif_index from its interface names
+ * in this network namespace (0 for a name that does not exist: it never
+ * matches).
+ */
+void ft_resolve_iifs(struct ft_policy *pol);
+
 /** ft_prog_name() - the name of BPF program @id ("" when unreadable). */
 void ft_prog_name(uint32_t id, char *buf, size_t len);
 

@@ -170,19 +170,6 @@ static void out_dscp(struct ft_out *o, const char *key, const char *label, bool 
 	ft_out_str(o, key, label, name);
 }
 
-static const char *action_name(unsigned int action)
-{
-	switch (action) {
-	case FT_ACT_CLASS:
-		return "class";
-	case FT_ACT_PASS:
-		return "pass";
-	case FT_ACT_DROP:
-		return "drop";
-	}
-	return "?";
-}
-
 /* snprintf at *@n into @buf, never past its end. */
 static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -692,7 +679,7 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 		ft_out_begin_row(o);
 		ft_out_u64(o, "index", "rule", i);
 		ft_out_u64(o, "line", "line", r->info.line);
-		ft_out_str(o, "action", "action", action_name(r->info.action));
+		ft_out_str(o, "action", "action", ft_action_name(r->info.action));
 		ft_out_str(o, "class", "class",
 			   r->info.action == FT_ACT_CLASS ? class_name(sn, r->info.class_id) :
 							    NULL);
@@ -1273,7 +1260,7 @@ static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 	else
 		snprintf(act, sizeof(act), "%sclass %s", rule < comp->nrules ? "" : "default ",
 			 cls ? cls : "?");
-	ft_out_str(o, "action", NULL, action_name(v->action));
+	ft_out_str(o, "action", NULL, ft_action_name(v->action));
 	ft_out_bool(o, "default", NULL, rule >= comp->nrules, "yes", "no");
 	ft_out_str(o, "class", NULL, cls);
 	ft_out_str(o, NULL, "verdict", act);
@@ -1301,7 +1288,6 @@ static int cmd_explain(const struct ctl *c, int argc, char **argv)
 	bool from_daemon = false, agree;
 	uint32_t compiled, reference;
 	char text[96];
-	size_t r, i;
 	int err, ref, ret = EXIT_FAIL;
 
 	err = parse_pkt(argc, argv, &p);
@@ -1318,9 +1304,7 @@ static int cmd_explain(const struct ctl *c, int argc, char **argv)
 	}
 
 	/* resolve names as flowtagd does when it loads the policy */
-	for (r = 0; r < pol.nrules; r++)
-		for (i = 0; i < pol.rules[r].match.niif; i++)
-			pol.rules[r].match.iif_index[i] = if_nametoindex(pol.rules[r].match.iif[i]);
+	ft_resolve_iifs(&pol);
 	if (p.iif[0])
 		p.d.ifindex = if_nametoindex(p.iif);
 	err = ft_compile(&pol, &comp);

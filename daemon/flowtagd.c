@@ -91,21 +91,20 @@ static void log_diag(const struct ft_diag *d)
 	free(text);
 }
 
-/* Resolve rule iif names to ifindexes (0 = absent: never matches). */
+/* Resolve rule iif names to ifindexes, warning about the absent ones. */
 static void resolve_iifs(struct ft_policy *pol)
 {
 	size_t r, i;
 
+	ft_resolve_iifs(pol);
 	for (r = 0; r < pol->nrules; r++) {
-		struct ft_match *m = &pol->rules[r].match;
+		const struct ft_match *m = &pol->rules[r].match;
 
-		for (i = 0; i < m->niif; i++) {
-			m->iif_index[i] = if_nametoindex(m->iif[i]);
+		for (i = 0; i < m->niif; i++)
 			if (!m->iif_index[i])
 				ft_log_plain(LOG_WARNING, "%s:%d: warning: interface %s does not "
 					     "exist: this iif never matches", pol->file,
 					     pol->rules[r].line, m->iif[i]);
-		}
 	}
 }
 

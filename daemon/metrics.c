@@ -25,11 +25,6 @@ static void put_label(FILE *f, const char *v)
 	}
 }
 
-static const char *action_name(unsigned int a)
-{
-	return a == FT_ACT_DROP ? "drop" : a == FT_ACT_PASS ? "pass" : "class";
-}
-
 static int write_all(FILE *f, struct ft_stats *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
@@ -93,7 +88,7 @@ static int write_all(FILE *f, struct ft_stats *s)
 		if (ft_stats_rule(s, st.slot, i, &ri, &c))
 			continue;
 		fprintf(f, "flowtag_rule_packets_total{rule=\"%u\",line=\"%u\",action=\"%s\"} %llu\n",
-			i, ri.line, action_name(ri.action), (unsigned long long)c.packets);
+			i, ri.line, ft_action_name(ri.action), (unsigned long long)c.packets);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -162,26 +162,35 @@ static int lookup(struct ft_stats *s, enum ft_stats_map m, uint32_t key, void *v
 	return 0;
 }
 
-/* Sum the per-CPU __u64 words of a per-CPU value of @nwords words. */
-static int lookup_percpu_sum(struct ft_stats *s, enum ft_stats_map m, uint32_t key,
-			     uint64_t *sum, unsigned int nwords)
+int ft_percpu_sum(int fd, uint32_t key, size_t value_size, int ncpu, void *buf, uint64_t *sum,
+		  unsigned int nwords)
 {
-	size_t stride = PERCPU_STRIDE(map_specs[m].value_size);
+	size_t stride = PERCPU_STRIDE(value_size);
 	unsigned int w;
-	int cpu, err;
+	int cpu;
 
-	err = lookup(s, m, key, s->buf);
-	if (err)
-		return err;
+	if (bpf_map_lookup_elem(fd, &key, buf))
+		return -errno;
 	for (w = 0; w < nwords; w++)
 		sum[w] = 0;
-	for (cpu = 0; cpu < s->ncpu; cpu++) {
-		const uint64_t *v = (const uint64_t *)((const char *)s->buf + cpu * stride);
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const uint64_t *v = (const uint64_t *)((const char *)buf + cpu * stride);
 
 		for (w = 0; w < nwords; w++)
 			sum[w] += v[w];
 	}
 	return 0;
+}
+
+/* Sum the per-CPU __u64 words of a per-CPU value of @nwords words. */
+static int lookup_percpu_sum(struct ft_stats *s, enum ft_stats_map m, uint32_t key,
+			     uint64_t *sum, unsigned int nwords)
+{
+	int fd = map_fd(s, m);
+
+	if (fd < 0)
+		return fd;
+	return ft_percpu_sum(fd, key, map_specs[m].value_size, s->ncpu, s->buf, sum, nwords);
 }
 
 int ft_stats_state(struct ft_stats *s, struct ft_state *st)
@@ -232,7 +241,7 @@ int ft_stats_counters(struct ft_stats *s, uint64_t *out)
 
 static int pktcnt(struct ft_stats *s, enum ft_stats_map m, uint32_t key, struct ft_pktcnt *cnt)
 {
-	uint64_t sum[2];
+	uint64_t sum[2] = { 0 };
 	int err;
 
 	_Static_assert(sizeof(struct ft_pktcnt) == sizeof(sum), "ft_pktcnt is two __u64");
@@ -340,3 +349,16 @@ const struct ft_counter_name ft_counter_names[FT_CNT_MAX] = {
 /* a new counter in flowtag/maps.h needs a name here */
 _Static_assert(sizeof(ft_counter_names) / sizeof(ft_counter_names[0]) == FT_CNT_MAX,
 	       "every ft_counter has a name");
+
+const char *ft_action_name(unsigned int action)
+{
+	switch (action) {
+	case FT_ACT_CLASS:
+		return "class";
+	case FT_ACT_PASS:
+		return "pass";
+	case FT_ACT_DROP:
+		return "drop";
+	}
+	return "?";
+}

@@ -113,6 +113,18 @@ int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_cl
 int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
 		  struct ft_pktcnt *cnt);
 
+/**
+ * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the
+ * @ncpu possible CPUs, the first @nwords __u64 words of its @value_size-byte
+ * value. @buf holds @ncpu values, each rounded up to 8 bytes.
+ * Return: 0 or -errno.
+ */
+int ft_percpu_sum(int fd, uint32_t key, size_t value_size, int ncpu, void *buf, uint64_t *sum,
+		  unsigned int nwords);
+
+/** ft_action_name() - "class", "pass", "drop" (enum ft_action), "?" otherwise. */
+const char *ft_action_name(unsigned int action);
+
 /* JSON/Prometheus key and text label of every health counter (enum ft_counter). */
 struct ft_counter_name {
 	const char *key;	/* "meta_written" */

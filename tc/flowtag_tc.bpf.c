@@ -23,18 +23,6 @@ static __always_inline int ft_tc_ret(const struct ft_policy_hdr *h)
 	return (h->flags & FT_POL_F_TC_OK) ? TC_ACT_OK : TC_ACT_UNSPEC;
 }
 
-static __always_inline const struct ft_policy_hdr *ft_active_policy(void)
-{
-	struct ft_state *st;
-	__u32 zero = 0, slot;
-
-	st = bpf_map_lookup_elem(&ft_state, &zero);
-	if (!st)
-		return NULL;
-	slot = st->slot & 1;
-	return bpf_map_lookup_elem(&ft_policy, &slot);
-}
-
 /* Rewrite the DSCP bits of the IP header, keeping ECN. */
 static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
 {
@@ -103,8 +91,8 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	__u16 vlan;
 	int ret;
 
-	h = ft_active_policy();
-	if (!h || h->generation == 0)
+	h = ft_active_policy(&slot);
+	if (!h)
 		return TC_ACT_UNSPEC;
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
@@ -144,15 +132,9 @@ int ft_tc_egress(struct __sk_buff *skb)
 	const struct ft_policy_hdr *h;
 	struct ft_mark_key k;
 	struct ft_mark_val *v;
-	struct ft_state *st;
-	__u32 zero = 0;
 
-	st = bpf_map_lookup_elem(&ft_state, &zero);
-	if (!st)
-		return TC_ACT_UNSPEC;
-	k.slot = st->slot & 1;
-	h = bpf_map_lookup_elem(&ft_policy, &k.slot);
-	if (!h || h->generation == 0)
+	h = ft_active_policy(&k.slot);
+	if (!h)
 		return TC_ACT_UNSPEC;
 	ft_count(FT_CNT_EGRESS_PKTS);
 

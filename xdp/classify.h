@@ -215,6 +215,21 @@ static __always_inline __u32 ft_ctz64(__u64 x)
 	return (v * 0x0101010101010101ULL) >> 56;
 }
 
+/* The active policy's header and slot; NULL before the first policy. */
+static __always_inline const struct ft_policy_hdr *ft_active_policy(__u32 *slot)
+{
+	const struct ft_policy_hdr *h;
+	struct ft_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&ft_state, &zero);
+	if (!st)
+		return NULL;
+	*slot = st->slot & 1;
+	h = bpf_map_lookup_elem(&ft_policy, slot);
+	return h && h->generation ? h : NULL;
+}
+
 /* Bitmap index of a small field's value, FT_BM_INVALID if out of range. */
 static __always_inline __u32 ft_scalar_bm(__u32 slot, __u32 off)
 {
@@ -388,17 +403,12 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 {
 	const struct ft_policy_hdr *h;
 	struct ft_flow_val *fv;
-	struct ft_state *st;
-	__u32 zero = 0, slot, rule;
+	__u32 slot = 0, rule;
 
 	if (!p || !out || !slotp)
 		return -1;
-	st = bpf_map_lookup_elem(&ft_state, &zero);
-	if (!st)
-		return -1;
-	slot = st->slot & 1;
-	h = bpf_map_lookup_elem(&ft_policy, &slot);
-	if (!h || h->generation == 0)
+	h = ft_active_policy(&slot);
+	if (!h)
 		return -1;
 	*slotp = slot;
 

@@ -19,6 +19,7 @@
 #include "compile.h"
 #include "config.h"
 #include "loader.h"
+#include "stats.h"
 #include "flowtag/meta.h"
 
 struct xdp_result {
@@ -116,35 +117,36 @@ static inline int ft_apply_text(struct ft_loader *l, const char *text, struct ft
 	return err;
 }
 
+/* Sum over the CPUs of @nwords __u64 words of per-CPU map @map's @key. */
+static inline void ft_percpu(struct ft_loader *l, const char *map, __u32 key, size_t vsize,
+			     uint64_t *sum, unsigned int nwords)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *buf = calloc(ncpu, (vsize + 7) & ~(size_t)7);
+	unsigned int w;
+
+	if (!buf || ft_percpu_sum(ft_loader_map_fd(l, map), key, vsize, ncpu, buf, sum, nwords))
+		for (w = 0; w < nwords; w++)
+			sum[w] = 0;
+	free(buf);
+}
+
 /* Sum of a per-CPU __u64 counter. */
 static inline __u64 ft_counter(struct ft_loader *l, enum ft_counter idx)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc(ncpu, sizeof(*v)), sum = 0;
-	__u32 key = idx;
-	int i;
+	uint64_t sum;
 
-	if (v && !bpf_map_lookup_elem(ft_loader_map_fd(l, "ft_counters"), &key, v))
-		for (i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
+	ft_percpu(l, "ft_counters", idx, sizeof(__u64), &sum, 1);
 	return sum;
 }
 
 /* Sum of a per-CPU packet counter (ft_rule_cnt / ft_class_cnt). */
 static inline struct ft_pktcnt ft_pktcount(struct ft_loader *l, const char *map, __u32 key)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct ft_pktcnt *v = calloc(ncpu, sizeof(*v)), sum = { 0 };
-	int i;
+	uint64_t sum[2];
 
-	if (v && !bpf_map_lookup_elem(ft_loader_map_fd(l, map), &key, v))
-		for (i = 0; i < ncpu; i++) {
-			sum.packets += v[i].packets;
-			sum.bytes += v[i].bytes;
-		}
-	free(v);
-	return sum;
+	ft_percpu(l, map, key, sizeof(struct ft_pktcnt), sum, 2);
+	return (struct ft_pktcnt){ .packets = sum[0], .bytes = sum[1] };
 }
 
 #endif /* FLOWTAG_TEST_HARNESS_H */
