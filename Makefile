@@ -4,6 +4,9 @@
 #
 #   make            build BPF objects, skeletons, flowtagd, flowtagctl
 #   make check      install missing build deps, build, run every test (root)
+#   make check-kernel [KERNEL=linux-image-...]
+#                   the same `make check` inside a throwaway qemu VM booting a
+#                   Debian kernel package (default: Debian 12's stock 6.1)
 #   make bench      benchmarks: table on stdout, bench/results.json
 #   make demo       throwaway namespace topology running the shipped policy
 #   make deps       install missing Debian packages
@@ -33,6 +36,9 @@ DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
 		   gnuplot-nox iputils-ping
+
+# ... and what `make check-kernel` needs on top
+KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
 
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
 # recursive (=): evaluated when used, i.e. after `make deps` has run
@@ -71,7 +77,8 @@ TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/too
 		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: all check test bench demo deps deps-check install clean tests
+.PHONY: all check check-kernel demo-kernel test bench demo deps deps-kernel deps-install deps-check install \
+	clean tests
 .DELETE_ON_ERROR:
 
 all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
@@ -79,7 +86,13 @@ all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
 # ---- dependencies ----
 
 deps:
-	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+	$(Q)$(MAKE) --no-print-directory deps-install DEPS_PKGS="$(DEB_PKGS)"
+
+deps-kernel:
+	$(Q)$(MAKE) --no-print-directory deps-install DEPS_PKGS="$(DEB_PKGS) $(KERNEL_DEB_PKGS)"
+
+deps-install:
+	$(Q)missing=$$(for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -169,6 +182,21 @@ check:
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 test: check
+
+# `make check-kernel`: build on the host, then run `make check` (which finds
+# everything up to date) inside a VM booting KERNEL; empty KERNEL = Debian
+# 12's current stock 6.1 kernel. tests/kernel/vm-run.sh says how.
+KERNEL		?=
+VM_TIMEOUT	?= 2400
+check-kernel:
+	$(Q)$(MAKE) --no-print-directory deps-kernel
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- $(MAKE) check
+
+demo-kernel:
+	$(Q)$(MAKE) --no-print-directory deps-kernel
+	$(Q)$(MAKE) --no-print-directory all $(TEST_HELPERS)
+	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- $(MAKE) demo
 
 # ---- benchmarks and demo ----
 

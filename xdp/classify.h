@@ -403,6 +403,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 {
 	const struct ft_policy_hdr *h;
 	struct ft_flow_val *fv;
+	struct ft_flow_key key;
 	__u32 slot = 0, rule;
 
 	if (!p || !out || !slotp)
@@ -424,7 +425,14 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (p->frag != FT_FRAG_NONE)
 		ft_frag_track(p);
 
-	fv = bpf_map_lookup_elem(&ft_flows, &p->key);
+	/*
+	 * The map helpers get a stack copy of the key: @p is an argument of a
+	 * global function, so p->key is PTR_TO_MEM, which kernels before 6.2
+	 * (Debian 12's 6.1) refuse as a map key or value ("R2 type=mem
+	 * expected=fp, pkt, ...").
+	 */
+	__builtin_memcpy(&key, &p->key, sizeof(key));
+	fv = bpf_map_lookup_elem(&ft_flows, &key);
 	if (fv && fv->generation == h->generation) {
 		ft_count(FT_CNT_CACHE_HIT);
 		*out = fv->v;
@@ -446,7 +454,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	{
 		struct ft_flow_val nv = { .generation = h->generation, .v = *out };
 
-		bpf_map_update_elem(&ft_flows, &p->key, &nv, BPF_ANY);
+		bpf_map_update_elem(&ft_flows, &key, &nv, BPF_ANY);
 	}
 	return 0;
 }

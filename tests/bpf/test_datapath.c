@@ -201,18 +201,32 @@ struct state {
 	struct ft_compiled c;
 };
 
+/*
+ * Group setup. On failure it says which step failed and why (the libbpf and
+ * verifier messages above it give the details), and leaves *st NULL so the
+ * teardown has nothing to undo: cmocka runs the teardown even then.
+ */
 static int setup(void **st)
 {
 	static struct state s;
+	int err;
 
+	*st = NULL;
 	if (geteuid() != 0) {
-		fprintf(stderr, "BPF tests need root\n");
+		fprintf(stderr, "setup: the BPF tests need root\n");
 		return -1;
 	}
-	if (ft_loader_open(&s.l, NULL))
+	err = ft_loader_open(&s.l, NULL);
+	if (err) {
+		fprintf(stderr, "setup: loading the BPF objects failed: %s\n", strerror(-err));
 		return -1;
-	if (ft_apply_text(&s.l, policy_main, &s.pol, &s.c))
+	}
+	err = ft_apply_text(&s.l, policy_main, &s.pol, &s.c);
+	if (err) {
+		fprintf(stderr, "setup: applying the test policy failed: %s\n", strerror(-err));
+		ft_loader_close(&s.l);
 		return -1;
+	}
 	*st = &s;
 	return 0;
 }
@@ -221,6 +235,8 @@ static int teardown(void **st)
 {
 	struct state *s = *st;
 
+	if (!s)
+		return 0;	/* setup failed and said why */
 	ft_compiled_free(&s->c);
 	ft_policy_free(&s->pol);
 	ft_loader_close(&s->l);
