@@ -36,6 +36,7 @@
 #include "log.h"
 #include "output.h"
 #include "policy.h"
+#include "probe.h"
 #include "stats.h"
 #include "strparse.h"
 
@@ -432,6 +433,24 @@ static void print_status_daemon(struct ft_out *o, const struct ft_daemon_info *i
 			    "path keeps classifying with the last policy", info->pid, comm);
 }
 
+/* What this kernel offers, probed now: the variant of each feature in force. */
+static void print_status_kernel(struct ft_out *o)
+{
+	static const char *const pcpu[] = { "helper calls", "inlined", "unknown" };
+	struct ft_kernel_features f;
+
+	ft_probe_kernel(&f);
+	ft_out_begin_fields(o, "kernel", "kernel");
+	ft_out_str(o, "release", "release", f.release);
+	ft_out_str(o, "tcx", "tcx hooks", ft_probe_res_str(f.tcx));
+	ft_out_str(o, "xdp_frags", "xdp.frags programs", ft_probe_res_str(f.xdp_frags));
+	ft_out_str(o, "percpu_lookup", "per-CPU array lookups", pcpu[f.percpu_inline]);
+	ft_out_u64(o, "meta_max", "data_meta limit (bytes)", f.meta_max);
+	ft_out_str(o, "tc_attach", "tc attach", "clsact + cls_bpf (direct-action)");
+	ft_out_str(o, "xdp_attach", "XDP attach", "bpf_link (pinned)");
+	ft_out_end_fields(o);
+}
+
 static int print_status_policy(struct ft_out *o, struct ft_stats *s,
 			       const struct ft_daemon_info *info, const struct ft_state *st)
 {
@@ -511,6 +530,7 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 	}
 
 	print_status_daemon(o, &info);
+	print_status_kernel(o);
 	err = print_status_policy(o, &s, &info, &st);
 	if (err)
 		goto out;

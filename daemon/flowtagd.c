@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "probe.h"
 #include "stats.h"
 
 #ifndef FLOWTAG_VERSION
@@ -513,6 +514,20 @@ static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t
 		       "its policy", kept);
 }
 
+/* Which variant of each kernel-dependent feature runs here, for the log. */
+static void log_kernel_features(void)
+{
+	struct ft_kernel_features f;
+	char line[512];
+
+	ft_probe_kernel(&f);
+	ft_probe_describe(&f, line, sizeof(line));
+	pr_info("%s", line);
+	if (f.xdp_frags == FT_PROBE_NO)
+		pr_warn("this kernel has no xdp.frags programs: interfaces with an MTU above "
+			"one page cannot run XDP");
+}
+
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
@@ -579,6 +594,7 @@ static int start(struct daemon *d)
 	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);
 	publish_state(d);
 	check_forward_priority(&d->pol);
+	log_kernel_features();
 	return 0;
 
 out_close:

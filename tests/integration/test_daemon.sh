@@ -116,6 +116,17 @@ if [[ -x $FTCTL ]]; then
 	js=$(ctl dut -j status 2>&1)
 	check "flowtagctl status -j: hand-off ok, no fallback" \
 		bash -c "grep -q '\"handoff\":{\"state\":\"ok\"' <<<'$js' && grep -q '\"fallback\":0' <<<'$js'"
+	# the kernel block is probed, not assumed: tcx hooks exist from 6.6 on,
+	# and 6.1's verifier does not inline per-CPU array lookups
+	kv=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
+	want_tcx=no
+	[[ $kv -ge 606 ]] && want_tcx=yes
+	check "flowtagctl status -j: kernel $(uname -r), tcx hooks $want_tcx" \
+		grep -q "\"kernel\":{\"release\":\"$(uname -r)\",\"tcx\":\"$want_tcx\"" <<<"$js"
+	if [[ $kv -lt 602 ]]; then
+		check "flowtagctl status -j: per-CPU lookups are helper calls on $(uname -r)" \
+			grep -q '"percpu_lookup":"helper calls"' <<<"$js"
+	fi
 	js=$(ctl dut -j stats 2>&1)
 	check "flowtagctl stats -j: voice counted 40 packets" \
 		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"name\":\"voice\"[^}]*\"packets\":4[0-9]'"

@@ -32,7 +32,9 @@ for m in veth tun sch_ingress cls_bpf sch_htb sch_fq_codel nf_tables nft_chain_n
 	modprobe -q "$m" 2>/dev/null
 done
 
+# the project goes to its own path only now: it may live under /tmp
 proj=$(cat /run/ftvm/cwd)
+mkdir -p "$proj" && mount --bind /mnt/ftproj "$proj"
 cmd=$(cat /run/ftvm/cmd)
 echo "vm: $(uname -r), $(nproc) CPUs; running in $proj: $cmd"
 cd "$proj" || { echo 2 > /run/ftvm/status; echo o > /proc/sysrq-trigger; }

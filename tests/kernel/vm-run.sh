@@ -111,15 +111,14 @@ mount -t tmpfs -o size=2g tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot ||
 	{ echo "vm: overlay mount failed"; poweroff -f; }
-proj=$(sed -n 's/.*ftproj=\([^ ]*\).*/\1/p' /proc/cmdline)
 kver=$(uname -r)
-mkdir -p /newroot$proj /newroot/lib/modules/$kver /newroot/run/ftvm
-mount -t 9p -o $o project /newroot$proj
+mkdir -p /newroot/mnt/ftproj /newroot/lib/modules/$kver /newroot/run/ftvm
+mount -t 9p -o $o project /newroot/mnt/ftproj
 mount -t 9p -o $o,ro modules /newroot/lib/modules/$kver
 mount -t 9p -o $o vmctl /newroot/run/ftvm
 umount /proc /sys
 mount --move /dev /newroot/dev
-exec switch_root /newroot /bin/bash $proj/tests/kernel/guest-init.sh
+exec switch_root /newroot /bin/bash /mnt/ftproj/tests/kernel/guest-init.sh
 INIT
 chmod +x "$IRD/init"
 ( cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$WORK/initrd.gz" ||
@@ -141,7 +140,7 @@ start=$(date +%s)
 timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 $ACCEL -m "$MEM" -smp "$(nproc)" \
 	-nodefaults -vga none -display none -monitor none -serial stdio -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
-	-append "console=ttyS0 loglevel=3 panic=-1 ftproj=$PROJ" \
+	-append "console=ttyS0 loglevel=3 panic=-1" \
 	$(fs hostroot / ,readonly=on) $(fs project "$PROJ" "") \
 	$(fs modules "$WORK/kroot/lib/modules/$KVER" ,readonly=on) $(fs vmctl "$WORK/vmctl" "") \
 	</dev/null &
