@@ -382,9 +382,93 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
+/* A rate setting: tc notation in a string ("100mbit"). */
+static int get_rate(struct ctx *c, const config_setting_t *s, uint64_t *out)
+{
+	char err[256];
+	const char *v = get_str(c, s);
+
+	if (!v)
+		return -EINVAL;
+	if (ft_parse_rate(v, out, err, sizeof(err))) {
+		err_at(c, s, "%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A size setting: a string in tc notation ("15k") or an integer of bytes. */
+static int get_size(struct ctx *c, const config_setting_t *s, uint32_t *out)
+{
+	char err[256];
+	const char *v;
+
+	if (is_int(s))
+		return get_u32(c, s, out) ? -EINVAL : (*out ? 0 : (err_at(c, s, "size 0"), -EINVAL));
+	v = get_str(c, s);
+	if (!v)
+		return -EINVAL;
+	if (ft_parse_size(v, out, err, sizeof(err))) {
+		err_at(c, s, "%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * egress_shaping = { rate = "100mbit"; leaf = "fq_codel"; default_class = "x";
+ * replace_root = false; }. default_class is a name here; it is resolved once
+ * the classes are known (check_shaping()), so it is kept in ft_shaping.line's
+ * setting and looked up again there.
+ */
+static void parse_shaping(struct ctx *c, config_setting_t *g, struct ft_shaping *sh)
+{
+	static const char *const keys[] = { "rate", "leaf", "default_class", "replace_root",
+					    NULL };
+	static const char *const leaves[] = { [FT_LEAF_FQ_CODEL] = "fq_codel",
+					      [FT_LEAF_CAKE] = "cake", [FT_LEAF_SFQ] = "sfq",
+					      [FT_LEAF_PFIFO] = "pfifo", [FT_LEAF_NONE] = "none" };
+	config_setting_t *s;
+	const char *v;
+	size_t i;
+
+	sh->line = (int)config_setting_source_line(g);
+	sh->default_class = -1;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		wrong_type(c, g, "a group { rate = \"...\"; ... }");
+		return;
+	}
+	check_keys(c, g, keys, "egress_shaping");
+	sh->enabled = true;
+	s = config_setting_get_member(g, "rate");
+	if (!s)
+		err_at(c, g, "egress_shaping has no 'rate' (the link's rate, e.g. \"100mbit\")");
+	else
+		get_rate(c, s, &sh->rate);
+	s = config_setting_get_member(g, "leaf");
+	if (s && (v = get_str(c, s))) {
+		for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
+			if (!strcmp(v, leaves[i]))
+				break;
+		if (i == sizeof(leaves) / sizeof(leaves[0]))
+			err_at(c, s, "bad leaf '%s' (expected \"fq_codel\", \"cake\", \"sfq\", "
+			       "\"pfifo\" or \"none\")", v);
+		else
+			sh->leaf = (enum ft_leaf)i;
+	}
+	s = config_setting_get_member(g, "replace_root");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			wrong_type(c, s, "a boolean (true or false)");
+		else
+			sh->replace_root = config_setting_get_bool(s);
+	}
+}
+
 static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 {
-	static const char *const keys[] = { "name", "xdp_mode", "egress_restore", NULL };
+	static const char *const keys[] = { "name", "xdp_mode", "egress_restore",
+					    "egress_shaping", NULL };
 	struct ft_iface *ifc = &c->pol->ifaces[idx];
 	config_setting_t *s;
 	const char *v;
@@ -430,6 +514,10 @@ static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 		else
 			ifc->egress_restore = config_setting_get_bool(s);
 	}
+
+	s = config_setting_get_member(g, "egress_shaping");
+	if (s)
+		parse_shaping(c, s, &ifc->egress_shaping);
 }
 
 static int parse_interfaces(struct ctx *c, config_setting_t *root)
@@ -517,7 +605,8 @@ static int get_dscp(struct ctx *c, const config_setting_t *s, int *out)
 
 static void parse_class(struct ctx *c, config_setting_t *g, size_t idx, bool *have_mark)
 {
-	static const char *const keys[] = { "name", "mark", "priority", "dscp", NULL };
+	static const char *const keys[] = { "name", "mark", "priority", "dscp", "rate", "ceil",
+					    "burst", "quantum", NULL };
 	struct ft_class *cl = &c->pol->classes[idx];
 	config_setting_t *s;
 	char err[256];
@@ -588,6 +677,19 @@ static void parse_class(struct ctx *c, config_setting_t *g, size_t idx, bool *ha
 	s = config_setting_get_member(g, "dscp");
 	if (s)
 		get_dscp(c, s, &cl->dscp);
+
+	/* shaping: checked against the interfaces in check_shaping() */
+	if ((s = config_setting_get_member(g, "rate")))
+		get_rate(c, s, &cl->rate);
+	if ((s = config_setting_get_member(g, "ceil")))
+		get_rate(c, s, &cl->ceil);
+	if ((s = config_setting_get_member(g, "burst")))
+		get_size(c, s, &cl->burst);
+	if ((s = config_setting_get_member(g, "quantum")))
+		get_size(c, s, &cl->quantum);
+	if (cl->rate && cl->ceil && cl->ceil < cl->rate)
+		err_at(c, config_setting_get_member(g, "ceil"),
+		       "class '%s': ceil is below its rate", cl->name);
 }
 
 static int parse_classes(struct ctx *c, config_setting_t *root)
@@ -1224,6 +1326,94 @@ static void warn_unused(struct ctx *c, config_setting_t *root)
 		       "no rules and no default_class: every packet stays untagged");
 }
 
+/* Whether @prio is a leaf class id under flowtag's HTB tree (1:2 .. 1:ffff). */
+static bool htb_leaf_id(uint32_t prio)
+{
+	return (prio >> 16) == 1 && (prio & 0xffff) > 1;
+}
+
+/*
+ * Cross-checks of egress_shaping against the classes, once both are parsed:
+ * classes that take part need priority 1:X (X != 1: 1:1 is the tree's root
+ * class), guaranteed rates must fit into the interface rate, and the
+ * classes without a rate must have some of it left to share.
+ */
+static void check_shaping(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "interfaces");
+	struct ft_policy *p = c->pol;
+	bool any = false;
+	size_t i, k;
+
+	for (i = 0; i < p->nifaces; i++) {
+		struct ft_shaping *sh = &p->ifaces[i].egress_shaping;
+		config_setting_t *g, *s;
+		uint64_t sum = 0;
+		size_t unrated = 0;
+		const char *v;
+		int ci;
+
+		if (!sh->enabled || !l)
+			continue;
+		any = true;
+		g = config_setting_get_member(config_setting_get_elem(l, (unsigned int)i),
+					      "egress_shaping");
+		if (!g)
+			continue;
+		s = config_setting_get_member(g, "default_class");
+		if (s && (v = get_str(c, s))) {
+			ci = find_class(p, v);
+			if (ci < 0)
+				err_at(c, s, "egress_shaping: unknown default_class '%s'", v);
+			else if (!p->classes[ci].has_priority ||
+				 !htb_leaf_id(p->classes[ci].priority))
+				err_at(c, s, "egress_shaping: default_class '%s' needs a priority "
+				       "\"1:X\" (X from 2 to ffff) to be an HTB class", v);
+			else
+				sh->default_class = ci;
+		}
+		for (k = 0; k < p->nclasses; k++) {
+			struct ft_class *cl = &p->classes[k];
+
+			if (!cl->has_priority || !htb_leaf_id(cl->priority)) {
+				if (cl->rate || cl->ceil)
+					report(c, c->name, cl->line, true,
+					       "class '%s' has a rate but its priority is not \"1:X\" "
+					       "(X from 2 to ffff): HTB on %s only sees classes under "
+					       "its root 1:", cl->name, p->ifaces[i].name);
+				continue;
+			}
+			if (cl->ceil > sh->rate)
+				report(c, c->name, cl->line, false,
+				       "class '%s': ceil is above the rate of %s; HTB never lends "
+				       "more than the interface rate", cl->name, p->ifaces[i].name);
+			if (cl->rate)
+				sum += cl->rate;
+			else
+				unrated++;
+		}
+		if (sh->rate && sum > sh->rate) {
+			char a[32], b[32];
+
+			err_at(c, config_setting_get_member(g, "rate") ?
+				  config_setting_get_member(g, "rate") : g,
+			       "%s: the classes' guaranteed rates add up to %s, more than the "
+			       "interface rate %s", p->ifaces[i].name, ft_format_rate(sum, a, sizeof(a)),
+			       ft_format_rate(sh->rate, b, sizeof(b)));
+		} else if (sh->rate && unrated && (sh->rate - sum) / unrated < 1000) {
+			err_at(c, g, "%s: the guaranteed rates leave less than 8kbit for each of the "
+			       "%zu classes without a rate", p->ifaces[i].name, unrated);
+		}
+	}
+	if (any)
+		return;
+	for (k = 0; k < p->nclasses; k++)
+		if (p->classes[k].rate || p->classes[k].ceil)
+			report(c, c->name, p->classes[k].line, false,
+			       "class '%s' has a rate, but no interface has egress_shaping: it "
+			       "shapes nothing", p->classes[k].name);
+}
+
 static int parse_root(struct ctx *c, config_setting_t *root)
 {
 	static const char *const keys[] = {
@@ -1248,6 +1438,7 @@ static int parse_root(struct ctx *c, config_setting_t *root)
 	if (rc)
 		return rc;
 	parse_default_class(c, root);
+	check_shaping(c, root);
 	warn_unused(c, root);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "probe.h"
+#include "shaping.h"
 #include "stats.h"
 
 #ifndef FLOWTAG_VERSION
@@ -303,6 +304,9 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 			err = e;
 			continue;
 		}
+		/* the HTB tree is ours across reloads and takeovers */
+		if (p)
+			next[n].flags |= p->flags & FT_IFACE_F_SHAPED;
 		n++;
 	}
 	/* interfaces that left the policy */
@@ -312,6 +316,8 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 
 		for (k = 0; k < n; k++)
 			keep |= !strcmp(next[k].name, d->att[i].name);
+		if (!keep && (d->att[i].flags & FT_IFACE_F_SHAPED))
+			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
 		if (!keep)
 			ft_detach_iface(&d->loader, &d->att[i]);
 	}
@@ -326,6 +332,37 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 	}
 	memcpy(d->att, next, n * sizeof(next[0]));
 	d->natt = n;
+	return err;
+}
+
+/*
+ * Egress shaping in step with @pol: build or update the HTB tree of every
+ * attached interface with egress_shaping, remove ours where the policy no
+ * longer asks for one. Returns the first error.
+ */
+static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
+{
+	size_t i, k;
+	int err = 0, e;
+
+	for (i = 0; i < d->natt; i++) {
+		struct ft_attachment *a = &d->att[i];
+		const struct ft_iface *ifc = NULL;
+		bool owned = a->flags & FT_IFACE_F_SHAPED;
+
+		for (k = 0; k < pol->nifaces; k++)
+			if (!strcmp(pol->ifaces[k].name, a->name))
+				ifc = &pol->ifaces[k];
+		if (ifc && ifc->egress_shaping.enabled) {
+			e = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
+			if (e && !err)
+				err = e;
+		} else if (owned) {
+			ft_shaping_remove(a->ifindex, a->name);
+			owned = false;
+		}
+		a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+	}
 	return err;
 }
 
@@ -367,6 +404,8 @@ static int do_reload(struct daemon *d)
 	err = sync_ifaces(d, &pol, NULL, 0);
 	if (err)
 		pr_err("reload: the policy is active, but not every interface could be attached");
+	if (sync_shaping(d, &pol))
+		pr_err("reload: the policy is active, but egress shaping is not as it says");
 	ft_policy_free(&d->pol);
 	d->pol = pol;
 	d->info.generation = gen;
@@ -384,8 +423,11 @@ static void shutdown_all(struct daemon *d)
 	size_t i;
 
 	ft_notify("STOPPING=1");
-	for (i = 0; i < d->natt; i++)
+	for (i = 0; i < d->natt; i++) {
+		if (d->att[i].flags & FT_IFACE_F_SHAPED)
+			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
 		ft_detach_iface(&d->loader, &d->att[i]);
+	}
 	d->natt = 0;
 	ft_loader_unpin(&d->loader);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
@@ -506,6 +548,8 @@ static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t
 			kept++;
 			continue;
 		}
+		if (d->att[i].flags & FT_IFACE_F_SHAPED)
+			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
 		ft_detach_iface(&d->loader, &d->att[i]);
 	}
 	d->natt = 0;
@@ -576,6 +620,8 @@ static int start(struct daemon *d)
 	ft_compiled_free(&c);
 
 	err = sync_ifaces(d, &d->pol, rec, nrec);
+	if (!err)
+		err = sync_shaping(d, &d->pol);
 	if (err) {
 		pr_err("cannot attach every interface: undoing this start");
 		undo_start(d, rec, nrec);

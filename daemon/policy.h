@@ -89,6 +89,10 @@ struct ft_class {
 	bool has_priority;
 	uint32_t priority;	/* skb->priority, tc handle major:minor */
 	int dscp;		/* DSCP to rewrite to, -1 for none */
+	uint64_t rate;		/* HTB guaranteed rate, bytes/s; 0 = share the remainder */
+	uint64_t ceil;		/* HTB ceil, bytes/s; 0 = the interface rate */
+	uint32_t burst;		/* HTB burst, bytes; 0 = kernel/libnl default */
+	uint32_t quantum;	/* HTB quantum, bytes; 0 = default (rate / r2q) */
 	int line;
 };
 
@@ -100,10 +104,30 @@ struct ft_prefix_set {
 	int line;
 };
 
+/* Leaf qdisc under each HTB class of a shaped interface. */
+enum ft_leaf {
+	FT_LEAF_FQ_CODEL = 0,	/* the default */
+	FT_LEAF_CAKE,
+	FT_LEAF_SFQ,
+	FT_LEAF_PFIFO,
+	FT_LEAF_NONE,		/* HTB's own single FIFO per class */
+};
+
+/* egress_shaping = { ... } of an interface: an HTB tree flowtagd owns. */
+struct ft_shaping {
+	bool enabled;
+	uint64_t rate;		/* the interface's rate, bytes/s (HTB 1:1) */
+	enum ft_leaf leaf;
+	int default_class;	/* index into ft_policy.classes; -1: HTB's direct queue */
+	bool replace_root;	/* may replace a root qdisc flowtagd did not create */
+	int line;
+};
+
 struct ft_iface {
 	char name[FT_IFNAMSIZ];
 	enum ft_xdp_mode xdp_mode;
 	bool egress_restore;	/* attach the egress mark -> priority program */
+	struct ft_shaping egress_shaping;
 	int line;
 };
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -461,5 +462,107 @@ char *ft_format_prefix(const struct ft_prefix *p, char *buf, size_t len)
 	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
 		snprintf(a, sizeof(a), "?");
 	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}
+
+/* ---- rates and sizes (tc notation) ---------------------------------- */
+
+struct unit {
+	const char *name;
+	double bytes;		/* bytes (per second) one unit stands for */
+};
+
+/* Split "1.5gbit" into its number and unit; the number is decimal. */
+static int split_number(const char *s, double *num, const char **unit, char *err, size_t errlen,
+			const char *what)
+{
+	char *end;
+
+	if (!*s || !(is_dec(*s) || *s == '.'))
+		return fail(err, errlen, "'%s' is not a %s (a number and a unit, e.g. %s)", s, what,
+			    !strcmp(what, "rate") ? "\"100mbit\"" : "\"15k\"");
+	errno = 0;
+	*num = strtod(s, &end);
+	if (errno || end == s || *num != *num)
+		return fail(err, errlen, "'%s' is not a %s", s, what);
+	*unit = end;
+	return 0;
+}
+
+int ft_parse_rate(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	static const struct unit units[] = {
+		{ "bit", 1.0 / 8 }, { "kbit", 1e3 / 8 }, { "mbit", 1e6 / 8 },
+		{ "gbit", 1e9 / 8 }, { "tbit", 1e12 / 8 },
+		{ "kibit", 1024.0 / 8 }, { "mibit", 1048576.0 / 8 },
+		{ "gibit", 1073741824.0 / 8 }, { "tibit", 1099511627776.0 / 8 },
+		{ "bps", 1 }, { "kbps", 1e3 }, { "mbps", 1e6 }, { "gbps", 1e9 }, { "tbps", 1e12 },
+	};
+	const char *u;
+	double num, v;
+	size_t i;
+
+	if (split_number(s, &num, &u, err, errlen, "rate"))
+		return -EINVAL;
+	if (!*u)
+		return fail(err, errlen, "rate '%s' has no unit (bit, kbit, mbit, gbit, or bps "
+			    "for bytes per second)", s);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(u, units[i].name))
+			continue;
+		v = num * units[i].bytes;
+		if (v < 1)
+			return fail(err, errlen, "rate '%s' is below 8 bit/s", s);
+		if (v > 1099511627776.0)
+			return fail(err, errlen, "rate '%s' is above 8 Tbit/s", s);
+		*out = (uint64_t)(v + 0.5);
+		return 0;
+	}
+	return fail(err, errlen, "unknown rate unit '%s' in '%s' (bit, kbit, mbit, gbit, tbit, "
+		    "kibit.., bps, kbps, mbps, gbps)", u, s);
+}
+
+int ft_parse_size(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "kb", 1024 }, { "m", 1048576 },
+		{ "mb", 1048576 }, { "g", 1073741824.0 }, { "gb", 1073741824.0 },
+		{ "kbit", 1024.0 / 8 }, { "mbit", 1048576.0 / 8 }, { "gbit", 1073741824.0 / 8 },
+	};
+	const char *u;
+	double num, v;
+	size_t i;
+
+	if (split_number(s, &num, &u, err, errlen, "size"))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(u, units[i].name))
+			continue;
+		v = num * units[i].bytes;
+		if (v < 1 || v > 4294967295.0)
+			return fail(err, errlen, "size '%s' is out of range (1 byte .. 4g)", s);
+		*out = (uint32_t)(v + 0.5);
+		return 0;
+	}
+	return fail(err, errlen, "unknown size unit '%s' in '%s' (b, k, m, g, kbit, mbit)", u, s);
+}
+
+char *ft_format_rate(uint64_t bps, char *buf, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint64_t bits;
+	} u[] = { { "tbit", 1000000000000ULL }, { "gbit", 1000000000 }, { "mbit", 1000000 },
+		  { "kbit", 1000 } };
+	uint64_t bits = bps * 8;
+	size_t i;
+
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		if (bits >= u[i].bits && bits % u[i].bits == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(bits / u[i].bits), u[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llubit", (unsigned long long)bits);
 	return buf;
 }

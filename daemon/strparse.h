@@ -51,6 +51,30 @@ int ft_parse_tc_handle(const char *s, uint32_t *out, char *err, size_t errlen);
  */
 int ft_parse_tcp_flags(const char *s, uint8_t *val, uint8_t *mask, char *err, size_t errlen);
 
+/**
+ * ft_parse_rate() - a rate in tc's notation: a decimal number (a fraction is
+ * allowed: "1.5gbit") and a unit: bit, kbit, mbit, gbit, tbit (bits per
+ * second, steps of 1000), kibit, mibit, gibit, tibit (steps of 1024), or
+ * bps, kbps, mbps, gbps, tbps (BYTES per second, as tc(8) has it). A unit
+ * is required: tc's bare number means bytes per second, which users
+ * rarely mean.
+ * @out: bytes per second, at least 1
+ * Returns 0, or -EINVAL (not a rate, zero, or above 2^40 bytes/s).
+ */
+int ft_parse_rate(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/**
+ * ft_parse_size() - a size in bytes as tc writes bursts: a number with an
+ * optional unit b, k/kb, m/mb, g/gb (steps of 1024), or kbit, mbit, gbit
+ * (bits, steps of 1024, divided by 8).
+ * @out: bytes, 1 .. 2^32-1
+ * Returns 0 or -EINVAL.
+ */
+int ft_parse_size(const char *s, uint32_t *out, char *err, size_t errlen);
+
+/** ft_format_rate() - "100mbit" style (bits/s, the largest exact unit) into @buf. */
+char *ft_format_rate(uint64_t bytes_per_sec, char *buf, size_t len);
+
 /** ft_dscp_name() - "EF", "AF41", "CS1", ... or NULL for an unnamed value. */
 const char *ft_dscp_name(int dscp);
 

@@ -178,6 +178,7 @@ struct ft_daemon_info {
 #define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */
 #define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
 #define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
+#define FT_IFACE_F_SHAPED	0x100	/* flowtagd built the egress HTB tree (root 1:) */
 
 struct ft_iface_info {
 	char name[16];			/* interface name */

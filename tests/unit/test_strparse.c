@@ -505,6 +505,79 @@ static void test_tcp_flags(void **state)
 	}
 }
 
+/* ---- rates and sizes (tc notation) ---------------------------------- */
+
+static void test_rate(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t bytes;		/* per second */
+	} good[] = {
+		{ "100mbit", 12500000 }, { "1.5gbit", 187500000 }, { "8bit", 1 },
+		{ "64kbit", 8000 }, { "1Mbit", 125000 }, { "1mibit", 131072 },
+		{ "10bps", 10 }, { "2mbps", 2000000 }, { "1tbit", 125000000000ULL },
+		{ ".5mbit", 62500 },
+	};
+	static const struct {
+		const char *in;
+		const char *why;
+	} bad[] = {
+		{ "100", "has no unit" }, { "mbit", "is not a rate" }, { "", "is not a rate" },
+		{ "-1mbit", "is not a rate" }, { "10furlongs", "unknown rate unit" },
+		{ "1bit", "below 8 bit/s" }, { "0mbit", "below 8 bit/s" },
+		{ "9tbps", "above 8 Tbit/s" }, { "10 mbit", "unknown rate unit" },
+		{ "nanmbit", "is not a rate" },
+	};
+	char err[128], buf[32];
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(good); i++) {
+		if (ft_parse_rate(good[i].in, &v, err, sizeof(err)))
+			fail_msg("ft_parse_rate(\"%s\"): %s", good[i].in, err);
+		if (v != good[i].bytes)
+			fail_msg("ft_parse_rate(\"%s\"): got %llu, want %llu bytes/s", good[i].in,
+				 (unsigned long long)v, (unsigned long long)good[i].bytes);
+	}
+	for (i = 0; i < ARRAY_LEN(bad); i++)
+		check_err("ft_parse_rate", bad[i].in, ft_parse_rate(bad[i].in, &v, err, sizeof(err)),
+			  err, bad[i].why);
+	/* format/parse round trip */
+	assert_string_equal(ft_format_rate(12500000, buf, sizeof(buf)), "100mbit");
+	assert_string_equal(ft_format_rate(1000, buf, sizeof(buf)), "8kbit");
+	assert_string_equal(ft_format_rate(3, buf, sizeof(buf)), "24bit");
+	assert_int_equal(ft_parse_rate(ft_format_rate(187500000, buf, sizeof(buf)), &v, err,
+				       sizeof(err)), 0);
+	assert_int_equal(v, 187500000);
+}
+
+static void test_size(void **state)
+{
+	static const struct {
+		const char *in;
+		uint32_t bytes;
+	} good[] = {
+		{ "1514", 1514 }, { "15k", 15360 }, { "15kb", 15360 }, { "1m", 1048576 },
+		{ "64kbit", 8192 }, { "1b", 1 },
+	};
+	static const char *const bad[] = { "0", "k", "5g", "12parsecs", "-3k" };
+	char err[128];
+	uint32_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(good); i++) {
+		if (ft_parse_size(good[i].in, &v, err, sizeof(err)))
+			fail_msg("ft_parse_size(\"%s\"): %s", good[i].in, err);
+		if (v != good[i].bytes)
+			fail_msg("ft_parse_size(\"%s\"): got %u, want %u", good[i].in, v,
+				 good[i].bytes);
+	}
+	for (i = 0; i < ARRAY_LEN(bad); i++)
+		assert_int_equal(ft_parse_size(bad[i], &v, err, sizeof(err)), -EINVAL);
+}
+
 /* ---- error buffer handling ------------------------------------------ */
 
 static void test_err_buffer(void **state)
@@ -535,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_proto),
 		cmocka_unit_test(test_tc_handle),
 		cmocka_unit_test(test_tcp_flags),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_err_buffer),
 	};
 

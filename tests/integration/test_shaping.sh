@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Egress shaping from the policy: flowtagd builds the HTB tree on the
+# router's uplink from egress_shaping and the classes' rates, changes a ceil
+# in place on reload (counters kept, the guaranteed class loses nothing),
+# removes exactly what it built on stop, and refuses to replace a root qdisc
+# it did not create.
+#
+#   cli c0 ── r0 rtr r1 ── s0 srv      r0: classify; r1: egress restore + HTB
+source "$(dirname "$0")/lib.sh"
+need_root
+FTSINK=$FT_BUILD/tests/ftsink
+
+ns_add cli; ns_add rtr; ns_add srv
+veth cli c0 198.18.30.1/24 rtr r0 198.18.30.2/24
+veth rtr r1 198.18.31.1/24 srv s0 198.18.31.2/24
+ip -n "$(ns cli)" route add default via 198.18.30.2
+ip -n "$(ns srv)" route add default via 198.18.31.1
+for i in c0 s0; do
+	ip netns exec "$(ns ${i:0:1}$([[ $i == c0 ]] && echo li || echo rv))" ethtool -K "$i" \
+		gro off gso off tso off >/dev/null 2>&1
+done
+ip netns exec "$(ns rtr)" ethtool -K r1 gso off tso off gro off >/dev/null 2>&1
+reach cli 198.18.31.2
+
+# the leaf qdisc: fq_codel (the default) where the kernel has it, else pfifo
+# (some kernels are built without fq_codel; flowtagd must then say so)
+LEAF=fq_codel
+if ! tc -n "$(ns srv)" qdisc replace dev s0 root fq_codel 2>/dev/null; then
+	LEAF=pfifo
+	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
+fi
+tc -n "$(ns srv)" qdisc del dev s0 root 2>/dev/null
+
+policy()	# policy BULK_CEIL
+{
+	cat <<CONF
+interfaces = (
+  { name = "r0"; },
+  { name = "r1"; egress_restore = true;
+    egress_shaping = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
+);
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
+  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$1"; },
+  { name = "default"; mark = 0x300; priority = "1:30"; }
+);
+rules = (
+  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
+  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
+);
+default_class = "default";
+CONF
+}
+
+# class_stat CLASSID FIELD: "bytes", "pkts", "dropped" or "ceil" of an HTB class on r1
+class_stat()
+{
+	tc -n "$(ns rtr)" -s class show dev r1 classid "$1" | tr -s ' \n' ' ' |
+		case $2 in
+		bytes) sed -n 's/.* Sent \([0-9]*\) bytes.*/\1/p' ;;
+		pkts) sed -n 's/.* Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' ;;
+		dropped) sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' ;;
+		ceil) sed -n 's/.* ceil \([0-9A-Za-z]*\) .*/\1/p' ;;
+		esac
+}
+
+# transfer SECONDS: bulk TCP to srv:873 and voice UDP to srv:5060 (100/s) at
+# once; sets MBIT (bulk rate received) and VOICE_SENT
+transfer()
+{
+	local secs=$1
+	in_ns srv "$FTSINK" -t 873 -u 5060 -T $((secs + 3)) >"$TMP/sink.out" 2>&1 &
+	local sink=$!
+	T_PIDS+=("$sink")
+	sleep 0.5
+	in_ns cli "$FTSEND" -d 198.18.31.2 -p 5060 -u -n $((secs * 100)) -r 100 -l 160 \
+		>"$TMP/voice.out" &
+	local voice=$!
+	in_ns cli "$FTSEND" -d 198.18.31.2 -p 873 -c -n 0 -T "$secs" -l 1400 >/dev/null 2>&1
+	wait "$voice"
+	VOICE_SENT=$(sed -n 's/^sent //p' "$TMP/voice.out")
+	wait "$sink"
+	MBIT=$(sed -n 's/^tcp 873 [0-9]* bytes [0-9.]* s \([0-9.]*\) Mbit\/s/\1/p' "$TMP/sink.out")
+}
+
+# within VALUE LO HI
+within()
+{
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
+}
+
+policy 4mbit >"$TMP/p.conf"
+daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
+ok "flowtagd starts with egress_shaping on r1"
+check "the log says the HTB tree was built" grep -q 'r1: egress shaping built' "$TMP/d.log"
+check "root qdisc htb 1: on r1 with default 1:30" \
+	bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
+expect_eq "class 1:20 (bulk) ceil" "$(class_stat 1:20 ceil)" 4Mbit
+check "$LEAF leaf under 1:10" bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep -q '$LEAF 10: parent 1:10'"
+
+transfer 5
+diag "bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
+check "bulk TCP holds its 4 Mbit/s ceil within 10 % ($MBIT Mbit/s)" within "$MBIT" 3.6 4.4
+expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat 1:10 dropped)" 0
+v1=$(class_stat 1:10 pkts)
+check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
+	test "${v1:-0}" -ge "${VOICE_SENT:-1}"
+b1=$(class_stat 1:20 bytes)
+
+policy 8mbit >"$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/d.log" 'r1: egress shaping updated in place' 10
+check "reload changes the tree in place" grep -q 'r1: egress shaping updated in place' "$TMP/d.log"
+expect_eq "class 1:20 ceil after reload" "$(class_stat 1:20 ceil)" 8Mbit
+b2=$(class_stat 1:20 bytes)
+check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
+transfer 5
+diag "bulk at ceil 8mbit: $MBIT Mbit/s"
+check "bulk TCP now holds 8 Mbit/s within 10 % ($MBIT Mbit/s)" within "$MBIT" 7.2 8.8
+expect_eq "voice still dropped nothing" "$(class_stat 1:10 dropped)" 0
+v2=$(class_stat 1:10 pkts)
+check "voice counter kept growing ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
+
+daemon_stop "$DAEMON_PID"
+expect_eq "SIGTERM: exit status 0" "$?" 0
+check "r1 has its original root qdisc back (noqueue)" \
+	bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc noqueue 0: root'"
+check "the log says shaping was removed" grep -q 'r1: egress shaping removed' "$TMP/d.log"
+
+# a root qdisc somebody else made is not ours to replace
+tc -n "$(ns rtr)" qdisc add dev r1 root handle 5: bfifo limit 100000
+policy 4mbit >"$TMP/p.conf"
+if daemon_start rtr "$TMP/p.conf" "$TMP/d2.log" 2>/dev/null; then
+	not_ok "refuses to replace another tool's root qdisc"
+	daemon_stop "$DAEMON_PID"
+else
+	ok "refuses to replace another tool's root qdisc"
+fi
+check "says why and names replace_root" grep -q 'bfifo 5: was not created by flowtag.*replace_root' "$TMP/d2.log"
+check "the bfifo qdisc is untouched" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc bfifo 5: root'"
+check "nothing of ours left on r0" nothing_left rtr r0
+
+# the check catches rates that do not fit
+sed 's/rate = "2mbit"/rate = "30mbit"/' "$TMP/p.conf" >"$TMP/bad.conf"
+out=$("$FLOWTAGD" --check -c "$TMP/bad.conf" 2>&1)
+check "--check: guaranteed rates above the interface rate, with FILE:LINE" \
+	grep -q "bad.conf:[0-9]*: error: r1: the classes' guaranteed rates add up to 30mbit, more than the interface rate 20mbit" <<<"$out"
+sed 's/priority = "1:20"; ceil/priority = "2:20"; ceil/' "$TMP/p.conf" >"$TMP/bad2.conf"
+out=$("$FLOWTAGD" --check -c "$TMP/bad2.conf" 2>&1)
+check "--check: a shaped class outside 1:, with FILE:LINE" \
+	grep -q "bad2.conf:[0-9]*: error: class 'bulk' has a rate but its priority is not \"1:X\"" <<<"$out"
+finish
