@@ -14,18 +14,22 @@
  *    filters run (TC_ACT_UNSPEC) or stops them (TC_ACT_OK).
  *  - Missing top-level keys are reported at line 1, the only line that
  *    exists in every file.
- *  - A prefix set file reports at most SET_FILE_MAX_ERRORS errors, then
- *    gives up on that file: a wrong file fed in by mistake (10^6 lines of
- *    something else) must not bury every other message.
- *  - libconfig's @include "FILE" works and, like a prefix set file, a
- *    relative FILE is relative to the policy's directory; messages about
- *    included settings name the included file. (ft_rule.line is then a line
- *    of that file: struct ft_policy has no per-rule file name.)
- *  - libconfig 1.5 keeps plain integers in a signed 32-bit int: decimal
- *    values above 2^31-1 wrap and cannot be told from negative ones, so 32-bit
- *    values (marks, priorities) above 0x7fffffff must be written in hex, and
- *    negative decimals are refused. Hex literals are taken modulo 2^32 (the
- *    library truncates before we see them).
+ *  - A prefix set file reports at most FT_SET_FILE_MAX_ERRORS errors, then
+ *    gives up on that file (setfile.h).
+ *  - @include "FILE" works and, like a prefix set file, a relative FILE is
+ *    relative to the policy's directory, an absolute one is itself;
+ *    messages about included settings name the included file. (ft_rule.line
+ *    is then a line of that file: struct ft_policy has no per-rule file name.)
+ *  - libconfig never reads a policy file itself: cfgtext.c checks the text,
+ *    expands the @includes and hands libconfig a text it cannot fail on,
+ *    with a map back to FILE:LINE. Integer literals that libconfig 1.5 would
+ *    wrap are refused there: plain decimals must fit 32 signed bits (so
+ *    32-bit values above 0x7fffffff, marks and priorities, are written in
+ *    hex), hex literals 32 bits, L-suffixed ones 64 bits. Negative values
+ *    are refused here, where no key takes one.
+ *  - The policy, its includes and its set files are refused when someone
+ *    other than root can have written them (textfile.h), unless the caller
+ *    passes FT_CONFIG_INSECURE_FILES.
  */
 #include <errno.h>
 #include <libconfig.h>
@@ -39,15 +43,17 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "cfgtext.h"
 #include "config.h"
+#include "setfile.h"
 #include "strparse.h"
-
-#define SET_FILE_MAX_ERRORS	10
-#define DIAG_MIN_CAP		256
+#include "textfile.h"
 
 struct ctx {
 	const char *name;		/* policy file name in messages */
 	const char *dir;		/* base of relative set files; NULL: cwd */
+	unsigned int file_flags;	/* FT_FILE_* for set files */
+	const struct ft_cfgtext *src;	/* what libconfig read, with its line map */
 	struct ft_policy *pol;
 	struct ft_diag *diag;
 	int nerrors;			/* errors found by this run */
@@ -58,53 +64,6 @@ struct ctx {
 
 /* ---- diagnostics ---------------------------------------------------- */
 
-/*
- * ft_diag has no capacity field: every buffer we allocate is a power of two
- * of at least DIAG_MIN_CAP, so the capacity follows from the length.
- */
-static size_t diag_cap(size_t len)
-{
-	size_t cap = DIAG_MIN_CAP;
-
-	while (cap < len + 1)
-		cap *= 2;
-	return cap;
-}
-
-static int diag_vadd(struct ft_diag *d, const char *file, int line, bool error,
-		     const char *fmt, va_list ap)
-{
-	char msg[1024], head[PATH_MAX + 64], *ch;
-	size_t need, cap;
-	char *text;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* one line per message, whatever a quoted name contains ("a\nb") */
-	for (ch = msg; *ch; ch++)
-		if ((unsigned char)*ch < ' ')
-			*ch = ' ';
-	if (line > 0)
-		snprintf(head, sizeof(head), "%s:%d: %s: ", file, line,
-			 error ? "error" : "warning");
-	else
-		snprintf(head, sizeof(head), "%s: %s: ", file, error ? "error" : "warning");
-
-	need = d->len + strlen(head) + strlen(msg) + 1;
-	cap = d->text ? diag_cap(d->len) : 0;
-	if (need + 1 > cap) {
-		text = realloc(d->text, diag_cap(need));
-		if (!text)
-			return -ENOMEM;
-		d->text = text;
-	}
-	d->len += (size_t)sprintf(d->text + d->len, "%s%s\n", head, msg);
-	if (error)
-		d->nerrors++;
-	else
-		d->nwarnings++;
-	return 0;
-}
-
 static void report(struct ctx *c, const char *file, int line, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
@@ -113,40 +72,45 @@ static void report(struct ctx *c, const char *file, int line, bool error, const 
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (diag_vadd(c->diag, file, line, error, fmt, ap))
+	if (ft_diag_vadd(c->diag, file, line, error, fmt, ap))
 		c->oom = true;
 	va_end(ap);
 	if (error)
 		c->nerrors++;
 }
 
-/*
- * The name to show for @file, which libconfig reports for @include'd
- * settings as written in the directive: relative names get the policy's
- * directory, as the include itself did. NULL means the policy itself.
- */
-static const char *shown_file(const struct ctx *c, const char *file, char *buf, size_t len)
+/* Where setting @s was written: its file (the policy or an @include'd one) and line. */
+static int src_pos(const struct ctx *c, const config_setting_t *s, const char **file)
 {
-	if (!file)
-		return c->name;
-	if (file[0] == '/' || !c->dir || !*c->dir)
-		return file;
-	snprintf(buf, len, "%s/%s", c->dir, file);
-	return buf;
+	const struct ft_src_pos *pos = ft_cfgtext_pos(c->src, (int)config_setting_source_line(s));
+
+	if (!pos) {
+		*file = c->name;
+		return (int)config_setting_source_line(s);
+	}
+	*file = c->src->files[pos->file];
+	return pos->line;
 }
 
-/* Report against a setting: its line, and its file if it came from an @include. */
+static int src_line(const struct ctx *c, const config_setting_t *s)
+{
+	const char *file;
+
+	return src_pos(c, s, &file);
+}
+
+/* Report against a setting: its line, in the file it was written in. */
 static void report_at(struct ctx *c, const config_setting_t *s, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void report_at(struct ctx *c, const config_setting_t *s, bool error, const char *fmt, ...)
 {
-	char path[PATH_MAX];
-	const char *file = shown_file(c, config_setting_source_file(s), path, sizeof(path));
+	const char *file;
+	int line = src_pos(c, s, &file);
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (diag_vadd(c->diag, file, (int)config_setting_source_line(s), error, fmt, ap))
+	if (ft_diag_vadd(c->diag, file, line, error, fmt, ap))
 		c->oom = true;
 	va_end(ap);
 	if (error)
@@ -155,12 +119,6 @@ static void report_at(struct ctx *c, const config_setting_t *s, bool error, cons
 
 #define err_at(c, s, ...) report_at((c), (s), true, __VA_ARGS__)
 #define warn_at(c, s, ...) report_at((c), (s), false, __VA_ARGS__)
-
-void ft_diag_free(struct ft_diag *d)
-{
-	free(d->text);
-	memset(d, 0, sizeof(*d));
-}
 
 /* ---- typed access to settings --------------------------------------- */
 
@@ -252,6 +210,19 @@ static const char *get_str(struct ctx *c, const config_setting_t *s)
 	return config_setting_get_string(s);
 }
 
+/*
+ * The value of an integer setting as written: libconfig keeps a 32-bit hex
+ * literal in a signed int, so 0xffffffff arrives as -1 (cfgtext.c has made
+ * sure the literal fits 32 bits).
+ */
+static long long int_value(const config_setting_t *s)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		return (long long)(uint32_t)config_setting_get_int(s);
+	return config_setting_get_int64(s);
+}
+
 /* An integer in [lo, hi]. */
 static int get_int_in(struct ctx *c, const config_setting_t *s, long long lo, long long hi,
 		      long long *out)
@@ -262,7 +233,7 @@ static int get_int_in(struct ctx *c, const config_setting_t *s, long long lo, lo
 		wrong_type(c, s, "an integer");
 		return -EINVAL;
 	}
-	v = config_setting_get_int64(s);
+	v = int_value(s);
 	if (v < lo || v > hi) {
 		err_at(c, s, "%s %lld out of range (%lld..%lld)", key_of(s), v, lo, hi);
 		return -EINVAL;
@@ -280,12 +251,7 @@ static int get_u32(struct ctx *c, const config_setting_t *s, uint32_t *out)
 		wrong_type(c, s, "an integer");
 		return -EINVAL;
 	}
-	v = config_setting_get_int64(s);
-	if (config_setting_type(s) == CONFIG_TYPE_INT &&
-	    config_setting_get_format(s) == CONFIG_FORMAT_HEX) {
-		*out = (uint32_t)v;
-		return 0;
-	}
+	v = int_value(s);
 	if (v < 0 || v > UINT32_MAX) {
 		err_at(c, s,
 		       "'%s' must be between 0 and 0xffffffff (write values above 2147483647 in hex)",
@@ -475,7 +441,7 @@ static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 	int dup;
 
 	check_keys(c, g, keys, "interface");
-	ifc->line = (int)config_setting_source_line(g);
+	ifc->line = src_line(c, g);
 
 	s = config_setting_get_member(g, "name");
 	if (!s) {
@@ -615,7 +581,7 @@ static void parse_class(struct ctx *c, config_setting_t *g, size_t idx, bool *ha
 	int dup;
 
 	check_keys(c, g, keys, "class");
-	cl->line = (int)config_setting_source_line(g);
+	cl->line = src_line(c, g);
 	cl->dscp = -1;
 
 	s = config_setting_get_member(g, "name");
@@ -729,93 +695,35 @@ static int parse_classes(struct ctx *c, config_setting_t *root)
 
 /* ---- prefix sets ---------------------------------------------------- */
 
-static int push_prefix(struct ft_prefix_set *set, size_t *cap, const struct ft_prefix *p)
+/* The " (see ...)" hint for a file refused for its owner or mode. */
+static const char *perm_hint(int rc)
 {
-	struct ft_prefix *a;
-
-	if (set->npfx == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-
-		a = realloc(set->pfx, ncap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		set->pfx = a;
-		*cap = ncap;
-	}
-	set->pfx[set->npfx++] = *p;
-	return 0;
-}
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
+	return rc == -EPERM ? " (see 'File permissions' in flowtag.conf(5))" : "";
 }
 
 /*
- * One prefix per line; '#' starts a comment. Linear in the file size (this
- * is where 10^6-entry block lists come in), errors as SETFILE:LINE.
+ * A prefix set's file: read whole (or it is an error, never a shorter set),
+ * errors in it as SETFILE:LINE, problems with the file itself at the line
+ * of the policy that names it.
  */
 static int load_set_file(struct ctx *c, struct ft_prefix_set *set, const config_setting_t *fs)
 {
-	size_t lcap = 0, pcap = 0;
-	struct ft_prefix p;
-	char *line = NULL, *tok, *end;
-	int nerr = 0, lineno = 0, rc = 0;
-	char err[256];
-	FILE *f;
+	char why[PATH_MAX + 256];
+	int rc, nerrors0 = c->diag->nerrors;
+	size_t len;
+	char *buf;
 
-	f = fopen(set->file, "re");
-	if (!f) {
-		err_at(c, fs, "prefix set '%s': cannot open '%s': %s", set->name, set->file,
-		       strerror(errno));
+	rc = ft_file_read(set->file, c->file_flags, &buf, &len, why, sizeof(why));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		err_at(c, fs, "prefix set '%s': %s%s", set->name, why, perm_hint(rc));
 		return 0;
 	}
-	while (getline(&line, &lcap, f) >= 0) {
-		lineno++;
-		end = strchr(line, '#');
-		if (end)
-			*end = '\0';
-		for (tok = line; is_blank(*tok); tok++)
-			;
-		if (!*tok)
-			continue;
-		for (end = tok; *end && !is_blank(*end); end++)
-			;
-		if (*end) {
-			char *rest = end;
-
-			*end = '\0';
-			for (rest++; is_blank(*rest); rest++)
-				;
-			if (*rest) {
-				char *e = rest + strlen(rest);
-
-				while (is_blank(e[-1]))
-					e--;
-				*e = '\0';
-				snprintf(err, sizeof(err), "unexpected '%s' after the prefix (one per line)",
-					 rest);
-				goto bad_line;
-			}
-		}
-		if (ft_parse_prefix(tok, &p, err, sizeof(err)))
-			goto bad_line;
-		rc = push_prefix(set, &pcap, &p);
-		if (rc)
-			break;
-		continue;
-bad_line:
-		if (++nerr > SET_FILE_MAX_ERRORS) {
-			report(c, set->file, lineno, true, "too many errors, giving up on this file");
-			break;
-		}
-		report(c, set->file, lineno, true, "%s", err);
-	}
-	if (!rc && ferror(f))
-		err_at(c, fs, "prefix set '%s': error reading '%s'", set->name, set->file);
-	free(line);
-	fclose(f);
-	return rc;
+	rc = ft_set_file_parse(buf, len, set->file, &set->pfx, &set->npfx, c->diag);
+	free(buf);
+	c->nerrors += c->diag->nerrors - nerrors0;
+	return rc == -EINVAL ? 0 : rc;
 }
 
 static char *resolve_path(const char *dir, const char *path)
@@ -874,7 +782,7 @@ static int parse_set(struct ctx *c, config_setting_t *g, size_t idx)
 	const char *v;
 
 	check_keys(c, g, keys, "prefix set");
-	set->line = (int)config_setting_source_line(g);
+	set->line = src_line(c, g);
 
 	s = config_setting_get_member(g, "name");
 	if (!s) {
@@ -1264,7 +1172,7 @@ static int parse_rules(struct ctx *c, config_setting_t *root)
 
 		/* count first, so ft_policy_free() sees every match we touch */
 		c->pol->nrules = (size_t)i + 1;
-		r->line = (int)config_setting_source_line(g);
+		r->line = src_line(c, g);
 		r->class_idx = -1;
 		if (i == FT_MAX_RULES)
 			err_at(c, g, "too many rules (%d; at most %d)", n, FT_MAX_RULES);
@@ -1443,24 +1351,30 @@ static int parse_root(struct ctx *c, config_setting_t *root)
 	return 0;
 }
 
-int ft_config_parse(const char *text, const char *name, const char *dir,
-		    struct ft_policy *pol, struct ft_diag *diag)
+int ft_config_parse_buf(const char *buf, size_t len, const char *name, const char *dir,
+			unsigned int flags, struct ft_policy *pol, struct ft_diag *diag)
 {
 	struct ft_policy p = { .mark_mask = 0xffffffffu, .default_class = -1 };
 	struct ctx c = { .name = name ? name : "<string>", .dir = dir, .pol = &p, .diag = diag };
+	struct ft_cfgtext src = { 0 };
 	config_t cfg;
 	int rc;
 
+	c.file_flags = flags & FT_CONFIG_INSECURE_FILES ? FT_FILE_INSECURE : 0;
+	c.src = &src;
 	config_init(&cfg);
-	/* @include "x" in a policy resolves like a prefix set file */
-	if (dir && *dir)
-		config_set_include_dir(&cfg, dir);
-	if (!config_read_string(&cfg, text)) {
-		char path[PATH_MAX];
+	/* libconfig only ever sees text we checked: see cfgtext.h */
+	rc = ft_cfgtext_build(buf, len, c.name, dir, c.file_flags, &src, diag);
+	if (rc)
+		goto out;
+	if (!config_read_string(&cfg, src.text)) {
+		const struct ft_src_pos *pos = ft_cfgtext_pos(&src, config_error_line(&cfg));
 
-		report(&c, shown_file(&c, config_error_file(&cfg), path, sizeof(path)),
-		       config_error_line(&cfg), true, "%s", config_error_text(&cfg));
-		rc = c.oom ? -ENOMEM : -EINVAL;
+		/* a bug of ours: the check above let through what libconfig refuses */
+		report(&c, pos ? src.files[pos->file] : c.name, pos ? pos->line : 0, true,
+		       "libconfig refused the checked policy: %s (please report this)",
+		       config_error_text(&cfg));
+		rc = c.oom ? -ENOMEM : -EPROTO;
 		goto out;
 	}
 	p.file = dup_str(c.name);
@@ -1482,66 +1396,28 @@ out:
 	free(c.set_used);
 	ft_policy_free(&p);
 	config_destroy(&cfg);
+	ft_cfgtext_free(&src);
 	return rc;
 }
 
-static int read_all(FILE *f, char **out)
+int ft_config_parse(const char *text, const char *name, const char *dir,
+		    struct ft_policy *pol, struct ft_diag *diag)
 {
-	size_t len = 0, cap = 0, n;
-	char *buf = NULL, *nb;
-
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		return -EIO;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return ft_config_parse_buf(text, strlen(text), name, dir, 0, pol, diag);
 }
 
-static void diag_add(struct ft_diag *d, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void diag_add(struct ft_diag *d, const char *file, const char *fmt, ...)
+int ft_config_load_flags(const char *path, unsigned int flags, struct ft_policy *pol,
+			 struct ft_diag *diag)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_vadd(d, file, 0, true, fmt, ap);
-	va_end(ap);
-}
-
-int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag)
-{
-	char *text = NULL, *dir = NULL, *slash;
-	FILE *f;
+	char why[PATH_MAX + 256], *text = NULL, *dir = NULL, *slash;
+	size_t len;
 	int rc;
 
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		diag_add(diag, path, "cannot open policy: %s", strerror(-rc));
-		return rc;
-	}
-	rc = read_all(f, &text);
-	fclose(f);
+	rc = ft_file_read(path, flags & FT_CONFIG_INSECURE_FILES ? FT_FILE_INSECURE : 0, &text,
+			  &len, why, sizeof(why));
 	if (rc) {
-		diag_add(diag, path, "cannot read policy: %s", strerror(-rc));
+		if (ft_diag_add(diag, path, 0, true, "%s%s", why, perm_hint(rc)))
+			rc = -ENOMEM;
 		return rc;
 	}
 
@@ -1559,9 +1435,14 @@ int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag
 	else
 		*slash = '\0';
 
-	rc = ft_config_parse(text, path, dir, pol, diag);
+	rc = ft_config_parse_buf(text, len, path, dir, flags, pol, diag);
 out:
 	free(dir);
 	free(text);
 	return rc;
+}
+
+int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag)
+{
+	return ft_config_load_flags(path, 0, pol, diag);
 }

@@ -10,28 +10,32 @@
 
 #include <stddef.h>
 
+#include "diag.h"
 #include "policy.h"
 
 #define FT_DEFAULT_CONFIG	"/etc/flowtag/flowtag.conf"
 
-/* Diagnostics collected while loading: one "FILE:LINE: ..." line each. */
-struct ft_diag {
-	char *text;		/* NUL-terminated, newline-separated; NULL when empty */
-	size_t len;
-	int nerrors;		/* lines starting "FILE:LINE: error: " count here */
-	int nwarnings;		/* "FILE:LINE: warning: " */
-};
-
-void ft_diag_free(struct ft_diag *d);
+/* ft_config_*_flags() flags */
+#define FT_CONFIG_INSECURE_FILES	(1u << 0)	/* accept files others can write: see textfile.h */
 
 /**
  * ft_config_load() - read, parse and validate the policy file @path.
  * @pol:  zeroed by the caller; filled in only when 0 is returned
  * @diag: zeroed by the caller; receives every error and warning
+ * The policy, its @include'd files and its prefix-set files must be
+ * regular files that only root (or the caller) can have written: see
+ * ft_file_read().
  * Returns 0, -EINVAL when the file is not a valid policy (details in @diag),
- * or another -errno when it cannot be read.
+ * -EPROTO when libconfig refused a text cfgtext.c had passed (a bug, also in
+ * @diag), or another -errno when it cannot be read (also in @diag).
  */
 int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag);
+
+/**
+ * ft_config_load_flags() - ft_config_load() with FT_CONFIG_* @flags.
+ */
+int ft_config_load_flags(const char *path, unsigned int flags, struct ft_policy *pol,
+			 struct ft_diag *diag);
 
 /**
  * ft_config_parse() - as ft_config_load(), from a string; @name stands for
@@ -39,5 +43,12 @@ int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag
  */
 int ft_config_parse(const char *text, const char *name, const char *dir,
 		    struct ft_policy *pol, struct ft_diag *diag);
+
+/**
+ * ft_config_parse_buf() - as ft_config_parse(), from @len bytes at @buf
+ * (which may hold NULs: they are errors), with FT_CONFIG_* @flags.
+ */
+int ft_config_parse_buf(const char *buf, size_t len, const char *name, const char *dir,
+			unsigned int flags, struct ft_policy *pol, struct ft_diag *diag);
 
 #endif /* FLOWTAG_CONFIG_H */

@@ -63,6 +63,7 @@ struct ctl {
 	int verbose;
 	const char *pin_dir;
 	const char *config;	/* -c FILE */
+	unsigned int config_flags;	/* FT_CONFIG_*: --allow-insecure-files */
 };
 
 static const char *prog = "flowtagctl";
@@ -84,6 +85,8 @@ static void help(void)
 	       "  -j, --json            JSON output\n"
 	       "  -p, --pretty          indented JSON (implies --json)\n"
 	       "  -c, --config FILE     policy file for check and explain\n"
+	       "      --allow-insecure-files  check and explain accept files users other\n"
+	       "                        than root (or you) own or can write\n"
 	       "      --pin-dir DIR     where flowtag's maps are pinned (default %s)\n"
 	       "  -v, --verbose         more messages (twice: libbpf's too)\n"
 	       "  -h, --help            this help\n"
@@ -861,7 +864,7 @@ static int cmd_check(const struct ctl *c, int argc, char **argv)
 
 	if (argc > 1)
 		return usage_error("check takes one policy file");
-	err = ft_config_load(path, &pol, &diag);
+	err = ft_config_load_flags(path, c->config_flags, &pol, &diag);
 	parsed = !err;
 	if (parsed) {
 		assign_fake_ifindexes(&pol);
@@ -1317,7 +1320,7 @@ static int cmd_explain(const struct ctl *c, int argc, char **argv)
 		from_daemon = running_policy(c, &info);
 		path = from_daemon ? info.policy : FT_DEFAULT_CONFIG;
 	}
-	err = ft_config_load(path, &pol, &diag);
+	err = ft_config_load_flags(path, c->config_flags, &pol, &diag);
 	if (err) {
 		pr_err("policy %s is not valid:\n%s", path, diag.text ? diag.text : "");
 		goto out;
@@ -1554,13 +1557,14 @@ static const struct cmd *find_cmd(const char *name)
 	return found;
 }
 
-enum { OPT_PIN_DIR = 256 };
+enum { OPT_PIN_DIR = 256, OPT_INSECURE };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "allow-insecure-files", no_argument, NULL, OPT_INSECURE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -1594,6 +1598,9 @@ static int parse_opts(struct ctl *c, int argc, char **argv, bool global)
 			if (!*optarg)
 				return usage_error("--pin-dir needs a directory");
 			c->pin_dir = optarg;
+			break;
+		case OPT_INSECURE:
+			c->config_flags |= FT_CONFIG_INSECURE_FILES;
 			break;
 		case 'v':
 			c->verbose++;

@@ -37,6 +37,7 @@
 
 struct daemon {
 	const char *config_path;
+	unsigned int config_flags;		/* FT_CONFIG_*: --allow-insecure-files */
 	const char *pin_dir;
 	const char *metrics_path;		/* --metrics: a .prom file, or NULL */
 	int metrics_interval;			/* seconds between writes */
@@ -60,6 +61,10 @@ static void usage(FILE *f)
 		"  -f, --foreground    stay in the foreground, log to stderr\n"
 		"      --check         validate the policy file and exit (0 = valid);\n"
 		"                      touches nothing in the kernel\n"
+		"      --allow-insecure-files  accept policy, @include and prefix-set files\n"
+		"                      (or directories above them) that users other than\n"
+		"                      root own or can write. Any such user can then rewrite\n"
+		"                      the drop rules and marks: see flowtag.conf(5)\n"
 		"  -v, --verbose       debug messages; twice: libbpf's too\n"
 		"      --pin-dir DIR   bpffs directory for maps and links (default %s)\n"
 		"      --cleanup       detach and unpin what a stopped or killed flowtagd left\n"
@@ -116,15 +121,15 @@ static void resolve_iifs(struct ft_policy *pol)
  * run on another machine than the one the policy is for)
  * Returns 0 with @pol and @c filled, or -errno after logging why.
  */
-static int policy_prepare(const char *path, struct ft_policy *pol, struct ft_compiled *c,
-			  bool resolve)
+static int policy_prepare(const char *path, unsigned int flags, struct ft_policy *pol,
+			  struct ft_compiled *c, bool resolve)
 {
 	struct ft_diag diag = { 0 };
 	int err;
 
 	memset(pol, 0, sizeof(*pol));
 	memset(c, 0, sizeof(*c));
-	err = ft_config_load(path, pol, &diag);
+	err = ft_config_load_flags(path, flags, pol, &diag);
 	log_diag(&diag);
 	if (err) {
 		if (err == -EINVAL)
@@ -382,7 +387,7 @@ static int do_reload(struct daemon *d)
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
 	pr_info("SIGHUP: reloading %s", d->config_path);
-	err = policy_prepare(d->config_path, &pol, &c, true);
+	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true);
 	if (!err) {
 		err = check_ifaces(&pol);
 		if (!err)
@@ -581,7 +586,7 @@ static int start(struct daemon *d)
 	pid_t pid;
 	int err;
 
-	err = policy_prepare(d->config_path, &d->pol, &c, true);
+	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true);
 	if (err)
 		return err;
 	err = check_ifaces(&d->pol);
@@ -661,6 +666,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "allow-insecure-files", no_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'X' },
@@ -688,6 +694,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			check = true;
+			break;
+		case 'U':
+			d.config_flags |= FT_CONFIG_INSECURE_FILES;
 			break;
 		case 'v':
 			verbose++;
@@ -734,7 +743,7 @@ int main(int argc, char **argv)
 		struct ft_compiled c;
 
 		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
-		err = policy_prepare(d.config_path, &pol, &c, false);
+		err = policy_prepare(d.config_path, d.config_flags, &pol, &c, false);
 		if (err)
 			return 1;
 		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
 # SIGHUP: a reload moves a flow to another class; a bad file is refused
-# with FILE:LINE and the running policy stays; 100 reloads under steady
+# with FILE:LINE and the running policy stays, also a file libconfig 1.5
+# would exit the process on (@include "."); 100 reloads under steady
 # traffic misclassify nothing (the swap is atomic).
 #
 #   gen (g0 198.18.5.1) ---- (d0 198.18.5.2) dut
@@ -90,6 +91,46 @@ expect_eq "the old policy still classifies (UDP 9000 still voice)" \
 if [[ -x $FTCTL ]]; then
 	st=$(ctl dut status 2>&1)
 	check "flowtagctl status counts the rejected reloads" grep -q "rejected reloads: *2" <<<"$st"
+fi
+
+# 2b. files Debian's libconfig 1.5 would exit(2) on, or misread: each is
+# refused with FILE:LINE and the daemon keeps running policy B. Each bad
+# file holds policy A (UDP 9000 -> bulk), so a wrong acceptance shows.
+mkdir "$TMP/incdir"
+alines=$(wc -l <"$TMP/a.conf")
+failed() { grep -c "reload failed" "$TMP/flowtagd.log"; }
+hup_refused()	# NAME PATTERN: SIGHUP, wait for the refusal, check the message
+{
+	local n
+	n=$(failed)
+	kill -HUP "$DAEMON_PID"
+	for _ in $(seq 100); do [[ $(failed) -gt $n ]] && break; sleep 0.1; done
+	check "$1: refused with FILE:LINE" grep -q -- "$2" "$TMP/flowtagd.log"
+	check "$1: the daemon is still running" kill -0 "$DAEMON_PID"
+}
+for inc in . "" incdir "$TMP/incdir"; do
+	{ cat "$TMP/a.conf"; printf '@include "%s"\n' "$inc"; } >"$TMP/policy.conf"
+	hup_refused "SIGHUP with @include \"$inc\"" \
+		"policy.conf:$((alines + 1)): error: @include \"$inc\": "
+done
+{ cat "$TMP/a.conf"; echo 'mark_mask = 4295032576;'; } >"$TMP/policy.conf"
+hup_refused "SIGHUP with a decimal that libconfig would wrap" \
+	"policy.conf:$((alines + 1)): error: integer 4295032576 does not fit"
+{ head -n 3 "$TMP/a.conf"; printf '\0'; tail -n +4 "$TMP/a.conf"; } >"$TMP/policy.conf"
+hup_refused "SIGHUP with a NUL byte" "policy.conf:4: error: NUL byte"
+cp "$TMP/a.conf" "$TMP/policy.conf"
+chmod 666 "$TMP/policy.conf"
+hup_refused "SIGHUP with a world-writable policy" \
+	"policy.conf: error: refusing '.*policy.conf': writable by group and others (mode 0666)"
+chmod 644 "$TMP/policy.conf"
+send gen -d 198.18.5.2 -p 9000 -n 10
+sleep 0.3
+expect_eq "after 7 refused files policy B still classifies (UDP 9000 voice)" \
+	"$(nft_count dut inet ft 9000-voice)" 30
+if [[ -x $FTCTL ]]; then
+	st=$(ctl dut status 2>&1)
+	check "flowtagctl status counts them (9 rejected reloads)" \
+		grep -q "rejected reloads: *9" <<<"$st"
 fi
 
 # 3. 100 reloads under steady traffic: A, A', A, ... every packet of the

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Diagnostics of a policy load: one "FILE:LINE: error: ..." or
+ * "FILE:LINE: warning: ..." line each, collected in one buffer so that
+ * flowtagd logs them, `--check` prints them and tests look into them.
+ */
+#ifndef FLOWTAG_DIAG_H
+#define FLOWTAG_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ft_diag {
+	char *text; /* NUL-terminated, newline-separated; NULL when empty */
+	size_t len;
+	int nerrors; /* lines starting "FILE:LINE: error: " count here */
+	int nwarnings; /* "FILE:LINE: warning: " */
+};
+
+/**
+ * ft_diag_vadd() - append one message to @d.
+ * @file: the file the message is about
+ * @line: its line, or 0 for the file as a whole ("FILE: error: ...")
+ * @error: an error (counted in nerrors) rather than a warning
+ * Control characters in the message become spaces: one message, one line.
+ * Returns 0 or -ENOMEM (the message is then lost, the counters unchanged).
+ */
+int ft_diag_vadd(struct ft_diag *d, const char *file, int line, bool error, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 5, 0)));
+
+/**
+ * ft_diag_add() - ft_diag_vadd() with the arguments inline.
+ */
+int ft_diag_add(struct ft_diag *d, const char *file, int line, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+void ft_diag_free(struct ft_diag *d);
+
+#endif /* FLOWTAG_DIAG_H */
