@@ -709,8 +709,11 @@ static void lex(struct lexer *lx)
 		s->bol = false;
 		if (s->pos >= s->len) {
 			if (lx->depth == 0) {
+				/* "the end of the file" is on its last line, not after it */
 				t->file = s->file;
 				t->line = s->line;
+				if (s->line > 1 && s->len && s->buf[s->len - 1] == '\n')
+					t->line--;
 				return;
 			}
 			lx->depth--; /* back in the including file, after the directive */
