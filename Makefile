@@ -7,6 +7,7 @@
 #   make check-kernel [KERNEL=linux-image-...]
 #                   the same `make check` inside a throwaway qemu VM booting a
 #                   Debian kernel package (default: Debian 12's stock 6.1)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS=N each (default 60)
 #   make bench      benchmarks: table on stdout, bench/results.json
 #   make demo       throwaway namespace topology running the shipped policy
 #   make deps       install missing Debian packages
@@ -35,7 +36,7 @@ msg		= $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
-		   gnuplot-nox iputils-ping
+		   gnuplot-nox iputils-ping libclang-rt-14-dev
 
 # ... and what `make check-kernel` needs on top
 KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
@@ -78,7 +79,7 @@ TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/too
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
 .PHONY: all check check-kernel demo-kernel test bench demo deps deps-kernel deps-install deps-check install \
-	clean tests
+	clean tests fuzz
 .DELETE_ON_ERROR:
 
 all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
@@ -172,7 +173,40 @@ $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
-tests: all $(ASAN_BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TEST_HELPERS)
+# ---- fuzzing: libFuzzer (clang, libclang-rt-14-dev) with ASan and UBSan ----
+
+# the parsing modules only: what a policy or prefix-set file reaches
+FUZZ_CC		?= $(CLANG)
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS	:= $(addprefix daemon/,cfgtext.c compile.c config.c diag.c policy.c setfile.c \
+		   strparse.c textfile.c)
+FUZZ_OBJS	:= $(FUZZ_SRCS:daemon/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS	= -std=gnu11 $(WARN) -g -O1 -Iinclude -Idaemon -Itests \
+		  $(shell $(PKG_CONFIG) --cflags libconfig 2>/dev/null)
+FUZZ_SECONDS	?= 60
+
+$(BUILD)/fuzz/obj:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/obj/%.o: daemon/%.c $(HDRS) | $(BUILD)/fuzz/obj
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/randpol.h $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+		-DFUZZ_FILES='"$(CURDIR)/tests/fuzz/files"' $< $(FUZZ_OBJS) \
+		$(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null) -o $@
+
+# `make fuzz FUZZ_SECONDS=N`: every target N seconds from tests/fuzz/corpus,
+# new inputs kept in build/fuzz/corpus-*, crashes in build/fuzz/artifacts
+fuzz:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+tests: all $(ASAN_BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TEST_HELPERS) $(FUZZ_BINS)
 
 # `make check`: deps first (a separate make, so pkg-config sees them), then
 # build, then run. The runner prints "N passed, N failed" last.

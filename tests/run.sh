@@ -54,7 +54,7 @@ for t in "$BUILD"/tests/test_*; do
 	[[ -x $t ]] || continue
 	run_one "$(basename "$t")" "$t"
 done
-for t in tests/integration/test_*.sh; do
+for t in tests/fuzz/test_*.sh tests/integration/test_*.sh; do
 	[[ -e $t ]] || continue
 	run_one "$(basename "$t")" bash "$t"
 done
