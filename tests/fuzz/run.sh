@@ -5,8 +5,9 @@
 # seconds on all CPUs but one (-fork), starting from tests/fuzz/corpus/NAME
 # and the inputs earlier runs kept in build/fuzz/corpus-NAME, with the
 # dictionary tests/fuzz/NAME.dict. Prints one line per target: executions,
-# crashes, coverage; crashing inputs land in build/fuzz/artifacts/. Exits 1
-# when any target crashed.
+# crashes, and the edges the final corpus covers out of all instrumented
+# ones; crashing inputs land in build/fuzz/artifacts/. Exits 1 when any
+# target crashed.
 #
 #   FUZZ_JOBS=N   parallel fuzzing processes per target (default: CPUs - 1)
 
@@ -44,7 +45,12 @@ for bin in "$@"; do
 	ft=$(grep -oE 'ft: [0-9]+' <<<"$last" | awk '{print $2}')
 	crashes=$(grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' <<<"$last" | cut -d' ' -f2)
 	crashes=${crashes:-?}
-	line="$name: ${execs:-?} executions, crashes (oom/timeout/crash) ${crashes}, coverage ${cov:-?} edges, ${ft:-?} features, corpus $(ls "$work" | wc -l) inputs"
+	# the coverage the whole corpus reaches, counted once, in one process
+	replay=$("$bin" -runs=0 "$work" "tests/fuzz/corpus/$short" 2>&1)
+	pcs=$(sed -n 's/.*PC tables (\([0-9]*\) PCs).*/\1/p' <<<"$replay" | head -n 1)
+	inited=$(grep -E 'INITED|DONE' <<<"$replay" | tail -n 1)
+	ccov=$(grep -oE 'cov: [0-9]+' <<<"$inited" | awk '{print $2}')
+	line="$name: ${execs:-?} executions, crashes (oom/timeout/crash) ${crashes}, corpus $(ls "$work" | wc -l) inputs covering ${ccov:-?} of ${pcs:-?} instrumented edges (fork-mode cov ${cov:-?}, ft ${ft:-?})"
 	echo "$line"
 	summary+=("$line")
 	if [[ $rc -ne 0 || $crashes != 0/0/0 ]]; then
