@@ -156,7 +156,7 @@ $(BUILD)/%-asan: daemon/%.c $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
 # test_config fails every allocation of the parser in turn (test_oom)
 $(BUILD)/tests/test_config: TEST_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libflowtag-asan.a $(HDRS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/*.h) $(BUILD)/libflowtag-asan.a $(HDRS) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) \
 		-lcmocka $(TEST_LDFLAGS) -o $@

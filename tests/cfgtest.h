@@ -6,6 +6,7 @@
 #ifndef FLOWTAG_TEST_CFGTEST_H
 #define FLOWTAG_TEST_CFGTEST_H
 
+#include <ftw.h> /* nftw(): the including file defines _GNU_SOURCE */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,6 +53,20 @@ static inline bool diag_has(const struct ft_diag *d, const char *file, int line,
 		}
 	}
 	return false;
+}
+
+static inline int cfgtest_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* rm -rf @dir, for the temporary trees the tests build. */
+static inline int rm_tree(const char *dir)
+{
+	return nftw(dir, cfgtest_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif /* FLOWTAG_TEST_CFGTEST_H */

@@ -14,6 +14,7 @@
  * test_oom fails every allocation of config.c in turn and checks for -ENOMEM
  * and no leaks; without those flags it is skipped.
  */
+#define _GNU_SOURCE /* nftw() in cfgtest.h */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,14 +49,6 @@ void __lsan_enable(void) __attribute__((weak));
 
 static char dir[64]; /* the test's directory */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -71,7 +62,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	chmod(dir, 0700);
-	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rm_tree(dir);
 }
 
 /* dir/@name, valid for the next 15 calls */
