@@ -43,6 +43,14 @@ out=$("$FLOWTAGD" --check -c "$TMP/bad.conf" 2>&1)
 rc=$?
 expect_eq "--check rejects a bad policy with exit 1" "$rc" 1
 check "--check names FILE:LINE" grep -q "bad.conf:14: error: .*70000" <<<"$out"
+# an @include of a directory: libconfig 1.5 would exit(2) without FILE:LINE
+n=$(wc -l <"$TMP/policy.conf")
+{ cat "$TMP/policy.conf"; echo '@include "."'; } >"$TMP/incdot.conf"
+out=$("$FLOWTAGD" --check -c "$TMP/incdot.conf" 2>&1)
+rc=$?
+expect_eq "--check rejects @include \".\" with exit 1" "$rc" 1
+check "--check names FILE:LINE of the @include" \
+	grep -q "incdot.conf:$((n + 1)): error: @include \"\.\": .* is a directory" <<<"$out"
 
 # nftables at the receiving end counts per class: mark bits and priority
 in_ns dut nft -f - <<'EOF'
