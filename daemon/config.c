@@ -398,7 +398,7 @@ static void parse_shaping(struct ctx *c, config_setting_t *g, struct ft_shaping 
 	const char *v;
 	size_t i;
 
-	sh->line = (int)config_setting_source_line(g);
+	sh->line = src_line(c, g);
 	sh->default_class = -1;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		wrong_type(c, g, "a group { rate = \"...\"; ... }");

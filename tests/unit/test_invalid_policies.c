@@ -41,13 +41,17 @@
 static const char *const tmpl[] = {
 	/* 1 */ "interfaces = (",
 	/* 2 */ "  { name = {0}; xdp_mode = {1}; egress_restore = {2}; },",
-	/* 3 */ "  { name = \"eth1\"; }",
+	/* 3 */
+	"  { name = \"eth1\"; egress_shaping = { rate = {25}; leaf = {26}; "
+	"default_class = {27}; replace_root = {28}; }; }",
 	/* 4 */ ");",
 	/* 5 */ "mark_mask = {3};",
 	/* 6 */ "tc_verdict = {4};",
 	/* 7 */ "classes = (",
 	/* 8 */ "  { name = {5}; mark = {6}; priority = {7}; dscp = {8}; },",
-	/* 9 */ "  { name = \"bulk\"; mark = 0x300; priority = 65584; }",
+	/* 9 */
+	"  { name = \"bulk\"; mark = 0x300; priority = 65584; rate = {29}; ceil = {30}; "
+	"burst = {31}; quantum = {32}; }",
 	/* 10 */ ");",
 	/* 11 */ "prefix_sets = (",
 	/* 12 */ "  { name = {9}; file = {10}; },",
@@ -148,6 +152,19 @@ static const struct slot {
 	{ "rule class", "\"voice\"", { NOT_STRING, "\"nosuch\"", "\"\"", "\"VOICE\"" } },
 	{ "action", "\"drop\"", { NOT_STRING, "\"reject\"", "\"\"", "\"DROP\"" } },
 	{ "default_class", "\"bulk\"", { NOT_STRING, "\"nosuch\"", "\"\"" } },
+	{ "egress_shaping rate",
+	  "\"100mbit\"",
+	  { NOT_STRING, "\"\"", "\"fast\"", "\"100\"", "\"-1mbit\"", "\"100 mbit\"", "\"1mbit\"",
+	    "\"99999999tbit\"" } },
+	{ "leaf", "\"fq_codel\"", { NOT_STRING, "\"codel\"", "\"\"", "\"CAKE\"" } },
+	{ "shaping default_class", "\"bulk\"", { NOT_STRING, "\"nosuch\"", "\"\"" } },
+	{ "replace_root", "false", { "0", "\"false\"", "1.0", "{ }", "[ false ]" } },
+	{ "class rate",
+	  "\"10mbit\"",
+	  { NOT_STRING, "\"\"", "\"ten\"", "\"200mbit\"", "\"10 mbit\"", "\"10mbps2\"" } },
+	{ "ceil", "\"50mbit\"", { NOT_STRING, "\"\"", "\"x\"", "\"-5mbit\"" } },
+	{ "burst", "\"15k\"", { "1.5", "true", "{ }", "\"\"", "\"15q\"", "0", "-1", WRAPS } },
+	{ "quantum", "1514", { "1.5", "true", "{ }", "\"\"", "\"lots\"", "0", "-1", WRAPS } },
 };
 
 /* The template line of each slot (1-based). */
