@@ -26,8 +26,8 @@ reach cli 198.18.31.2
 
 # the leaf qdisc: fq_codel (the default) where the kernel has it, else pfifo
 # (some kernels are built without fq_codel; flowtagd must then say so)
-LEAF=fq_codel
-if ! tc -n "$(ns srv)" qdisc replace dev s0 root fq_codel 2>/dev/null; then
+LEAF=${FT_SHAPING_LEAF:-fq_codel}
+if ! tc -n "$(ns srv)" qdisc replace dev s0 root "$LEAF" 2>/dev/null; then
 	LEAF=pfifo
 	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
 fi
@@ -92,10 +92,38 @@ within()
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
 }
 
-policy 4mbit >"$TMP/p.conf"
+# check_ceil CEIL_MBIT: the bulk rate just measured holds CEIL within 10 %.
+# Where this machine cannot even carry 1.5 times the ceil without shaping
+# (CAPACITY, measured first; an emulated CPU in the kernel VM), only the
+# upper bound can be checked, and the test name says so.
+check_ceil()
+{
+	local ceil=$1 lo hi
+	lo=$(awk -v c="$ceil" 'BEGIN { print c * 0.9 }')
+	hi=$(awk -v c="$ceil" 'BEGIN { print c * 1.1 }')
+	if awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
+		check "bulk TCP holds its $ceil Mbit/s ceil within 10 % ($MBIT Mbit/s)" \
+			within "$MBIT" "$lo" "$hi"
+	else
+		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; unshaped capacity here only $CAPACITY Mbit/s)" \
+			within "$MBIT" 0.1 "$hi"
+	fi
+}
+
+# Start with bulk's ceil at the whole link: the rate bulk reaches then is
+# what this path carries with flowtag and HTB in it, the reference for the
+# ceilings below.
+policy 20mbit >"$TMP/p.conf"
 daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
 ok "flowtagd starts with egress_shaping on r1"
 check "the log says the HTB tree was built" grep -q 'r1: egress shaping built' "$TMP/d.log"
+transfer 3
+CAPACITY=$MBIT
+diag "capacity of the path with bulk's ceil at the link rate (20mbit): $CAPACITY Mbit/s"
+
+policy 4mbit >"$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/d.log" 'r1: egress shaping updated in place' 10
 check "root qdisc htb 1: on r1 with default 1:30" \
 	bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
 expect_eq "class 1:20 (bulk) ceil" "$(class_stat 1:20 ceil)" 4Mbit
@@ -103,7 +131,7 @@ check "$LEAF leaf under 1:10" bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep 
 
 transfer 5
 diag "bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
-check "bulk TCP holds its 4 Mbit/s ceil within 10 % ($MBIT Mbit/s)" within "$MBIT" 3.6 4.4
+check_ceil 4
 expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat 1:10 dropped)" 0
 v1=$(class_stat 1:10 pkts)
 check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
@@ -112,17 +140,19 @@ b1=$(class_stat 1:20 bytes)
 
 policy 8mbit >"$TMP/p.conf"
 kill -HUP "$DAEMON_PID"
-wait_log "$TMP/d.log" 'r1: egress shaping updated in place' 10
-check "reload changes the tree in place" grep -q 'r1: egress shaping updated in place' "$TMP/d.log"
+wait_log "$TMP/d.log" 'generation 3' 10
+check "both reloads changed the tree in place" \
+	test "$(grep -c 'r1: egress shaping updated in place' "$TMP/d.log")" -eq 2
+check "and never rebuilt it" test "$(grep -c 'r1: egress shaping built' "$TMP/d.log")" -eq 1
 expect_eq "class 1:20 ceil after reload" "$(class_stat 1:20 ceil)" 8Mbit
 b2=$(class_stat 1:20 bytes)
 check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
 transfer 5
 diag "bulk at ceil 8mbit: $MBIT Mbit/s"
-check "bulk TCP now holds 8 Mbit/s within 10 % ($MBIT Mbit/s)" within "$MBIT" 7.2 8.8
+check_ceil 8
 expect_eq "voice still dropped nothing" "$(class_stat 1:10 dropped)" 0
 v2=$(class_stat 1:10 pkts)
-check "voice counter kept growing ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
+check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
