@@ -50,6 +50,21 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "warning: not root: BPF and integration tests will fail (use sudo make check)"
 fi
 
+# A checkout owned by a user (cloned, then `sudo make check`) is a tree
+# flowtagd does not trust policy files from (flowtag.conf(5), "FILE
+# PERMISSIONS"). The tests that read shipped files then read a root-owned
+# copy of them, so the permission checks stay on.
+if [[ -x $BUILD/flowtagd ]] &&
+	"$BUILD/flowtagd" --check -c etc/flowtag.conf 2>&1 | grep -q "refusing"; then
+	FLOWTAG_SRCDIR=$(mktemp -d /tmp/flowtag-src.XXXXXX)
+	trap 'rm -rf "$FLOWTAG_SRCDIR"' EXIT
+	mkdir -p "$FLOWTAG_SRCDIR/tests"
+	cp -r tests/data "$FLOWTAG_SRCDIR/tests/" && cp -r etc README.md "$FLOWTAG_SRCDIR/" &&
+		chown -R 0:0 "$FLOWTAG_SRCDIR" && chmod -R go-w "$FLOWTAG_SRCDIR"
+	export FLOWTAG_SRCDIR
+	echo "note: this checkout is not owned by root: the tests read the shipped policies from a root-owned copy ($FLOWTAG_SRCDIR)"
+fi
+
 for t in "$BUILD"/tests/test_*; do
 	[[ -x $t ]] || continue
 	run_one "$(basename "$t")" "$t"

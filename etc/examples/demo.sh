@@ -137,6 +137,13 @@ in_ns "$CLI" nft add table inet demo
 in_ns "$CLI" nft add chain inet demo in '{ type filter hook input priority 0; }'
 in_ns "$CLI" nft add rule inet demo in ip saddr 198.19.66.6 counter
 
+# flowtagd refuses policy files in a tree a user owns (a clone run with
+# sudo): the demo then runs a root-owned copy of the same file
+if "$FLOWTAGD" --check -c "$POLICY" 2>&1 | grep -q "refusing"; then
+	say "this checkout is not owned by root, and flowtagd refuses policy files other users can change: using a root-owned copy of $POLICY"
+	install -m 0644 -o root -g root "$POLICY" "$TMP/demo.conf"
+	POLICY=$TMP/demo.conf
+fi
 say "flowtagd on the router: policy $POLICY"
 nsenter --net=/run/netns/"$RTR" "$FLOWTAGD" -f -c "$POLICY" --pin-dir "$PIN" \
 	>"$TMP/flowtagd.log" 2>&1 &

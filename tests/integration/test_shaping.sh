@@ -93,15 +93,20 @@ within()
 }
 
 # check_ceil CEIL_MBIT: the bulk rate just measured holds CEIL within 10 %.
-# Where this machine cannot even carry 1.5 times the ceil without shaping
-# (CAPACITY, measured first; an emulated CPU in the kernel VM), only the
-# upper bound can be checked, and the test name says so.
+# Where this machine cannot carry 1.5 times the ceil (CAPACITY, measured
+# first), or its CPU is emulated (FT_VM_ACCEL=tcg in the kernel VM: HTB's
+# timers fire late there, measured at 50-60 % of a 4 Mbit/s ceil with a
+# 7 Mbit/s path), only the upper bound can be checked, and the test name
+# says so.
 check_ceil()
 {
 	local ceil=$1 lo hi
 	lo=$(awk -v c="$ceil" 'BEGIN { print c * 0.9 }')
 	hi=$(awk -v c="$ceil" 'BEGIN { print c * 1.1 }')
-	if awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
+	if [[ ${FT_VM_ACCEL:-} == tcg ]]; then
+		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; emulated CPU: no lower bound)" \
+			within "$MBIT" 0.1 "$hi"
+	elif awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
 		check "bulk TCP holds its $ceil Mbit/s ceil within 10 % ($MBIT Mbit/s)" \
 			within "$MBIT" "$lo" "$hi"
 	else

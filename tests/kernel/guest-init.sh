@@ -36,7 +36,9 @@ done
 proj=$(cat /run/ftvm/cwd)
 mkdir -p "$proj" && mount --bind /mnt/ftproj "$proj"
 cmd=$(cat /run/ftvm/cmd)
-echo "vm: $(uname -r), $(nproc) CPUs; running in $proj: $cmd"
+FT_VM_ACCEL=$(cat /run/ftvm/accel 2>/dev/null)
+export FT_VM_ACCEL
+echo "vm: $(uname -r), $(nproc) CPUs ($FT_VM_ACCEL); running in $proj: $cmd"
 cd "$proj" || { echo 2 > /run/ftvm/status; echo o > /proc/sysrq-trigger; }
 bash -c "$cmd" </dev/null
 echo $? > /run/ftvm/status
