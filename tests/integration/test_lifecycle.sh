@@ -52,7 +52,9 @@ EOF
 
 # --- systemd notifications, Prometheus metrics --------------------------
 policy "$TMP/policy.conf" d0
-"$FT_BUILD/tests/ftnotify" "$TMP/notify.sock" 60 >"$TMP/notify.out" &
+# the stand-in must outlive the whole test, also in the slow kernel VM
+# (it stopped after 60 s there, before STOPPING=1); the trap ends it
+"$FT_BUILD/tests/ftnotify" "$TMP/notify.sock" 900 >"$TMP/notify.out" &
 T_PIDS+=($!)
 NOTIFY=$!
 sleep 0.2
