@@ -8,6 +8,9 @@
 #                   the same `make check` inside a throwaway qemu VM booting a
 #                   Debian kernel package (default: Debian 12's stock 6.1)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS=N each (default 60)
+#   make stress     10^7 random and mutated packets over random policies through
+#                   the real XDP, xdp.frags and tc programs vs the reference
+#                   evaluator (STRESS_POLICIES x STRESS_PACKETS; FT_SEED= replays)
 #   make bench      benchmarks: table on stdout, bench/results.json
 #   make demo       throwaway namespace topology running the shipped policy
 #   make deps       install missing Debian packages
@@ -78,8 +81,8 @@ TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/too
 		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: all check check-kernel demo-kernel test bench demo deps deps-kernel deps-install deps-check install \
-	clean tests fuzz
+.PHONY: stress all check check-kernel demo-kernel test bench demo deps deps-kernel deps-install \
+	deps-check install clean tests fuzz
 .DELETE_ON_ERROR:
 
 all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
@@ -169,6 +172,9 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# ftinject builds its packets with the BPF tests' packet builder
+$(BUILD)/tests/ftinject: tests/bpf/pkt.h
+
 $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
@@ -216,6 +222,16 @@ check:
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 test: check
+
+# `make stress`: the packet differential of `make check` (test_random),
+# scaled up; the last lines give the seed, packets and mismatches.
+STRESS_POLICIES	?= 20000
+STRESS_PACKETS	?= 500
+stress:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)FT_RANDOM_POLICIES=$(STRESS_POLICIES) FT_RANDOM_PACKETS=$(STRESS_PACKETS) \
+		FT_TEST_TIMEOUT=$${FT_TEST_TIMEOUT:-7200} BUILD=$(BUILD) tests/run.sh test_datapath
 
 # `make check-kernel`: build on the host, then run `make check` (which finds
 # everything up to date) inside a VM booting KERNEL; empty KERNEL = Debian

@@ -11,8 +11,11 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -49,6 +52,74 @@ const char *ft_xdp_mode_name(uint32_t mode)
 	default:
 		return "unknown";
 	}
+}
+
+/* ---- link types ---- */
+
+static const struct {
+	uint16_t type;		/* ARPHRD_* */
+	uint8_t l2;		/* FT_L2_* */
+	const char *name;	/* for logs and flowtagctl status */
+} link_types[] = {
+	{ ARPHRD_ETHER, FT_L2_ETH, "ether" },
+	{ ARPHRD_LOOPBACK, FT_L2_ETH, "loopback" },
+	{ ARPHRD_NONE, FT_L2_NONE, "none" },		/* tun, wireguard */
+	{ ARPHRD_PPP, FT_L2_NONE, "ppp" },
+	{ ARPHRD_RAWIP, FT_L2_NONE, "rawip" },		/* cellular modems */
+	{ ARPHRD_TUNNEL, FT_L2_NONE, "ipip" },
+	{ ARPHRD_TUNNEL6, FT_L2_NONE, "ip6tnl" },
+	{ ARPHRD_SIT, FT_L2_NONE, "sit" },
+	{ ARPHRD_IPGRE, FT_L2_NONE, "gre" },
+	{ ARPHRD_IP6GRE, FT_L2_NONE, "ip6gre" },
+};
+
+const char *ft_link_type_name(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(link_types) / sizeof(link_types[0]); i++)
+		if (link_types[i].type == type)
+			return link_types[i].name;
+	return "other";
+}
+
+int ft_link_l2(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(link_types) / sizeof(link_types[0]); i++)
+		if (link_types[i].type == type)
+			return link_types[i].l2;
+	return -EPROTONOSUPPORT;
+}
+
+/* The device type (ARPHRD_*) of interface @name, or -errno. */
+static int iface_link_type(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd, type;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	type = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return type;
+}
+
+/* Tell the programs what starts a packet on @ifindex (ft_links). */
+static int links_set(int map_fd, uint32_t ifindex, uint8_t l2, uint16_t type)
+{
+	struct ft_link lk = { .l2 = l2, .link_type = type };
+
+	return bpf_map_update_elem(map_fd, &ifindex, &lk, 0) ? -errno : 0;
+}
+
+static void links_del(int map_fd, uint32_t ifindex)
+{
+	if (map_fd >= 0)
+		bpf_map_delete_elem(map_fd, &ifindex);
 }
 
 static int link_pin_path(const char *pin_dir, const char *ifname, char *buf, size_t len)
@@ -282,11 +353,123 @@ static int tc_filter_detach(uint32_t ifindex, enum bpf_tc_attach_point where)
 
 /* ---- XDP ---- */
 
-/* A pinned XDP link of ours for this interface, still attached to it. */
-static int xdp_link_adopt(const char *path, uint32_t ifindex)
+/*
+ * xdp_kernel_reason() - the kernel's own words on why @prog_fd cannot be
+ * attached to @ifindex with @flags (XDP_FLAGS_*), into @buf ("" if none).
+ *
+ * bpf_link_create() returns only an errno: the kernel hands XDP links no
+ * extended ack, so a driver's reason ("Peer MTU is too large to set XDP")
+ * is lost. Asking the same over rtnetlink (IFLA_XDP, as ip(8) does) with
+ * NETLINK_EXT_ACK gets it back. XDP_FLAGS_UPDATE_IF_NOEXIST keeps the
+ * probe from replacing anything; should it attach where the link failed,
+ * it is removed again at once (IFLA_XDP_FD -1, only if still ours).
+ */
+static void xdp_kernel_reason(int prog_fd, uint32_t ifindex, uint32_t flags, char *buf,
+			      size_t len)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req;
+	struct nlattr *nest, *a;
+	char resp[8192];
+	int fd, one = 1, pass;
+	ssize_t n;
+
+	buf[0] = '\0';
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	for (pass = 0; pass < 2; pass++) {
+		struct nlmsghdr *rh = (struct nlmsghdr *)resp;
+		struct nlmsgerr *e;
+		size_t off;
+
+		memset(&req, 0, sizeof(req));
+		req.nh.nlmsg_type = RTM_SETLINK;
+		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		req.ifi.ifi_family = AF_UNSPEC;
+		req.ifi.ifi_index = (int)ifindex;
+		nest = (struct nlattr *)req.attrs;
+		nest->nla_type = IFLA_XDP | NLA_F_NESTED;
+		a = (struct nlattr *)((char *)nest + NLA_HDRLEN);
+		a->nla_type = IFLA_XDP_FD;
+		a->nla_len = NLA_HDRLEN + sizeof(int);
+		*(int *)((char *)a + NLA_HDRLEN) = pass ? -1 : prog_fd;
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+		a->nla_type = IFLA_XDP_FLAGS;
+		a->nla_len = NLA_HDRLEN + sizeof(uint32_t);
+		*(uint32_t *)((char *)a + NLA_HDRLEN) =
+			(flags & XDP_FLAGS_MODES) | (pass ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST);
+		if (pass) {
+			/* detach only if the program there is still the probe's */
+			a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+			a->nla_type = IFLA_XDP_EXPECTED_FD;
+			a->nla_len = NLA_HDRLEN + sizeof(int);
+			*(int *)((char *)a + NLA_HDRLEN) = prog_fd;
+		}
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+		nest->nla_len = (char *)a - (char *)nest;
+		req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + nest->nla_len;
+
+		if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+			break;
+		n = recv(fd, resp, sizeof(resp), 0);
+		if (n < (ssize_t)NLMSG_LENGTH(sizeof(*e)) || rh->nlmsg_type != NLMSG_ERROR)
+			break;
+		e = NLMSG_DATA(rh);
+		if (pass)
+			break;
+		if (e->error == 0) {
+			pr_debug("ifindex %u: the netlink XDP attach succeeded where the link "
+				 "failed: removing it", ifindex);
+			continue;	/* pass 1 removes it */
+		}
+		if (!(rh->nlmsg_flags & NLM_F_ACK_TLVS))
+			break;
+		/* the TLVs follow the request echoed back (or only its header) */
+		off = NLMSG_LENGTH(sizeof(*e));
+		if (!(rh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		while (off + NLA_HDRLEN <= (size_t)n && off + NLA_HDRLEN <= rh->nlmsg_len) {
+			struct nlattr *t = (struct nlattr *)(resp + off);
+
+			if (t->nla_len < NLA_HDRLEN || off + t->nla_len > (size_t)n)
+				break;
+			if ((t->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+				snprintf(buf, len, "%.*s", (int)(t->nla_len - NLA_HDRLEN),
+					 (char *)t + NLA_HDRLEN);
+			off += NLA_ALIGN(t->nla_len);
+		}
+		break;
+	}
+	close(fd);
+}
+
+/* "strerror (kernel: reason)" for an XDP attach that failed with @err. */
+static void xdp_error_text(int err, int prog_fd, uint32_t ifindex, uint32_t flags, char *buf,
+			   size_t len)
+{
+	char why[256];
+
+	xdp_kernel_reason(prog_fd, ifindex, flags, why, sizeof(why));
+	if (why[0])
+		snprintf(buf, len, "%s (kernel: %s)", strerror(-err), why);
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+}
+
+/*
+ * A pinned XDP link of ours for this interface, still attached to it.
+ * @frags: out, whether it runs the xdp.frags program.
+ */
+static int xdp_link_adopt(const char *path, uint32_t ifindex, bool *frags)
 {
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN];
 	int fd = bpf_obj_get(path);
 
 	if (fd < 0)
@@ -299,23 +482,82 @@ static int xdp_link_adopt(const char *path, uint32_t ifindex)
 		unlink(path);
 		return -ENOENT;
 	}
+	ft_prog_name(info.prog_id, name, sizeof(name));
+	*frags = !strcmp(name, "ft_xdp_frags");
 	return fd;
 }
 
-static int xdp_link_create(int prog_fd, uint32_t ifindex, enum ft_xdp_mode mode, const char *name)
+static const char *mode_flag_name(uint32_t flags)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int fd;
+	return (flags & XDP_FLAGS_SKB_MODE) ? "generic" : "native";
+}
 
-	opts.flags = mode == FT_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
-	if (fd >= 0 || mode != FT_XDP_AUTO)
-		return fd < 0 ? -errno : fd;
-	pr_warn("%s: native XDP refused (%s); falling back to generic (SKB) mode",
-		name, strerror(errno));
-	opts.flags = XDP_FLAGS_SKB_MODE;
-	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
-	return fd < 0 ? -errno : fd;
+/*
+ * xdp_link_create() - attach the XDP program as a BPF link, trying in turn:
+ *  native with the program the MTU asks for, native with the xdp.frags
+ *  program (a veth whose peer has a large MTU refuses the plain one),
+ *  generic (auto mode only, or the only try on an L3 device: their
+ *  drivers have no native XDP, and tun's never runs for packets written
+ *  to the device).
+ * Every refusal is logged with the kernel's reason. Sets FT_IFACE_F_FRAGS
+ * in @a when the frags program was attached. Returns the link fd or
+ * -errno (the last error; @why holds its text).
+ */
+static int xdp_link_create(struct ft_loader *l, const struct ft_iface *iface,
+			   struct ft_attachment *a, char *why, size_t wlen)
+{
+	struct {
+		uint32_t flags;
+		bool frags;
+	} tries[4];
+	bool frags = a->flags & FT_IFACE_F_FRAGS;
+	size_t n = 0, i;
+	int fd = -EINVAL;
+
+	if (iface->xdp_mode != FT_XDP_GENERIC && !(a->l2 == FT_L2_NONE &&
+						  iface->xdp_mode == FT_XDP_AUTO)) {
+		tries[n].flags = XDP_FLAGS_DRV_MODE;
+		tries[n++].frags = frags;
+		if (!frags) {
+			tries[n].flags = XDP_FLAGS_DRV_MODE;
+			tries[n++].frags = true;
+		}
+	}
+	if (iface->xdp_mode != FT_XDP_NATIVE) {
+		tries[n].flags = XDP_FLAGS_SKB_MODE;
+		tries[n++].frags = frags;
+	}
+	if (a->l2 == FT_L2_NONE && iface->xdp_mode == FT_XDP_AUTO)
+		pr_info("%s: %s device without a link-layer header: generic XDP", iface->name,
+			ft_link_type_name(a->link_type));
+	if (a->l2 == FT_L2_NONE && iface->xdp_mode == FT_XDP_NATIVE)
+		pr_warn("%s: native XDP on a %s device: tun runs it only for vhost-net "
+			"traffic, not for packets written to the device; \"auto\" or "
+			"\"generic\" is safer", iface->name, ft_link_type_name(a->link_type));
+
+	for (i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = tries[i].flags);
+		int prog_fd = ft_loader_xdp_fd(l, tries[i].frags);
+
+		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
+		if (fd >= 0) {
+			if (tries[i].frags)
+				a->flags |= FT_IFACE_F_FRAGS;
+			else
+				a->flags &= ~FT_IFACE_F_FRAGS;
+			if (i > 0)
+				pr_info("%s: attached the %s program in %s mode", iface->name,
+					tries[i].frags ? "xdp.frags" : "plain XDP",
+					mode_flag_name(tries[i].flags));
+			return fd;
+		}
+		fd = -errno;
+		xdp_error_text(fd, prog_fd, a->ifindex, tries[i].flags, why, wlen);
+		pr_warn("%s: %s XDP (%s program) refused: %s%s", iface->name,
+			mode_flag_name(tries[i].flags), tries[i].frags ? "xdp.frags" : "plain",
+			why, i + 1 < n ? "; trying the next way" : "");
+	}
+	return fd;
 }
 
 static uint32_t xdp_attached_mode(uint32_t ifindex)
@@ -333,13 +575,17 @@ static bool mode_matches(enum ft_xdp_mode want, uint32_t have)
 	       (want == FT_XDP_GENERIC && have == XDP_ATTACHED_SKB);
 }
 
+/*
+ * Attach XDP, or adopt our pinned link. Returns 0, or -errno; in auto
+ * mode a device that refuses every way of attaching XDP gets tc only
+ * (FT_IFACE_F_TC_ONLY, return 0): tc classifies every packet itself.
+ */
 static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
 		      bool prev_daemon, bool *created)
 {
-	char path[PATH_MAX], other[BPF_OBJ_NAME_LEN];
-	bool frags = a->flags & FT_IFACE_F_FRAGS;
-	int prog_fd = ft_loader_xdp_fd(l, frags);
+	char path[PATH_MAX], other[BPF_OBJ_NAME_LEN], why[320];
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool link_frags = false;
 	int err, fd;
 
 	*created = false;
@@ -347,7 +593,7 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 	if (err)
 		return err;
 
-	fd = xdp_link_adopt(path, a->ifindex);
+	fd = xdp_link_adopt(path, a->ifindex, &link_frags);
 	if (fd >= 0 && !mode_matches(iface->xdp_mode, xdp_attached_mode(a->ifindex))) {
 		pr_warn("%s: XDP mode changed in the policy: re-attaching (brief gap)",
 			iface->name);
@@ -358,8 +604,11 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 	}
 	if (fd >= 0) {
 		/* a previous flowtagd's link: swap the program inside it, the
-		 * data path never stops */
-		if (bpf_link_update(fd, prog_fd, NULL)) {
+		 * data path never stops. Keep the frags variant if the link
+		 * has it: the device (a veth's peer MTU) may need it. */
+		if (link_frags)
+			a->flags |= FT_IFACE_F_FRAGS;
+		if (bpf_link_update(fd, ft_loader_xdp_fd(l, a->flags & FT_IFACE_F_FRAGS), NULL)) {
 			err = -errno;
 			pr_err("%s: cannot update the pinned XDP link: %s", iface->name,
 			       strerror(-err));
@@ -382,11 +631,16 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 		       iface->name, iface->name);
 		return -EBUSY;
 	}
-	fd = xdp_link_create(prog_fd, a->ifindex, iface->xdp_mode, iface->name);
+	fd = xdp_link_create(l, iface, a, why, sizeof(why));
 	if (fd < 0) {
+		if (iface->xdp_mode == FT_XDP_AUTO) {
+			pr_warn("%s: XDP cannot run here (%s): attaching tc only; tc ingress "
+				"classifies every packet itself", iface->name, why);
+			a->flags |= FT_IFACE_F_TC_ONLY;
+			return 0;
+		}
 		pr_err("%s: cannot attach XDP (%s mode): %s", iface->name,
-		       iface->xdp_mode == FT_XDP_NATIVE ? "native" :
-		       iface->xdp_mode == FT_XDP_GENERIC ? "generic" : "auto", strerror(-fd));
+		       iface->xdp_mode == FT_XDP_NATIVE ? "native" : "generic", why);
 		return fd;
 	}
 	if (bpf_obj_pin(fd, path)) {
@@ -418,7 +672,7 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		    const struct ft_iface_info *prev, bool ours, struct ft_attachment *a)
 {
 	bool qdisc_created = false, link_created = false;
-	int mtu, err, ntcx;
+	int mtu, err, ntcx, type, l2;
 
 	memset(a, 0, sizeof(*a));
 	a->link_fd = -1;
@@ -432,6 +686,26 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 	if (prev && prev->ifindex == a->ifindex)
 		a->flags = prev->flags & FT_IFACE_F_QDISC_OURS;
 
+	type = iface_link_type(iface->name);
+	l2 = type < 0 ? type : ft_link_l2((uint16_t)type);
+	if (l2 < 0) {
+		if (type < 0)
+			pr_err("%s: cannot read the device type: %s", iface->name, strerror(-type));
+		else
+			pr_err("%s: link type %d (ARPHRD_*) is neither Ethernet nor IP without a "
+			       "link-layer header: flowtag cannot parse its packets", iface->name,
+			       type);
+		return type < 0 ? type : -EPROTONOSUPPORT;
+	}
+	a->link_type = (uint16_t)type;
+	a->l2 = (uint8_t)l2;
+	/* before any program runs on the device: they parse by it */
+	err = links_set(ft_loader_map_fd(l, "ft_links"), a->ifindex, a->l2, a->link_type);
+	if (err) {
+		pr_err("%s: cannot record the link type: %s", iface->name, strerror(-err));
+		return err;
+	}
+
 	mtu = iface_mtu(iface->name);
 	if (mtu > FT_XDP_LINEAR_MTU) {
 		a->flags |= FT_IFACE_F_FRAGS;
@@ -440,8 +714,10 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 	}
 
 	err = xdp_attach(l, iface, a, prev && prev->ifindex == a->ifindex && !ours, &link_created);
-	if (err)
+	if (err) {
+		links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
 		return err;
+	}
 	a->xdp_mode = xdp_attached_mode(a->ifindex);
 	if (a->xdp_mode == XDP_ATTACHED_SKB)
 		pr_warn("%s: XDP runs in GENERIC (SKB) mode: correct, but slower than native, "
@@ -477,8 +753,11 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		pr_warn("%s: %d tcx program(s) attached: they run before clsact filters, and "
 			"if one returns a verdict flowtag's tc program never runs",
 			iface->name, ntcx);
-	pr_info("%s: attached (ifindex %u, XDP %s%s, tc ingress%s)", iface->name, a->ifindex,
-		ft_xdp_mode_name(a->xdp_mode), (a->flags & FT_IFACE_F_FRAGS) ? " frags" : "",
+	pr_info("%s: attached (ifindex %u, link %s, %s%s%s, tc ingress%s)", iface->name,
+		a->ifindex, ft_link_type_name(a->link_type),
+		(a->flags & FT_IFACE_F_TC_ONLY) ? "tc only" : "XDP ",
+		(a->flags & FT_IFACE_F_TC_ONLY) ? "" : ft_xdp_mode_name(a->xdp_mode),
+		(a->flags & FT_IFACE_F_FRAGS) && !(a->flags & FT_IFACE_F_TC_ONLY) ? " frags" : "",
 		(a->flags & FT_IFACE_F_EGRESS) ? " + egress restore" : "");
 	return 0;
 undo:
@@ -491,6 +770,7 @@ undo:
 	a->link_fd = -1;
 	if (qdisc_created)
 		clsact_release(a->ifindex, iface->name);
+	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
 	return err;
 }
 
@@ -516,6 +796,7 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 	a->link_fd = -1;
 	if (a->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(a->ifindex, a->name);
+	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
 	pr_info("%s: detached", a->name);
 	a->flags = 0;
 	return err;
@@ -524,6 +805,7 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 {
 	char path[PATH_MAX], name[FT_IFNAMSIZ];
+	bool frags;
 	int fd;
 
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(rec->name), rec->name);
@@ -543,10 +825,16 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 		tc_filter_detach(rec->ifindex, BPF_TC_EGRESS);
 	if (link_pin_path(pin_dir, name, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	fd = xdp_link_adopt(path, rec->ifindex);
+	fd = xdp_link_adopt(path, rec->ifindex, &frags);
 	xdp_release(pin_dir, name, fd);
 	if (rec->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(rec->ifindex, name);
+	if (snprintf(path, sizeof(path), "%s/ft_links", pin_dir) < (int)sizeof(path)) {
+		fd = bpf_obj_get(path);
+		links_del(fd, rec->ifindex);
+		if (fd >= 0)
+			close(fd);
+	}
 	pr_info("%s: detached (left by a previous flowtagd)", name);
 	return 1;
 }

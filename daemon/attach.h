@@ -30,13 +30,20 @@ struct ft_attachment {
 	enum ft_xdp_mode want_mode;	/* as configured */
 	uint32_t xdp_mode;		/* XDP_ATTACHED_* read back from the kernel */
 	uint32_t flags;			/* FT_IFACE_F_* */
+	uint16_t link_type;		/* ARPHRD_* of the device */
+	uint8_t l2;			/* FT_L2_*: Ethernet, or the IP header first */
 	int link_fd;			/* XDP link, -1 if none */
 };
 
 /**
  * ft_attach_iface() - attach XDP, clsact, tc ingress (and egress when
  * @iface->egress_restore) to one interface, or adopt and update what a
- * previous flowtagd left there.
+ * previous flowtagd left there. Records the device's link layer in
+ * ft_links first (from its ARPHRD_* type: Ethernet or the IP header
+ * first). XDP: native, then native with the xdp.frags program, then (auto)
+ * generic; L3 devices in auto mode go straight to generic; when no way
+ * works in auto mode, tc only (FT_IFACE_F_TC_ONLY). Attach errors carry the
+ * kernel's extended ack.
  * @prev: the record for this interface: a previous daemon's (from
  *        ft_ifaces) or our own (a reload), or NULL
  * @ours: @prev is this daemon's own attachment (a reload), not a takeover
@@ -60,6 +67,16 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a);
  * its link pin is removed), -errno on error.
  */
 int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec);
+
+/** ft_link_type_name() - "ether", "none" (tun, wireguard), "ppp", "ipip", ..., "other". */
+const char *ft_link_type_name(uint16_t arphrd);
+
+/**
+ * ft_link_l2() - what flowtag's programs find first on a device of type
+ * @arphrd (ARPHRD_*): FT_L2_ETH or FT_L2_NONE, or -EPROTONOSUPPORT for a
+ * link layer flowtag cannot parse.
+ */
+int ft_link_l2(uint16_t arphrd);
 
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);

@@ -824,6 +824,9 @@ uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key
 		case FT_F_TCPFL:
 			have = k->l4 & FT_L4_TCPFL;
 			break;
+		case FT_F_PROTO:
+			have = k->l4 & FT_L4_PROTO;
+			break;
 		case FT_F_VLAN:
 			have = k->vlan < FT_VLAN_NONE;
 			break;

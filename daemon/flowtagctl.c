@@ -258,7 +258,7 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[IF_NAMESIZE], pname[BPF_OBJ_NAME_LEN + 24] = "", pdesc[BPF_OBJ_NAME_LEN + 48];
-	const char *mode;
+	const char *mode, *used;
 	bool gone = false, ours = false;
 	uint32_t id = 0;
 	int err;
@@ -283,9 +283,23 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 		snprintf(pdesc, sizeof(pdesc), "%s #%u", pname[0] ? pname : "?", id);
 	}
 
+	/* the way packets are really classified there, from the kernel's state */
+	if (gone)
+		used = "gone";
+	else if (err)
+		used = "?";
+	else if (ours && q.attach_mode == XDP_ATTACHED_DRV)
+		used = "xdp-native";
+	else if (ours && q.attach_mode == XDP_ATTACHED_SKB)
+		used = "xdp-generic";
+	else
+		used = "tc-only";
+
 	ft_out_begin_row(o);
 	ft_out_str(o, "name", "interface", ifc->name);
 	ft_out_u64(o, "ifindex", "ifindex", ifc->ifindex);
+	ft_out_str(o, "link", "link", ft_link_type_name(ifc->link_type));
+	ft_out_str(o, "mode", "mode", used);
 	ft_out_str(o, "xdp_mode", "xdp", mode);
 	ft_out_str(o, "xdp_mode_at_attach", NULL, ft_xdp_mode_name(ifc->xdp_mode));
 	ft_out_value(o, "xdp_prog_id", NULL, id ? json_object_new_uint64(id) : NULL, NULL, true);
@@ -309,8 +323,13 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 		return;
 	}
 	if (q.attach_mode == XDP_ATTACHED_NONE) {
-		ft_out_warn(o, "%s: no XDP program attached: tc ingress classifies every packet "
-			    "itself (fallback)", ifc->name);
+		if (ifc->flags & FT_IFACE_F_TC_ONLY)
+			ft_out_warn(o, "%s: XDP could not be attached (flowtagd's log says why): "
+				    "tc only, tc ingress classifies every packet itself",
+				    ifc->name);
+		else
+			ft_out_warn(o, "%s: no XDP program attached: tc ingress classifies every "
+				    "packet itself (fallback)", ifc->name);
 		return;
 	}
 	if (!ours)
@@ -509,8 +528,9 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 	uint32_t i, n;
 	int err, ret = EXIT_FAIL;
 
-	static const char *const heads[] = { "interface", "ifindex", "xdp", "program", "ingress",
-					     "egress", "frags", "clsact", NULL };
+	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "xdp",
+					     "program", "ingress", "egress", "frags", "clsact",
+					     NULL };
 
 	(void)argv;
 	if (argc)
@@ -555,6 +575,15 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 	for (i = 0; i < FT_CNT_MAX; i++)
 		ft_out_u64(o, ft_counter_names[i].key, ft_counter_names[i].label, cnt[i]);
 	ft_out_end_fields(o);
+	if (cnt[FT_CNT_FRAG_MISS])
+		ft_out_warn(o, "%llu later IP fragments arrived before their first fragment "
+			    "(reordered, or the first was lost): classified without ports, "
+			    "so port rules missed them",
+			    (unsigned long long)cnt[FT_CNT_FRAG_MISS]);
+	if (cnt[FT_CNT_VLAN_RECLASS])
+		ft_out_warn(o, "tc reclassified %llu packets whose VLAN tag was offloaded "
+			    "(invisible to XDP); the policy matches on vlan",
+			    (unsigned long long)cnt[FT_CNT_VLAN_RECLASS]);
 
 	print_handoff(o, cnt);
 	ret = EXIT_OK;
@@ -1148,8 +1177,11 @@ static void pkt_key(const struct ft_pkt_desc *d, struct ft_flow_key *k)
 	k->family = d->family == AF_INET ? FT_FAM_IPV4 : FT_FAM_IPV6;
 	memcpy(k->src, d->src, alen);
 	memcpy(k->dst, d->dst, alen);
-	k->proto = (uint8_t)d->proto;
 	k->dscp = (uint8_t)d->dscp;
+	if (d->proto >= 0) {
+		k->proto = (uint8_t)d->proto;
+		k->l4 |= FT_L4_PROTO;
+	}
 	if (d->sport >= 0) {
 		k->sport = (uint16_t)d->sport;
 		k->dport = (uint16_t)d->dport;

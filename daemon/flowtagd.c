@@ -202,6 +202,8 @@ static void publish_state(struct daemon *d)
 			rec.ifindex = d->att[i].ifindex;
 			rec.xdp_mode = d->att[i].xdp_mode;
 			rec.flags = d->att[i].flags;
+			rec.link_type = d->att[i].link_type;
+			rec.l2 = d->att[i].l2;
 		}
 		bpf_map_update_elem(fd, &i, &rec, 0);
 	}

@@ -334,7 +334,7 @@ const struct ft_counter_name ft_counter_names[FT_CNT_MAX] = {
 	[FT_CNT_CACHE_HIT] = { "cache_hits", "cache hits" },
 	[FT_CNT_CACHE_MISS] = { "cache_misses", "cache misses" },
 	[FT_CNT_FRAG_HIT] = { "frag_hits", "fragment hits" },
-	[FT_CNT_FRAG_MISS] = { "frag_misses", "fragment misses" },
+	[FT_CNT_FRAG_MISS] = { "frag_misses", "fragments before their first" },
 	[FT_CNT_TC_PKTS] = { "tc_packets", "tc packets" },
 	[FT_CNT_META_SEEN] = { "meta_seen", "meta seen by tc" },
 	[FT_CNT_META_INVALID] = { "meta_invalid", "meta invalid" },
@@ -344,6 +344,7 @@ const struct ft_counter_name ft_counter_names[FT_CNT_MAX] = {
 	[FT_CNT_DSCP_REWRITE] = { "dscp_rewrites", "DSCP rewritten" },
 	[FT_CNT_EGRESS_PKTS] = { "egress_packets", "egress packets" },
 	[FT_CNT_EGRESS_RESTORED] = { "egress_restored", "egress restored" },
+	[FT_CNT_VLAN_RECLASS] = { "vlan_reclassified", "reclassified (VLAN offload)" },
 };
 
 /* a new counter in flowtag/maps.h needs a name here */

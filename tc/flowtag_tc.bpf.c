@@ -23,15 +23,28 @@ static __always_inline int ft_tc_ret(const struct ft_policy_hdr *h)
 	return (h->flags & FT_POL_F_TC_OK) ? TC_ACT_OK : TC_ACT_UNSPEC;
 }
 
+/* What tc knows of the link layer of @skb's device. */
+struct ft_tc_link {
+	__u32 l2;		/* FT_L2_* */
+	__be16 l3proto;		/* FT_L2_NONE: skb->protocol, else 0 */
+	__u16 vlan;		/* offloaded outer VLAN id, FT_VLAN_NONE if none */
+};
+
 /* Rewrite the DSCP bits of the IP header, keeping ECN. */
-static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
+static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp,
+					const struct ft_tc_link *lk)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ft_cursor c = { .pos = data, .end = data_end };
 	__u16 vlan = FT_VLAN_NONE;
-	__be16 proto = ft_parse_eth(&c, &vlan);
-	__u32 off = c.pos - data;
+	__be16 proto = 0;
+	__u32 off;
+
+	/* the same walk as the classifier: VLAN tags, PPPoE, L3 devices */
+	if (ft_parse_l2(&c, lk->l2, lk->l3proto, &vlan, &proto))
+		return;
+	off = c.pos - data;
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = c.pos;
@@ -67,7 +80,7 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
 }
 
 static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag_meta *m,
-				     __u32 mask)
+				     __u32 mask, const struct ft_tc_link *lk)
 {
 	if (m->flags & FT_META_F_NOTAG)
 		return;
@@ -76,7 +89,7 @@ static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag
 	if (m->flags & FT_META_F_PRIO)
 		skb->priority = m->priority;
 	if (m->flags & FT_META_F_DSCP)
-		ft_set_dscp(skb, m->dscp & 63);
+		ft_set_dscp(skb, m->dscp & 63, lk);
 }
 
 SEC("tc")
@@ -86,9 +99,10 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
+	struct ft_tc_link lk;
 	struct ft_verdict v;
+	struct ft_pkt p;
 	__u32 mask, slot = 0;
-	__u16 vlan;
 	int ret;
 
 	h = ft_active_policy(&slot);
@@ -98,14 +112,33 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	ret = ft_tc_ret(h);
 	ft_count(FT_CNT_TC_PKTS);
 
+	/* L3 devices: no link-layer header, the kernel knows the protocol;
+	 * Ethernet: the kernel moved the outer tag to vlan_tci before tc
+	 * ingress, either from the frame (XDP saw it) or from the sender's or
+	 * the NIC's VLAN offload (XDP did not) */
+	lk.l2 = ft_link_l2(skb->ingress_ifindex);
+	lk.l3proto = lk.l2 == FT_L2_NONE ? (__be16)skb->protocol : 0;
+	lk.vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : FT_VLAN_NONE;
+
 	/* Metadata is untrusted: bounds and magic before anything else. */
 	if ((void *)(meta + 1) <= data && meta->magic_ver == FLOWTAG_META_WORD) {
 		ft_count(FT_CNT_META_SEEN);
-		ft_apply(skb, meta, mask);
-		return ret;
+		if (meta->vlan == lk.vlan || !(h->used_fields & (1u << FT_F_VLAN))) {
+			if (meta->flags & FT_META_F_DROP) {
+				ft_count(FT_CNT_TC_DROP);
+				return TC_ACT_SHOT;
+			}
+			ft_apply(skb, meta, mask, &lk);
+			return ret;
+		}
+		/* XDP decided without the tag the policy may match on: decide
+		 * again, and move the packet's count to the new verdict */
+		ft_count(FT_CNT_VLAN_RECLASS);
+		ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
+	} else {
+		ft_count((void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
+		ft_count(FT_CNT_FALLBACK);
 	}
-	ft_count((void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
-	ft_count(FT_CNT_FALLBACK);
 
 	/* The fallback parses the linear head: make sure headers are in it. */
 	if (data_end - data < FT_TC_PULL && skb->len > data_end - data)
@@ -113,16 +146,15 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
-	/* the kernel moved the outer tag to vlan_tci before tc ingress */
-	vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : FT_VLAN_NONE;
-	if (ft_classify(data, data_end, skb->ingress_ifindex, vlan, &v, &slot))
+	if (ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p, &v,
+			&slot))
 		return TC_ACT_UNSPEC;
 	ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
 		ft_count(FT_CNT_TC_DROP);
 		return TC_ACT_SHOT;
 	}
-	ft_apply(skb, &v.meta, mask);
+	ft_apply(skb, &v.meta, mask, &lk);
 	return ret;
 }
 

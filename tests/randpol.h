@@ -275,8 +275,11 @@ static inline void rp_key(const struct ft_pkt_desc *d, struct ft_flow_key *k)
 	k->family = d->family == AF_INET ? FT_FAM_IPV4 : FT_FAM_IPV6;
 	memcpy(k->src, d->src, d->family == AF_INET ? 4 : 16);
 	memcpy(k->dst, d->dst, d->family == AF_INET ? 4 : 16);
-	k->proto = d->proto;
 	k->dscp = d->dscp;
+	if (d->proto >= 0) {
+		k->proto = d->proto;
+		k->l4 |= FT_L4_PROTO;
+	}
 	if (d->sport >= 0) {
 		k->sport = d->sport;
 		k->dport = d->dport;

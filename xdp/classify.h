@@ -112,6 +112,15 @@ struct {
 	__array(values, struct ft_lpm6_inner);
 } ft_src6_o SEC(".maps"), ft_dst6_o SEC(".maps");
 
+/* Per receiving interface: Ethernet or L3 (struct ft_link). Not per
+ * policy: a property of the device, written by flowtagd when it attaches. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FT_MAX_LINKS);
+	__type(key, __u32);
+	__type(value, struct ft_link);
+} ft_links SEC(".maps");
+
 /* ---- for flowtagctl only ---- */
 
 struct {
@@ -230,6 +239,14 @@ static __always_inline const struct ft_policy_hdr *ft_active_policy(__u32 *slot)
 	return h && h->generation ? h : NULL;
 }
 
+/* Whether some rule of the policy in @slot matches on field @f (FT_F_*). */
+static __always_inline int ft_policy_uses(__u32 slot, __u32 f)
+{
+	const struct ft_policy_hdr *h = bpf_map_lookup_elem(&ft_policy, &slot);
+
+	return h && (h->used_fields & (1u << f));
+}
+
 /* Bitmap index of a small field's value, FT_BM_INVALID if out of range. */
 static __always_inline __u32 ft_scalar_bm(__u32 slot, __u32 off)
 {
@@ -310,7 +327,7 @@ __attribute__((noinline)) __u32 ft_match(const struct ft_flow_key *k,
 
 	FT_FIELD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
 	FT_FIELD(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));
-	FT_FIELD(FT_F_PROTO, ip, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
+	FT_FIELD(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
 	FT_FIELD(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));
 	FT_FIELD(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));
 	FT_FIELD(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));
@@ -350,8 +367,12 @@ __attribute__((noinline)) __u32 ft_match(const struct ft_flow_key *k,
 	return FT_RULE_NONE;
 }
 
-/* Fill in ports of a non-first fragment from its first fragment, or
- * remember the first fragment's ports. */
+/*
+ * Fill in protocol, ports and TCP flags of a non-first fragment from its
+ * first fragment, or remember the first fragment's. The key is (addresses,
+ * id, family, frag_nh): every fragment of a datagram has the same, whatever
+ * extension headers follow the IPv6 Fragment header in the first one.
+ */
 static __always_inline void ft_frag_track(struct ft_pkt *p)
 {
 	struct ft_frag_key fk = {};
@@ -361,7 +382,7 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 	__builtin_memcpy(fk.dst, p->key.dst, sizeof(fk.dst));
 	fk.id = p->frag_id;
 	fk.family = p->key.family;
-	fk.proto = p->key.proto;
+	fk.proto = p->frag_nh;
 
 	if (p->frag == FT_FRAG_FIRST) {
 		struct ft_frag_val nv = {
@@ -369,6 +390,7 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 			.dport = p->key.dport,
 			.tcp_flags = p->key.tcp_flags,
 			.l4 = p->key.l4,
+			.proto = p->key.proto,
 		};
 
 		bpf_map_update_elem(&ft_frags, &fk, &nv, BPF_ANY);
@@ -376,10 +398,13 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 	}
 	fv = bpf_map_lookup_elem(&ft_frags, &fk);
 	if (!fv) {
+		/* reordered (or its first fragment was lost): classified with
+		 * what this fragment holds; flowtagctl status shows the count */
 		ft_count(FT_CNT_FRAG_MISS);
 		return;
 	}
 	ft_count(FT_CNT_FRAG_HIT);
+	p->key.proto = fv->proto;
 	p->key.sport = fv->sport;
 	p->key.dport = fv->dport;
 	p->key.tcp_flags = fv->tcp_flags;
@@ -413,16 +438,19 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		return -1;
 	*slotp = slot;
 
-	if (res == FT_PARSE_BAD) {
-		/* malformed or truncated: never guess from partial fields */
+	/*
+	 * Malformed or truncated: the key holds exactly the fields that were
+	 * read (parse.h), the others are absent, so the rules that need only
+	 * what was read still apply (a drop rule on the source address, say)
+	 * and no rule matches on a field that could not be read.
+	 */
+	if (res == FT_PARSE_BAD)
 		ft_count(FT_CNT_PARSE_ERR);
-		*out = h->dflt;
-		return 0;
-	}
 	/* non-IP: the key holds only ifindex and vlan, one "flow" per VLAN */
 	if (res == FT_PARSE_NON_IP)
 		ft_count(FT_CNT_NON_IP);
-	if (p->frag != FT_FRAG_NONE)
+	/* a truncated first fragment teaches its followers nothing */
+	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
 
 	/*
@@ -472,24 +500,67 @@ static __always_inline void ft_count_verdict(__u32 slot, const struct ft_verdict
 		ft_count_pkt(&ft_class_cnt, slot * FT_MAX_CLASSES + v->meta.class_id, bytes);
 }
 
+/* FT_L2_* of the receiving interface: Ethernet unless flowtagd said otherwise. */
+static __always_inline __u32 ft_link_l2(__u32 ifindex)
+{
+	struct ft_link *l = bpf_map_lookup_elem(&ft_links, &ifindex);
+
+	return l ? l->l2 : FT_L2_ETH;
+}
+
+/*
+ * ft_uncount_meta() - take back the per-rule and per-class counts XDP made
+ * for the verdict in @m, when tc replaces that verdict (VLAN offload). The
+ * counters are per CPU: one CPU's value may wrap below zero if tc runs on
+ * another CPU than XDP did, the sum over the CPUs is right.
+ */
+static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 class_id,
+					    __u64 bytes)
+{
+	struct ft_pktcnt *c;
+	__u32 idx;
+
+	if (rule_id < FT_MAX_RULES) {
+		idx = slot * FT_MAX_RULES + rule_id;
+		c = bpf_map_lookup_elem(&ft_rule_cnt, &idx);
+		if (c) {
+			c->packets--;
+			c->bytes -= bytes;
+		}
+	}
+	if (class_id < FT_MAX_CLASSES) {
+		idx = slot * FT_MAX_CLASSES + class_id;
+		c = bpf_map_lookup_elem(&ft_class_cnt, &idx);
+		if (c) {
+			c->packets--;
+			c->bytes -= bytes;
+		}
+	}
+}
+
 /*
  * ft_classify() - verdict for the packet at [data, data_end).
  * @ifindex: receiving interface
+ * @l2:      FT_L2_* of the receiving interface (ft_link_l2())
+ * @l3proto: FT_L2_NONE: the protocol the kernel knows (tc: skb->protocol),
+ *           0 to read it from the IP version nibble
  * @vlan:    outer VLAN id already stripped by the kernel, or FT_VLAN_NONE
+ * @p:       out, the parsed packet (p->key.vlan: the VLAN id used)
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
  * Returns 0, or -1 when no policy is loaded (the caller passes the packet
  * untouched).
  */
-static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u16 vlan,
+static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,
+				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,
 				       struct ft_verdict *out, __u32 *slot)
 {
-	struct ft_pkt p = {};
 	int res;
 
-	p.key.ifindex = ifindex;
-	res = ft_parse(data, data_end, vlan, &p);
-	return ft_decide(&p, res, out, slot);
+	__builtin_memset(p, 0, sizeof(*p));
+	p->key.ifindex = ifindex;
+	res = ft_parse(data, data_end, l2, l3proto, vlan, p);
+	return ft_decide(p, res, out, slot);
 }
 
 #endif /* FLOWTAG_CLASSIFY_H */

@@ -13,17 +13,27 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
 	struct ft_verdict v;
+	struct ft_pkt p;
 	__u32 slot = 0;
 
 	ft_count(FT_CNT_XDP_PKTS);
-	if (ft_classify(data, data_end, ctx->ingress_ifindex, FT_VLAN_NONE, &v, &slot))
+	/* L3 devices: the IP version nibble tells IPv4 from IPv6 */
+	if (ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
+			&slot))
 		return XDP_PASS;
 	if (v.action == FT_ACT_DROP) {
-		ft_count(FT_CNT_XDP_DROP);
-		ft_count_verdict(slot, &v, bytes);
-		return XDP_DROP;
+		if (p.key.vlan != FT_VLAN_NONE || !ft_policy_uses(slot, FT_F_VLAN)) {
+			ft_count(FT_CNT_XDP_DROP);
+			ft_count_verdict(slot, &v, bytes);
+			return XDP_DROP;
+		}
+		/* No tag in the frame, but one may sit in the skb's metadata
+		 * (VLAN offload), invisible here, and decide another rule:
+		 * let tc, which sees it, drop. */
+		v.meta.flags |= FT_META_F_DROP;
 	}
 
 	/* Never drop because the tag cannot be written: pass it, count it,
@@ -40,6 +50,8 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 		return XDP_PASS;
 	}
 	*meta = v.meta;
+	/* the tag XDP saw: tc compares it with the skb's (VLAN offload) */
+	meta->vlan = p.key.vlan;
 	ft_count(FT_CNT_META_WRITTEN);
 	/* counted here only once tagged: untagged, tc's fallback counts it */
 	ft_count_verdict(slot, &v, bytes);

@@ -4,9 +4,19 @@
  * BPF only. Works on direct packet pointers [data, data_end), which both
  * xdp_md and __sk_buff provide, so one implementation serves both programs.
  *
- * Every helper checks bounds before it reads; a short or malformed header
- * makes ft_parse() return FT_PARSE_BAD and the caller uses the default
- * verdict. Nothing here writes to the packet.
+ * Every helper checks bounds before it reads. A short or malformed header
+ * makes ft_parse() return FT_PARSE_BAD with the key holding every field read
+ * before it: a field counts as read when the whole fixed part of the header
+ * that carries it is in the packet (Ethernet 14, VLAN tag 4, PPPoE+PPP 8,
+ * IPv4 20, IPv6 40, every IPv6 extension header completely, TCP 20 with a
+ * data offset of at least 5, UDP 8, SCTP 12, ICMP 4). The classifier then
+ * applies the rules that need only what was read; a rule that needs a
+ * field that was not read does not match. Nothing here writes to the packet.
+ *
+ * Where the packet starts depends on the receiving device (struct ft_link,
+ * FT_L2_*): Ethernet devices start with the Ethernet header (then VLAN
+ * tags, then possibly a PPPoE session header); L3 devices (tun, wireguard,
+ * ppp, ip tunnels) start with the IP header.
  */
 #ifndef FLOWTAG_PARSE_H
 #define FLOWTAG_PARSE_H
@@ -40,6 +50,10 @@
 #endif
 #define FT_EXTHDR_SPAN		4096	/* bytes of IPv6 extension headers we walk */
 
+#define FT_ETH_P_PPP_SES		0x8864	/* PPPoE session stage */
+#define FT_PPP_IP		0x0021	/* PPP protocol: IPv4 */
+#define FT_PPP_IPV6		0x0057	/* PPP protocol: IPv6 */
+
 #define FT_IP_MF		0x2000	/* IPv4 more fragments (host order) */
 #define FT_IP_OFFMASK		0x1fff	/* IPv4 fragment offset (host order) */
 
@@ -52,7 +66,7 @@ enum ft_frag {
 enum ft_parse_result {
 	FT_PARSE_OK = 0,	/* IPv4/IPv6 parsed, pkt filled in */
 	FT_PARSE_NON_IP,	/* not IP: only iif and vlan are known */
-	FT_PARSE_BAD,		/* truncated or malformed */
+	FT_PARSE_BAD,		/* truncated or malformed: the key holds what was read */
 };
 
 /* What the classifier needs from a packet. */
@@ -61,7 +75,8 @@ struct ft_pkt {
 	__u32 frag_id;		/* fragment id, valid when frag != FT_FRAG_NONE */
 	__u16 l3_off;		/* offset of the IP header from data */
 	__u8 frag;		/* enum ft_frag */
-	__u8 pad;
+	__u8 frag_nh;		/* protocol of the fragment cache key: IPv4 protocol,
+				 * IPv6 next header of the Fragment header */
 };
 
 /* A cursor walking the headers: pos advances, end is data_end. */
@@ -108,44 +123,97 @@ static __always_inline int ft_is_vlan(__be16 proto)
 }
 
 /*
- * ft_parse_eth() - parse Ethernet and up to FT_MAX_VLANS tags.
- * @vlan: in: outer VLAN id already removed from the packet (tc: the kernel
- *        moved it to skb->vlan_tci), FT_VLAN_NONE otherwise; out: the
- *        outermost VLAN id seen, FT_VLAN_NONE if untagged.
- * Returns the network-order EtherType of the payload, 0 if truncated or
- * tagged deeper than FT_MAX_VLANS.
+ * ft_parse_eth() - parse Ethernet, up to FT_MAX_VLANS tags and a PPPoE
+ * session header.
+ * @vlan:  in: outer VLAN id already removed from the packet (tc: the kernel
+ *         moved it to skb->vlan_tci), FT_VLAN_NONE otherwise; out: the
+ *         outermost VLAN id seen, FT_VLAN_NONE if untagged.
+ * @proto: out, network order: the EtherType of the payload; for a PPPoE
+ *         session frame carrying PPP IPv4 (0x0021) or IPv6 (0x0057) the
+ *         EtherType of that (ETH_P_IP, ETH_P_IPV6). Any value, 0 included,
+ *         is a valid answer: not IP means non-IP, not malformed.
+ * Returns 0, or -1 when a header is truncated or the frame is tagged
+ * deeper than FT_MAX_VLANS (then @vlan holds what was read).
  */
-static __always_inline __be16 ft_parse_eth(struct ft_cursor *c, __u16 *vlan)
+static __always_inline int ft_parse_eth(struct ft_cursor *c, __u16 *vlan, __be16 *proto)
 {
 	struct ethhdr *eth = ft_pull(c, sizeof(*eth));
-	__be16 proto;
+	__u8 *pppoe;
+	__u16 ppp;
 	int i;
 
 	if (!eth)
-		return 0;
-	proto = eth->h_proto;
+		return -1;
+	*proto = eth->h_proto;
 #pragma unroll
 	for (i = 0; i < FT_MAX_VLANS; i++) {
 		struct ft_vlan_hdr *vh;
 
-		if (!ft_is_vlan(proto))
+		if (!ft_is_vlan(*proto))
 			break;
 		vh = ft_pull(c, sizeof(*vh));
 		if (!vh)
-			return 0;
+			return -1;
 		if (*vlan == FT_VLAN_NONE)
 			*vlan = bpf_ntohs(vh->tci) & 0x0fff;
-		proto = vh->proto;
+		*proto = vh->proto;
 	}
-	if (ft_is_vlan(proto))
+	if (ft_is_vlan(*proto))
+		return -1;
+	if (*proto != bpf_htons(FT_ETH_P_PPP_SES))
 		return 0;
-	return proto;
+	/* RFC 2516: version/type 0x11, code 0, session id, length; then the
+	 * PPP protocol field, never compressed on PPPoE */
+	pppoe = ft_pull(c, 8);
+	if (!pppoe)
+		return -1;
+	if (pppoe[0] != 0x11 || pppoe[1] != 0)
+		return 0;	/* not a session data frame: non-IP */
+	ppp = (pppoe[6] << 8) | pppoe[7];
+	if (ppp == FT_PPP_IP)
+		*proto = bpf_htons(ETH_P_IP);
+	else if (ppp == FT_PPP_IPV6)
+		*proto = bpf_htons(ETH_P_IPV6);
+	return 0;
+}
+
+/*
+ * ft_parse_l2() - find the network header.
+ * @l2:      FT_L2_* of the receiving device
+ * @l3proto: FT_L2_NONE only: the protocol the kernel already knows
+ *           (tc: skb->protocol, network order), 0 to read it from the IP
+ *           version nibble (XDP has no such field)
+ * @vlan, @proto: as ft_parse_eth()
+ * Returns 0 with the cursor on the network header, or -1 (truncated).
+ */
+static __always_inline int ft_parse_l2(struct ft_cursor *c, __u32 l2, __be16 l3proto,
+				       __u16 *vlan, __be16 *proto)
+{
+	__u8 *ver;
+
+	if (l2 != FT_L2_NONE)
+		return ft_parse_eth(c, vlan, proto);
+	if (l3proto) {
+		*proto = l3proto;
+		return 0;
+	}
+	ver = c->pos;
+	if ((void *)(ver + 1) > c->end)
+		return -1;
+	if ((*ver >> 4) == 4)
+		*proto = bpf_htons(ETH_P_IP);
+	else if ((*ver >> 4) == 6)
+		*proto = bpf_htons(ETH_P_IPV6);
+	else
+		*proto = 0;
+	return 0;
 }
 
 /*
  * ft_parse_l4() - read ports (and TCP flags) of the upper-layer header.
- * Protocols without ports leave key->l4 at 0. Returns FT_PARSE_BAD when the
- * header the protocol promises is truncated.
+ * Protocols without ports add nothing to key->l4. Returns FT_PARSE_BAD when
+ * the header the protocol promises is truncated or malformed (then no port
+ * is set).
  */
 static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *k)
 {
@@ -159,7 +227,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 		k->dport = bpf_ntohs(th->dest);
 		/* byte 13 of the TCP header: CWR ECE URG ACK PSH RST SYN FIN */
 		k->tcp_flags = ((__u8 *)th)[13];
-		k->l4 = FT_L4_PORTS | FT_L4_TCPFL;
+		k->l4 |= FT_L4_PORTS | FT_L4_TCPFL;
 		return FT_PARSE_OK;
 	}
 	case IPPROTO_UDP:
@@ -170,7 +238,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 			return FT_PARSE_BAD;
 		k->sport = bpf_ntohs(uh->source);
 		k->dport = bpf_ntohs(uh->dest);
-		k->l4 = FT_L4_PORTS;
+		k->l4 |= FT_L4_PORTS;
 		return FT_PARSE_OK;
 	}
 	case IPPROTO_SCTP: {
@@ -181,7 +249,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 			return FT_PARSE_BAD;
 		k->sport = bpf_ntohs(sh[0]);
 		k->dport = bpf_ntohs(sh[1]);
-		k->l4 = FT_L4_PORTS;
+		k->l4 |= FT_L4_PORTS;
 		return FT_PARSE_OK;
 	}
 	case IPPROTO_ICMP:
@@ -195,38 +263,40 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 	}
 }
 
+/* IPv4: addresses, protocol and DSCP once the fixed 20 bytes are there;
+ * the L4 header only behind complete options. */
 static __always_inline int ft_parse_ipv4(struct ft_cursor *c, struct ft_pkt *p)
 {
 	struct iphdr *iph = c->pos;
 	struct ft_flow_key *k = &p->key;
-	__u32 hlen;
 	__u16 frag;
 
 	if ((void *)(iph + 1) > c->end)
 		return FT_PARSE_BAD;
 	if (iph->version != 4 || iph->ihl < 5)
-		return FT_PARSE_BAD;
-	hlen = iph->ihl * 4;
-	/* options included: the whole header must be there */
-	if (!ft_pull(c, hlen))
-		return FT_PARSE_BAD;
+		return FT_PARSE_BAD;	/* not an IPv4 header: nothing in it is read */
 
 	k->family = FT_FAM_IPV4;
 	k->src[0] = iph->saddr;
 	k->dst[0] = iph->daddr;
 	k->proto = iph->protocol;
 	k->dscp = iph->tos >> 2;
+	k->l4 = FT_L4_PROTO;
+	p->frag_nh = iph->protocol;
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & FT_IP_OFFMASK) {
 		p->frag = FT_FRAG_LATER;
 		p->frag_id = bpf_ntohs(iph->id);
-		return FT_PARSE_OK;
-	}
-	if (frag & FT_IP_MF) {
+	} else if (frag & FT_IP_MF) {
 		p->frag = FT_FRAG_FIRST;
 		p->frag_id = bpf_ntohs(iph->id);
 	}
+	/* options included: the whole header must be there */
+	if (!ft_pull(c, iph->ihl * 4))
+		return FT_PARSE_BAD;
+	if (p->frag == FT_FRAG_LATER)
+		return FT_PARSE_OK;	/* no upper-layer header in this one */
 	return ft_parse_l4(c, k);
 }
 
@@ -279,10 +349,19 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 			__u16 frag = bpf_ntohs(fh->frag_off);
 
 			p->frag_id = bpf_ntohl(fh->id);
+			/* the fragment cache key: the same in every fragment, while
+			 * the upper layer of the first may sit behind more
+			 * extension headers (Destination Options, AH) */
+			p->frag_nh = fh->nexthdr;
 			if (frag & 0xfff8) {
-				/* not the first fragment: no upper-layer header here */
+				/* not the first fragment: no upper-layer header here.
+				 * Its protocol is known only when nothing comes
+				 * between; else the first fragment tells. */
 				p->frag = FT_FRAG_LATER;
-				k->proto = fh->nexthdr;
+				if (!ft_is_exthdr(fh->nexthdr)) {
+					k->proto = fh->nexthdr;
+					k->l4 = FT_L4_PROTO;
+				}
 				return FT_PARSE_OK;
 			}
 			if (frag & 0x1)
@@ -303,6 +382,7 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 	c->pos = base + off;
 
 	k->proto = nexthdr;
+	k->l4 = FT_L4_PROTO;
 	if (nexthdr == FT_IPPROTO_NONE)
 		return FT_PARSE_OK;
 	return ft_parse_l4(c, k);
@@ -310,17 +390,20 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 
 /*
  * ft_parse() - fill @p from the packet at [data, data_end).
- * @vlan: outer VLAN id the kernel already stripped, or FT_VLAN_NONE.
- * Returns enum ft_parse_result. On FT_PARSE_BAD the fields are partial.
+ * @l2:      FT_L2_* of the receiving device
+ * @l3proto: see ft_parse_l2()
+ * @vlan:    outer VLAN id the kernel already stripped, or FT_VLAN_NONE.
+ * Returns enum ft_parse_result. On FT_PARSE_BAD the key holds the fields
+ * read before the bad header (see the top of this file).
  */
-static __always_inline int ft_parse(void *data, void *data_end, __u16 vlan, struct ft_pkt *p)
+static __always_inline int ft_parse(void *data, void *data_end, __u32 l2, __be16 l3proto,
+				    __u16 vlan, struct ft_pkt *p)
 {
 	struct ft_cursor c = { .pos = data, .end = data_end };
-	__be16 proto;
+	__be16 proto = 0;
 
 	p->key.vlan = vlan;
-	proto = ft_parse_eth(&c, &p->key.vlan);
-	if (!proto)
+	if (ft_parse_l2(&c, l2, l3proto, &p->key.vlan, &proto))
 		return FT_PARSE_BAD;
 	p->l3_off = c.pos - data;
 	if (proto == bpf_htons(ETH_P_IP))

@@ -178,6 +178,7 @@ struct ft_daemon_info {
 #define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */
 #define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
 #define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
+#define FT_IFACE_F_TC_ONLY	0x10	/* XDP could not be attached: tc classifies alone */
 #define FT_IFACE_F_SHAPED	0x100	/* flowtagd built the egress HTB tree (root 1:) */
 
 struct ft_iface_info {
@@ -185,7 +186,9 @@ struct ft_iface_info {
 	__u32 ifindex;			/* interface index */
 	__u32 xdp_mode;			/* XDP_ATTACHED_* as bpf_xdp_query() reports it */
 	__u32 flags;			/* FT_IFACE_F_* */
-	__u32 pad;			/* zero */
+	__u16 link_type;		/* ARPHRD_* of the device (1 Ethernet, 65534 none, ...) */
+	__u8 l2;			/* FT_L2_*: what the programs parse first */
+	__u8 pad;			/* zero */
 };
 
 _Static_assert(sizeof(struct ft_daemon_info) == 296, "ft_daemon_info ABI size");
@@ -214,7 +217,7 @@ enum ft_counter {
 	FT_CNT_CACHE_HIT,	/* flow cache hit (current generation) */
 	FT_CNT_CACHE_MISS,	/* flow cache miss or stale generation */
 	FT_CNT_FRAG_HIT,	/* non-first fragment found its first fragment */
-	FT_CNT_FRAG_MISS,	/* non-first fragment classified without ports */
+	FT_CNT_FRAG_MISS,	/* non-first fragment before its first one: no ports */
 	FT_CNT_TC_PKTS,		/* packets seen by tc ingress */
 	FT_CNT_META_SEEN,	/* tc found valid flowtag_meta */
 	FT_CNT_META_INVALID,	/* tc found metadata, but not ours */
@@ -224,6 +227,8 @@ enum ft_counter {
 	FT_CNT_DSCP_REWRITE,	/* DSCP rewritten by tc */
 	FT_CNT_EGRESS_PKTS,	/* packets seen by tc egress */
 	FT_CNT_EGRESS_RESTORED,	/* egress restored skb->priority from the mark */
+	FT_CNT_VLAN_RECLASS,	/* tc reclassified: the skb carries a VLAN tag XDP
+				 * could not see (offloaded) and the policy uses vlan */
 	FT_CNT_MAX,
 };
 
@@ -239,7 +244,7 @@ struct ft_flow_key {
 	__u8 proto;			/* IP protocol */
 	__u8 dscp;			/* DSCP 0..63 */
 	__u8 tcp_flags;			/* TCP flags byte, 0 when not TCP */
-	__u8 l4;			/* FT_L4_* bits: ports / tcp flags present */
+	__u8 l4;			/* FT_L4_* bits: protocol / ports / tcp flags read */
 	__u8 pad;			/* zero */
 };
 
@@ -249,8 +254,9 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_FAM_NONE	0
 #define FT_FAM_IPV4	4
 #define FT_FAM_IPV6	6
-#define FT_L4_PORTS	0x1
-#define FT_L4_TCPFL	0x2
+#define FT_L4_PORTS	0x1	/* sport, dport read */
+#define FT_L4_TCPFL	0x2	/* tcp_flags read */
+#define FT_L4_PROTO	0x4	/* proto read (IPv6: the extension header walk ended) */
 
 /* ft_flows value. */
 struct ft_flow_val {
@@ -265,7 +271,9 @@ struct ft_frag_key {
 	__u32 dst[4];			/* network order */
 	__u32 id;			/* IPv4 id (16 bits) or IPv6 fragment id */
 	__u8 family;			/* FT_FAM_* */
-	__u8 proto;			/* upper-layer protocol */
+	__u8 proto;			/* IPv4: protocol; IPv6: the Fragment header's next
+					 * header, the same in every fragment (the upper
+					 * layer may sit behind more extension headers) */
 	__u8 pad[2];			/* zero */
 };
 
@@ -274,10 +282,31 @@ struct ft_frag_val {
 	__u16 dport;			/* host order */
 	__u8 tcp_flags;			/* TCP flags of the first fragment */
 	__u8 l4;			/* FT_L4_* of the first fragment */
-	__u8 pad[2];			/* zero */
+	__u8 proto;			/* upper-layer protocol of the first fragment */
+	__u8 pad;			/* zero */
 };
 
 _Static_assert(sizeof(struct ft_frag_key) == 40, "ft_frag_key ABI size");
 _Static_assert(sizeof(struct ft_frag_val) == 8, "ft_frag_val ABI size");
+
+/*
+ * ft_links: per receiving interface, what the programs find at the start of
+ * a packet. Written by flowtagd from the device type (ARPHRD_*) when it
+ * attaches; an interface without an entry is Ethernet.
+ */
+enum ft_l2 {
+	FT_L2_ETH = 0,		/* Ethernet header, VLAN tags, PPPoE session */
+	FT_L2_NONE = 1,		/* no link-layer header: the IP header first (tun,
+				 * wireguard, ppp, ipip, sit, gre, ip6tnl, ...) */
+};
+
+struct ft_link {
+	__u32 l2;			/* FT_L2_* */
+	__u32 link_type;		/* ARPHRD_*, for flowtagctl */
+};
+
+_Static_assert(sizeof(struct ft_link) == 8, "ft_link ABI size");
+
+#define FT_MAX_LINKS	1024	/* ft_links entries */
 
 #endif /* FLOWTAG_MAPS_H */

@@ -6,10 +6,10 @@
  *
  * Layout in memory, data_meta .. data (20 bytes):
  *
- *   0               4               8              12      14      16  17  18  19  20
- *   +---------------+---------------+---------------+-------+-------+---+---+---+---+
- *   | magic | ver   |     mark      |   priority    | class | rule  |flg|dsc|rsv|rsv|
- *   +---------------+---------------+---------------+-------+-------+---+---+---+---+
+ *   0               4               8              12      14      16  17  18      20
+ *   +---------------+---------------+---------------+-------+-------+---+---+-------+
+ *   | magic | ver   |     mark      |   priority    | class | rule  |flg|dsc| vlan  |
+ *   +---------------+---------------+---------------+-------+-------+---+---+-------+
  *
  * All fields are host byte order: producer and consumer run on the same CPU.
  * The tag must be constant for every packet of a flow (GRO refuses to merge
@@ -23,7 +23,8 @@
 #include <linux/types.h>
 
 #define FLOWTAG_META_MAGIC	0xf7a6u	/* "flowtag", upper 16 bits of magic_ver */
-#define FLOWTAG_META_VERSION	1u	/* lower 8 bits; bump on any layout change */
+#define FLOWTAG_META_VERSION	2u	/* lower 8 bits; bump on any layout change
+					 * (2: vlan replaced reserved[2]) */
 #define FLOWTAG_META_WORD	((FLOWTAG_META_MAGIC << 16) | FLOWTAG_META_VERSION)
 
 /* flowtag_meta.flags */
@@ -31,6 +32,9 @@
 #define FT_META_F_PRIO		0x02	/* priority is valid: set skb->priority */
 #define FT_META_F_DSCP		0x04	/* rewrite the DSCP field to flowtag_meta.dscp */
 #define FT_META_F_DEFAULT	0x08	/* no rule matched, class is the default class */
+#define FT_META_F_DROP		0x10	/* a drop rule matched, but XDP saw no VLAN tag and the
+					 * policy matches on vlan: tc drops, unless the skb
+					 * carries a tag XDP could not see (then it reclassifies) */
 
 /* rule id of a verdict that no rule produced (default class, or untagged) */
 #define FT_RULE_NONE		0xffffu
@@ -43,7 +47,9 @@ struct flowtag_meta {
 	__u16 rule_id;		/* index of the matching rule, FT_RULE_NONE if none */
 	__u8 flags;		/* FT_META_F_* */
 	__u8 dscp;		/* DSCP to write (0..63), if FT_META_F_DSCP */
-	__u8 reserved[2];	/* zero */
+	__u16 vlan;		/* outer VLAN id XDP read from the frame, FT_VLAN_NONE
+				 * (4096) if untagged: tc reclassifies when the skb
+				 * carries a tag XDP could not see (VLAN offload) */
 };
 
 _Static_assert(sizeof(struct flowtag_meta) == 20, "flowtag_meta ABI size");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Test packet builder: Ethernet, up to two VLAN tags, IPv4 (options,
- * fragments) or IPv6 (extension headers, fragment header), then TCP, UDP,
- * SCTP, ICMP/ICMPv6 or nothing. Checksums are not filled in: the
+ * Test packet builder: Ethernet, up to two VLAN tags, optionally a PPPoE
+ * session header (or no link-layer header at all, as on L3 devices), IPv4
+ * (options, fragments) or IPv6 (extension headers, fragment header), then
+ * TCP, UDP, SCTP, ICMP/ICMPv6 or nothing. Checksums are not filled in: the
  * classifier never looks at them.
  */
 #ifndef FLOWTAG_TEST_PKT_H
@@ -15,6 +16,14 @@
 
 #define PKT_MAX		1600
 
+enum pkt_l2 {
+	PKT_L2_ETH = 0,		/* Ethernet (and the VLAN tags) */
+	PKT_L2_NONE,		/* no link-layer header: tun, wireguard, ppp, ip tunnels */
+	PKT_L2_PPPOE,		/* Ethernet, VLAN tags, PPPoE session header, PPP protocol */
+};
+
+#define PKT_ETYPE_ZERO	0x10000	/* pkt_spec.etype for EtherType 0x0000 */
+
 enum pkt_frag {
 	PKT_NOFRAG = 0,
 	PKT_FRAG_FIRST,		/* offset 0, more fragments */
@@ -22,6 +31,9 @@ enum pkt_frag {
 };
 
 struct pkt_spec {
+	enum pkt_l2 l2;
+	int etype;		/* family 0: EtherType (0 = ARP, PKT_ETYPE_ZERO = 0x0000) */
+	int ppp_proto;		/* PPPoE: PPP protocol, 0 = from the family */
 	int nvlan;		/* 0, 1 (802.1Q) or 2 (802.1ad outer + 802.1Q inner) */
 	int vlan[2];		/* outer first */
 	int family;		/* AF_INET, AF_INET6, or 0 for ARP */
@@ -44,6 +56,14 @@ static inline void pkt_put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
+/* Offset of the network header in a packet built from @s. */
+static inline size_t pkt_l3_off(const struct pkt_spec *s)
+{
+	if (s->l2 == PKT_L2_NONE)
+		return 0;
+	return 14 + 4 * s->nvlan + (s->l2 == PKT_L2_PPPOE ? 8 : 0);
+}
+
 /**
  * pkt_build() - write the packet into @buf (PKT_MAX bytes).
  * @hdr_end: out, offset where the headers the classifier reads end
@@ -53,23 +73,48 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t *h
 {
 	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-	size_t off = 12, l4_len = 0, len;
+	size_t off = 12, l4_len = 0, len, l3 = pkt_l3_off(s);
 	int i, l4proto = s->proto;
+	uint16_t etype;
 
 	memset(buf, 0, PKT_MAX);
-	memcpy(buf, dmac, 6);
-	memcpy(buf + 6, smac, 6);
-	for (i = 0; i < s->nvlan; i++) {
-		pkt_put16(buf + off, (s->nvlan == 2 && i == 0) ? 0x88a8 : 0x8100);
-		pkt_put16(buf + off + 2, s->vlan[i] & 0xfff);
-		off += 4;
+	if (s->family == AF_INET)
+		etype = 0x0800;
+	else if (s->family == AF_INET6)
+		etype = 0x86dd;
+	else if (s->etype)
+		etype = s->etype == PKT_ETYPE_ZERO ? 0 : s->etype;
+	else
+		etype = 0x0806;	/* ARP */
+	if (s->l2 != PKT_L2_NONE) {
+		memcpy(buf, dmac, 6);
+		memcpy(buf + 6, smac, 6);
+		for (i = 0; i < s->nvlan; i++) {
+			pkt_put16(buf + off, (s->nvlan == 2 && i == 0) ? 0x88a8 : 0x8100);
+			pkt_put16(buf + off + 2, s->vlan[i] & 0xfff);
+			off += 4;
+		}
+		if (s->l2 == PKT_L2_PPPOE) {
+			uint16_t ppp = s->ppp_proto ? s->ppp_proto :
+				       etype == 0x0800 ? 0x0021 : etype == 0x86dd ? 0x0057 : 0xc021;
+
+			pkt_put16(buf + off, 0x8864);
+			buf[off + 2] = 0x11;		/* version 1, type 1 */
+			buf[off + 3] = 0;		/* code: session data */
+			pkt_put16(buf + off + 4, 0x1234);	/* session id */
+			pkt_put16(buf + off + 8, ppp);
+			off += 10;
+		} else {
+			pkt_put16(buf + off, etype);
+			off += 2;
+		}
+	} else {
+		off = 0;
 	}
 	if (s->family == AF_INET) {
 		uint8_t *ip;
 		size_t ihl = 20 + s->ip4_optlen;
 
-		pkt_put16(buf + off, 0x0800);
-		off += 2;
 		ip = buf + off;
 		ip[0] = 0x40 | (ihl / 4);
 		ip[1] = s->dscp << 2;
@@ -89,8 +134,6 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t *h
 	} else if (s->family == AF_INET6) {
 		uint8_t *ip6, *prev_next;
 
-		pkt_put16(buf + off, 0x86dd);
-		off += 2;
 		ip6 = buf + off;
 		ip6[0] = 0x60 | ((s->dscp << 2) >> 4);
 		ip6[1] = ((s->dscp << 2) & 0x0f) << 4;
@@ -102,10 +145,18 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t *h
 		for (i = 0; i < s->next; i++) {
 			uint8_t *eh = buf + off;
 
+			/* a later fragment carries only what precedes the
+			 * Fragment header (the unfragmentable part) */
+			if (s->frag == PKT_FRAG_LATER && i > 0 && s->ext[i - 1] == 44) {
+				*prev_next = s->ext[i];
+				prev_next = NULL;
+				break;
+			}
 			*prev_next = s->ext[i];
 			prev_next = eh;
 			if (s->ext[i] == 44) {		/* fragment */
-				pkt_put16(eh + 2, s->frag == PKT_FRAG_LATER ? 1480 : 1);
+				pkt_put16(eh + 2, s->frag == PKT_FRAG_LATER ? 1480 :
+						  s->frag == PKT_FRAG_FIRST ? 1 : 0);
 				eh[4] = s->frag_id >> 24;
 				eh[5] = s->frag_id >> 16;
 				eh[6] = s->frag_id >> 8;
@@ -121,11 +172,10 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t *h
 				off += 16;
 			}
 		}
-		*prev_next = s->proto;
+		if (prev_next)
+			*prev_next = s->proto;
 	} else {
-		pkt_put16(buf + off, 0x0806);	/* ARP */
-		off += 2;
-		memset(buf + off, 0, 28);
+		memset(buf + off, 0, 28);	/* an ARP-sized payload */
 		off += 28;
 		l4proto = -1;
 	}
@@ -164,17 +214,14 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t *h
 	off += l4_len;
 	*hdr_end = off;
 	len = off + s->payload;
-	if (len < 60)
+	if (len < 60 && s->l2 != PKT_L2_NONE)
 		len = 60;	/* Ethernet minimum, zero padding */
-	if (s->family == AF_INET) {
-		size_t l3 = 14 + 4 * s->nvlan;
-
+	if (s->family == AF_INET)
 		pkt_put16(buf + l3 + 2, len - l3);
-	} else if (s->family == AF_INET6) {
-		size_t l3 = 14 + 4 * s->nvlan;
-
+	else if (s->family == AF_INET6)
 		pkt_put16(buf + l3 + 4, len - l3 - 40);
-	}
+	if (s->l2 == PKT_L2_PPPOE)
+		pkt_put16(buf + l3 - 4, len - l3 + 2);	/* PPPoE length: PPP protocol + IP */
 	return len;
 }
 

@@ -77,7 +77,7 @@ tc -n "$(ns dut)" filter add dev d0 ingress pref 1 bpf da obj "$FT_BUILD/tests/f
 
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" "$FLOWTAGD_ASAN" || { not_ok "start"; finish; }
 ok "flowtagd (ASan) starts on the policy"
-check "XDP attached natively" grep -q "d0: attached (ifindex [0-9]*, XDP native" "$TMP/flowtagd.log"
+check "XDP attached natively" grep -q "d0: attached (ifindex [0-9]*, link ether, XDP native" "$TMP/flowtagd.log"
 check "kept the existing clsact qdisc" bash -c "! grep -q 'created clsact' '$TMP/flowtagd.log'"
 
 # neighbour discovery first: the counts below are exact

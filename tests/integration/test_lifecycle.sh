@@ -77,7 +77,7 @@ kill -HUP "$DAEMON_PID"
 check "RELOADING=1 sent on SIGHUP" wait_log "$TMP/notify.out" "^RELOADING=1" 5
 check "READY=1 again after the reload" wait_log "$TMP/notify.out" "STATUS=generation 2" 5
 check "d1 attached by the reload, in generic mode" \
-	wait_log "$TMP/d1.log" "d1: attached (ifindex [0-9]*, XDP generic" 5
+	wait_log "$TMP/d1.log" "d1: attached (ifindex [0-9]*, link ether, XDP generic" 5
 check "generic mode is warned about" grep -q "d1: XDP runs in GENERIC" "$TMP/d1.log"
 reach gen 198.18.8.2
 send gen -d 198.18.8.2 -p 5060 -n 5
