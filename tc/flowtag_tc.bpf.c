@@ -100,6 +100,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
 	struct ft_tc_link lk;
+	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 mask, slot = 0;
@@ -111,6 +112,9 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
 	ft_count(FT_CNT_TC_PKTS);
+	hoff = ft_hoff_get(skb->ingress_ifindex);
+	if (hoff)
+		hoff->tc_pkts++;
 
 	/* L3 devices: no link-layer header, the kernel knows the protocol;
 	 * Ethernet: the kernel moved the outer tag to vlan_tci before tc
@@ -123,6 +127,8 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	/* Metadata is untrusted: bounds and magic before anything else. */
 	if ((void *)(meta + 1) <= data && meta->magic_ver == FLOWTAG_META_WORD) {
 		ft_count(FT_CNT_META_SEEN);
+		if (hoff)
+			hoff->meta_seen++;
 		if (meta->vlan == lk.vlan || !(h->used_fields & (1u << FT_F_VLAN))) {
 			if (meta->flags & FT_META_F_DROP) {
 				ft_count(FT_CNT_TC_DROP);

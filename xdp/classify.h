@@ -151,6 +151,20 @@ struct {
 	__type(value, struct ft_iface_info);
 } ft_ifaces SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ft_health);
+} ft_health SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct ft_iface_health);
+} ft_ifhealth SEC(".maps");
+
 /* ---- caches and counters, independent of the policy ---- */
 
 struct {
@@ -188,6 +202,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ft_pktcnt);
 } ft_class_cnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FT_MAX_IFACES * 2);
+	__type(key, __u32);
+	__type(value, struct ft_hoff);
+} ft_hoff SEC(".maps");
+
+/* This interface's hand-off counters; NULL when flowtagd made no entry. */
+static __always_inline struct ft_hoff *ft_hoff_get(__u32 ifindex)
+{
+	/* @ifindex is this function's own copy on the stack: a valid key on 6.1 */
+	return bpf_map_lookup_elem(&ft_hoff, &ifindex);
+}
 
 static __always_inline void ft_count(__u32 idx)
 {

@@ -15,6 +15,7 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
+	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 slot = 0;
@@ -53,6 +54,9 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	/* the tag XDP saw: tc compares it with the skb's (VLAN offload) */
 	meta->vlan = p.key.vlan;
 	ft_count(FT_CNT_META_WRITTEN);
+	hoff = ft_hoff_get(ctx->ingress_ifindex);
+	if (hoff)
+		hoff->meta_written++;	/* per-CPU value: no atomic needed */
 	/* counted here only once tagged: untagged, tc's fallback counts it */
 	ft_count_verdict(slot, &v, bytes);
 	return XDP_PASS;

@@ -194,6 +194,54 @@ struct ft_iface_info {
 _Static_assert(sizeof(struct ft_daemon_info) == 296, "ft_daemon_info ABI size");
 _Static_assert(sizeof(struct ft_iface_info) == 32, "ft_iface_info ABI size");
 
+/*
+ * ft_health (one entry) and ft_ifhealth (FT_MAX_IFACES entries, indexed as
+ * ft_ifaces): what flowtagd's own checks of the kernel found, for
+ * flowtagctl status and the metrics. The programs never read them.
+ */
+struct ft_health {
+	__u32 prog_xdp;			/* id of the ft_xdp program flowtagd attaches */
+	__u32 prog_xdp_frags;		/* id of ft_xdp_frags */
+	__u32 prog_tc_ingress;		/* id of ft_tc_ingress */
+	__u32 prog_tc_egress;		/* id of ft_tc_egress */
+	__u32 repairs;			/* repairs on every interface since start */
+	__u32 nmissing;			/* policy interfaces not attached (absent or failed) */
+	__u32 seq;			/* ft_daemon_info reloads + reload_failures when written */
+	__u32 pad;			/* zero */
+	__u64 policy_ino;		/* inode of the policy file the active policy was read from */
+	__s64 policy_mtime;		/* its modification time, unix seconds */
+	char missing[464];		/* "d1: why; d2: why", NUL-terminated */
+};
+
+#define FT_IFH_F_GAVE_UP	0x1	/* removed too often: repairs stopped until a reload */
+#define FT_IFH_F_STALLED	0x2	/* XDP wrote metadata, tc saw no packet (last check) */
+
+struct ft_iface_health {
+	__u32 ifindex;			/* same as ft_ifaces[i].ifindex */
+	__u32 repairs;			/* times flowtagd restored clsact/filters/XDP here */
+	__u64 last_repair;		/* unix seconds, 0 = never */
+	__u32 flags;			/* FT_IFH_F_* */
+	__u32 pad;			/* zero */
+	char last[104];			/* what the last repair found missing */
+};
+
+_Static_assert(sizeof(struct ft_health) == 512, "ft_health ABI size");
+_Static_assert(sizeof(struct ft_iface_health) == 128, "ft_iface_health ABI size");
+
+/*
+ * ft_hoff: per-interface XDP->tc hand-off counters, per CPU, keyed by the
+ * receiving ifindex (__u32). flowtagd creates the entry when it attaches an
+ * interface; the programs only look it up (no insert on the packet path).
+ */
+struct ft_hoff {
+	__u64 meta_written;		/* XDP wrote flowtag_meta */
+	__u64 tc_pkts;			/* tc ingress saw a packet */
+	__u64 meta_seen;		/* ... carrying valid flowtag_meta */
+	__u64 pad;			/* zero */
+};
+
+_Static_assert(sizeof(struct ft_hoff) == 32, "ft_hoff ABI size");
+
 /* ft_state: the one value a reload flips. */
 struct ft_state {
 	__u32 slot;			/* active policy slot, 0 or 1 */
