@@ -174,10 +174,12 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests
 
 # ftinject builds its packets with the BPF tests' packet builder
 $(BUILD)/tests/ftinject: tests/bpf/pkt.h
+# fttcx attaches a tcx program: it needs libbpf
+$(BUILD)/tests/fttcx: TOOL_LIBS = $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(TOOL_LIBS) -o $@
 
 # ---- fuzzing: libFuzzer (clang, libclang-rt-14-dev) with ASan and UBSan ----
 

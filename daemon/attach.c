@@ -27,6 +27,7 @@
 #include "attach.h"
 #include "loader.h"
 #include "log.h"
+#include "verify.h"
 
 /* Without frags support XDP refuses MTUs whose frame does not fit one page
  * (4096 - 256 headroom - skb_shared_info - Ethernet header). */
@@ -837,4 +838,120 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 	}
 	pr_info("%s: detached (left by a previous flowtagd)", name);
 	return 1;
+}
+
+/* ", " between the parts of a repair report */
+static void add_what(char *buf, size_t len, const char *part)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", part);
+}
+
+bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv)
+{
+	if (!lv->exists)
+		return false;
+	/* a tc-only interface never had XDP: nothing to restore there */
+	return !lv->clsact || !lv->ingress.ours ||
+	       ((a->flags & FT_IFACE_F_EGRESS) && !lv->egress.ours) ||
+	       (!lv->xdp.id && !(a->flags & FT_IFACE_F_TC_ONLY));
+}
+
+int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
+		    const struct ft_live *lv, char *what, size_t len)
+{
+	bool created = false;
+	int err, fd;
+
+	what[0] = '\0';
+	if (!ft_repair_needed(a, lv))
+		return 0;
+	if (!lv->clsact) {
+		err = clsact_ensure(a->ifindex, a->name, &created);
+		if (err)
+			return err;
+		if (created) {
+			a->flags |= FT_IFACE_F_QDISC_OURS;
+			add_what(what, len, "clsact qdisc");
+		}
+	}
+	if (!lv->clsact || !lv->ingress.ours) {
+		err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
+		if (err) {
+			pr_err("%s: cannot restore the tc ingress filter: %s", a->name,
+			       strerror(-err));
+			return err;
+		}
+		a->flags |= FT_IFACE_F_INGRESS;
+		add_what(what, len, lv->ingress.id && lv->clsact ? "tc ingress filter (replaced)" :
+								   "tc ingress filter");
+	}
+	if ((a->flags & FT_IFACE_F_EGRESS) && (!lv->clsact || !lv->egress.ours)) {
+		err = tc_filter_attach(a->ifindex, BPF_TC_EGRESS, ft_loader_tc_egress_fd(l));
+		if (err) {
+			pr_err("%s: cannot restore the tc egress filter: %s", a->name,
+			       strerror(-err));
+			return err;
+		}
+		add_what(what, len, "tc egress filter");
+	}
+	/* our link was detached (bpftool link detach, ...) and the hook is
+	 * free: a new link. Another tool's program stays. */
+	if (!lv->xdp.id && !(a->flags & FT_IFACE_F_TC_ONLY)) {
+		char path[PATH_MAX], why[256];
+
+		if (a->link_fd >= 0)
+			close(a->link_fd);
+		a->link_fd = -1;
+		if (!link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
+			unlink(path);
+		fd = xdp_link_create(l, iface, a, why, sizeof(why));
+		if (fd < 0) {
+			pr_err("%s: cannot restore XDP: %s", a->name, why);
+			return fd;
+		}
+		if (bpf_obj_pin(fd, path))
+			pr_warn("%s: cannot pin the restored XDP link at %s: %s", a->name, path,
+				strerror(errno));
+		a->link_fd = fd;
+		a->xdp_mode = xdp_attached_mode(a->ifindex);
+		add_what(what, len, "XDP link");
+	}
+	return what[0] ? 1 : 0;
+}
+
+int ft_sweep_netns(void)
+{
+	static const enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	struct if_nameindex *ifs, *i;
+	int removed = 0;
+	size_t p;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return 0;
+	for (i = ifs; i->if_index; i++) {
+		for (p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index,
+				    .attach_point = points[p]);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE,
+				    .priority = FT_TC_PRIO);
+			char name[BPF_OBJ_NAME_LEN];
+
+			if (bpf_tc_query(&hook, &opts))
+				continue;
+			ft_prog_name(opts.prog_id, name, sizeof(name));
+			if (strncmp(name, "ft_tc_", 6))
+				continue;	/* not ours, even at our pref/handle */
+			if (!tc_filter_detach(i->if_index, points[p])) {
+				pr_info("%s: removed flowtag's tc %s filter (%s, id %u)", i->if_name,
+					points[p] == BPF_TC_INGRESS ? "ingress" : "egress", name,
+					opts.prog_id);
+				removed++;
+			}
+		}
+	}
+	if_freenameindex(ifs);
+	return removed;
 }

@@ -78,6 +78,35 @@ const char *ft_link_type_name(uint16_t arphrd);
  */
 int ft_link_l2(uint16_t arphrd);
 
+struct ft_live;
+
+/**
+ * ft_repair_needed() - whether ft_live_check()'s findings @lv show
+ * something of ours missing that ft_repair_iface() would restore.
+ */
+bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv);
+
+/**
+ * ft_repair_iface() - put back what ft_live_check() found missing on an
+ * interface this daemon attached: the clsact qdisc (then counted as ours),
+ * our tc ingress/egress filters (replacing a foreign program at our
+ * pref/handle), and the XDP link when nothing else holds the XDP hook.
+ * Never removes another tool's qdisc, filter or XDP program.
+ * @what: out, what was restored, e.g. "clsact qdisc, tc ingress filter"
+ * Return: 1 when something was restored, 0 when there was nothing this
+ * function can restore, -errno when a step failed (logged).
+ */
+int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
+		    const struct ft_live *lv, char *what, size_t len);
+
+/**
+ * ft_sweep_netns() - remove flowtag's tc filters (our pref/handle running a
+ * program named ft_tc_*) from every interface of this network namespace,
+ * with or without pins: what a flowtagd whose bpffs was private (ip netns
+ * exec) leaves behind. Return: the number of filters removed.
+ */
+int ft_sweep_netns(void);
+
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
 

@@ -35,10 +35,12 @@
 #include "loader.h"
 #include "log.h"
 #include "output.h"
+#include "pidfile.h"
 #include "policy.h"
 #include "probe.h"
 #include "stats.h"
 #include "strparse.h"
+#include "verify.h"
 
 #ifndef FLOWTAG_VERSION
 #define FLOWTAG_VERSION "0.1.0"
@@ -50,6 +52,13 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_USAGE = 2,
+};
+
+/* flowtagctl status: for monitoring (Nagios-style checks) */
+enum {
+	EXIT_STATUS_OK = 0,		/* state ok */
+	EXIT_STATUS_BAD = 1,		/* state degraded or down */
+	EXIT_STATUS_NOT_RUNNING = 2,	/* no flowtagd (or it died) */
 };
 
 #define RELOAD_TIMEOUT_MS	10000
@@ -208,17 +217,62 @@ static char *fmt_permille(uint64_t pm, char *buf, size_t len)
 
 /* ---- opening the pins ----------------------------------------------- */
 
+/* Where the pins were found: c->pin_dir, or /proc/PID/root/DIR. */
+static char pins_path[PATH_MAX];
+static pid_t pins_via_pid;
+
+/*
+ * The pins are not visible here. `ip netns exec` gives each process a /sys,
+ * and so a bpffs, of its own: find the flowtagd of this network namespace
+ * through its pid file and read its pins through /proc/PID/root. Returns 0
+ * with @s open, or -errno after saying exactly why not (unless @quiet and
+ * there is simply no daemon).
+ */
+static int open_pins_of_daemon(const struct ctl *c, struct ft_stats *s, bool quiet)
+{
+	char dir[PATH_MAX], pidfile[PATH_MAX], comm[32];
+	pid_t pid;
+	int err;
+
+	if (ft_pidfile_path(pidfile, sizeof(pidfile)))
+		snprintf(pidfile, sizeof(pidfile), "%s/flowtagd.*.pid", FT_RUN_DIR);
+	err = ft_pidfile_read(&pid, dir, sizeof(dir));
+	if (err) {
+		if (!quiet)
+			pr_err("flowtagd is not running (no maps under %s, and no flowtagd of "
+			       "this network namespace in %s)", c->pin_dir, pidfile);
+		return -ENOENT;
+	}
+	if (ft_daemon_state((uint32_t)pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
+		if (!quiet)
+			pr_err("flowtagd is not running (no maps under %s; %s names pid %d, "
+			       "which is gone)", c->pin_dir, pidfile, (int)pid);
+		return -ENOENT;
+	}
+	if (snprintf(pins_path, sizeof(pins_path), "/proc/%d/root%s", (int)pid, dir) >=
+	    (int)sizeof(pins_path))
+		return -ENAMETOOLONG;
+	err = ft_stats_open(s, pins_path);
+	if (err) {
+		pr_err("flowtagd (pid %d) runs in this network namespace with its pins in %s, but "
+		       "they are not visible here (its bpffs is private to its mount namespace) "
+		       "and %s cannot be read: %s", (int)pid, dir, pins_path, strerror(-err));
+		return err;
+	}
+	pins_via_pid = pid;
+	return 0;
+}
+
 /* Open the pinned maps, explaining failure in the user's terms. */
 static int open_pins(const struct ctl *c, struct ft_stats *s, bool quiet_enoent)
 {
 	int err = ft_stats_open(s, c->pin_dir);
 
+	snprintf(pins_path, sizeof(pins_path), "%s", c->pin_dir);
+	if (err == -ENOENT)
+		return open_pins_of_daemon(c, s, quiet_enoent);
 	switch (err) {
 	case 0:
-		break;
-	case -ENOENT:
-		if (!quiet_enoent)
-			pr_err("flowtagd is not running (no maps under %s)", c->pin_dir);
 		break;
 	case -EACCES:
 	case -EPERM:
@@ -249,48 +303,81 @@ static const char *const daemon_state_names[] = {
 
 /* ---- status ----------------------------------------------------------- */
 
-static bool is_our_xdp(const char *name)
+/* What status learned about one recorded interface. */
+struct iface_view {
+	struct ft_iface_info rec;	/* as flowtagd recorded it */
+	struct ft_iface_health ih;	/* its repair record (zero without ft_ifhealth) */
+	struct ft_hoff hoff;		/* its hand-off counters */
+	bool has_hoff;
+	struct ft_live lv;		/* the kernel's view, judged */
+};
+
+/* Per-interface findings the kernel does not show: repairs given up,
+ * hand-off stalled or never reaching tc. Added to @v->lv's reasons. */
+static void judge_extra(struct iface_view *v)
 {
-	return !strcmp(name, "ft_xdp") || !strcmp(name, "ft_xdp_frags");
+	struct ft_live *lv = &v->lv;
+
+	if ((v->ih.flags & FT_IFH_F_GAVE_UP) && lv->nreasons < FT_LIVE_REASONS) {
+		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
+			 "flowtagd stopped repairing it: another tool removed flowtag's hooks "
+			 "again and again; `flowtagctl reload` makes it repair again");
+		if (lv->state < FT_LIVE_DEGRADED)
+			lv->state = FT_LIVE_DEGRADED;
+	}
+	if (v->has_hoff && v->hoff.meta_written >= 16 && !v->hoff.tc_pkts &&
+	    lv->nreasons < FT_LIVE_REASONS) {
+		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
+			 "XDP wrote metadata on %llu packets, tc ingress saw none",
+			 (unsigned long long)v->hoff.meta_written);
+		if (lv->state < FT_LIVE_DEGRADED)
+			lv->state = FT_LIVE_DEGRADED;
+	} else if ((v->ih.flags & FT_IFH_F_STALLED) && lv->nreasons < FT_LIVE_REASONS) {
+		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
+			 "XDP->tc hand-off stalled: XDP writes metadata, tc ingress sees no packet");
+		if (lv->state < FT_LIVE_DEGRADED)
+			lv->state = FT_LIVE_DEGRADED;
+	}
 }
 
-static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
+static const char *tc_cell(const struct ft_live *lv, const struct ft_live_prog *p, bool want)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[IF_NAMESIZE], pname[BPF_OBJ_NAME_LEN + 24] = "", pdesc[BPF_OBJ_NAME_LEN + 48];
-	const char *mode, *used;
-	bool gone = false, ours = false;
-	uint32_t id = 0;
-	int err;
+	if (!want)
+		return "no";
+	if (!lv->exists)
+		return "-";
+	if (!lv->clsact || !p->id)
+		return "MISSING";
+	return p->ours ? "yes" : "FOREIGN";
+}
 
-	/* bpf_xdp_query() reports "nothing attached" for a missing ifindex */
-	if (!if_indextoname(ifc->ifindex, name)) {
-		gone = true;
-		mode = "gone";
-		err = -ENODEV;
-	} else {
-		err = bpf_xdp_query((int)ifc->ifindex, 0, &q);
-		mode = err ? "?" : ft_xdp_mode_name(q.attach_mode);
-	}
-	if (!err) {
-		id = q.prog_id;
-		if (q.attach_mode == XDP_ATTACHED_MULTI)
-			id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-	}
-	if (id) {
-		ft_prog_name(id, pname, sizeof(pname));
-		ours = is_our_xdp(pname);
-		snprintf(pdesc, sizeof(pdesc), "%s #%u", pname[0] ? pname : "?", id);
+static void print_iface(struct ft_out *o, const struct iface_view *v)
+{
+	const struct ft_iface_info *ifc = &v->rec;
+	const struct ft_live *lv = &v->lv;
+	char pdesc[BPF_OBJ_NAME_LEN + 24], tcx[BPF_OBJ_NAME_LEN + 24] = "none";
+	struct json_object *reasons = NULL;
+	const char *used;
+	unsigned int r;
+
+	if (lv->xdp.id)
+		snprintf(pdesc, sizeof(pdesc), "%s #%u", lv->xdp.name[0] ? lv->xdp.name : "?",
+			 lv->xdp.id);
+	if (lv->ntcx)
+		snprintf(tcx, sizeof(tcx), "%s #%u%s", lv->tcx[0].name[0] ? lv->tcx[0].name : "?",
+			 lv->tcx[0].id, lv->ntcx > 1 ? " +" : "");
+	if (ft_out_is_json(o)) {
+		reasons = json_object_new_array();
+		for (r = 0; reasons && r < lv->nreasons; r++)
+			json_object_array_add(reasons, json_object_new_string(lv->reason[r]));
 	}
 
 	/* the way packets are really classified there, from the kernel's state */
-	if (gone)
+	if (!lv->exists)
 		used = "gone";
-	else if (err)
-		used = "?";
-	else if (ours && q.attach_mode == XDP_ATTACHED_DRV)
+	else if (lv->xdp.ours && lv->xdp_mode == XDP_ATTACHED_DRV)
 		used = "xdp-native";
-	else if (ours && q.attach_mode == XDP_ATTACHED_SKB)
+	else if (lv->xdp.ours && lv->xdp_mode == XDP_ATTACHED_SKB)
 		used = "xdp-generic";
 	else
 		used = "tc-only";
@@ -300,47 +387,52 @@ static void print_iface(struct ft_out *o, const struct ft_iface_info *ifc)
 	ft_out_u64(o, "ifindex", "ifindex", ifc->ifindex);
 	ft_out_str(o, "link", "link", ft_link_type_name(ifc->link_type));
 	ft_out_str(o, "mode", "mode", used);
-	ft_out_str(o, "xdp_mode", "xdp", mode);
+	ft_out_str(o, "state", "state", ft_live_state_name(lv->state));
+	ft_out_str(o, "xdp_mode", "xdp", lv->exists ? ft_xdp_mode_name(lv->xdp_mode) : "gone");
 	ft_out_str(o, "xdp_mode_at_attach", NULL, ft_xdp_mode_name(ifc->xdp_mode));
-	ft_out_value(o, "xdp_prog_id", NULL, id ? json_object_new_uint64(id) : NULL, NULL, true);
-	ft_out_str(o, "xdp_prog", "program", id ? pdesc : NULL);
-	ft_out_bool(o, "xdp_prog_ours", NULL, ours, "yes", "no");
-	ft_out_bool(o, "ingress", "ingress", ifc->flags & FT_IFACE_F_INGRESS, "yes", "no");
-	ft_out_bool(o, "egress", "egress", ifc->flags & FT_IFACE_F_EGRESS, "yes", "no");
-	ft_out_bool(o, "frags", "frags", ifc->flags & FT_IFACE_F_FRAGS, "yes", "no");
+	ft_out_value(o, "xdp_prog_id", NULL, lv->xdp.id ? json_object_new_uint64(lv->xdp.id) : NULL,
+		     NULL, true);
+	ft_out_str(o, "xdp_prog", "program", lv->xdp.id ? pdesc : NULL);
+	ft_out_bool(o, "xdp_prog_ours", NULL, lv->xdp.ours, "yes", "no");
+	ft_out_value(o, "xdp_link", NULL, lv->link < 0 ? NULL : json_object_new_boolean(lv->link),
+		     NULL, false);
+	ft_out_bool(o, "clsact", NULL, lv->clsact, "yes", "no");
+	ft_out_str(o, "ingress_state", "ingress", tc_cell(lv, &lv->ingress, true));
+	ft_out_bool(o, "ingress", NULL, lv->clsact && lv->ingress.ours, "yes", "no");
+	ft_out_str(o, "egress_state", "egress",
+		   tc_cell(lv, &lv->egress, ifc->flags & FT_IFACE_F_EGRESS));
+	ft_out_bool(o, "egress", NULL, lv->clsact && lv->egress.ours, "yes", "no");
+	ft_out_value(o, "tcx_programs", NULL, json_object_new_uint64(lv->ntcx), NULL, true);
+	ft_out_str(o, "tcx", "tcx in front", lv->ntcx ? tcx : "none");
+	ft_out_bool(o, "frags", NULL, ifc->flags & FT_IFACE_F_FRAGS, "yes", "no");
 	ft_out_bool(o, "qdisc_ours", "clsact", ifc->flags & FT_IFACE_F_QDISC_OURS, "ours",
 		    "shared");
+	ft_out_u64(o, "repairs", "repairs", v->ih.repairs);
+	ft_out_value(o, "last_repair", NULL,
+		     v->ih.last_repair ? json_object_new_uint64(v->ih.last_repair) : NULL, NULL,
+		     false);
+	ft_out_str(o, "last_repair_restored", NULL, v->ih.last[0] ? v->ih.last : NULL);
+	ft_out_bool(o, "repairs_stopped", NULL, v->ih.flags & FT_IFH_F_GAVE_UP, "yes", "no");
+	ft_out_value(o, "reasons", NULL, reasons, NULL, false);
 	ft_out_end_row(o);
+}
 
-	if (gone) {
-		ft_out_warn(o, "%s: ifindex %u no longer exists", ifc->name, ifc->ifindex);
-		return;
-	}
-	if (strcmp(name, ifc->name))
-		ft_out_warn(o, "%s: ifindex %u is now called %s", ifc->name, ifc->ifindex, name);
-	if (err) {
-		ft_out_warn(o, "%s: cannot query XDP: %s", ifc->name, strerror(-err));
-		return;
-	}
-	if (q.attach_mode == XDP_ATTACHED_NONE) {
-		if (ifc->flags & FT_IFACE_F_TC_ONLY)
-			ft_out_warn(o, "%s: XDP could not be attached (flowtagd's log says why): "
-				    "tc only, tc ingress classifies every packet itself",
-				    ifc->name);
-		else
-			ft_out_warn(o, "%s: no XDP program attached: tc ingress classifies every "
-				    "packet itself (fallback)", ifc->name);
-		return;
-	}
-	if (!ours)
-		ft_out_warn(o, "%s: the XDP program attached is %s, not flowtag's", ifc->name,
-			    pdesc);
-	else if (q.attach_mode == XDP_ATTACHED_SKB)
-		ft_out_warn(o, "%s: XDP runs in generic (SKB) mode: correct, but it costs "
-			    "nearly as much as tc; native mode needs driver support", ifc->name);
-	if (ifc->xdp_mode != q.attach_mode && ifc->xdp_mode != XDP_ATTACHED_NONE)
-		ft_out_warn(o, "%s: XDP is attached in %s mode now, flowtagd attached it in %s mode",
-			    ifc->name, mode, ft_xdp_mode_name(ifc->xdp_mode));
+/* Per-interface XDP->tc hand-off: a stall on one interface shows even
+ * when the others carry the totals. */
+static void print_iface_handoff(struct ft_out *o, const struct iface_view *v)
+{
+	uint64_t pm = permille(v->hoff.meta_seen, v->hoff.tc_pkts);
+	char pct[32];
+
+	ft_out_begin_row(o);
+	ft_out_str(o, "name", "interface", v->rec.name);
+	ft_out_u64(o, "meta_written", "meta written (XDP)", v->hoff.meta_written);
+	ft_out_u64(o, "tc_packets", "tc packets", v->hoff.tc_pkts);
+	ft_out_u64(o, "meta_seen", "meta seen by tc", v->hoff.meta_seen);
+	ft_out_value(o, "meta_percent", "share",
+		     v->hoff.tc_pkts ? json_object_new_double((double)pm / 10.0) : NULL,
+		     v->hoff.tc_pkts ? fmt_permille(pm, pct, sizeof(pct)) : NULL, true);
+	ft_out_end_row(o);
 }
 
 enum handoff_state {
@@ -474,7 +566,8 @@ static void print_status_kernel(struct ft_out *o)
 }
 
 static int print_status_policy(struct ft_out *o, struct ft_stats *s,
-			       const struct ft_daemon_info *info, const struct ft_state *st)
+			       const struct ft_daemon_info *info, const struct ft_state *st,
+			       const struct ft_health *hl)
 {
 	struct ft_policy_hdr h;
 	int err;
@@ -486,6 +579,16 @@ static int print_status_policy(struct ft_out *o, struct ft_stats *s,
 	}
 	ft_out_begin_fields(o, "policy", NULL);
 	ft_out_str(o, "file", "policy", info->policy[0] ? info->policy : NULL);
+	if (hl->policy_ino) {
+		char fid[96], when[48];
+
+		snprintf(fid, sizeof(fid), "inode %llu, modified %s",
+			 (unsigned long long)hl->policy_ino,
+			 fmt_time((uint64_t)hl->policy_mtime, when, sizeof(when)));
+		ft_out_str(o, NULL, "file read", fid);
+		ft_out_u64(o, "file_inode", NULL, hl->policy_ino);
+		ft_out_u64(o, "file_mtime", NULL, (uint64_t)hl->policy_mtime);
+	}
 	ft_out_u64(o, "generation", "generation", st->generation);
 	ft_out_u64(o, "slot", NULL, st->slot & 1);
 	out_time(o, "loaded", "loaded", info->generation == st->generation ? info->loaded : 0);
@@ -493,6 +596,7 @@ static int print_status_policy(struct ft_out *o, struct ft_stats *s,
 	ft_out_u64(o, "classes", "classes", st->generation ? h.nclasses : 0);
 	ft_out_u64(o, "reloads", "reloads", info->reloads);
 	ft_out_u64(o, "reload_failures", "rejected reloads", info->reload_failures);
+	ft_out_u64(o, "repairs", "repairs", hl->repairs);
 	ft_out_end_fields(o);
 
 	if (!st->generation)
@@ -516,58 +620,186 @@ static int finish_output(struct ft_out *o, int ret)
 	return ret;
 }
 
+/* Everything status and reload judge, read once. */
+struct view {
+	struct ft_daemon_info info;
+	struct ft_state st;
+	struct ft_health health;	/* zero when the pins predate ft_health */
+	enum ft_daemon_state ds;
+	struct iface_view *ifs;
+	uint32_t nifs;
+	enum ft_live_state state;	/* overall */
+	char **reasons;			/* overall reasons, "IFACE: why" */
+	size_t nreasons;
+};
+
+static void view_free(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nreasons; i++)
+		free(v->reasons[i]);
+	free(v->reasons);
+	free(v->ifs);
+	memset(v, 0, sizeof(*v));
+}
+
+static void view_reason(struct view *v, enum ft_live_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void view_reason(struct view *v, enum ft_live_state st, const char *fmt, ...)
+{
+	char **r, *line, buf[768];
+	va_list ap;
+
+	if (st > v->state)
+		v->state = st;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	line = strdup(buf);
+	if (!line)
+		return;
+	r = realloc(v->reasons, (v->nreasons + 1) * sizeof(*r));
+	if (!r) {
+		free(line);
+		return;
+	}
+	v->reasons = r;
+	v->reasons[v->nreasons++] = line;
+}
+
+/*
+ * Read flowtag's state and check every recorded interface in the kernel,
+ * then judge: ok, degraded (tagging, but not as configured) or down
+ * (nothing tagged). Return: 0 or -errno (logged).
+ */
+static int view_read(struct ft_stats *s, struct view *v)
+{
+	struct ft_live_expect exp = { 0 };
+	uint32_t i, ndown = 0;
+	char comm[32];
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	err = ft_stats_info(s, &v->info);
+	if (!err)
+		err = ft_stats_state(s, &v->st);
+	if (err) {
+		pr_err("cannot read flowtag's status maps: %s", strerror(-err));
+		return err;
+	}
+	if (ft_stats_health(s, &v->health))
+		memset(&v->health, 0, sizeof(v->health));	/* older pins: judge by names */
+	exp.xdp = v->health.prog_xdp;
+	exp.xdp_frags = v->health.prog_xdp_frags;
+	exp.tc_ingress = v->health.prog_tc_ingress;
+	exp.tc_egress = v->health.prog_tc_egress;
+	v->ds = ft_daemon_state(v->info.pid, comm, sizeof(comm));
+
+	v->nifs = v->info.nifaces < FT_MAX_IFACES ? v->info.nifaces : FT_MAX_IFACES;
+	v->ifs = calloc(v->nifs ? v->nifs : 1, sizeof(*v->ifs));
+	if (!v->ifs)
+		return -ENOMEM;
+	for (i = 0; i < v->nifs; i++) {
+		struct iface_view *iv = &v->ifs[i];
+		unsigned int r;
+
+		err = ft_stats_iface(s, i, &iv->rec);
+		if (err) {
+			pr_err("cannot read ft_ifaces: %s", strerror(-err));
+			return err;
+		}
+		if (ft_stats_ifhealth(s, i, &iv->ih) || iv->ih.ifindex != iv->rec.ifindex)
+			memset(&iv->ih, 0, sizeof(iv->ih));
+		iv->has_hoff = !ft_stats_hoff(s, iv->rec.ifindex, &iv->hoff);
+		ft_live_check(&iv->rec, &exp, pins_path, &iv->lv);
+		judge_extra(iv);
+		for (r = 0; r < iv->lv.nreasons; r++)
+			view_reason(v, iv->lv.state, "%s: %s", iv->rec.name, iv->lv.reason[r]);
+		ndown += iv->lv.state == FT_LIVE_DOWN;
+	}
+
+	if (!v->st.generation)
+		view_reason(v, FT_LIVE_DOWN, "no policy loaded: packets pass unclassified");
+	if (v->health.nmissing)
+		view_reason(v, FT_LIVE_DEGRADED, "%u interface(s) of the policy not attached: %s",
+			    v->health.nmissing, v->health.missing);
+	if (!v->nifs && v->st.generation)
+		view_reason(v, v->health.nmissing ? FT_LIVE_DOWN : FT_LIVE_DEGRADED,
+			    "no interface attached");
+	if (v->nifs && ndown == v->nifs)
+		v->state = FT_LIVE_DOWN;
+	if (v->ds != FT_DAEMON_RUNNING)
+		view_reason(v, FT_LIVE_DEGRADED, "flowtagd is not running: the pinned data path "
+			    "classifies with the last policy, but nothing repairs or reloads it");
+	return 0;
+}
+
 static int cmd_status(const struct ctl *c, int argc, char **argv)
 {
-	struct ft_daemon_info info;
-	struct ft_iface_info ifc;
-	struct ft_state st;
+	struct view v = { 0 };
 	struct ft_stats s;
 	struct ft_out *o = NULL;
+	struct json_object *reasons = NULL;
 	uint64_t cnt[FT_CNT_MAX];
 	char title[64];
-	uint32_t i, n;
-	int err, ret = EXIT_FAIL;
+	uint32_t i;
+	size_t r;
+	int err, ret = EXIT_STATUS_BAD;
 
-	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "xdp",
-					     "program", "ingress", "egress", "frags", "clsact",
-					     NULL };
+	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "state",
+					     "xdp", "program", "ingress", "egress", "tcx in front",
+					     "clsact", "repairs", NULL };
+	static const char *const hheads[] = { "interface", "meta written (XDP)", "tc packets",
+					      "meta seen by tc", "share", NULL };
 
 	(void)argv;
 	if (argc)
 		return usage_error("status takes no arguments");
-	if (open_pins(c, &s, false))
-		return EXIT_FAIL;
-	err = ft_stats_info(&s, &info);
-	if (!err)
-		err = ft_stats_state(&s, &st);
+	err = open_pins(c, &s, false);
+	if (err)
+		return err == -ENOENT ? EXIT_STATUS_NOT_RUNNING : EXIT_STATUS_BAD;
+	err = view_read(&s, &v);
 	if (!err)
 		err = ft_stats_counters(&s, cnt);
-	if (err) {
-		pr_err("cannot read flowtag's status maps: %s", strerror(-err));
+	if (err)
 		goto out;
-	}
 	o = ft_out_new(stdout, c->json, c->pretty);
 	if (!o) {
 		err = -ENOMEM;
 		goto out;
 	}
 
-	print_status_daemon(o, &info);
+	/* the verdict first: what monitoring and operators look for */
+	if (ft_out_is_json(o)) {
+		reasons = json_object_new_array();
+		for (r = 0; reasons && r < v.nreasons; r++)
+			json_object_array_add(reasons, json_object_new_string(v.reasons[r]));
+	}
+	ft_out_str(o, "state", "state", ft_live_state_name(v.state));
+	ft_out_value(o, "reasons", NULL, reasons, NULL, false);
+	for (r = 0; r < v.nreasons; r++)
+		ft_out_text(o, "  %s", v.reasons[r]);
+	if (pins_via_pid)
+		ft_out_str(o, "pins", "pins", pins_path);
+
+	print_status_daemon(o, &v.info);
 	print_status_kernel(o);
-	err = print_status_policy(o, &s, &info, &st);
+	err = print_status_policy(o, &s, &v.info, &v.st, &v.health);
 	if (err)
 		goto out;
 
 	ft_out_begin_table(o, "interfaces", "interfaces", heads);
-	n = info.nifaces < FT_MAX_IFACES ? info.nifaces : FT_MAX_IFACES;
-	for (i = 0; i < n; i++) {
-		err = ft_stats_iface(&s, i, &ifc);
-		if (err) {
-			pr_err("cannot read ft_ifaces: %s", strerror(-err));
-			goto out;
-		}
-		print_iface(o, &ifc);
-	}
+	for (i = 0; i < v.nifs; i++)
+		print_iface(o, &v.ifs[i]);
+	ft_out_end_table(o);
+
+	ft_out_begin_table(o, "handoff_per_interface",
+			   "XDP->tc hand-off per interface (since attached or repaired)", hheads);
+	for (i = 0; i < v.nifs; i++)
+		if (v.ifs[i].has_hoff)
+			print_iface_handoff(o, &v.ifs[i]);
 	ft_out_end_table(o);
 
 	snprintf(title, sizeof(title), "counters (summed over %d CPUs)", s.ncpu);
@@ -586,9 +818,13 @@ static int cmd_status(const struct ctl *c, int argc, char **argv)
 			    (unsigned long long)cnt[FT_CNT_VLAN_RECLASS]);
 
 	print_handoff(o, cnt);
-	ret = EXIT_OK;
+	if (v.ds != FT_DAEMON_RUNNING)
+		ret = EXIT_STATUS_NOT_RUNNING;
+	else
+		ret = v.state == FT_LIVE_OK ? EXIT_STATUS_OK : EXIT_STATUS_BAD;
 out:
 	ret = finish_output(o, ret);
+	view_free(&v);
 	ft_stats_close(&s);
 	return ret;
 }
@@ -1434,10 +1670,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-enum reload_result { RL_RELOADED, RL_REJECTED, RL_EXITED, RL_TIMEOUT };
+enum reload_result { RL_RELOADED, RL_INCOMPLETE, RL_REJECTED, RL_EXITED, RL_TIMEOUT };
 
 static const char *const reload_names[] = {
 	[RL_RELOADED] = "reloaded",
+	[RL_INCOMPLETE] = "incomplete",
 	[RL_REJECTED] = "rejected",
 	[RL_EXITED] = "exited",
 	[RL_TIMEOUT] = "timeout",
@@ -1480,7 +1717,9 @@ static int reload_wait(struct ft_stats *s, const struct ft_daemon_info *before,
 static int cmd_reload(const struct ctl *c, int argc, char **argv)
 {
 	struct ft_daemon_info before, after;
+	struct view v = { 0 };
 	enum reload_result res;
+	uint32_t i;
 	struct ft_stats s;
 	struct ft_out *o = NULL;
 	char comm[32];
@@ -1529,15 +1768,47 @@ static int cmd_reload(const struct ctl *c, int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
+	/* the daemon says it reloaded: is the new generation really in force
+	 * on every interface? Ask the kernel. */
+	if (res == RL_RELOADED) {
+		err = view_read(&s, &v);
+		if (err)
+			goto out;
+		if (v.st.generation != after.generation) {
+			view_reason(&v, FT_LIVE_DOWN, "the data path runs generation %u, not %u",
+				    v.st.generation, after.generation);
+			res = RL_INCOMPLETE;
+		}
+		if (v.health.nmissing)
+			res = RL_INCOMPLETE;
+		for (i = 0; i < v.nifs; i++)
+			if (v.ifs[i].lv.state == FT_LIVE_DOWN || !v.ifs[i].lv.xdp.ours)
+				res = RL_INCOMPLETE;
+	}
 	ft_out_str(o, "result", NULL, reload_names[res]);
 	ft_out_u64(o, "pid", NULL, before.pid);
 	ft_out_u64(o, "generation_before", NULL, before.generation);
 	ft_out_u64(o, "generation", NULL, after.generation);
+	if (res == RL_RELOADED || res == RL_INCOMPLETE) {
+		struct json_object *arr = ft_out_is_json(o) ? json_object_new_array() : NULL;
+
+		for (i = 0; arr && i < v.nreasons; i++)
+			json_object_array_add(arr, json_object_new_string(v.reasons[i]));
+		ft_out_value(o, "problems", NULL, arr, NULL, false);
+	}
 	switch (res) {
 	case RL_RELOADED:
-		ft_out_text(o, "reloaded: generation %u -> %u", before.generation,
-			    after.generation);
+		ft_out_text(o, "reloaded: generation %u -> %u, in force on %u interface(s)",
+			    before.generation, after.generation, v.nifs);
+		for (i = 0; i < v.nreasons; i++)
+			ft_out_text(o, "  note: %s", v.reasons[i]);
 		ret = EXIT_OK;
+		break;
+	case RL_INCOMPLETE:
+		ft_out_text(o, "reload INCOMPLETE: generation %u -> %u is active, but not every "
+			    "interface classifies with it:", before.generation, after.generation);
+		for (i = 0; i < v.nreasons; i++)
+			ft_out_text(o, "  %s", v.reasons[i]);
 		break;
 	case RL_REJECTED:
 		ft_out_text(o, "reload rejected, the running policy (generation %u) is unchanged; "
@@ -1554,6 +1825,7 @@ static int cmd_reload(const struct ctl *c, int argc, char **argv)
 	}
 out:
 	ret = finish_output(o, ret);
+	view_free(&v);
 	ft_stats_close(&s);
 	return ret;
 }

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "attach.h"
 #include "compile.h"
@@ -26,14 +28,43 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "notify.h"
 #include "probe.h"
 #include "shaping.h"
+#include "pidfile.h"
 #include "stats.h"
+#include "verify.h"
 
 #ifndef FLOWTAG_VERSION
 #define FLOWTAG_VERSION	"0.1.0"
 #endif
+
+/* Self-repair: look again this long after an rtnetlink event (a burst of
+ * events settles), and every FT_VERIFY_MS anyway. */
+#define FT_EVENT_SETTLE_MS	20
+#define FT_VERIFY_MS		5000
+/* Never fight another tool: more than FT_REPAIR_MAX repairs of one
+ * interface within FT_REPAIR_WINDOW_MS and flowtagd stops repairing it. */
+#define FT_REPAIR_MAX		3
+#define FT_REPAIR_WINDOW_MS	30000
+/* XDP wrote this much metadata on an interface between two checks while
+ * its tc ingress saw nothing: the hand-off is stalled */
+#define FT_STALL_PACKETS	16
+
+/* Self-repair record of one interface, kept across reloads by name. */
+struct watch {
+	char name[FT_IFNAMSIZ];
+	uint32_t repairs;			/* repairs done */
+	uint64_t last_repair;			/* unix seconds */
+	uint64_t recent[FT_REPAIR_MAX];		/* monotonic ms of the last repairs */
+	bool gave_up;				/* repairs stopped until a reload */
+	bool stalled;				/* hand-off stalled at the last check */
+	bool gone_logged;			/* "interface gone" said once */
+	uint64_t hoff_written, hoff_tc;		/* ft_hoff at the last check */
+	char last[104];				/* what the last repair restored */
+	char seen[FT_LIVE_REASON_LEN];		/* the finding logged last, to log changes once */
+};
 
 struct daemon {
 	const char *config_path;
@@ -47,6 +78,12 @@ struct daemon {
 	struct ft_attachment att[FT_MAX_IFACES];
 	size_t natt;
 	struct ft_daemon_info info;
+	struct ft_health health;		/* published in ft_health */
+	struct ft_live_expect expect;		/* ids of our programs */
+	struct watch watch[FT_MAX_IFACES];
+	size_t nwatch;
+	struct ft_monitor mon;
+	int pidfile_fd;
 };
 
 static void usage(FILE *f)
@@ -122,13 +159,28 @@ static void resolve_iifs(struct ft_policy *pol)
  * Returns 0 with @pol and @c filled, or -errno after logging why.
  */
 static int policy_prepare(const char *path, unsigned int flags, struct ft_policy *pol,
-			  struct ft_compiled *c, bool resolve)
+			  struct ft_compiled *c, bool resolve, struct stat *file_id)
 {
 	struct ft_diag diag = { 0 };
+	struct stat st;
 	int err;
 
 	memset(pol, 0, sizeof(*pol));
 	memset(c, 0, sizeof(*c));
+	if (!stat(path, &st)) {
+		char when[32];
+		struct tm tm;
+
+		/* the path as given, symlinks followed now: which version is this? */
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+			 localtime_r(&st.st_mtime, &tm) ? &tm : gmtime_r(&st.st_mtime, &tm));
+		pr_info("reading %s (inode %llu, modified %s)", path,
+			(unsigned long long)st.st_ino, when);
+		if (file_id) {
+			file_id->st_ino = st.st_ino;
+			file_id->st_mtime = st.st_mtime;
+		}
+	}
 	err = ft_config_load_flags(path, flags, pol, &diag);
 	log_diag(&diag);
 	if (err) {
@@ -188,11 +240,77 @@ static int map_fd(struct daemon *d, const char *name)
 	return ft_loader_map_fd(&d->loader, name);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The self-repair record of interface @name, made on first use. */
+static struct watch *watch_get(struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatch; i++)
+		if (!strcmp(d->watch[i].name, name))
+			return &d->watch[i];
+	if (d->nwatch == FT_MAX_IFACES) {
+		/* interfaces come and go by name: reuse the oldest slot */
+		memmove(&d->watch[0], &d->watch[1], (FT_MAX_IFACES - 1) * sizeof(d->watch[0]));
+		d->nwatch--;
+	}
+	{
+		char copy[FT_IFNAMSIZ];
+
+		snprintf(copy, sizeof(copy), "%s", name);	/* @name may be in d->watch */
+		memset(&d->watch[d->nwatch], 0, sizeof(d->watch[0]));
+		memcpy(d->watch[d->nwatch].name, copy, sizeof(copy));
+	}
+	return &d->watch[d->nwatch++];
+}
+
+/*
+ * ft_hoff entries: one per attached ifindex, made here so the programs
+ * only look up (no insert on the packet path); entries of interfaces we
+ * no longer attach go. @reset: zero the entry of @reset_ifindex (repaired).
+ */
+static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
+{
+	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
+	__u32 key, next, *prev = NULL;
+	void *zero;
+	size_t i;
+
+	if (fd < 0 || ncpu <= 0)
+		return;
+	zero = calloc((size_t)ncpu, sizeof(struct ft_hoff));
+	if (!zero)
+		return;
+	for (i = 0; i < d->natt; i++) {
+		key = d->att[i].ifindex;
+		bpf_map_update_elem(fd, &key, zero, key == reset_ifindex ? BPF_ANY : BPF_NOEXIST);
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		bool keep = false;
+
+		for (i = 0; i < d->natt; i++)
+			keep |= d->att[i].ifindex == next;
+		if (!keep && !bpf_map_delete_elem(fd, &next))
+			continue;	/* deleted: iterate again from the same key */
+		key = next;
+		prev = &key;
+	}
+	free(zero);
+}
+
 static void publish_state(struct daemon *d)
 {
 	__u32 zero = 0, i;
 	int fd = map_fd(d, "ft_ifaces");
 
+	hoff_sync(d, 0);
 	d->info.nifaces = d->natt;
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_info rec = { 0 };
@@ -207,6 +325,28 @@ static void publish_state(struct daemon *d)
 		}
 		bpf_map_update_elem(fd, &i, &rec, 0);
 	}
+	for (i = 0; i < FT_MAX_IFACES; i++) {
+		struct ft_iface_health ih = { 0 };
+
+		if (i < d->natt) {
+			const struct watch *w = watch_get(d, d->att[i].name);
+
+			ih.ifindex = d->att[i].ifindex;
+			ih.repairs = w->repairs;
+			ih.last_repair = w->last_repair;
+			ih.flags = (w->gave_up ? FT_IFH_F_GAVE_UP : 0) |
+				   (w->stalled ? FT_IFH_F_STALLED : 0);
+			snprintf(ih.last, sizeof(ih.last), "%s", w->last);
+		}
+		bpf_map_update_elem(map_fd(d, "ft_ifhealth"), &i, &ih, 0);
+	}
+	d->health.prog_xdp = d->expect.xdp;
+	d->health.prog_xdp_frags = d->expect.xdp_frags;
+	d->health.prog_tc_ingress = d->expect.tc_ingress;
+	d->health.prog_tc_egress = d->expect.tc_egress;
+	d->health.seq = d->info.reloads + d->info.reload_failures;
+	bpf_map_update_elem(map_fd(d, "ft_health"), &zero, &d->health, 0);
+	/* last: flowtagctl reload waits for ft_info, then reads the rest */
 	bpf_map_update_elem(map_fd(d, "ft_info"), &zero, &d->info, 0);
 }
 
@@ -287,6 +427,8 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 	size_t i, n = 0;
 	int err = 0;
 
+	d->health.nmissing = 0;
+	d->health.missing[0] = '\0';
 	for (i = 0; i < pol->nifaces; i++) {
 		const struct ft_iface *ifc = &pol->ifaces[i];
 		struct ft_attachment *cur = find_att(d, ifc->name);
@@ -306,8 +448,16 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 		} else {
 			p = find_record(rec, nrec, ifc->name);
 		}
+		ft_log_clear_error();
 		e = ft_attach_iface(&d->loader, ifc, p, cur != NULL, &next[n]);
 		if (e) {
+			size_t len = strlen(d->health.missing);
+			const char *why = ft_log_last_error();
+
+			/* flowtagctl reload prints this: the error as logged */
+			snprintf(d->health.missing + len, sizeof(d->health.missing) - len, "%s%s",
+				 len ? "; " : "", why[0] ? why : strerror(-e));
+			d->health.nmissing++;
 			err = e;
 			continue;
 		}
@@ -384,12 +534,14 @@ static int do_reload(struct daemon *d)
 {
 	struct ft_policy pol;
 	struct ft_compiled c;
+	struct stat file_id = { 0 };
 	uint32_t gen;
+	size_t i;
 	int err;
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
 	pr_info("SIGHUP: reloading %s", d->config_path);
-	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true);
+	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true, &file_id);
 	if (!err) {
 		err = check_ifaces(&pol);
 		if (!err)
@@ -408,9 +560,18 @@ static int do_reload(struct daemon *d)
 			   d->info.generation);
 		return err;
 	}
+	/* a reload is the operator's word: repair again what we gave up on */
+	for (i = 0; i < d->nwatch; i++) {
+		d->watch[i].gave_up = false;
+		memset(d->watch[i].recent, 0, sizeof(d->watch[i].recent));
+		d->watch[i].seen[0] = '\0';
+	}
 	err = sync_ifaces(d, &pol, NULL, 0);
 	if (err)
-		pr_err("reload: the policy is active, but not every interface could be attached");
+		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
+		       d->health.nmissing, d->health.missing);
+	d->health.policy_ino = file_id.st_ino;
+	d->health.policy_mtime = file_id.st_mtime;
 	if (sync_shaping(d, &pol))
 		pr_err("reload: the policy is active, but egress shaping is not as it says");
 	ft_policy_free(&d->pol);
@@ -423,6 +584,185 @@ static int do_reload(struct daemon *d)
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
 		   d->pol.nrules, d->natt);
 	return 0;
+}
+
+static const struct ft_iface *policy_iface(const struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->pol.nifaces; i++)
+		if (!strcmp(d->pol.ifaces[i].name, name))
+			return &d->pol.ifaces[i];
+	return NULL;
+}
+
+/* Whether another repair of @w now stays within FT_REPAIR_MAX per window. */
+static bool repair_allowed(const struct watch *w, uint64_t now)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < FT_REPAIR_MAX; i++)
+		n += w->recent[i] && now - w->recent[i] < FT_REPAIR_WINDOW_MS;
+	return n < FT_REPAIR_MAX;
+}
+
+static void repair_record(struct daemon *d, struct watch *w, uint64_t now, const char *found,
+			  const char *what)
+{
+	unsigned int i, oldest = 0;
+
+	for (i = 1; i < FT_REPAIR_MAX; i++)
+		if (w->recent[i] < w->recent[oldest])
+			oldest = i;
+	w->recent[oldest] = now;
+	w->repairs++;
+	w->last_repair = time(NULL);
+	snprintf(w->last, sizeof(w->last), "%s", what);
+	d->health.repairs++;
+	pr_warn("%s: repaired: %s; restored %s (repair %u of this interface)", w->name, found, what,
+		w->repairs);
+}
+
+/* An interface re-created under its name: attach to the new ifindex. */
+static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
+		    uint32_t ifindex)
+{
+	struct ft_attachment na;
+	uint32_t old = a->ifindex;
+	int err;
+
+	if (a->link_fd >= 0)
+		close(a->link_fd);
+	a->link_fd = -1;
+	err = ft_attach_iface(&d->loader, ifc, NULL, false, &na);
+	if (err)
+		return err;
+	*a = na;
+	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
+		old, ifindex);
+	return 0;
+}
+
+/* Hand-off stalled on @a since the last check: XDP wrote, tc saw nothing. */
+static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct watch *w)
+{
+	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
+	uint64_t sum[4];
+	bool stalled;
+	void *buf;
+
+	if (fd < 0 || ncpu <= 0)
+		return false;
+	buf = calloc((size_t)ncpu, sizeof(struct ft_hoff));
+	if (!buf)
+		return false;
+	if (ft_percpu_sum(fd, a->ifindex, sizeof(struct ft_hoff), ncpu, buf, sum, 4)) {
+		free(buf);
+		return false;
+	}
+	free(buf);
+	stalled = sum[0] >= w->hoff_written + FT_STALL_PACKETS && sum[1] == w->hoff_tc;
+	w->hoff_written = sum[0];
+	w->hoff_tc = sum[1];
+	return stalled;
+}
+
+/*
+ * Self-repair: check every interface we attached against the kernel, put
+ * back what another tool removed, and say what we found. @timer: the
+ * periodic check (hand-off stall detection runs only then).
+ */
+static void verify_all(struct daemon *d, bool timer)
+{
+	bool changed = false;
+	uint64_t now = now_ms();
+	size_t i;
+
+	for (i = 0; i < d->natt; i++) {
+		struct ft_attachment *a = &d->att[i];
+		const struct ft_iface *ifc = policy_iface(d, a->name);
+		struct watch *w = watch_get(d, a->name);
+		struct ft_iface_info rec = { 0 };
+		struct ft_live lv;
+		char what[128];
+		uint32_t idx;
+		int err;
+
+		if (!ifc)
+			continue;
+		idx = if_nametoindex(a->name);
+		if (idx && idx != a->ifindex) {
+			if (w->gave_up || !repair_allowed(w, now)) {
+				w->gave_up = true;
+				continue;
+			}
+			if (!reattach(d, a, ifc, idx)) {
+				repair_record(d, w, now, "the interface was re-created",
+					      "every attachment");
+				w->gone_logged = false;
+				hoff_sync(d, a->ifindex);
+				changed = true;
+			}
+			continue;
+		}
+		snprintf(rec.name, sizeof(rec.name), "%s", a->name);
+		rec.ifindex = a->ifindex;
+		rec.flags = a->flags;
+		ft_live_check(&rec, &d->expect, d->pin_dir, &lv);
+		if (!lv.exists) {
+			if (!w->gone_logged)
+				pr_warn("%s: the interface is gone (ifindex %u); flowtagd attaches "
+					"again when it comes back", a->name, a->ifindex);
+			w->gone_logged = true;
+			continue;
+		}
+		if (timer) {
+			bool st = check_stall(d, a, w);
+
+			if (st != w->stalled) {
+				if (st)
+					pr_warn("%s: XDP->tc hand-off stalled: XDP wrote metadata "
+						"on %d+ packets in %d s, tc ingress saw none",
+						a->name, FT_STALL_PACKETS, FT_VERIFY_MS / 1000);
+				w->stalled = st;
+				changed = true;
+			}
+		}
+		if (lv.state == FT_LIVE_OK) {
+			w->seen[0] = '\0';
+			continue;
+		}
+		if (ft_repair_needed(a, &lv) && !w->gave_up) {
+			if (!repair_allowed(w, now)) {
+				w->gave_up = true;
+				changed = true;
+				pr_err("%s: %s; repaired %d times within %d s already: another tool "
+				       "keeps removing flowtag's hooks. flowtagd stops repairing %s "
+				       "(status: degraded) until the next reload", a->name,
+				       lv.reason[0], FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
+				continue;
+			}
+			err = ft_repair_iface(&d->loader, ifc, a, &lv, what, sizeof(what));
+			if (err > 0) {
+				repair_record(d, w, now, lv.reason[0], what);
+				hoff_sync(d, a->ifindex);	/* hand-off counted afresh */
+				w->hoff_written = w->hoff_tc = 0;
+				changed = true;
+				continue;
+			}
+		}
+		/* what we do not repair (tcx in front, a foreign XDP program):
+		 * say it once, and again when it changes */
+		if (strcmp(w->seen, lv.reason[0])) {
+			unsigned int r;
+
+			snprintf(w->seen, sizeof(w->seen), "%s", lv.reason[0]);
+			for (r = 0; r < lv.nreasons; r++)
+				pr_warn("%s: %s", a->name, lv.reason[r]);
+		}
+	}
+	if (changed)
+		publish_state(d);
 }
 
 static void shutdown_all(struct daemon *d)
@@ -450,10 +790,30 @@ static void write_metrics(struct daemon *d)
 		return;
 	err = ft_metrics_write(d->metrics_path, d->pin_dir);
 	if (err && !d->metrics_failing)
-		pr_warn("cannot write metrics to %s: %s", d->metrics_path, strerror(-err));
+		pr_warn("cannot write metrics to %s: %s%s", d->metrics_path, strerror(-err),
+			err == -EROFS || err == -EACCES ?
+				" (under systemd's ProtectSystem=strict only the unit's "
+				"ReadWritePaths= are writable: the shipped flowtagd.service allows "
+				"/var/lib/prometheus/node-exporter; for another directory add it "
+				"with a drop-in)" : "");
 	else if (!err && d->metrics_failing)
 		pr_info("metrics: writing %s again", d->metrics_path);
 	d->metrics_failing = err != 0;
+}
+
+/* @path made absolute against the working directory, symlinks untouched. */
+static int make_absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return snprintf(buf, len, "%s", path) >= (int)len ? -ENAMETOOLONG : 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return snprintf(buf, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", path) >= (int)len ?
+		       -ENAMETOOLONG : 0;
 }
 
 /* The signals the main loop handles (blocked, read from a signalfd). */
@@ -466,9 +826,20 @@ static void daemon_sigset(sigset_t *set)
 	sigaddset(set, SIGQUIT);
 }
 
-/* Returns the signal that ended the loop, or -errno. */
+/* Milliseconds from @now until @deadline, for poll(). */
+static int ms_until(uint64_t deadline, uint64_t now)
+{
+	return deadline > now ? (int)(deadline - now) : 0;
+}
+
+/*
+ * The main loop: signals (signalfd), rtnetlink events (self-repair, looked
+ * at FT_EVENT_SETTLE_MS after the first of a burst), the periodic check
+ * and the metrics. Returns the signal that ended it, or -errno.
+ */
 static int run_loop(struct daemon *d)
 {
+	uint64_t now = now_ms(), next_verify = now + FT_VERIFY_MS, next_metrics = now, settle = 0;
 	sigset_t set;
 	int sfd, sig = SIGTERM;
 
@@ -478,48 +849,104 @@ static int run_loop(struct daemon *d)
 		pr_err("signalfd: %s", strerror(errno));
 		return -errno;
 	}
-	write_metrics(d);
+	if (ft_monitor_open(&d->mon))
+		pr_warn("no rtnetlink events: self-repair relies on the %d s check alone",
+			FT_VERIFY_MS / 1000);
 	for (;;) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = ft_monitor_fd(&d->mon), .events = POLLIN },
+		};
 		struct signalfd_siginfo si;
-		int n = poll(&pfd, 1, d->metrics_path ? d->metrics_interval * 1000 : -1);
+		int timeout, n;
 
+		now = now_ms();
+		if (d->metrics_path && now >= next_metrics) {
+			write_metrics(d);
+			next_metrics = now + (uint64_t)d->metrics_interval * 1000;
+		}
+		if (settle && now >= settle) {
+			settle = 0;
+			verify_all(d, false);
+		}
+		if (now >= next_verify) {
+			verify_all(d, true);
+			next_verify = now + FT_VERIFY_MS;
+		}
+		timeout = ms_until(next_verify, now);
+		if (settle && ms_until(settle, now) < timeout)
+			timeout = ms_until(settle, now);
+		if (d->metrics_path && ms_until(next_metrics, now) < timeout)
+			timeout = ms_until(next_metrics, now);
+
+		n = poll(pfd, 2, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (n == 0) {
-			write_metrics(d);
+		if (pfd[1].revents && ft_monitor_drain(&d->mon) > 0 && !settle)
+			settle = now_ms() + FT_EVENT_SETTLE_MS;
+		if (!pfd[0].revents)
 			continue;
-		}
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
 			do_reload(d);
-			write_metrics(d);
+			next_metrics = 0;
 			continue;
 		}
 		sig = si.ssi_signo;
 		pr_info("%s: stopping", strsignal(sig));
 		break;
 	}
+	ft_monitor_close(&d->mon);
 	close(sfd);
 	return sig;
 }
 
+static int cleanup_pins(struct daemon *d);
+
+/*
+ * --cleanup: what a stopped or killed flowtagd left in this network
+ * namespace. From the pins when there are any (records of interfaces,
+ * links, maps); then, pins or not, every tc filter of ours on every
+ * interface here: a flowtagd whose bpffs was private (ip netns exec)
+ * leaves filters but no pins.
+ */
 static int do_cleanup(struct daemon *d)
+{
+	pid_t holder;
+	int err, fd, swept;
+
+	err = ft_pidfile_lock(d->pin_dir, &fd, &holder);
+	if (err == -EBUSY) {
+		pr_err("flowtagd is running (pid %d) in this network namespace: stop it with "
+		       "SIGTERM instead", (int)holder);
+		return -EBUSY;
+	}
+	err = cleanup_pins(d);
+	swept = ft_sweep_netns();
+	if (swept)
+		pr_info("removed %d tc filter(s) of flowtag found in this network namespace "
+			"without records", swept);
+	else if (err == -ENOENT)
+		pr_info("nothing to clean up: %s does not exist and no flowtag tc filter is "
+			"attached in this network namespace", d->pin_dir);
+	ft_pidfile_remove(fd);
+	return err == -ENOENT ? 0 : err;
+}
+
+static int cleanup_pins(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
 	size_t n, i, done = 0;
 	pid_t pid;
 	int err;
 
-	if (access(d->pin_dir, F_OK)) {
-		pr_info("nothing to clean up: %s does not exist", d->pin_dir);
-		return 0;
-	}
+	if (access(d->pin_dir, F_OK))
+		return -ENOENT;
 	err = ft_loader_open(&d->loader, d->pin_dir);
 	if (err)
 		return err;
@@ -579,16 +1006,58 @@ static void log_kernel_features(void)
 			"one page cannot run XDP");
 }
 
+/*
+ * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
+ * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
+ * bpffs there that dies with it, and nobody outside finds the pins.
+ * Compared with what PID 1 (or our parent) sees at the same path.
+ */
+static bool bpffs_private(const char *pin_dir)
+{
+	const pid_t others[] = { 1, getppid() };
+	char path[PATH_MAX];
+	struct stat mine, other;
+	size_t i;
+
+	if (stat(pin_dir, &mine))
+		return false;
+	/* PID 1 may be out of reach (a sandbox): then the process that started
+	 * us, which for `ip netns exec` is in the original mount namespace */
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)others[i], pin_dir) >=
+		    (int)sizeof(path))
+			return false;
+		if (!stat(path, &other))
+			return mine.st_dev != other.st_dev || mine.st_ino != other.st_ino;
+		if (errno == ENOENT)
+			return true;
+	}
+	return false;
+}
+
+static void warn_private_bpffs(const char *pin_dir)
+{
+	if (!bpffs_private(pin_dir))
+		return;
+	pr_warn("%s is on a bpffs private to flowtagd's mount namespace (started with "
+		"`ip netns exec`? it mounts a /sys of its own): the pins and the pinned XDP links "
+		"vanish when flowtagd exits, and only a flowtagctl of this network namespace finds "
+		"them (through %s and /proc/%d/root). Fix: start flowtagd with "
+		"`nsenter --net=/run/netns/NAME flowtagd ...` (or systemd's NetworkNamespacePath=), "
+		"which keeps the host's /sys/fs/bpf", pin_dir, FT_RUN_DIR, (int)getpid());
+}
+
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
 	struct ft_compiled c;
+	struct stat file_id = { 0 };
 	uint32_t gen, old_slot = 0, old_gen = 0;
 	size_t nrec = 0;
 	pid_t pid;
 	int err;
 
-	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true);
+	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true, &file_id);
 	if (err)
 		return err;
 	err = check_ifaces(&d->pol);
@@ -600,11 +1069,15 @@ static int start(struct daemon *d)
 		pr_err("cannot prepare %s: %s", d->pin_dir, strerror(-err));
 		goto out_free;
 	}
+	warn_private_bpffs(d->pin_dir);
 	err = ft_loader_open(&d->loader, d->pin_dir);
 	if (err) {
 		rmdir(d->pin_dir);	/* only if we left it empty */
 		goto out_free;
 	}
+	ft_live_expect_fds(&d->expect, ft_loader_xdp_fd(&d->loader, false),
+			   ft_loader_xdp_fd(&d->loader, true), ft_loader_tc_ingress_fd(&d->loader),
+			   ft_loader_tc_egress_fd(&d->loader));
 	if (d->loader.adopted) {
 		pid = running_daemon(d);
 		if (pid) {
@@ -641,6 +1114,8 @@ static int start(struct daemon *d)
 		}
 		goto out_close;
 	}
+	d->health.policy_ino = file_id.st_ino;
+	d->health.policy_mtime = file_id.st_mtime;
 	d->info.pid = getpid();
 	d->info.generation = gen;
 	d->info.started = d->info.loaded = time(NULL);
@@ -679,10 +1154,11 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR,
-			    .metrics_interval = 15 };
+			    .metrics_interval = 15, .pidfile_fd = -1 };
 	bool foreground = false, check = false, cleanup = false;
 	char config_abs[PATH_MAX], metrics_abs[PATH_MAX];
 	int verbose = 0, opt, err;
+	pid_t holder;
 	sigset_t set;
 
 	d.pol.default_class = -1;
@@ -745,7 +1221,7 @@ int main(int argc, char **argv)
 		struct ft_compiled c;
 
 		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
-		err = policy_prepare(d.config_path, d.config_flags, &pol, &c, false);
+		err = policy_prepare(d.config_path, d.config_flags, &pol, &c, false, NULL);
 		if (err)
 			return 1;
 		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",
@@ -762,23 +1238,33 @@ int main(int argc, char **argv)
 	if (cleanup)
 		return do_cleanup(&d) ? 1 : 0;
 
-	/* daemon(3) changes to /: reloads must still find the file */
-	if (!realpath(d.config_path, config_abs)) {
-		pr_err("%s: %s", d.config_path, strerror(errno));
+	/* daemon(3) changes to /: reloads must still find the file. Absolute,
+	 * but symlinks NOT resolved: config management swaps them (ConfigMaps:
+	 * ..data -> a new directory, the old one deleted), and every reload
+	 * must open the path as given. */
+	if (make_absolute(d.config_path, config_abs, sizeof(config_abs))) {
+		pr_err("-c %s: cannot make the path absolute", d.config_path);
 		return 1;
 	}
 	d.config_path = config_abs;
-	if (d.metrics_path && d.metrics_path[0] != '/') {
-		char cwd[PATH_MAX];
-
-		if (!getcwd(cwd, sizeof(cwd)) ||
-		    snprintf(metrics_abs, sizeof(metrics_abs), "%s/%s", cwd, d.metrics_path) >=
-			    (int)sizeof(metrics_abs)) {
+	if (d.metrics_path) {
+		if (make_absolute(d.metrics_path, metrics_abs, sizeof(metrics_abs))) {
 			pr_err("--metrics %s: cannot make the path absolute", d.metrics_path);
 			return 1;
 		}
 		d.metrics_path = metrics_abs;
 	}
+
+	/* one flowtagd per network namespace (the interfaces are its own) */
+	err = ft_pidfile_lock(d.pin_dir, &d.pidfile_fd, &holder);
+	if (err == -EBUSY) {
+		pr_err("flowtagd is already running (pid %d) in this network namespace",
+		       (int)holder);
+		return 1;
+	}
+	if (err)
+		pr_warn("cannot write the pid file in %s: %s; flowtagctl run under "
+			"`ip netns exec` will not find this daemon", FT_RUN_DIR, strerror(-err));
 
 	/* signals go to the signalfd from now on; a SIGTERM during start is
 	 * handled once the data path is complete */
@@ -790,6 +1276,7 @@ int main(int argc, char **argv)
 	err = start(&d);
 	if (err) {
 		pr_err("not started");
+		ft_pidfile_remove(d.pidfile_fd);
 		return 1;
 	}
 	if (!foreground && daemon(0, 0)) {
@@ -797,10 +1284,13 @@ int main(int argc, char **argv)
 		shutdown_all(&d);
 		ft_loader_close(&d.loader);
 		ft_policy_free(&d.pol);
+		ft_pidfile_remove(d.pidfile_fd);
 		return 1;
 	}
 	if (!foreground) {
 		d.info.pid = getpid();
+		if (d.pidfile_fd >= 0)
+			ft_pidfile_update(d.pidfile_fd, d.pin_dir);
 		publish_state(&d);
 	}
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
@@ -823,5 +1313,6 @@ int main(int argc, char **argv)
 	}
 	ft_loader_close(&d.loader);
 	ft_policy_free(&d.pol);
+	ft_pidfile_remove(d.pidfile_fd);
 	return 0;
 }

@@ -10,6 +10,7 @@
 static const char *log_ident = "flowtag";
 static enum ft_log_target log_target = FT_LOG_STDERR;
 static int log_verbose;
+static char last_error[512];
 
 static void ft_vlog(int level, bool plain, const char *fmt, va_list ap)
 {
@@ -20,6 +21,13 @@ static void ft_vlog(int level, bool plain, const char *fmt, va_list ap)
 		[LOG_DEBUG] = "debug: ",
 	};
 
+	if (level == LOG_ERR) {
+		va_list cp;
+
+		va_copy(cp, ap);
+		vsnprintf(last_error, sizeof(last_error), fmt, cp);
+		va_end(cp);
+	}
 	if (level == LOG_DEBUG && !log_verbose)
 		return;
 	if (log_target == FT_LOG_SYSLOG) {
@@ -69,4 +77,14 @@ void ft_log_init(const char *ident, enum ft_log_target target, int verbose)
 	if (target == FT_LOG_SYSLOG)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 	libbpf_set_print(libbpf_print);
+}
+
+const char *ft_log_last_error(void)
+{
+	return last_error;
+}
+
+void ft_log_clear_error(void)
+{
+	last_error[0] = '\0';
 }

@@ -29,6 +29,14 @@ void ft_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * messages that carry their own, such as "FILE:LINE: error: ...". */
 void ft_log_plain(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/**
+ * ft_log_last_error() - the text of the last error logged ("" after
+ * ft_log_clear_error()), so a caller can pass on why a step failed (for
+ * flowtagctl reload) without every function returning a message.
+ */
+const char *ft_log_last_error(void);
+void ft_log_clear_error(void);
+
 #define pr_err(fmt, ...)	ft_log(LOG_ERR, fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...)	ft_log(LOG_WARNING, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...)	ft_log(LOG_INFO, fmt, ##__VA_ARGS__)

@@ -10,6 +10,7 @@
 #include "flowtag/maps.h"
 #include "metrics.h"
 #include "stats.h"
+#include "verify.h"
 
 /* A label value: backslash, double quote and newline escaped. */
 static void put_label(FILE *f, const char *v)
@@ -22,6 +23,81 @@ static void put_label(FILE *f, const char *v)
 			continue;
 		}
 		fputc(*v, f);
+	}
+}
+
+/*
+ * Per interface: the live state (checked in the kernel now, as flowtagctl
+ * status does), repairs, and the XDP->tc hand-off counters. One family at
+ * a time.
+ */
+static void write_ifaces(FILE *f, struct ft_stats *s)
+{
+	static const char *const states[] = { "ok", "degraded", "down" };
+	struct ft_daemon_info info = { 0 };
+	struct ft_health h = { 0 };
+	struct ft_live_expect exp;
+	struct ft_iface_info rec[FT_MAX_IFACES];
+	struct ft_iface_health ih[FT_MAX_IFACES];
+	struct ft_hoff hoff[FT_MAX_IFACES];
+	enum ft_live_state st[FT_MAX_IFACES];
+	bool has_hoff[FT_MAX_IFACES];
+	uint32_t i, n = 0, k;
+
+	ft_stats_info(s, &info);
+	ft_stats_health(s, &h);
+	exp = (struct ft_live_expect){ h.prog_xdp, h.prog_xdp_frags, h.prog_tc_ingress,
+				       h.prog_tc_egress };
+	for (i = 0; i < info.nifaces && i < FT_MAX_IFACES; i++) {
+		struct ft_live lv;
+
+		if (ft_stats_iface(s, i, &rec[n]))
+			continue;
+		if (ft_stats_ifhealth(s, i, &ih[n]) || ih[n].ifindex != rec[n].ifindex)
+			memset(&ih[n], 0, sizeof(ih[n]));
+		has_hoff[n] = !ft_stats_hoff(s, rec[n].ifindex, &hoff[n]);
+		ft_live_check(&rec[n], &exp, s->dir, &lv);
+		st[n] = lv.state;
+		if (st[n] == FT_LIVE_OK && (ih[n].flags & (FT_IFH_F_GAVE_UP | FT_IFH_F_STALLED)))
+			st[n] = FT_LIVE_DEGRADED;
+		n++;
+	}
+
+	fprintf(f, "# HELP flowtag_repairs_total Repairs of hooks other tools removed.\n"
+		   "# TYPE flowtag_repairs_total counter\n"
+		   "flowtag_repairs_total %u\n", h.repairs);
+	fprintf(f, "# HELP flowtag_interfaces_missing Policy interfaces not attached.\n"
+		   "# TYPE flowtag_interfaces_missing gauge\n"
+		   "flowtag_interfaces_missing %u\n", h.nmissing);
+	fprintf(f, "# HELP flowtag_interface_state 1 for the state the interface is in "
+		   "(checked in the kernel).\n# TYPE flowtag_interface_state gauge\n");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 3; k++) {
+			fprintf(f, "flowtag_interface_state{interface=\"");
+			put_label(f, rec[i].name);
+			fprintf(f, "\",state=\"%s\"} %d\n", states[k], st[i] == (enum ft_live_state)k);
+		}
+	fprintf(f, "# HELP flowtag_interface_repairs_total Repairs on the interface.\n"
+		   "# TYPE flowtag_interface_repairs_total counter\n");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "flowtag_interface_repairs_total{interface=\"");
+		put_label(f, rec[i].name);
+		fprintf(f, "\"} %u\n", ih[i].repairs);
+	}
+	fprintf(f, "# HELP flowtag_interface_handoff_total XDP->tc hand-off per interface, "
+		   "since attached or repaired.\n"
+		   "# TYPE flowtag_interface_handoff_total counter\n");
+	for (i = 0; i < n; i++) {
+		static const char *const what[] = { "meta_written", "tc_packets", "meta_seen" };
+		const uint64_t v[] = { hoff[i].meta_written, hoff[i].tc_pkts, hoff[i].meta_seen };
+
+		if (!has_hoff[i])
+			continue;
+		for (k = 0; k < 3; k++) {
+			fprintf(f, "flowtag_interface_handoff_total{interface=\"");
+			put_label(f, rec[i].name);
+			fprintf(f, "\",counter=\"%s\"} %" PRIu64 "\n", what[k], v[k]);
+		}
 	}
 }
 
@@ -52,6 +128,8 @@ static int write_all(FILE *f, struct ft_stats *s)
 	fprintf(f, "# HELP flowtag_reload_failures_total Rejected policy reloads.\n"
 		   "# TYPE flowtag_reload_failures_total counter\n"
 		   "flowtag_reload_failures_total %u\n", info.reload_failures);
+
+	write_ifaces(f, s);
 
 	fprintf(f, "# HELP flowtag_datapath_total Data path and XDP->tc hand-off counters.\n"
 		   "# TYPE flowtag_datapath_total counter\n");

@@ -45,11 +45,18 @@ static const struct map_spec map_specs[FT_SM_MAX] = {
 			     sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_RULES },
 	[FT_SM_CLASS_CNT] = { "ft_class_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 			      sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_CLASSES },
+	[FT_SM_HEALTH] = { "ft_health", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct ft_health),
+			   1 },
+	[FT_SM_IFHEALTH] = { "ft_ifhealth", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			     sizeof(struct ft_iface_health), FT_MAX_IFACES },
+	[FT_SM_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
+			 FT_MAX_IFACES },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
 #define PERCPU_STRIDE(size)	(((size_t)(size) + 7) & ~(size_t)7)
-#define MAX_PERCPU_VALUE	sizeof(struct ft_pktcnt)
+#define MAX_PERCPU_VALUE	sizeof(struct ft_hoff)
+_Static_assert(sizeof(struct ft_hoff) >= sizeof(struct ft_pktcnt), "the largest per-CPU value");
 
 const char *ft_stats_map_name(enum ft_stats_map m)
 {
@@ -224,6 +231,43 @@ int ft_stats_iface(struct ft_stats *s, uint32_t i, struct ft_iface_info *ifc)
 	if (!err)
 		ifc->name[sizeof(ifc->name) - 1] = '\0';
 	return err;
+}
+
+int ft_stats_health(struct ft_stats *s, struct ft_health *h)
+{
+	int err = lookup(s, FT_SM_HEALTH, 0, h);
+
+	if (!err)
+		h->missing[sizeof(h->missing) - 1] = '\0';
+	return err;
+}
+
+int ft_stats_ifhealth(struct ft_stats *s, uint32_t i, struct ft_iface_health *ih)
+{
+	int err;
+
+	if (i >= FT_MAX_IFACES)
+		return -EINVAL;
+	err = lookup(s, FT_SM_IFHEALTH, i, ih);
+	if (!err)
+		ih->last[sizeof(ih->last) - 1] = '\0';
+	return err;
+}
+
+int ft_stats_hoff(struct ft_stats *s, uint32_t ifindex, struct ft_hoff *out)
+{
+	uint64_t sum[4] = { 0 };
+	int err;
+
+	_Static_assert(sizeof(struct ft_hoff) == sizeof(sum), "ft_hoff is four __u64");
+	err = lookup_percpu_sum(s, FT_SM_HOFF, ifindex, sum, 4);
+	if (err)
+		return err;
+	out->meta_written = sum[0];
+	out->tc_pkts = sum[1];
+	out->meta_seen = sum[2];
+	out->pad = 0;
+	return 0;
 }
 
 int ft_stats_counters(struct ft_stats *s, uint64_t *out)

@@ -29,6 +29,9 @@ enum ft_stats_map {
 	FT_SM_RULE_INFO,	/* ft_rule_info */
 	FT_SM_RULE_CNT,		/* ft_rule_cnt (per CPU) */
 	FT_SM_CLASS_CNT,	/* ft_class_cnt (per CPU) */
+	FT_SM_HEALTH,		/* ft_health */
+	FT_SM_IFHEALTH,		/* ft_ifhealth */
+	FT_SM_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
 	FT_SM_MAX,
 };
 
@@ -89,6 +92,28 @@ int ft_stats_info(struct ft_stats *s, struct ft_daemon_info *info);
  * Return: 0, -EINVAL for a bad index, or -errno.
  */
 int ft_stats_iface(struct ft_stats *s, uint32_t i, struct ft_iface_info *ifc);
+
+/**
+ * ft_stats_health() - what flowtagd's own checks found (program ids,
+ * repairs, interfaces it could not attach); @h->missing NUL-terminated.
+ * Return: 0, -ENOENT when the pins predate these maps, or -errno.
+ */
+int ft_stats_health(struct ft_stats *s, struct ft_health *h);
+
+/**
+ * ft_stats_ifhealth() - entry @i (< FT_MAX_IFACES) of ft_ifhealth, the
+ * repair record of ft_ifaces entry @i.
+ * Return: 0, -EINVAL for a bad index, -ENOENT without the map, or -errno.
+ */
+int ft_stats_ifhealth(struct ft_stats *s, uint32_t i, struct ft_iface_health *ih);
+
+/**
+ * ft_stats_hoff() - the XDP->tc hand-off counters of @ifindex, summed over
+ * the CPUs.
+ * Return: 0, -ENOENT when flowtagd made no entry for @ifindex (or the pins
+ * predate the map), or -errno.
+ */
+int ft_stats_hoff(struct ft_stats *s, uint32_t ifindex, struct ft_hoff *out);
 
 /**
  * ft_stats_counters() - every health counter of ft_counters, summed over

@@ -15,6 +15,14 @@ int other_tc(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 }
 
+/* A tcx program that returns a verdict (TCX_PASS): the clsact filters
+ * behind it never run. */
+SEC("tc")
+int other_tcx(struct __sk_buff *skb)
+{
+	return TC_ACT_OK;
+}
+
 SEC("xdp")
 int other_xdp(struct xdp_md *ctx)
 {

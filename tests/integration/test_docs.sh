@@ -63,4 +63,13 @@ else
 	not_ok "make install DESTDIR=... PREFIX=..."
 fi
 
+# the documented --metrics directory and the pid file directory are
+# writable under the unit's ProtectSystem=strict
+rw=$(sed -n 's/^ReadWritePaths=//p' etc/flowtagd.service)
+for d in /var/lib/prometheus/node-exporter /run/flowtag; do
+	check "the unit lets flowtagd write $d" grep -q -- "-\?$d\b" <<<"$rw"
+done
+check "the README's --metrics path is that directory" \
+	grep -q -- "--metrics /var/lib/prometheus/node-exporter/flowtag.prom" README.md
+
 finish

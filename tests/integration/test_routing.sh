@@ -109,15 +109,28 @@ d=$(htb_pkts 1:40)
 check "HTB 1:30 (bulk) got the 80 bulk packets (got $b)" bash -c "[[ $b -ge 80 && $b -lt 90 ]]"
 check "HTB 1:40 (default) got the 25 default packets, plus pings and neighbour discovery (got $d)" bash -c "[[ $d -ge 25 && $d -lt 60 ]]"
 
-# without the egress program HTB sees the TOS-derived priority: all default
+# another tool deletes the egress filter: flowtagd restores it (self-repair)
+tc -n "$(ns rtr)" filter del dev r1 egress pref 0x7a6 handle 0xf7a6 bpf
+sleep 1
+b0=$(htb_pkts 1:30)
+send cli -d 198.18.9.9 -p 9000 -n 40
+sleep 0.3
+expect_eq "egress filter deleted: restored within 1 s, bulk in 1:30 again" \
+	"$(( $(htb_pkts 1:30) - b0 ))" 40
+
+# control: without the egress program HTB sees the TOS-derived priority. A
+# flowtagd that left (SIGQUIT) repairs nothing, so the deletion stays.
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+expect_eq "SIGQUIT: exit status 0" "$?" 0
 tc -n "$(ns rtr)" filter del dev r1 egress pref 0x7a6 handle 0xf7a6 bpf
 b0=$(htb_pkts 1:30)
 send cli -d 198.18.9.9 -p 9000 -n 40
 sleep 0.3
 expect_eq "control: without egress restore bulk is not in 1:30" "$(htb_pkts 1:30)" "$b0"
 
-daemon_stop "$DAEMON_PID"
-expect_eq "SIGTERM: exit status 0" "$?" 0
+nsenter --net=/run/netns/"$(ns rtr)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" >"$TMP/cleanup.log" 2>&1
+expect_eq "--cleanup: exit status 0" "$?" 0
 for i in r0 r1 r2; do
 	check "nothing left on $i" nothing_left rtr $i
 done

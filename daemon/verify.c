@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Live verification of an interface: the kernel's view, judged.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/pkt_sched.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <netlink/netlink.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
+
+#include "attach.h"
+#include "verify.h"
+
+/* tcx attach type (kernel 6.6); Debian 12's headers predate it. */
+#define FT_BPF_TCX_INGRESS	46
+
+const char *ft_live_state_name(enum ft_live_state st)
+{
+	switch (st) {
+	case FT_LIVE_OK:
+		return "ok";
+	case FT_LIVE_DEGRADED:
+		return "degraded";
+	case FT_LIVE_DOWN:
+		return "down";
+	}
+	return "?";
+}
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+void ft_live_expect_fds(struct ft_live_expect *exp, int xdp, int xdp_frags, int tc_in, int tc_eg)
+{
+	exp->xdp = prog_id_of(xdp);
+	exp->xdp_frags = prog_id_of(xdp_frags);
+	exp->tc_ingress = prog_id_of(tc_in);
+	exp->tc_egress = prog_id_of(tc_eg);
+}
+
+int ft_tcx_list(uint32_t ifindex, uint32_t *ids, unsigned int max)
+{
+	__u32 buf[64], cnt = 64, flags = 0;
+	unsigned int i;
+
+	if (bpf_prog_query((int)ifindex, FT_BPF_TCX_INGRESS, 0, &flags, buf, &cnt)) {
+		/* kernels without tcx refuse the attach type: nothing can be in front */
+		if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524 /* ENOTSUPP */)
+			return 0;
+		return -errno;
+	}
+	for (i = 0; i < cnt && i < max && i < 64; i++)
+		ids[i] = buf[i];
+	return (int)cnt;
+}
+
+/* Whether a clsact qdisc holds @ifindex's hooks: 1, 0, or -errno. */
+static int clsact_present(uint32_t ifindex)
+{
+	struct rtnl_qdisc *q;
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk;
+	const char *kind;
+	int err, ret;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (!err)
+		err = rtnl_qdisc_alloc_cache(sk, &cache);
+	if (err < 0) {
+		nl_socket_free(sk);
+		return -EIO;	/* libnl's code, converted here */
+	}
+	q = rtnl_qdisc_get_by_parent(cache, (int)ifindex, TC_H_CLSACT);
+	kind = q ? rtnl_tc_get_kind(TC_CAST(q)) : NULL;
+	ret = kind && !strcmp(kind, "clsact");
+	if (q)
+		rtnl_qdisc_put(q);
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return ret;
+}
+
+static void prog_fill(struct ft_live_prog *p, uint32_t id, uint32_t want1, uint32_t want2,
+		      const char *name1, const char *name2)
+{
+	p->id = id;
+	p->name[0] = '\0';
+	p->ours = false;
+	if (!id)
+		return;
+	ft_prog_name(id, p->name, sizeof(p->name));
+	if (want1 || want2)
+		p->ours = id == want1 || id == want2;
+	else	/* ids unknown (pins of an older flowtagd): the name must do */
+		p->ours = !strcmp(p->name, name1) || (name2 && !strcmp(p->name, name2));
+}
+
+/* The program at our pref/handle on @where: its id, 0 when none. */
+static uint32_t tc_ours_id(uint32_t ifindex, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
+
+	if (bpf_tc_query(&hook, &opts))
+		return 0;
+	return opts.prog_id;
+}
+
+static int link_state(const char *pin_dir, const char *name, uint32_t ifindex)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (snprintf(path, sizeof(path), "%s/xdp_link_%s", pin_dir, name) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	ret = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+	      info.xdp.ifindex == ifindex;
+	close(fd);
+	return ret;
+}
+
+static void reason(struct ft_live *lv, enum ft_live_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reason(struct ft_live *lv, enum ft_live_state st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st > lv->state)
+		lv->state = st;
+	if (lv->nreasons >= FT_LIVE_REASONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static const char *prog_desc(const struct ft_live_prog *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "\"%s\" (id %u)", p->name[0] ? p->name : "?", p->id);
+	return buf;
+}
+
+int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
+		  const char *pin_dir, struct ft_live *lv)
+{
+	static const struct ft_live_expect none;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[IF_NAMESIZE], d[64];
+	uint32_t ids[FT_LIVE_MAX_TCX], xid;
+	int err, n, cls;
+	unsigned int i;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->link = -1;
+	if (!exp)
+		exp = &none;
+	if (!if_indextoname(rec->ifindex, name)) {
+		reason(lv, FT_LIVE_DOWN, "ifindex %u no longer exists: nothing is attached",
+		       rec->ifindex);
+		return 0;
+	}
+	lv->exists = true;
+	snprintf(lv->name, sizeof(lv->name), "%s", name);
+	if (strncmp(name, rec->name, sizeof(rec->name)))
+		reason(lv, FT_LIVE_DEGRADED, "ifindex %u is now called %s", rec->ifindex, name);
+
+	/* XDP */
+	err = bpf_xdp_query((int)rec->ifindex, 0, &q);
+	if (err) {
+		reason(lv, FT_LIVE_DOWN, "cannot query XDP: %s", strerror(-err));
+		return err;
+	}
+	lv->xdp_mode = q.attach_mode;
+	xid = q.attach_mode == XDP_ATTACHED_MULTI ? (q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id)
+						  : q.prog_id;
+	prog_fill(&lv->xdp, xid, exp->xdp, exp->xdp_frags, "ft_xdp", "ft_xdp_frags");
+	if (!xid && (rec->flags & FT_IFACE_F_TC_ONLY))
+		;	/* as attached: XDP could not run there, tc classifies (mode tc-only) */
+	else if (!xid)
+		reason(lv, FT_LIVE_DEGRADED, "no XDP program attached: tc ingress classifies "
+		       "every packet itself (fallback)");
+	else if (!lv->xdp.ours)
+		reason(lv, FT_LIVE_DEGRADED, "the XDP program attached is %s, not flowtagd's",
+		       prog_desc(&lv->xdp, d, sizeof(d)));
+	if (pin_dir && lv->xdp.ours) {
+		lv->link = link_state(pin_dir, rec->name, rec->ifindex);
+		if (!lv->link)
+			reason(lv, FT_LIVE_DEGRADED, "no pinned XDP link %s/xdp_link_%s: XDP "
+			       "would not outlive flowtagd", pin_dir, rec->name);
+	}
+
+	/* tc: the clsact qdisc, then our filter at our pref/handle */
+	cls = clsact_present(rec->ifindex);
+	if (cls < 0) {
+		reason(lv, FT_LIVE_DOWN, "cannot list qdiscs: %s", strerror(-cls));
+		return cls;
+	}
+	lv->clsact = cls;
+	if (!cls) {
+		reason(lv, FT_LIVE_DOWN, "no clsact qdisc: the tc ingress filter is gone, packets "
+		       "are not tagged");
+	} else {
+		prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS), exp->tc_ingress,
+			  0, "ft_tc_ingress", NULL);
+		if (!lv->ingress.id)
+			reason(lv, FT_LIVE_DOWN, "no tc ingress filter at pref %#x handle %#x: "
+			       "packets are not tagged", FT_TC_PRIO, FT_TC_HANDLE);
+		else if (!lv->ingress.ours)
+			reason(lv, FT_LIVE_DOWN, "the tc ingress filter at pref %#x handle %#x "
+			       "runs %s, not flowtagd's", FT_TC_PRIO, FT_TC_HANDLE,
+			       prog_desc(&lv->ingress, d, sizeof(d)));
+		if (rec->flags & FT_IFACE_F_EGRESS) {
+			prog_fill(&lv->egress, tc_ours_id(rec->ifindex, BPF_TC_EGRESS),
+				  exp->tc_egress, 0, "ft_tc_egress", NULL);
+			if (!lv->egress.ours)
+				reason(lv, FT_LIVE_DEGRADED, "egress restore is configured but "
+				       "flowtagd's tc egress filter is %s",
+				       lv->egress.id ? "replaced" : "missing");
+		}
+	}
+
+	/* tcx programs run before every clsact filter */
+	n = ft_tcx_list(rec->ifindex, ids, FT_LIVE_MAX_TCX);
+	if (n < 0)
+		reason(lv, FT_LIVE_DEGRADED, "cannot query tcx programs: %s", strerror(-n));
+	for (i = 0; n > 0 && i < (unsigned int)n && i < FT_LIVE_MAX_TCX; i++) {
+		prog_fill(&lv->tcx[i], ids[i], 0, 0, "", NULL);
+		lv->tcx[i].ours = false;
+		reason(lv, FT_LIVE_DEGRADED, "tcx program %s runs on ingress before flowtag's "
+		       "tc filter: if it returns a verdict, packets are not tagged",
+		       prog_desc(&lv->tcx[i], d, sizeof(d)));
+	}
+	lv->ntcx = n > 0 ? (unsigned int)n : 0;
+	return 0;
+}

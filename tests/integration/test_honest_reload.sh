@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# A reload that reports the truth.
+#  - ConfigMap-style symlinks (flowtag.conf -> ..data/flowtag.conf,
+#    ..data -> rel1): re-point ..data at rel2, delete rel1, `flowtagctl
+#    reload`: rel2's policy is in force after this one reload, and the next
+#    swap works as well (-c is absolute but never resolved).
+#  - a reload naming an interface flowtag cannot attach (another tool's XDP
+#    program holds it): `flowtagctl reload` exits non-zero and says why.
+#
+#   gen (g0 198.18.6.1) ---- (d0 198.18.6.2) dut
+#   gen (g1 198.18.16.1) --- (d1 198.18.16.2) dut   (d1: someone else's XDP)
+
+. "$(dirname "$0")/lib.sh"
+need_root
+
+ns_add gen
+ns_add dut
+veth gen g0 198.18.6.1/24 dut d0 198.18.6.2/24
+veth gen g1 198.18.16.1/24 dut d1 198.18.16.2/24
+
+# policy IFACES CLASS_OF_9000
+policy()
+{
+	cat <<CONF
+interfaces = ( $1 );
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice"; mark = 0x100; priority = "1:10"; },
+  { name = "bulk"; mark = 0x300; priority = "1:30"; }
+);
+rules = ( { match = { proto = "udp"; dport = 9000; }; class = "$2"; } );
+CONF
+}
+
+CM=$TMP/cm
+mkdir -p "$CM/rel1" "$CM/rel2" "$CM/rel3" "$CM/rel4"
+policy '{ name = "d0"; }' bulk >"$CM/rel1/flowtag.conf"
+policy '{ name = "d0"; }' voice >"$CM/rel2/flowtag.conf"
+policy '{ name = "d0"; }' bulk >"$CM/rel3/flowtag.conf"
+policy '{ name = "d0"; }, { name = "d1"; }' voice >"$CM/rel4/flowtag.conf"
+ln -s rel1 "$CM/..data"
+ln -s ..data/flowtag.conf "$CM/flowtag.conf"
+
+# swap DIR: atomically re-point ..data, as kubelet does
+swap()
+{
+	ln -s "$1" "$CM/..data_tmp" && mv -T "$CM/..data_tmp" "$CM/..data"
+}
+
+in_ns dut nft -f - <<'NFT'
+table inet ft {
+  chain in {
+    type filter hook input priority 0;
+    udp dport 9000 meta mark & 0xff00 == 0x300 counter comment "bulk"
+    udp dport 9000 meta mark & 0xff00 == 0x100 counter comment "voice"
+  }
+}
+NFT
+
+# -c relative, through the symlinks
+BIN=$(realpath "$FLOWTAGD")
+pushd "$CM" >/dev/null
+daemon_start dut flowtag.conf "$TMP/flowtagd.log" "$BIN" || { not_ok "start"; finish; }
+popd >/dev/null
+reach gen 198.18.6.2
+send gen -d 198.18.6.2 -p 9000 -n 10
+sleep 0.3
+expect_eq "rel1: UDP 9000 is bulk" "$(nft_count dut inet ft bulk)" 10
+check "the log names the file read, with inode and mtime" \
+	grep -q "reading $CM/flowtag.conf (inode [0-9]*, modified " "$TMP/flowtagd.log"
+
+swap rel2
+rm -rf "$CM/rel1"
+ctl dut reload >"$TMP/rl1" 2>&1
+expect_eq "swap to rel2, rel1 deleted: reload exit 0" "$?" 0
+check "reload reports generation 1 -> 2 in force" grep -q "reloaded: generation 1 -> 2, in force on 1" \
+	"$TMP/rl1"
+send gen -d 198.18.6.2 -p 9000 -n 10
+sleep 0.3
+expect_eq "rel2's policy is in force: UDP 9000 is voice" "$(nft_count dut inet ft voice)" 10
+expect_eq "status shows the path as given" \
+	"$(ctl dut status -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["file"])')" \
+	"$CM/flowtag.conf"
+ino=$(stat -L -c %i "$CM/flowtag.conf")
+expect_eq "status shows the inode of rel2's file" \
+	"$(ctl dut status -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["file_inode"])')" \
+	"$ino"
+
+swap rel3
+rm -rf "$CM/rel2"
+ctl dut reload >"$TMP/rl2" 2>&1
+expect_eq "the next swap (rel3, rel2 deleted): reload exit 0" "$?" 0
+send gen -d 198.18.6.2 -p 9000 -n 10
+sleep 0.3
+expect_eq "rel3's policy is in force: UDP 9000 is bulk again" "$(nft_count dut inet ft bulk)" 20
+
+# another tool's XDP program on d1: flowtag will not replace it
+ip -n "$(ns dut)" link set dev d1 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
+swap rel4
+ctl dut reload >"$TMP/rl3" 2>&1
+expect_eq "reload with d1 unattachable: exit 1" "$?" 1
+check "reload says it is incomplete" grep -q "reload INCOMPLETE: generation 3 -> 4" "$TMP/rl3"
+check "reload names d1 and the reason" grep -q "d1: another XDP program is attached" "$TMP/rl3"
+sed 's/^/# /' "$TMP/rl3"
+send gen -d 198.18.6.2 -p 9000 -n 10
+sleep 0.3
+expect_eq "d0 runs the new policy all the same (voice)" "$(nft_count dut inet ft voice)" 20
+ctl dut status >"$TMP/st" 2>&1
+expect_eq "status exit 1" "$?" 1
+check "status: degraded, d1 not attached" grep -q "1 interface(s) of the policy not attached: d1" \
+	"$TMP/st"
+r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], any("d1" in p for p in d["problems"]))')
+expect_eq "JSON reload: incomplete, d1 named" "$r" "incomplete True"
+
+ip -n "$(ns dut)" link set dev d1 xdpgeneric off
+ctl dut reload >"$TMP/rl4" 2>&1
+expect_eq "d1 freed: reload exit 0" "$?" 0
+
+daemon_stop "$DAEMON_PID"
+expect_eq "SIGTERM: exit status 0" "$?" 0
+check "nothing left on d0" nothing_left dut d0
+check "nothing left on d1" nothing_left dut d1
+finish

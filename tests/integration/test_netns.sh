@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# `ip netns exec NS flowtagd ...`, the way most people start things in a
+# namespace: the process gets a /sys, and so a bpffs, of its own. flowtagd
+# warns with the fix; flowtagctl, run the same way or with nsenter, finds
+# the daemon through /run/flowtag and reads its pins through /proc/PID/root;
+# a second daemon is refused; after a kill -9 the pins are gone with the
+# private bpffs, and --cleanup still removes the tc filter left behind.
+#
+#   gen (g0 198.18.10.1) ---- (d0 198.18.10.2) dut
+
+. "$(dirname "$0")/lib.sh"
+need_root
+
+ns_add gen
+ns_add dut
+veth gen g0 198.18.10.1/24 dut d0 198.18.10.2/24
+
+cat >"$TMP/policy.conf" <<'CONF'
+interfaces = ( { name = "d0"; } );
+mark_mask = 0x0000ff00;
+classes = ( { name = "voice"; mark = 0x100; priority = "1:10"; } );
+rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
+CONF
+
+in_ns dut nft -f - <<'NFT'
+table inet ft {
+  chain in {
+    type filter hook input priority 0;
+    udp dport 5060 meta mark & 0xff00 == 0x100 counter comment "voice"
+  }
+}
+NFT
+
+ip netns exec "$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" >"$TMP/flowtagd.log" 2>&1 &
+DAEMON_PID=$!
+T_PIDS+=("$DAEMON_PID")
+check "flowtagd starts under ip netns exec" wait_log "$TMP/flowtagd.log" "ready:" 30
+check "it warns that its bpffs is private, with the fix" \
+	grep -q "private to flowtagd's mount namespace.*nsenter --net=/run/netns/NAME" "$TMP/flowtagd.log"
+reach gen 198.18.10.2
+send gen -d 198.18.10.2 -p 5060 -n 10
+sleep 0.3
+expect_eq "it classifies" "$(nft_count dut inet ft voice)" 10
+
+in_ns dut "$FTCTL" status >"$TMP/st1" 2>&1
+expect_eq "flowtagctl status under ip netns exec: exit 0" "$?" 0
+check "it reads the pins through /proc/PID/root" \
+	grep -q "^pins: */proc/$DAEMON_PID/root/sys/fs/bpf/flowtag" "$TMP/st1"
+check "and shows the interface" grep -q "^  d0 .* ok " "$TMP/st1"
+nsenter --net=/run/netns/"$(ns dut)" "$FTCTL" status >/dev/null 2>&1
+expect_eq "flowtagctl status with nsenter (host /sys): exit 0" "$?" 0
+in_ns gen "$FTCTL" status >"$TMP/st2" 2>&1
+expect_eq "another namespace has no daemon: exit 2" "$?" 2
+check "and says exactly why" grep -q "no flowtagd of this network namespace in /run/flowtag" "$TMP/st2"
+
+in_ns dut "$FLOWTAGD" -f -c "$TMP/policy.conf" >"$TMP/second.log" 2>&1
+expect_eq "a second flowtagd in the namespace: exit 1" "$?" 1
+check "refused as already running (pid N)" \
+	grep -q "already running (pid $DAEMON_PID)" "$TMP/second.log"
+
+# kill -9: the private bpffs (pins, XDP link) dies with the process; the
+# tc filter stays, and nothing on the host's bpffs tells of it
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+sleep 0.5
+check "the tc filter outlived the daemon" \
+	bash -c "tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_ingress"
+in_ns dut "$FLOWTAGD" --cleanup >"$TMP/cleanup.log" 2>&1
+expect_eq "--cleanup without pins: exit 0" "$?" 0
+check "it removed the tc filter" grep -q "d0: removed flowtag's tc ingress filter" "$TMP/cleanup.log"
+check "no flowtag filter left" \
+	bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_"
+check "no XDP program left" bash -c "! ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+finish
