@@ -84,7 +84,13 @@ check "status: no non-IP, no parse errors" \
 check "status: XDP dropped the 10 blocked packets" grep -qE '^ *XDP drops: +10$' <<<"$status"
 [[ $T_FAIL -eq 0 ]] || sed 's/^/#   /' <<<"$status"
 
-# tc alone: somebody detached the XDP link; tc classifies from skb->protocol
+# tc alone: the XDP link detached while no flowtagd runs (a running one
+# puts it back within a second, test_repair.sh); SIGQUIT leaves the data
+# path in place. tc then classifies from skb->protocol.
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+expect_eq "SIGQUIT: exit status 0, data path left running" "$?" 0
+check "no ASan/UBSan report" asan_clean "$TMP/flowtagd.log"
 fb0=$(ctl dut status | sed -n 's/^ *fallback used: *//p')
 bpftool link detach pinned "$PIN/xdp_link_wg0" 2>/dev/null ||
 	ip -n "$(ns dut)" link set dev wg0 xdpgeneric off
@@ -99,8 +105,8 @@ fb1=$(sed -n 's/^ *fallback used: *//p' <<<"$status")
 expect_eq "tc only: tc classified the 40 packets itself" "$((fb1 - fb0))" 40
 check "status: wg0 mode tc-only" grep -qE '^ *wg0 +[0-9]+ +none +tc-only' <<<"$status"
 check "status: tc dropped the 10 blocked packets" grep -qE '^ *tc drops: +10$' <<<"$status"
-daemon_stop "$DAEMON_PID"
-check "no ASan/UBSan report" asan_clean "$TMP/flowtagd.log"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" >/dev/null 2>&1
+check "--cleanup removes the data path left by SIGQUIT" nothing_left dut wg0
 
 # ---- ip tunnels, if this kernel has them ----
 ns_add gen
