@@ -39,7 +39,7 @@ msg		= $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
-		   gnuplot-nox iputils-ping libclang-rt-14-dev
+		   gnuplot-nox iputils-ping libclang-rt-14-dev man-db groff bash-completion
 
 # ... and what `make check-kernel` needs on top
 KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio

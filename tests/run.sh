@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
 # Runs every test binary and script. Each speaks TAP ("ok ..." / "not ok
-# ..."); a test that dies without saying "not ok" counts as one failure.
-# The last line is "N passed, N failed"; the exit status is 0 only when
-# nothing failed.
+# ..."); a test that dies without saying "not ok" counts as one failure. A
+# check that could not run says "ok N - NAME # SKIP why" and counts as
+# skipped, not passed; a program that exits 77 without a verdict is skipped
+# whole. Skipped checks are named before the last line, which is
+# "N passed, N failed, N skipped"; the exit status is 0 only when nothing
+# failed.
 #
 #   tests/run.sh [PATTERN]    only tests whose path contains PATTERN
 
@@ -20,10 +23,11 @@ pass=0
 fail=0
 skip=0
 failed_names=()
+skipped_names=()
 
 run_one() {
 	local name=$1; shift
-	local out rc p f
+	local out rc p f sk line
 	[[ -n $FILTER && $name != *"$FILTER"* ]] && return
 	printf '== %s\n' "$name"
 	out=$(timeout --kill-after=10 "$TIMEOUT" "$@" 2>&1)
@@ -32,10 +36,20 @@ run_one() {
 	printf '%s\n' "$out" | grep -v -E '^(1\.\.[0-9]+|# ok)$' | sed 's/^/   /'
 	p=$(printf '%s\n' "$out" | grep -c -E '^ok ')
 	f=$(printf '%s\n' "$out" | grep -c -E '^not ok ')
+	sk=$(printf '%s\n' "$out" | grep -c -E '^ok .*# *SKIP')
 	if [[ $rc -eq 77 && $p -eq 0 && $f -eq 0 ]]; then
 		skip=$((skip + 1))
-		printf '   (skipped: a kernel feature is missing)\n'
+		line=$(printf '%s\n' "$out" | grep -m1 '^#' | sed 's/^# *//')
+		skipped_names+=("$name (whole program: ${line:-exit 77})")
+		printf '   (skipped: %s)\n' "${line:-exit 77}"
 		return
+	fi
+	if [[ $sk -gt 0 ]]; then
+		p=$((p - sk))
+		skip=$((skip + sk))
+		while IFS= read -r line; do
+			skipped_names+=("$name: $line")
+		done < <(printf '%s\n' "$out" | grep -E '^ok .*# *SKIP' | sed -E 's/^ok [0-9]* *-? *//')
 	fi
 	if [[ $rc -ne 0 && $f -eq 0 ]]; then
 		f=1
@@ -76,6 +90,9 @@ done
 
 echo
 [[ ${#failed_names[@]} -gt 0 ]] && echo "failing: ${failed_names[*]}"
-[[ $skip -gt 0 ]] && echo "$skip test program(s) skipped"
-echo "$pass passed, $fail failed"
+if [[ ${#skipped_names[@]} -gt 0 ]]; then
+	echo "skipped:"
+	printf '  %s\n' "${skipped_names[@]}"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
 [[ $fail -eq 0 ]]

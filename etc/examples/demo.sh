@@ -67,55 +67,65 @@ done
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 rtr_tc() { tc -n "$RTR" "$@"; }
 
+# must COMMAND...: run it, or stop the demo with the command and its own
+# error message (the first step that failed is the cause worth reporting)
+must()
+{
+	local err
+	err=$("$@" 2>&1 >/dev/null) || fail "'$*' failed${err:+: $err}"
+}
+
 say "topology: client, router (flowtagd), server reachable over two paths"
 for ns in "$CLI" "$RTR" "$SRV"; do
-	ip netns add "$ns" || fail "ip netns add"
-	ip -n "$ns" link set lo up
-	in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+	must ip netns add "$ns"
+	must ip -n "$ns" link set lo up
+	# `ip netns exec` needs to mount /sys in a mount namespace of its own:
+	# in a container or chroot without /sys, this is where it fails
+	must in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
 link()
 {
-	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" || fail "veth"
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$1" addr add "$7" dev "$2" nodad
-	ip -n "$4" addr add "$6" dev "$5"
-	ip -n "$4" addr add "$8" dev "$5" nodad
-	ip -n "$1" link set "$2" up
-	ip -n "$4" link set "$5" up
+	must ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+	must ip -n "$1" addr add "$3" dev "$2"
+	must ip -n "$1" addr add "$7" dev "$2" nodad
+	must ip -n "$4" addr add "$6" dev "$5"
+	must ip -n "$4" addr add "$8" dev "$5" nodad
+	must ip -n "$1" link set "$2" up
+	must ip -n "$4" link set "$5" up
 }
 link "$CLI" c0 198.18.100.2/24 "$RTR" lan0 198.18.100.1/24 fd00:100::2/64 fd00:100::1/64
 link "$RTR" wanA 198.18.101.1/24 "$SRV" a0 198.18.101.2/24 fd00:101::1/64 fd00:101::2/64
 link "$RTR" wanB 198.18.102.1/24 "$SRV" b0 198.18.102.2/24 fd00:102::1/64 fd00:102::2/64
 # the server's service address, its backup host, and a blocked source
-ip -n "$SRV" addr add 198.18.200.1/32 dev lo
-ip -n "$SRV" addr add 198.18.200.5/32 dev lo
-ip -n "$SRV" addr add 198.19.66.6/32 dev lo
-ip -n "$SRV" addr add fd00:200::1/128 dev lo
-ip -n "$SRV" addr add fd00:200::5/128 dev lo
-ip -n "$CLI" route add default via 198.18.100.1
-ip -n "$CLI" -6 route add default via fd00:100::1
-ip -n "$SRV" route add 198.18.100.0/24 via 198.18.101.1
-ip -n "$SRV" -6 route add fd00:100::/64 via fd00:101::1
-ip -n "$RTR" route add 198.18.200.0/24 via 198.18.101.2
-ip -n "$RTR" -6 route add fd00:200::/64 via fd00:101::2
-ip -n "$RTR" route add 198.19.66.0/24 via 198.18.101.2
+must ip -n "$SRV" addr add 198.18.200.1/32 dev lo
+must ip -n "$SRV" addr add 198.18.200.5/32 dev lo
+must ip -n "$SRV" addr add 198.19.66.6/32 dev lo
+must ip -n "$SRV" addr add fd00:200::1/128 dev lo
+must ip -n "$SRV" addr add fd00:200::5/128 dev lo
+must ip -n "$CLI" route add default via 198.18.100.1
+must ip -n "$CLI" -6 route add default via fd00:100::1
+must ip -n "$SRV" route add 198.18.100.0/24 via 198.18.101.1
+must ip -n "$SRV" -6 route add fd00:100::/64 via fd00:101::1
+must ip -n "$RTR" route add 198.18.200.0/24 via 198.18.101.2
+must ip -n "$RTR" -6 route add fd00:200::/64 via fd00:101::2
+must ip -n "$RTR" route add 198.19.66.0/24 via 198.18.101.2
 # path B, for the voice mark
-ip -n "$RTR" route add 198.18.200.0/24 via 198.18.102.2 table 100
-ip -n "$RTR" -6 route add fd00:200::/64 via fd00:102::2 table 100
-ip -n "$RTR" rule add fwmark 0x100/0xff00 lookup 100 pref 100
-ip -n "$RTR" -6 rule add fwmark 0x100/0xff00 lookup 100 pref 100
-in_ns "$RTR" sysctl -qw net.ipv4.ip_forward_update_priority=1
+must ip -n "$RTR" route add 198.18.200.0/24 via 198.18.102.2 table 100
+must ip -n "$RTR" -6 route add fd00:200::/64 via fd00:102::2 table 100
+must ip -n "$RTR" rule add fwmark 0x100/0xff00 lookup 100 pref 100
+must ip -n "$RTR" -6 rule add fwmark 0x100/0xff00 lookup 100 pref 100
+must in_ns "$RTR" sysctl -qw net.ipv4.ip_forward_update_priority=1
 
 say "router: HTB on wanA, one class per flowtag priority (bulk capped at 4 Mbit/s)"
-rtr_tc qdisc add dev wanA root handle 1: htb default 40
-rtr_tc class add dev wanA parent 1: classid 1:1 htb rate 100mbit quantum 1514
-rtr_tc class add dev wanA parent 1:1 classid 1:10 htb rate 10mbit ceil 100mbit quantum 1514
-rtr_tc class add dev wanA parent 1:1 classid 1:20 htb rate 20mbit ceil 100mbit quantum 1514
-rtr_tc class add dev wanA parent 1:1 classid 1:30 htb rate 10mbit ceil 100mbit quantum 1514
-rtr_tc class add dev wanA parent 1:1 classid 1:40 htb rate 10mbit ceil 50mbit quantum 1514
-rtr_tc class add dev wanA parent 1:1 classid 1:50 htb rate 4mbit ceil 4mbit quantum 1514
+must rtr_tc qdisc add dev wanA root handle 1: htb default 40
+must rtr_tc class add dev wanA parent 1: classid 1:1 htb rate 100mbit quantum 1514
+must rtr_tc class add dev wanA parent 1:1 classid 1:10 htb rate 10mbit ceil 100mbit quantum 1514
+must rtr_tc class add dev wanA parent 1:1 classid 1:20 htb rate 20mbit ceil 100mbit quantum 1514
+must rtr_tc class add dev wanA parent 1:1 classid 1:30 htb rate 10mbit ceil 100mbit quantum 1514
+must rtr_tc class add dev wanA parent 1:1 classid 1:40 htb rate 10mbit ceil 50mbit quantum 1514
+must rtr_tc class add dev wanA parent 1:1 classid 1:50 htb rate 4mbit ceil 4mbit quantum 1514
 
 # where each class leaves the router: counted in the forward hook
 classes=(voice video interactive bulk default)
@@ -132,10 +142,11 @@ marks=(0x100 0x200 0x300 0x400 0x500)
 	echo "    oifname \"wanA\" meta mark & 0xff00 == 0 counter comment \"untagged-wanA\""
 	echo "  }"
 	echo "}"
-} | in_ns "$RTR" nft -f - || fail "nft"
-in_ns "$CLI" nft add table inet demo
-in_ns "$CLI" nft add chain inet demo in '{ type filter hook input priority 0; }'
-in_ns "$CLI" nft add rule inet demo in ip saddr 198.19.66.6 counter
+} >"$TMP/demo.nft"
+must in_ns "$RTR" nft -f "$TMP/demo.nft"
+must in_ns "$CLI" nft add table inet demo
+must in_ns "$CLI" nft add chain inet demo in '{ type filter hook input priority 0; }'
+must in_ns "$CLI" nft add rule inet demo in ip saddr 198.19.66.6 counter
 
 # flowtagd refuses policy files in a tree a user owns (a clone run with
 # sudo): the demo then runs a root-owned copy of the same file

@@ -192,7 +192,8 @@ if ip -n "$(ns dut)" link show d0 | grep -q prog/xdp; then
 	check "and nothing of ours is left" bash -c "[[ ! -e $PIN ]]"
 	ip -n "$(ns dut)" link set dev d0 xdpgeneric off
 else
-	diag "could not attach a foreign XDP program with ip(8); skipped that case"
+	skip "refuses to start over another XDP program" \
+		"could not attach a foreign XDP program with ip(8)"
 fi
 
 finish
