@@ -15,6 +15,7 @@
 #   make demo       throwaway namespace topology running the shipped policy
 #   make deps       install missing Debian packages
 #   make install    DESTDIR= PREFIX=/usr/local
+#   make deb        build/deb/flowtag_<version>_amd64.deb (dpkg-buildpackage), lintian
 #   make clean
 
 PREFIX		?= /usr/local
@@ -23,6 +24,7 @@ SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
+COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
 
 CC		?= gcc
 CLANG		?= clang
@@ -43,6 +45,9 @@ DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 
 # ... and what `make check-kernel` needs on top
 KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
+
+# ... `make deb` (the package's Build-Depends are in DEB_PKGS)
+PKG_DEB_PKGS	:= dpkg-dev debhelper lintian
 
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
 # recursive (=): evaluated when used, i.e. after `make deps` has run
@@ -81,8 +86,8 @@ TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/too
 		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: stress all check check-kernel demo-kernel test bench demo deps deps-kernel deps-install \
-	deps-check install clean tests fuzz
+.PHONY: stress all check check-kernel deb demo-kernel test bench demo deps deps-kernel \
+	deps-install deps-check install clean tests fuzz
 .DELETE_ON_ERROR:
 
 all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
@@ -132,7 +137,7 @@ $(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests $(BUILD)/bench:
 
 $(BUILD)/obj/%.o: daemon/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/%.o: daemon/%.c $(HDRS) $(SKELS) | $(BUILD)/asan
 	$(call msg,CC-ASAN,$@)
@@ -148,7 +153,7 @@ $(BUILD)/libflowtag-asan.a: $(ASAN_OBJS)
 
 $(BUILD)/%: daemon/%.c $(BUILD)/libflowtag.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libflowtag.a $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libflowtag.a $(PKG_LIBS) -o $@
 
 $(BUILD)/%-asan: daemon/%.c $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)
@@ -250,6 +255,29 @@ demo-kernel:
 	$(Q)$(MAKE) --no-print-directory all $(TEST_HELPERS)
 	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- $(MAKE) demo
 
+# ---- the Debian package ----
+
+# dpkg-buildpackage works on a copy of the tree in $(BUILD)/deb/src (its
+# `clean` step would remove $(BUILD)), the results land in $(BUILD)/deb.
+DEB_VERSION	= $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB		= $(BUILD)/deb/flowtag_$(DEB_VERSION)_amd64.deb
+LINTIAN		?= 1
+deb:
+	$(Q)$(MAKE) --no-print-directory deps-install DEPS_PKGS="$(DEB_PKGS) $(PKG_DEB_PKGS)"
+	$(Q)[ "$(DEB_VERSION)" = "$(VERSION)" ] || \
+		{ echo "debian/changelog says $(DEB_VERSION), the Makefile $(VERSION)"; exit 1; }
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src/flowtag
+	$(Q)tar --exclude=./$(BUILD) --exclude=./.git -cf - . | tar -C $(BUILD)/deb/src/flowtag -xf -
+	$(call msg,DEB,$(DEB))
+	$(Q)cd $(BUILD)/deb/src/flowtag && dpkg-buildpackage -us -uc -b -jauto \
+		$(if $(filter 1,$(V)),,>../../build.log 2>&1) || \
+		{ echo "dpkg-buildpackage failed, see $(BUILD)/deb/build.log"; tail -20 ../../build.log; exit 1; }
+	$(Q)mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/src/*.changes $(BUILD)/deb/src/*.buildinfo $(BUILD)/deb/
+	$(Q)rm -rf $(BUILD)/deb/src
+	$(Q)ls -l $(BUILD)/deb/*.deb
+	$(Q)if [ "$(LINTIAN)" = 1 ]; then echo "  LINTIAN  $(BUILD)/deb/*.changes"; \
+		lintian --fail-on error --info $(BUILD)/deb/*.changes; fi
+
 # ---- benchmarks and demo ----
 
 # bench-only BPF wrappers (bench/*.bpf.c) and their skeletons
@@ -285,10 +313,12 @@ demo:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/flowtag $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(SYSCONFDIR)/flowtag $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	$(if $(wildcard man/*.5),install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/)
 	$(if $(wildcard man/*.8),install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/)
+	install -m 0644 etc/bash-completion/flowtagd etc/bash-completion/flowtagctl \
+		$(DESTDIR)$(COMPLETIONDIR)/
 	$(if $(wildcard etc/flowtagd.service),sed 's|@SBINDIR@|$(SBINDIR)|g' etc/flowtagd.service > $(DESTDIR)$(UNITDIR)/flowtagd.service)
 	@for f in etc/flowtag.conf etc/*.txt; do \
 		[ -e "$$f" ] || continue; \

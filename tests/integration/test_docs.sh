@@ -58,7 +58,9 @@ done
 if make -s install DESTDIR="$TMP/inst" PREFIX=/opt/ft BUILD="$FT_BUILD" >/dev/null 2>&1; then
 	for f in opt/ft/sbin/flowtagd opt/ft/sbin/flowtagctl opt/ft/share/man/man8/flowtagd.8 \
 		 opt/ft/share/man/man8/flowtagctl.8 opt/ft/share/man/man5/flowtag.conf.5 \
-		 etc/flowtag/flowtag.conf etc/flowtag/blocklist.txt lib/systemd/system/flowtagd.service; do
+		 etc/flowtag/flowtag.conf etc/flowtag/blocklist.txt lib/systemd/system/flowtagd.service \
+		 opt/ft/share/bash-completion/completions/flowtagctl \
+		 opt/ft/share/bash-completion/completions/flowtagd; do
 		check "make install: $f" test -e "$TMP/inst/$f"
 	done
 	check "the unit points at the installed flowtagd" \
