@@ -16,6 +16,10 @@
 #   make deps       install missing Debian packages
 #   make install    DESTDIR= PREFIX=/usr/local
 #   make deb        build/deb/flowtag_<version>_amd64.deb (dpkg-buildpackage), lintian
+#   make check-systemd
+#                   install the .deb in a VM with systemd as PID 1 and test the unit
+#   make check-fresh
+#                   the README's first commands in a freshly debootstrapped Debian 12
 #   make clean
 
 PREFIX		?= /usr/local
@@ -48,6 +52,12 @@ KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
 
 # ... `make deb` (the package's Build-Depends are in DEB_PKGS)
 PKG_DEB_PKGS	:= dpkg-dev debhelper lintian
+
+# ... `make check-systemd`: the VM boots the host's systemd
+SYSTEMD_DEB_PKGS := systemd
+
+# ... `make check-fresh`
+FRESH_DEB_PKGS	:= debootstrap
 
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
 # recursive (=): evaluated when used, i.e. after `make deps` has run
@@ -86,8 +96,8 @@ TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/too
 		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: stress all check check-kernel deb demo-kernel test bench demo deps deps-kernel \
-	deps-install deps-check install clean tests fuzz
+.PHONY: stress all check check-kernel check-systemd check-fresh deb demo-kernel test bench \
+	demo deps deps-kernel deps-install deps-check install clean tests fuzz
 .DELETE_ON_ERROR:
 
 all: deps-check $(BPF_OBJS) $(SKELS) $(BINS)
@@ -254,6 +264,23 @@ demo-kernel:
 	$(Q)$(MAKE) --no-print-directory deps-kernel
 	$(Q)$(MAKE) --no-print-directory all $(TEST_HELPERS)
 	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- $(MAKE) demo
+
+# `make check-systemd`: build the .deb, then boot a VM with systemd as PID 1
+# (vm-run.sh -s) and run tests/systemd/test_systemd.sh there: install the
+# package, start, reload, bad policy, stop, SIGQUIT hand-over, upgrade, purge.
+check-systemd:
+	$(Q)$(MAKE) --no-print-directory deps-install \
+		DEPS_PKGS="$(DEB_PKGS) $(KERNEL_DEB_PKGS) $(PKG_DEB_PKGS) $(SYSTEMD_DEB_PKGS)"
+	$(Q)$(MAKE) --no-print-directory deb LINTIAN=0
+	$(Q)$(MAKE) --no-print-directory all $(TEST_HELPERS)
+	$(Q)tests/kernel/vm-run.sh -s $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- \
+		FT_BUILD=$(BUILD) tests/systemd/test_systemd.sh $(DEB)
+
+# `make check-fresh`: debootstrap a minimal Debian 12 root, run the README's
+# first commands in it as a new user would, remove it (tests/fresh/run.sh)
+check-fresh:
+	$(Q)$(MAKE) --no-print-directory deps-install DEPS_PKGS="$(FRESH_DEB_PKGS)"
+	$(Q)tests/fresh/run.sh
 
 # ---- the Debian package ----
 

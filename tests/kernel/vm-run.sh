@@ -5,12 +5,15 @@
 # in this project directory inside it; the VM's exit status is the
 # command's.
 #
-#   tests/kernel/vm-run.sh [-k PACKAGE] [-m MEM_MB] [-t SECONDS] [--] COMMAND...
+#   tests/kernel/vm-run.sh [-k PACKAGE] [-m MEM_MB] [-t SECONDS] [-s] [--] COMMAND...
 #
 #   -k PACKAGE  Debian kernel package (default: Debian 12's current stock
 #               kernel, the newest linux-image-6.1.0-N-amd64 apt knows)
 #   -m MEM_MB   guest memory (default 4096)
 #   -t SECONDS  give up and fail after this long (default 2400)
+#   -s          boot the host's systemd as PID 1 (it must be installed:
+#               `dpkg -l systemd`) and run COMMAND from a service once
+#               sysinit.target is reached (tests/kernel/guest-systemd.sh)
 #
 # How: `apt-get download` the package and `dpkg-deb -x` it into a temporary
 # directory (the host's kernel is never touched); depmod over the extracted
@@ -18,7 +21,8 @@
 # host's root read-only over virtio-9p under a tmpfs overlay, this project
 # directory writable at its own path, and the extracted modules under
 # /lib/modules, then switch_roots into tests/kernel/guest-init.sh, which runs
-# COMMAND and hands its exit status back through a shared file. Only Debian
+# COMMAND and hands its exit status back through a shared file (with -s,
+# into tests/kernel/guest-systemd.sh, which execs systemd). Only Debian
 # packages are used. Without /dev/kvm (or on a CPU without vmx/svm) the VM
 # runs under TCG, which is slow but complete. Everything is removed
 # afterwards, also on Ctrl-C.
@@ -29,12 +33,14 @@ die() { echo "vm-run: $*" >&2; exit 2; }
 PKG=
 MEM=4096
 LIMIT=2400
+INIT=guest-init.sh
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	-k) PKG=$2; shift 2 ;;
 	-m) MEM=$2; shift 2 ;;
 	-t) LIMIT=$2; shift 2 ;;
-	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-s) INIT=guest-systemd.sh; shift ;;
+	-h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -42,6 +48,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -gt 0 ]] || die "no command given (see --help)"
 [[ $(id -u) -eq 0 ]] || die "must run as root (9p passthrough, apt-get download)"
+[[ $INIT == guest-init.sh || -x /lib/systemd/systemd ]] ||
+	die "-s: /lib/systemd/systemd not found: apt-get install systemd"
 
 PROJ=$(cd "$(dirname "$0")/../.." && pwd)
 for t in qemu-system-x86_64 busybox depmod modprobe apt-get dpkg-deb cpio; do
@@ -112,13 +120,17 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot ||
 	{ echo "vm: overlay mount failed"; poweroff -f; }
 kver=$(uname -r)
+ftinit=$(sed -n 's/.*ftinit=\([^ ]*\).*/\1/p' /proc/cmdline)
+# systemd mounts a tmpfs on /run unless one is there: give it one now, or
+# it would hide /run/ftvm
+[ "$ftinit" = guest-systemd.sh ] && mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /newroot/run
 mkdir -p /newroot/mnt/ftproj /newroot/lib/modules/$kver /newroot/run/ftvm
 mount -t 9p -o $o project /newroot/mnt/ftproj
 mount -t 9p -o $o,ro modules /newroot/lib/modules/$kver
 mount -t 9p -o $o vmctl /newroot/run/ftvm
 umount /proc /sys
 mount --move /dev /newroot/dev
-exec switch_root /newroot /bin/bash /mnt/ftproj/tests/kernel/guest-init.sh
+exec switch_root /newroot /bin/bash /mnt/ftproj/tests/kernel/$ftinit
 INIT
 chmod +x "$IRD/init"
 ( cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$WORK/initrd.gz" ||
@@ -135,7 +147,7 @@ fi
 # the guest's tests learn it as FT_VM_ACCEL: timing-sensitive checks (a
 # shaper's lower bound) mean nothing on an emulated CPU
 [[ $ACCEL == *kvm* ]] && echo kvm > "$WORK/vmctl/accel" || echo tcg > "$WORK/vmctl/accel"
-echo "vm-run: booting $KVER ($([[ $ACCEL == *kvm* ]] && echo KVM || echo 'TCG, no KVM: slow')), running: $*"
+echo "vm-run: booting $KVER$([[ $INIT == guest-systemd.sh ]] && echo ' with systemd as PID 1') ($([[ $ACCEL == *kvm* ]] && echo KVM || echo 'TCG, no KVM: slow')), running: $*"
 
 fs() { echo "-fsdev local,id=$1,path=$2,security_model=passthrough,multidevs=remap$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
 start=$(date +%s)
@@ -143,7 +155,7 @@ start=$(date +%s)
 timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 $ACCEL -m "$MEM" -smp "$(nproc)" \
 	-nodefaults -vga none -display none -monitor none -serial stdio -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
-	-append "console=ttyS0 loglevel=3 panic=-1" \
+	-append "console=ttyS0 loglevel=3 panic=-1 ftinit=$INIT" \
 	$(fs hostroot / ,readonly=on) $(fs project "$PROJ" "") \
 	$(fs modules "$WORK/kroot/lib/modules/$KVER" ,readonly=on) $(fs vmctl "$WORK/vmctl" "") \
 	</dev/null &
