@@ -284,6 +284,10 @@ send_stop
 all=$(($(count all) - a0)) voice=$(($(count voice) - v0))
 diag "upgrade: $all packets, $voice with the voice mark; postinst said: $(grep flowtag: "$TMP/dpkg.log" | tr '\n' ' ')"
 expect_eq "upgrade: the service is active again" "$(prop ActiveState)" active
+if [[ $(prop ActiveState) != active ]]; then
+	diag "dpkg -i said:"; sed 's/^/#   /' "$TMP/dpkg.log" | tail -15
+	diag "journal:"; journalctl -q -u "$UNIT" -o short-monotonic -n 40 --no-pager | sed 's/^/#   /'
+fi
 check "upgrade: a new flowtagd (hand-over, not left running)" \
 	bash -c "[[ $(mainpid) != 0 && $(mainpid) != $pid0 ]]"
 check "upgrade: packets flowed during the upgrade" test "$all" -gt 1000
