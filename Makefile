@@ -42,10 +42,12 @@ Q		:= $(if $(filter 1,$(V)),,@)
 msg		= $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 
 # Debian 12 packages the build, the tests, the benchmarks and the demo use.
+# python3: the integration tests read flowtagctl -j output with its json module
 DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
-		   gnuplot-nox iputils-ping libclang-rt-14-dev man-db groff bash-completion
+		   gnuplot-nox iputils-ping libclang-rt-14-dev man-db groff bash-completion \
+		   python3
 
 # ... and what `make check-kernel` needs on top
 KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
