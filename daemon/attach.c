@@ -184,7 +184,7 @@ int ft_tcx_present(uint32_t ifindex)
 
 /* ---- clsact qdisc through libnl ---- */
 
-static struct nl_sock *nl_route_open(void)
+struct nl_sock *ft_nl_route_open(void)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int err;
@@ -252,7 +252,7 @@ static int clsact_ensure(uint32_t ifindex, const char *name, bool *created)
 	int err;
 
 	*created = false;
-	sk = nl_route_open();
+	sk = ft_nl_route_open();
 	if (!sk)
 		return -ENOTCONN;
 	q = clsact_alloc(ifindex);
@@ -307,7 +307,7 @@ static void clsact_release(uint32_t ifindex, const char *name)
 	struct nl_sock *sk;
 	int n, err;
 
-	sk = nl_route_open();
+	sk = ft_nl_route_open();
 	if (!sk)
 		return;
 	n = clsact_filter_count(sk, ifindex);

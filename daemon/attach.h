@@ -117,6 +117,14 @@ const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
  */
 void ft_resolve_iifs(struct ft_policy *pol);
 
+struct nl_sock;
+
+/**
+ * ft_nl_route_open() - a libnl NETLINK_ROUTE socket, connected; NULL on
+ * failure (logged). Free with nl_socket_free().
+ */
+struct nl_sock *ft_nl_route_open(void);
+
 /** ft_prog_name() - the name of BPF program @id ("" when unreadable). */
 void ft_prog_name(uint32_t id, char *buf, size_t len);
 

@@ -1234,12 +1234,6 @@ static void warn_unused(struct ctx *c, config_setting_t *root)
 		       "no rules and no default_class: every packet stays untagged");
 }
 
-/* Whether @prio is a leaf class id under flowtag's HTB tree (1:2 .. 1:ffff). */
-static bool htb_leaf_id(uint32_t prio)
-{
-	return (prio >> 16) == 1 && (prio & 0xffff) > 1;
-}
-
 /*
  * Cross-checks of egress_shaping against the classes, once both are parsed:
  * classes that take part need priority 1:X (X != 1: 1:1 is the tree's root
@@ -1274,7 +1268,7 @@ static void check_shaping(struct ctx *c, config_setting_t *root)
 			if (ci < 0)
 				err_at(c, s, "egress_shaping: unknown default_class '%s'", v);
 			else if (!p->classes[ci].has_priority ||
-				 !htb_leaf_id(p->classes[ci].priority))
+				 !ft_htb_leaf_id(p->classes[ci].priority))
 				err_at(c, s, "egress_shaping: default_class '%s' needs a priority "
 				       "\"1:X\" (X from 2 to ffff) to be an HTB class", v);
 			else
@@ -1283,7 +1277,7 @@ static void check_shaping(struct ctx *c, config_setting_t *root)
 		for (k = 0; k < p->nclasses; k++) {
 			struct ft_class *cl = &p->classes[k];
 
-			if (!cl->has_priority || !htb_leaf_id(cl->priority)) {
+			if (!cl->has_priority || !ft_htb_leaf_id(cl->priority)) {
 				if (cl->rate || cl->ceil)
 					report(c, c->name, cl->line, true,
 					       "class '%s' has a rate but its priority is not \"1:X\" "

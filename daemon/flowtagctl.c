@@ -550,7 +550,6 @@ static void print_status_daemon(struct ft_out *o, const struct ft_daemon_info *i
 /* What this kernel offers, probed now: the variant of each feature in force. */
 static void print_status_kernel(struct ft_out *o)
 {
-	static const char *const pcpu[] = { "helper calls", "inlined", "unknown" };
 	struct ft_kernel_features f;
 
 	ft_probe_kernel(&f);
@@ -558,7 +557,7 @@ static void print_status_kernel(struct ft_out *o)
 	ft_out_str(o, "release", "release", f.release);
 	ft_out_str(o, "tcx", "tcx hooks", ft_probe_res_str(f.tcx));
 	ft_out_str(o, "xdp_frags", "xdp.frags programs", ft_probe_res_str(f.xdp_frags));
-	ft_out_str(o, "percpu_lookup", "per-CPU array lookups", pcpu[f.percpu_inline]);
+	ft_out_str(o, "percpu_lookup", "per-CPU array lookups", ft_probe_percpu_str(f.percpu_inline));
 	ft_out_u64(o, "meta_max", "data_meta limit (bytes)", f.meta_max);
 	ft_out_str(o, "tc_attach", "tc attach", "clsact + cls_bpf (direct-action)");
 	ft_out_str(o, "xdp_attach", "XDP attach", "bpf_link (pinned)");

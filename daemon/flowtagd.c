@@ -420,6 +420,15 @@ static struct ft_attachment *find_att(struct daemon *d, const char *name)
  * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
  * previous daemon to adopt (start only).
  */
+/* Detach everything of ours from one interface: its HTB tree if we built
+ * one, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
+static void detach_att(struct daemon *d, struct ft_attachment *a)
+{
+	if (a->flags & FT_IFACE_F_SHAPED)
+		ft_shaping_remove(a->ifindex, a->name);
+	ft_detach_iface(&d->loader, a);
+}
+
 static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 		       const struct ft_iface_info *rec, size_t nrec)
 {
@@ -473,10 +482,8 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 
 		for (k = 0; k < n; k++)
 			keep |= !strcmp(next[k].name, d->att[i].name);
-		if (!keep && (d->att[i].flags & FT_IFACE_F_SHAPED))
-			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
 		if (!keep)
-			ft_detach_iface(&d->loader, &d->att[i]);
+			detach_att(d, &d->att[i]);
 	}
 	for (i = 0; i < nrec; i++) {
 		size_t k;
@@ -770,11 +777,8 @@ static void shutdown_all(struct daemon *d)
 	size_t i;
 
 	ft_notify("STOPPING=1");
-	for (i = 0; i < d->natt; i++) {
-		if (d->att[i].flags & FT_IFACE_F_SHAPED)
-			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
-		ft_detach_iface(&d->loader, &d->att[i]);
-	}
+	for (i = 0; i < d->natt; i++)
+		detach_att(d, &d->att[i]);
 	d->natt = 0;
 	ft_loader_unpin(&d->loader);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
@@ -982,9 +986,7 @@ static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t
 			kept++;
 			continue;
 		}
-		if (d->att[i].flags & FT_IFACE_F_SHAPED)
-			ft_shaping_remove(d->att[i].ifindex, d->att[i].name);
-		ft_detach_iface(&d->loader, &d->att[i]);
+		detach_att(d, &d->att[i]);
 	}
 	d->natt = 0;
 	if (kept)

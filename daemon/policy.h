@@ -157,6 +157,15 @@ static inline bool ft_proto_has(const struct ft_match *m, unsigned int proto)
 	return m->proto[(proto & 0xff) / 8] & (1u << (proto % 8));
 }
 
+/*
+ * Whether @prio is a leaf class id under egress_shaping's HTB tree: 1:2 ..
+ * 1:ffff (1: is the qdisc, 1:1 the root class).
+ */
+static inline bool ft_htb_leaf_id(uint32_t prio)
+{
+	return (prio >> 16) == 1 && (prio & 0xffff) > 1;
+}
+
 /**
  * ft_policy_free() - release everything a policy owns, and zero it.
  */

@@ -40,6 +40,11 @@ const char *ft_probe_res_str(enum ft_probe_res r)
 	return r == FT_PROBE_YES ? "yes" : r == FT_PROBE_NO ? "no" : "unknown";
 }
 
+const char *ft_probe_percpu_str(enum ft_probe_res r)
+{
+	return r == FT_PROBE_YES ? "inlined" : r == FT_PROBE_NO ? "helper calls" : "unknown";
+}
+
 static int load_xdp(const struct bpf_insn *insns, size_t n, __u32 flags)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = flags);
@@ -167,7 +172,6 @@ void ft_probe_kernel(struct ft_kernel_features *f)
 
 void ft_probe_describe(const struct ft_kernel_features *f, char *buf, size_t len)
 {
-	static const char *const pcpu[] = { "helper calls", "inlined", "unknown" };
 	char meta[32];
 
 	if (f->meta_max)
@@ -179,5 +183,5 @@ void ft_probe_describe(const struct ft_kernel_features *f, char *buf, size_t len
 		 "data_meta up to %s; tc attach: clsact + cls_bpf, XDP attach: bpf_link",
 		 f->release, f->tcx == FT_PROBE_YES ? "present (checked for programs in front of ours)"
 			     : f->tcx == FT_PROBE_NO ? "absent" : "unknown",
-		 ft_probe_res_str(f->xdp_frags), pcpu[f->percpu_inline], meta);
+		 ft_probe_res_str(f->xdp_frags), ft_probe_percpu_str(f->percpu_inline), meta);
 }

@@ -48,4 +48,7 @@ void ft_probe_describe(const struct ft_kernel_features *f, char *buf, size_t len
 /** ft_probe_res_str() - "yes", "no" or "unknown". */
 const char *ft_probe_res_str(enum ft_probe_res r);
 
+/** ft_probe_percpu_str() - per-CPU lookups: "inlined", "helper calls" or "unknown". */
+const char *ft_probe_percpu_str(enum ft_probe_res r);
+
 #endif /* FLOWTAG_PROBE_H */

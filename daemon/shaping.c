@@ -16,6 +16,7 @@
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
+#include "attach.h"
 #include "log.h"
 #include "shaping.h"
 #include "strparse.h"
@@ -42,7 +43,7 @@ int ft_shaping_plan(const struct ft_policy *pol, const struct ft_shaping *sh,
 		const struct ft_class *cl = &pol->classes[i];
 		uint64_t ceil = cl->ceil ? cl->ceil : sh->rate;
 
-		if (!cl->has_priority || (cl->priority >> 16) != 1 || (cl->priority & 0xffff) < 2)
+		if (!cl->has_priority || !ft_htb_leaf_id(cl->priority))
 			continue;
 		for (k = 0; k < n && out[k].classid != cl->priority; k++)
 			;
@@ -93,17 +94,6 @@ static int nl_err(int nlerr)
 	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
 	default: return -EIO;
 	}
-}
-
-static struct nl_sock *route_open(void)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-
-	if (sk && nl_connect(sk, NETLINK_ROUTE) < 0) {
-		nl_socket_free(sk);
-		sk = NULL;
-	}
-	return sk;
 }
 
 static void tc_init(struct rtnl_tc *tc, uint32_t ifindex, uint32_t parent, uint32_t handle,
@@ -242,7 +232,7 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
 		return n;
 	if (sh->default_class >= 0)
 		defcls = pol->classes[sh->default_class].priority & 0xffff;
-	sk = route_open();
+	sk = ft_nl_route_open();
 	if (!sk) {
 		pr_err("%s: shaping: cannot open a netlink socket", ifc->name);
 		return -ENOTCONN;
@@ -337,7 +327,7 @@ int ft_shaping_remove(uint32_t ifindex, const char *name)
 {
 	struct nl_cache *qcache = NULL;
 	struct rtnl_qdisc *root = NULL;
-	struct nl_sock *sk = route_open();
+	struct nl_sock *sk = ft_nl_route_open();
 	const char *kind;
 	int err;
 

@@ -80,12 +80,10 @@ static int clsact_present(uint32_t ifindex)
 	const char *kind;
 	int err, ret;
 
-	sk = nl_socket_alloc();
+	sk = ft_nl_route_open();
 	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (!err)
-		err = rtnl_qdisc_alloc_cache(sk, &cache);
+		return -ENOTCONN;
+	err = rtnl_qdisc_alloc_cache(sk, &cache);
 	if (err < 0) {
 		nl_socket_free(sk);
 		return -EIO;	/* libnl's code, converted here */
