@@ -82,9 +82,12 @@ BPF_HDRS	:= $(wildcard include/flowtag/*.h) xdp/parse.h xdp/classify.h
 BPF_OBJS	:= $(BUILD)/flowtag_xdp.bpf.o $(BUILD)/flowtag_tc.bpf.o
 SKELS		:= $(BUILD)/flowtag_xdp.skel.h $(BUILD)/flowtag_tc.skel.h
 
-# daemon/: every module but the two mains is library code the tests link
+# daemon/: every module but the two mains and flowtagctl's commands
+# (ctl_*.c) is library code the tests link
 MAINS		:= daemon/flowtagd.c daemon/flowtagctl.c
-LIB_SRCS	:= $(filter-out $(MAINS),$(wildcard daemon/*.c))
+CTL_SRCS	:= $(wildcard daemon/ctl_*.c)
+CTL_OBJS	:= $(CTL_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+LIB_SRCS	:= $(filter-out $(MAINS) $(CTL_SRCS),$(wildcard daemon/*.c))
 LIB_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/asan/%.o)
 HDRS		:= $(wildcard daemon/*.h include/flowtag/*.h)
@@ -166,6 +169,12 @@ $(BUILD)/libflowtag-asan.a: $(ASAN_OBJS)
 $(BUILD)/%: daemon/%.c $(BUILD)/libflowtag.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(BUILD)/libflowtag.a $(PKG_LIBS) -o $@
+
+# flowtagctl: the command table in flowtagctl.c, one daemon/ctl_*.c per command
+$(BUILD)/flowtagctl: daemon/flowtagctl.c $(CTL_OBJS) $(BUILD)/libflowtag.a $(HDRS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(CTL_OBJS) $(BUILD)/libflowtag.a \
+		$(PKG_LIBS) -o $@
 
 $(BUILD)/%-asan: daemon/%.c $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)

@@ -431,8 +431,12 @@ void ft_out_end_table(struct ft_out *o)
 	pop(o);
 }
 
-void ft_out_value(struct ft_out *o, const char *key, const char *label, struct json_object *jv,
-		  const char *text, bool numeric)
+/*
+ * A value: @jv (ownership taken; NULL is JSON null) in JSON, @text in text
+ * (NULL: "-"). @numeric right-aligns it in text.
+ */
+static void put_value(struct ft_out *o, const char *key, const char *label,
+		      struct json_object *jv, const char *text, bool numeric)
 {
 	struct frame *fr = top(o);
 	char head[128];
@@ -463,7 +467,7 @@ void ft_out_u64(struct ft_out *o, const char *key, const char *label, uint64_t v
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	ft_out_value(o, key, label, o->json ? json_object_new_uint64(v) : NULL, buf, true);
+	put_value(o, key, label, o->json ? json_object_new_uint64(v) : NULL, buf, true);
 }
 
 void ft_out_hex(struct ft_out *o, const char *key, const char *label, uint32_t v)
@@ -471,19 +475,60 @@ void ft_out_hex(struct ft_out *o, const char *key, const char *label, uint32_t v
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "0x%x", v);
-	ft_out_value(o, key, label, o->json ? json_object_new_uint64(v) : NULL, buf, false);
+	put_value(o, key, label, o->json ? json_object_new_uint64(v) : NULL, buf, false);
 }
 
 void ft_out_str(struct ft_out *o, const char *key, const char *label, const char *s)
 {
-	ft_out_value(o, key, label, o->json && s ? json_object_new_string(s) : NULL, s, false);
+	put_value(o, key, label, o->json && s ? json_object_new_string(s) : NULL, s, false);
 }
 
 void ft_out_bool(struct ft_out *o, const char *key, const char *label, bool v, const char *yes,
 		 const char *no)
 {
-	ft_out_value(o, key, label, o->json ? json_object_new_boolean(v) : NULL, v ? yes : no,
+	put_value(o, key, label, o->json ? json_object_new_boolean(v) : NULL, v ? yes : no,
 		     false);
+}
+
+void ft_out_opt_u64(struct ft_out *o, const char *key, const char *label, bool has, uint64_t v,
+		    const char *text, bool numeric)
+{
+	put_value(o, key, label, o->json && has ? json_object_new_uint64(v) : NULL, text, numeric);
+}
+
+void ft_out_opt_double(struct ft_out *o, const char *key, const char *label, bool has, double v,
+		       const char *text, bool numeric)
+{
+	put_value(o, key, label, o->json && has ? json_object_new_double(v) : NULL, text, numeric);
+}
+
+void ft_out_opt_bool(struct ft_out *o, const char *key, const char *label, bool has, bool v,
+		     const char *yes, const char *no)
+{
+	put_value(o, key, label, o->json && has ? json_object_new_boolean(v) : NULL,
+		  has ? (v ? yes : no) : NULL, false);
+}
+
+void ft_out_strv(struct ft_out *o, const char *key, const char *const *v, size_t n)
+{
+	struct json_object *arr, *js;
+	size_t i;
+
+	if (!o->json || !key)
+		return;
+	arr = json_object_new_array();
+	if (!arr) {
+		o->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		js = json_object_new_string(v[i]);
+		if (!js || json_object_array_add(arr, js)) {
+			json_object_put(js);
+			o->err = -ENOMEM;
+		}
+	}
+	put_value(o, key, NULL, arr, NULL, false);
 }
 
 void ft_out_text(struct ft_out *o, const char *fmt, ...)

@@ -20,10 +20,10 @@
 #define FLOWTAG_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-struct json_object;
 struct ft_out;
 
 /**
@@ -82,11 +82,34 @@ void ft_out_bool(struct ft_out *o, const char *key, const char *label, bool v, c
 		 const char *no);
 
 /**
- * ft_out_value() - any value: @jv (ownership taken; NULL is JSON null) in
- * JSON, @text in text (NULL: "-"). @numeric right-aligns it in text.
+ * ft_out_opt_u64() - an unsigned number that may be absent: @v in JSON when
+ * @has, else null; @text in text (NULL: "-"). @numeric right-aligns it in
+ * text.
  */
-void ft_out_value(struct ft_out *o, const char *key, const char *label, struct json_object *jv,
-		  const char *text, bool numeric);
+void ft_out_opt_u64(struct ft_out *o, const char *key, const char *label, bool has, uint64_t v,
+		    const char *text, bool numeric);
+
+/**
+ * ft_out_opt_double() - a fractional number that may be absent: @v in JSON
+ * when @has, else null; @text in text (NULL: "-"), right-aligned when
+ * @numeric.
+ */
+void ft_out_opt_double(struct ft_out *o, const char *key, const char *label, bool has, double v,
+		       const char *text, bool numeric);
+
+/**
+ * ft_out_opt_bool() - a truth value that may be unknown: true/false in JSON
+ * when @has, else null; in text @yes or @no, or "-" when not @has.
+ */
+void ft_out_opt_bool(struct ft_out *o, const char *key, const char *label, bool has, bool v,
+		     const char *yes, const char *no);
+
+/**
+ * ft_out_strv() - JSON only: an array of the @n strings @v under @key
+ * (an empty array for @n == 0). Nothing in text: print the lines there
+ * with ft_out_text() where they belong.
+ */
+void ft_out_strv(struct ft_out *o, const char *key, const char *const *v, size_t n);
 
 /** ft_out_text() - a line of text at the current indent; nothing in JSON. */
 void ft_out_text(struct ft_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -134,3 +134,31 @@ int ft_policy_eval(const struct ft_policy *pol, const struct ft_pkt_desc *pkt)
 			return (int)r;
 	return -1;
 }
+
+void ft_pkt_flow_key(const struct ft_pkt_desc *d, struct ft_flow_key *k)
+{
+	size_t alen = d->family == AF_INET ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->ifindex = d->ifindex;
+	k->vlan = d->vlan < 0 ? FT_VLAN_NONE : (uint16_t)d->vlan;
+	if (!d->family)
+		return;
+	k->family = d->family == AF_INET ? FT_FAM_IPV4 : FT_FAM_IPV6;
+	memcpy(k->src, d->src, alen);
+	memcpy(k->dst, d->dst, alen);
+	k->dscp = (uint8_t)d->dscp;
+	if (d->proto >= 0) {
+		k->proto = (uint8_t)d->proto;
+		k->l4 |= FT_L4_PROTO;
+	}
+	if (d->sport >= 0) {
+		k->sport = (uint16_t)d->sport;
+		k->dport = (uint16_t)d->dport;
+		k->l4 |= FT_L4_PORTS;
+	}
+	if (d->tcp_flags >= 0) {
+		k->tcp_flags = (uint8_t)d->tcp_flags;
+		k->l4 |= FT_L4_TCPFL;
+	}
+}

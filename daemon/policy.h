@@ -201,4 +201,13 @@ struct ft_pkt_desc {
  */
 int ft_policy_eval(const struct ft_policy *pol, const struct ft_pkt_desc *pkt);
 
+/**
+ * ft_pkt_flow_key() - the flow key the BPF parser builds for the packet
+ * @d (what the compiled search and the flow cache see): addresses stay in
+ * network byte order, ports and the VLAN id in host order as in
+ * flowtag/maps.h; absent L4 fields leave their FT_L4_* bit clear.
+ * flowtagctl explain and the differential tests both convert through it.
+ */
+void ft_pkt_flow_key(const struct ft_pkt_desc *d, struct ft_flow_key *k);
+
 #endif /* FLOWTAG_POLICY_H */

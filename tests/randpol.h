@@ -264,31 +264,4 @@ static inline void rp_packet(uint64_t *s, struct ft_pkt_desc *d, unsigned int if
 		d->tcp_flags = rp_below(s, 2) ? 0x02 : 0x12;
 }
 
-/** rp_key() - the flow key the BPF parser would produce for @d. */
-static inline void rp_key(const struct ft_pkt_desc *d, struct ft_flow_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->ifindex = d->ifindex;
-	k->vlan = d->vlan < 0 ? FT_VLAN_NONE : (unsigned int)d->vlan;
-	if (!d->family)
-		return;
-	k->family = d->family == AF_INET ? FT_FAM_IPV4 : FT_FAM_IPV6;
-	memcpy(k->src, d->src, d->family == AF_INET ? 4 : 16);
-	memcpy(k->dst, d->dst, d->family == AF_INET ? 4 : 16);
-	k->dscp = d->dscp;
-	if (d->proto >= 0) {
-		k->proto = d->proto;
-		k->l4 |= FT_L4_PROTO;
-	}
-	if (d->sport >= 0) {
-		k->sport = d->sport;
-		k->dport = d->dport;
-		k->l4 |= FT_L4_PORTS;
-	}
-	if (d->tcp_flags >= 0) {
-		k->tcp_flags = d->tcp_flags;
-		k->l4 |= FT_L4_TCPFL;
-	}
-}
-
 #endif /* FLOWTAG_TEST_RANDPOL_H */

@@ -65,7 +65,7 @@ static void differential(const struct ft_policy *pol, const struct ft_compiled *
 		int want;
 
 		rp_packet(&s, &d, (unsigned int)pol->nifaces + 1);
-		rp_key(&d, &k);
+		ft_pkt_flow_key(&d, &k);
 		want = ft_policy_eval(pol, &d);
 		got = ft_compiled_match(c, &k);
 		if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got)

@@ -42,7 +42,7 @@ static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
 			uint32_t got;
 
 			rp_packet(&s, &d, 4);
-			rp_key(&d, &k);
+			ft_pkt_flow_key(&d, &k);
 			want = ft_policy_eval(&pol, &d);
 			got = ft_compiled_match(&c, &k);
 			if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got) {

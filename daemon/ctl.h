@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * flowtagctl's insides, shared by its commands: the options every command
+ * sees, the command table entry each ctl_<command>.c defines, opening the
+ * pins, and the small printers several commands use. Linked into
+ * flowtagctl only.
+ */
+#ifndef FLOWTAG_CTL_H
+#define FLOWTAG_CTL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "output.h"
+#include "policy.h"
+#include "stats.h"
+#include "verify.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+/* flowtagctl status: for monitoring (Nagios-style checks) */
+enum {
+	EXIT_STATUS_OK = 0,		/* state ok */
+	EXIT_STATUS_BAD = 1,		/* state degraded or down */
+	EXIT_STATUS_NOT_RUNNING = 2,	/* no flowtagd (or it died) */
+};
+
+/* The global options. */
+struct ctl {
+	bool json;
+	bool pretty;
+	int verbose;
+	const char *pin_dir;
+	const char *config;	/* -c FILE */
+	unsigned int config_flags;	/* FT_CONFIG_*: --allow-insecure-files */
+};
+
+/* One command, as bpftool's cmd_select() table has them. */
+struct ctl_cmd {
+	const char *name;
+	const char *args;	/* after the name in the usage line: "[FILE]", or "" */
+	const char *summary;	/* one line for the command list */
+	/* more help (may be NULL): after the options in --help, and in COMMAND --help */
+	void (*help)(FILE *f, const char *prog);
+	/* Return: the exit code */
+	int (*run)(const struct ctl *c, int argc, char **argv);
+};
+
+extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload;
+
+/** ctl_prog - the program name in messages ("flowtagctl"). */
+extern const char *const ctl_prog;
+
+/**
+ * ctl_usage_error() - "flowtagctl: MESSAGE" and a pointer to --help on
+ * stderr. Return: EXIT_USAGE.
+ */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * ctl_finish_output() - flush and free @o (NULL allowed); a write error
+ * fails a command that succeeded. Return: @ret, or EXIT_FAIL.
+ */
+int ctl_finish_output(struct ft_out *o, int ret);
+
+/* ---- the pins ---- */
+
+/* The pinned maps, and where they were found. */
+struct ctl_pins {
+	struct ft_stats stats;
+	char path[PATH_MAX];	/* c->pin_dir, or /proc/PID/root/DIR */
+	pid_t via_pid;		/* the flowtagd whose mount namespace we read through, or 0 */
+};
+
+/**
+ * ctl_open_pins() - open the pinned maps, explaining failure in the
+ * user's terms. When nothing is pinned at c->pin_dir, look for the
+ * flowtagd of this network namespace and read its pins through
+ * /proc/PID/root (`ip netns exec` gives each process a private bpffs).
+ * @quiet_enoent: say nothing when there is simply no daemon
+ * Return: 0, -ENOENT without a daemon, or another -errno (logged).
+ */
+int ctl_open_pins(const struct ctl *c, struct ctl_pins *p, bool quiet_enoent);
+
+/** ctl_close_pins() - close what ctl_open_pins() opened; safe on a zeroed @p. */
+void ctl_close_pins(struct ctl_pins *p);
+
+/** ctl_daemon_state_name() - "stopped", "running", "stale". */
+const char *ctl_daemon_state_name(enum ft_daemon_state ds);
+
+/* ---- printing ---- */
+
+/** ctl_format_time() - "2025-06-01 12:00:00 (3h 12m ago)", or "-" for 0. */
+char *ctl_format_time(uint64_t t, char *buf, size_t len);
+
+/** ctl_out_time() - unix seconds @t (0: none): a number in JSON, local time in text. */
+void ctl_out_time(struct ft_out *o, const char *key, const char *label, uint64_t t);
+
+/** ctl_out_priority() - a priority in tc notation, or nothing without @has. */
+void ctl_out_priority(struct ft_out *o, const char *key, const char *label, bool has,
+		      uint32_t priority);
+
+/** ctl_out_dscp() - a DSCP by name (else number), or nothing without @has. */
+void ctl_out_dscp(struct ft_out *o, const char *key, const char *label, bool has, int dscp);
+
+/** ctl_append() - snprintf at *@n into @buf, never past its end. */
+void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/**
+ * ctl_compile_error() - why ft_compile() refused a valid policy (@err),
+ * as a "FILE: error: ..." diagnostic line.
+ */
+void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len);
+
+/* ---- the state status and reload judge (ctl_view.c) ---- */
+
+/* What status learned about one recorded interface. */
+struct ctl_iface_view {
+	struct ft_iface_info rec;	/* as flowtagd recorded it */
+	struct ft_iface_health ih;	/* its repair record (zero without ft_ifhealth) */
+	struct ft_hoff hoff;		/* its hand-off counters */
+	bool has_hoff;
+	struct ft_live lv;		/* the kernel's view, judged */
+};
+
+/* Everything status and reload judge, read once. */
+struct ctl_view {
+	struct ft_daemon_info info;
+	struct ft_state st;
+	struct ft_health health;	/* zero when the pins predate ft_health */
+	enum ft_daemon_state ds;
+	struct ctl_iface_view *ifs;
+	uint32_t nifs;
+	enum ft_live_state state;	/* overall */
+	char **reasons;			/* overall reasons, "IFACE: why" */
+	size_t nreasons;
+};
+
+/**
+ * ctl_view_read() - read flowtag's state and check every recorded
+ * interface in the kernel, then judge: ok, degraded (tagging, but not as
+ * configured) or down (nothing tagged).
+ * Return: 0 or -errno (logged). Release @v with ctl_view_free() either way.
+ */
+int ctl_view_read(struct ctl_pins *p, struct ctl_view *v);
+
+/** ctl_view_reason() - add an overall reason; raises v->state to @st. */
+void ctl_view_reason(struct ctl_view *v, enum ft_live_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void ctl_view_free(struct ctl_view *v);
+
+#endif /* FLOWTAG_CTL_H */

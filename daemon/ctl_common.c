@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * What flowtagctl's commands share (see ctl.h): usage errors, finding and
+ * opening the pins, and small printers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "ctl.h"
+#include "log.h"
+#include "pidfile.h"
+#include "strparse.h"
+
+const char *const ctl_prog = "flowtagctl";
+
+int ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ctl_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", ctl_prog);
+	return EXIT_USAGE;
+}
+
+int ctl_finish_output(struct ft_out *o, int ret)
+{
+	int err = ft_out_finish(o);
+
+	if (err) {
+		pr_err("writing the output failed: %s", strerror(-err));
+		if (ret == EXIT_OK)
+			ret = EXIT_FAIL;
+	}
+	return ret;
+}
+
+/* ---- small printers ------------------------------------------------- */
+
+char *ctl_format_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t, now = time(NULL);
+	char ago[48] = "";
+	struct tm tm;
+	size_t n;
+
+	if (!t || !localtime_r(&tt, &tm)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	if (now >= tt) {
+		unsigned long long d = (unsigned long long)(now - tt);
+
+		if (d < 60)
+			snprintf(ago, sizeof(ago), " (%llus ago)", d);
+		else if (d < 3600)
+			snprintf(ago, sizeof(ago), " (%llum %llus ago)", d / 60, d % 60);
+		else if (d < 86400)
+			snprintf(ago, sizeof(ago), " (%lluh %llum ago)", d / 3600, d / 60 % 60);
+		else
+			snprintf(ago, sizeof(ago), " (%llud %lluh ago)", d / 86400, d / 3600 % 24);
+	}
+	snprintf(buf + n, len - n, "%s", ago);
+	return buf;
+}
+
+void ctl_out_time(struct ft_out *o, const char *key, const char *label, uint64_t t)
+{
+	char buf[80];
+
+	ft_out_opt_u64(o, key, label, t != 0, t, ctl_format_time(t, buf, sizeof(buf)), false);
+}
+
+void ctl_out_priority(struct ft_out *o, const char *key, const char *label, bool has,
+		      uint32_t priority)
+{
+	char buf[24];
+
+	ft_out_str(o, key, label, has ? ft_format_tc_handle(priority, buf, sizeof(buf)) : NULL);
+}
+
+void ctl_out_dscp(struct ft_out *o, const char *key, const char *label, bool has, int dscp)
+{
+	const char *name = has ? ft_dscp_name(dscp) : NULL;
+	char buf[8];
+
+	if (has && !name) {
+		snprintf(buf, sizeof(buf), "%d", dscp);
+		name = buf;
+	}
+	ft_out_str(o, key, label, name);
+}
+
+void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n += (size_t)w;
+}
+
+/* ---- opening the pins ----------------------------------------------- */
+
+/*
+ * The pins are not visible here. `ip netns exec` gives each process a /sys,
+ * and so a bpffs, of its own: find the flowtagd of this network namespace
+ * through its pid file and read its pins through /proc/PID/root. Returns 0
+ * with @p open, or -errno after saying exactly why not (unless @quiet and
+ * there is simply no daemon).
+ */
+static int open_pins_of_daemon(const struct ctl *c, struct ctl_pins *p, bool quiet)
+{
+	char dir[PATH_MAX], pidfile[PATH_MAX], comm[32];
+	pid_t pid;
+	int err;
+
+	if (ft_pidfile_path(pidfile, sizeof(pidfile)))
+		snprintf(pidfile, sizeof(pidfile), "%s/flowtagd.*.pid", FT_RUN_DIR);
+	err = ft_pidfile_read(&pid, dir, sizeof(dir));
+	if (err) {
+		if (!quiet)
+			pr_err("flowtagd is not running (no maps under %s, and no flowtagd of "
+			       "this network namespace in %s)", c->pin_dir, pidfile);
+		return -ENOENT;
+	}
+	if (ft_daemon_state((uint32_t)pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
+		if (!quiet)
+			pr_err("flowtagd is not running (no maps under %s; %s names pid %d, "
+			       "which is gone)", c->pin_dir, pidfile, (int)pid);
+		return -ENOENT;
+	}
+	if (snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", (int)pid, dir) >=
+	    (int)sizeof(p->path))
+		return -ENAMETOOLONG;
+	err = ft_stats_open(&p->stats, p->path);
+	if (err) {
+		pr_err("flowtagd (pid %d) runs in this network namespace with its pins in %s, but "
+		       "they are not visible here (its bpffs is private to its mount namespace) "
+		       "and %s cannot be read: %s", (int)pid, dir, p->path, strerror(-err));
+		return err;
+	}
+	p->via_pid = pid;
+	return 0;
+}
+
+int ctl_open_pins(const struct ctl *c, struct ctl_pins *p, bool quiet_enoent)
+{
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = ft_stats_open(&p->stats, c->pin_dir);
+	snprintf(p->path, sizeof(p->path), "%s", c->pin_dir);
+	if (err == -ENOENT)
+		return open_pins_of_daemon(c, p, quiet_enoent);
+	switch (err) {
+	case 0:
+		break;
+	case -EACCES:
+	case -EPERM:
+		if (geteuid() != 0)
+			pr_err("permission denied reading %s: flowtagctl needs root "
+			       "(CAP_BPF and CAP_SYS_ADMIN) to open flowtag's maps", c->pin_dir);
+		else
+			pr_err("permission denied opening the maps under %s: %s", c->pin_dir,
+			       strerror(-err));
+		break;
+	case -EPROTO:
+		/* ft_stats_open said which map does not fit */
+		break;
+	default:
+		pr_err("cannot read flowtag's maps under %s: %s", c->pin_dir, strerror(-err));
+	}
+	return err;
+}
+
+void ctl_close_pins(struct ctl_pins *p)
+{
+	ft_stats_close(&p->stats);
+}
+
+static const char *const daemon_state_names[] = {
+	[FT_DAEMON_STOPPED] = "stopped",
+	[FT_DAEMON_RUNNING] = "running",
+	[FT_DAEMON_STALE] = "stale",
+	[FT_DAEMON_REUSED] = "stale",
+};
+
+const char *ctl_daemon_state_name(enum ft_daemon_state ds)
+{
+	return (unsigned int)ds < ARRAY_SIZE(daemon_state_names) && daemon_state_names[ds] ?
+		       daemon_state_names[ds] : "?";
+}
+
+/* ---- compile errors ------------------------------------------------- */
+
+static size_t distinct_iifs(const struct ft_policy *pol)
+{
+	uint32_t max = 0;
+	size_t r, i;
+
+	for (r = 0; r < pol->nrules; r++)
+		for (i = 0; i < pol->rules[r].match.niif; i++)
+			if (pol->rules[r].match.iif_index[i] > max)
+				max = pol->rules[r].match.iif_index[i];
+	return max;
+}
+
+void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len)
+{
+	const char *file = pol->file ? pol->file : "policy";
+
+	if (err != -E2BIG)
+		snprintf(buf, len, "%s: error: cannot compile the policy: %s", file,
+			 strerror(-err));
+	else if (pol->nrules > FT_MAX_RULES)
+		snprintf(buf, len, "%s: error: too many rules (%zu; at most %d)", file,
+			 pol->nrules, FT_MAX_RULES);
+	else if (pol->nclasses > FT_MAX_CLASSES)
+		snprintf(buf, len, "%s: error: too many classes (%zu; at most %d)", file,
+			 pol->nclasses, FT_MAX_CLASSES);
+	else if (distinct_iifs(pol) > FT_MAX_IFACES)
+		snprintf(buf, len, "%s: error: rules name too many interfaces in iif (%zu; at "
+			 "most %d)", file, distinct_iifs(pol), FT_MAX_IFACES);
+	else
+		snprintf(buf, len, "%s: error: the rules need more than %u distinct rule "
+			 "bitmaps: split large port or prefix lists across fewer rules", file,
+			 FT_MAX_BITMAPS);
+}

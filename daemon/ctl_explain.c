@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * flowtagctl explain KEY VALUE...: which rule a packet described on the
+ * command line matches, by the compiled bit-vector search flowtagd loads,
+ * checked against the reference evaluator (ft_policy_eval()).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include "attach.h"
+#include "compile.h"
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+#include "strparse.h"
+
+/* The packet as given on the command line. */
+struct pkt_args {
+	struct ft_pkt_desc d;
+	char iif[IF_NAMESIZE];
+	bool have_src, have_dst, have_sport, have_dport, have_dscp, have_flags;
+	unsigned int given;	/* bit per key, against duplicates */
+};
+
+static bool proto_has_ports(int proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_UDPLITE;
+}
+
+static int parse_num(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_addr(const char *s, struct pkt_args *p, uint8_t *addr)
+{
+	int family = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, s, addr) != 1)
+		return ctl_usage_error("explain: '%s' is not an IPv4 or IPv6 address", s);
+	if (p->d.family && p->d.family != family)
+		return ctl_usage_error("explain: '%s' is not of the packet's address family", s);
+	p->d.family = family;
+	return 0;
+}
+
+/* tcp-flags of a packet: "syn,ack", "none", or a number. */
+static int parse_pkt_flags(const char *s, int *out)
+{
+	char err[160];
+	uint8_t val, mask;
+	long v;
+
+	if (!strcasecmp(s, "none")) {
+		*out = 0;
+		return 0;
+	}
+	if (!parse_num(s, 255, &v)) {
+		*out = (int)v;
+		return 0;
+	}
+	if (strchr(s, '/'))
+		return ctl_usage_error("explain: tcp-flags of a packet are the flags set, no '/'");
+	if (ft_parse_tcp_flags(s, &val, &mask, err, sizeof(err)))
+		return ctl_usage_error("explain: %s", err);
+	*out = val;
+	return 0;
+}
+
+enum pkt_key { K_IIF, K_VLAN, K_FAMILY, K_SRC, K_DST, K_PROTO, K_SPORT, K_DPORT, K_DSCP, K_FLAGS };
+
+static const struct {
+	const char *name;
+	enum pkt_key key;
+} pkt_keys[] = {
+	{ "iif", K_IIF }, { "vlan", K_VLAN }, { "family", K_FAMILY }, { "src", K_SRC },
+	{ "dst", K_DST }, { "proto", K_PROTO }, { "sport", K_SPORT }, { "dport", K_DPORT },
+	{ "dscp", K_DSCP }, { "tcp-flags", K_FLAGS }, { "tcp_flags", K_FLAGS },
+	{ "flags", K_FLAGS },
+};
+
+static int parse_pkt_kv(struct pkt_args *p, enum pkt_key k, const char *key, const char *val)
+{
+	char err[160];
+	long n;
+
+	switch (k) {
+	case K_IIF:
+		if (!*val || strlen(val) >= sizeof(p->iif))
+			return ctl_usage_error("explain: bad interface name '%s'", val);
+		snprintf(p->iif, sizeof(p->iif), "%s", val);
+		return 0;
+	case K_VLAN:
+		if (parse_num(val, 4095, &n))
+			return ctl_usage_error("explain: vlan must be 0..4095, not '%s'", val);
+		p->d.vlan = (int)n;
+		return 0;
+	case K_FAMILY: {
+		int f = !strcasecmp(val, "ipv4") || !strcmp(val, "inet") || !strcmp(val, "4") ?
+				AF_INET :
+			!strcasecmp(val, "ipv6") || !strcmp(val, "inet6") || !strcmp(val, "6") ?
+				AF_INET6 :
+				0;
+
+		if (!f)
+			return ctl_usage_error("explain: family is ipv4 or ipv6, not '%s'", val);
+		if (p->d.family && p->d.family != f)
+			return ctl_usage_error("explain: family %s contradicts the addresses", val);
+		p->d.family = f;
+		return 0;
+	}
+	case K_SRC:
+		p->have_src = true;
+		return parse_addr(val, p, p->d.src);
+	case K_DST:
+		p->have_dst = true;
+		return parse_addr(val, p, p->d.dst);
+	case K_PROTO:
+		if (ft_parse_proto(val, &p->d.proto, err, sizeof(err)))
+			return ctl_usage_error("explain: %s", err);
+		return 0;
+	case K_SPORT:
+	case K_DPORT:
+		if (parse_num(val, 65535, &n))
+			return ctl_usage_error("explain: %s must be a port 0..65535, not '%s'", key, val);
+		if (k == K_SPORT) {
+			p->d.sport = (int)n;
+			p->have_sport = true;
+		} else {
+			p->d.dport = (int)n;
+			p->have_dport = true;
+		}
+		return 0;
+	case K_DSCP:
+		if (ft_parse_dscp(val, &p->d.dscp, err, sizeof(err)))
+			return ctl_usage_error("explain: %s", err);
+		p->have_dscp = true;
+		return 0;
+	case K_FLAGS:
+		p->have_flags = true;
+		return parse_pkt_flags(val, &p->d.tcp_flags);
+	}
+	return ctl_usage_error("explain: unknown key '%s'", key);
+}
+
+/* KEY VALUE... into @p; a usage error (exit code) when they make no packet. */
+static int parse_pkt(int argc, char **argv, struct pkt_args *p)
+{
+	bool ip;
+	int i, err;
+	size_t k;
+
+	memset(p, 0, sizeof(*p));
+	p->d.vlan = -1;
+	p->d.proto = p->d.sport = p->d.dport = p->d.dscp = p->d.tcp_flags = -1;
+	if (!argc)
+		return ctl_usage_error("explain needs a packet: KEY VALUE... (e.g. proto tcp dport 22)");
+	for (i = 0; i < argc; i += 2) {
+		for (k = 0; k < ARRAY_SIZE(pkt_keys) && strcasecmp(argv[i], pkt_keys[k].name); k++)
+			;
+		if (k == ARRAY_SIZE(pkt_keys))
+			return ctl_usage_error("explain: unknown key '%s' (keys: iif vlan family src "
+					   "dst proto sport dport dscp tcp-flags)", argv[i]);
+		if (i + 1 >= argc)
+			return ctl_usage_error("explain: %s needs a value", argv[i]);
+		if (p->given & (1u << pkt_keys[k].key))
+			return ctl_usage_error("explain: %s given twice", argv[i]);
+		p->given |= 1u << pkt_keys[k].key;
+		err = parse_pkt_kv(p, pkt_keys[k].key, argv[i], argv[i + 1]);
+		if (err)
+			return err;
+	}
+
+	ip = p->d.family || p->d.proto >= 0 || p->have_sport || p->have_dport || p->have_dscp ||
+	     p->have_flags;
+	if (!ip)
+		return 0;	/* a non-IP frame: only iif and vlan matter */
+	if (!p->d.family)
+		return ctl_usage_error("explain: give src, dst or family, so the packet is IPv4 or IPv6");
+	if (p->d.proto < 0)
+		return ctl_usage_error("explain: an IP packet needs proto (e.g. proto tcp)");
+	if ((p->have_sport || p->have_dport) && !proto_has_ports(p->d.proto))
+		return ctl_usage_error("explain: only tcp, udp, sctp and udplite packets have ports");
+	if (p->have_flags && p->d.proto != IPPROTO_TCP)
+		return ctl_usage_error("explain: only tcp packets have tcp-flags");
+	/* what the classifier would read from a real packet: absent means 0 */
+	if (proto_has_ports(p->d.proto)) {
+		p->d.sport = p->have_sport ? p->d.sport : 0;
+		p->d.dport = p->have_dport ? p->d.dport : 0;
+	}
+	if (p->d.proto == IPPROTO_TCP && !p->have_flags)
+		p->d.tcp_flags = 0;
+	if (!p->have_dscp)
+		p->d.dscp = 0;
+	return 0;
+}
+
+static void flags_text(int flags, char *buf, size_t len)
+{
+	static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece",
+					     "cwr" };
+	size_t n = 0;
+	int b;
+
+	buf[0] = '\0';
+	for (b = 0; b < 8; b++)
+		if (flags & (1 << b))
+			ctl_append(buf, len, &n, "%s%s", n ? "," : "", names[b]);
+	if (!n)
+		snprintf(buf, len, "none");
+}
+
+/* The packet, both as one line of text and as a JSON object. */
+static void print_packet(struct ft_out *o, const struct pkt_args *p)
+{
+	const struct ft_pkt_desc *d = &p->d;
+	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", fl[48], line[512];
+	const char *pname = d->proto >= 0 ? ft_proto_name(d->proto) : NULL;
+	char pnum[8];
+	size_t n = 0;
+
+	if (d->family) {
+		const char *dname = ft_dscp_name(d->dscp);
+
+		inet_ntop(d->family, d->src, src, sizeof(src));
+		inet_ntop(d->family, d->dst, dst, sizeof(dst));
+		if (!pname) {
+			snprintf(pnum, sizeof(pnum), "%d", d->proto);
+			pname = pnum;
+		}
+		ctl_append(line, sizeof(line), &n, "%s %s %s%s", d->family == AF_INET ? "ipv4" : "ipv6",
+		       pname, src, p->have_src ? "" : " (src not given)");
+		if (d->sport >= 0)
+			ctl_append(line, sizeof(line), &n, " port %d", d->sport);
+		ctl_append(line, sizeof(line), &n, " -> %s%s", dst,
+		       p->have_dst ? "" : " (dst not given)");
+		if (d->dport >= 0)
+			ctl_append(line, sizeof(line), &n, " port %d", d->dport);
+		if (dname)
+			ctl_append(line, sizeof(line), &n, ", dscp %s", dname);
+		else
+			ctl_append(line, sizeof(line), &n, ", dscp %d", d->dscp);
+		if (d->tcp_flags >= 0) {
+			flags_text(d->tcp_flags, fl, sizeof(fl));
+			ctl_append(line, sizeof(line), &n, ", tcp-flags %s", fl);
+		}
+	} else {
+		ctl_append(line, sizeof(line), &n, "not IP");
+	}
+	if (p->iif[0])
+		ctl_append(line, sizeof(line), &n, ", iif %s (ifindex %u)", p->iif, d->ifindex);
+	if (d->vlan >= 0)
+		ctl_append(line, sizeof(line), &n, ", vlan %d", d->vlan);
+
+	ft_out_str(o, NULL, "packet", line);
+	ft_out_begin_fields(o, "packet", NULL);
+	ft_out_str(o, "family", NULL, d->family == AF_INET ? "ipv4" :
+				       d->family == AF_INET6 ? "ipv6" : NULL);
+	ft_out_str(o, "src", NULL, d->family ? src : NULL);
+	ft_out_str(o, "dst", NULL, d->family ? dst : NULL);
+	ft_out_opt_u64(o, "proto", NULL, d->proto >= 0, (uint64_t)d->proto, NULL, true);
+	ft_out_opt_u64(o, "sport", NULL, d->sport >= 0, (uint64_t)d->sport, NULL, true);
+	ft_out_opt_u64(o, "dport", NULL, d->dport >= 0, (uint64_t)d->dport, NULL, true);
+	ft_out_opt_u64(o, "dscp", NULL, d->dscp >= 0, (uint64_t)d->dscp, NULL, true);
+	ft_out_opt_u64(o, "tcp_flags", NULL, d->tcp_flags >= 0, (uint64_t)d->tcp_flags, NULL,
+		       true);
+	ft_out_str(o, "iif", NULL, p->iif[0] ? p->iif : NULL);
+	ft_out_opt_u64(o, "ifindex", NULL, p->iif[0], d->ifindex, NULL, true);
+	ft_out_opt_u64(o, "vlan", NULL, d->vlan >= 0, (uint64_t)d->vlan, NULL, true);
+	ft_out_end_fields(o);
+}
+
+/* The daemon's policy file, if flowtagd is there to say. */
+static bool running_policy(const struct ctl *c, struct ft_daemon_info *info)
+{
+	struct ft_stats s;
+	bool ok = false;
+
+	if (ft_stats_open(&s, c->pin_dir))
+		return false;
+	ok = !ft_stats_info(&s, info) && info->policy[0];
+	ft_stats_close(&s);
+	return ok;
+}
+
+static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
+			  const struct ft_compiled *comp, uint32_t rule)
+{
+	const struct ft_verdict *v = rule < comp->nrules ? &comp->rules[rule] : &comp->hdr.dflt;
+	const struct flowtag_meta *m = &v->meta;
+	bool tagged = v->action == FT_ACT_CLASS && !(m->flags & FT_META_F_NOTAG);
+	const char *cls = tagged && m->class_id < pol->nclasses ? pol->classes[m->class_id].name :
+								   NULL;
+	char where[PATH_MAX + 32] = "", text[PATH_MAX + 64], act[96], mark[48];
+
+	if (rule < comp->nrules) {
+		snprintf(where, sizeof(where), "%s:%d", pol->file, pol->rules[rule].line);
+		snprintf(text, sizeof(text), "%u (%s)", rule, where);
+	} else {
+		snprintf(text, sizeof(text), "none matched");
+	}
+	ft_out_opt_u64(o, "rule", "rule", rule < comp->nrules, rule, text, false);
+	ft_out_str(o, "location", NULL, rule < comp->nrules ? where : NULL);
+
+	if (v->action == FT_ACT_DROP)
+		snprintf(act, sizeof(act), "drop (XDP_DROP; TC_ACT_SHOT in the tc fallback)");
+	else if (!tagged)
+		snprintf(act, sizeof(act), rule < comp->nrules ? "pass (leave untagged)" :
+								 "untagged (no default_class)");
+	else
+		snprintf(act, sizeof(act), "%sclass %s", rule < comp->nrules ? "" : "default ",
+			 cls ? cls : "?");
+	ft_out_str(o, "action", NULL, ft_action_name(v->action));
+	ft_out_bool(o, "default", NULL, rule >= comp->nrules, "yes", "no");
+	ft_out_str(o, "class", NULL, cls);
+	ft_out_str(o, NULL, "verdict", act);
+
+	snprintf(mark, sizeof(mark), "0x%x (mark_mask 0x%x)", m->mark, comp->hdr.mark_mask);
+	ft_out_opt_u64(o, "mark", "mark", tagged, m->mark, tagged ? mark : NULL, false);
+	ft_out_opt_u64(o, "mark_mask", NULL, true, comp->hdr.mark_mask, NULL, false);
+	ctl_out_priority(o, "priority", "priority", tagged && (m->flags & FT_META_F_PRIO), m->priority);
+	ctl_out_dscp(o, "dscp_rewrite", "dscp rewrite", tagged && (m->flags & FT_META_F_DSCP),
+		 m->dscp);
+}
+
+static int do_explain(const struct ctl *c, int argc, char **argv)
+{
+	struct ft_policy pol = { 0 };
+	struct ft_compiled comp = { 0 };
+	struct ft_diag diag = { 0 };
+	struct ft_daemon_info info;
+	struct pkt_args p;
+	struct ft_flow_key k;
+	struct ft_out *o = NULL;
+	const char *path = c->config;
+	bool from_daemon = false, agree;
+	uint32_t compiled, reference;
+	char text[96];
+	int err, ref, ret = EXIT_FAIL;
+
+	err = parse_pkt(argc, argv, &p);
+	if (err)
+		return err;
+	if (!path) {
+		from_daemon = running_policy(c, &info);
+		path = from_daemon ? info.policy : FT_DEFAULT_CONFIG;
+	}
+	err = ft_config_load_flags(path, c->config_flags, &pol, &diag);
+	if (err) {
+		pr_err("policy %s is not valid:\n%s", path, diag.text ? diag.text : "");
+		goto out;
+	}
+
+	/* resolve names as flowtagd does when it loads the policy */
+	ft_resolve_iifs(&pol);
+	if (p.iif[0])
+		p.d.ifindex = if_nametoindex(p.iif);
+	err = ft_compile(&pol, &comp);
+	if (err) {
+		char msg[512];
+
+		ctl_compile_error(&pol, err, msg, sizeof(msg));
+		pr_err("%s", msg);
+		goto out;
+	}
+
+	ft_pkt_flow_key(&p.d, &k);
+	ref = ft_policy_eval(&pol, &p.d);
+	reference = ref < 0 ? FT_RULE_NONE : (uint32_t)ref;
+	compiled = ft_compiled_match(&comp, &k);
+	agree = compiled == reference;
+
+	o = ft_out_new(stdout, c->json, c->pretty);
+	if (!o) {
+		pr_err("out of memory");
+		goto out;
+	}
+	print_packet(o, &p);
+	if (p.iif[0] && !p.d.ifindex)
+		ft_out_warn(o, "no interface %s on this host: rules naming it cannot match here",
+			    p.iif);
+	ft_out_str(o, "policy", "policy", path);
+	if (from_daemon) {
+		struct stat sb;
+
+		if (!stat(path, &sb) && (uint64_t)sb.st_mtime > info.loaded)
+			ft_out_warn(o, "%s changed after flowtagd loaded it: the running policy "
+				    "may differ (flowtagctl reload)", path);
+	}
+	print_verdict(o, &pol, &comp, agree ? compiled : reference);
+
+	if (agree)
+		snprintf(text, sizeof(text), "agrees with the reference evaluator");
+	else
+		snprintf(text, sizeof(text), "MISMATCH: compiled rule %d, reference rule %d",
+			 compiled == FT_RULE_NONE ? -1 : (int)compiled, ref);
+	ft_out_opt_u64(o, "compiled_rule", NULL, compiled != FT_RULE_NONE, compiled, NULL, true);
+	ft_out_opt_u64(o, "reference_rule", NULL, ref >= 0, (uint64_t)ref, NULL, true);
+	ft_out_bool(o, "agree", NULL, agree, "yes", "no");
+	ft_out_str(o, NULL, "compiled search", text);
+	if (!agree) {
+		pr_err("BUG: the compiled bit-vector search chose rule %d, the reference "
+		       "evaluator rule %d for this packet. The data path would not do what the "
+		       "policy says. Please report it with the policy file and this command "
+		       "line.", compiled == FT_RULE_NONE ? -1 : (int)compiled, ref);
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	ret = ctl_finish_output(o, ret);
+	ft_compiled_free(&comp);
+	ft_policy_free(&pol);
+	ft_diag_free(&diag);
+	return ret;
+}
+
+static void explain_help(FILE *f, const char *prog)
+{
+	fprintf(f, "explain keys: iif NAME, vlan ID, family ipv4|ipv6, src ADDR, dst ADDR,\n"
+		"  proto NAME|NUM, sport PORT, dport PORT, dscp NAME|NUM, tcp-flags FLAGS\n"
+		"  e.g. %s explain proto tcp src 198.18.0.1 dst 198.19.0.5 dport 22\n",
+		prog);
+}
+
+const struct ctl_cmd ctl_explain = {
+	.name = "explain",
+	.args = "KEY VALUE...",
+	.summary = "which rule a packet described by KEY VALUE pairs matches",
+	.help = explain_help,
+	.run = do_explain,
+};
