@@ -99,7 +99,9 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
 TEST_HELPERS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c)) \
 		   $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
-BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
+# one benchmark binary: the runner (flowtag_bench.c) and one file per layer (bench_*.c)
+BENCH_SRCS	:= $(filter-out %.bpf.c bench/flowtag_bench.c,$(wildcard bench/*.c))
+BENCH_BINS	:= $(BUILD)/bench/flowtag_bench
 
 .PHONY: stress all check check-kernel check-systemd check-fresh deb demo-kernel test bench \
 	demo deps deps-kernel deps-install deps-check install clean tests fuzz
@@ -331,11 +333,12 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(wildcard tests/bpf/*.h) $(BUILD)/libflowtag.a \
-		$(HDRS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS) | $(BUILD)/bench
+$(BUILD)/bench/flowtag_bench: bench/flowtag_bench.c $(BENCH_SRCS) $(wildcard bench/*.h) \
+		$(wildcard tests/bpf/*.h) $(BUILD)/libflowtag.a $(HDRS) $(SKELS) $(BENCH_BPF_OBJS) \
+		$(BENCH_SKELS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibench -I$(BUILD)/bench -Itests $< $(BUILD)/libflowtag.a \
-		$(PKG_LIBS) -lm -lpthread -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Ibench -I$(BUILD)/bench -Itests bench/flowtag_bench.c $(BENCH_SRCS) \
+		$(BUILD)/libflowtag.a $(PKG_LIBS) -lm -lpthread -o $@
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps

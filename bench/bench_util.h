@@ -18,7 +18,7 @@
 
 /* ---- statistics ---- */
 
-static int ftb_cmp_double(const void *a, const void *b)
+static inline int ftb_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 

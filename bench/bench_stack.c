@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * L1 and L2 share their devices under test: one network namespace per
+ * (variant, policy) with a veth from the generator namespace, flowtag's
+ * programs or an nftables/iptables ruleset in it, and one common terminal
+ * (a blackhole route). Here: setting them up and down, the CPU time of the
+ * softirq thread, and the report (table and JSON) of both layers.
+ */
+#include <dirent.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+
+#include "bench.h"
+
+const char *const var_name[NVARIANTS] = {
+	"none", "flowtag", "flowtag-miss", "flowtag-xdp", "nft-linear", "nft-set", "iptables",
+};
+
+int gen_ns = -1;
+int ksoftirqd_pid;	/* ksoftirqd of the bench CPU, 0 if not found */
+
+/* The kernel thread that runs the bench CPU's deferred softirqs (NAPI). */
+static int find_ksoftirqd(int cpu)
+{
+	char want[32], path[64], comm[64];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int pid = 0;
+
+	if (!d)
+		return 0;
+	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
+	while (!pid && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			pid = atoi(e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return pid;
+}
+
+/* CPU time of a task in ns (/proc/PID/schedstat), 0 if unknown. */
+uint64_t task_ns(int pid)
+{
+	char path[64];
+	uint64_t v = 0;
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* Wait until the current namespace's IP input counter stands still: the
+ * DUT's NAPI may still be draining in ksoftirqd. Leaves it in @in. */
+void settle(uint64_t *in)
+{
+	uint64_t prev = 0;
+	int i;
+
+	ftb_snmp("/proc/net/snmp", "Ip", "InReceives", &prev);
+	for (i = 0; i < 200; i++) {
+		usleep(1000);
+		ftb_snmp("/proc/net/snmp", "Ip", "InReceives", in);
+		if (*in == prev)
+			return;
+		prev = *in;
+	}
+}
+
+bool dut_is_ft(const struct dut *d)
+{
+	return d->kind == V_FT || d->kind == V_FT_MISS || d->kind == V_FT_XDP;
+}
+
+/* The netfilter rendering of the sweep policy of @p (same rules, same order). */
+static int nf_write(const struct dut *d, char *path, size_t len)
+{
+	const struct pol *p = d->pol;
+	int ncl = p->nrules < NCLASSES ? p->nrules : NCLASSES, i;
+	FILE *f;
+
+	snprintf(path, len, "%s/nf-%s-%d", set_dir, var_name[d->kind], p->nrules);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (d->kind == V_IPT) {
+		/* MARK does not terminate: every packet walks all N rules */
+		fprintf(f, "*mangle\n:PREROUTING ACCEPT [0:0]\n");
+		for (i = 0; i < p->nrules; i++) {
+			uint32_t net = rule_net(i);
+
+			fprintf(f, "-A PREROUTING -s %u.%u.%u.0/24 -p udp --dport %d "
+				   "-j MARK --set-xmark 0x%x/0xff00\n",
+				net >> 24, (net >> 16) & 255, (net >> 8) & 255, PORT_BASE + i,
+				(i % ncl + 1) << 8);
+		}
+		fprintf(f, "-A PREROUTING -m mark --mark 0x0/0xff00 -j MARK --set-xmark "
+			   "0x%x/0xff00\nCOMMIT\n", (NCLASSES + 1) << 8);
+		return fclose(f) ? -errno : 0;
+	}
+	fprintf(f, "table ip ftb {\n");
+	if (d->kind == V_NFT_SET) {
+		for (i = 0; i < ncl; i++)
+			fprintf(f, "\tchain c%d {\n\t\tmeta mark set 0x%x meta priority set 1:%x "
+				   "accept\n\t}\n", i, (i + 1) << 8, 0x10 * (i + 1));
+		fprintf(f, "\tmap cls {\n\t\ttype ipv4_addr . inet_service : verdict\n"
+			   "\t\tflags interval\n\t\telements = {\n");
+		for (i = 0; i < p->nrules; i++) {
+			uint32_t net = rule_net(i);
+
+			fprintf(f, "\t\t\t%u.%u.%u.0/24 . %d : jump c%d%s\n", net >> 24,
+				(net >> 16) & 255, (net >> 8) & 255, PORT_BASE + i, i % ncl,
+				i + 1 < p->nrules ? "," : "");
+		}
+		fprintf(f, "\t\t}\n\t}\n");
+	}
+	fprintf(f, "\tchain pre {\n"
+		   "\t\ttype filter hook prerouting priority mangle; policy accept;\n");
+	if (d->kind == V_NFT_SET) {
+		fprintf(f, "\t\tip saddr . udp dport vmap @cls\n");
+	} else {
+		for (i = 0; i < p->nrules; i++) {
+			uint32_t net = rule_net(i);
+
+			fprintf(f, "\t\tip saddr %u.%u.%u.0/24 udp dport %d meta mark set 0x%x "
+				   "meta priority set 1:%x accept\n",
+				net >> 24, (net >> 16) & 255, (net >> 8) & 255, PORT_BASE + i,
+				(i % ncl + 1) << 8, 0x10 * (i % ncl + 1));
+		}
+	}
+	fprintf(f, "\t\tmeta mark set 0x%x meta priority set 1:ff\n\t}\n}\n", (NCLASSES + 1) << 8);
+	return fclose(f) ? -errno : 0;
+}
+
+static int dut_attach(struct dut *d, int verbose)
+{
+	int xdp_fd = dut_is_ft(d) ? ft_loader_xdp_fd(&d->pol->l, false) :
+				    bpf_program__fd(skel->progs.ftb_pass);
+	int err;
+
+	err = ftb_ns_enter(d->ns);
+	if (err)
+		return err;
+	/* every DUT runs an XDP program (flowtag's or an empty one): veth
+	 * needs one on the receiving side to accept XDP_TX frames, and all
+	 * variants then take the same NAPI path */
+	err = bpf_xdp_attach(d->ifindex, xdp_fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (err) {
+		snprintf(d->skip, sizeof(d->skip), "native XDP attach: %s", strerror(-err));
+		goto out;
+	}
+	d->xdp_attached = true;
+	if (d->kind == V_FT || d->kind == V_FT_MISS) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = ft_loader_tc_ingress_fd(&d->pol->l),
+			    .handle = 0xf7, .priority = 0xf7);
+
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			snprintf(d->skip, sizeof(d->skip), "clsact: %s", strerror(-err));
+			goto out;
+		}
+		err = bpf_tc_attach(&hook, &to);
+		if (err) {
+			snprintf(d->skip, sizeof(d->skip), "tc attach: %s", strerror(-err));
+			goto out;
+		}
+		d->tc_attached = true;
+	}
+	if (verbose)
+		fprintf(stderr, "attached %s to %s\n", var_name[d->kind], DUT_DEV);
+out:
+	ftb_ns_leave();
+	return err;
+}
+
+static void dut_detach(struct dut *d)
+{
+	if (d->share || d->ns < 0 || ftb_ns_enter(d->ns))
+		return;
+	if (d->tc_attached) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&hook);	/* the qdisc is ours: the namespace is */
+	}
+	if (d->xdp_attached)
+		bpf_xdp_detach(d->ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	ftb_ns_leave();
+}
+
+static int dut_setup(struct dut *d, int idx, int verbose)
+{
+	char cmd[400], nf[320];
+	int err;
+
+	if (d->share) {
+		d->ns = d->share->ns;
+		d->ifindex = d->share->ifindex;
+		d->gen_ifindex = d->share->gen_ifindex;
+		snprintf(d->gen_dev, sizeof(d->gen_dev), "%s", d->share->gen_dev);
+		d->ready = d->share->ready;
+		if (!d->ready)
+			snprintf(d->skip, sizeof(d->skip), "%s", d->share->skip);
+		return 0;
+	}
+	d->ns = ftb_ns_new();
+	if (d->ns < 0)
+		return d->ns;
+	/* IPv4 only: no IPv6 autoconfiguration chatter in the counters */
+	ftb_ns_sh(d->ns, verbose, "sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+	snprintf(d->gen_dev, sizeof(d->gen_dev), "ftg%d", idx);
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add " DUT_DEV " address " DUT_MAC " type veth peer name %s address "
+		 GEN_MAC " netns /proc/%d/fd/%d", d->gen_dev, (int)getpid(), gen_ns);
+	err = ftb_ns_sh(d->ns, verbose, cmd);
+	if (!err)
+		err = ftb_ns_sh(d->ns, verbose, "ip link set lo up");
+	if (!err)
+		err = ftb_ns_sh(d->ns, verbose, "ip addr add 198.18.0.1/30 dev " DUT_DEV);
+	if (!err)
+		err = ftb_ns_sh(d->ns, verbose, "ip link set " DUT_DEV " up");
+	/* the one terminal every variant ends in */
+	if (!err)
+		err = ftb_ns_sh(d->ns, verbose, "ip route add blackhole 198.19.255.0/24");
+	if (!err) {
+		snprintf(cmd, sizeof(cmd), "ip link set %s up", d->gen_dev);
+		err = ftb_ns_sh(gen_ns, verbose, cmd);
+	}
+	if (err) {
+		snprintf(d->skip, sizeof(d->skip), "namespace setup failed (ip)");
+		return err;
+	}
+	/* GRO/GSO/TSO off on both ends: one skb per packet */
+	ftb_ns_sh(d->ns, verbose, "ethtool -K " DUT_DEV " gro off gso off tso off");
+	snprintf(cmd, sizeof(cmd), "ethtool -K %s gro off gso off tso off", d->gen_dev);
+	ftb_ns_sh(gen_ns, verbose, cmd);
+
+	err = ftb_ns_enter(d->ns);
+	if (err)
+		return err;
+	d->ifindex = (int)if_nametoindex(DUT_DEV);
+	ftb_ns_leave();
+	ftb_ns_enter(gen_ns);
+	d->gen_ifindex = (int)if_nametoindex(d->gen_dev);
+	ftb_ns_leave();
+	if (!d->ifindex || !d->gen_ifindex) {
+		snprintf(d->skip, sizeof(d->skip), "veth pair missing");
+		return -ENODEV;
+	}
+
+	if (d->kind == V_NFT_LIN || d->kind == V_NFT_SET || d->kind == V_IPT) {
+		const char *tool = d->kind == V_IPT ? "iptables-restore" : "nft";
+		char *argv[4];
+
+		if (!ftb_have(tool)) {
+			snprintf(d->skip, sizeof(d->skip), "%s not installed", tool);
+			return 0;
+		}
+		err = nf_write(d, nf, sizeof(nf));
+		if (err)
+			return err;
+		argv[0] = (char *)tool;
+		argv[1] = d->kind == V_IPT ? nf : "-f";
+		argv[2] = d->kind == V_IPT ? NULL : nf;
+		argv[3] = NULL;
+		err = ftb_ns_run(d->ns, argv, verbose);
+		unlink(nf);
+		if (err) {
+			snprintf(d->skip, sizeof(d->skip), "%s refused the ruleset", tool);
+			return 0;
+		}
+	}
+	err = dut_attach(d, verbose);
+	if (err)
+		return 0;	/* recorded in d->skip, the row is skipped */
+	d->ready = true;
+	return 0;
+}
+
+int l1_ft_target(const struct dut *d)
+{
+	return dut_is_ft(d) ? ft_loader_xdp_fd(&d->pol->l, false) :
+			      bpf_program__fd(skel->progs.ftb_pass);
+}
+
+int live_run(int prog_fd, int ifindex, uint32_t repeat)
+{
+	struct xdp_md ctx = { .data_end = PKT_LEN, .ingress_ifindex = (__u32)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = tmpl, .data_size_in = PKT_LEN,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	return bpf_prog_test_run_opts(prog_fd, &o) ? -errno : 0;
+}
+
+/* Position the flow walk of @d; flowtag's hit rows first put every hot flow
+ * in the cache (the others have no cache to warm). */
+int dut_walk(struct dut *d, int prog_fd, int ifindex)
+{
+	if (d->kind == V_FT_MISS) {
+		walk(d->pol, MODE_MISS, d->pol->cold_next);
+		return 0;
+	}
+	walk(d->pol, MODE_HIT, 0);
+	if (d->kind != V_FT && d->kind != V_FT_XDP)
+		return 0;
+	return live_run(prog_fd, ifindex, FTB_HOT);
+}
+
+void shuffle(int *v, int n, uint64_t *rng)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		v[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		int j = (int)(ftb_rand(rng) % (uint64_t)(i + 1)), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+void stack_summarize(struct dut *duts, int nduts)
+{
+	const struct dut *ref = NULL;
+	int i, r;
+
+	for (i = 0; i < nduts; i++)
+		if (duts[i].kind == V_NONE)
+			ref = &duts[i];
+	for (i = 0; i < nduts; i++) {
+		struct dut *x = &duts[i];
+
+		x->s1 = ftb_stats(x->l1, x->n1);
+		x->spps = ftb_stats(x->pps, x->n2);
+		x->scpu = ftb_stats(x->cpu, x->n2);
+	}
+	/* differences against the reference of the same repetition */
+	for (i = 0; ref && i < nduts; i++) {
+		struct dut *x = &duts[i];
+		int n1 = x->n1 < ref->n1 ? x->n1 : ref->n1;
+		int n2 = x->n2 < ref->n2 ? x->n2 : ref->n2;
+
+		for (r = 0; r < n1; r++)
+			x->l1diff[r] = x->l1[r] - ref->l1[r];
+		for (r = 0; r < n2; r++)
+			x->l2diff[r] = x->cpu[r] - ref->cpu[r];
+		x->s1diff = ftb_stats(x->l1diff, n1);
+		x->s2diff = ftb_stats(x->l2diff, n2);
+	}
+}
+
+static const char *rules_str(const struct dut *x, char *buf)
+{
+	if (x->kind == V_NONE)
+		return "-";
+	snprintf(buf, 12, "%d", x->pol->nrules);
+	return buf;
+}
+
+void stack_print(const struct dut *duts, int nduts, const struct opts *o, int reps2)
+{
+	char proof[200], rb[12];
+	int i;
+
+	printf("\nL1  stack path: live frames (BPF_F_TEST_XDP_LIVE_FRAMES) received on a veth "
+	       "in a\n"
+	       "    namespace: XDP (bench wrapper + ft_xdp or empty), tc ingress, netfilter\n"
+	       "    prerouting, blackhole route. ns/packet = thread CPU time / frames, median of\n"
+	       "    %d; diff = row - 'none' in the same repetition. proof: ip InReceives / frames\n"
+	       "    (flowtag: meta written in XDP, seen by tc, flow cache).\n\n", o->reps);
+	printf("%-13s %6s %9s %9s  %s\n", "variant", "rules", "ns/pkt", "diff", "proof");
+	for (i = 0; i < nduts; i++) {
+		const struct dut *x = &duts[i];
+
+		if (!x->n1) {
+			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
+			       x->skip);
+			continue;
+		}
+		printf("%-13s %6s %9.1f %9.1f  %s\n", var_name[x->kind], rules_str(x, rb),
+		       x->s1.med, x->s1diff.med,
+		       l1_proof(x, proof, sizeof(proof)));
+	}
+	printf("\nL2  veth end to end: a generator namespace sends (XDP live frames, XDP_TX)\n"
+	       "    over a veth (GRO/GSO/TSO off) to the DUT namespace: native XDP, tc,\n"
+	       "    netfilter, blackhole route. Generator and DUT share CPU %d: ns/pkt = CPU\n"
+	       "    time of the generator thread + ksoftirqd/%d (the DUT's NAPI runs in one\n"
+	       "    or the other) / received packets, generator included (the same in every\n"
+	       "    row); pps/CPU = 1e9 / ns/pkt; diff = row - 'none'. Median of %d.\n"
+	       "    (Not wall time: each live test run sleeps ~20 ms in page pool teardown.)\n\n",
+	       bench_cpu, bench_cpu, reps2);
+	printf("%-13s %6s %10s %9s %9s %10s  %s\n", "variant", "rules", "pps/CPU", "ns/pkt", "diff",
+	       "recv/sent", "flowtag: meta written/failed, tc seen");
+	for (i = 0; i < nduts; i++) {
+		const struct dut *x = &duts[i];
+
+		if (!x->n2) {
+			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
+			       x->skip);
+			continue;
+		}
+		if (dut_is_ft(x)) {
+			bool ok = x->l2_d[C_WRITTEN] == x->l2_d[C_XDP] && !x->l2_d[C_FAILED] &&
+				  x->l2_d[C_XDP] == x->l2_recv && x->l2_recv == x->l2_sent &&
+				  (x->kind == V_FT_XDP || x->l2_d[C_SEEN] == x->l2_d[C_WRITTEN]);
+
+			snprintf(proof, sizeof(proof), "%s %" PRIu64 "/%" PRIu64 ", %" PRIu64,
+				 ok ? "ok" : "FAILED", x->l2_d[C_WRITTEN], x->l2_d[C_FAILED],
+				 x->l2_d[C_SEEN]);
+		} else {
+			proof[0] = '\0';
+		}
+		printf("%-13s %6s %10.0f %9.1f %9.1f %9.1f%%  %s\n", var_name[x->kind],
+		       rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
+		       x->l2_sent ? 100.0 * x->l2_recv / x->l2_sent : 0, proof);
+	}
+}
+
+json_object *stack_json(const struct dut *duts, int nduts, int layer)
+{
+	json_object *arr = json_object_new_array();
+	int i, k;
+
+	for (i = 0; i < nduts; i++) {
+		const struct dut *x = &duts[i];
+		json_object *o = json_object_new_object(), *cnt;
+		const uint64_t *dd = layer == 1 ? x->l1_d : x->l2_d;
+
+		json_object_object_add(o, "variant", json_object_new_string(var_name[x->kind]));
+		json_object_object_add(o, "rules",
+				       json_object_new_int(x->kind == V_NONE ? 0 : x->pol->nrules));
+		json_object_object_add(o, "flows", json_object_new_int(
+			x->kind == V_FT_MISS ? FTB_COLD : FTB_HOT));
+		if ((layer == 1 && !x->n1) || (layer == 2 && !x->n2)) {
+			json_object_object_add(o, "skipped", json_object_new_string(x->skip));
+			json_object_array_add(arr, o);
+			continue;
+		}
+		if (layer == 1) {
+			json_object_object_add(o, "reps", json_object_new_int(x->n1));
+			json_object_object_add(o, "ns_per_pkt", json_object_new_double(x->s1.med));
+			json_object_object_add(o, "ns_per_pkt_stats", jstat(&x->s1));
+			json_object_object_add(o, "diff_vs_none_ns", jstat(&x->s1diff));
+			json_object_object_add(o, "repeat", json_object_new_int64(x->repeat1));
+			json_object_object_add(o, "frames",
+					       json_object_new_int64((int64_t)x->l1_frames));
+			json_object_object_add(o, "ip_in_receives",
+					       json_object_new_int64((int64_t)x->l1_ipin));
+			json_object_object_add(o, "ip_in_hdr_errors",
+					       json_object_new_int64((int64_t)x->l1_hdrerr));
+		} else {
+			json_object_object_add(o, "reps", json_object_new_int(x->n2));
+			json_object_object_add(o, "rx_pps_per_cpu",
+					       json_object_new_double(x->spps.med));
+			json_object_object_add(o, "rx_pps_per_cpu_stats", jstat(&x->spps));
+			json_object_object_add(o, "ns_per_pkt",
+					       json_object_new_double(x->scpu.med));
+			json_object_object_add(o, "ns_per_pkt_stats", jstat(&x->scpu));
+			json_object_object_add(o, "diff_vs_none_ns", jstat(&x->s2diff));
+			json_object_object_add(o, "wall_ns",
+					       json_object_new_int64((int64_t)x->l2_wall_ns));
+			json_object_object_add(o, "generator_thread_cpu_ns",
+					       json_object_new_int64((int64_t)x->l2_thread_ns));
+			json_object_object_add(o, "ksoftirqd_cpu_ns",
+					       json_object_new_int64((int64_t)x->l2_softirqd_ns));
+			json_object_object_add(o, "repeat", json_object_new_int64(x->repeat2));
+			json_object_object_add(o, "sent",
+					       json_object_new_int64((int64_t)x->l2_sent));
+			json_object_object_add(o, "received",
+					       json_object_new_int64((int64_t)x->l2_recv));
+		}
+		if (dut_is_ft(x)) {
+			cnt = json_object_new_object();
+			for (k = 0; k < C_N; k++)
+				json_object_object_add(cnt, cnt_name[k],
+						       json_object_new_int64((int64_t)dd[k]));
+			json_object_object_add(o, "counters", cnt);
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+int stack_setup(struct pol *pols, int npols, struct dut *duts, int *nduts, int verbose)
+{
+	static const int kinds[] = { V_FT, V_FT_MISS, V_NFT_LIN, V_NFT_SET, V_IPT };
+	struct pol *p10 = NULL;
+	int i, k, n = 0, err;
+
+	err = ftb_ns_init();
+	if (err)
+		return err;
+	ksoftirqd_pid = find_ksoftirqd(bench_cpu);
+	if (!ksoftirqd_pid)
+		fprintf(stderr, "warning: ksoftirqd/%d not found: L2 CPU time is the generator's\n",
+			bench_cpu);
+	gen_ns = ftb_ns_new();
+	if (gen_ns < 0)
+		return gen_ns;
+	ftb_ns_sh(gen_ns, verbose, "sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+	for (i = 0; i < npols; i++)
+		if (pols[i].nrules == 10 && !pols[i].set_size)
+			p10 = &pols[i];
+	if (!p10)
+		return -ENOENT;
+	duts[n++] = (struct dut){ .kind = V_NONE, .pol = p10, .ns = -1 };
+	for (i = 0; i < npols; i++) {
+		if (pols[i].set_size || pols[i].nrules < 10)
+			continue;
+		for (k = 0; k < (int)(sizeof(kinds) / sizeof(kinds[0])) && n < MAX_DUTS; k++) {
+			duts[n] = (struct dut){ .kind = kinds[k], .pol = &pols[i], .ns = -1 };
+			if (kinds[k] == V_FT_MISS)
+				duts[n].share = &duts[n - 1];
+			n++;
+			if (kinds[k] == V_FT_MISS && pols[i].nrules == 10 && n < MAX_DUTS)
+				duts[n++] = (struct dut){ .kind = V_FT_XDP, .pol = &pols[i],
+							  .ns = -1 };
+		}
+	}
+	*nduts = n;
+	fprintf(stderr, "L1/L2: setting up %d namespaces\n", n);
+	for (i = 0; i < n; i++) {
+		err = dut_setup(&duts[i], i, verbose);
+		if (err) {
+			fprintf(stderr, "%s/%d: %s\n", var_name[duts[i].kind], duts[i].pol->nrules,
+				duts[i].skip[0] ? duts[i].skip : strerror(-err));
+			return err;
+		}
+		if (!duts[i].ready)
+			fprintf(stderr, "%s/%d skipped: %s\n", var_name[duts[i].kind],
+				duts[i].pol->nrules, duts[i].skip);
+	}
+	return 0;
+}
+
+void stack_teardown(struct dut *duts, int nduts)
+{
+	int i;
+
+	for (i = 0; i < nduts; i++) {
+		dut_detach(&duts[i]);
+		if (!duts[i].share && duts[i].ns >= 0)
+			close(duts[i].ns);	/* the last reference: the namespace goes */
+		duts[i].ns = -1;
+	}
+	if (gen_ns >= 0)
+		close(gen_ns);
+	gen_ns = -1;
+	if (ftb_host_ns >= 0)
+		close(ftb_host_ns);
+	ftb_host_ns = -1;
+}
+
