@@ -29,7 +29,7 @@
 typedef __u64 ft_bits[FT_BM_WORDS];
 
 /* The interned bitmap table. */
-struct bmtab {
+struct bitmap_table {
 	struct ft_bitmap *v;
 	size_t n, cap;
 	uint32_t *slots;	/* open addressing: bitmap index + 1, 0 = empty */
@@ -50,7 +50,7 @@ static uint64_t bits_hash(const __u64 *w, unsigned int nwords)
 	return h;
 }
 
-static int bmtab_grow_slots(struct bmtab *t)
+static int bitmap_table_grow_slots(struct bitmap_table *t)
 {
 	size_t nslots = t->nslots ? t->nslots * 2 : 1024, i;
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
@@ -71,14 +71,14 @@ static int bmtab_grow_slots(struct bmtab *t)
 }
 
 /* Index of bitmap @w in the table, adding it when new. */
-static int bmtab_intern(struct bmtab *t, const __u64 *w, uint32_t *idx)
+static int bitmap_table_intern(struct bitmap_table *t, const __u64 *w, uint32_t *idx)
 {
 	size_t s;
 	unsigned int i;
 	int err;
 
 	if ((t->n + 1) * 2 > t->nslots) {
-		err = bmtab_grow_slots(t);
+		err = bitmap_table_grow_slots(t);
 		if (err)
 			return err;
 	}
@@ -133,12 +133,12 @@ static bool has_key(const struct ft_rule *r, enum ft_field f)
 	return r->match.keys & keys[f];
 }
 
-struct ctx {
+struct compile_ctx {
 	const struct ft_policy *pol;
 	struct ft_compiled *out;
-	struct bmtab bt;
+	struct bitmap_table bt;
 	unsigned int nrules;
-	ft_bits nokey[FT_NFIELDS];	/* rules that do not constrain the field */
+	ft_bits unconstrained[FT_NFIELDS];	/* rules that do not constrain the field */
 };
 
 /* ---- ranges: ports and VLAN ids ---- */
@@ -162,7 +162,7 @@ static int ev_cmp(const void *a, const void *b)
  * Sweep the elementary intervals of [0, @domain): between two consecutive
  * boundaries the set of rules accepting the value does not change.
  */
-static int compile_ranges(struct ctx *c, enum ft_field f, uint32_t base, uint32_t domain,
+static int compile_ranges(struct compile_ctx *c, enum ft_field f, uint32_t base, uint32_t domain,
 			  size_t (*get)(const struct ft_rule *, size_t, struct ft_range *))
 {
 	struct range_ev *ev = NULL;
@@ -199,7 +199,7 @@ static int compile_ranges(struct ctx *c, enum ft_field f, uint32_t base, uint32_
 	if (!cnt)
 		goto out;
 
-	memcpy(cur, c->nokey[f], sizeof(cur));
+	memcpy(cur, c->unconstrained[f], sizeof(cur));
 	for (pos = 0, i = 0; pos < domain; pos = next) {
 		uint32_t idx, v;
 
@@ -211,7 +211,7 @@ static int compile_ranges(struct ctx *c, enum ft_field f, uint32_t base, uint32_
 				BIT_CLR(cur, ev[i].rule);
 		}
 		next = i < nev && ev[i].pos < domain ? ev[i].pos : domain;
-		err = bmtab_intern(&c->bt, cur, &idx);
+		err = bitmap_table_intern(&c->bt, cur, &idx);
 		if (err)
 			goto out;
 		for (v = pos; v < next; v++)
@@ -266,18 +266,18 @@ static bool accepts_value(const struct ft_rule *r, enum ft_field f, unsigned int
 	}
 }
 
-static int compile_values(struct ctx *c, enum ft_field f, uint32_t base, unsigned int domain)
+static int compile_values(struct compile_ctx *c, enum ft_field f, uint32_t base, unsigned int domain)
 {
 	unsigned int v, r;
 	ft_bits cur;
 	int err;
 
 	for (v = 0; v < domain; v++) {
-		memcpy(cur, c->nokey[f], sizeof(cur));
+		memcpy(cur, c->unconstrained[f], sizeof(cur));
 		for (r = 0; r < c->nrules; r++)
 			if (has_key(&c->pol->rules[r], f) && accepts_value(&c->pol->rules[r], f, v))
 				BIT_SET(cur, r);
-		err = bmtab_intern(&c->bt, cur, &c->out->scalar[base + v]);
+		err = bitmap_table_intern(&c->bt, cur, &c->out->scalar[base + v]);
 		if (err)
 			return err;
 	}
@@ -288,16 +288,16 @@ static int compile_values(struct ctx *c, enum ft_field f, uint32_t base, unsigne
 
 #define OWNER_SET	0x80000000u	/* owner is a prefix set, else a rule */
 
-struct pent {
+struct prefix_entry {
 	uint8_t addr[16];
 	uint8_t len;
 	uint32_t owner;
 };
 
 /* IPv4 entries keep bytes 4..15 zero, so one compare serves both families */
-static int pent_cmp(const void *a, const void *b)
+static int prefix_entry_cmp(const void *a, const void *b)
 {
-	const struct pent *x = a, *y = b;
+	const struct prefix_entry *x = a, *y = b;
 	int d = memcmp(x->addr, y->addr, sizeof(x->addr));
 
 	if (d)
@@ -305,7 +305,7 @@ static int pent_cmp(const void *a, const void *b)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
-static bool pent_contains(const struct pent *outer, const struct pent *p)
+static bool prefix_entry_contains(const struct prefix_entry *outer, const struct prefix_entry *p)
 {
 	struct ft_prefix o = { .len = outer->len };
 
@@ -315,12 +315,12 @@ static bool pent_contains(const struct pent *outer, const struct pent *p)
 	return ft_prefix_contains(&o, p->addr);
 }
 
-static int pent_push(struct pent **v, size_t *n, size_t *cap, const struct ft_prefix *p,
+static int prefix_entry_push(struct prefix_entry **v, size_t *n, size_t *cap, const struct ft_prefix *p,
 		     uint32_t owner)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
-		struct pent *nv = realloc(*v, ncap * sizeof(**v));
+		struct prefix_entry *nv = realloc(*v, ncap * sizeof(**v));
 
 		if (!nv)
 			return -ENOMEM;
@@ -349,16 +349,16 @@ struct pfx_out {
  * Entries of the @f (FT_F_SRC or FT_F_DST) trie for @family. The root /0
  * is always present, so every lookup finds an entry.
  */
-static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct pfx_out **res,
+static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family, struct pfx_out **res,
 			    size_t *nres)
 {
 	unsigned int alen = family == AF_INET ? 4 : 16;
 	ft_bits *setrules = NULL, root;
-	struct pent *pe = NULL;
+	struct prefix_entry *pe = NULL;
 	size_t npe = 0, cap = 0, i, j, r, nout = 0;
 	struct pfx_out *out = NULL;
 	struct {
-		struct pent p;
+		struct prefix_entry p;
 		ft_bits full;
 	} *stack = NULL;
 	size_t depth;
@@ -385,7 +385,7 @@ static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct p
 		for (i = 0; i < am->npfx; i++) {
 			if (am->pfx[i].family != family)
 				continue;
-			err = pent_push(&pe, &npe, &cap, &am->pfx[i], r);
+			err = prefix_entry_push(&pe, &npe, &cap, &am->pfx[i], r);
 			if (err)
 				goto out;
 		}
@@ -404,14 +404,14 @@ static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct p
 		for (j = 0; j < set->npfx; j++) {
 			if (set->pfx[j].family != family)
 				continue;
-			err = pent_push(&pe, &npe, &cap, &set->pfx[j], OWNER_SET | (uint32_t)i);
+			err = prefix_entry_push(&pe, &npe, &cap, &set->pfx[j], OWNER_SET | (uint32_t)i);
 			if (err)
 				goto out;
 		}
 	}
 
 	if (npe)
-		qsort(pe, npe, sizeof(*pe), pent_cmp);
+		qsort(pe, npe, sizeof(*pe), prefix_entry_cmp);
 
 	out = calloc(npe + 1, sizeof(*out));
 	if (!out)
@@ -443,7 +443,7 @@ static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct p
 				stack[0].full[w] |= own[w];
 			continue;
 		}
-		while (depth > 1 && !pent_contains(&stack[depth - 1].p, &pe[i]))
+		while (depth > 1 && !prefix_entry_contains(&stack[depth - 1].p, &pe[i]))
 			depth--;
 		stack[depth].p = pe[i];
 		{
@@ -455,7 +455,7 @@ static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct p
 		out[nout].p.family = family;
 		out[nout].p.len = pe[i].len;
 		memcpy(out[nout].p.addr, pe[i].addr, sizeof(pe[i].addr));
-		err = bmtab_intern(&c->bt, stack[depth].full, &out[nout].bm);
+		err = bitmap_table_intern(&c->bt, stack[depth].full, &out[nout].bm);
 		if (err)
 			goto out;
 		nout++;
@@ -465,7 +465,7 @@ static int compile_prefixes(struct ctx *c, enum ft_field f, int family, struct p
 	out[nout].p.family = family;
 	out[nout].p.len = 0;
 	memset(out[nout].p.addr, 0, sizeof(out[nout].p.addr));
-	err = bmtab_intern(&c->bt, stack[0].full, &out[nout].bm);
+	err = bitmap_table_intern(&c->bt, stack[0].full, &out[nout].bm);
 	if (err)
 		goto out;
 	nout++;
@@ -483,7 +483,7 @@ out:
 }
 
 /* The @f trie for @family as LPM map entries (ft_lpm4_ent or ft_lpm6_ent). */
-static int compile_trie(struct ctx *c, enum ft_field f, int family, void **res, size_t *n)
+static int compile_trie(struct compile_ctx *c, enum ft_field f, int family, void **res, size_t *n)
 {
 	size_t esz = family == AF_INET ? sizeof(struct ft_lpm4_ent) : sizeof(struct ft_lpm6_ent);
 	struct pfx_out *po;
@@ -522,7 +522,7 @@ static int compile_trie(struct ctx *c, enum ft_field f, int family, void **res, 
 
 /* ---- interfaces ---- */
 
-static int compile_iif(struct ctx *c)
+static int compile_iif(struct compile_ctx *c)
 {
 	struct ft_compiled *o = c->out;
 	size_t r, i, k;
@@ -553,7 +553,7 @@ static int compile_iif(struct ctx *c)
 	for (k = 0; k < o->niif; k++) {
 		ft_bits cur;
 
-		memcpy(cur, c->nokey[FT_F_IIF], sizeof(cur));
+		memcpy(cur, c->unconstrained[FT_F_IIF], sizeof(cur));
 		for (r = 0; r < c->nrules; r++) {
 			const struct ft_match *m = &c->pol->rules[r].match;
 
@@ -563,7 +563,7 @@ static int compile_iif(struct ctx *c)
 				if (m->iif_index[i] == o->iif[k].ifindex)
 					BIT_SET(cur, r);
 		}
-		err = bmtab_intern(&c->bt, cur, &o->iif[k].bm);
+		err = bitmap_table_intern(&c->bt, cur, &o->iif[k].bm);
 		if (err)
 			return err;
 	}
@@ -596,7 +596,7 @@ static void untagged_meta(struct flowtag_meta *m)
 	m->flags = FT_META_F_NOTAG;
 }
 
-static int compile_verdicts(struct ctx *c)
+static int compile_verdicts(struct compile_ctx *c)
 {
 	const struct ft_policy *pol = c->pol;
 	struct ft_compiled *o = c->out;
@@ -655,20 +655,20 @@ static int compile_verdicts(struct ctx *c)
 	}
 
 	if (pol->default_class >= 0) {
-		o->hdr.dflt.action = FT_ACT_CLASS;
-		class_meta(pol, pol->default_class, &o->hdr.dflt.meta);
-		o->hdr.dflt.meta.flags |= FT_META_F_DEFAULT;
+		o->hdr.default_verdict.action = FT_ACT_CLASS;
+		class_meta(pol, pol->default_class, &o->hdr.default_verdict.meta);
+		o->hdr.default_verdict.meta.flags |= FT_META_F_DEFAULT;
 	} else {
-		o->hdr.dflt.action = FT_ACT_PASS;
-		untagged_meta(&o->hdr.dflt.meta);
+		o->hdr.default_verdict.action = FT_ACT_PASS;
+		untagged_meta(&o->hdr.default_verdict.meta);
 	}
-	o->hdr.dflt.meta.rule_id = FT_RULE_NONE;
+	o->hdr.default_verdict.meta.rule_id = FT_RULE_NONE;
 	return 0;
 }
 
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 {
-	struct ctx c = { .pol = pol, .out = out };
+	struct compile_ctx c = { .pol = pol, .out = out };
 	ft_bits all;
 	unsigned int f, r;
 	int err;
@@ -682,12 +682,12 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	for (r = 0; r < c.nrules; r++)
 		BIT_SET(all, r);
 	for (f = 0; f < FT_NFIELDS; f++) {
-		memset(c.nokey[f], 0, sizeof(c.nokey[f]));
+		memset(c.unconstrained[f], 0, sizeof(c.unconstrained[f]));
 		for (r = 0; r < c.nrules; r++) {
 			if (has_key(&pol->rules[r], f))
 				out->hdr.used_fields |= 1u << f;
 			else
-				BIT_SET(c.nokey[f], r);
+				BIT_SET(c.unconstrained[f], r);
 		}
 	}
 
@@ -696,11 +696,11 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	if (!out->scalar)
 		goto fail;
 
-	err = bmtab_intern(&c.bt, all, &out->hdr.all_bm);
+	err = bitmap_table_intern(&c.bt, all, &out->hdr.all_bm);
 	if (err)
 		goto fail;
 	for (f = 0; f < FT_NFIELDS; f++) {
-		err = bmtab_intern(&c.bt, c.nokey[f], &out->hdr.absent_bm[f]);
+		err = bitmap_table_intern(&c.bt, c.unconstrained[f], &out->hdr.absent_bm[f]);
 		if (err)
 			goto fail;
 	}
@@ -897,5 +897,5 @@ const struct ft_verdict *ft_compiled_verdict(const struct ft_compiled *c,
 {
 	uint32_t r = ft_compiled_match(c, k);
 
-	return r < c->nrules ? &c->rules[r] : &c->hdr.dflt;
+	return r < c->nrules ? &c->rules[r] : &c->hdr.default_verdict;
 }

@@ -69,8 +69,10 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out);
 void ft_compiled_free(struct ft_compiled *c);
 
 /**
- * ft_compiled_match() - what the BPF classifier computes for @k, done in
- * userspace from the compiled tables (the same bit-vector search).
+ * ft_compiled_match() - what the BPF classifier (ft_first_rule() in
+ * xdp/classify.h) computes for @k, done in userspace from the compiled
+ * tables (the same bit-vector search); it must agree with the reference,
+ * ft_reference_match().
  * Returns the rule index or FT_RULE_NONE.
  */
 uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key *k);

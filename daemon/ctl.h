@@ -17,7 +17,7 @@
 
 #include "output.h"
 #include "policy.h"
-#include "stats.h"
+#include "pinned.h"
 #include "verify.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -77,7 +77,7 @@ int ctl_finish_output(struct ft_out *o, int ret);
 
 /* The pinned maps, and where they were found. */
 struct ctl_pins {
-	struct ft_stats stats;
+	struct ft_pinned maps;
 	char path[PATH_MAX];	/* c->pin_dir, or /proc/PID/root/DIR */
 	pid_t via_pid;		/* the flowtagd whose mount namespace we read through, or 0 */
 };

@@ -147,7 +147,7 @@ static int open_pins_of_daemon(const struct ctl *c, struct ctl_pins *p, bool qui
 	if (snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", (int)pid, dir) >=
 	    (int)sizeof(p->path))
 		return -ENAMETOOLONG;
-	err = ft_stats_open(&p->stats, p->path);
+	err = ft_pinned_open(&p->maps, p->path);
 	if (err) {
 		pr_err("flowtagd (pid %d) runs in this network namespace with its pins in %s, but "
 		       "they are not visible here (its bpffs is private to its mount namespace) "
@@ -163,7 +163,7 @@ int ctl_open_pins(const struct ctl *c, struct ctl_pins *p, bool quiet_enoent)
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	err = ft_stats_open(&p->stats, c->pin_dir);
+	err = ft_pinned_open(&p->maps, c->pin_dir);
 	snprintf(p->path, sizeof(p->path), "%s", c->pin_dir);
 	if (err == -ENOENT)
 		return open_pins_of_daemon(c, p, quiet_enoent);
@@ -180,7 +180,7 @@ int ctl_open_pins(const struct ctl *c, struct ctl_pins *p, bool quiet_enoent)
 			       strerror(-err));
 		break;
 	case -EPROTO:
-		/* ft_stats_open said which map does not fit */
+		/* ft_pinned_open said which map does not fit */
 		break;
 	default:
 		pr_err("cannot read flowtag's maps under %s: %s", c->pin_dir, strerror(-err));
@@ -190,7 +190,7 @@ int ctl_open_pins(const struct ctl *c, struct ctl_pins *p, bool quiet_enoent)
 
 void ctl_close_pins(struct ctl_pins *p)
 {
-	ft_stats_close(&p->stats);
+	ft_pinned_close(&p->maps);
 }
 
 static const char *const daemon_state_names[] = {

@@ -2,7 +2,7 @@
 /*
  * flowtagctl explain KEY VALUE...: which rule a packet described on the
  * command line matches, by the compiled bit-vector search flowtagd loads,
- * checked against the reference evaluator (ft_policy_eval()).
+ * checked against the reference evaluator (ft_reference_match()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -293,20 +293,20 @@ static void print_packet(struct ft_out *o, const struct pkt_args *p)
 /* The daemon's policy file, if flowtagd is there to say. */
 static bool running_policy(const struct ctl *c, struct ft_daemon_info *info)
 {
-	struct ft_stats s;
+	struct ft_pinned s;
 	bool ok = false;
 
-	if (ft_stats_open(&s, c->pin_dir))
+	if (ft_pinned_open(&s, c->pin_dir))
 		return false;
-	ok = !ft_stats_info(&s, info) && info->policy[0];
-	ft_stats_close(&s);
+	ok = !ft_pinned_info(&s, info) && info->policy[0];
+	ft_pinned_close(&s);
 	return ok;
 }
 
 static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 			  const struct ft_compiled *comp, uint32_t rule)
 {
-	const struct ft_verdict *v = rule < comp->nrules ? &comp->rules[rule] : &comp->hdr.dflt;
+	const struct ft_verdict *v = rule < comp->nrules ? &comp->rules[rule] : &comp->hdr.default_verdict;
 	const struct flowtag_meta *m = &v->meta;
 	bool tagged = v->action == FT_ACT_CLASS && !(m->flags & FT_META_F_NOTAG);
 	const char *cls = tagged && m->class_id < pol->nclasses ? pol->classes[m->class_id].name :
@@ -385,7 +385,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 	}
 
 	ft_pkt_flow_key(&p.d, &k);
-	ref = ft_policy_eval(&pol, &p.d);
+	ref = ft_reference_match(&pol, &p.d);
 	reference = ref < 0 ? FT_RULE_NONE : (uint32_t)ref;
 	compiled = ft_compiled_match(&comp, &k);
 	agree = compiled == reference;

@@ -36,7 +36,7 @@ static const char *const reload_names[] = {
 };
 
 /* Wait for flowtagd to report the outcome of the reload in ft_info. */
-static int reload_wait(struct ft_stats *s, const struct ft_daemon_info *before,
+static int reload_wait(struct ft_pinned *s, const struct ft_daemon_info *before,
 		       struct ft_daemon_info *after, enum reload_result *res)
 {
 	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
@@ -45,7 +45,7 @@ static int reload_wait(struct ft_stats *s, const struct ft_daemon_info *before,
 	int err;
 
 	for (;;) {
-		err = ft_stats_info(s, after);
+		err = ft_pinned_info(s, after);
 		if (err)
 			return err;
 		if (after->reloads != before->reloads || after->generation != before->generation) {
@@ -90,7 +90,7 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	}
 	if (err)
 		return EXIT_FAIL;
-	err = ft_stats_info(&p.stats, &before);
+	err = ft_pinned_info(&p.maps, &before);
 	if (err) {
 		pr_err("cannot read ft_info: %s", strerror(-err));
 		goto out;
@@ -112,7 +112,7 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 			pr_err("cannot signal flowtagd (pid %u): %s", before.pid, strerror(-err));
 		goto out;
 	}
-	err = reload_wait(&p.stats, &before, &after, &res);
+	err = reload_wait(&p.maps, &before, &after, &res);
 	if (err) {
 		pr_err("cannot read ft_info: %s", strerror(-err));
 		goto out;

@@ -37,17 +37,17 @@ static void snapshot_free(struct snapshot *sn)
 }
 
 /* Read the active slot's classes and rules with their counters. */
-static int snapshot_read(struct ft_stats *s, struct snapshot *sn)
+static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 {
 	uint32_t i;
 	int err;
 
-	err = ft_stats_state(s, &sn->st);
+	err = ft_pinned_state(s, &sn->st);
 	if (err)
 		return err;
 	if (!sn->st.generation)
 		return -ENODATA;
-	err = ft_stats_policy(s, sn->st.slot & 1, &sn->h);
+	err = ft_pinned_policy(s, sn->st.slot & 1, &sn->h);
 	if (err)
 		return err;
 	sn->nclasses = sn->h.nclasses < FT_MAX_CLASSES ? sn->h.nclasses : FT_MAX_CLASSES;
@@ -57,13 +57,13 @@ static int snapshot_read(struct ft_stats *s, struct snapshot *sn)
 	if (!sn->classes || !sn->rules)
 		return -ENOMEM;
 	for (i = 0; i < sn->nclasses; i++) {
-		err = ft_stats_class(s, sn->st.slot & 1, i, &sn->classes[i].info,
+		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info,
 				     &sn->classes[i].cnt);
 		if (err)
 			return err;
 	}
 	for (i = 0; i < sn->nrules; i++) {
-		err = ft_stats_rule(s, sn->st.slot & 1, i, &sn->rules[i].info, &sn->rules[i].cnt);
+		err = ft_pinned_rule(s, sn->st.slot & 1, i, &sn->rules[i].info, &sn->rules[i].cnt);
 		if (err)
 			return err;
 	}
@@ -74,7 +74,7 @@ static int snapshot_read(struct ft_stats *s, struct snapshot *sn)
  * A reload may flip the slot while we read: then the numbers mix two
  * policies. Read again until the generation is the same before and after.
  */
-static int snapshot_take(struct ft_stats *s, struct snapshot *sn)
+static int snapshot_take(struct ft_pinned *s, struct snapshot *sn)
 {
 	struct ft_state after;
 	int tries, err = 0;
@@ -84,7 +84,7 @@ static int snapshot_take(struct ft_stats *s, struct snapshot *sn)
 		err = snapshot_read(s, sn);
 		if (err)
 			return err;
-		err = ft_stats_state(s, &after);
+		err = ft_pinned_state(s, &after);
 		if (err)
 			return err;
 		if (after.generation == sn->st.generation)
@@ -105,7 +105,7 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 					      "packets", "bytes", NULL };
 	static const char *const rheads[] = { "rule", "line", "action", "class", "packets",
 					      "bytes", NULL };
-	const struct flowtag_meta *dm = &sn->h.dflt.meta;
+	const struct flowtag_meta *dm = &sn->h.default_verdict.meta;
 	bool have_info = info && info->generation == sn->st.generation;
 	char when[80];
 	uint32_t i;
@@ -179,7 +179,7 @@ static int do_stats(const struct ctl *c, int argc, char **argv)
 		return ctl_usage_error("stats takes no arguments");
 	if (ctl_open_pins(c, &p, false))
 		return EXIT_FAIL;
-	err = snapshot_take(&p.stats, &sn);
+	err = snapshot_take(&p.maps, &sn);
 	if (err == -ENODATA) {
 		pr_err("no policy loaded yet");
 		goto out;
@@ -191,7 +191,7 @@ static int do_stats(const struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	/* only for the load time and the file name */
-	have_info = !ft_stats_info(&p.stats, &info);
+	have_info = !ft_pinned_info(&p.maps, &info);
 
 	o = ft_out_new(stdout, c->json, c->pretty);
 	if (!o) {

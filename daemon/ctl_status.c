@@ -158,14 +158,14 @@ static void print_status_kernel(struct ft_out *o)
 	ft_out_end_fields(o);
 }
 
-static int print_status_policy(struct ft_out *o, struct ft_stats *s,
+static int print_status_policy(struct ft_out *o, struct ft_pinned *s,
 			       const struct ft_daemon_info *info, const struct ft_state *st,
 			       const struct ft_health *hl)
 {
 	struct ft_policy_hdr h;
 	int err;
 
-	err = ft_stats_policy(s, st->slot & 1, &h);
+	err = ft_pinned_policy(s, st->slot & 1, &h);
 	if (err) {
 		pr_err("cannot read ft_policy: %s", strerror(-err));
 		return err;
@@ -225,7 +225,7 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 		return err == -ENOENT ? EXIT_STATUS_NOT_RUNNING : EXIT_STATUS_BAD;
 	err = ctl_view_read(&p, &v);
 	if (!err)
-		err = ft_stats_counters(&p.stats, cnt);
+		err = ft_pinned_counters(&p.maps, cnt);
 	if (err)
 		goto out;
 	o = ft_out_new(stdout, c->json, c->pretty);
@@ -244,7 +244,7 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 
 	print_status_daemon(o, &v.info);
 	print_status_kernel(o);
-	err = print_status_policy(o, &p.stats, &v.info, &v.st, &v.health);
+	err = print_status_policy(o, &p.maps, &v.info, &v.st, &v.health);
 	if (err)
 		goto out;
 
@@ -260,7 +260,7 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 			print_iface_handoff(o, &v.ifs[i]);
 	ft_out_end_table(o);
 
-	snprintf(title, sizeof(title), "counters (summed over %d CPUs)", p.stats.ncpu);
+	snprintf(title, sizeof(title), "counters (summed over %d CPUs)", p.maps.ncpu);
 	ft_out_begin_fields(o, "counters", title);
 	for (i = 0; i < FT_CNT_MAX; i++)
 		ft_out_u64(o, ft_counter_names[i].key, ft_counter_names[i].label, cnt[i]);

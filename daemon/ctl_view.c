@@ -86,14 +86,14 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	err = ft_stats_info(&p->stats, &v->info);
+	err = ft_pinned_info(&p->maps, &v->info);
 	if (!err)
-		err = ft_stats_state(&p->stats, &v->st);
+		err = ft_pinned_state(&p->maps, &v->st);
 	if (err) {
 		pr_err("cannot read flowtag's status maps: %s", strerror(-err));
 		return err;
 	}
-	if (ft_stats_health(&p->stats, &v->health))
+	if (ft_pinned_health(&p->maps, &v->health))
 		memset(&v->health, 0, sizeof(v->health));	/* older pins: judge by names */
 	exp.xdp = v->health.prog_xdp;
 	exp.xdp_frags = v->health.prog_xdp_frags;
@@ -109,14 +109,14 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 		struct ctl_iface_view *iv = &v->ifs[i];
 		unsigned int r;
 
-		err = ft_stats_iface(&p->stats, i, &iv->rec);
+		err = ft_pinned_iface(&p->maps, i, &iv->rec);
 		if (err) {
 			pr_err("cannot read ft_ifaces: %s", strerror(-err));
 			return err;
 		}
-		if (ft_stats_ifhealth(&p->stats, i, &iv->ih) || iv->ih.ifindex != iv->rec.ifindex)
+		if (ft_pinned_ifhealth(&p->maps, i, &iv->ih) || iv->ih.ifindex != iv->rec.ifindex)
 			memset(&iv->ih, 0, sizeof(iv->ih));
-		iv->has_hoff = !ft_stats_hoff(&p->stats, iv->rec.ifindex, &iv->hoff);
+		iv->has_hoff = !ft_pinned_hoff(&p->maps, iv->rec.ifindex, &iv->hoff);
 		ft_live_check(&iv->rec, &exp, p->path, &iv->lv);
 		judge_extra(iv);
 		for (r = 0; r < iv->lv.nreasons; r++)

@@ -33,7 +33,7 @@
 #include "probe.h"
 #include "shaping.h"
 #include "pidfile.h"
-#include "stats.h"
+#include "pinned.h"
 #include "verify.h"
 
 #ifndef FLOWTAG_VERSION

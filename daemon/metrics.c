@@ -9,7 +9,7 @@
 
 #include "flowtag/maps.h"
 #include "metrics.h"
-#include "stats.h"
+#include "pinned.h"
 #include "verify.h"
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -31,7 +31,7 @@ static void put_label(FILE *f, const char *v)
  * status does), repairs, and the XDP->tc hand-off counters. One family at
  * a time.
  */
-static void write_ifaces(FILE *f, struct ft_stats *s)
+static void write_ifaces(FILE *f, struct ft_pinned *s)
 {
 	static const char *const states[] = { "ok", "degraded", "down" };
 	struct ft_daemon_info info = { 0 };
@@ -44,18 +44,18 @@ static void write_ifaces(FILE *f, struct ft_stats *s)
 	bool has_hoff[FT_MAX_IFACES];
 	uint32_t i, n = 0, k;
 
-	ft_stats_info(s, &info);
-	ft_stats_health(s, &h);
+	ft_pinned_info(s, &info);
+	ft_pinned_health(s, &h);
 	exp = (struct ft_live_expect){ h.prog_xdp, h.prog_xdp_frags, h.prog_tc_ingress,
 				       h.prog_tc_egress };
 	for (i = 0; i < info.nifaces && i < FT_MAX_IFACES; i++) {
 		struct ft_live lv;
 
-		if (ft_stats_iface(s, i, &rec[n]))
+		if (ft_pinned_iface(s, i, &rec[n]))
 			continue;
-		if (ft_stats_ifhealth(s, i, &ih[n]) || ih[n].ifindex != rec[n].ifindex)
+		if (ft_pinned_ifhealth(s, i, &ih[n]) || ih[n].ifindex != rec[n].ifindex)
 			memset(&ih[n], 0, sizeof(ih[n]));
-		has_hoff[n] = !ft_stats_hoff(s, rec[n].ifindex, &hoff[n]);
+		has_hoff[n] = !ft_pinned_hoff(s, rec[n].ifindex, &hoff[n]);
 		ft_live_check(&rec[n], &exp, s->dir, &lv);
 		st[n] = lv.state;
 		if (st[n] == FT_LIVE_OK && (ih[n].flags & (FT_IFH_F_GAVE_UP | FT_IFH_F_STALLED)))
@@ -101,7 +101,7 @@ static void write_ifaces(FILE *f, struct ft_stats *s)
 	}
 }
 
-static int write_all(FILE *f, struct ft_stats *s)
+static int write_all(FILE *f, struct ft_pinned *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
 	struct ft_daemon_info info = { 0 };
@@ -110,14 +110,14 @@ static int write_all(FILE *f, struct ft_stats *s)
 	uint32_t i;
 	int err, pass;
 
-	err = ft_stats_state(s, &st);
+	err = ft_pinned_state(s, &st);
 	if (!err)
-		err = ft_stats_policy(s, st.slot, &h);
+		err = ft_pinned_policy(s, st.slot, &h);
 	if (!err)
-		err = ft_stats_counters(s, cnt);
+		err = ft_pinned_counters(s, cnt);
 	if (err)
 		return err;
-	ft_stats_info(s, &info);
+	ft_pinned_info(s, &info);
 
 	fprintf(f, "# HELP flowtag_policy_generation Generation of the active policy.\n"
 		   "# TYPE flowtag_policy_generation gauge\n"
@@ -149,7 +149,7 @@ static int write_all(FILE *f, struct ft_stats *s)
 			struct ft_class_info ci;
 			struct ft_pktcnt c;
 
-			if (ft_stats_class(s, st.slot, i, &ci, &c))
+			if (ft_pinned_class(s, st.slot, i, &ci, &c))
 				continue;
 			ci.name[sizeof(ci.name) - 1] = '\0';
 			fprintf(f, "flowtag_class_%s_total{class=\"", what);
@@ -163,7 +163,7 @@ static int write_all(FILE *f, struct ft_stats *s)
 		struct ft_rule_info ri;
 		struct ft_pktcnt c;
 
-		if (ft_stats_rule(s, st.slot, i, &ri, &c))
+		if (ft_pinned_rule(s, st.slot, i, &ri, &c))
 			continue;
 		fprintf(f, "flowtag_rule_packets_total{rule=\"%u\",line=\"%u\",action=\"%s\"} %llu\n",
 			i, ri.line, ft_action_name(ri.action), (unsigned long long)c.packets);
@@ -173,14 +173,14 @@ static int write_all(FILE *f, struct ft_stats *s)
 
 int ft_metrics_write(const char *path, const char *pin_dir)
 {
-	struct ft_stats s;
+	struct ft_pinned s;
 	char tmp[PATH_MAX];
 	FILE *f;
 	int err;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	err = ft_stats_open(&s, pin_dir);
+	err = ft_pinned_open(&s, pin_dir);
 	if (err)
 		return err;
 	f = fopen(tmp, "we");
@@ -196,6 +196,6 @@ int ft_metrics_write(const char *path, const char *pin_dir)
 	if (err)
 		unlink(tmp);
 out:
-	ft_stats_close(&s);
+	ft_pinned_close(&s);
 	return err;
 }

@@ -125,7 +125,7 @@ static bool rule_matches(const struct ft_policy *pol, const struct ft_match *m,
 	return true;
 }
 
-int ft_policy_eval(const struct ft_policy *pol, const struct ft_pkt_desc *pkt)
+int ft_reference_match(const struct ft_policy *pol, const struct ft_pkt_desc *pkt)
 {
 	size_t r;
 

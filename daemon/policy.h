@@ -195,11 +195,13 @@ struct ft_pkt_desc {
 };
 
 /**
- * ft_policy_eval() - the reference classifier: walk the rules in order and
- * return the index of the first that matches @pkt, or -1. Slow and obvious
- * on purpose: the compiled bit-vector search must always agree with it.
+ * ft_reference_match() - the reference classifier: walk the rules in order
+ * and return the index of the first that matches @pkt, or -1. Slow and
+ * obvious on purpose: the compiled bit-vector search (ft_compiled_match(),
+ * and ft_first_rule() in BPF) must always agree with it; xdp/classify.h
+ * lists every function that answers "which rule matched".
  */
-int ft_policy_eval(const struct ft_policy *pol, const struct ft_pkt_desc *pkt);
+int ft_reference_match(const struct ft_policy *pol, const struct ft_pkt_desc *pkt);
 
 /**
  * ft_pkt_flow_key() - the flow key the BPF parser builds for the packet

@@ -2,7 +2,7 @@
 /*
  * Random policies and packets for differential tests: the compiled
  * bit-vector search (in userspace and in the kernel) must pick the same rule
- * as the reference evaluator, ft_policy_eval(). Values come from small pools
+ * as the reference evaluator, ft_reference_match(). Values come from small pools
  * of nested prefixes, overlapping port ranges and a handful of VLANs, so
  * rules overlap a lot and edge values are hit often.
  */

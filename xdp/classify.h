@@ -5,6 +5,24 @@
  * objects share one instance of each, by name) and ft_classify().
  *
  * Map layout and the bit-vector search are described in flowtag/maps.h.
+ *
+ * Which rule matched -- five functions answer it, one of them is the truth:
+ *
+ *   ft_reference_match()  daemon/policy.c   THE REFERENCE: the rules of the
+ *                                            parsed policy in file order, the
+ *                                            first whose match accepts; slow
+ *                                            and obvious on purpose
+ *   ft_compiled_match()   daemon/compile.c  the bit-vector search over the
+ *                                            compiled tables, in userspace
+ *   ft_first_rule()       here              the same search in BPF, over the
+ *                                            maps the loader filled
+ *   ft_decide()           here              flow cache, else ft_first_rule(),
+ *                                            else the default: the verdict
+ *   ft_classify()         here              parse the packet, then ft_decide()
+ *
+ * The differential tests (tests/unit/test_compile.c, tests/fuzz/, the
+ * random packets of tests/bpf/test_datapath.c) and flowtagctl explain hold
+ * the other four to the reference.
  */
 #ifndef FLOWTAG_CLASSIFY_H
 #define FLOWTAG_CLASSIFY_H
@@ -319,14 +337,14 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
 }
 
 /*
- * ft_match() - index of the first rule of the policy in @slot that accepts
+ * ft_first_rule() - index of the first rule of the policy in @slot that accepts
  * the packet described by @k, or FT_RULE_NONE.
  *
  * Global (verified once, on its own): inlined, every exit of the bitmap loop
  * would drag the caller's remaining code through the verifier again.
  */
-__attribute__((noinline)) __u32 ft_match(const struct ft_flow_key *k,
-					 const struct ft_policy_hdr *h, __u32 slot)
+__attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
+					      const struct ft_policy_hdr *h, __u32 slot)
 {
 	const struct ft_bitmap *b[FT_NFIELDS];
 	__u32 idx[FT_NFIELDS];
@@ -496,7 +514,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	}
 	ft_count(FT_CNT_CACHE_MISS);
 
-	rule = ft_match(&p->key, h, slot);
+	rule = ft_first_rule(&p->key, h, slot);
 	if (rule < FT_MAX_RULES) {
 		__u32 ri = slot * FT_MAX_RULES + rule;
 		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
@@ -505,7 +523,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 			return -1;
 		*out = *v;
 	} else {
-		*out = h->dflt;
+		*out = h->default_verdict;
 	}
 	{
 		struct ft_flow_val nv = { .generation = h->generation, .v = *out };

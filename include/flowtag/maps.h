@@ -93,7 +93,7 @@ struct ft_policy_hdr {
 	__u32 all_bm;			/* bitmap index with every rule set */
 	__u32 absent_bm[FT_NFIELDS];	/* bitmap index when the packet lacks the field */
 	__u32 nclasses;			/* classes in this policy */
-	struct ft_verdict dflt;		/* verdict when no rule matches (default class or untagged) */
+	struct ft_verdict default_verdict; /* when no rule matches (default class or untagged) */
 };
 
 _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");

@@ -19,7 +19,7 @@
 #include "compile.h"
 #include "config.h"
 #include "loader.h"
-#include "stats.h"
+#include "pinned.h"
 #include "flowtag/meta.h"
 
 struct xdp_result {

@@ -395,7 +395,7 @@ static void set_link(struct state *s, enum ft_l2 l2)
 
 static const struct ft_verdict *expected_verdict(const struct ft_compiled *c, int rule)
 {
-	return rule == DEFAULT ? &c->hdr.dflt : &c->rules[rule];
+	return rule == DEFAULT ? &c->hdr.default_verdict : &c->rules[rule];
 }
 
 static int meta_equal(const struct flowtag_meta *a, const struct flowtag_meta *b)
@@ -529,7 +529,7 @@ static void test_cases(void **st)
 		struct ft_pkt_desc d = desc_of(&tc->pkt);
 		uint8_t pkt[PKT_MAX];
 		size_t hdr_end, len = pkt_build(&tc->pkt, pkt, &hdr_end);
-		int ref = ft_policy_eval(&s->pol, &d);
+		int ref = ft_reference_match(&s->pol, &d);
 		const struct ft_verdict *v = expected_verdict(&s->c, tc->rule);
 		struct chk k = { .vlan = d.vlan, .used_fields = s->c.hdr.used_fields,
 				 .no_tc = tc->pkt.l2 == PKT_L2_NONE };
@@ -580,7 +580,7 @@ static void test_truncated(void **st)
 		/* test runs need a full Ethernet header's worth of bytes */
 		for (len = ETH_HLEN; len < hdr_end; len++) {
 			struct ft_pkt_desc d = desc_len(sp, len);
-			int rule = ft_policy_eval(&s->pol, &d);
+			int rule = ft_reference_match(&s->pol, &d);
 			struct chk k = { .tc_min = ip_end, .vlan = d.vlan,
 					 .used_fields = s->c.hdr.used_fields,
 					 .no_tc = sp->l2 == PKT_L2_NONE };
@@ -890,11 +890,11 @@ static void test_4096_rules(void **st)
 	free(text);
 }
 
-static int env_int(const char *name, int dflt)
+static int env_int(const char *name, int fallback)
 {
 	const char *v = getenv(name);
 
-	return v && atoi(v) > 0 ? atoi(v) : dflt;
+	return v && atoi(v) > 0 ? atoi(v) : fallback;
 }
 
 /*
@@ -979,7 +979,7 @@ static void test_random(void **st)
 				len = ETH_HLEN + rp_below(&rs, hdr_end - ETH_HLEN);
 			mutated += p.l2 || p.next || len < hdr_end;
 			d = desc_len(&p, len);
-			want = ft_policy_eval(&pol, &d);
+			want = ft_reference_match(&pol, &d);
 			snprintf(name, sizeof(name), "seed %#llx policy %d packet %d",
 				 (unsigned long long)seed, i, j);
 			struct chk k = { .vlan = d.vlan, .used_fields = c.hdr.used_fields,
@@ -988,7 +988,7 @@ static void test_random(void **st)
 
 			set_link(s, p.l2 == PKT_L2_NONE ? FT_L2_NONE : FT_L2_ETH);
 			if (check_packet(s, name, pkt, len,
-					 want < 0 ? &c.hdr.dflt : &c.rules[want], &k) && ++failures > 5)
+					 want < 0 ? &c.hdr.default_verdict : &c.rules[want], &k) && ++failures > 5)
 				break;
 			if (p.l2 == PKT_L2_NONE)
 				set_link(s, FT_L2_ETH);

@@ -66,7 +66,7 @@ static void differential(const struct ft_policy *pol, const struct ft_compiled *
 
 		rp_packet(&s, &d, (unsigned int)pol->nifaces + 1);
 		ft_pkt_flow_key(&d, &k);
-		want = ft_policy_eval(pol, &d);
+		want = ft_reference_match(pol, &d);
 		got = ft_compiled_match(c, &k);
 		if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got)
 			FUZZ_FAIL("packet %zu: compiled rule %u, reference %d", i, got, want);

@@ -43,7 +43,7 @@ static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
 
 			rp_packet(&s, &d, 4);
 			ft_pkt_flow_key(&d, &k);
-			want = ft_policy_eval(&pol, &d);
+			want = ft_reference_match(&pol, &d);
 			got = ft_compiled_match(&c, &k);
 			if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got) {
 				if (mismatches++ < 5)
@@ -193,8 +193,8 @@ static void test_verdicts(void **st)
 	assert_int_equal(c.rules[1].meta.class_id, FT_CLASS_NONE);
 	assert_int_equal(c.rules[2].action, FT_ACT_DROP);
 	assert_int_equal(c.rules[2].meta.rule_id, 2);
-	assert_int_equal(c.hdr.dflt.meta.rule_id, FT_RULE_NONE);
-	assert_int_equal(c.hdr.dflt.meta.flags, FT_META_F_PRIO | FT_META_F_DSCP | FT_META_F_DEFAULT);
+	assert_int_equal(c.hdr.default_verdict.meta.rule_id, FT_RULE_NONE);
+	assert_int_equal(c.hdr.default_verdict.meta.flags, FT_META_F_PRIO | FT_META_F_DSCP | FT_META_F_DEFAULT);
 	assert_int_equal(c.nmarks, 1);
 	assert_int_equal(c.marks[0].mark, 0x4200);
 	assert_int_equal(c.marks[0].val.priority, 0x10020);
@@ -205,8 +205,8 @@ static void test_verdicts(void **st)
 	/* no default class: untagged */
 	pol = one_class_policy(0);
 	assert_int_equal(ft_compile(&pol, &c), 0);
-	assert_int_equal(c.hdr.dflt.action, FT_ACT_PASS);
-	assert_int_equal(c.hdr.dflt.meta.flags, FT_META_F_NOTAG);
+	assert_int_equal(c.hdr.default_verdict.action, FT_ACT_PASS);
+	assert_int_equal(c.hdr.default_verdict.meta.flags, FT_META_F_NOTAG);
 	assert_int_equal(c.hdr.nwords, 1);
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);

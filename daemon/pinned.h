@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Read-only access to the state flowtag keeps in its pinned maps: the
- * daemon's status (ft_info, ft_ifaces), the active policy (ft_state,
- * ft_policy, ft_classes, ft_rule_info) and the per-CPU counters, summed.
+ * The read-only view of everything flowtag pins: the daemon's records
+ * (ft_info, ft_ifaces, ft_health, ft_ifhealth), the active policy
+ * (ft_state, ft_policy, ft_classes, ft_rule_info), the hand-off counters
+ * per interface (ft_hoff) and the per-CPU counters, summed.
  *
  * This is how flowtagctl learns everything: no private IPC, and nothing
  * here can change what the data path does. Maps are opened on first use
  * with BPF_F_RDONLY and checked against the layout this build expects, so
  * pins left by another flowtag version are refused instead of misread.
+ *
+ * The writer of the daemon's records is flowtagd (publish_state() in
+ * flowtagd.c); the loader writes the policy maps, the BPF programs the
+ * counters.
  */
-#ifndef FLOWTAG_STATS_H
-#define FLOWTAG_STATS_H
+#ifndef FLOWTAG_PINNED_H
+#define FLOWTAG_PINNED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,33 +24,33 @@
 #include "flowtag/maps.h"
 
 /* The pinned maps this module reads; the names are the pin file names. */
-enum ft_stats_map {
-	FT_SM_STATE = 0,	/* ft_state */
-	FT_SM_POLICY,		/* ft_policy */
-	FT_SM_INFO,		/* ft_info */
-	FT_SM_IFACES,		/* ft_ifaces */
-	FT_SM_COUNTERS,		/* ft_counters (per CPU) */
-	FT_SM_CLASSES,		/* ft_classes */
-	FT_SM_RULE_INFO,	/* ft_rule_info */
-	FT_SM_RULE_CNT,		/* ft_rule_cnt (per CPU) */
-	FT_SM_CLASS_CNT,	/* ft_class_cnt (per CPU) */
-	FT_SM_HEALTH,		/* ft_health */
-	FT_SM_IFHEALTH,		/* ft_ifhealth */
-	FT_SM_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
-	FT_SM_MAX,
+enum ft_pinned_map {
+	FT_PINNED_STATE = 0,	/* ft_state */
+	FT_PINNED_POLICY,	/* ft_policy */
+	FT_PINNED_INFO,		/* ft_info */
+	FT_PINNED_IFACES,	/* ft_ifaces */
+	FT_PINNED_COUNTERS,	/* ft_counters (per CPU) */
+	FT_PINNED_CLASSES,	/* ft_classes */
+	FT_PINNED_RULE_INFO,	/* ft_rule_info */
+	FT_PINNED_RULE_CNT,	/* ft_rule_cnt (per CPU) */
+	FT_PINNED_CLASS_CNT,	/* ft_class_cnt (per CPU) */
+	FT_PINNED_HEALTH,	/* ft_health */
+	FT_PINNED_IFHEALTH,	/* ft_ifhealth */
+	FT_PINNED_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
+	FT_PINNED_MAX,
 };
 
-struct ft_stats {
+struct ft_pinned {
 	char dir[256];		/* pin directory */
-	int fd[FT_SM_MAX];	/* -1 until first use */
+	int fd[FT_PINNED_MAX];	/* -1 until first use */
 	int ncpu;		/* possible CPUs: per-CPU values have this many slots */
 	void *buf;		/* per-CPU lookup buffer, room for the largest value */
-	bool ready;		/* fd[] initialised: ft_stats_close() has work to do */
+	bool ready;		/* fd[] initialised: ft_pinned_close() has work to do */
 };
 
 /**
- * ft_stats_open() - prepare to read the maps pinned under @pin_dir.
- * @s:       filled in; release with ft_stats_close()
+ * ft_pinned_open() - prepare to read the maps pinned under @pin_dir.
+ * @s:       filled in; release with ft_pinned_close()
  * @pin_dir: e.g. FT_PIN_DIR
  *
  * Opens ft_state at once, so the caller learns right away whether flowtag
@@ -54,88 +59,88 @@ struct ft_stats {
  * running); -EACCES or -EPERM without the privileges to open pinned maps;
  * -EPROTO when the pins do not have the layout of this build; other -errno.
  */
-int ft_stats_open(struct ft_stats *s, const char *pin_dir);
+int ft_pinned_open(struct ft_pinned *s, const char *pin_dir);
 
 /**
- * ft_stats_close() - close every map opened through @s. Safe on a zeroed
+ * ft_pinned_close() - close every map opened through @s. Safe on a zeroed
  * or already closed @s.
  */
-void ft_stats_close(struct ft_stats *s);
+void ft_pinned_close(struct ft_pinned *s);
 
 /**
- * ft_stats_map_name() - pin file name of @m ("ft_state", ...).
+ * ft_pinned_map_name() - pin file name of @m ("ft_state", ...).
  */
-const char *ft_stats_map_name(enum ft_stats_map m);
+const char *ft_pinned_map_name(enum ft_pinned_map m);
 
 /**
- * ft_stats_state() - the active slot and generation (the value a reload flips).
+ * ft_pinned_state() - the active slot and generation (the value a reload flips).
  * Return: 0 or -errno.
  */
-int ft_stats_state(struct ft_stats *s, struct ft_state *st);
+int ft_pinned_state(struct ft_pinned *s, struct ft_state *st);
 
 /**
- * ft_stats_policy() - header of the compiled policy in @slot.
+ * ft_pinned_policy() - header of the compiled policy in @slot.
  * Return: 0, -EINVAL for a bad slot, or -errno.
  */
-int ft_stats_policy(struct ft_stats *s, uint32_t slot, struct ft_policy_hdr *h);
+int ft_pinned_policy(struct ft_pinned *s, uint32_t slot, struct ft_policy_hdr *h);
 
 /**
- * ft_stats_info() - what flowtagd says about itself. The strings are
+ * ft_pinned_info() - what flowtagd says about itself. The strings are
  * NUL-terminated on return even if the map holds garbage.
  * Return: 0 or -errno.
  */
-int ft_stats_info(struct ft_stats *s, struct ft_daemon_info *info);
+int ft_pinned_info(struct ft_pinned *s, struct ft_daemon_info *info);
 
 /**
- * ft_stats_iface() - entry @i (< FT_MAX_IFACES) of ft_ifaces, name
+ * ft_pinned_iface() - entry @i (< FT_MAX_IFACES) of ft_ifaces, name
  * NUL-terminated.
  * Return: 0, -EINVAL for a bad index, or -errno.
  */
-int ft_stats_iface(struct ft_stats *s, uint32_t i, struct ft_iface_info *ifc);
+int ft_pinned_iface(struct ft_pinned *s, uint32_t i, struct ft_iface_info *ifc);
 
 /**
- * ft_stats_health() - what flowtagd's own checks found (program ids,
+ * ft_pinned_health() - what flowtagd's own checks found (program ids,
  * repairs, interfaces it could not attach); @h->missing NUL-terminated.
  * Return: 0, -ENOENT when the pins predate these maps, or -errno.
  */
-int ft_stats_health(struct ft_stats *s, struct ft_health *h);
+int ft_pinned_health(struct ft_pinned *s, struct ft_health *h);
 
 /**
- * ft_stats_ifhealth() - entry @i (< FT_MAX_IFACES) of ft_ifhealth, the
+ * ft_pinned_ifhealth() - entry @i (< FT_MAX_IFACES) of ft_ifhealth, the
  * repair record of ft_ifaces entry @i.
  * Return: 0, -EINVAL for a bad index, -ENOENT without the map, or -errno.
  */
-int ft_stats_ifhealth(struct ft_stats *s, uint32_t i, struct ft_iface_health *ih);
+int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *ih);
 
 /**
- * ft_stats_hoff() - the XDP->tc hand-off counters of @ifindex, summed over
+ * ft_pinned_hoff() - the XDP->tc hand-off counters of @ifindex, summed over
  * the CPUs.
  * Return: 0, -ENOENT when flowtagd made no entry for @ifindex (or the pins
  * predate the map), or -errno.
  */
-int ft_stats_hoff(struct ft_stats *s, uint32_t ifindex, struct ft_hoff *out);
+int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out);
 
 /**
- * ft_stats_counters() - every health counter of ft_counters, summed over
+ * ft_pinned_counters() - every health counter of ft_counters, summed over
  * the CPUs, into @out[FT_CNT_MAX].
  * Return: 0 or -errno.
  */
-int ft_stats_counters(struct ft_stats *s, uint64_t *out);
+int ft_pinned_counters(struct ft_pinned *s, uint64_t *out);
 
 /**
- * ft_stats_class() - class @cls of @slot: its description and its packet
+ * ft_pinned_class() - class @cls of @slot: its description and its packet
  * counter summed over the CPUs. Either output may be NULL.
  * Return: 0, -EINVAL for an index out of range, or -errno.
  */
-int ft_stats_class(struct ft_stats *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
+int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
 		   struct ft_pktcnt *cnt);
 
 /**
- * ft_stats_rule() - rule @rule of @slot: where it came from and its packet
+ * ft_pinned_rule() - rule @rule of @slot: where it came from and its packet
  * counter summed over the CPUs. Either output may be NULL.
  * Return: 0, -EINVAL for an index out of range, or -errno.
  */
-int ft_stats_rule(struct ft_stats *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
+int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
 		  struct ft_pktcnt *cnt);
 
 /**
@@ -156,7 +161,8 @@ struct ft_counter_name {
 	const char *label;	/* "meta written" */
 };
 
-extern const struct ft_counter_name ft_counter_names[FT_CNT_MAX];
+/* indexed by enum ft_counter, FT_CNT_MAX entries, none NULL (pinned.c, test_pinned) */
+extern const struct ft_counter_name ft_counter_names[];
 
 /* ---- the daemon process ---- */
 
@@ -175,4 +181,4 @@ enum ft_daemon_state {
  */
 enum ft_daemon_state ft_daemon_state(uint32_t pid, char *comm, size_t len);
 
-#endif /* FLOWTAG_STATS_H */
+#endif /* FLOWTAG_PINNED_H */
