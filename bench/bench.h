@@ -6,7 +6,7 @@
  *
  *   bench_policy.c   packets, flows, policies (every layer)
  *   bench_l0.c       L0: program cost under bpf_prog_test_run_opts()
- *   bench_stack.c    the devices under test of L1 and L2, their report
+ *   bench_stack.c    the devices under test of L1 and L2, their JSON
  *   bench_l1.c       L1: live frames through the stack path
  *   bench_l2.c       L2: veth end to end
  */
@@ -209,7 +209,8 @@ void shuffle(int *v, int n, uint64_t *rng);
 int stack_setup(struct pol *pols, int npols, struct dut *duts, int *nduts, int verbose);
 void stack_teardown(struct dut *duts, int nduts);
 void stack_summarize(struct dut *duts, int nduts);
-void stack_print(const struct dut *duts, int nduts, const struct opts *o, int reps2);
+/* "4096", or "-" for the reference row */
+const char *rules_str(const struct dut *x, char *buf);
 /* The L1 (@layer 1) or L2 rows as JSON. */
 json_object *stack_json(const struct dut *duts, int nduts, int layer);
 
@@ -217,9 +218,9 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer);
 
 /* Return: 0 or -errno. */
 int run_l1(struct dut *duts, int nduts, const struct opts *o);
-/* How L1's counters prove that @x's frames took the path measured. */
-const char *l1_proof(const struct dut *x, char *buf, size_t len);
+void l1_print(const struct dut *duts, int nduts, const struct opts *o);
 /* Return: 0 or -errno. */
 int run_l2(struct dut *duts, int nduts, int reps, double target_ms);
+void l2_print(const struct dut *duts, int nduts, int reps2);
 
 #endif /* FLOWTAG_BENCH_H */

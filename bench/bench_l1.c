@@ -96,7 +96,7 @@ int run_l1(struct dut *duts, int nduts, const struct opts *o)
 	return 0;
 }
 
-const char *l1_proof(const struct dut *x, char *buf, size_t len)
+static const char *l1_proof(const struct dut *x, char *buf, size_t len)
 {
 	bool ok = x->l1_ipin == x->l1_frames && x->l1_hdrerr == 0;
 
@@ -115,4 +115,31 @@ const char *l1_proof(const struct dut *x, char *buf, size_t len)
 			 x->l1_frames);
 	}
 	return buf;
+}
+
+/* The L1 table. */
+void l1_print(const struct dut *duts, int nduts, const struct opts *o)
+{
+	char proof[200], rb[12];
+	int i;
+
+	printf("\nL1  stack path: live frames (BPF_F_TEST_XDP_LIVE_FRAMES) received on a veth "
+	       "in a\n"
+	       "    namespace: XDP (bench wrapper + ft_xdp or empty), tc ingress, netfilter\n"
+	       "    prerouting, blackhole route. ns/packet = thread CPU time / frames, median of\n"
+	       "    %d; diff = row - 'none' in the same repetition. proof: ip InReceives / frames\n"
+	       "    (flowtag: meta written in XDP, seen by tc, flow cache).\n\n", o->reps);
+	printf("%-13s %6s %9s %9s  %s\n", "variant", "rules", "ns/pkt", "diff", "proof");
+	for (i = 0; i < nduts; i++) {
+		const struct dut *x = &duts[i];
+
+		if (!x->n1) {
+			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
+			       x->skip);
+			continue;
+		}
+		printf("%-13s %6s %9.1f %9.1f  %s\n", var_name[x->kind], rules_str(x, rb),
+		       x->s1.med, x->s1diff.med,
+		       l1_proof(x, proof, sizeof(proof)));
+	}
 }

@@ -109,3 +109,44 @@ int run_l2(struct dut *duts, int nduts, int reps, double target_ms)
 	}
 	return 0;
 }
+
+/* The L2 table, of @reps2 repetitions. */
+void l2_print(const struct dut *duts, int nduts, int reps2)
+{
+	char proof[200], rb[12];
+	int i;
+
+	printf("\nL2  veth end to end: a generator namespace sends (XDP live frames, XDP_TX)\n"
+	       "    over a veth (GRO/GSO/TSO off) to the DUT namespace: native XDP, tc,\n"
+	       "    netfilter, blackhole route. Generator and DUT share CPU %d: ns/pkt = CPU\n"
+	       "    time of the generator thread + ksoftirqd/%d (the DUT's NAPI runs in one\n"
+	       "    or the other) / received packets, generator included (the same in every\n"
+	       "    row); pps/CPU = 1e9 / ns/pkt; diff = row - 'none'. Median of %d.\n"
+	       "    (Not wall time: each live test run sleeps ~20 ms in page pool teardown.)\n\n",
+	       bench_cpu, bench_cpu, reps2);
+	printf("%-13s %6s %10s %9s %9s %10s  %s\n", "variant", "rules", "pps/CPU", "ns/pkt", "diff",
+	       "recv/sent", "flowtag: meta written/failed, tc seen");
+	for (i = 0; i < nduts; i++) {
+		const struct dut *x = &duts[i];
+
+		if (!x->n2) {
+			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
+			       x->skip);
+			continue;
+		}
+		if (dut_is_ft(x)) {
+			bool ok = x->l2_d[C_WRITTEN] == x->l2_d[C_XDP] && !x->l2_d[C_FAILED] &&
+				  x->l2_d[C_XDP] == x->l2_recv && x->l2_recv == x->l2_sent &&
+				  (x->kind == V_FT_XDP || x->l2_d[C_SEEN] == x->l2_d[C_WRITTEN]);
+
+			snprintf(proof, sizeof(proof), "%s %" PRIu64 "/%" PRIu64 ", %" PRIu64,
+				 ok ? "ok" : "FAILED", x->l2_d[C_WRITTEN], x->l2_d[C_FAILED],
+				 x->l2_d[C_SEEN]);
+		} else {
+			proof[0] = '\0';
+		}
+		printf("%-13s %6s %10.0f %9.1f %9.1f %9.1f%%  %s\n", var_name[x->kind],
+		       rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
+		       x->l2_sent ? 100.0 * x->l2_recv / x->l2_sent : 0, proof);
+	}
+}

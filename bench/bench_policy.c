@@ -123,18 +123,21 @@ static struct ftb_flow gen_flow(const struct pol *p, uint64_t *rng, uint32_t j)
 /* The key ft_xdp builds for @f in a test run (ifindex 1: lo). */
 struct ft_flow_key flow_key(const struct ftb_flow *f, uint32_t ifindex)
 {
-	struct ft_flow_key k = {
+	struct ft_pkt_desc d = {
 		.ifindex = ifindex,
+		.vlan = -1,
+		.family = AF_INET,
+		.proto = IPPROTO_UDP,
 		.sport = ntohs(f->sport),
 		.dport = ntohs(f->dport),
-		.vlan = FT_VLAN_NONE,
-		.family = FT_FAM_IPV4,
-		.proto = IPPROTO_UDP,
-		.l4 = FT_L4_PORTS,
+		.dscp = 0,
+		.tcp_flags = -1,
 	};
+	struct ft_flow_key k;
 
-	k.src[0] = f->saddr;
-	k.dst[0] = f->daddr;
+	memcpy(d.src, &f->saddr, 4);
+	memcpy(d.dst, &f->daddr, 4);
+	ft_pkt_flow_key(&d, &k);
 	return k;
 }
 

@@ -4,7 +4,8 @@
  * (variant, policy) with a veth from the generator namespace, flowtag's
  * programs or an nftables/iptables ruleset in it, and one common terminal
  * (a blackhole route). Here: setting them up and down, the CPU time of the
- * softirq thread, and the report (table and JSON) of both layers.
+ * softirq thread, the medians and the JSON of both layers (each layer
+ * prints its own table).
  */
 #include <dirent.h>
 #include <net/if.h>
@@ -369,71 +370,12 @@ void stack_summarize(struct dut *duts, int nduts)
 	}
 }
 
-static const char *rules_str(const struct dut *x, char *buf)
+const char *rules_str(const struct dut *x, char *buf)
 {
 	if (x->kind == V_NONE)
 		return "-";
 	snprintf(buf, 12, "%d", x->pol->nrules);
 	return buf;
-}
-
-void stack_print(const struct dut *duts, int nduts, const struct opts *o, int reps2)
-{
-	char proof[200], rb[12];
-	int i;
-
-	printf("\nL1  stack path: live frames (BPF_F_TEST_XDP_LIVE_FRAMES) received on a veth "
-	       "in a\n"
-	       "    namespace: XDP (bench wrapper + ft_xdp or empty), tc ingress, netfilter\n"
-	       "    prerouting, blackhole route. ns/packet = thread CPU time / frames, median of\n"
-	       "    %d; diff = row - 'none' in the same repetition. proof: ip InReceives / frames\n"
-	       "    (flowtag: meta written in XDP, seen by tc, flow cache).\n\n", o->reps);
-	printf("%-13s %6s %9s %9s  %s\n", "variant", "rules", "ns/pkt", "diff", "proof");
-	for (i = 0; i < nduts; i++) {
-		const struct dut *x = &duts[i];
-
-		if (!x->n1) {
-			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
-			       x->skip);
-			continue;
-		}
-		printf("%-13s %6s %9.1f %9.1f  %s\n", var_name[x->kind], rules_str(x, rb),
-		       x->s1.med, x->s1diff.med,
-		       l1_proof(x, proof, sizeof(proof)));
-	}
-	printf("\nL2  veth end to end: a generator namespace sends (XDP live frames, XDP_TX)\n"
-	       "    over a veth (GRO/GSO/TSO off) to the DUT namespace: native XDP, tc,\n"
-	       "    netfilter, blackhole route. Generator and DUT share CPU %d: ns/pkt = CPU\n"
-	       "    time of the generator thread + ksoftirqd/%d (the DUT's NAPI runs in one\n"
-	       "    or the other) / received packets, generator included (the same in every\n"
-	       "    row); pps/CPU = 1e9 / ns/pkt; diff = row - 'none'. Median of %d.\n"
-	       "    (Not wall time: each live test run sleeps ~20 ms in page pool teardown.)\n\n",
-	       bench_cpu, bench_cpu, reps2);
-	printf("%-13s %6s %10s %9s %9s %10s  %s\n", "variant", "rules", "pps/CPU", "ns/pkt", "diff",
-	       "recv/sent", "flowtag: meta written/failed, tc seen");
-	for (i = 0; i < nduts; i++) {
-		const struct dut *x = &duts[i];
-
-		if (!x->n2) {
-			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
-			       x->skip);
-			continue;
-		}
-		if (dut_is_ft(x)) {
-			bool ok = x->l2_d[C_WRITTEN] == x->l2_d[C_XDP] && !x->l2_d[C_FAILED] &&
-				  x->l2_d[C_XDP] == x->l2_recv && x->l2_recv == x->l2_sent &&
-				  (x->kind == V_FT_XDP || x->l2_d[C_SEEN] == x->l2_d[C_WRITTEN]);
-
-			snprintf(proof, sizeof(proof), "%s %" PRIu64 "/%" PRIu64 ", %" PRIu64,
-				 ok ? "ok" : "FAILED", x->l2_d[C_WRITTEN], x->l2_d[C_FAILED],
-				 x->l2_d[C_SEEN]);
-		} else {
-			proof[0] = '\0';
-		}
-		printf("%-13s %6s %10.0f %9.1f %9.1f %9.1f%%  %s\n", var_name[x->kind],
-		       rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
-		       x->l2_sent ? 100.0 * x->l2_recv / x->l2_sent : 0, proof);
-	}
 }
 
 json_object *stack_json(const struct dut *duts, int nduts, int layer)

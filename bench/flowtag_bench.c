@@ -298,7 +298,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		stack_summarize(duts, nduts);
-		stack_print(duts, nduts, &o, reps2);
+		if (o.l1)
+			l1_print(duts, nduts, &o);
+		if (o.l2)
+			l2_print(duts, nduts, reps2);
 	}
 
 	ftb_read_cpustat(&a1, per1, 256);
