@@ -138,7 +138,7 @@ struct compile_ctx {
 	struct ft_compiled *out;
 	struct bitmap_table bt;
 	unsigned int nrules;
-	ft_bits unconstrained[FT_NFIELDS];	/* rules that do not constrain the field */
+	ft_bits unconstrained[FT_NFIELDS]; /* rules that do not constrain the field */
 };
 
 /* ---- ranges: ports and VLAN ids ---- */
@@ -266,7 +266,8 @@ static bool accepts_value(const struct ft_rule *r, enum ft_field f, unsigned int
 	}
 }
 
-static int compile_values(struct compile_ctx *c, enum ft_field f, uint32_t base, unsigned int domain)
+static int compile_values(struct compile_ctx *c, enum ft_field f, uint32_t base,
+			  unsigned int domain)
 {
 	unsigned int v, r;
 	ft_bits cur;
@@ -315,8 +316,8 @@ static bool prefix_entry_contains(const struct prefix_entry *outer, const struct
 	return ft_prefix_contains(&o, p->addr);
 }
 
-static int prefix_entry_push(struct prefix_entry **v, size_t *n, size_t *cap, const struct ft_prefix *p,
-		     uint32_t owner)
+static int prefix_entry_push(struct prefix_entry **v, size_t *n, size_t *cap,
+			     const struct ft_prefix *p, uint32_t owner)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
@@ -349,8 +350,8 @@ struct pfx_out {
  * Entries of the @f (FT_F_SRC or FT_F_DST) trie for @family. The root /0
  * is always present, so every lookup finds an entry.
  */
-static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family, struct pfx_out **res,
-			    size_t *nres)
+static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family,
+			    struct pfx_out **res, size_t *nres)
 {
 	unsigned int alen = family == AF_INET ? 4 : 16;
 	ft_bits *setrules = NULL, root;
@@ -404,7 +405,8 @@ static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family, 
 		for (j = 0; j < set->npfx; j++) {
 			if (set->pfx[j].family != family)
 				continue;
-			err = prefix_entry_push(&pe, &npe, &cap, &set->pfx[j], OWNER_SET | (uint32_t)i);
+			err = prefix_entry_push(&pe, &npe, &cap, &set->pfx[j],
+						OWNER_SET | (uint32_t)i);
 			if (err)
 				goto out;
 		}

@@ -306,7 +306,8 @@ static bool running_policy(const struct ctl *c, struct ft_daemon_info *info)
 static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 			  const struct ft_compiled *comp, uint32_t rule)
 {
-	const struct ft_verdict *v = rule < comp->nrules ? &comp->rules[rule] : &comp->hdr.default_verdict;
+	const struct ft_verdict *v =
+		rule < comp->nrules ? &comp->rules[rule] : &comp->hdr.default_verdict;
 	const struct flowtag_meta *m = &v->meta;
 	bool tagged = v->action == FT_ACT_CLASS && !(m->flags & FT_META_F_NOTAG);
 	const char *cls = tagged && m->class_id < pol->nclasses ? pol->classes[m->class_id].name :

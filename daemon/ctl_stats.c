@@ -58,7 +58,7 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 		return -ENOMEM;
 	for (i = 0; i < sn->nclasses; i++) {
 		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info,
-				     &sn->classes[i].cnt);
+				      &sn->classes[i].cnt);
 		if (err)
 			return err;
 	}

@@ -28,29 +28,29 @@ struct map_spec {
 
 static const struct map_spec map_specs[FT_PINNED_MAX] = {
 	[FT_PINNED_STATE] = { "ft_state", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct ft_state),
-			  1 },
+			      1 },
 	[FT_PINNED_POLICY] = { "ft_policy", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			   sizeof(struct ft_policy_hdr), FT_SLOTS },
+			       sizeof(struct ft_policy_hdr), FT_SLOTS },
 	[FT_PINNED_INFO] = { "ft_info", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			 sizeof(struct ft_daemon_info), 1 },
+			     sizeof(struct ft_daemon_info), 1 },
 	[FT_PINNED_IFACES] = { "ft_ifaces", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			   sizeof(struct ft_iface_info), FT_MAX_IFACES },
+			       sizeof(struct ft_iface_info), FT_MAX_IFACES },
 	[FT_PINNED_COUNTERS] = { "ft_counters", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-			     sizeof(__u64), FT_CNT_MAX },
+				 sizeof(__u64), FT_CNT_MAX },
 	[FT_PINNED_CLASSES] = { "ft_classes", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			    sizeof(struct ft_class_info), FT_SLOTS * FT_MAX_CLASSES },
+				sizeof(struct ft_class_info), FT_SLOTS * FT_MAX_CLASSES },
 	[FT_PINNED_RULE_INFO] = { "ft_rule_info", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			      sizeof(struct ft_rule_info), FT_SLOTS * FT_MAX_RULES },
+				  sizeof(struct ft_rule_info), FT_SLOTS * FT_MAX_RULES },
 	[FT_PINNED_RULE_CNT] = { "ft_rule_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-			     sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_RULES },
+				 sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_RULES },
 	[FT_PINNED_CLASS_CNT] = { "ft_class_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-			      sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_CLASSES },
+				  sizeof(struct ft_pktcnt), FT_SLOTS * FT_MAX_CLASSES },
 	[FT_PINNED_HEALTH] = { "ft_health", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct ft_health),
-			   1 },
+			       1 },
 	[FT_PINNED_IFHEALTH] = { "ft_ifhealth", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			     sizeof(struct ft_iface_health), FT_MAX_IFACES },
+				 sizeof(struct ft_iface_health), FT_MAX_IFACES },
 	[FT_PINNED_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
-			 FT_MAX_IFACES },
+			     FT_MAX_IFACES },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
@@ -298,7 +298,7 @@ static int pktcnt(struct ft_pinned *s, enum ft_pinned_map m, uint32_t key, struc
 }
 
 int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
-		   struct ft_pktcnt *cnt)
+		    struct ft_pktcnt *cnt)
 {
 	uint32_t key = slot * FT_MAX_CLASSES + cls;
 	int err;
@@ -315,7 +315,7 @@ int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_
 }
 
 int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
-		  struct ft_pktcnt *cnt)
+		   struct ft_pktcnt *cnt)
 {
 	uint32_t key = slot * FT_MAX_RULES + rule;
 	int err;

@@ -133,7 +133,7 @@ int ft_pinned_counters(struct ft_pinned *s, uint64_t *out);
  * Return: 0, -EINVAL for an index out of range, or -errno.
  */
 int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
-		   struct ft_pktcnt *cnt);
+		    struct ft_pktcnt *cnt);
 
 /**
  * ft_pinned_rule() - rule @rule of @slot: where it came from and its packet
@@ -141,7 +141,7 @@ int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_
  * Return: 0, -EINVAL for an index out of range, or -errno.
  */
 int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
-		  struct ft_pktcnt *cnt);
+		   struct ft_pktcnt *cnt);
 
 /**
  * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the
