@@ -606,9 +606,10 @@ static int compile_verdicts(struct compile_ctx *c)
 
 	o->rules = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rules));
 	o->rule_info = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rule_info));
+	o->rule_name = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rule_name));
 	o->classes = calloc(pol->nclasses ? pol->nclasses : 1, sizeof(*o->classes));
 	o->marks = calloc(pol->nclasses ? pol->nclasses : 1, sizeof(*o->marks));
-	if (!o->rules || !o->rule_info || !o->classes || !o->marks)
+	if (!o->rules || !o->rule_info || !o->rule_name || !o->classes || !o->marks)
 		return -ENOMEM;
 	o->nrules = c->nrules;
 	o->nclasses = pol->nclasses;
@@ -627,6 +628,7 @@ static int compile_verdicts(struct compile_ctx *c)
 		o->rule_info[r].action = rule->action;
 		o->rule_info[r].class_id = rule->action == FT_ACT_CLASS ? (uint16_t)rule->class_idx :
 									   (uint16_t)FT_CLASS_NONE;
+		memcpy(o->rule_name[r].name, rule->name, sizeof(o->rule_name[r].name));
 	}
 
 	for (i = 0; i < pol->nclasses; i++) {
@@ -753,6 +755,7 @@ void ft_compiled_free(struct ft_compiled *c)
 {
 	free(c->rules);
 	free(c->rule_info);
+	free(c->rule_name);
 	free(c->classes);
 	free(c->scalar);
 	free(c->bitmaps);

@@ -40,6 +40,7 @@ struct ft_compiled {
 	struct ft_policy_hdr hdr;	/* generation is 0: the loader assigns it */
 	struct ft_verdict *rules;	/* nrules verdicts, rule_id filled in */
 	struct ft_rule_info *rule_info;	/* nrules */
+	struct ft_rule_name *rule_name;	/* nrules */
 	size_t nrules;
 	struct ft_class_info *classes;	/* nclasses */
 	size_t nclasses;

@@ -1109,14 +1109,43 @@ static int parse_match(struct ctx *c, config_setting_t *g, struct ft_match *m)
 	return rc;
 }
 
+/* The optional name of rule @r, unique among the rules before it. */
+static void parse_rule_name(struct ctx *c, config_setting_t *s, struct ft_rule *r, const char *v)
+{
+	const struct ft_rule *o;
+
+	if (!*v) {
+		err_at(c, s, "empty rule name");
+		return;
+	}
+	if (has_ctrl(v)) {
+		err_at(c, s, "rule name '%s' contains a control character", v);
+		return;
+	}
+	if (strlen(v) >= FT_NAME_LEN) {
+		err_at(c, s, "rule name '%s' is longer than %d characters", v, FT_NAME_LEN - 1);
+		return;
+	}
+	for (o = c->pol->rules; o < r; o++)
+		if (!strcmp(o->name, v)) {
+			err_at(c, s, "duplicate rule name '%s' (first used at line %d)", v, o->line);
+			return;
+		}
+	strcpy(r->name, v);
+}
+
 static int parse_rule(struct ctx *c, config_setting_t *g, struct ft_rule *r)
 {
-	static const char *const keys[] = { "match", "class", "action", NULL };
-	config_setting_t *ms, *cs, *as;
+	static const char *const keys[] = { "name", "match", "class", "action", NULL };
+	config_setting_t *ms, *cs, *as, *ns;
 	const char *v;
 	int rc = 0;
 
 	check_keys(c, g, keys, "rule");
+
+	ns = config_setting_get_member(g, "name");
+	if (ns && (v = get_str(c, ns)))
+		parse_rule_name(c, ns, r, v);
 
 	ms = config_setting_get_member(g, "match");
 	if (ms) {

@@ -312,15 +312,19 @@ static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 	bool tagged = v->action == FT_ACT_CLASS && !(m->flags & FT_META_F_NOTAG);
 	const char *cls = tagged && m->class_id < pol->nclasses ? pol->classes[m->class_id].name :
 								   NULL;
-	char where[PATH_MAX + 32] = "", text[PATH_MAX + 64], act[96], mark[48];
+	const char *name = rule < comp->nrules && pol->rules[rule].name[0] ? pol->rules[rule].name :
+									      NULL;
+	char where[PATH_MAX + 32] = "", text[PATH_MAX + FT_NAME_LEN + 64], act[96], mark[48];
 
 	if (rule < comp->nrules) {
 		snprintf(where, sizeof(where), "%s:%d", pol->file, pol->rules[rule].line);
-		snprintf(text, sizeof(text), "%u (%s)", rule, where);
+		snprintf(text, sizeof(text), "%u%s%s%s (%s)", rule, name ? " '" : "", name ? name : "",
+			 name ? "'" : "", where);
 	} else {
 		snprintf(text, sizeof(text), "none matched");
 	}
 	ft_out_opt_u64(o, "rule", "rule", rule < comp->nrules, rule, text, false);
+	ft_out_str(o, "rule_name", NULL, name);
 	ft_out_str(o, "location", NULL, rule < comp->nrules ? where : NULL);
 
 	if (v->action == FT_ACT_DROP)

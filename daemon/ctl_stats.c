@@ -18,6 +18,7 @@ struct class_row {
 
 struct rule_row {
 	struct ft_rule_info info;
+	struct ft_rule_name name;	/* "" without a name, or with pins that have none */
 	struct ft_pktcnt cnt;
 };
 
@@ -66,6 +67,9 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 		err = ft_pinned_rule(s, sn->st.slot & 1, i, &sn->rules[i].info, &sn->rules[i].cnt);
 		if (err)
 			return err;
+		/* pins of a version without rule names: none to show */
+		if (ft_pinned_rule_name(s, sn->st.slot & 1, i, &sn->rules[i].name))
+			sn->rules[i].name.name[0] = '\0';
 	}
 	return 0;
 }
@@ -103,8 +107,8 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 {
 	static const char *const cheads[] = { "id", "class", "mark", "priority", "dscp",
 					      "packets", "bytes", NULL };
-	static const char *const rheads[] = { "rule", "line", "action", "class", "packets",
-					      "bytes", NULL };
+	static const char *const rheads[] = { "rule", "name", "line", "action", "class",
+					      "packets", "bytes", NULL };
 	const struct flowtag_meta *dm = &sn->h.default_verdict.meta;
 	bool have_info = info && info->generation == sn->st.generation;
 	char when[80];
@@ -145,6 +149,7 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 
 		ft_out_begin_row(o);
 		ft_out_u64(o, "index", "rule", i);
+		ft_out_str(o, "name", "name", r->name.name[0] ? r->name.name : NULL);
 		ft_out_u64(o, "line", "line", r->info.line);
 		ft_out_str(o, "action", "action", ft_action_name(r->info.action));
 		ft_out_str(o, "class", "class",

@@ -380,6 +380,9 @@ int ft_loader_apply(struct ft_loader *l, const struct ft_compiled *c, uint32_t *
 		err = array_write(bpf_map__fd(s->maps.ft_rule_info), slot * FT_MAX_RULES,
 				  c->rule_info, sizeof(*c->rule_info), c->nrules);
 	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_rule_name), slot * FT_MAX_RULES,
+				  c->rule_name, sizeof(*c->rule_name), c->nrules);
+	if (!err)
 		err = array_write(bpf_map__fd(s->maps.ft_classes), slot * FT_MAX_CLASSES, c->classes,
 				  sizeof(*c->classes), c->nclasses);
 	if (!err)

@@ -49,6 +49,8 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 			       1 },
 	[FT_PINNED_IFHEALTH] = { "ft_ifhealth", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				 sizeof(struct ft_iface_health), FT_MAX_IFACES },
+	[FT_PINNED_RULE_NAME] = { "ft_rule_name", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				  sizeof(struct ft_rule_name), FT_SLOTS * FT_MAX_RULES },
 	[FT_PINNED_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
 			     FT_MAX_IFACES },
 };
@@ -328,6 +330,20 @@ int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_
 			return err;
 	}
 	return cnt ? pktcnt(s, FT_PINNED_RULE_CNT, key, cnt) : 0;
+}
+
+int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
+			struct ft_rule_name *rn)
+{
+	int err;
+
+	if (slot >= FT_SLOTS || rule >= FT_MAX_RULES)
+		return -EINVAL;
+	err = lookup(s, FT_PINNED_RULE_NAME, slot * FT_MAX_RULES + rule, rn);
+	if (err)
+		return err;
+	rn->name[sizeof(rn->name) - 1] = '\0';
+	return 0;
 }
 
 /*

@@ -37,6 +37,7 @@ enum ft_pinned_map {
 	FT_PINNED_HEALTH,	/* ft_health */
 	FT_PINNED_IFHEALTH,	/* ft_ifhealth */
 	FT_PINNED_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
+	FT_PINNED_RULE_NAME,	/* ft_rule_name */
 	FT_PINNED_MAX,
 };
 
@@ -142,6 +143,15 @@ int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_
  */
 int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,
 		   struct ft_pktcnt *cnt);
+
+/**
+ * ft_pinned_rule_name() - the policy's `name` of rule @rule of @slot ("" for
+ * a rule without one), NUL-terminated.
+ * Return: 0, -EINVAL for an index out of range, -ENOENT for pins of a
+ * version without rule names, or -errno.
+ */
+int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
+			struct ft_rule_name *rn);
 
 /**
  * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the

@@ -81,6 +81,7 @@ struct ft_rule {
 	enum ft_action action;	/* FT_ACT_CLASS, FT_ACT_PASS or FT_ACT_DROP */
 	int class_idx;		/* index into ft_policy.classes for FT_ACT_CLASS, else -1 */
 	int line;		/* line in the policy file */
+	char name[FT_NAME_LEN];	/* optional, unique in the policy; "" without one */
 };
 
 struct ft_class {

@@ -155,6 +155,14 @@ struct {
 	__type(value, struct ft_rule_info);
 } ft_rule_info SEC(".maps");
 
+/* never read by the programs: the loader writes it for flowtagctl */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct ft_rule_name);
+} ft_rule_name SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

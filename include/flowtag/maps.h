@@ -29,7 +29,7 @@
 #define FT_BM_WORDS		(FT_MAX_RULES / 64)
 #define FT_MAX_CLASSES		256
 #define FT_MAX_IFACES		64	/* distinct iif values in one policy */
-#define FT_NAME_LEN		32	/* class name as stored for flowtagctl */
+#define FT_NAME_LEN		32	/* class and rule names as stored for flowtagctl */
 #define FT_CLASS_NONE		0xffffu
 
 _Static_assert(FT_BM_WORDS <= 64, "the summary word covers at most 64 words");
@@ -156,6 +156,17 @@ struct ft_rule_info {
 	__u16 class_id;			/* class, FT_CLASS_NONE for drop/pass */
 	__u16 action;			/* FT_ACT_* */
 };
+
+/*
+ * ft_rule_name value (slot * FT_MAX_RULES + rule): the rule's optional
+ * `name`, for flowtagctl. A map of its own, so ft_rule_info keeps the
+ * layout the pins of earlier versions have.
+ */
+struct ft_rule_name {
+	char name[FT_NAME_LEN];		/* NUL-terminated; "" when the rule has none */
+};
+
+_Static_assert(sizeof(struct ft_rule_name) == FT_NAME_LEN, "ft_rule_name ABI size");
 
 /*
  * ft_info (one entry) and ft_ifaces (FT_MAX_IFACES entries): what flowtagd

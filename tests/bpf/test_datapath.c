@@ -45,41 +45,47 @@ static const char policy_main[] =
 	"  { name = \"default\"; mark = 0xf00; priority = \"1:ff\"; }\n"
 	");\n"
 	"rules = (\n"
-	/* 0 */ "  { match = { vlan = 100; }; class = \"vlan\"; },\n"
-	/* 1 */ "  { match = { src = \"198.51.100.7\"; }; action = \"drop\"; },\n"
-	/* 2 */ "  { match = { src = \"198.51.100.0/24\"; proto = \"udp\"; }; action = \"pass\"; },\n"
-	/* 3 */ "  { match = { proto = \"udp\"; dport = \"5060-5061\"; }; class = \"voice\"; },\n"
-	/* 4 */ "  { match = { proto = \"udp\"; dport = (\"10000-10999\", 3478); }; class = \"video\"; },\n"
-	/* 5 */ "  { match = { proto = \"tcp\"; dport = 22; }; class = \"ssh\"; },\n"
-	/* 6 */ "  { match = { dscp = \"EF\"; }; class = \"ef\"; },\n"
-	/* 7 */ "  { match = { dst = \"203.0.113.9/32\"; }; class = \"host32\"; },\n"
-	/* 8 */ "  { match = { dst = \"203.0.113.0/24\"; }; class = \"net24\"; },\n"
-	/* 9 */ "  { match = { dst = \"203.0.0.0/8\"; }; class = \"net8\"; },\n"
-	/* 10 */ "  { match = { dst = \"10.0.0.0/8\"; }; class = \"net8\"; },\n"
-	/* 11 */ "  { match = { dst = \"10.1.2.0/24\"; }; class = \"net24\"; },\n"
-	/* 12 */ "  { match = { dst = \"10.1.2.3/32\"; }; class = \"host32\"; },\n"
-	/* 13 */ "  { match = { dst = \"2001:db8::/32\"; proto = \"tcp\"; dport = 443; }; class = \"web\"; },\n"
-	/* 14 */ "  { match = { dst = \"2001:db8:1::1/128\"; }; class = \"v6_128\"; },\n"
-	/* 15 */ "  { match = { dst = \"2001:db8:1::/48\"; }; class = \"v6_48\"; },\n"
-	/* 16 */ "  { match = { dst = \"2001:db8::/32\"; }; class = \"v6_32\"; },\n"
-	/* 17 */ "  { match = { dst = \"fd00::/8\"; }; class = \"v6_32\"; },\n"
-	/* 18 */ "  { match = { dst = \"fd00:1::/32\"; }; class = \"v6_48\"; },\n"
-	/* 19 */ "  { match = { proto = \"icmp\"; }; class = \"icmp\"; },\n"
-	/* 20 */ "  { match = { proto = \"icmpv6\"; family = \"ipv6\"; }; class = \"icmp\"; },\n"
-	/* 21 */ "  { match = { proto = \"sctp\"; dport = 9; }; class = \"sctp\"; },\n"
-	/* 22 */ "  { match = { proto = \"tcp\"; dport = 80; tcp_flags = \"syn/syn,ack\"; }; class = \"syn\"; },\n"
-	/* 23 */ "  { match = { proto = \"tcp\"; dport = [80, 8080]; }; class = \"web\"; },\n"
-	/* 24 */ "  { match = { src = \"2001:db8:dead::/48\"; }; action = \"drop\"; },\n"
-	/* 25 */ "  { match = { iif = \"lo\"; proto = \"udp\"; sport = 7; }; class = \"ef\"; }\n"
+	"  { name = \"vlan100\"; match = { vlan = 100; }; class = \"vlan\"; },\n"
+	"  { name = \"drop-host\"; match = { src = \"198.51.100.7\"; }; action = \"drop\"; },\n"
+	"  { name = \"pass-net\"; match = { src = \"198.51.100.0/24\"; proto = \"udp\"; }; action = \"pass\"; },\n"
+	"  { name = \"sip\"; match = { proto = \"udp\"; dport = \"5060-5061\"; }; class = \"voice\"; },\n"
+	"  { name = \"rtp\"; match = { proto = \"udp\"; dport = (\"10000-10999\", 3478); }; class = \"video\"; },\n"
+	"  { name = \"ssh\"; match = { proto = \"tcp\"; dport = 22; }; class = \"ssh\"; },\n"
+	"  { name = \"ef\"; match = { dscp = \"EF\"; }; class = \"ef\"; },\n"
+	"  { name = \"host32\"; match = { dst = \"203.0.113.9/32\"; }; class = \"host32\"; },\n"
+	"  { name = \"net24\"; match = { dst = \"203.0.113.0/24\"; }; class = \"net24\"; },\n"
+	"  { name = \"net8\"; match = { dst = \"203.0.0.0/8\"; }; class = \"net8\"; },\n"
+	"  { name = \"ten8\"; match = { dst = \"10.0.0.0/8\"; }; class = \"net8\"; },\n"
+	"  { name = \"ten24\"; match = { dst = \"10.1.2.0/24\"; }; class = \"net24\"; },\n"
+	"  { name = \"ten32\"; match = { dst = \"10.1.2.3/32\"; }; class = \"host32\"; },\n"
+	"  { name = \"v6-https\"; match = { dst = \"2001:db8::/32\"; proto = \"tcp\"; dport = 443; }; class = \"web\"; },\n"
+	"  { name = \"v6-128\"; match = { dst = \"2001:db8:1::1/128\"; }; class = \"v6_128\"; },\n"
+	"  { name = \"v6-48\"; match = { dst = \"2001:db8:1::/48\"; }; class = \"v6_48\"; },\n"
+	"  { name = \"v6-32\"; match = { dst = \"2001:db8::/32\"; }; class = \"v6_32\"; },\n"
+	"  { name = \"fd00-8\"; match = { dst = \"fd00::/8\"; }; class = \"v6_32\"; },\n"
+	"  { name = \"fd00-32\"; match = { dst = \"fd00:1::/32\"; }; class = \"v6_48\"; },\n"
+	"  { name = \"icmp\"; match = { proto = \"icmp\"; }; class = \"icmp\"; },\n"
+	"  { name = \"icmpv6\"; match = { proto = \"icmpv6\"; family = \"ipv6\"; }; class = \"icmp\"; },\n"
+	"  { name = \"sctp9\"; match = { proto = \"sctp\"; dport = 9; }; class = \"sctp\"; },\n"
+	"  { name = \"syn80\"; match = { proto = \"tcp\"; dport = 80; tcp_flags = \"syn/syn,ack\"; }; class = \"syn\"; },\n"
+	"  { name = \"web\"; match = { proto = \"tcp\"; dport = [80, 8080]; }; class = \"web\"; },\n"
+	"  { name = \"drop-v6\"; match = { src = \"2001:db8:dead::/48\"; }; action = \"drop\"; },\n"
+	"  { name = \"lo-udp7\"; match = { iif = \"lo\"; proto = \"udp\"; sport = 7; }; class = \"ef\"; }\n"
 	");\n"
 	"default_class = \"default\";\n";
 
-#define DEFAULT (-1)
+/* no rule matches: the default class */
+#define DEFAULT NULL
 
+/*
+ * One packet and what must become of it, in one row (as the kernel's
+ * prog_tests/flow_dissector.c has them): the name of the rule that must
+ * match it, so a rule added to the policy renumbers nothing here.
+ */
 struct dp_case {
 	const char *name;
 	struct pkt_spec pkt;
-	int rule;		/* expected rule index, DEFAULT = no rule */
+	const char *rule;	/* name of the rule that must match, DEFAULT: none */
 	__u32 xdp_ret;		/* expected XDP verdict */
 };
 
@@ -92,156 +98,156 @@ struct dp_case {
 
 static const struct dp_case cases[] = {
 	/* L4 protocols over IPv4 */
-	{ "ipv4 udp voice", { V4(C4, "192.0.2.2"), UDP(40000, 5060) }, 3, XDP_PASS },
-	{ "ipv4 tcp ssh", { V4(C4, "192.0.2.2"), TCP(40000, 22) }, 5, XDP_PASS },
-	{ "ipv4 icmp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP }, 19, XDP_PASS },
+	{ "ipv4 udp voice", { V4(C4, "192.0.2.2"), UDP(40000, 5060) }, "sip", XDP_PASS },
+	{ "ipv4 tcp ssh", { V4(C4, "192.0.2.2"), TCP(40000, 22) }, "ssh", XDP_PASS },
+	{ "ipv4 icmp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP }, "icmp", XDP_PASS },
 	{ "ipv4 sctp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .sport = 1, .dport = 9 },
-	  21, XDP_PASS },
+	  "sctp9", XDP_PASS },
 	{ "ipv4 sctp other port", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .dport = 10 },
 	  DEFAULT, XDP_PASS },
 	{ "ipv4 gre (no ports)", { V4(C4, "192.0.2.2"), .proto = 47 }, DEFAULT, XDP_PASS },
 	{ "ipv4 with 40 bytes of options", { V4(C4, "192.0.2.2"), UDP(1, 5061), .ip4_optlen = 40 },
-	  3, XDP_PASS },
+	  "sip", XDP_PASS },
 	{ "ipv4 with 4 bytes of options", { V4(C4, "192.0.2.2"), TCP(1, 22), .ip4_optlen = 4 },
-	  5, XDP_PASS },
+	  "ssh", XDP_PASS },
 	{ "ipv4 first fragment", { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_FIRST,
-				     .frag_id = 0x4242 }, 3, XDP_PASS },
+				     .frag_id = 0x4242 }, "sip", XDP_PASS },
 	{ "ipv4 unknown later fragment: no ports",
 	  { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_LATER, .frag_id = 0x9999 },
 	  DEFAULT, XDP_PASS },
 	/* port range edges: 5060-5061 */
 	{ "dport lo-1", { V4(C4, "192.0.2.2"), UDP(1, 5059) }, DEFAULT, XDP_PASS },
-	{ "dport lo", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, 3, XDP_PASS },
-	{ "dport hi", { V4(C4, "192.0.2.2"), UDP(1, 5061) }, 3, XDP_PASS },
+	{ "dport lo", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip", XDP_PASS },
+	{ "dport hi", { V4(C4, "192.0.2.2"), UDP(1, 5061) }, "sip", XDP_PASS },
 	{ "dport hi+1", { V4(C4, "192.0.2.2"), UDP(1, 5062) }, DEFAULT, XDP_PASS },
-	{ "dport list: range lo", { V4(C4, "192.0.2.2"), UDP(1, 10000) }, 4, XDP_PASS },
-	{ "dport list: range hi", { V4(C4, "192.0.2.2"), UDP(1, 10999) }, 4, XDP_PASS },
+	{ "dport list: range lo", { V4(C4, "192.0.2.2"), UDP(1, 10000) }, "rtp", XDP_PASS },
+	{ "dport list: range hi", { V4(C4, "192.0.2.2"), UDP(1, 10999) }, "rtp", XDP_PASS },
 	{ "dport list: hi+1", { V4(C4, "192.0.2.2"), UDP(1, 11000) }, DEFAULT, XDP_PASS },
-	{ "dport list: single", { V4(C4, "192.0.2.2"), UDP(1, 3478) }, 4, XDP_PASS },
+	{ "dport list: single", { V4(C4, "192.0.2.2"), UDP(1, 3478) }, "rtp", XDP_PASS },
 	{ "dport 0", { V4(C4, "192.0.2.2"), UDP(1, 0) }, DEFAULT, XDP_PASS },
 	{ "dport 65535", { V4(C4, "192.0.2.2"), UDP(1, 65535) }, DEFAULT, XDP_PASS },
 	{ "udp to the tcp port", { V4(C4, "192.0.2.2"), UDP(1, 22) }, DEFAULT, XDP_PASS },
 	/* rule order */
-	{ "ssh beats EF (earlier rule)", { V4(C4, "192.0.2.2"), TCP(1, 22), .dscp = 46 }, 5,
+	{ "ssh beats EF (earlier rule)", { V4(C4, "192.0.2.2"), TCP(1, 22), .dscp = 46 }, "ssh",
 	  XDP_PASS },
-	{ "ssh beats dst /8 (earlier rule)", { V4(C4, "10.9.9.9"), TCP(1, 22) }, 5, XDP_PASS },
-	{ "vlan rule first", { V4(C4, "192.0.2.2"), TCP(1, 22), .nvlan = 1, .vlan = { 100 } }, 0,
+	{ "ssh beats dst /8 (earlier rule)", { V4(C4, "10.9.9.9"), TCP(1, 22) }, "ssh", XDP_PASS },
+	{ "vlan rule first", { V4(C4, "192.0.2.2"), TCP(1, 22), .nvlan = 1, .vlan = { 100 } }, "vlan100",
 	  XDP_PASS },
 	/* DSCP */
-	{ "dscp EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 46 }, 6, XDP_PASS },
+	{ "dscp EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 46 }, "ef", XDP_PASS },
 	{ "dscp AF41 is not EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 34 }, DEFAULT,
 	  XDP_PASS },
-	{ "ipv6 dscp EF", { V6(C6, "2001:db9::1"), UDP(1, 9), .dscp = 46 }, 6, XDP_PASS },
+	{ "ipv6 dscp EF", { V6(C6, "2001:db9::1"), UDP(1, 9), .dscp = 46 }, "ef", XDP_PASS },
 	/* prefix specificity, most specific rule first */
-	{ "v4 /32 first", { V4(C4, "203.0.113.9"), UDP(1, 9) }, 7, XDP_PASS },
-	{ "v4 /24", { V4(C4, "203.0.113.10"), UDP(1, 9) }, 8, XDP_PASS },
-	{ "v4 /8", { V4(C4, "203.0.5.5"), UDP(1, 9) }, 9, XDP_PASS },
+	{ "v4 /32 first", { V4(C4, "203.0.113.9"), UDP(1, 9) }, "host32", XDP_PASS },
+	{ "v4 /24", { V4(C4, "203.0.113.10"), UDP(1, 9) }, "net24", XDP_PASS },
+	{ "v4 /8", { V4(C4, "203.0.5.5"), UDP(1, 9) }, "net8", XDP_PASS },
 	{ "v4 outside", { V4(C4, "204.0.113.9"), UDP(1, 9) }, DEFAULT, XDP_PASS },
 	/* ... and least specific first: the /8 shadows the longer ones */
-	{ "v4 /8 shadows /32", { V4(C4, "10.1.2.3"), UDP(1, 9) }, 10, XDP_PASS },
-	{ "v4 /8 shadows /24", { V4(C4, "10.1.2.4"), UDP(1, 9) }, 10, XDP_PASS },
-	{ "v6 /128 first", { V6(C6, "2001:db8:1::1"), UDP(1, 9) }, 14, XDP_PASS },
-	{ "v6 /48", { V6(C6, "2001:db8:1::2"), UDP(1, 9) }, 15, XDP_PASS },
-	{ "v6 /32", { V6(C6, "2001:db8:2::1"), UDP(1, 9) }, 16, XDP_PASS },
-	{ "v6 /32 + tcp 443 first", { V6(C6, "2001:db8:1::1"), TCP(1, 443) }, 13, XDP_PASS },
-	{ "v6 /8 shadows /32", { V6(C6, "fd00:1::5"), UDP(1, 9) }, 17, XDP_PASS },
+	{ "v4 /8 shadows /32", { V4(C4, "10.1.2.3"), UDP(1, 9) }, "ten8", XDP_PASS },
+	{ "v4 /8 shadows /24", { V4(C4, "10.1.2.4"), UDP(1, 9) }, "ten8", XDP_PASS },
+	{ "v6 /128 first", { V6(C6, "2001:db8:1::1"), UDP(1, 9) }, "v6-128", XDP_PASS },
+	{ "v6 /48", { V6(C6, "2001:db8:1::2"), UDP(1, 9) }, "v6-48", XDP_PASS },
+	{ "v6 /32", { V6(C6, "2001:db8:2::1"), UDP(1, 9) }, "v6-32", XDP_PASS },
+	{ "v6 /32 + tcp 443 first", { V6(C6, "2001:db8:1::1"), TCP(1, 443) }, "v6-https", XDP_PASS },
+	{ "v6 /8 shadows /32", { V6(C6, "fd00:1::5"), UDP(1, 9) }, "fd00-8", XDP_PASS },
 	{ "v6 outside", { V6(C6, "2001:db9::1"), UDP(1, 9) }, DEFAULT, XDP_PASS },
 	/* IPv6 extension headers */
-	{ "ipv6 tcp, no ext", { V6(C6, "2001:db8:2::1"), TCP(1, 443) }, 13, XDP_PASS },
-	{ "ipv6 udp, no ext", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, 3, XDP_PASS },
+	{ "ipv6 tcp, no ext", { V6(C6, "2001:db8:2::1"), TCP(1, 443) }, "v6-https", XDP_PASS },
+	{ "ipv6 udp, no ext", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, "sip", XDP_PASS },
 	{ "ipv6 udp, hop-by-hop", { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 },
-	  3, XDP_PASS },
+	  "sip", XDP_PASS },
 	{ "ipv6 tcp, hbh+dst+routing",
-	  { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 60, 43 }, .next = 3 }, 5, XDP_PASS },
+	  { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 60, 43 }, .next = 3 }, "ssh", XDP_PASS },
 	{ "ipv6 udp, hbh+routing+dst",
-	  { V6(C6, "2001:db9::1"), UDP(1, 5061), .ext = { 0, 43, 60 }, .next = 3 }, 3, XDP_PASS },
+	  { V6(C6, "2001:db9::1"), UDP(1, 5061), .ext = { 0, 43, 60 }, .next = 3 }, "sip", XDP_PASS },
 	{ "ipv6 tcp, dst+ah", { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 60, 51 }, .next = 2 },
-	  5, XDP_PASS },
+	  "ssh", XDP_PASS },
 	{ "ipv6 first fragment",
 	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_FIRST,
-	    .frag_id = 77 }, 3, XDP_PASS },
+	    .frag_id = 77 }, "sip", XDP_PASS },
 	{ "ipv6 unknown later fragment",
 	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_LATER,
 	    .frag_id = 78 }, DEFAULT, XDP_PASS },
-	{ "icmpv6", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 }, 20, XDP_PASS },
+	{ "icmpv6", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 }, "icmpv6", XDP_PASS },
 	{ "icmpv6 after hbh", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 0 },
-				  .next = 1 }, 20, XDP_PASS },
+				  .next = 1 }, "icmpv6", XDP_PASS },
 	/* VLANs */
-	{ "802.1Q vlan 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1, .vlan = { 100 } }, 0,
+	{ "802.1Q vlan 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1, .vlan = { 100 } }, "vlan100",
 	  XDP_PASS },
 	{ "802.1Q vlan 101", { V4(C4, "192.0.2.2"), UDP(1, 5060), .nvlan = 1, .vlan = { 101 } },
-	  3, XDP_PASS },
-	{ "QinQ outer 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2, .vlan = { 100, 5 } }, 0,
+	  "sip", XDP_PASS },
+	{ "QinQ outer 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2, .vlan = { 100, 5 } }, "vlan100",
 	  XDP_PASS },
 	{ "QinQ inner 100 is not outer", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2,
 					     .vlan = { 5, 100 } }, DEFAULT, XDP_PASS },
-	{ "QinQ ipv6 tcp", { V6(C6, "2001:db9::1"), TCP(1, 22), .nvlan = 2, .vlan = { 7, 8 } }, 5,
+	{ "QinQ ipv6 tcp", { V6(C6, "2001:db9::1"), TCP(1, 22), .nvlan = 2, .vlan = { 7, 8 } }, "ssh",
 	  XDP_PASS },
 	/* drop and pass */
-	{ "drop v4 host", { V4("198.51.100.7", "192.0.2.2"), UDP(1, 5060) }, 1, XDP_DROP },
-	{ "pass rule: untagged", { V4("198.51.100.8", "192.0.2.2"), UDP(1, 5060) }, 2, XDP_PASS },
-	{ "pass rule is udp only", { V4("198.51.100.8", "192.0.2.2"), TCP(1, 22) }, 5, XDP_PASS },
-	{ "drop v6 prefix", { V6("2001:db8:dead::5", "2001:db9::1"), UDP(1, 9) }, 24, XDP_DROP },
+	{ "drop v4 host", { V4("198.51.100.7", "192.0.2.2"), UDP(1, 5060) }, "drop-host", XDP_DROP },
+	{ "pass rule: untagged", { V4("198.51.100.8", "192.0.2.2"), UDP(1, 5060) }, "pass-net", XDP_PASS },
+	{ "pass rule is udp only", { V4("198.51.100.8", "192.0.2.2"), TCP(1, 22) }, "ssh", XDP_PASS },
+	{ "drop v6 prefix", { V6("2001:db8:dead::5", "2001:db9::1"), UDP(1, 9) }, "drop-v6", XDP_DROP },
 	/* TCP flags */
 	{ "tcp syn to 80", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP, .dport = 80,
-			     .tcp_flags = 0x02 }, 22, XDP_PASS },
+			     .tcp_flags = 0x02 }, "syn80", XDP_PASS },
 	{ "tcp syn+ack from 80 is not syn", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP,
-					      .dport = 80, .tcp_flags = 0x12 }, 23, XDP_PASS },
-	{ "tcp ack to 8080", { V4(C4, "192.0.2.2"), TCP(1, 8080) }, 23, XDP_PASS },
+					      .dport = 80, .tcp_flags = 0x12 }, "web", XDP_PASS },
+	{ "tcp ack to 8080", { V4(C4, "192.0.2.2"), TCP(1, 8080) }, "web", XDP_PASS },
 	/* iif */
-	{ "iif lo + udp sport 7", { V4(C4, "192.0.2.2"), UDP(7, 9) }, 25, XDP_PASS },
+	{ "iif lo + udp sport 7", { V4(C4, "192.0.2.2"), UDP(7, 9) }, "lo-udp7", XDP_PASS },
 	/* not IP: matches the rules without L3/L4 keys */
 	{ "arp", { .family = 0 }, DEFAULT, XDP_PASS },
-	{ "arp on vlan 100", { .family = 0, .nvlan = 1, .vlan = { 100 } }, 0, XDP_PASS },
+	{ "arp on vlan 100", { .family = 0, .nvlan = 1, .vlan = { 100 } }, "vlan100", XDP_PASS },
 	{ "ethertype 0x0000", { .etype = PKT_ETYPE_ZERO }, DEFAULT, XDP_PASS },
 	{ "ethertype 0x0000 on vlan 100", { .etype = PKT_ETYPE_ZERO, .nvlan = 1, .vlan = { 100 } },
-	  0, XDP_PASS },
+	  "vlan100", XDP_PASS },
 	{ "ethertype 0x0000 on QinQ 100", { .etype = PKT_ETYPE_ZERO, .nvlan = 2,
-					    .vlan = { 100, 7 } }, 0, XDP_PASS },
+					    .vlan = { 100, 7 } }, "vlan100", XDP_PASS },
 	/* PPPoE session frames: the IP packet inside */
-	{ "pppoe ipv4 udp voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, 3,
+	{ "pppoe ipv4 udp voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip",
 	  XDP_PASS },
 	{ "pppoe ipv4 drop host", { .l2 = PKT_L2_PPPOE, V4("198.51.100.7", "192.0.2.2"),
-				    UDP(1, 9) }, 1, XDP_DROP },
-	{ "pppoe ipv6 tcp ssh", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db9::1"), TCP(1, 22) }, 5,
+				    UDP(1, 9) }, "drop-host", XDP_DROP },
+	{ "pppoe ipv6 tcp ssh", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db9::1"), TCP(1, 22) }, "ssh",
 	  XDP_PASS },
-	{ "pppoe ipv6 v6 /48", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db8:1::2"), UDP(1, 9) }, 15,
+	{ "pppoe ipv6 v6 /48", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db8:1::2"), UDP(1, 9) }, "v6-48",
 	  XDP_PASS },
 	{ "pppoe on vlan 100", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1,
-				 .vlan = { 100 } }, 0, XDP_PASS },
+				 .vlan = { 100 } }, "vlan100", XDP_PASS },
 	{ "pppoe on vlan 101, ipv4 voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5061),
-					     .nvlan = 1, .vlan = { 101 } }, 3, XDP_PASS },
+					     .nvlan = 1, .vlan = { 101 } }, "sip", XDP_PASS },
 	{ "pppoe lcp: not IP", { .l2 = PKT_L2_PPPOE, .ppp_proto = 0xc021 }, DEFAULT, XDP_PASS },
 	/* later fragments without their first one (reordered): the protocol
 	 * when nothing sits behind the Fragment header, never ports */
 	{ "ipv6 unknown later fragment of icmpv6: protocol known",
 	  { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 44 }, .next = 1,
-	    .frag = PKT_FRAG_LATER, .frag_id = 79 }, 20, XDP_PASS },
+	    .frag = PKT_FRAG_LATER, .frag_id = 79 }, "icmpv6", XDP_PASS },
 	{ "ipv6 unknown later fragment behind dst opts: protocol unknown",
 	  { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 44, 60 }, .next = 2,
 	    .frag = PKT_FRAG_LATER, .frag_id = 80 }, DEFAULT, XDP_PASS },
 	{ "ipv4 unknown later fragment of icmp: protocol known",
 	  { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP, .frag = PKT_FRAG_LATER, .frag_id = 81 },
-	  19, XDP_PASS },
+	  "icmp", XDP_PASS },
 	/* L3 devices (tun, wireguard, ppp, ip tunnels): the IP header first.
 	 * XDP only here: the kernel's skb test run always strips an Ethernet
 	 * header; tests/integration/test_l3.sh covers tc on real devices. */
-	{ "l3 ipv4 udp voice", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, 3,
+	{ "l3 ipv4 udp voice", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip",
 	  XDP_PASS },
 	{ "l3 ipv4 drop host", { .l2 = PKT_L2_NONE, V4("198.51.100.7", "192.0.2.2"), UDP(1, 53) },
-	  1, XDP_DROP },
+	  "drop-host", XDP_DROP },
 	{ "l3 ipv4 options tcp", { .l2 = PKT_L2_NONE, V4(C4, "10.9.9.9"), TCP(1, 22),
-				   .ip4_optlen = 8 }, 5, XDP_PASS },
+				   .ip4_optlen = 8 }, "ssh", XDP_PASS },
 	{ "l3 ipv4 default", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 53) }, DEFAULT,
 	  XDP_PASS },
-	{ "l3 ipv6 udp voice", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), UDP(1, 5060) }, 3,
+	{ "l3 ipv6 udp voice", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), UDP(1, 5060) }, "sip",
 	  XDP_PASS },
 	{ "l3 ipv6 hbh+dst tcp ssh", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), TCP(1, 22),
-				       .ext = { 0, 60 }, .next = 2 }, 5, XDP_PASS },
+				       .ext = { 0, 60 }, .next = 2 }, "ssh", XDP_PASS },
 	{ "l3 ipv6 drop prefix", { .l2 = PKT_L2_NONE, V6("2001:db8:dead::5", "2001:db9::1"),
-				   UDP(1, 9) }, 24, XDP_DROP },
+				   UDP(1, 9) }, "drop-v6", XDP_DROP },
 	{ "l3 ipv6 icmpv6", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 },
-	  20, XDP_PASS },
+	  "icmpv6", XDP_PASS },
 };
 
 struct state {
@@ -393,9 +399,24 @@ static void set_link(struct state *s, enum ft_l2 l2)
 		assert_int_equal(bpf_map_update_elem(fd, &ifindex, &lk, 0), 0);
 }
 
+/* The index of the rule called @name in the test policy, -1 for DEFAULT. */
+static int rule_index(const struct state *s, const char *name)
+{
+	size_t r;
+
+	if (!name)
+		return -1;
+	for (r = 0; r < s->pol.nrules; r++)
+		if (!strcmp(s->pol.rules[r].name, name))
+			return (int)r;
+	fail_msg("the test policy has no rule called '%s'", name);
+	return -1;
+}
+
+/* The verdict of rule @rule, or the default verdict for -1. */
 static const struct ft_verdict *expected_verdict(const struct ft_compiled *c, int rule)
 {
-	return rule == DEFAULT ? &c->hdr.default_verdict : &c->rules[rule];
+	return rule < 0 ? &c->hdr.default_verdict : &c->rules[rule];
 }
 
 static int meta_equal(const struct flowtag_meta *a, const struct flowtag_meta *b)
@@ -529,15 +550,16 @@ static void test_cases(void **st)
 		struct ft_pkt_desc d = desc_of(&tc->pkt);
 		uint8_t pkt[PKT_MAX];
 		size_t hdr_end, len = pkt_build(&tc->pkt, pkt, &hdr_end);
-		int ref = ft_reference_match(&s->pol, &d);
-		const struct ft_verdict *v = expected_verdict(&s->c, tc->rule);
+		int ref = ft_reference_match(&s->pol, &d), want = rule_index(s, tc->rule);
+		const struct ft_verdict *v = expected_verdict(&s->c, want);
 		struct chk k = { .vlan = d.vlan, .used_fields = s->c.hdr.used_fields,
 				 .no_tc = tc->pkt.l2 == PKT_L2_NONE };
 
 		/* the table, the reference evaluator and the compiler must agree */
-		if (ref != tc->rule) {
-			fprintf(stderr, "# %s: reference evaluator says rule %d, table says %d\n",
-				tc->name, ref, tc->rule);
+		if (ref != want) {
+			fprintf(stderr, "# %s: reference evaluator says rule %d (%s), table says %s\n",
+				tc->name, ref, ref < 0 ? "none" : s->pol.rules[ref].name,
+				tc->rule ? tc->rule : "none");
 			failures++;
 			continue;
 		}
@@ -589,7 +611,7 @@ static void test_truncated(void **st)
 			snprintf(name, sizeof(name), "%s truncated", cases[i].name);
 			failures += check_packet(s, name, pkt, len, expected_verdict(&s->c, rule),
 						 &k) ? 1 : 0;
-			partial += rule != DEFAULT;
+			partial += rule >= 0;
 			runs++;
 		}
 		set_link(s, FT_L2_ETH);
@@ -639,18 +661,18 @@ static void test_fragments(void **st)
 
 	len = pkt_build(&first, pkt, &hdr_end);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
-	assert_int_equal(x.meta.rule_id, 3);
+	assert_int_equal(x.meta.rule_id, rule_index(s, "sip"));
 	len = pkt_build(&later, pkt, &hdr_end);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
-	assert_int_equal(x.meta.rule_id, 3);
-	assert_true(meta_equal(&x.meta, &s->c.rules[3].meta));
+	assert_int_equal(x.meta.rule_id, rule_index(s, "sip"));
+	assert_true(meta_equal(&x.meta, &s->c.rules[rule_index(s, "sip")].meta));
 
 	len = pkt_build(&first6, pkt, &hdr_end);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
-	assert_int_equal(x.meta.rule_id, 5);
+	assert_int_equal(x.meta.rule_id, rule_index(s, "ssh"));
 	len = pkt_build(&later6, pkt, &hdr_end);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
-	assert_int_equal(x.meta.rule_id, 5);
+	assert_int_equal(x.meta.rule_id, rule_index(s, "ssh"));
 
 	assert_int_equal(ft_counter(&s->l, FT_CNT_FRAG_HIT), hits + 2);
 }
@@ -666,11 +688,12 @@ static void test_frag_exthdr(void **st)
 {
 	static const struct {
 		const char *name;
-		int ext, proto, dport, rule;
+		int ext, proto, dport;
+		const char *rule;
 	} rows[] = {
-		{ "dst opts behind fragment, udp 5060", 60, IPPROTO_UDP, 5060, 3 },
-		{ "ah behind fragment, tcp 22", 51, IPPROTO_TCP, 22, 5 },
-		{ "dst opts + ah behind fragment, udp 3478", 60, IPPROTO_UDP, 3478, 4 },
+		{ "dst opts behind fragment, udp 5060", 60, IPPROTO_UDP, 5060, "sip" },
+		{ "ah behind fragment, tcp 22", 51, IPPROTO_TCP, 22, "ssh" },
+		{ "dst opts + ah behind fragment, udp 3478", 60, IPPROTO_UDP, 3478, "rtp" },
 	};
 	struct state *s = *st;
 	int xdp = ft_loader_xdp_fd(&s->l, false), failures = 0;
@@ -682,7 +705,7 @@ static void test_frag_exthdr(void **st)
 					  .ext = { 44, rows[i].ext, 51 }, .next = i == 2 ? 3 : 2,
 					  .frag = PKT_FRAG_FIRST, .frag_id = 0x5000 + i };
 		struct pkt_spec later = first;
-		const struct flowtag_meta *want = &s->c.rules[rows[i].rule].meta;
+		const struct flowtag_meta *want = &s->c.rules[rule_index(s, rows[i].rule)].meta;
 		uint8_t pf[PKT_MAX], pl[PKT_MAX];
 		size_t hdr_end, lf = pkt_build(&first, pf, &hdr_end), ll;
 		struct xdp_result a, b, c;
@@ -695,7 +718,7 @@ static void test_frag_exthdr(void **st)
 		a = ft_run_xdp(xdp, pf, lf);
 		b = ft_run_xdp(xdp, pl, ll);
 		if (!meta_equal(&a.meta, want) || !meta_equal(&b.meta, want)) {
-			fprintf(stderr, "# %s: got rule %u (first) and %u (later), want %d for both\n",
+			fprintf(stderr, "# %s: got rule %u (first) and %u (later), want %s for both\n",
 				rows[i].name, a.meta.rule_id, b.meta.rule_id, rows[i].rule);
 			failures++;
 		}
@@ -715,7 +738,7 @@ static void test_frag_exthdr(void **st)
 			failures++;
 		}
 		if (!meta_equal(&a.meta, want) || !meta_equal(&b.meta, want)) {
-			fprintf(stderr, "# %s reordered: got rule %u (first) and %u (later), want %d\n",
+			fprintf(stderr, "# %s reordered: got rule %u (first) and %u (later), want %s\n",
 				rows[i].name, a.meta.rule_id, b.meta.rule_id, rows[i].rule);
 			failures++;
 		}

@@ -27,10 +27,10 @@ classes = (
   { name = "video";       mark = 0x500; dscp = "AF41"; }
 );
 rules = (
-  { match = { src = "fd00:66::/64"; };                 action = "drop"; },
+  { name = "blocked"; match = { src = "fd00:66::/64"; }; action = "drop"; },
   { match = { proto = "udp"; dport = 6000; };          class = "video"; },
   { match = { proto = "udp"; dport = "5060-5061"; };     class = "voice"; },
-  { match = { proto = "tcp"; dport = 22; };              class = "interactive"; },
+  { name = "ssh"; match = { proto = "tcp"; dport = 22; }; class = "interactive"; },
   { match = { proto = "udp"; dport = 9000; dscp = "CS1"; }; class = "bulk"; }
 );
 default_class = "default";
@@ -140,6 +140,11 @@ if [[ -x $FTCTL ]]; then
 		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"name\":\"voice\"[^}]*\"packets\":4[0-9]'"
 	check "flowtagctl stats -j: the drop rule dropped the 10 packets in XDP" \
 		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"action\":\"drop\"[^}]*\"packets\":10[,}]'"
+	check "flowtagctl stats -j: the drop rule by its name, 'blocked'" \
+		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"index\":0,\"name\":\"blocked\",'"
+	out=$(ctl dut stats 2>&1)
+	check "flowtagctl stats: the rule names in their column" \
+		grep -E -q '^ *3 +ssh +[0-9]+ +class +interactive ' <<<"$out"
 	out=$(ctl dut reload 2>&1)
 	check "flowtagctl reload: generation 1 -> 2" grep -q "generation 1 -> 2" <<<"$out"
 	"$FTCTL" check "$TMP/bad.conf" >/dev/null 2>&1
@@ -147,6 +152,7 @@ if [[ -x $FTCTL ]]; then
 	out=$("$FTCTL" -c "$TMP/policy.conf" explain proto tcp src 198.18.1.1 dst 198.18.1.2 dport 22 2>&1)
 	check "flowtagctl explain: TCP 22 is rule 3, interactive" \
 		bash -c "grep -q 'class interactive' <<<'$out' && grep -q 'agrees with the reference' <<<'$out'"
+	check "flowtagctl explain: the rule by its name" grep -q "^rule: *3 'ssh' (" <<<"$out"
 	ctl dut bogus >/dev/null 2>&1
 	expect_eq "flowtagctl usage error exits 2" "$?" 2
 fi

@@ -270,6 +270,9 @@ static void test_all_keys(void **state)
 	assert_int_equal(p.mark_mask, 0xffff0000);
 	assert_true(p.tc_ok);
 
+	assert_string_equal(p.rules[0].name, "every-key");
+	assert_string_equal(p.rules[1].name, "");		/* the name is optional */
+
 	assert_int_equal(p.classes[0].priority, 0x10010);	/* integer form */
 	assert_int_equal(p.classes[0].dscp, 46);
 	assert_int_equal(p.classes[1].mark, 0xffff0000);	/* hex above 2^31 */
@@ -460,6 +463,14 @@ static const struct {
 	  RULE("src = \"@s\";"), 3, "prefix set 's' has both 'file' and 'prefixes'" },
 	{ BASE "prefix_sets = ( { prefixes = []; } );\n", 3, "prefix set has no 'name'" },
 
+	/* rule names */
+	{ BASE "rules = ( { name = \"\"; class = \"c\"; } );\n", 3, "empty rule name" },
+	{ BASE "rules = ( { name = 7; class = \"c\"; } );\n", 3, "'name' must be a string" },
+	{ BASE "rules = ( { name = \"a\\tb\"; class = \"c\"; } );\n", 3,
+	  "rule name 'a b' contains a control character" },
+	{ BASE "rules = ( { name = \"0123456789012345678901234567890123\"; class = \"c\"; } );\n",
+	  3, "is longer than 31 characters" },
+
 	/* references */
 	{ BASE "rules = ( { class = \"voice\"; } );\n", 3, "unknown class 'voice'" },
 	{ BASE RULE("") "default_class = \"dflt\";\n", 4, "unknown default_class 'dflt'" },
@@ -470,6 +481,9 @@ static const struct {
 	/* duplicates */
 	{ "interfaces = ( { name = \"eth0\"; },\n  { name = \"eth0\"; } );\n", 2,
 	  "duplicate interface 'eth0' (first listed at line 1)" },
+	{ BASE "rules = ( { name = \"sip\"; class = \"c\"; },\n"
+	  "  { name = \"x\"; class = \"c\"; },\n  { name = \"sip\"; action = \"pass\"; } );\n",
+	  5, "duplicate rule name 'sip' (first used at line 3)" },
 	{ "interfaces = ( { name = \"eth0\"; } );\n"
 	  "classes = ( { name = \"c\"; mark = 1; },\n { name = \"c\"; mark = 2; } );\n" RULE(""),
 	  3, "duplicate class 'c' (first defined at line 2)" },
