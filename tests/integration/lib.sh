@@ -149,6 +149,47 @@ veth()
 	ip -n "$n2" link set "$i2" up
 }
 
+# gen_dut NET [NET6]: the two namespaces most daemon tests start from, a
+# traffic generator and the device under test flowtagd runs on:
+#
+#   gen (g0 NET.1/24 [NET6::1/64]) ---- (d0 NET.2/24 [NET6::2/64]) dut
+#
+# e.g. gen_dut 198.18.7 fd00:7
+gen_dut()
+{
+	local v6=()
+
+	[[ $# -ge 2 ]] && v6=("$2::1/64" "$2::2/64")
+	ns_add gen && ns_add dut && veth gen g0 "$1.1/24" dut d0 "$1.2/24" "${v6[@]}"
+}
+
+# voice_policy [with-default]: $TMP/policy.conf for gen_dut's d0: the
+# flowtag bits 0xff00 of the mark, UDP to port 5060 in class voice (mark
+# 0x100, priority 1:10); with-default: other packets in class default
+# (0x400, 1:40), else untagged.
+voice_policy()
+{
+	local default=""
+
+	if [[ ${1:-} == with-default ]]; then
+		default='  { name = "default"; mark = 0x400; priority = "1:40"; }'
+	fi
+	{
+		echo 'interfaces = ( { name = "d0"; } );'
+		echo 'mark_mask = 0x0000ff00;'
+		echo 'classes = ('
+		echo "  { name = \"voice\"; mark = 0x100; priority = \"1:10\"; }${default:+,}"
+		if [[ -n $default ]]; then
+			echo "$default"
+		fi
+		echo ');'
+		echo 'rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );'
+		if [[ -n $default ]]; then
+			echo 'default_class = "default";'
+		fi
+	} >"$TMP/policy.conf"
+}
+
 # reach NS ADDR [SRC]: ping until ADDR answers (neighbour discovery done), 5 s max
 reach()
 {

@@ -13,16 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.10.1/24 dut d0 198.18.10.2/24
-
-cat >"$TMP/policy.conf" <<'CONF'
-interfaces = ( { name = "d0"; } );
-mark_mask = 0x0000ff00;
-classes = ( { name = "voice"; mark = 0x100; priority = "1:10"; } );
-rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
-CONF
+gen_dut 198.18.10
+voice_policy
 
 in_ns dut nft -f - <<'NFT'
 table inet ft {

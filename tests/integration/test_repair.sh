@@ -12,20 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.7.1/24 dut d0 198.18.7.2/24
-
-cat >"$TMP/policy.conf" <<'CONF'
-interfaces = ( { name = "d0"; } );
-mark_mask = 0x0000ff00;
-classes = (
-  { name = "voice"; mark = 0x100; priority = "1:10"; },
-  { name = "default"; mark = 0x400; priority = "1:40"; }
-);
-rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
-default_class = "default";
-CONF
+gen_dut 198.18.7
+voice_policy with-default
 
 in_ns dut nft -f - <<'NFT'
 table inet ft {

@@ -10,20 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.6.1/24 dut d0 198.18.6.2/24 fd00:6::1/64 fd00:6::2/64
-
-cat >"$TMP/policy.conf" <<'EOF'
-interfaces = ( { name = "d0"; } );
-mark_mask = 0x0000ff00;
-classes = (
-  { name = "voice"; mark = 0x100; priority = "1:10"; },
-  { name = "default"; mark = 0x400; priority = "1:40"; }
-);
-rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
-default_class = "default";
-EOF
+gen_dut 198.18.6 fd00:6
+voice_policy with-default
 
 in_ns dut nft -f - <<'EOF'
 table inet ft {

@@ -13,16 +13,8 @@ need_root
 FTTCX=$FT_BUILD/tests/fttcx
 FOREIGN=$FT_BUILD/tests/foreign.bpf.o
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.8.1/24 dut d0 198.18.8.2/24
-
-cat >"$TMP/policy.conf" <<'CONF'
-interfaces = ( { name = "d0"; } );
-mark_mask = 0x0000ff00;
-classes = ( { name = "voice"; mark = 0x100; priority = "1:10"; } );
-rules = ( { match = { proto = "udp"; dport = 5060; }; class = "voice"; } );
-CONF
+gen_dut 198.18.8
+voice_policy
 
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" || { not_ok "start"; finish; }
 ctl dut status >/dev/null 2>&1
