@@ -20,6 +20,7 @@
 #include "compile.h"
 #include "config.h"
 #include "ctl.h"
+#include "fields.h"
 #include "log.h"
 #include "strparse.h"
 
@@ -28,7 +29,7 @@ struct pkt_args {
 	struct ft_pkt_desc d;
 	char iif[IF_NAMESIZE];
 	bool have_src, have_dst, have_sport, have_dport, have_dscp, have_flags;
-	unsigned int given;	/* bit per key, against duplicates */
+	unsigned int given;	/* FT_MK_* of the keys given, against duplicates */
 };
 
 static bool proto_has_ports(int proto)
@@ -87,35 +88,24 @@ static int parse_pkt_flags(const char *s, int *out)
 	return 0;
 }
 
-enum pkt_key { K_IIF, K_VLAN, K_FAMILY, K_SRC, K_DST, K_PROTO, K_SPORT, K_DPORT, K_DSCP, K_FLAGS };
-
-static const struct {
-	const char *name;
-	enum pkt_key key;
-} pkt_keys[] = {
-	{ "iif", K_IIF }, { "vlan", K_VLAN }, { "family", K_FAMILY }, { "src", K_SRC },
-	{ "dst", K_DST }, { "proto", K_PROTO }, { "sport", K_SPORT }, { "dport", K_DPORT },
-	{ "dscp", K_DSCP }, { "tcp-flags", K_FLAGS }, { "tcp_flags", K_FLAGS },
-	{ "flags", K_FLAGS },
-};
-
-static int parse_pkt_kv(struct pkt_args *p, enum pkt_key k, const char *key, const char *val)
+static int parse_pkt_kv(struct pkt_args *p, const struct ft_field_desc *f, const char *key,
+			const char *val)
 {
 	char err[160];
 	long n;
 
-	switch (k) {
-	case K_IIF:
+	switch (f->match_key) {
+	case FT_MK_IIF:
 		if (!*val || strlen(val) >= sizeof(p->iif))
 			return ctl_usage_error("explain: bad interface name '%s'", val);
 		snprintf(p->iif, sizeof(p->iif), "%s", val);
 		return 0;
-	case K_VLAN:
+	case FT_MK_VLAN:
 		if (parse_num(val, 4095, &n))
 			return ctl_usage_error("explain: vlan must be 0..4095, not '%s'", val);
 		p->d.vlan = (int)n;
 		return 0;
-	case K_FAMILY: {
+	case FT_MK_FAMILY: {
 		int f = !strcasecmp(val, "ipv4") || !strcmp(val, "inet") || !strcmp(val, "4") ?
 				AF_INET :
 			!strcasecmp(val, "ipv6") || !strcmp(val, "inet6") || !strcmp(val, "6") ?
@@ -129,21 +119,21 @@ static int parse_pkt_kv(struct pkt_args *p, enum pkt_key k, const char *key, con
 		p->d.family = f;
 		return 0;
 	}
-	case K_SRC:
+	case FT_MK_SRC:
 		p->have_src = true;
 		return parse_addr(val, p, p->d.src);
-	case K_DST:
+	case FT_MK_DST:
 		p->have_dst = true;
 		return parse_addr(val, p, p->d.dst);
-	case K_PROTO:
+	case FT_MK_PROTO:
 		if (ft_parse_proto(val, &p->d.proto, err, sizeof(err)))
 			return ctl_usage_error("explain: %s", err);
 		return 0;
-	case K_SPORT:
-	case K_DPORT:
+	case FT_MK_SPORT:
+	case FT_MK_DPORT:
 		if (parse_num(val, 65535, &n))
 			return ctl_usage_error("explain: %s must be a port 0..65535, not '%s'", key, val);
-		if (k == K_SPORT) {
+		if (f->match_key == FT_MK_SPORT) {
 			p->d.sport = (int)n;
 			p->have_sport = true;
 		} else {
@@ -151,12 +141,12 @@ static int parse_pkt_kv(struct pkt_args *p, enum pkt_key k, const char *key, con
 			p->have_dport = true;
 		}
 		return 0;
-	case K_DSCP:
+	case FT_MK_DSCP:
 		if (ft_parse_dscp(val, &p->d.dscp, err, sizeof(err)))
 			return ctl_usage_error("explain: %s", err);
 		p->have_dscp = true;
 		return 0;
-	case K_FLAGS:
+	case FT_MK_TCPFL:
 		p->have_flags = true;
 		return parse_pkt_flags(val, &p->d.tcp_flags);
 	}
@@ -166,9 +156,9 @@ static int parse_pkt_kv(struct pkt_args *p, enum pkt_key k, const char *key, con
 /* KEY VALUE... into @p; a usage error (exit code) when they make no packet. */
 static int parse_pkt(int argc, char **argv, struct pkt_args *p)
 {
+	const struct ft_field_desc *f;
 	bool ip;
 	int i, err;
-	size_t k;
 
 	memset(p, 0, sizeof(*p));
 	p->d.vlan = -1;
@@ -176,17 +166,23 @@ static int parse_pkt(int argc, char **argv, struct pkt_args *p)
 	if (!argc)
 		return ctl_usage_error("explain needs a packet: KEY VALUE... (e.g. proto tcp dport 22)");
 	for (i = 0; i < argc; i += 2) {
-		for (k = 0; k < ARRAY_SIZE(pkt_keys) && strcasecmp(argv[i], pkt_keys[k].name); k++)
-			;
-		if (k == ARRAY_SIZE(pkt_keys))
-			return ctl_usage_error("explain: unknown key '%s' (keys: iif vlan family src "
-					   "dst proto sport dport dscp tcp-flags)", argv[i]);
+		f = ft_field_by_cli_name(argv[i]);
+		if (!f) {
+			char keys[128];
+			size_t n = 0, k;
+
+			keys[0] = '\0';
+			for (k = 0; k < FT_NMATCH_FIELDS; k++)
+				ctl_append(keys, sizeof(keys), &n, "%s%s", k ? " " : "",
+					   ft_fields[k].cli_key);
+			return ctl_usage_error("explain: unknown key '%s' (keys: %s)", argv[i], keys);
+		}
 		if (i + 1 >= argc)
 			return ctl_usage_error("explain: %s needs a value", argv[i]);
-		if (p->given & (1u << pkt_keys[k].key))
+		if (p->given & f->match_key)
 			return ctl_usage_error("explain: %s given twice", argv[i]);
-		p->given |= 1u << pkt_keys[k].key;
-		err = parse_pkt_kv(p, pkt_keys[k].key, argv[i], argv[i + 1]);
+		p->given |= f->match_key;
+		err = parse_pkt_kv(p, f, argv[i], argv[i + 1]);
 		if (err)
 			return err;
 	}
@@ -439,11 +435,21 @@ out:
 	return ret;
 }
 
+/* "explain keys: iif NAME, vlan ID, ..." from the field table, in 80 columns */
 static void explain_help(FILE *f, const char *prog)
 {
-	fprintf(f, "explain keys: iif NAME, vlan ID, family ipv4|ipv6, src ADDR, dst ADDR,\n"
-		"  proto NAME|NUM, sport PORT, dport PORT, dscp NAME|NUM, tcp-flags FLAGS\n"
-		"  e.g. %s explain proto tcp src 198.18.0.1 dst 198.19.0.5 dport 22\n",
+	int col = fprintf(f, "explain keys:"), w;
+	size_t k;
+
+	for (k = 0; k < FT_NMATCH_FIELDS; k++) {
+		w = 1 + (int)(strlen(ft_fields[k].cli_key) + 1 + strlen(ft_fields[k].cli_value)) +
+		    (k + 1 < FT_NMATCH_FIELDS);
+		if (col + w > 80)
+			col = fprintf(f, "\n ");
+		col += fprintf(f, " %s %s%s", ft_fields[k].cli_key, ft_fields[k].cli_value,
+			       k + 1 < FT_NMATCH_FIELDS ? "," : "");
+	}
+	fprintf(f, "\n  e.g. %s explain proto tcp src 198.18.0.1 dst 198.19.0.5 dport 22\n",
 		prog);
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fields.h"
 #include "policy.h"
 #include "flowtag/maps.h"
 
@@ -162,46 +163,47 @@ static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 		if (rp_below(s, 20) == 0)
 			continue;	/* matches everything */
 		for (k = 0; k < nkeys; k++) {
-			switch (rp_below(s, 10)) {
-			case 0:
+			/* a field of the table; one case per field below */
+			switch (ft_fields[rp_below(s, FT_NMATCH_FIELDS)].match_key) {
+			case FT_MK_FAMILY:
 				m->keys |= FT_MK_FAMILY;
 				m->family = rp_below(s, 2) ? AF_INET : AF_INET6;
 				break;
-			case 1:
+			case FT_MK_SRC:
 				if (m->keys & FT_MK_SRC)
 					break;
 				m->keys |= FT_MK_SRC;
 				rp_addr_match(s, &m->src, m->keys & FT_MK_FAMILY ? m->family : 0,
 					      pol->nsets);
 				break;
-			case 2:
+			case FT_MK_DST:
 				if (m->keys & FT_MK_DST)
 					break;
 				m->keys |= FT_MK_DST;
 				rp_addr_match(s, &m->dst, m->keys & FT_MK_FAMILY ? m->family : 0,
 					      pol->nsets);
 				break;
-			case 3:
+			case FT_MK_PROTO:
 				m->keys |= FT_MK_PROTO;
 				ft_proto_set(m, rp_protos[rp_below(s, RP_N(rp_protos))]);
 				break;
-			case 4:
+			case FT_MK_SPORT:
 				if (m->keys & FT_MK_SPORT)
 					break;
 				m->keys |= FT_MK_SPORT;
 				rp_ranges(s, &m->sport, &m->nsport);
 				break;
-			case 5:
+			case FT_MK_DPORT:
 				if (m->keys & FT_MK_DPORT)
 					break;
 				m->keys |= FT_MK_DPORT;
 				rp_ranges(s, &m->dport, &m->ndport);
 				break;
-			case 6:
+			case FT_MK_DSCP:
 				m->keys |= FT_MK_DSCP;
 				m->dscp |= 1ULL << rp_dscps[rp_below(s, RP_N(rp_dscps))];
 				break;
-			case 7:
+			case FT_MK_VLAN:
 				if (m->keys & FT_MK_VLAN)
 					break;
 				m->keys |= FT_MK_VLAN;
@@ -211,12 +213,12 @@ static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 				if (m->nvlan > 1)
 					m->vlan[1] = 1 + rp_below(s, 3);
 				break;
-			case 8:
+			case FT_MK_TCPFL:
 				m->keys |= FT_MK_TCPFL;
 				m->tcp_flags_mask = 0x12;	/* SYN, ACK */
 				m->tcp_flags = rp_below(s, 2) ? 0x02 : 0x12;
 				break;
-			case 9:
+			case FT_MK_IIF:
 				if (m->keys & FT_MK_IIF)
 					break;
 				m->keys |= FT_MK_IIF;
