@@ -80,12 +80,14 @@ static const char policy_main[] =
 /*
  * One packet and what must become of it, in one row (as the kernel's
  * prog_tests/flow_dissector.c has them): the name of the rule that must
- * match it, so a rule added to the policy renumbers nothing here.
+ * match it, so a rule added to the policy renumbers nothing here, and the
+ * class it must end up in.
  */
 struct dp_case {
 	const char *name;
 	struct pkt_spec pkt;
 	const char *rule;	/* name of the rule that must match, DEFAULT: none */
+	const char *expect;	/* what becomes of it: a class, "drop" or "untagged" */
 	__u32 xdp_ret;		/* expected XDP verdict */
 };
 
@@ -98,156 +100,175 @@ struct dp_case {
 
 static const struct dp_case cases[] = {
 	/* L4 protocols over IPv4 */
-	{ "ipv4 udp voice", { V4(C4, "192.0.2.2"), UDP(40000, 5060) }, "sip", XDP_PASS },
-	{ "ipv4 tcp ssh", { V4(C4, "192.0.2.2"), TCP(40000, 22) }, "ssh", XDP_PASS },
-	{ "ipv4 icmp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP }, "icmp", XDP_PASS },
+	{ "ipv4 udp voice", { V4(C4, "192.0.2.2"), UDP(40000, 5060) }, "sip", "voice", XDP_PASS },
+	{ "ipv4 tcp ssh", { V4(C4, "192.0.2.2"), TCP(40000, 22) }, "ssh", "ssh", XDP_PASS },
+	{ "ipv4 icmp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP }, "icmp", "icmp", XDP_PASS },
 	{ "ipv4 sctp", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .sport = 1, .dport = 9 },
-	  "sctp9", XDP_PASS },
+	  "sctp9", "sctp", XDP_PASS },
 	{ "ipv4 sctp other port", { V4(C4, "192.0.2.2"), .proto = IPPROTO_SCTP, .dport = 10 },
-	  DEFAULT, XDP_PASS },
-	{ "ipv4 gre (no ports)", { V4(C4, "192.0.2.2"), .proto = 47 }, DEFAULT, XDP_PASS },
+	  DEFAULT, "default", XDP_PASS },
+	{ "ipv4 gre (no ports)", { V4(C4, "192.0.2.2"), .proto = 47 },
+	  DEFAULT, "default", XDP_PASS },
 	{ "ipv4 with 40 bytes of options", { V4(C4, "192.0.2.2"), UDP(1, 5061), .ip4_optlen = 40 },
-	  "sip", XDP_PASS },
+	  "sip", "voice", XDP_PASS },
 	{ "ipv4 with 4 bytes of options", { V4(C4, "192.0.2.2"), TCP(1, 22), .ip4_optlen = 4 },
-	  "ssh", XDP_PASS },
+	  "ssh", "ssh", XDP_PASS },
 	{ "ipv4 first fragment", { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_FIRST,
-				     .frag_id = 0x4242 }, "sip", XDP_PASS },
+				     .frag_id = 0x4242 }, "sip", "voice", XDP_PASS },
 	{ "ipv4 unknown later fragment: no ports",
 	  { V4(C4, "192.0.2.2"), UDP(1, 5060), .frag = PKT_FRAG_LATER, .frag_id = 0x9999 },
-	  DEFAULT, XDP_PASS },
+	  DEFAULT, "default", XDP_PASS },
 	/* port range edges: 5060-5061 */
-	{ "dport lo-1", { V4(C4, "192.0.2.2"), UDP(1, 5059) }, DEFAULT, XDP_PASS },
-	{ "dport lo", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip", XDP_PASS },
-	{ "dport hi", { V4(C4, "192.0.2.2"), UDP(1, 5061) }, "sip", XDP_PASS },
-	{ "dport hi+1", { V4(C4, "192.0.2.2"), UDP(1, 5062) }, DEFAULT, XDP_PASS },
-	{ "dport list: range lo", { V4(C4, "192.0.2.2"), UDP(1, 10000) }, "rtp", XDP_PASS },
-	{ "dport list: range hi", { V4(C4, "192.0.2.2"), UDP(1, 10999) }, "rtp", XDP_PASS },
-	{ "dport list: hi+1", { V4(C4, "192.0.2.2"), UDP(1, 11000) }, DEFAULT, XDP_PASS },
-	{ "dport list: single", { V4(C4, "192.0.2.2"), UDP(1, 3478) }, "rtp", XDP_PASS },
-	{ "dport 0", { V4(C4, "192.0.2.2"), UDP(1, 0) }, DEFAULT, XDP_PASS },
-	{ "dport 65535", { V4(C4, "192.0.2.2"), UDP(1, 65535) }, DEFAULT, XDP_PASS },
-	{ "udp to the tcp port", { V4(C4, "192.0.2.2"), UDP(1, 22) }, DEFAULT, XDP_PASS },
+	{ "dport lo-1", { V4(C4, "192.0.2.2"), UDP(1, 5059) }, DEFAULT, "default", XDP_PASS },
+	{ "dport lo", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip", "voice", XDP_PASS },
+	{ "dport hi", { V4(C4, "192.0.2.2"), UDP(1, 5061) }, "sip", "voice", XDP_PASS },
+	{ "dport hi+1", { V4(C4, "192.0.2.2"), UDP(1, 5062) }, DEFAULT, "default", XDP_PASS },
+	{ "dport list: range lo", { V4(C4, "192.0.2.2"), UDP(1, 10000) },
+	  "rtp", "video", XDP_PASS },
+	{ "dport list: range hi", { V4(C4, "192.0.2.2"), UDP(1, 10999) },
+	  "rtp", "video", XDP_PASS },
+	{ "dport list: hi+1", { V4(C4, "192.0.2.2"), UDP(1, 11000) },
+	  DEFAULT, "default", XDP_PASS },
+	{ "dport list: single", { V4(C4, "192.0.2.2"), UDP(1, 3478) }, "rtp", "video", XDP_PASS },
+	{ "dport 0", { V4(C4, "192.0.2.2"), UDP(1, 0) }, DEFAULT, "default", XDP_PASS },
+	{ "dport 65535", { V4(C4, "192.0.2.2"), UDP(1, 65535) }, DEFAULT, "default", XDP_PASS },
+	{ "udp to the tcp port", { V4(C4, "192.0.2.2"), UDP(1, 22) },
+	  DEFAULT, "default", XDP_PASS },
 	/* rule order */
-	{ "ssh beats EF (earlier rule)", { V4(C4, "192.0.2.2"), TCP(1, 22), .dscp = 46 }, "ssh",
-	  XDP_PASS },
-	{ "ssh beats dst /8 (earlier rule)", { V4(C4, "10.9.9.9"), TCP(1, 22) }, "ssh", XDP_PASS },
-	{ "vlan rule first", { V4(C4, "192.0.2.2"), TCP(1, 22), .nvlan = 1, .vlan = { 100 } }, "vlan100",
-	  XDP_PASS },
+	{ "ssh beats EF (earlier rule)", { V4(C4, "192.0.2.2"), TCP(1, 22), .dscp = 46 },
+	  "ssh", "ssh", XDP_PASS },
+	{ "ssh beats dst /8 (earlier rule)", { V4(C4, "10.9.9.9"), TCP(1, 22) },
+	  "ssh", "ssh", XDP_PASS },
+	{ "vlan rule first", { V4(C4, "192.0.2.2"), TCP(1, 22), .nvlan = 1, .vlan = { 100 } },
+	  "vlan100", "vlan", XDP_PASS },
 	/* DSCP */
-	{ "dscp EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 46 }, "ef", XDP_PASS },
-	{ "dscp AF41 is not EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 34 }, DEFAULT,
+	{ "dscp EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 46 }, "ef", "ef", XDP_PASS },
+	{ "dscp AF41 is not EF", { V4(C4, "192.0.2.2"), UDP(1, 9), .dscp = 34 }, DEFAULT, "default",
 	  XDP_PASS },
-	{ "ipv6 dscp EF", { V6(C6, "2001:db9::1"), UDP(1, 9), .dscp = 46 }, "ef", XDP_PASS },
+	{ "ipv6 dscp EF", { V6(C6, "2001:db9::1"), UDP(1, 9), .dscp = 46 }, "ef", "ef", XDP_PASS },
 	/* prefix specificity, most specific rule first */
-	{ "v4 /32 first", { V4(C4, "203.0.113.9"), UDP(1, 9) }, "host32", XDP_PASS },
-	{ "v4 /24", { V4(C4, "203.0.113.10"), UDP(1, 9) }, "net24", XDP_PASS },
-	{ "v4 /8", { V4(C4, "203.0.5.5"), UDP(1, 9) }, "net8", XDP_PASS },
-	{ "v4 outside", { V4(C4, "204.0.113.9"), UDP(1, 9) }, DEFAULT, XDP_PASS },
+	{ "v4 /32 first", { V4(C4, "203.0.113.9"), UDP(1, 9) }, "host32", "host32", XDP_PASS },
+	{ "v4 /24", { V4(C4, "203.0.113.10"), UDP(1, 9) }, "net24", "net24", XDP_PASS },
+	{ "v4 /8", { V4(C4, "203.0.5.5"), UDP(1, 9) }, "net8", "net8", XDP_PASS },
+	{ "v4 outside", { V4(C4, "204.0.113.9"), UDP(1, 9) }, DEFAULT, "default", XDP_PASS },
 	/* ... and least specific first: the /8 shadows the longer ones */
-	{ "v4 /8 shadows /32", { V4(C4, "10.1.2.3"), UDP(1, 9) }, "ten8", XDP_PASS },
-	{ "v4 /8 shadows /24", { V4(C4, "10.1.2.4"), UDP(1, 9) }, "ten8", XDP_PASS },
-	{ "v6 /128 first", { V6(C6, "2001:db8:1::1"), UDP(1, 9) }, "v6-128", XDP_PASS },
-	{ "v6 /48", { V6(C6, "2001:db8:1::2"), UDP(1, 9) }, "v6-48", XDP_PASS },
-	{ "v6 /32", { V6(C6, "2001:db8:2::1"), UDP(1, 9) }, "v6-32", XDP_PASS },
-	{ "v6 /32 + tcp 443 first", { V6(C6, "2001:db8:1::1"), TCP(1, 443) }, "v6-https", XDP_PASS },
-	{ "v6 /8 shadows /32", { V6(C6, "fd00:1::5"), UDP(1, 9) }, "fd00-8", XDP_PASS },
-	{ "v6 outside", { V6(C6, "2001:db9::1"), UDP(1, 9) }, DEFAULT, XDP_PASS },
+	{ "v4 /8 shadows /32", { V4(C4, "10.1.2.3"), UDP(1, 9) }, "ten8", "net8", XDP_PASS },
+	{ "v4 /8 shadows /24", { V4(C4, "10.1.2.4"), UDP(1, 9) }, "ten8", "net8", XDP_PASS },
+	{ "v6 /128 first", { V6(C6, "2001:db8:1::1"), UDP(1, 9) }, "v6-128", "v6_128", XDP_PASS },
+	{ "v6 /48", { V6(C6, "2001:db8:1::2"), UDP(1, 9) }, "v6-48", "v6_48", XDP_PASS },
+	{ "v6 /32", { V6(C6, "2001:db8:2::1"), UDP(1, 9) }, "v6-32", "v6_32", XDP_PASS },
+	{ "v6 /32 + tcp 443 first", { V6(C6, "2001:db8:1::1"), TCP(1, 443) },
+	  "v6-https", "web", XDP_PASS },
+	{ "v6 /8 shadows /32", { V6(C6, "fd00:1::5"), UDP(1, 9) }, "fd00-8", "v6_32", XDP_PASS },
+	{ "v6 outside", { V6(C6, "2001:db9::1"), UDP(1, 9) }, DEFAULT, "default", XDP_PASS },
 	/* IPv6 extension headers */
-	{ "ipv6 tcp, no ext", { V6(C6, "2001:db8:2::1"), TCP(1, 443) }, "v6-https", XDP_PASS },
-	{ "ipv6 udp, no ext", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, "sip", XDP_PASS },
+	{ "ipv6 tcp, no ext", { V6(C6, "2001:db8:2::1"), TCP(1, 443) },
+	  "v6-https", "web", XDP_PASS },
+	{ "ipv6 udp, no ext", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, "sip", "voice", XDP_PASS },
 	{ "ipv6 udp, hop-by-hop", { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 },
-	  "sip", XDP_PASS },
+	  "sip", "voice", XDP_PASS },
 	{ "ipv6 tcp, hbh+dst+routing",
-	  { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 60, 43 }, .next = 3 }, "ssh", XDP_PASS },
+	  { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 0, 60, 43 }, .next = 3 },
+	  "ssh", "ssh", XDP_PASS },
 	{ "ipv6 udp, hbh+routing+dst",
-	  { V6(C6, "2001:db9::1"), UDP(1, 5061), .ext = { 0, 43, 60 }, .next = 3 }, "sip", XDP_PASS },
+	  { V6(C6, "2001:db9::1"), UDP(1, 5061), .ext = { 0, 43, 60 }, .next = 3 },
+	  "sip", "voice", XDP_PASS },
 	{ "ipv6 tcp, dst+ah", { V6(C6, "2001:db9::1"), TCP(1, 22), .ext = { 60, 51 }, .next = 2 },
-	  "ssh", XDP_PASS },
+	  "ssh", "ssh", XDP_PASS },
 	{ "ipv6 first fragment",
 	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_FIRST,
-	    .frag_id = 77 }, "sip", XDP_PASS },
+	    .frag_id = 77 }, "sip", "voice", XDP_PASS },
 	{ "ipv6 unknown later fragment",
 	  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 44 }, .next = 1, .frag = PKT_FRAG_LATER,
-	    .frag_id = 78 }, DEFAULT, XDP_PASS },
-	{ "icmpv6", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 }, "icmpv6", XDP_PASS },
+	    .frag_id = 78 }, DEFAULT, "default", XDP_PASS },
+	{ "icmpv6", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 },
+	  "icmpv6", "icmp", XDP_PASS },
 	{ "icmpv6 after hbh", { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 0 },
-				  .next = 1 }, "icmpv6", XDP_PASS },
+				  .next = 1 }, "icmpv6", "icmp", XDP_PASS },
 	/* VLANs */
-	{ "802.1Q vlan 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1, .vlan = { 100 } }, "vlan100",
-	  XDP_PASS },
+	{ "802.1Q vlan 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1, .vlan = { 100 } },
+	  "vlan100", "vlan", XDP_PASS },
 	{ "802.1Q vlan 101", { V4(C4, "192.0.2.2"), UDP(1, 5060), .nvlan = 1, .vlan = { 101 } },
-	  "sip", XDP_PASS },
-	{ "QinQ outer 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2, .vlan = { 100, 5 } }, "vlan100",
-	  XDP_PASS },
+	  "sip", "voice", XDP_PASS },
+	{ "QinQ outer 100", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2, .vlan = { 100, 5 } },
+	  "vlan100", "vlan", XDP_PASS },
 	{ "QinQ inner 100 is not outer", { V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 2,
-					     .vlan = { 5, 100 } }, DEFAULT, XDP_PASS },
-	{ "QinQ ipv6 tcp", { V6(C6, "2001:db9::1"), TCP(1, 22), .nvlan = 2, .vlan = { 7, 8 } }, "ssh",
-	  XDP_PASS },
+					     .vlan = { 5, 100 } }, DEFAULT, "default", XDP_PASS },
+	{ "QinQ ipv6 tcp", { V6(C6, "2001:db9::1"), TCP(1, 22), .nvlan = 2, .vlan = { 7, 8 } },
+	  "ssh", "ssh", XDP_PASS },
 	/* drop and pass */
-	{ "drop v4 host", { V4("198.51.100.7", "192.0.2.2"), UDP(1, 5060) }, "drop-host", XDP_DROP },
-	{ "pass rule: untagged", { V4("198.51.100.8", "192.0.2.2"), UDP(1, 5060) }, "pass-net", XDP_PASS },
-	{ "pass rule is udp only", { V4("198.51.100.8", "192.0.2.2"), TCP(1, 22) }, "ssh", XDP_PASS },
-	{ "drop v6 prefix", { V6("2001:db8:dead::5", "2001:db9::1"), UDP(1, 9) }, "drop-v6", XDP_DROP },
+	{ "drop v4 host", { V4("198.51.100.7", "192.0.2.2"), UDP(1, 5060) },
+	  "drop-host", "drop", XDP_DROP },
+	{ "pass rule: untagged", { V4("198.51.100.8", "192.0.2.2"), UDP(1, 5060) },
+	  "pass-net", "untagged", XDP_PASS },
+	{ "pass rule is udp only", { V4("198.51.100.8", "192.0.2.2"), TCP(1, 22) },
+	  "ssh", "ssh", XDP_PASS },
+	{ "drop v6 prefix", { V6("2001:db8:dead::5", "2001:db9::1"), UDP(1, 9) },
+	  "drop-v6", "drop", XDP_DROP },
 	/* TCP flags */
 	{ "tcp syn to 80", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP, .dport = 80,
-			     .tcp_flags = 0x02 }, "syn80", XDP_PASS },
+			     .tcp_flags = 0x02 }, "syn80", "syn", XDP_PASS },
 	{ "tcp syn+ack from 80 is not syn", { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP,
-					      .dport = 80, .tcp_flags = 0x12 }, "web", XDP_PASS },
-	{ "tcp ack to 8080", { V4(C4, "192.0.2.2"), TCP(1, 8080) }, "web", XDP_PASS },
+					      .dport = 80, .tcp_flags = 0x12 },
+	  "web", "web", XDP_PASS },
+	{ "tcp ack to 8080", { V4(C4, "192.0.2.2"), TCP(1, 8080) }, "web", "web", XDP_PASS },
 	/* iif */
-	{ "iif lo + udp sport 7", { V4(C4, "192.0.2.2"), UDP(7, 9) }, "lo-udp7", XDP_PASS },
+	{ "iif lo + udp sport 7", { V4(C4, "192.0.2.2"), UDP(7, 9) }, "lo-udp7", "ef", XDP_PASS },
 	/* not IP: matches the rules without L3/L4 keys */
-	{ "arp", { .family = 0 }, DEFAULT, XDP_PASS },
-	{ "arp on vlan 100", { .family = 0, .nvlan = 1, .vlan = { 100 } }, "vlan100", XDP_PASS },
-	{ "ethertype 0x0000", { .etype = PKT_ETYPE_ZERO }, DEFAULT, XDP_PASS },
+	{ "arp", { .family = 0 }, DEFAULT, "default", XDP_PASS },
+	{ "arp on vlan 100", { .family = 0, .nvlan = 1, .vlan = { 100 } },
+	  "vlan100", "vlan", XDP_PASS },
+	{ "ethertype 0x0000", { .etype = PKT_ETYPE_ZERO }, DEFAULT, "default", XDP_PASS },
 	{ "ethertype 0x0000 on vlan 100", { .etype = PKT_ETYPE_ZERO, .nvlan = 1, .vlan = { 100 } },
-	  "vlan100", XDP_PASS },
+	  "vlan100", "vlan", XDP_PASS },
 	{ "ethertype 0x0000 on QinQ 100", { .etype = PKT_ETYPE_ZERO, .nvlan = 2,
-					    .vlan = { 100, 7 } }, "vlan100", XDP_PASS },
+					    .vlan = { 100, 7 } }, "vlan100", "vlan", XDP_PASS },
 	/* PPPoE session frames: the IP packet inside */
-	{ "pppoe ipv4 udp voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip",
-	  XDP_PASS },
+	{ "pppoe ipv4 udp voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5060) },
+	  "sip", "voice", XDP_PASS },
 	{ "pppoe ipv4 drop host", { .l2 = PKT_L2_PPPOE, V4("198.51.100.7", "192.0.2.2"),
-				    UDP(1, 9) }, "drop-host", XDP_DROP },
-	{ "pppoe ipv6 tcp ssh", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db9::1"), TCP(1, 22) }, "ssh",
-	  XDP_PASS },
-	{ "pppoe ipv6 v6 /48", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db8:1::2"), UDP(1, 9) }, "v6-48",
-	  XDP_PASS },
+				    UDP(1, 9) }, "drop-host", "drop", XDP_DROP },
+	{ "pppoe ipv6 tcp ssh", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db9::1"), TCP(1, 22) },
+	  "ssh", "ssh", XDP_PASS },
+	{ "pppoe ipv6 v6 /48", { .l2 = PKT_L2_PPPOE, V6(C6, "2001:db8:1::2"), UDP(1, 9) },
+	  "v6-48", "v6_48", XDP_PASS },
 	{ "pppoe on vlan 100", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 9), .nvlan = 1,
-				 .vlan = { 100 } }, "vlan100", XDP_PASS },
+				 .vlan = { 100 } }, "vlan100", "vlan", XDP_PASS },
 	{ "pppoe on vlan 101, ipv4 voice", { .l2 = PKT_L2_PPPOE, V4(C4, "192.0.2.2"), UDP(1, 5061),
-					     .nvlan = 1, .vlan = { 101 } }, "sip", XDP_PASS },
-	{ "pppoe lcp: not IP", { .l2 = PKT_L2_PPPOE, .ppp_proto = 0xc021 }, DEFAULT, XDP_PASS },
+					     .nvlan = 1, .vlan = { 101 } },
+	  "sip", "voice", XDP_PASS },
+	{ "pppoe lcp: not IP", { .l2 = PKT_L2_PPPOE, .ppp_proto = 0xc021 },
+	  DEFAULT, "default", XDP_PASS },
 	/* later fragments without their first one (reordered): the protocol
 	 * when nothing sits behind the Fragment header, never ports */
 	{ "ipv6 unknown later fragment of icmpv6: protocol known",
 	  { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 44 }, .next = 1,
-	    .frag = PKT_FRAG_LATER, .frag_id = 79 }, "icmpv6", XDP_PASS },
+	    .frag = PKT_FRAG_LATER, .frag_id = 79 }, "icmpv6", "icmp", XDP_PASS },
 	{ "ipv6 unknown later fragment behind dst opts: protocol unknown",
 	  { V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6, .ext = { 44, 60 }, .next = 2,
-	    .frag = PKT_FRAG_LATER, .frag_id = 80 }, DEFAULT, XDP_PASS },
+	    .frag = PKT_FRAG_LATER, .frag_id = 80 }, DEFAULT, "default", XDP_PASS },
 	{ "ipv4 unknown later fragment of icmp: protocol known",
 	  { V4(C4, "192.0.2.2"), .proto = IPPROTO_ICMP, .frag = PKT_FRAG_LATER, .frag_id = 81 },
-	  "icmp", XDP_PASS },
+	  "icmp", "icmp", XDP_PASS },
 	/* L3 devices (tun, wireguard, ppp, ip tunnels): the IP header first.
 	 * XDP only here: the kernel's skb test run always strips an Ethernet
 	 * header; tests/integration/test_l3.sh covers tc on real devices. */
-	{ "l3 ipv4 udp voice", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 5060) }, "sip",
-	  XDP_PASS },
+	{ "l3 ipv4 udp voice", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 5060) },
+	  "sip", "voice", XDP_PASS },
 	{ "l3 ipv4 drop host", { .l2 = PKT_L2_NONE, V4("198.51.100.7", "192.0.2.2"), UDP(1, 53) },
-	  "drop-host", XDP_DROP },
+	  "drop-host", "drop", XDP_DROP },
 	{ "l3 ipv4 options tcp", { .l2 = PKT_L2_NONE, V4(C4, "10.9.9.9"), TCP(1, 22),
-				   .ip4_optlen = 8 }, "ssh", XDP_PASS },
-	{ "l3 ipv4 default", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 53) }, DEFAULT,
-	  XDP_PASS },
-	{ "l3 ipv6 udp voice", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), UDP(1, 5060) }, "sip",
-	  XDP_PASS },
+				   .ip4_optlen = 8 }, "ssh", "ssh", XDP_PASS },
+	{ "l3 ipv4 default", { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 53) },
+	  DEFAULT, "default", XDP_PASS },
+	{ "l3 ipv6 udp voice", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), UDP(1, 5060) },
+	  "sip", "voice", XDP_PASS },
 	{ "l3 ipv6 hbh+dst tcp ssh", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), TCP(1, 22),
-				       .ext = { 0, 60 }, .next = 2 }, "ssh", XDP_PASS },
+				       .ext = { 0, 60 }, .next = 2 }, "ssh", "ssh", XDP_PASS },
 	{ "l3 ipv6 drop prefix", { .l2 = PKT_L2_NONE, V6("2001:db8:dead::5", "2001:db9::1"),
-				   UDP(1, 9) }, "drop-v6", XDP_DROP },
+				   UDP(1, 9) }, "drop-v6", "drop", XDP_DROP },
 	{ "l3 ipv6 icmpv6", { .l2 = PKT_L2_NONE, V6(C6, "2001:db9::1"), .proto = IPPROTO_ICMPV6 },
-	  "icmpv6", XDP_PASS },
+	  "icmpv6", "icmp", XDP_PASS },
 };
 
 struct state {
@@ -413,6 +434,16 @@ static int rule_index(const struct state *s, const char *name)
 	return -1;
 }
 
+/* What verdict @v does to a packet, as the table says it: a class name, "drop", "untagged". */
+static const char *verdict_name(const struct state *s, const struct ft_verdict *v)
+{
+	if (v->action == FT_ACT_DROP)
+		return "drop";
+	if (v->action == FT_ACT_PASS || (v->meta.flags & FT_META_F_NOTAG))
+		return "untagged";
+	return v->meta.class_id < s->pol.nclasses ? s->pol.classes[v->meta.class_id].name : "?";
+}
+
 /* The verdict of rule @rule, or the default verdict for -1. */
 static const struct ft_verdict *expected_verdict(const struct ft_compiled *c, int rule)
 {
@@ -560,6 +591,12 @@ static void test_cases(void **st)
 			fprintf(stderr, "# %s: reference evaluator says rule %d (%s), table says %s\n",
 				tc->name, ref, ref < 0 ? "none" : s->pol.rules[ref].name,
 				tc->rule ? tc->rule : "none");
+			failures++;
+			continue;
+		}
+		if (strcmp(verdict_name(s, v), tc->expect)) {
+			fprintf(stderr, "# %s: rule %s gives %s, the table expects %s\n", tc->name,
+				tc->rule ? tc->rule : "none", verdict_name(s, v), tc->expect);
 			failures++;
 			continue;
 		}
