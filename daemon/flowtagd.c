@@ -420,12 +420,15 @@ static struct ft_attachment *find_att(struct daemon *d, const char *name)
  * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
  * previous daemon to adopt (start only).
  */
-/* Detach everything of ours from one interface: its HTB tree if we built
- * one, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
+/* Detach everything of ours from one interface: its HTB tree and its IFB
+ * if we built them, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
 static void detach_att(struct daemon *d, struct ft_attachment *a)
 {
 	if (a->flags & FT_IFACE_F_SHAPED)
 		ft_shaping_remove(a->ifindex, a->name);
+	/* before the clsact qdisc: the redirect filter would keep it */
+	if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
+		ft_ingress_shaping_remove(a->ifindex, a->name, NULL);
 	ft_detach_iface(&d->loader, a);
 }
 
@@ -472,7 +475,7 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 		}
 		/* the HTB tree is ours across reloads and takeovers */
 		if (p)
-			next[n].flags |= p->flags & FT_IFACE_F_SHAPED;
+			next[n].flags |= p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
 		n++;
 	}
 	/* interfaces that left the policy */
@@ -500,9 +503,10 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 }
 
 /*
- * Egress shaping in step with @pol: build or update the HTB tree of every
- * attached interface with egress_shaping, remove ours where the policy no
- * longer asks for one. Returns the first error.
+ * Shaping in step with @pol: build or update the HTB tree of every attached
+ * interface with egress_shaping, and the IFB device, its tree and the
+ * redirect of every one with ingress_shaping; remove ours where the policy
+ * no longer asks for them. Returns the first error.
  */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
@@ -513,6 +517,7 @@ static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 		struct ft_attachment *a = &d->att[i];
 		const struct ft_iface *ifc = NULL;
 		bool owned = a->flags & FT_IFACE_F_SHAPED;
+		bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
 
 		for (k = 0; k < pol->nifaces; k++)
 			if (!strcmp(pol->ifaces[k].name, a->name))
@@ -525,7 +530,17 @@ static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 			ft_shaping_remove(a->ifindex, a->name);
 			owned = false;
 		}
+		if (ifc && ifc->ingress_shaping.enabled) {
+			e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
+			if (e && !err)
+				err = e;
+		} else if (in_owned) {
+			ft_ingress_shaping_remove(a->ifindex, a->name, NULL);
+			in_owned = false;
+		}
 		a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+		a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
+				      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
 	}
 	return err;
 }

@@ -9,8 +9,8 @@
 #
 #   cli c0 ── r0 rtr r1 ── s0 srv      r0: classify; r1: egress restore + HTB
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/shaping_lib.sh"
 need_root
-FTSINK=$FT_BUILD/tests/ftsink
 
 ns_add cli; ns_add rtr; ns_add srv
 veth cli c0 198.18.30.1/24 rtr r0 198.18.30.2/24
@@ -55,66 +55,6 @@ default_class = "default";
 CONF
 }
 
-# class_stat CLASSID FIELD: "bytes", "pkts", "dropped" or "ceil" of an HTB class on r1
-class_stat()
-{
-	tc -n "$(ns rtr)" -s class show dev r1 classid "$1" | tr -s ' \n' ' ' |
-		case $2 in
-		bytes) sed -n 's/.* Sent \([0-9]*\) bytes.*/\1/p' ;;
-		pkts) sed -n 's/.* Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' ;;
-		dropped) sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' ;;
-		ceil) sed -n 's/.* ceil \([0-9A-Za-z]*\) .*/\1/p' ;;
-		esac
-}
-
-# transfer SECONDS: bulk TCP to srv:873 and voice UDP to srv:5060 (100/s) at
-# once; sets MBIT (bulk rate received) and VOICE_SENT
-transfer()
-{
-	local secs=$1
-	in_ns srv "$FTSINK" -t 873 -u 5060 -T $((secs + 3)) >"$TMP/sink.out" 2>&1 &
-	local sink=$!
-	T_PIDS+=("$sink")
-	sleep 0.5
-	in_ns cli "$FTSEND" -d 198.18.31.2 -p 5060 -u -n $((secs * 100)) -r 100 -l 160 \
-		>"$TMP/voice.out" &
-	local voice=$!
-	in_ns cli "$FTSEND" -d 198.18.31.2 -p 873 -c -n 0 -T "$secs" -l 1400 >/dev/null 2>&1
-	wait "$voice"
-	VOICE_SENT=$(sed -n 's/^sent //p' "$TMP/voice.out")
-	wait "$sink"
-	MBIT=$(sed -n 's/^tcp 873 [0-9]* bytes [0-9.]* s \([0-9.]*\) Mbit\/s/\1/p' "$TMP/sink.out")
-}
-
-# within VALUE LO HI
-within()
-{
-	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
-}
-
-# check_ceil CEIL_MBIT: the bulk rate just measured holds CEIL within 10 %.
-# Where this machine cannot carry 1.5 times the ceil (CAPACITY, measured
-# first), or its CPU is emulated (FT_VM_ACCEL=tcg in the kernel VM: HTB's
-# timers fire late there, measured at 50-60 % of a 4 Mbit/s ceil with a
-# 7 Mbit/s path), only the upper bound can be checked, and the test name
-# says so.
-check_ceil()
-{
-	local ceil=$1 lo hi
-	lo=$(awk -v c="$ceil" 'BEGIN { print c * 0.9 }')
-	hi=$(awk -v c="$ceil" 'BEGIN { print c * 1.1 }')
-	if [[ ${FT_VM_ACCEL:-} == tcg ]]; then
-		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; emulated CPU: no lower bound)" \
-			within "$MBIT" 0.1 "$hi"
-	elif awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
-		check "bulk TCP holds its $ceil Mbit/s ceil within 10 % ($MBIT Mbit/s)" \
-			within "$MBIT" "$lo" "$hi"
-	else
-		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; unshaped capacity here only $CAPACITY Mbit/s)" \
-			within "$MBIT" 0.1 "$hi"
-	fi
-}
-
 # Start with bulk's ceil at the whole link: the rate bulk reaches then is
 # what this path carries with flowtag and HTB in it, the reference for the
 # ceilings below.
@@ -122,7 +62,7 @@ policy 20mbit >"$TMP/p.conf"
 daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
 ok "flowtagd starts with egress_shaping on r1"
 check "the log says the HTB tree was built" grep -q 'r1: egress shaping built' "$TMP/d.log"
-transfer 3
+transfer cli srv 198.18.31.2 3
 CAPACITY=$MBIT
 diag "capacity of the path with bulk's ceil at the link rate (20mbit): $CAPACITY Mbit/s"
 
@@ -131,17 +71,17 @@ kill -HUP "$DAEMON_PID"
 wait_log "$TMP/d.log" 'r1: egress shaping updated in place' 10
 check "root qdisc htb 1: on r1 with default 1:30" \
 	bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
-expect_eq "class 1:20 (bulk) ceil" "$(class_stat 1:20 ceil)" 4Mbit
+expect_eq "class 1:20 (bulk) ceil" "$(class_stat rtr r1 1:20 ceil)" 4Mbit
 check "$LEAF leaf under 1:10" bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep -q '$LEAF 10: parent 1:10'"
 
-transfer 5
+transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
 check_ceil 4
-expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat 1:10 dropped)" 0
-v1=$(class_stat 1:10 pkts)
+expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
+v1=$(class_stat rtr r1 1:10 pkts)
 check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
 	test "${v1:-0}" -ge "${VOICE_SENT:-1}"
-b1=$(class_stat 1:20 bytes)
+b1=$(class_stat rtr r1 1:20 bytes)
 
 policy 8mbit >"$TMP/p.conf"
 kill -HUP "$DAEMON_PID"
@@ -149,14 +89,14 @@ wait_log "$TMP/d.log" 'generation 3' 10
 check "both reloads changed the tree in place" \
 	test "$(grep -c 'r1: egress shaping updated in place' "$TMP/d.log")" -eq 2
 check "and never rebuilt it" test "$(grep -c 'r1: egress shaping built' "$TMP/d.log")" -eq 1
-expect_eq "class 1:20 ceil after reload" "$(class_stat 1:20 ceil)" 8Mbit
-b2=$(class_stat 1:20 bytes)
+expect_eq "class 1:20 ceil after reload" "$(class_stat rtr r1 1:20 ceil)" 8Mbit
+b2=$(class_stat rtr r1 1:20 bytes)
 check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
-transfer 5
+transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 8mbit: $MBIT Mbit/s"
 check_ceil 8
-expect_eq "voice still dropped nothing" "$(class_stat 1:10 dropped)" 0
-v2=$(class_stat 1:10 pkts)
+expect_eq "voice still dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
+v2=$(class_stat rtr r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
 
 daemon_stop "$DAEMON_PID"

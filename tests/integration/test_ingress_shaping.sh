@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Ingress shaping of a download through an IFB device: flowtagd creates
+# ifb-r1, builds the HTB tree of ingress_shaping on it and redirects r1's
+# clsact ingress to it right after its own classifier, so the download
+# from srv is shaped per class on its way in; a reload changes a ceil in
+# place; stop removes the redirect and the IFB, and nothing else.
+#
+#   cli c0 ── r0 rtr r1 ── s0 srv      r1: classify, redirect to ifb-r1 (HTB)
+#   the download srv -> cli enters rtr on r1
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/shaping_lib.sh"
+need_root
+
+# the kernel must have IFB devices and the mirred action (Debian's 6.1 has
+# them as modules; a kernel built without them cannot shape ingress)
+ns_add rtr
+if ! ip -n "$(ns rtr)" link add ft-probe type ifb 2>/dev/null; then
+	echo "# this kernel has no IFB devices (CONFIG_IFB): ingress shaping cannot work"
+	exit 77
+fi
+ip -n "$(ns rtr)" link del ft-probe
+ns_add cli; ns_add srv
+veth cli c0 198.18.32.1/24 rtr r0 198.18.32.2/24
+veth rtr r1 198.18.33.1/24 srv s0 198.18.33.2/24
+ip -n "$(ns cli)" route add default via 198.18.32.2
+ip -n "$(ns srv)" route add default via 198.18.33.1
+in_ns srv ethtool -K s0 gro off gso off tso off >/dev/null 2>&1
+in_ns cli ethtool -K c0 gro off gso off tso off >/dev/null 2>&1
+in_ns rtr ethtool -K r1 gro off gso off tso off >/dev/null 2>&1
+reach srv 198.18.32.1
+
+LEAF=${FT_SHAPING_LEAF:-fq_codel}
+if ! tc -n "$(ns srv)" qdisc replace dev s0 root "$LEAF" 2>/dev/null; then
+	LEAF=pfifo
+	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
+fi
+tc -n "$(ns srv)" qdisc del dev s0 root 2>/dev/null
+
+policy()	# policy BULK_CEIL
+{
+	cat <<CONF
+interfaces = (
+  { name = "r0"; },
+  { name = "r1";
+    ingress_shaping = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
+);
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
+  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$1"; },
+  { name = "default"; mark = 0x300; priority = "1:30"; }
+);
+rules = (
+  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
+  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
+);
+default_class = "default";
+CONF
+}
+
+policy 20mbit >"$TMP/p.conf"
+daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
+ok "flowtagd starts with ingress_shaping on r1"
+check "the log says it created ifb-r1" grep -q 'r1: IFB device ifb-r1 created' "$TMP/d.log"
+check "ifb-r1 is an IFB device and up" \
+	bash -c "ip -n $(ns rtr) -d link show ifb-r1 | grep -q 'UP' &&
+		 ip -n $(ns rtr) -d link show ifb-r1 | grep -q '^ *ifb'"
+check "root qdisc htb 1: on ifb-r1 with default 1:30" \
+	bash -c "tc -n $(ns rtr) qdisc show dev ifb-r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
+filters=$(tc -n "$(ns rtr)" filter show dev r1 ingress)
+check "r1 ingress: flowtag's classifier at pref 1958, the redirect to ifb-r1 at 1959" \
+	bash -c "grep -q 'pref 1958 bpf' <<<'$filters' && grep -q 'pref 1959 u32' <<<'$filters' &&
+		 grep -q 'Egress Redirect to device ifb-r1' <<<'$filters'"
+check "nothing of ours on r1's egress root" \
+	bash -c "! tc -n $(ns rtr) qdisc show dev r1 root | grep -q htb"
+
+transfer srv cli 198.18.32.1 3
+CAPACITY=$MBIT
+diag "download capacity with bulk's ceil at the link rate (20mbit): $CAPACITY Mbit/s"
+
+policy 4mbit >"$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/d.log" 'r1: ingress shaping on ifb-r1 updated in place' 10
+expect_eq "class 1:20 (bulk) ceil on ifb-r1" "$(class_stat rtr ifb-r1 1:20 ceil)" 4Mbit
+b0=$(class_stat rtr ifb-r1 1:20 bytes)
+transfer srv cli 198.18.32.1 5
+diag "download bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
+check_ceil 4
+expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat rtr ifb-r1 1:10 dropped)" 0
+v1=$(class_stat rtr ifb-r1 1:10 pkts)
+check "the download's voice went through ifb-r1's class 1:10 ($v1 packets for $VOICE_SENT sent)" \
+	test "${v1:-0}" -ge "${VOICE_SENT:-1}"
+b1=$(class_stat rtr ifb-r1 1:20 bytes)
+check "the bulk download went through class 1:20 ($b0 -> $b1 bytes)" \
+	test "$(( ${b1:-0} - ${b0:-0} ))" -ge 1000000
+d1=$(class_stat rtr ifb-r1 1:30 pkts)
+check "the default class 1:30 saw little of it ($d1 packets)" test "${d1:-0}" -lt 1000
+
+policy 8mbit >"$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/d.log" 'generation 3' 10
+check "both reloads changed ifb-r1's tree in place, the IFB kept" \
+	test "$(grep -c 'r1: ingress shaping on ifb-r1 updated in place' "$TMP/d.log")" -eq 2
+check "the IFB was created once" test "$(grep -c 'IFB device ifb-r1 created' "$TMP/d.log")" -eq 1
+expect_eq "class 1:20 ceil after reload" "$(class_stat rtr ifb-r1 1:20 ceil)" 8Mbit
+b2=$(class_stat rtr ifb-r1 1:20 bytes)
+check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
+transfer srv cli 198.18.32.1 5
+diag "download bulk at ceil 8mbit: $MBIT Mbit/s"
+check_ceil 8
+expect_eq "voice still dropped nothing" "$(class_stat rtr ifb-r1 1:10 dropped)" 0
+v2=$(class_stat rtr ifb-r1 1:10 pkts)
+check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
+
+daemon_stop "$DAEMON_PID"
+expect_eq "SIGTERM: exit status 0" "$?" 0
+check "ifb-r1 is gone" bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"
+check "no redirect left on r1" bash -c "! tc -n $(ns rtr) filter show dev r1 ingress 2>/dev/null | grep -q mirred"
+check "the log says ingress shaping was removed" \
+	grep -q 'r1: ingress shaping removed, IFB device ifb-r1' "$TMP/d.log"
+check "nothing of ours left on r1" nothing_left rtr r1
+
+# an ifb-r1 somebody else made is not ours to take
+ip -n "$(ns rtr)" link add ifb-r1 type ifb
+if daemon_start rtr "$TMP/p.conf" "$TMP/d2.log" 2>/dev/null; then
+	not_ok "refuses to take over an IFB device it did not create"
+	daemon_stop "$DAEMON_PID"
+else
+	ok "refuses to take over an IFB device it did not create"
+fi
+check "says why and names the ifb key" grep -q 'ifb-r1 exists and was not created by flowtag.*ifb = ' "$TMP/d2.log"
+check "the foreign ifb-r1 is still there" bash -c "ip -n $(ns rtr) link show ifb-r1 >/dev/null"
+check "nothing of ours left on r1 after the refusal" nothing_left rtr r1
+
+# tc_verdict "ok" would stop the hook before the redirect
+sed 's/^mark_mask/tc_verdict = "ok";\nmark_mask/' "$TMP/p.conf" >"$TMP/bad.conf"
+out=$("$FLOWTAGD" --check -c "$TMP/bad.conf" 2>&1)
+check "--check: ingress_shaping with tc_verdict \"ok\", with FILE:LINE" \
+	grep -q 'bad.conf:[0-9]*: error: ingress_shaping needs tc_verdict "continue"' <<<"$out"
+finish
