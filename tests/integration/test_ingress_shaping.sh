@@ -61,7 +61,8 @@ CONF
 }
 
 policy 20mbit >"$TMP/p.conf"
-daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
+daemon_start rtr "$TMP/p.conf" "$TMP/d.log" "" --metrics "$TMP/m.prom" --metrics-interval 1 ||
+	{ not_ok "start"; finish; }
 ok "flowtagd starts with ingress_shaping on r1"
 check "the log says it created ifb-r1" grep -q 'r1: IFB device ifb-r1 created' "$TMP/d.log"
 check "ifb-r1 is an IFB device and up" \
@@ -97,6 +98,33 @@ check "the bulk download went through class 1:20 ($b0 -> $b1 bytes)" \
 	test "$(( ${b1:-0} - ${b0:-0} ))" -ge 1000000
 d1=$(class_stat rtr ifb-r1 1:30 pkts)
 check "the default class 1:30 saw little of it ($d1 packets)" test "${d1:-0}" -lt 1000
+
+# flowtagctl stats: the shaper's side per class, from the same kernel counters
+ctl rtr stats -j >"$TMP/stats.json"
+ctl rtr stats | sed 's/^/# /'
+check "flowtagctl stats -j: bulk's shaped bytes, rate, drops and the device ifb-r1" \
+	python3 - "$TMP/stats.json" "$b1" "$(class_stat rtr ifb-r1 1:10 pkts)" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+b1, v = int(sys.argv[2]), int(sys.argv[3])
+c = {x["name"]: x for x in s["classes"]}
+dev = [r for r in s["shaping"] if r["classid"] == "1:20"]
+ok = (c["bulk"]["shaped_bytes"] >= b1 and c["bulk"]["shaped_overlimits"] > 0
+      and 0 < c["bulk"]["rate_bps"] <= 4.4e6 and c["voice"]["shaped_drops"] == 0
+      and c["voice"]["shaped_packets"] >= v
+      and dev and dev[0]["device"] == "ifb-r1" and dev[0]["direction"] == "ingress"
+      and dev[0]["interface"] == "r1" and dev[0]["classes"] == "bulk")
+if not ok:
+    print("# bulk %s, voice %s, shaping %s" % (c["bulk"], c["voice"], s["shaping"]))
+sys.exit(not ok)
+PY
+sleep 1.5
+check "metrics: the shaped bytes of bulk on ifb-r1" grep -q \
+	'^flowtag_shaping_bytes_total{interface="r1",direction="ingress",device="ifb-r1",classid="1:20",class="bulk"} [1-9]' \
+	"$TMP/m.prom"
+check "metrics: voice's drops, 0" grep -q \
+	'^flowtag_shaping_drops_total{interface="r1",direction="ingress",device="ifb-r1",classid="1:10",class="voice"} 0$' \
+	"$TMP/m.prom"
 
 policy 8mbit >"$TMP/p.conf"
 kill -HUP "$DAEMON_PID"

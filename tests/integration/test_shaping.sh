@@ -82,6 +82,14 @@ v1=$(class_stat rtr r1 1:10 pkts)
 check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
 	test "${v1:-0}" -ge "${VOICE_SENT:-1}"
 b1=$(class_stat rtr r1 1:20 bytes)
+check "flowtagctl stats -j: bulk's shaped bytes on r1 (egress)" python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = {x["name"]: x for x in s["classes"]}
+r = [x for x in s["shaping"] if x["classid"] == "1:20"]
+sys.exit(not (c["bulk"]["shaped_bytes"] >= int(sys.argv[1]) and c["voice"]["shaped_drops"] == 0
+              and r and r[0]["device"] == "r1" and r[0]["direction"] == "egress"))' \
+	"$b1" < <(ctl rtr stats -j)
 
 policy 8mbit >"$TMP/p.conf"
 kill -HUP "$DAEMON_PID"
