@@ -507,8 +507,19 @@ static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 	}
 
 	s = config_setting_get_member(g, "egress_shaping");
-	if (s)
+	if (s) {
+		config_setting_t *r = config_setting_get_member(g, "egress_restore");
+
 		parse_shaping(c, s, ifc->name, false, &ifc->egress_shaping);
+		/* HTB picks the class from skb->priority, which IPv4 forwarding
+		 * overwrote: egress_restore is implied unless refused */
+		if (!r)
+			ifc->egress_restore = true;
+		else if (config_setting_type(r) == CONFIG_TYPE_BOOL && !ifc->egress_restore)
+			warn_at(c, r, "%s: egress_restore = false with egress_shaping: forwarded "
+				"IPv4 reaches HTB with the priority forwarding set from the TOS "
+				"byte, not its class", ifc->name);
+	}
 	s = config_setting_get_member(g, "ingress_shaping");
 	if (s)
 		parse_shaping(c, s, ifc->name, true, &ifc->ingress_shaping);
