@@ -766,6 +766,14 @@ static void verify_all(struct daemon *d, bool timer)
 			}
 			err = ft_repair_iface(&d->loader, ifc, a, &lv, what, sizeof(what));
 			if (err > 0) {
+				bool ifb_owned = true;
+
+				/* a new clsact qdisc has no redirect to the IFB */
+				if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) &&
+				    ifc->ingress_shaping.enabled &&
+				    !ft_ingress_shaping_apply(&d->pol, ifc, a->ifindex, &ifb_owned))
+					snprintf(what + strlen(what), sizeof(what) - strlen(what),
+						 ", redirect to %s", ifc->ingress_shaping.ifb);
 				repair_record(d, w, now, lv.reason[0], what);
 				hoff_sync(d, a->ifindex);	/* hand-off counted afresh */
 				w->hoff_written = w->hoff_tc = 0;

@@ -142,13 +142,48 @@ expect_eq "voice still dropped nothing" "$(class_stat rtr ifb-r1 1:10 dropped)" 
 v2=$(class_stat rtr ifb-r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
 
+# SIGQUIT hands over: the IFB, its tree and the redirect stay and shape on;
+# the next flowtagd adopts them
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+expect_eq "SIGQUIT: exit status 0" "$?" 0
+check "SIGQUIT leaves ifb-r1 and the redirect in place" \
+	bash -c "ip -n $(ns rtr) link show ifb-r1 >/dev/null &&
+		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
+b3=$(class_stat rtr ifb-r1 1:20 bytes)
+daemon_start rtr "$TMP/p.conf" "$TMP/d3.log" || { not_ok "start after SIGQUIT"; finish; }
+check "the next flowtagd adopts ifb-r1 and changes its tree in place" \
+	bash -c "grep -q 'r1: ingress shaping on ifb-r1 updated in place' '$TMP/d3.log' &&
+		 ! grep -q 'IFB device ifb-r1 created' '$TMP/d3.log'"
+b4=$(class_stat rtr ifb-r1 1:20 bytes)
+check "class counters kept over the hand-over ($b3 -> $b4 bytes)" test "${b4:-0}" -ge "${b3:-1}"
+
+# another tool deletes r1's clsact qdisc: the self-repair puts back the
+# classifier and the redirect behind it
+tc -n "$(ns rtr)" qdisc del dev r1 clsact
+check "self-repair restores the redirect to ifb-r1 with the clsact qdisc" \
+	wait_log "$TMP/d3.log" 'r1: repaired.*redirect to ifb-r1' 10
+check "r1 ingress has the classifier and the redirect again" \
+	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf' &&
+		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "ifb-r1 is gone" bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"
 check "no redirect left on r1" bash -c "! tc -n $(ns rtr) filter show dev r1 ingress 2>/dev/null | grep -q mirred"
 check "the log says ingress shaping was removed" \
-	grep -q 'r1: ingress shaping removed, IFB device ifb-r1' "$TMP/d.log"
+	grep -q 'r1: ingress shaping removed, IFB device ifb-r1' "$TMP/d3.log"
 check "nothing of ours left on r1" nothing_left rtr r1
+
+# --cleanup after a hand-over removes the IFB too
+daemon_start rtr "$TMP/p.conf" "$TMP/d4.log" || { not_ok "start before --cleanup"; finish; }
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+nsenter --net=/run/netns/"$(ns rtr)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" >"$TMP/c.log" 2>&1
+check "--cleanup removes the redirect and ifb-r1" \
+	bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1 &&
+		 ! tc -n $(ns rtr) filter show dev r1 ingress 2>/dev/null | grep -q mirred"
+check "nothing of ours left on r1 after --cleanup" nothing_left rtr r1
 
 # an ifb-r1 somebody else made is not ours to take
 ip -n "$(ns rtr)" link add ifb-r1 type ifb
