@@ -69,3 +69,40 @@ check_ceil()
 			within "$MBIT" 0.1 "$hi"
 	fi
 }
+
+# pick_leaf NS DEV: sets LEAF to fq_codel (or FT_SHAPING_LEAF) where the
+# kernel has it, else pfifo (some kernels are built without fq_codel;
+# flowtagd must then say so), probed on a device of the test's own
+pick_leaf()
+{
+	LEAF=${FT_SHAPING_LEAF:-fq_codel}
+	if ! tc -n "$(ns "$1")" qdisc replace dev "$2" root "$LEAF" 2>/dev/null; then
+		LEAF=pfifo
+		diag "this kernel has no fq_codel: the tree uses pfifo leaves"
+	fi
+	tc -n "$(ns "$1")" qdisc del dev "$2" root 2>/dev/null
+}
+
+# shaping_policy SHAPING_KEY BULK_CEIL: r0 classifies, r1 shapes with
+# SHAPING_KEY (egress_shaping or ingress_shaping) at 20mbit; voice (UDP
+# 5060) guaranteed 2mbit, bulk (TCP 873) ceiled at BULK_CEIL, default the rest
+shaping_policy()
+{
+	cat <<CONF
+interfaces = (
+  { name = "r0"; },
+  { name = "r1"; $1 = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
+);
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
+  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$2"; },
+  { name = "default"; mark = 0x300; priority = "1:30"; }
+);
+rules = (
+  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
+  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
+);
+default_class = "default";
+CONF
+}

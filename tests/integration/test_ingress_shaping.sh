@@ -31,34 +31,8 @@ in_ns cli ethtool -K c0 gro off gso off tso off >/dev/null 2>&1
 in_ns rtr ethtool -K r1 gro off gso off tso off >/dev/null 2>&1
 reach srv 198.18.32.1
 
-LEAF=${FT_SHAPING_LEAF:-fq_codel}
-if ! tc -n "$(ns srv)" qdisc replace dev s0 root "$LEAF" 2>/dev/null; then
-	LEAF=pfifo
-	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
-fi
-tc -n "$(ns srv)" qdisc del dev s0 root 2>/dev/null
-
-policy()	# policy BULK_CEIL
-{
-	cat <<CONF
-interfaces = (
-  { name = "r0"; },
-  { name = "r1";
-    ingress_shaping = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
-);
-mark_mask = 0x0000ff00;
-classes = (
-  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
-  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$1"; },
-  { name = "default"; mark = 0x300; priority = "1:30"; }
-);
-rules = (
-  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
-  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
-);
-default_class = "default";
-CONF
-}
+pick_leaf srv s0
+policy() { shaping_policy ingress_shaping "$1"; }	# policy BULK_CEIL
 
 policy 20mbit >"$TMP/p.conf"
 daemon_start rtr "$TMP/p.conf" "$TMP/d.log" "" --metrics "$TMP/m.prom" --metrics-interval 1 ||

@@ -160,27 +160,38 @@ reply_rules()
 }
 htb_pkts() { tc -n "$(ns rtr)" -s class show dev r0 classid "$1" | sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p'; }
 
+# replies_round WHAT COUNT: a 2 s upload, then its packets per direction and
+# class from COUNT NAME (bulk-up, bulk-down, other-down) and bulk's HTB
+# class on r0; sets UP and DOWN
+replies_round()
+{
+	local what=$1 count=$2 h0 h1 other
+	h0=$(htb_pkts 1:50)
+	upload 2
+	UP=$($count bulk-up)
+	DOWN=$($count bulk-down)
+	other=$($count other-down)
+	h1=$(htb_pkts 1:50)
+	diag "$what: upload $UP packets as bulk, replies $DOWN as bulk, $other otherwise; HTB 1:50 on r0 +$((h1 - h0))"
+	check "$what: the upload counted as bulk ($UP packets)" test "${UP:-0}" -gt 100
+	check "$what: its replies from the WAN counted as bulk too ($DOWN packets)" \
+		test "${DOWN:-0}" -gt 50
+	expect_eq "$what: no reply in another class" "$other" 0
+	check "$what: the replies shaped in bulk's HTB class 1:50 on r0 ($((h1 - h0)) >= $DOWN)" \
+		test $((h1 - h0)) -ge "${DOWN:-1}"
+}
+ipt_replies() { ipt_count iptables mangle FORWARD "$1"; }
+nft_replies() { nft_count rtr inet test_replies "$1"; }
+
 # iptables CONNMARK (the nft back end), the recipe as shipped
 in_ns rtr sh "$EX/iptables-mark.sh" down r1 r0 >/dev/null 2>&1
 check "CONNMARK=1 iptables-mark.sh up" \
 	bash -c "CONNMARK=1 ip netns exec $(ns rtr) sh '$EX/iptables-mark.sh' up r1 r0 >/dev/null"
 reply_rules iptables
-h0=$(htb_pkts 1:50)
-upload 2
-up=$(ipt_count iptables mangle FORWARD bulk-up)
-down=$(ipt_count iptables mangle FORWARD bulk-down)
-other=$(ipt_count iptables mangle FORWARD other-down)
-h1=$(htb_pkts 1:50)
-diag "iptables CONNMARK: upload $up packets as bulk, replies $down as bulk, $other otherwise; HTB 1:50 on r0 +$((h1 - h0))"
-check "iptables CONNMARK: the upload counted as bulk ($up packets)" test "${up:-0}" -gt 100
-check "iptables CONNMARK: its replies from the WAN counted as bulk too ($down packets)" \
-	test "${down:-0}" -gt 50
-expect_eq "iptables CONNMARK: no reply in another class" "$other" 0
-check "iptables CONNMARK: the replies shaped in bulk's HTB class 1:50 on r0 ($((h1 - h0)) >= $down)" \
-	test $((h1 - h0)) -ge "${down:-1}"
+replies_round "iptables CONNMARK" ipt_replies
 r=$(ipt_count iptables mangle FLOWTAG_CLASS 'flowtag bulk')
-check "iptables-mark.sh's own 'flowtag bulk' counter has both directions ($r >= $up + $down)" \
-	test "${r:-0}" -ge $((up + down))
+check "iptables-mark.sh's own 'flowtag bulk' counter has both directions ($r >= $UP + $DOWN)" \
+	test "${r:-0}" -ge $((UP + DOWN))
 in_ns rtr sh "$EX/iptables-mark.sh" down r1 r0 >/dev/null 2>&1
 in_ns rtr iptables -t mangle -F FORWARD
 
@@ -196,19 +207,7 @@ table inet test_replies {
 	}
 }
 NFT
-h0=$(htb_pkts 1:50)
-upload 2
-up=$(nft_count rtr inet test_replies bulk-up)
-down=$(nft_count rtr inet test_replies bulk-down)
-other=$(nft_count rtr inet test_replies other-down)
-h1=$(htb_pkts 1:50)
-diag "nftables ct mark: upload $up packets as bulk, replies $down as bulk, $other otherwise; HTB 1:50 on r0 +$((h1 - h0))"
-check "nftables ct mark: the upload counted as bulk ($up packets)" test "${up:-0}" -gt 100
-check "nftables ct mark: its replies from the WAN counted as bulk too ($down packets)" \
-	test "${down:-0}" -gt 50
-expect_eq "nftables ct mark: no reply in another class" "$other" 0
-check "nftables ct mark: the replies shaped in bulk's HTB class 1:50 on r0 ($((h1 - h0)) >= $down)" \
-	test $((h1 - h0)) -ge "${down:-1}"
+replies_round "nftables ct mark" nft_replies
 
 # and without either recipe the replies stay untagged: the recipes did it
 in_ns rtr nft delete table inet flowtag_conntrack

@@ -24,36 +24,8 @@ done
 ip netns exec "$(ns rtr)" ethtool -K r1 gso off tso off gro off >/dev/null 2>&1
 reach cli 198.18.31.2
 
-# the leaf qdisc: fq_codel (the default) where the kernel has it, else pfifo
-# (some kernels are built without fq_codel; flowtagd must then say so)
-LEAF=${FT_SHAPING_LEAF:-fq_codel}
-if ! tc -n "$(ns srv)" qdisc replace dev s0 root "$LEAF" 2>/dev/null; then
-	LEAF=pfifo
-	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
-fi
-tc -n "$(ns srv)" qdisc del dev s0 root 2>/dev/null
-
-policy()	# policy BULK_CEIL
-{
-	cat <<CONF
-interfaces = (
-  { name = "r0"; },
-  { name = "r1"; egress_restore = true;
-    egress_shaping = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
-);
-mark_mask = 0x0000ff00;
-classes = (
-  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
-  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$1"; },
-  { name = "default"; mark = 0x300; priority = "1:30"; }
-);
-rules = (
-  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
-  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
-);
-default_class = "default";
-CONF
-}
+pick_leaf srv s0
+policy() { shaping_policy egress_shaping "$1"; }	# policy BULK_CEIL
 
 # Start with bulk's ceil at the whole link: the rate bulk reaches then is
 # what this path carries with flowtag and HTB in it, the reference for the
