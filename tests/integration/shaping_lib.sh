@@ -106,3 +106,14 @@ rules = (
 default_class = "default";
 CONF
 }
+
+# check_refused NAME NS CONF LOG: flowtagd must refuse to start on CONF
+check_refused()
+{
+	if daemon_start "$2" "$3" "$4" 2>/dev/null; then
+		not_ok "$1"
+		daemon_stop "$DAEMON_PID"
+	else
+		ok "$1"
+	fi
+}

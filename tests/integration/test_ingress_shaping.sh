@@ -161,12 +161,7 @@ check "nothing of ours left on r1 after --cleanup" nothing_left rtr r1
 
 # an ifb-r1 somebody else made is not ours to take
 ip -n "$(ns rtr)" link add ifb-r1 type ifb
-if daemon_start rtr "$TMP/p.conf" "$TMP/d2.log" 2>/dev/null; then
-	not_ok "refuses to take over an IFB device it did not create"
-	daemon_stop "$DAEMON_PID"
-else
-	ok "refuses to take over an IFB device it did not create"
-fi
+check_refused "refuses to take over an IFB device it did not create" rtr "$TMP/p.conf" "$TMP/d2.log"
 check "says why and names the ifb key" grep -q 'ifb-r1 exists and was not created by flowtag.*ifb = ' "$TMP/d2.log"
 check "the foreign ifb-r1 is still there" bash -c "ip -n $(ns rtr) link show ifb-r1 >/dev/null"
 check "nothing of ours left on r1 after the refusal" nothing_left rtr r1

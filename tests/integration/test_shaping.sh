@@ -88,12 +88,7 @@ check "the log says shaping was removed" grep -q 'r1: egress shaping removed' "$
 # a root qdisc somebody else made is not ours to replace
 tc -n "$(ns rtr)" qdisc add dev r1 root handle 5: bfifo limit 100000
 policy 4mbit >"$TMP/p.conf"
-if daemon_start rtr "$TMP/p.conf" "$TMP/d2.log" 2>/dev/null; then
-	not_ok "refuses to replace another tool's root qdisc"
-	daemon_stop "$DAEMON_PID"
-else
-	ok "refuses to replace another tool's root qdisc"
-fi
+check_refused "refuses to replace another tool's root qdisc" rtr "$TMP/p.conf" "$TMP/d2.log"
 check "says why and names replace_root" grep -q 'bfifo 5: was not created by flowtag.*replace_root' "$TMP/d2.log"
 check "the bfifo qdisc is untouched" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc bfifo 5: root'"
 check "nothing of ours left on r0" nothing_left rtr r0
