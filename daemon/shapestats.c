@@ -148,9 +148,19 @@ int ft_shaping_report_read(struct ft_stats *s, uint32_t slot, struct ft_shaping_
 	for (i = 0; i < info.nifaces && i < FT_MAX_IFACES; i++) {
 		struct ft_iface_info rec;
 
+		char here[IF_NAMESIZE];
+
 		if (ft_stats_iface(s, i, &rec) ||
 		    !(rec.flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED)))
 			continue;
+		/* the ifindex may be another device in another network namespace */
+		if (!if_indextoname(rec.ifindex, here) ||
+		    strncmp(here, rec.name, sizeof(rec.name))) {
+			snprintf(r->error, sizeof(r->error), "%.*s is not in this network "
+				 "namespace (run in flowtagd's)", (int)sizeof(rec.name) - 1,
+				 rec.name);
+			continue;
+		}
 		if (!sk && !(sk = ft_nl_route_open()))
 			return -ENOTCONN;
 		for (pass = 0; pass < 2; pass++) {

@@ -92,6 +92,10 @@ if not ok:
     print("# bulk %s, voice %s, shaping %s" % (c["bulk"], c["voice"], s["shaping"]))
 sys.exit(not ok)
 PY
+"$FTCTL" --pin-dir "$PIN" stats >"$TMP/outside.txt" 2>&1
+check "flowtagctl stats outside flowtagd's network namespace: says so, shows no shaper" \
+	bash -c "grep -q 'r1 is not in this network namespace' '$TMP/outside.txt' &&
+		 ! grep -q '^shaping:' '$TMP/outside.txt'"
 sleep 1.5
 check "metrics: the shaped bytes of bulk on ifb-r1" grep -q \
 	'^flowtag_shaping_bytes_total{interface="r1",direction="ingress",device="ifb-r1",classid="1:20",class="bulk"} [1-9]' \
