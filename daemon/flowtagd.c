@@ -503,44 +503,53 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 }
 
 /*
- * Shaping in step with @pol: build or update the HTB tree of every attached
- * interface with egress_shaping, and the IFB device, its tree and the
- * redirect of every one with ingress_shaping; remove ours where the policy
- * no longer asks for them. Returns the first error.
+ * Shaping of one attachment in step with @ifc (NULL: the interface left
+ * the policy): build or update the HTB tree of egress_shaping, and the IFB
+ * device, its tree and the redirect of ingress_shaping; remove ours where
+ * the policy no longer asks for them. Returns the first error.
  */
+static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
+		     const struct ft_iface *ifc)
+{
+	bool owned = a->flags & FT_IFACE_F_SHAPED;
+	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
+	int err = 0, e;
+
+	if (ifc && ifc->egress_shaping.enabled) {
+		err = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
+	} else if (owned) {
+		ft_shaping_remove(a->ifindex, a->name);
+		owned = false;
+	}
+	if (ifc && ifc->ingress_shaping.enabled) {
+		e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
+		if (e && !err)
+			err = e;
+	} else if (in_owned) {
+		ft_ingress_shaping_remove(a->ifindex, a->name, ifc ? ifc->ingress_shaping.ifb : NULL);
+		in_owned = false;
+	}
+	a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+	a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
+			      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
+	return err;
+}
+
+/* Shaping of every attached interface in step with @pol (shape_att()). */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
 	size_t i, k;
 	int err = 0, e;
 
 	for (i = 0; i < d->natt; i++) {
-		struct ft_attachment *a = &d->att[i];
 		const struct ft_iface *ifc = NULL;
-		bool owned = a->flags & FT_IFACE_F_SHAPED;
-		bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
 
 		for (k = 0; k < pol->nifaces; k++)
-			if (!strcmp(pol->ifaces[k].name, a->name))
+			if (!strcmp(pol->ifaces[k].name, d->att[i].name))
 				ifc = &pol->ifaces[k];
-		if (ifc && ifc->egress_shaping.enabled) {
-			e = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
-			if (e && !err)
-				err = e;
-		} else if (owned) {
-			ft_shaping_remove(a->ifindex, a->name);
-			owned = false;
-		}
-		if (ifc && ifc->ingress_shaping.enabled) {
-			e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
-			if (e && !err)
-				err = e;
-		} else if (in_owned) {
-			ft_ingress_shaping_remove(a->ifindex, a->name, NULL);
-			in_owned = false;
-		}
-		a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
-		a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
-				      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
+		e = shape_att(pol, &d->att[i], ifc);
+		if (e && !err)
+			err = e;
 	}
 	return err;
 }
@@ -659,9 +668,13 @@ static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_i
 	err = ft_attach_iface(&d->loader, ifc, NULL, false, &na);
 	if (err)
 		return err;
+	/* the egress tree went with the old device; the IFB did not */
+	na.flags |= a->flags & FT_IFACE_F_INGRESS_SHAPED;
 	*a = na;
 	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
 		old, ifindex);
+	if (shape_att(&d->pol, a, ifc))
+		pr_err("%s: attached again, but its shaping is not as the policy says", a->name);
 	return 0;
 }
 

@@ -145,6 +145,19 @@ check "r1 ingress has the classifier and the redirect again" \
 	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf' &&
 		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
 
+# r1 re-created (a PPP or VPN link coming back): attached again, and the
+# redirect goes to the same ifb-r1
+ip -n "$(ns rtr)" link del r1
+veth rtr r1 198.18.33.1/24 srv s0 198.18.33.2/24
+check "r1 re-created: attached again" wait_log "$TMP/d3.log" 'r1: the interface was re-created' 15
+check "the new r1 redirects to the same ifb-r1 again" \
+	wait_log "$TMP/d3.log" 'r1: clsact ingress pref 1959 redirects to ifb-r1' 5
+check "r1 ingress has the redirect" \
+	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
+check "still one IFB device, still flowtag's tree on it" \
+	bash -c "[[ \$(ip -n $(ns rtr) -o link show type ifb | wc -l) -eq 1 ]] &&
+		 tc -n $(ns rtr) qdisc show dev ifb-r1 root | grep -q 'htb 1:'"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "ifb-r1 is gone" bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"

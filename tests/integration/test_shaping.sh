@@ -79,6 +79,15 @@ expect_eq "voice still dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
 v2=$(class_stat rtr r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
 
+# r1 re-created (a PPP or VPN link coming back): its tree went with it, and
+# flowtagd builds it again on the new device
+ip -n "$(ns rtr)" link del r1
+veth rtr r1 198.18.31.1/24 srv s0 198.18.31.2/24
+check "r1 re-created: attached again" wait_log "$TMP/d.log" 'r1: the interface was re-created' 15
+check "and its HTB tree built again" \
+	bash -c "sleep 0.5; [[ \$(grep -c 'r1: egress shaping built' '$TMP/d.log') -eq 2 ]] &&
+		 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "r1 has its original root qdisc back (noqueue)" \
