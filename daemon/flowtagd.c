@@ -61,6 +61,7 @@ struct watch {
 	bool gave_up;				/* repairs stopped until a reload */
 	bool stalled;				/* hand-off stalled at the last check */
 	bool gone_logged;			/* "interface gone" said once */
+	bool shaping_foreign_logged;		/* "another tool replaced our HTB" said once */
 	uint64_t hoff_written, hoff_tc;		/* ft_hoff at the last check */
 	char last[104];				/* what the last repair restored */
 	char seen[FT_LIVE_REASON_LEN];		/* the finding logged last, to log changes once */
@@ -703,6 +704,47 @@ static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct 
 }
 
 /*
+ * The shaping part of the self-repair: a tree another tool deleted (the
+ * kernel's default qdisc is back) or a redirect to the IFB that is gone is
+ * built again; a root qdisc another tool put in place of ours is left
+ * alone, and said once. Returns whether something was repaired.
+ */
+static bool repair_shaping(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
+			   struct watch *w, uint64_t now)
+{
+	int found = ft_shaping_check(a->ifindex, a->flags);
+	char what[96];
+
+	if (found <= 0 || w->gave_up)
+		return false;
+	if (found & FT_SHAPING_EGRESS_FOREIGN) {
+		if (!w->shaping_foreign_logged)
+			pr_warn("%s: another tool replaced flowtag's HTB root qdisc: egress "
+				"shaping is not as the policy says (left alone; a reload takes "
+				"the root back only with replace_root = true)", a->name);
+		w->shaping_foreign_logged = true;
+		found &= ~FT_SHAPING_EGRESS_FOREIGN;
+		if (!found)
+			return false;
+	}
+	if (!repair_allowed(w, now)) {
+		w->gave_up = true;
+		pr_err("%s: flowtag's shaping removed again; repaired %d times within %d s "
+		       "already: flowtagd stops repairing %s until the next reload", a->name,
+		       FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
+		return true;
+	}
+	if (shape_att(&d->pol, a, ifc))
+		return false;
+	snprintf(what, sizeof(what), "%s%s%s",
+		 found & FT_SHAPING_EGRESS_GONE ? "the egress HTB tree" : "",
+		 found == (FT_SHAPING_EGRESS_GONE | FT_SHAPING_INGRESS_GONE) ? ", " : "",
+		 found & FT_SHAPING_INGRESS_GONE ? "ingress shaping (IFB tree, redirect)" : "");
+	repair_record(d, w, now, "flowtag's shaping was removed", what);
+	return true;
+}
+
+/*
  * Self-repair: check every interface we attached against the kernel, put
  * back what another tool removed, and say what we found. @timer: the
  * periodic check (hand-off stall detection runs only then).
@@ -763,6 +805,8 @@ static void verify_all(struct daemon *d, bool timer)
 				changed = true;
 			}
 		}
+		if (lv.state == FT_LIVE_OK && lv.clsact)
+			changed |= repair_shaping(d, a, ifc, w, now);
 		if (lv.state == FT_LIVE_OK) {
 			w->seen[0] = '\0';
 			continue;

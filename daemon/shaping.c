@@ -726,3 +726,62 @@ int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *if
 	nl_socket_free(sk);
 	return err;
 }
+
+/* ---- what another tool removed ---- */
+
+/* The root qdisc of @ifindex in @qcache: 1 ours (htb 1:), 0 the kernel's
+ * default (none, or handle 0:), -1 another tool's. */
+static int root_state(struct nl_cache *qcache, uint32_t ifindex)
+{
+	struct rtnl_qdisc *root = rtnl_qdisc_get_by_parent(qcache, (int)ifindex, TC_H_ROOT);
+	const char *kind;
+	uint32_t handle;
+	int st;
+
+	if (!root)
+		return 0;
+	kind = rtnl_tc_get_kind(TC_CAST(root));
+	handle = rtnl_tc_get_handle(TC_CAST(root));
+	st = kind && !strcmp(kind, "htb") && handle == FT_HTB_HANDLE ? 1 : handle ? -1 : 0;
+	rtnl_qdisc_put(root);
+	return st;
+}
+
+int ft_shaping_check(uint32_t ifindex, uint32_t flags)
+{
+	struct nl_sock *sk;
+	struct nl_cache *qcache = NULL;
+	struct redirect_ctx rc;
+	int st, ret = 0, err;
+
+	if (!(flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED)))
+		return 0;
+	sk = ft_nl_route_open();
+	if (!sk)
+		return -ENOTCONN;
+	err = rtnl_qdisc_alloc_cache(sk, &qcache);
+	if (err < 0) {
+		ret = nl_err(err);
+		goto out;
+	}
+	if (flags & FT_IFACE_F_SHAPED) {
+		st = root_state(qcache, ifindex);
+		ret |= st == 0 ? FT_SHAPING_EGRESS_GONE : st < 0 ? FT_SHAPING_EGRESS_FOREIGN : 0;
+	}
+	if (flags & FT_IFACE_F_INGRESS_SHAPED) {
+		err = redirect_find(sk, ifindex, &rc);
+		if (err) {
+			ret = err;
+			goto out;
+		}
+		if (!rc.target)
+			ret |= FT_SHAPING_INGRESS_GONE;
+		else if (root_state(qcache, rc.target) == 0)
+			ret |= FT_SHAPING_INGRESS_GONE;
+	}
+out:
+	if (qcache)
+		nl_cache_free(qcache);
+	nl_socket_free(sk);
+	return ret;
+}

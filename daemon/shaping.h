@@ -116,4 +116,17 @@ int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *if
  */
 int ft_ingress_ifb(uint32_t ifindex);
 
+/* ft_shaping_check() findings */
+#define FT_SHAPING_EGRESS_GONE		0x1	/* the kernel's default root qdisc is back */
+#define FT_SHAPING_EGRESS_FOREIGN	0x2	/* another tool's root qdisc replaced ours */
+#define FT_SHAPING_INGRESS_GONE		0x4	/* the redirect, or the tree on the IFB */
+
+/**
+ * ft_shaping_check() - whether what flowtag built for shaping on @ifindex
+ * (@flags: FT_IFACE_F_SHAPED, FT_IFACE_F_INGRESS_SHAPED, as recorded) is
+ * still there. Return: 0 all there, FT_SHAPING_* bits for what is not, or
+ * -errno when the kernel could not be asked.
+ */
+int ft_shaping_check(uint32_t ifindex, uint32_t flags);
+
 #endif /* FLOWTAG_SHAPING_H */

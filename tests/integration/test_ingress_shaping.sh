@@ -158,6 +158,15 @@ check "still one IFB device, still flowtag's tree on it" \
 	bash -c "[[ \$(ip -n $(ns rtr) -o link show type ifb | wc -l) -eq 1 ]] &&
 		 tc -n $(ns rtr) qdisc show dev ifb-r1 root | grep -q 'htb 1:'"
 
+# another tool deletes ifb-r1 (the redirect then points nowhere): the
+# self-repair creates it again with its tree, and the redirect to it
+ip -n "$(ns rtr)" link del ifb-r1
+check "self-repair: ifb-r1, its tree and the redirect restored" \
+	wait_log "$TMP/d3.log" 'r1: repaired: flowtag.s shaping was removed; restored ingress shaping' 10
+check "ifb-r1 has flowtag's tree and r1 redirects to it" \
+	bash -c "tc -n $(ns rtr) class show dev ifb-r1 classid 1:20 | grep -q 'ceil 8Mbit' &&
+		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "ifb-r1 is gone" bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"

@@ -88,6 +88,21 @@ check "and its HTB tree built again" \
 	bash -c "sleep 0.5; [[ \$(grep -c 'r1: egress shaping built' '$TMP/d.log') -eq 2 ]] &&
 		 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
 
+# another tool deletes the tree: the self-repair builds it again
+tc -n "$(ns rtr)" qdisc del dev r1 root
+check "self-repair: the HTB tree built again" \
+	wait_log "$TMP/d.log" 'r1: repaired: flowtag.s shaping was removed; restored the egress HTB tree' 10
+check "with the policy's ceil" \
+	bash -c "tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
+# another tool puts its own root qdisc there: left alone, said once
+tc -n "$(ns rtr)" qdisc replace dev r1 root handle 5: bfifo limit 100000
+check "another tool's root qdisc in place of ours: left alone, and said" \
+	wait_log "$TMP/d.log" 'r1: another tool replaced flowtag.s HTB root qdisc' 10
+check "the bfifo stays" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'bfifo 5:'"
+tc -n "$(ns rtr)" qdisc del dev r1 root
+check "once it is gone, the tree is built again" \
+	bash -c "for i in \$(seq 100); do tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1:' && exit 0; sleep 0.1; done; exit 1"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "r1 has its original root qdisc back (noqueue)" \
