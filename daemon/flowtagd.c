@@ -421,6 +421,19 @@ static struct ft_attachment *find_att(struct daemon *d, const char *name)
  * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
  * previous daemon to adopt (start only).
  */
+/* The IFB device the active policy names for interface @name, or NULL:
+ * found again by name when the redirect to it is gone. */
+static const char *active_ifb(const struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->pol.nifaces; i++)
+		if (!strcmp(d->pol.ifaces[i].name, name) &&
+		    d->pol.ifaces[i].ingress_shaping.enabled)
+			return d->pol.ifaces[i].ingress_shaping.ifb;
+	return NULL;
+}
+
 /* Detach everything of ours from one interface: its HTB tree and its IFB
  * if we built them, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
 static void detach_att(struct daemon *d, struct ft_attachment *a)
@@ -429,7 +442,7 @@ static void detach_att(struct daemon *d, struct ft_attachment *a)
 		ft_shaping_remove(a->ifindex, a->name);
 	/* before the clsact qdisc: the redirect filter would keep it */
 	if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
-		ft_ingress_shaping_remove(a->ifindex, a->name, NULL);
+		ft_ingress_shaping_remove(a->ifindex, a->name, active_ifb(d, a->name));
 	ft_detach_iface(&d->loader, a);
 }
 
@@ -507,10 +520,12 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
  * Shaping of one attachment in step with @ifc (NULL: the interface left
  * the policy): build or update the HTB tree of egress_shaping, and the IFB
  * device, its tree and the redirect of ingress_shaping; remove ours where
- * the policy no longer asks for them. Returns the first error.
+ * the policy no longer asks for them. @prev_ifb: the IFB the policy
+ * before named (NULL: none), deleted by name if the redirect is gone.
+ * Returns the first error.
  */
 static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
-		     const struct ft_iface *ifc)
+		     const struct ft_iface *ifc, const char *prev_ifb)
 {
 	bool owned = a->flags & FT_IFACE_F_SHAPED;
 	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
@@ -527,7 +542,7 @@ static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
 		if (e && !err)
 			err = e;
 	} else if (in_owned) {
-		ft_ingress_shaping_remove(a->ifindex, a->name, ifc ? ifc->ingress_shaping.ifb : NULL);
+		ft_ingress_shaping_remove(a->ifindex, a->name, prev_ifb);
 		in_owned = false;
 	}
 	a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
@@ -536,7 +551,8 @@ static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
 	return err;
 }
 
-/* Shaping of every attached interface in step with @pol (shape_att()). */
+/* Shaping of every attached interface in step with @pol (shape_att());
+ * d->pol is still the policy before. */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
 	size_t i, k;
@@ -548,7 +564,7 @@ static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 		for (k = 0; k < pol->nifaces; k++)
 			if (!strcmp(pol->ifaces[k].name, d->att[i].name))
 				ifc = &pol->ifaces[k];
-		e = shape_att(pol, &d->att[i], ifc);
+		e = shape_att(pol, &d->att[i], ifc, active_ifb(d, d->att[i].name));
 		if (e && !err)
 			err = e;
 	}
@@ -674,7 +690,7 @@ static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_i
 	*a = na;
 	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
 		old, ifindex);
-	if (shape_att(&d->pol, a, ifc))
+	if (shape_att(&d->pol, a, ifc, NULL))
 		pr_err("%s: attached again, but its shaping is not as the policy says", a->name);
 	return 0;
 }
@@ -734,7 +750,7 @@ static bool repair_shaping(struct daemon *d, struct ft_attachment *a, const stru
 		       FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
 		return true;
 	}
-	if (shape_att(&d->pol, a, ifc))
+	if (shape_att(&d->pol, a, ifc, NULL))
 		return false;
 	snprintf(what, sizeof(what), "%s%s%s",
 		 found & FT_SHAPING_EGRESS_GONE ? "the egress HTB tree" : "",
