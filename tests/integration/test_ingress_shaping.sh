@@ -167,6 +167,36 @@ check "ifb-r1 has flowtag's tree and r1 redirects to it" \
 	bash -c "tc -n $(ns rtr) class show dev ifb-r1 classid 1:20 | grep -q 'ceil 8Mbit' &&
 		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
 
+# the policy renames the IFB: the redirect moves to the new one, the old
+# one goes; then the policy drops ingress_shaping: the IFB goes, r1 stays
+sed 's/ingress_shaping = { rate/ingress_shaping = { ifb = "dl-r1"; rate/' "$TMP/p.conf" >"$TMP/p2.conf"
+cp "$TMP/p.conf" "$TMP/p1.conf"
+cp "$TMP/p2.conf" "$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+check "reload with ifb = \"dl-r1\": the redirect moves to dl-r1" \
+	wait_log "$TMP/d3.log" 'r1: clsact ingress pref 1959 redirects to dl-r1' 10
+check "dl-r1 has the tree, ifb-r1 is gone" \
+	bash -c "tc -n $(ns rtr) qdisc show dev dl-r1 root | grep -q 'htb 1:' &&
+		 ! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"
+sed 's/ingress_shaping = {[^}]*};//' "$TMP/p1.conf" >"$TMP/p.conf"
+kill -HUP "$DAEMON_PID"
+check "reload without ingress_shaping: dl-r1 removed" \
+	wait_log "$TMP/d3.log" 'r1: ingress shaping removed, IFB device dl-r1' 10
+check "no IFB, no redirect; r1 still classifies" \
+	bash -c "[[ -z \$(ip -n $(ns rtr) -o link show type ifb) ]] &&
+		 ! tc -n $(ns rtr) filter show dev r1 ingress | grep -q mirred &&
+		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf'"
+cp "$TMP/p1.conf" "$TMP/p.conf"
+n=$(grep -c 'r1: IFB device ifb-r1 created' "$TMP/d3.log")
+kill -HUP "$DAEMON_PID"
+check "reload with ingress_shaping again: ifb-r1 created again, r1 redirected to it" \
+	bash -c "for i in \$(seq 100); do
+			[[ \$(grep -c 'r1: IFB device ifb-r1 created' '$TMP/d3.log') -gt $n ]] &&
+			tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1' &&
+			exit 0
+			sleep 0.1
+		 done; exit 1"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "ifb-r1 is gone" bash -c "! ip -n $(ns rtr) link show ifb-r1 >/dev/null 2>&1"
