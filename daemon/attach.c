@@ -25,6 +25,7 @@
 #include <netlink/route/tc.h>
 
 #include "attach.h"
+#include "shaping.h"
 #include "loader.h"
 #include "log.h"
 #include "verify.h"
@@ -828,6 +829,11 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 		return -ENAMETOOLONG;
 	fd = xdp_link_adopt(path, rec->ifindex, &frags);
 	xdp_release(pin_dir, name, fd);
+	if (rec->flags & FT_IFACE_F_SHAPED)
+		ft_shaping_remove(rec->ifindex, name);
+	/* before the clsact qdisc: the redirect filter would keep it */
+	if (rec->flags & FT_IFACE_F_INGRESS_SHAPED)
+		ft_ingress_shaping_remove(rec->ifindex, name, NULL);
 	if (rec->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(rec->ifindex, name);
 	if (snprintf(path, sizeof(path), "%s/ft_links", pin_dir) < (int)sizeof(path)) {

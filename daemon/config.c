@@ -383,17 +383,23 @@ static int get_size(struct ctx *c, const config_setting_t *s, uint32_t *out)
 
 /*
  * egress_shaping = { rate = "100mbit"; leaf = "fq_codel"; default_class = "x";
- * replace_root = false; }. default_class is a name here; it is resolved once
- * the classes are known (check_shaping()), so it is kept in ft_shaping.line's
- * setting and looked up again there.
+ * replace_root = false; } and ingress_shaping = { rate; leaf; default_class;
+ * ifb = "name"; }. default_class is a name here; it is resolved once the
+ * classes are known (check_shaping()), which looks the setting up again.
+ * The IFB device of ingress_shaping is "ifb-<iface>" unless named; a name
+ * that does not fit IFNAMSIZ is cut to 15 characters, with a warning.
  */
-static void parse_shaping(struct ctx *c, config_setting_t *g, struct ft_shaping *sh)
+static void parse_shaping(struct ctx *c, config_setting_t *g, const char *ifname, bool ingress,
+			  struct ft_shaping *sh)
 {
-	static const char *const keys[] = { "rate", "leaf", "default_class", "replace_root",
-					    NULL };
+	static const char *const egress_keys[] = { "rate", "leaf", "default_class",
+						   "replace_root", NULL };
+	static const char *const ingress_keys[] = { "rate", "leaf", "default_class", "ifb",
+						    NULL };
 	static const char *const leaves[] = { [FT_LEAF_FQ_CODEL] = "fq_codel",
 					      [FT_LEAF_CAKE] = "cake", [FT_LEAF_SFQ] = "sfq",
 					      [FT_LEAF_PFIFO] = "pfifo", [FT_LEAF_NONE] = "none" };
+	const char *what = ingress ? "ingress_shaping" : "egress_shaping";
 	config_setting_t *s;
 	const char *v;
 	size_t i;
@@ -404,11 +410,11 @@ static void parse_shaping(struct ctx *c, config_setting_t *g, struct ft_shaping 
 		wrong_type(c, g, "a group { rate = \"...\"; ... }");
 		return;
 	}
-	check_keys(c, g, keys, "egress_shaping");
+	check_keys(c, g, ingress ? ingress_keys : egress_keys, what);
 	sh->enabled = true;
 	s = config_setting_get_member(g, "rate");
 	if (!s)
-		err_at(c, g, "egress_shaping has no 'rate' (the link's rate, e.g. \"100mbit\")");
+		err_at(c, g, "%s has no 'rate' (the link's rate, e.g. \"100mbit\")", what);
 	else
 		get_rate(c, s, &sh->rate);
 	s = config_setting_get_member(g, "leaf");
@@ -423,18 +429,37 @@ static void parse_shaping(struct ctx *c, config_setting_t *g, struct ft_shaping 
 			sh->leaf = (enum ft_leaf)i;
 	}
 	s = config_setting_get_member(g, "replace_root");
-	if (s) {
+	if (s && !ingress) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			wrong_type(c, s, "a boolean (true or false)");
 		else
 			sh->replace_root = config_setting_get_bool(s);
+	}
+	if (!ingress)
+		return;
+	s = config_setting_get_member(g, "ifb");
+	if (s) {
+		if (!(v = get_str(c, s)))
+			return;
+		if (strlen(v) >= FT_IFNAMSIZ)
+			err_at(c, s, "ifb name '%s' is longer than %d characters", v,
+			       FT_IFNAMSIZ - 1);
+		else if (!valid_ifname(v))
+			err_at(c, s, "'%s' is not a valid interface name", v);
+		else
+			strcpy(sh->ifb, v);
+	} else if (ifname[0]) {
+		if (snprintf(sh->ifb, sizeof(sh->ifb), "ifb-%s", ifname) >= (int)sizeof(sh->ifb))
+			warn_at(c, g, "%s: the IFB device's name 'ifb-%s' is longer than %d "
+				"characters: it is '%s' (name it with ifb = \"...\")", ifname,
+				ifname, FT_IFNAMSIZ - 1, sh->ifb);
 	}
 }
 
 static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 {
 	static const char *const keys[] = { "name", "xdp_mode", "egress_restore",
-					    "egress_shaping", NULL };
+					    "egress_shaping", "ingress_shaping", NULL };
 	struct ft_iface *ifc = &c->pol->ifaces[idx];
 	config_setting_t *s;
 	const char *v;
@@ -482,8 +507,22 @@ static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 	}
 
 	s = config_setting_get_member(g, "egress_shaping");
+	if (s) {
+		config_setting_t *r = config_setting_get_member(g, "egress_restore");
+
+		parse_shaping(c, s, ifc->name, false, &ifc->egress_shaping);
+		/* HTB picks the class from skb->priority, which IPv4 forwarding
+		 * overwrote: egress_restore is implied unless refused */
+		if (!r)
+			ifc->egress_restore = true;
+		else if (config_setting_type(r) == CONFIG_TYPE_BOOL && !ifc->egress_restore)
+			warn_at(c, r, "%s: egress_restore = false with egress_shaping: forwarded "
+				"IPv4 reaches HTB with the priority forwarding set from the TOS "
+				"byte, not its class", ifc->name);
+	}
+	s = config_setting_get_member(g, "ingress_shaping");
 	if (s)
-		parse_shaping(c, s, &ifc->egress_shaping);
+		parse_shaping(c, s, ifc->name, true, &ifc->ingress_shaping);
 }
 
 static int parse_interfaces(struct ctx *c, config_setting_t *root)
@@ -1264,11 +1303,100 @@ static void warn_unused(struct ctx *c, config_setting_t *root)
 }
 
 /*
- * Cross-checks of egress_shaping against the classes, once both are parsed:
- * classes that take part need priority 1:X (X != 1: 1:1 is the tree's root
- * class), guaranteed rates must fit into the interface rate, and the
- * classes without a rate must have some of it left to share.
+ * One interface's egress_shaping or ingress_shaping (@what, the setting
+ * @g) against the classes: classes that take part need priority 1:X (X !=
+ * 1: 1:1 is the tree's root class), guaranteed rates must fit into the
+ * interface rate, and the classes without a rate must have some of it left
+ * to share.
  */
+static void check_one_shaping(struct ctx *c, const struct ft_iface *ifc, config_setting_t *g,
+			      const char *what, struct ft_shaping *sh)
+{
+	struct ft_policy *p = c->pol;
+	config_setting_t *s;
+	uint64_t sum = 0;
+	size_t unrated = 0, k;
+	const char *v;
+	int ci;
+
+	s = config_setting_get_member(g, "default_class");
+	if (s && (v = get_str(c, s))) {
+		ci = find_class(p, v);
+		if (ci < 0)
+			err_at(c, s, "%s: unknown default_class '%s'", what, v);
+		else if (!p->classes[ci].has_priority || !ft_htb_leaf_id(p->classes[ci].priority))
+			err_at(c, s, "%s: default_class '%s' needs a priority "
+			       "\"1:X\" (X from 2 to ffff) to be an HTB class", what, v);
+		else
+			sh->default_class = ci;
+	}
+	for (k = 0; k < p->nclasses; k++) {
+		struct ft_class *cl = &p->classes[k];
+
+		if (!cl->has_priority || !ft_htb_leaf_id(cl->priority)) {
+			if (cl->rate || cl->ceil)
+				report(c, c->name, cl->line, true,
+				       "class '%s' has a rate but its priority is not \"1:X\" "
+				       "(X from 2 to ffff): HTB on %s only sees classes under "
+				       "its root 1:", cl->name, sh->ifb[0] ? sh->ifb : ifc->name);
+			continue;
+		}
+		if (cl->ceil > sh->rate)
+			report(c, c->name, cl->line, false,
+			       "class '%s': ceil is above the %s rate of %s; HTB never lends "
+			       "more than the interface rate", cl->name, what, ifc->name);
+		if (cl->rate)
+			sum += cl->rate;
+		else
+			unrated++;
+	}
+	if (sh->rate && sum > sh->rate) {
+		char x[32], y[32];
+
+		err_at(c, config_setting_get_member(g, "rate") ? config_setting_get_member(g, "rate") :
+								  g,
+		       "%s: the classes' guaranteed rates add up to %s, more than the "
+		       "interface rate %s", sh->ifb[0] ? sh->ifb : ifc->name,
+		       ft_format_rate(sum, x, sizeof(x)), ft_format_rate(sh->rate, y, sizeof(y)));
+	} else if (sh->rate && unrated && (sh->rate - sum) / unrated < 1000) {
+		err_at(c, g, "%s: the guaranteed rates leave less than 8kbit for each of the "
+		       "%zu classes without a rate", sh->ifb[0] ? sh->ifb : ifc->name, unrated);
+	}
+}
+
+/*
+ * ingress_shaping's IFB device: not the name of another interface of the
+ * policy or of another IFB, and tc_verdict "continue" (with "ok" flowtag's
+ * tc filter stops the hook before the redirect to the IFB runs).
+ */
+static void check_ifb(struct ctx *c, size_t i, config_setting_t *g)
+{
+	const struct ft_policy *p = c->pol;
+	const struct ft_shaping *sh = &p->ifaces[i].ingress_shaping;
+	config_setting_t *s = config_setting_get_member(g, "ifb");
+	size_t k;
+	int other;
+
+	if (!s)
+		s = g;
+	if (p->tc_ok)
+		err_at(c, g, "ingress_shaping needs tc_verdict \"continue\": with \"ok\" "
+		       "flowtag's tc filter ends the ingress hook before the redirect to %s",
+		       sh->ifb);
+	if (!sh->ifb[0])
+		return;
+	if ((other = find_iface(p, sh->ifb)) >= 0)
+		err_at(c, s, "ingress_shaping: the IFB device '%s' is the policy interface of "
+		       "line %d", sh->ifb, p->ifaces[other].line);
+	for (k = 0; k < i; k++)
+		if (p->ifaces[k].ingress_shaping.enabled &&
+		    !strcmp(p->ifaces[k].ingress_shaping.ifb, sh->ifb))
+			err_at(c, s, "ingress_shaping: IFB device '%s' is %s's too (line %d): name "
+			       "one of them with ifb = \"...\"", sh->ifb, p->ifaces[k].name,
+			       p->ifaces[k].ingress_shaping.line);
+}
+
+/* Cross-checks of egress_shaping and ingress_shaping, once classes are parsed. */
 static void check_shaping(struct ctx *c, config_setting_t *root)
 {
 	config_setting_t *l = config_setting_get_member(root, "interfaces");
@@ -1276,64 +1404,20 @@ static void check_shaping(struct ctx *c, config_setting_t *root)
 	bool any = false;
 	size_t i, k;
 
-	for (i = 0; i < p->nifaces; i++) {
-		struct ft_shaping *sh = &p->ifaces[i].egress_shaping;
-		config_setting_t *g, *s;
-		uint64_t sum = 0;
-		size_t unrated = 0;
-		const char *v;
-		int ci;
+	for (i = 0; i < p->nifaces && l; i++) {
+		struct ft_iface *ifc = &p->ifaces[i];
+		config_setting_t *e = config_setting_get_elem(l, (unsigned int)i), *g;
 
-		if (!sh->enabled || !l)
-			continue;
-		any = true;
-		g = config_setting_get_member(config_setting_get_elem(l, (unsigned int)i),
-					      "egress_shaping");
-		if (!g)
-			continue;
-		s = config_setting_get_member(g, "default_class");
-		if (s && (v = get_str(c, s))) {
-			ci = find_class(p, v);
-			if (ci < 0)
-				err_at(c, s, "egress_shaping: unknown default_class '%s'", v);
-			else if (!p->classes[ci].has_priority ||
-				 !ft_htb_leaf_id(p->classes[ci].priority))
-				err_at(c, s, "egress_shaping: default_class '%s' needs a priority "
-				       "\"1:X\" (X from 2 to ffff) to be an HTB class", v);
-			else
-				sh->default_class = ci;
+		if (ifc->egress_shaping.enabled &&
+		    (g = config_setting_get_member(e, "egress_shaping"))) {
+			any = true;
+			check_one_shaping(c, ifc, g, "egress_shaping", &ifc->egress_shaping);
 		}
-		for (k = 0; k < p->nclasses; k++) {
-			struct ft_class *cl = &p->classes[k];
-
-			if (!cl->has_priority || !ft_htb_leaf_id(cl->priority)) {
-				if (cl->rate || cl->ceil)
-					report(c, c->name, cl->line, true,
-					       "class '%s' has a rate but its priority is not \"1:X\" "
-					       "(X from 2 to ffff): HTB on %s only sees classes under "
-					       "its root 1:", cl->name, p->ifaces[i].name);
-				continue;
-			}
-			if (cl->ceil > sh->rate)
-				report(c, c->name, cl->line, false,
-				       "class '%s': ceil is above the rate of %s; HTB never lends "
-				       "more than the interface rate", cl->name, p->ifaces[i].name);
-			if (cl->rate)
-				sum += cl->rate;
-			else
-				unrated++;
-		}
-		if (sh->rate && sum > sh->rate) {
-			char a[32], b[32];
-
-			err_at(c, config_setting_get_member(g, "rate") ?
-				  config_setting_get_member(g, "rate") : g,
-			       "%s: the classes' guaranteed rates add up to %s, more than the "
-			       "interface rate %s", p->ifaces[i].name, ft_format_rate(sum, a, sizeof(a)),
-			       ft_format_rate(sh->rate, b, sizeof(b)));
-		} else if (sh->rate && unrated && (sh->rate - sum) / unrated < 1000) {
-			err_at(c, g, "%s: the guaranteed rates leave less than 8kbit for each of the "
-			       "%zu classes without a rate", p->ifaces[i].name, unrated);
+		if (ifc->ingress_shaping.enabled &&
+		    (g = config_setting_get_member(e, "ingress_shaping"))) {
+			any = true;
+			check_one_shaping(c, ifc, g, "ingress_shaping", &ifc->ingress_shaping);
+			check_ifb(c, i, g);
 		}
 	}
 	if (any)
@@ -1341,8 +1425,8 @@ static void check_shaping(struct ctx *c, config_setting_t *root)
 	for (k = 0; k < p->nclasses; k++)
 		if (p->classes[k].rate || p->classes[k].ceil)
 			report(c, c->name, p->classes[k].line, false,
-			       "class '%s' has a rate, but no interface has egress_shaping: it "
-			       "shapes nothing", p->classes[k].name);
+			       "class '%s' has a rate, but no interface has egress_shaping or "
+			       "ingress_shaping: it shapes nothing", p->classes[k].name);
 }
 
 static int parse_root(struct ctx *c, config_setting_t *root)

@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "shapestats.h"
 
 struct class_row {
 	struct ft_class_info info;
@@ -103,10 +104,10 @@ static const char *class_name(const struct snapshot *sn, uint32_t id)
 }
 
 static void print_stats(struct ft_out *o, const struct snapshot *sn,
-			const struct ft_daemon_info *info)
+			const struct ft_daemon_info *info, const struct ft_shaping_report *shr)
 {
-	static const char *const cheads[] = { "id", "class", "mark", "priority", "dscp",
-					      "packets", "bytes", NULL };
+	/* the shaping columns (shapestats.h) follow when something is shaped */
+	const char *cheads[16] = { "id", "class", "mark", "priority", "dscp", "packets", "bytes" };
 	static const char *const rheads[] = { "rule", "name", "line", "action", "class",
 					      "packets", "bytes", NULL };
 	const struct flowtag_meta *dm = &sn->h.default_verdict.meta;
@@ -126,6 +127,8 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 	else
 		ft_out_text(o, "counters since generation %u was loaded", sn->st.generation);
 
+	for (i = 0; shr->ndevs && ft_shaping_heads[i]; i++)
+		cheads[7 + i] = ft_shaping_heads[i];
 	ft_out_begin_table(o, "classes", "classes", cheads);
 	for (i = 0; i < sn->nclasses; i++) {
 		const struct class_row *r = &sn->classes[i];
@@ -139,9 +142,13 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 		ctl_out_dscp(o, "dscp", "dscp", r->info.flags & FT_META_F_DSCP, (int)r->info.dscp);
 		ft_out_u64(o, "packets", "packets", r->cnt.packets);
 		ft_out_u64(o, "bytes", "bytes", r->cnt.bytes);
+		if (shr->ndevs)
+			ft_shaping_out_cells(o, shr, r->info.flags & FT_META_F_PRIO,
+					     r->info.priority);
 		ft_out_end_row(o);
 	}
 	ft_out_end_table(o);
+	ft_shaping_out_devices(o, shr);
 
 	ft_out_begin_table(o, "rules", "rules", rheads);
 	for (i = 0; i < sn->nrules; i++) {
@@ -172,6 +179,7 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 
 static int do_stats(const struct ctl *c, int argc, char **argv)
 {
+	struct ft_shaping_report shaping = { 0 }, *shr = &shaping;
 	struct snapshot sn = { 0 };
 	struct ft_daemon_info info;
 	struct ctl_pins p;
@@ -203,10 +211,13 @@ static int do_stats(const struct ctl *c, int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
-	print_stats(o, &sn, have_info ? &info : NULL);
+	if (ft_shaping_report_read(&p.maps, sn.st.slot & 1, shr))
+		pr_warn("cannot read the shaping statistics");
+	print_stats(o, &sn, have_info ? &info : NULL, shr);
 	ret = EXIT_OK;
 out:
 	ret = ctl_finish_output(o, ret);
+	ft_shaping_report_free(shr);
 	snapshot_free(&sn);
 	ctl_close_pins(&p);
 	return ret;

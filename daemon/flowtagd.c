@@ -61,6 +61,7 @@ struct watch {
 	bool gave_up;				/* repairs stopped until a reload */
 	bool stalled;				/* hand-off stalled at the last check */
 	bool gone_logged;			/* "interface gone" said once */
+	bool shaping_foreign_logged;		/* "another tool replaced our HTB" said once */
 	uint64_t hoff_written, hoff_tc;		/* ft_hoff at the last check */
 	char last[104];				/* what the last repair restored */
 	char seen[FT_LIVE_REASON_LEN];		/* the finding logged last, to log changes once */
@@ -420,12 +421,28 @@ static struct ft_attachment *find_att(struct daemon *d, const char *name)
  * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
  * previous daemon to adopt (start only).
  */
-/* Detach everything of ours from one interface: its HTB tree if we built
- * one, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
+/* The IFB device the active policy names for interface @name, or NULL:
+ * found again by name when the redirect to it is gone. */
+static const char *active_ifb(const struct daemon *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->pol.nifaces; i++)
+		if (!strcmp(d->pol.ifaces[i].name, name) &&
+		    d->pol.ifaces[i].ingress_shaping.enabled)
+			return d->pol.ifaces[i].ingress_shaping.ifb;
+	return NULL;
+}
+
+/* Detach everything of ours from one interface: its HTB tree and its IFB
+ * if we built them, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
 static void detach_att(struct daemon *d, struct ft_attachment *a)
 {
 	if (a->flags & FT_IFACE_F_SHAPED)
 		ft_shaping_remove(a->ifindex, a->name);
+	/* before the clsact qdisc: the redirect filter would keep it */
+	if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
+		ft_ingress_shaping_remove(a->ifindex, a->name, active_ifb(d, a->name));
 	ft_detach_iface(&d->loader, a);
 }
 
@@ -472,7 +489,7 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 		}
 		/* the HTB tree is ours across reloads and takeovers */
 		if (p)
-			next[n].flags |= p->flags & FT_IFACE_F_SHAPED;
+			next[n].flags |= p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
 		n++;
 	}
 	/* interfaces that left the policy */
@@ -500,32 +517,56 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 }
 
 /*
- * Egress shaping in step with @pol: build or update the HTB tree of every
- * attached interface with egress_shaping, remove ours where the policy no
- * longer asks for one. Returns the first error.
+ * Shaping of one attachment in step with @ifc (NULL: the interface left
+ * the policy): build or update the HTB tree of egress_shaping, and the IFB
+ * device, its tree and the redirect of ingress_shaping; remove ours where
+ * the policy no longer asks for them. @prev_ifb: the IFB the policy
+ * before named (NULL: none), deleted by name if the redirect is gone.
+ * Returns the first error.
  */
+static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
+		     const struct ft_iface *ifc, const char *prev_ifb)
+{
+	bool owned = a->flags & FT_IFACE_F_SHAPED;
+	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
+	int err = 0, e;
+
+	if (ifc && ifc->egress_shaping.enabled) {
+		err = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
+	} else if (owned) {
+		ft_shaping_remove(a->ifindex, a->name);
+		owned = false;
+	}
+	if (ifc && ifc->ingress_shaping.enabled) {
+		e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
+		if (e && !err)
+			err = e;
+	} else if (in_owned) {
+		ft_ingress_shaping_remove(a->ifindex, a->name, prev_ifb);
+		in_owned = false;
+	}
+	a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+	a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
+			      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
+	return err;
+}
+
+/* Shaping of every attached interface in step with @pol (shape_att());
+ * d->pol is still the policy before. */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
 	size_t i, k;
 	int err = 0, e;
 
 	for (i = 0; i < d->natt; i++) {
-		struct ft_attachment *a = &d->att[i];
 		const struct ft_iface *ifc = NULL;
-		bool owned = a->flags & FT_IFACE_F_SHAPED;
 
 		for (k = 0; k < pol->nifaces; k++)
-			if (!strcmp(pol->ifaces[k].name, a->name))
+			if (!strcmp(pol->ifaces[k].name, d->att[i].name))
 				ifc = &pol->ifaces[k];
-		if (ifc && ifc->egress_shaping.enabled) {
-			e = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
-			if (e && !err)
-				err = e;
-		} else if (owned) {
-			ft_shaping_remove(a->ifindex, a->name);
-			owned = false;
-		}
-		a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+		e = shape_att(pol, &d->att[i], ifc, active_ifb(d, d->att[i].name));
+		if (e && !err)
+			err = e;
 	}
 	return err;
 }
@@ -644,9 +685,13 @@ static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_i
 	err = ft_attach_iface(&d->loader, ifc, NULL, false, &na);
 	if (err)
 		return err;
+	/* the egress tree went with the old device; the IFB did not */
+	na.flags |= a->flags & FT_IFACE_F_INGRESS_SHAPED;
 	*a = na;
 	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
 		old, ifindex);
+	if (shape_att(&d->pol, a, ifc, NULL))
+		pr_err("%s: attached again, but its shaping is not as the policy says", a->name);
 	return 0;
 }
 
@@ -672,6 +717,47 @@ static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct 
 	w->hoff_written = sum[0];
 	w->hoff_tc = sum[1];
 	return stalled;
+}
+
+/*
+ * The shaping part of the self-repair: a tree another tool deleted (the
+ * kernel's default qdisc is back) or a redirect to the IFB that is gone is
+ * built again; a root qdisc another tool put in place of ours is left
+ * alone, and said once. Returns whether something was repaired.
+ */
+static bool repair_shaping(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
+			   struct watch *w, uint64_t now)
+{
+	int found = ft_shaping_check(a->ifindex, a->flags);
+	char what[96];
+
+	if (found <= 0 || w->gave_up)
+		return false;
+	if (found & FT_SHAPING_EGRESS_FOREIGN) {
+		if (!w->shaping_foreign_logged)
+			pr_warn("%s: another tool replaced flowtag's HTB root qdisc: egress "
+				"shaping is not as the policy says (left alone; a reload takes "
+				"the root back only with replace_root = true)", a->name);
+		w->shaping_foreign_logged = true;
+		found &= ~FT_SHAPING_EGRESS_FOREIGN;
+		if (!found)
+			return false;
+	}
+	if (!repair_allowed(w, now)) {
+		w->gave_up = true;
+		pr_err("%s: flowtag's shaping removed again; repaired %d times within %d s "
+		       "already: flowtagd stops repairing %s until the next reload", a->name,
+		       FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
+		return true;
+	}
+	if (shape_att(&d->pol, a, ifc, NULL))
+		return false;
+	snprintf(what, sizeof(what), "%s%s%s",
+		 found & FT_SHAPING_EGRESS_GONE ? "the egress HTB tree" : "",
+		 found == (FT_SHAPING_EGRESS_GONE | FT_SHAPING_INGRESS_GONE) ? ", " : "",
+		 found & FT_SHAPING_INGRESS_GONE ? "ingress shaping (IFB tree, redirect)" : "");
+	repair_record(d, w, now, "flowtag's shaping was removed", what);
+	return true;
 }
 
 /*
@@ -735,6 +821,8 @@ static void verify_all(struct daemon *d, bool timer)
 				changed = true;
 			}
 		}
+		if (lv.state == FT_LIVE_OK && lv.clsact)
+			changed |= repair_shaping(d, a, ifc, w, now);
 		if (lv.state == FT_LIVE_OK) {
 			w->seen[0] = '\0';
 			continue;
@@ -751,6 +839,14 @@ static void verify_all(struct daemon *d, bool timer)
 			}
 			err = ft_repair_iface(&d->loader, ifc, a, &lv, what, sizeof(what));
 			if (err > 0) {
+				bool ifb_owned = true;
+
+				/* a new clsact qdisc has no redirect to the IFB */
+				if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) &&
+				    ifc->ingress_shaping.enabled &&
+				    !ft_ingress_shaping_apply(&d->pol, ifc, a->ifindex, &ifb_owned))
+					snprintf(what + strlen(what), sizeof(what) - strlen(what),
+						 ", redirect to %s", ifc->ingress_shaping.ifb);
 				repair_record(d, w, now, lv.reason[0], what);
 				hoff_sync(d, a->ifindex);	/* hand-off counted afresh */
 				w->hoff_written = w->hoff_tc = 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "flowtag/maps.h"
 #include "metrics.h"
 #include "pinned.h"
+#include "shapestats.h"
+#include "strparse.h"
 #include "verify.h"
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -101,6 +104,65 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 	}
 }
 
+/*
+ * The shapers: per device with flowtag's HTB tree and per HTB class, the
+ * kernel's counters (since the tree was built: they survive reloads, which
+ * change the tree in place) and the current queue and rate.
+ */
+static void write_shaping(FILE *f, struct ft_pinned *s, uint32_t slot)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} fam[] = {
+#define FAM(n, t, h, field) { n, t, h, offsetof(struct ft_htb_stats, field) }
+		FAM("flowtag_shaping_bytes_total", "counter", "Bytes an HTB class sent.", bytes),
+		FAM("flowtag_shaping_packets_total", "counter", "Packets an HTB class sent.",
+		    packets),
+		FAM("flowtag_shaping_drops_total", "counter",
+		    "Packets an HTB class or its leaf qdisc dropped.", drops),
+		FAM("flowtag_shaping_overlimits_total", "counter",
+		    "Times an HTB class was over its rate or ceil.", overlimits),
+		FAM("flowtag_shaping_backlog_bytes", "gauge", "Bytes queued in an HTB class.",
+		    backlog_bytes),
+		FAM("flowtag_shaping_rate_bytes", "gauge",
+		    "Current rate of an HTB class, bytes/s (its rate estimator).", rate),
+#undef FAM
+	};
+	struct ft_shaping_report *r = calloc(1, sizeof(*r));
+	char id[16];
+	size_t k, i, j;
+
+	if (!r || ft_shaping_report_read(s, slot, r) || !r->ndevs)
+		goto out;
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name, fam[k].help, fam[k].name,
+			fam[k].type);
+		for (i = 0; i < r->ndevs; i++) {
+			const struct ft_shaped_dev *d = &r->devs[i];
+
+			for (j = 0; j < d->nclasses; j++) {
+				const struct ft_htb_stats *h = &d->classes[j];
+
+				fprintf(f, "%s{interface=\"", fam[k].name);
+				put_label(f, d->iface);
+				fprintf(f, "\",direction=\"%s\",device=\"",
+					d->ingress ? "ingress" : "egress");
+				put_label(f, d->dev);
+				fprintf(f, "\",classid=\"%s\",class=\"",
+					ft_format_tc_handle(h->classid, id, sizeof(id)));
+				put_label(f, h->classes);
+				fprintf(f, "\"} %" PRIu64 "\n",
+					*(const uint64_t *)((const char *)h + fam[k].off));
+			}
+		}
+	}
+out:
+	if (r)
+		ft_shaping_report_free(r);
+	free(r);
+}
+
 static int write_all(FILE *f, struct ft_pinned *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
@@ -157,6 +219,7 @@ static int write_all(FILE *f, struct ft_pinned *s)
 			fprintf(f, "\"} %llu\n", (unsigned long long)(pass ? c.bytes : c.packets));
 		}
 	}
+	write_shaping(f, s, st.slot);
 	fprintf(f, "# HELP flowtag_rule_packets_total Packets that matched a rule.\n"
 		   "# TYPE flowtag_rule_packets_total counter\n");
 	for (i = 0; i < h.nrules && i < FT_MAX_RULES; i++) {

@@ -114,13 +114,19 @@ enum ft_leaf {
 	FT_LEAF_NONE,		/* HTB's own single FIFO per class */
 };
 
-/* egress_shaping = { ... } of an interface: an HTB tree flowtagd owns. */
+/*
+ * egress_shaping = { ... } of an interface: an HTB tree flowtagd owns on
+ * the interface; ingress_shaping = { ... }: the same tree on an IFB device
+ * flowtagd creates and owns, fed by a mirred redirect from the interface's
+ * clsact ingress.
+ */
 struct ft_shaping {
 	bool enabled;
 	uint64_t rate;		/* the interface's rate, bytes/s (HTB 1:1) */
 	enum ft_leaf leaf;
 	int default_class;	/* index into ft_policy.classes; -1: HTB's direct queue */
-	bool replace_root;	/* may replace a root qdisc flowtagd did not create */
+	bool replace_root;	/* egress: may replace a root qdisc flowtagd did not create */
+	char ifb[FT_IFNAMSIZ];	/* ingress: the IFB device, "ifb-<iface>" unless named */
 	int line;
 };
 
@@ -129,6 +135,7 @@ struct ft_iface {
 	enum ft_xdp_mode xdp_mode;
 	bool egress_restore;	/* attach the egress mark -> priority program */
 	struct ft_shaping egress_shaping;
+	struct ft_shaping ingress_shaping;
 	int line;
 };
 

@@ -5,12 +5,18 @@
  * created by its kind alone (the kernel then uses cake's defaults).
  */
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_sched.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <netlink/netlink.h>
+#include <netlink/route/act/mirred.h>
 #include <netlink/route/class.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
+#include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
@@ -120,11 +126,19 @@ static int htb_root_create(struct nl_sock *sk, uint32_t ifindex, uint32_t defcls
 	return err < 0 ? nl_err(err) : 0;
 }
 
-/* Add or change one HTB class in place (HTB keeps its counters and queue). */
+/*
+ * Add or change one HTB class in place (HTB keeps its counters and queue).
+ * A new class gets a rate estimator (1 s samples, 4 s average, as tc's
+ * "estimator 1sec 4sec"), which flowtagctl stats shows as the current
+ * rate; a changed one keeps the one it has (replacing it would restart
+ * the average). libnl has no call for TCA_RATE: it is added to the request.
+ */
 static int htb_class_set(struct nl_sock *sk, uint32_t ifindex, uint32_t parent,
-			 const struct ft_htb_class *c)
+			 const struct ft_htb_class *c, bool create)
 {
+	static const struct tc_estimator est = { .interval = 0, .ewma_log = 2 };
 	struct rtnl_class *cl = rtnl_class_alloc();
+	struct nl_msg *msg = NULL;
 	int err;
 
 	if (!cl)
@@ -138,7 +152,13 @@ static int htb_class_set(struct nl_sock *sk, uint32_t ifindex, uint32_t parent,
 	}
 	if (c->quantum)
 		rtnl_htb_set_quantum(cl, c->quantum);
-	err = rtnl_class_add(sk, cl, NLM_F_CREATE);
+	err = rtnl_class_build_add_request(cl, NLM_F_CREATE, &msg);
+	if (err >= 0 && create)
+		err = nla_put(msg, TCA_RATE, sizeof(est), &est);
+	if (err >= 0)
+		err = nl_send_sync(sk, msg);	/* frees msg */
+	else
+		nlmsg_free(msg);
 	rtnl_class_put(cl);
 	return err < 0 ? nl_err(err) : 0;
 }
@@ -177,6 +197,15 @@ out:
 	return err < 0 ? nl_err(err) : 0;
 }
 
+static bool class_exists(struct nl_cache *ccache, uint32_t ifindex, uint32_t classid)
+{
+	struct rtnl_class *cl = rtnl_class_get(ccache, (int)ifindex, classid);
+
+	if (cl)
+		rtnl_class_put(cl);
+	return cl;
+}
+
 struct stale_ctx {
 	struct nl_sock *sk;
 	uint32_t ifindex;
@@ -212,10 +241,14 @@ static void delete_stale(struct nl_object *obj, void *arg)
 	}
 }
 
-int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, uint32_t ifindex,
-		     bool *owned)
+/*
+ * The HTB tree of @sh on device @ifindex: built, or changed in place
+ * when *@owned says it is ours already. @what ("egress shaping", "ingress
+ * shaping on ifb-x") starts the log lines, after the interface @name.
+ */
+static int htb_apply(const struct ft_policy *pol, const struct ft_shaping *sh, const char *name,
+		     const char *what, uint32_t ifindex, bool *owned)
 {
-	const struct ft_shaping *sh = &ifc->egress_shaping;
 	struct ft_htb_class plan[FT_MAX_CLASSES];
 	struct nl_cache *qcache = NULL, *ccache = NULL;
 	struct rtnl_qdisc *root = NULL;
@@ -234,13 +267,13 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
 		defcls = pol->classes[sh->default_class].priority & 0xffff;
 	sk = ft_nl_route_open();
 	if (!sk) {
-		pr_err("%s: shaping: cannot open a netlink socket", ifc->name);
+		pr_err("%s: shaping: cannot open a netlink socket", name);
 		return -ENOTCONN;
 	}
 	err = rtnl_qdisc_alloc_cache(sk, &qcache);
 	if (err < 0) {
 		err = nl_err(err);
-		pr_err("%s: shaping: cannot list qdiscs: %s", ifc->name, strerror(-err));
+		pr_err("%s: shaping: cannot list qdiscs: %s", name, strerror(-err));
 		goto out;
 	}
 	root = rtnl_qdisc_get_by_parent(qcache, (int)ifindex, TC_H_ROOT);
@@ -251,10 +284,10 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
 		rebuild = rtnl_htb_get_defcls(root) != defcls;
 		if (rebuild)
 			pr_info("%s: HTB default class changes to 1:%x: rebuilding the tree "
-				"(HTB cannot change its default in place)", ifc->name, defcls);
+				"(HTB cannot change its default in place)", name, defcls);
 	} else if (root && rtnl_tc_get_handle(TC_CAST(root)) && !sh->replace_root) {
 		pr_err("%s: the root qdisc %s %s was not created by flowtag; egress_shaping "
-		       "would replace it: set replace_root = true to allow that", ifc->name,
+		       "would replace it: set replace_root = true to allow that", name,
 		       kind ? kind : "?",
 		       ft_format_tc_handle(rtnl_tc_get_handle(TC_CAST(root)), id, sizeof(id)));
 		err = -EEXIST;
@@ -263,7 +296,7 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
 	if (rebuild) {
 		err = htb_root_create(sk, ifindex, defcls);
 		if (err) {
-			pr_err("%s: cannot create the HTB root qdisc: %s", ifc->name,
+			pr_err("%s: cannot create the HTB root qdisc: %s", name,
 			       strerror(-err));
 			goto out;
 		}
@@ -277,38 +310,41 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
 			goto out;
 		}
 	}
-	err = htb_class_set(sk, ifindex, FT_HTB_HANDLE, &top);
+	err = rtnl_class_alloc_cache(sk, (int)ifindex, &ccache);
+	if (err < 0) {
+		err = nl_err(err);
+		pr_err("%s: shaping: cannot list HTB classes: %s", name, strerror(-err));
+		goto out;
+	}
+	err = htb_class_set(sk, ifindex, FT_HTB_HANDLE, &top, !class_exists(ccache, ifindex, top.classid));
 	for (i = 0; !err && i < n; i++) {
-		const char *what = "HTB class";
+		const char *step = "HTB class";
 
-		err = htb_class_set(sk, ifindex, FT_HTB_ROOT, &plan[i]);
+		err = htb_class_set(sk, ifindex, FT_HTB_ROOT, &plan[i],
+				    !class_exists(ccache, ifindex, plan[i].classid));
 		if (!err) {
-			what = "leaf qdisc of";
+			step = "leaf qdisc of";
 			err = leaf_set(sk, qcache, ifindex, plan[i].classid, sh->leaf);
 		}
-		if (err == -ENOENT && leaf_kind[sh->leaf] && what[0] == 'l')
+		if (err == -ENOENT && leaf_kind[sh->leaf] && step[0] == 'l')
 			pr_err("%s: this kernel has no %s qdisc (module sch_%s missing or not "
-			       "built): choose another egress_shaping leaf", ifc->name,
-			       leaf_kind[sh->leaf], leaf_kind[sh->leaf]);
+			       "built): choose another leaf for %s", name,
+			       leaf_kind[sh->leaf], leaf_kind[sh->leaf], what);
 		else if (err)
-			pr_err("%s: %s %s (%s): %s", ifc->name, what,
+			pr_err("%s: %s %s (%s): %s", name, step,
 			       ft_format_tc_handle(plan[i].classid, id, sizeof(id)), plan[i].name,
 			       strerror(-err));
 	}
-	if (err)
-		goto out;
-	err = rtnl_class_alloc_cache(sk, (int)ifindex, &ccache);
-	if (err >= 0) {
-		struct stale_ctx sc = { sk, ifindex, plan, n, 0, ifc->name };
+	if (!err) {
+		/* the cache holds the classes from before: those not planned go */
+		struct stale_ctx sc = { sk, ifindex, plan, n, 0, name };
 
 		nl_cache_foreach(ccache, delete_stale, &sc);
 		err = sc.err;
-	} else {
-		err = nl_err(err);
 	}
 	if (!err)
-		pr_info("%s: egress shaping %s: HTB 1: with %d class(es) under %s, leaf %s%s",
-			ifc->name, rebuild ? "built" : "updated in place", n,
+		pr_info("%s: %s %s: HTB 1: with %d class(es) under %s, leaf %s%s",
+			name, what, rebuild ? "built" : "updated in place", n,
 			ft_format_rate(sh->rate, r, sizeof(r)),
 			leaf_kind[sh->leaf] ? leaf_kind[sh->leaf] : "none",
 			defcls ? "" : ", unclassified traffic unshaped (no default_class)");
@@ -321,6 +357,12 @@ out:
 		nl_cache_free(ccache);
 	nl_socket_free(sk);
 	return err;
+}
+
+int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, uint32_t ifindex,
+		     bool *owned)
+{
+	return htb_apply(pol, &ifc->egress_shaping, ifc->name, "egress shaping", ifindex, owned);
 }
 
 int ft_shaping_remove(uint32_t ifindex, const char *name)
@@ -358,4 +400,388 @@ out:
 		nl_cache_free(qcache);
 	nl_socket_free(sk);
 	return err;
+}
+
+/* ---- ingress shaping: the IFB device and the redirect to it ---- */
+
+#define FT_CLSACT_INGRESS	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+
+/* The u32 filter at our redirect pref on @ifindex's clsact ingress whose
+ * mirred action redirects to some device: that device's ifindex, else 0. */
+struct redirect_ctx {
+	uint32_t ifindex;
+	uint32_t target;
+	int nfilters;
+};
+
+static void find_redirect(struct nl_object *obj, void *arg)
+{
+	struct rtnl_cls *cls = (struct rtnl_cls *)obj;
+	struct redirect_ctx *c = arg;
+	struct rtnl_act *act;
+	const char *kind = rtnl_tc_get_kind(TC_CAST(cls));
+
+	if ((uint32_t)rtnl_tc_get_ifindex(TC_CAST(cls)) != c->ifindex ||
+	    rtnl_cls_get_prio(cls) != FT_TC_REDIRECT_PRIO || !kind || strcmp(kind, "u32"))
+		return;
+	/* u32 lists its hash table as a filter of its own, without actions;
+	 * rtnl_u32_get_action() lends the action, it takes no reference */
+	act = rtnl_u32_get_action(cls);
+	if (!act)
+		return;
+	c->nfilters++;
+	kind = rtnl_tc_get_kind(TC_CAST(act));
+	if (kind && !strcmp(kind, "mirred") && rtnl_mirred_get_action(act) == TCA_EGRESS_REDIR)
+		c->target = rtnl_mirred_get_ifindex(act);
+}
+
+static int redirect_find(struct nl_sock *sk, uint32_t ifindex, struct redirect_ctx *c)
+{
+	struct nl_cache *cache = NULL;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->ifindex = ifindex;
+	err = rtnl_cls_alloc_cache(sk, (int)ifindex, FT_CLSACT_INGRESS, &cache);
+	if (err < 0)
+		return nl_err(err);
+	nl_cache_foreach(cache, find_redirect, c);
+	nl_cache_free(cache);
+	return 0;
+}
+
+int ft_ingress_ifb(uint32_t ifindex)
+{
+	struct nl_sock *sk = ft_nl_route_open();
+	struct redirect_ctx c;
+	int err;
+
+	if (!sk)
+		return -ENOTCONN;
+	err = redirect_find(sk, ifindex, &c);
+	nl_socket_free(sk);
+	return err ? err : (int)c.target;
+}
+
+/* Every filter at our redirect pref on clsact ingress (the whole u32 tp). */
+static int redirect_delete(struct nl_sock *sk, uint32_t ifindex)
+{
+	struct rtnl_cls *cls = rtnl_cls_alloc();
+	int err;
+
+	if (!cls)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(cls), (int)ifindex);
+	rtnl_tc_set_parent(TC_CAST(cls), FT_CLSACT_INGRESS);
+	rtnl_tc_set_kind(TC_CAST(cls), "u32");
+	rtnl_cls_set_prio(cls, FT_TC_REDIRECT_PRIO);
+	rtnl_cls_set_protocol(cls, ETH_P_ALL);
+	err = rtnl_cls_delete(sk, cls, 0);
+	rtnl_cls_put(cls);
+	return err < 0 && err != -NLE_OBJ_NOTFOUND ? nl_err(err) : 0;
+}
+
+/*
+ * u32 "match all" at FT_TC_REDIRECT_PRIO, one after flowtag's classifier:
+ * mirred egress redirect to @ifb. The kernel picks the u32 handle (its hash
+ * table ids are shared by every u32 filter of the qdisc).
+ */
+static int redirect_add(struct nl_sock *sk, uint32_t ifindex, uint32_t ifb)
+{
+	struct rtnl_cls *cls = rtnl_cls_alloc();
+	struct rtnl_act *act = rtnl_act_alloc();
+	int err = -NLE_NOMEM;
+
+	if (!cls || !act)
+		goto out;
+	rtnl_tc_set_ifindex(TC_CAST(cls), (int)ifindex);
+	rtnl_tc_set_parent(TC_CAST(cls), FT_CLSACT_INGRESS);
+	err = rtnl_tc_set_kind(TC_CAST(cls), "u32");
+	if (err < 0)
+		goto out;
+	rtnl_cls_set_prio(cls, FT_TC_REDIRECT_PRIO);
+	rtnl_cls_set_protocol(cls, ETH_P_ALL);
+	err = rtnl_tc_set_kind(TC_CAST(act), "mirred");
+	if (err < 0)
+		goto out;
+	rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
+	rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
+	rtnl_mirred_set_ifindex(act, ifb);
+	err = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
+	if (!err)
+		err = rtnl_u32_set_cls_terminal(cls);
+	if (!err)
+		err = rtnl_u32_add_action(cls, act);
+	if (!err)
+		err = rtnl_cls_add(sk, cls, NLM_F_CREATE);
+out:
+	if (act)
+		rtnl_act_put(act);
+	if (cls)
+		rtnl_cls_put(cls);
+	return err < 0 ? nl_err(err) : 0;
+}
+
+/* The IFB device @name: its ifindex, 0 when there is none, -ENOTTY when a
+ * device of that name is not an IFB. */
+static int ifb_lookup(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *link = NULL;
+	const char *type;
+	int err;
+
+	err = rtnl_link_get_kernel(sk, 0, name, &link);
+	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV)
+		return 0;
+	if (err < 0)
+		return nl_err(err);
+	type = rtnl_link_get_type(link);
+	err = type && !strcmp(type, "ifb") ? rtnl_link_get_ifindex(link) : -ENOTTY;
+	rtnl_link_put(link);
+	return err;
+}
+
+/* Create the IFB device @name, up. */
+static int ifb_create(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	err = rtnl_link_set_type(link, "ifb");
+	if (!err) {
+		rtnl_link_set_flags(link, IFF_UP);
+		err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	rtnl_link_put(link);
+	return err < 0 ? nl_err(err) : 0;
+}
+
+/* Bring an existing device up (an IFB somebody set down stops traffic). */
+static int link_up(struct nl_sock *sk, uint32_t ifindex)
+{
+	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
+	int err;
+
+	if (!change)
+		return -ENOMEM;
+	err = rtnl_link_get_kernel(sk, (int)ifindex, NULL, &link);
+	if (err >= 0 && !(rtnl_link_get_flags(link) & IFF_UP)) {
+		rtnl_link_set_flags(change, IFF_UP);
+		err = rtnl_link_change(sk, link, change, 0);
+	}
+	if (link)
+		rtnl_link_put(link);
+	rtnl_link_put(change);
+	return err < 0 ? nl_err(err) : 0;
+}
+
+static int ifb_delete(struct nl_sock *sk, uint32_t ifindex)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(link, (int)ifindex);
+	err = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	return err < 0 ? nl_err(err) : 0;
+}
+
+int ft_ingress_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc,
+			     uint32_t ifindex, bool *owned)
+{
+	const struct ft_shaping *sh = &ifc->ingress_shaping;
+	struct nl_sock *sk = ft_nl_route_open();
+	struct redirect_ctx rc;
+	char what[64];
+	bool created = false, htb_owned = *owned, had = *owned;
+	int ifb, err;
+
+	if (!sk) {
+		pr_err("%s: ingress shaping: cannot open a netlink socket", ifc->name);
+		return -ENOTCONN;
+	}
+	ifb = ifb_lookup(sk, sh->ifb);
+	if (ifb == -ENOTTY) {
+		pr_err("%s: ingress shaping: a device named %s exists and is not an IFB device: "
+		       "name the IFB with ifb = \"...\"", ifc->name, sh->ifb);
+		err = -EEXIST;
+		goto out;
+	} else if (ifb > 0 && !*owned) {
+		pr_err("%s: ingress shaping: the IFB device %s exists and was not created by "
+		       "flowtag: remove it or name another with ifb = \"...\"", ifc->name, sh->ifb);
+		err = -EEXIST;
+		goto out;
+	} else if (ifb < 0) {
+		err = ifb;
+		pr_err("%s: ingress shaping: cannot look up %s: %s", ifc->name, sh->ifb,
+		       strerror(-err));
+		goto out;
+	}
+	if (!ifb) {
+		err = ifb_create(sk, sh->ifb);
+		if (!err)
+			ifb = (int)if_nametoindex(sh->ifb);
+		if (err || !ifb) {
+			err = err ? err : -ENODEV;
+			pr_err("%s: ingress shaping: cannot create the IFB device %s: %s%s",
+			       ifc->name, sh->ifb, strerror(-err),
+			       err == -EOPNOTSUPP || err == -ENOENT ?
+				       " (is the kernel's ifb module available?)" : "");
+			goto out;
+		}
+		created = true;
+		*owned = true;
+		htb_owned = false;
+		pr_info("%s: IFB device %s created for ingress shaping", ifc->name, sh->ifb);
+	} else {
+		err = link_up(sk, (uint32_t)ifb);
+		if (err)
+			pr_warn("%s: cannot set %s up: %s", ifc->name, sh->ifb, strerror(-err));
+	}
+	/* the IFB is ours: whatever root qdisc it has (its default) goes */
+	snprintf(what, sizeof(what), "ingress shaping on %s", sh->ifb);
+	{
+		struct ft_shaping on_ifb = *sh;
+
+		on_ifb.replace_root = true;
+		err = htb_apply(pol, &on_ifb, ifc->name, what, (uint32_t)ifb, &htb_owned);
+	}
+	if (err)
+		goto fail;
+	err = redirect_find(sk, ifindex, &rc);
+	if (!err && (rc.target != (uint32_t)ifb || rc.nfilters != 1)) {
+		/* another IFB (the policy renamed it) or a foreign filter at our
+		 * pref: the whole pref goes, then ours comes */
+		if (rc.nfilters)
+			err = redirect_delete(sk, ifindex);
+		if (!err)
+			err = redirect_add(sk, ifindex, (uint32_t)ifb);
+		if (!err)
+			pr_info("%s: clsact ingress pref %d redirects to %s (after flowtag's "
+				"classifier at pref %d)", ifc->name, FT_TC_REDIRECT_PRIO, sh->ifb,
+				FT_TC_PRIO);
+		if (!err && rc.target && rc.target != (uint32_t)ifb && had &&
+		    ifb_delete(sk, rc.target) == 0)
+			pr_info("%s: the previous IFB device (ifindex %u) deleted", ifc->name,
+				rc.target);
+	}
+	if (err) {
+		pr_err("%s: ingress shaping: cannot redirect clsact ingress to %s: %s%s",
+		       ifc->name, sh->ifb, strerror(-err),
+		       err == -ENOENT || err == -EOPNOTSUPP ?
+			       " (are the kernel's cls_u32 and act_mirred available?)" : "");
+		goto fail;
+	}
+	goto out;
+fail:
+	if (created) {
+		ifb_delete(sk, (uint32_t)ifb);
+		*owned = false;
+	}
+out:
+	nl_socket_free(sk);
+	return err;
+}
+
+int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *ifb_name)
+{
+	struct nl_sock *sk = ft_nl_route_open();
+	struct redirect_ctx rc;
+	char ifb[IF_NAMESIZE] = "";
+	int err, e;
+
+	if (!sk)
+		return -ENOTCONN;
+	/* the redirect says which IFB is ours, even without the policy */
+	err = redirect_find(sk, ifindex, &rc);
+	if (!err && rc.nfilters)
+		err = redirect_delete(sk, ifindex);
+	if (err)
+		pr_err("%s: cannot remove the redirect to the IFB device: %s", name,
+		       strerror(-err));
+	if (!rc.target && ifb_name) {
+		e = ifb_lookup(sk, ifb_name);
+		rc.target = e > 0 ? (uint32_t)e : 0;
+	}
+	if (rc.target && (!if_indextoname(rc.target, ifb) || ifb_lookup(sk, ifb) <= 0)) {
+		pr_warn("%s: the redirect pointed at ifindex %u, which is not an IFB device: "
+			"left alone", name, rc.target);
+		rc.target = 0;
+	}
+	if (rc.target) {
+		e = ifb_delete(sk, rc.target);
+		if (e) {
+			pr_err("%s: cannot delete the IFB device %s: %s", name, ifb, strerror(-e));
+			err = err ? err : e;
+		}
+	}
+	if (!err)
+		pr_info("%s: ingress shaping removed%s%s", name, rc.target ? ", IFB device " : "",
+			rc.target ? ifb : "");
+	nl_socket_free(sk);
+	return err;
+}
+
+/* ---- what another tool removed ---- */
+
+/* The root qdisc of @ifindex in @qcache: 1 ours (htb 1:), 0 the kernel's
+ * default (none, or handle 0:), -1 another tool's. */
+static int root_state(struct nl_cache *qcache, uint32_t ifindex)
+{
+	struct rtnl_qdisc *root = rtnl_qdisc_get_by_parent(qcache, (int)ifindex, TC_H_ROOT);
+	const char *kind;
+	uint32_t handle;
+	int st;
+
+	if (!root)
+		return 0;
+	kind = rtnl_tc_get_kind(TC_CAST(root));
+	handle = rtnl_tc_get_handle(TC_CAST(root));
+	st = kind && !strcmp(kind, "htb") && handle == FT_HTB_HANDLE ? 1 : handle ? -1 : 0;
+	rtnl_qdisc_put(root);
+	return st;
+}
+
+int ft_shaping_check(uint32_t ifindex, uint32_t flags)
+{
+	struct nl_sock *sk;
+	struct nl_cache *qcache = NULL;
+	struct redirect_ctx rc;
+	int st, ret = 0, err;
+
+	if (!(flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED)))
+		return 0;
+	sk = ft_nl_route_open();
+	if (!sk)
+		return -ENOTCONN;
+	err = rtnl_qdisc_alloc_cache(sk, &qcache);
+	if (err < 0) {
+		ret = nl_err(err);
+		goto out;
+	}
+	if (flags & FT_IFACE_F_SHAPED) {
+		st = root_state(qcache, ifindex);
+		ret |= st == 0 ? FT_SHAPING_EGRESS_GONE : st < 0 ? FT_SHAPING_EGRESS_FOREIGN : 0;
+	}
+	if (flags & FT_IFACE_F_INGRESS_SHAPED) {
+		err = redirect_find(sk, ifindex, &rc);
+		if (err) {
+			ret = err;
+			goto out;
+		}
+		if (!rc.target)
+			ret |= FT_SHAPING_INGRESS_GONE;
+		else if (root_state(qcache, rc.target) == 0)
+			ret |= FT_SHAPING_INGRESS_GONE;
+	}
+out:
+	if (qcache)
+		nl_cache_free(qcache);
+	nl_socket_free(sk);
+	return ret;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attach.h"
 #include "policy.h"
 
 #define FT_HTB_HANDLE	0x00010000u	/* the root qdisc, 1: */
@@ -72,5 +73,60 @@ int ft_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc, ui
  * Returns 0 (also when there was nothing to delete) or -errno.
  */
 int ft_shaping_remove(uint32_t ifindex, const char *name);
+
+/*
+ * Ingress shaping (ingress_shaping): flowtagd creates the IFB device
+ * ifb-<iface> (or the policy's ifb name), builds the same HTB tree on it,
+ * and adds a u32 match-all filter with a mirred egress redirect to the IFB
+ * on the interface's clsact ingress at pref FT_TC_REDIRECT_PRIO, right
+ * after flowtag's classifier (FT_TC_PRIO): tc runs filters in pref order,
+ * so the packet reaches the redirect with its mark and priority set, and
+ * HTB on the IFB picks the class from skb->priority. Filters at a lower
+ * pref run before flowtag's; filters at a higher pref never see the
+ * packet (the redirect steals it; the IFB then hands it to the stack as
+ * received on the interface, without running clsact ingress again).
+ */
+#define FT_TC_REDIRECT_PRIO	(FT_TC_PRIO + 1)
+
+/**
+ * ft_ingress_shaping_apply() - create (or keep) the IFB device of
+ * @ifc->ingress_shaping, build or update its HTB tree, and redirect
+ * @ifindex's clsact ingress to it (the clsact qdisc must exist).
+ * @owned: in: flowtag created the IFB already (reload, takeover); out:
+ *         flowtag owns an IFB now
+ * Refuses (-EEXIST, logged) an existing device of that name that flowtag
+ * did not create. Returns 0 or -errno; on failure a just-created IFB is
+ * deleted again.
+ */
+int ft_ingress_shaping_apply(const struct ft_policy *pol, const struct ft_iface *ifc,
+			     uint32_t ifindex, bool *owned);
+
+/**
+ * ft_ingress_shaping_remove() - remove the redirect from @ifindex's clsact
+ * ingress and delete the IFB device it pointed at (with its HTB tree);
+ * when the redirect is gone already, the IFB named @ifb_name (may be NULL).
+ * Returns 0 or -errno (logged with the interface @name).
+ */
+int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *ifb_name);
+
+/**
+ * ft_ingress_ifb() - the ifindex of the device flowtag's redirect on
+ * @ifindex's clsact ingress points at: > 0, 0 when there is no redirect,
+ * or -errno.
+ */
+int ft_ingress_ifb(uint32_t ifindex);
+
+/* ft_shaping_check() findings */
+#define FT_SHAPING_EGRESS_GONE		0x1	/* the kernel's default root qdisc is back */
+#define FT_SHAPING_EGRESS_FOREIGN	0x2	/* another tool's root qdisc replaced ours */
+#define FT_SHAPING_INGRESS_GONE		0x4	/* the redirect, or the tree on the IFB */
+
+/**
+ * ft_shaping_check() - whether what flowtag built for shaping on @ifindex
+ * (@flags: FT_IFACE_F_SHAPED, FT_IFACE_F_INGRESS_SHAPED, as recorded) is
+ * still there. Return: 0 all there, FT_SHAPING_* bits for what is not, or
+ * -errno when the kernel could not be asked.
+ */
+int ft_shaping_check(uint32_t ifindex, uint32_t flags);
 
 #endif /* FLOWTAG_SHAPING_H */

@@ -10,7 +10,8 @@
 #                                          wanB ---- path B ---- b0
 #
 #   on the router: ip rule fwmark 0x100/0xff00 -> table 100 -> path B (voice)
-#                  HTB on wanA, one class per flowtag priority
+#                  HTB on wanA, one class per flowtag priority, built by
+#                  flowtagd from the policy's egress_shaping
 #
 # Environment: BUILD (default build), DEMO_SECONDS (default 8).
 
@@ -118,15 +119,6 @@ must ip -n "$RTR" rule add fwmark 0x100/0xff00 lookup 100 pref 100
 must ip -n "$RTR" -6 rule add fwmark 0x100/0xff00 lookup 100 pref 100
 must in_ns "$RTR" sysctl -qw net.ipv4.ip_forward_update_priority=1
 
-say "router: HTB on wanA, one class per flowtag priority (bulk capped at 4 Mbit/s)"
-must rtr_tc qdisc add dev wanA root handle 1: htb default 40
-must rtr_tc class add dev wanA parent 1: classid 1:1 htb rate 100mbit quantum 1514
-must rtr_tc class add dev wanA parent 1:1 classid 1:10 htb rate 10mbit ceil 100mbit quantum 1514
-must rtr_tc class add dev wanA parent 1:1 classid 1:20 htb rate 20mbit ceil 100mbit quantum 1514
-must rtr_tc class add dev wanA parent 1:1 classid 1:30 htb rate 10mbit ceil 100mbit quantum 1514
-must rtr_tc class add dev wanA parent 1:1 classid 1:40 htb rate 10mbit ceil 50mbit quantum 1514
-must rtr_tc class add dev wanA parent 1:1 classid 1:50 htb rate 4mbit ceil 4mbit quantum 1514
-
 # where each class leaves the router: counted in the forward hook
 classes=(voice video interactive bulk default)
 marks=(0x100 0x200 0x300 0x400 0x500)
@@ -149,10 +141,20 @@ must in_ns "$CLI" nft add chain inet demo in '{ type filter hook input priority 
 must in_ns "$CLI" nft add rule inet demo in ip saddr 198.19.66.6 counter
 
 # flowtagd refuses policy files in a tree a user owns (a clone run with
-# sudo): the demo then runs a root-owned copy of the same file
-if "$FLOWTAGD" --check -c "$POLICY" 2>&1 | grep -q "refusing"; then
-	say "this checkout is not owned by root, and flowtagd refuses policy files other users can change: using a root-owned copy of $POLICY"
-	install -m 0644 -o root -g root "$POLICY" "$TMP/demo.conf"
+# sudo): the demo then runs a root-owned copy of the same file. A kernel
+# built without fq_codel gets pfifo leaves in the copy instead.
+LEAF=fq_codel
+if ! tc -n "$CLI" qdisc add dev lo root fq_codel 2>/dev/null; then
+	LEAF=pfifo
+	say "this kernel has no fq_codel qdisc: the demo's HTB tree gets pfifo leaves (leaf = \"pfifo\")"
+fi
+tc -n "$CLI" qdisc del dev lo root 2>/dev/null
+if "$FLOWTAGD" --check -c "$POLICY" 2>&1 | grep -q "refusing" || [[ $LEAF != fq_codel ]]; then
+	"$FLOWTAGD" --check -c "$POLICY" 2>&1 | grep -q "refusing" &&
+		say "this checkout is not owned by root, and flowtagd refuses policy files other users can change: using a root-owned copy of $POLICY"
+	sed "s/leaf = \"fq_codel\"/leaf = \"$LEAF\"/" "$POLICY" >"$TMP/demo.conf"
+	chown root:root "$TMP/demo.conf"
+	chmod 0644 "$TMP/demo.conf"
 	POLICY=$TMP/demo.conf
 fi
 say "flowtagd on the router: policy $POLICY"
@@ -166,6 +168,8 @@ for _ in $(seq 100); do
 done
 grep -q 'ready:' "$TMP/flowtagd.log" || fail "flowtagd did not become ready"
 sed 's/^/  /' "$TMP/flowtagd.log"
+say "router: the HTB tree flowtagd built on wanA from egress_shaping"
+rtr_tc class show dev wanA | sed 's/^/  /'
 
 # neighbours first, so the numbers below are only the demo traffic
 for a in 198.18.200.1 fd00:200::1; do
@@ -182,6 +186,7 @@ PIDS+=($!)
 ip netns exec "$CLI" "$FTSINK" -u 9999 -T $((SECS + 5)) >/dev/null &
 PIDS+=($!)
 sleep 0.3
+ctl() { nsenter --net=/run/netns/"$RTR" "$FTCTL" --pin-dir "$PIN" "$@"; }
 snd()
 {
 	local ns=$1
@@ -198,52 +203,59 @@ snd "$CLI" -c -d 198.18.200.5 -p 873 -l 16384 -f 2
 snd "$CLI" -d 198.18.200.1 -p 7777 -r 100 -l 200
 snd "$CLI" -d fd00:200::1 -p 7777 -r 100 -l 200
 snd "$SRV" -d 198.18.100.2 -p 9999 -S 198.19.66.6 -r 100 -l 100
-sleep "$SECS"
-sleep 1.5
+# the shapers' current rates while the traffic runs
+sleep $((SECS - 1))
+ctl -j stats >"$TMP/live.json" 2>/dev/null
+sleep 2.5
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 PIDS=()
 
-ctl() { nsenter --net=/run/netns/"$RTR" "$FTCTL" --pin-dir "$PIN" "$@"; }
 nft_pkts()
 {
 	in_ns "$RTR" nft list table inet demo |
 		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]* comment \"$1\".*/\1/p"
 }
-htb()
+# cls FILE CLASS: "packets bytes shaped_packets shaped_bytes drops rate_mbit"
+# of CLASS from flowtagctl -j stats; "-" where the class has no HTB class
+cls()
 {
-	rtr_tc -s class show dev wanA classid "$1" |
-		sed -n 's/.*Sent \([0-9]*\) bytes \([0-9]*\) pkt.*/\2 \1/p' | head -n1
+	python3 - "$1" "$2" <<'PY' 2>/dev/null || echo "? ? - - - -"
+import json, sys
+c = {x["name"]: x for x in json.load(open(sys.argv[1]))["classes"]}[sys.argv[2]]
+v = lambda k: "-" if c.get(k) is None else c[k]
+r = c.get("rate_bps")
+print(c["packets"], c["bytes"], v("shaped_packets"), v("shaped_bytes"), v("shaped_drops"),
+      "-" if r is None else "%.2f" % (r / 1e6))
+PY
+}
+# htb_rates CLASSID: "rate/ceil" of an HTB class on wanA, as configured
+htb_rates()
+{
+	rtr_tc class show dev wanA classid "$1" |
+		sed -n 's/.* rate \([^ ]*\) ceil \([^ ]*\) .*/\1\/\2/p' | head -n1
 }
 prio=(1:10 1:20 1:30 1:50 1:40)
 
 echo
-say "per class"
+say "per class (HTB: flowtagctl stats, the tree on wanA; now: its rate while the traffic ran)"
 ctl -j stats >"$TMP/stats.json" 2>/dev/null
-printf '%-12s %6s %8s %8s %10s   %-34s %-5s %8s %10s\n' class mark priority packets bytes \
-	"left the router via (packets)" HTB "HTB pkts" "HTB bytes"
+fmt='%-12s %6s %8s %8s %10s   %-34s %-5s %8s %10s %5s %8s %-15s\n'
+printf "$fmt" class mark priority packets bytes "left the router via (packets)" HTB "HTB pkts" \
+	"HTB bytes" drops "now Mbit" "rate/ceil"
 for i in "${!classes[@]}"; do
 	c=${classes[$i]}
-	# the classifier's own per-class counters, from flowtagctl stats -j
-	read -r pk by < <(tr -d '\n ' <"$TMP/stats.json" |
-		grep -o "\"name\":\"$c\"[^}]*" | head -n1 |
-		sed -n 's/.*"packets":\([0-9]*\).*"bytes":\([0-9]*\).*/\1 \2/p')
+	read -r pk by hp hb hd _ < <(cls "$TMP/stats.json" "$c")
+	read -r _ _ _ _ _ now < <(cls "$TMP/live.json" "$c")
 	a=$(nft_pkts "$c-wanA")
 	b=$(nft_pkts "$c-wanB")
 	l=$(nft_pkts "$c-lan0")
-	read -r hp hb < <(htb "${prio[$i]}")
-	hc=${prio[$i]}
-	if [[ ${a:-0} -eq 0 && ${b:-0} -gt 0 ]]; then
-		hc="-"	# path B has no shaper
-		hp="-"
-		hb="-"
-	fi
-	printf '%-12s %6s %8s %8s %10s   %-34s %-5s %8s %10s\n' "$c" "${marks[$i]}" \
-		"${prio[$i]}" "${pk:-?}" "${by:-?}" "path A $a, path B $b, to LAN $l" \
-		"$hc" "${hp:-0}" "${hb:-0}"
+	printf "$fmt" "$c" "${marks[$i]}" "${prio[$i]}" "$pk" "$by" \
+		"path A $a, path B $b, to LAN $l" "${prio[$i]}" "$hp" "$hb" "$hd" "$now" \
+		"$(htb_rates "${prio[$i]}")"
 done
 echo
-sed -n 's/^tcp 873 \([0-9]*\) bytes \([0-9.]*\) s \([0-9.]*\) Mbit\/s/bulk TCP received by the server: \1 bytes in \2 s = \3 Mbit\/s (HTB 1:50 ceil 4 Mbit\/s)/p' \
+sed -n 's/^tcp 873 \([0-9]*\) bytes \([0-9.]*\) s \([0-9.]*\) Mbit\/s/bulk TCP received by the server: \1 bytes in \2 s = \3 Mbit\/s (HTB 1:50 ceil 4 Mbit\/s, from the policy)/p' \
 	"$TMP/sink.out"
 sed -n 's/^tcp 22 \([0-9]*\) bytes .*/SSH-like TCP received by the server: \1 bytes/p' "$TMP/sink.out"
 dropped=$(ctl -j stats 2>/dev/null | tr -d '\n ' | grep -o '"line":[0-9]*,"action":"drop"[^}]*' |
@@ -251,8 +263,9 @@ dropped=$(ctl -j stats 2>/dev/null | tr -d '\n ' | grep -o '"line":[0-9]*,"actio
 echo "blocked source 198.19.66.6 -> client: ${dropped:-?} packets dropped in XDP on wanA," \
 	"$(ip netns exec "$CLI" nft list table inet demo 2>/dev/null |
 		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p') reached the client"
-echo "voice left via path B (ip rule fwmark 0x100/0xff00 -> table 100), which has no shaper;" \
-	"HTB on path A shaped the other classes by the priority restored from the mark"
+echo "voice left via path B (ip rule fwmark 0x100/0xff00 -> table 100), which has no shaper" \
+	"(its HTB class on wanA stays empty); HTB on path A shaped the other classes by the" \
+	"priority restored from the mark"
 
 echo
 say "rules (flowtagctl stats)"

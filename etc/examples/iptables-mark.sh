@@ -8,10 +8,13 @@
 #   iptables-mark.sh up   [WAN [LAN]]    defaults: eth0 eth1
 #   iptables-mark.sh down [WAN [LAN]]
 #   CONNMARK=1 iptables-mark.sh up ...   also save/restore the class
+#   IPTABLES=iptables-legacy IP6TABLES=ip6tables-legacy iptables-mark.sh ...
+#                                        the legacy (x_tables) back end
 #
-# Documentation, not part of any test: read it, adapt it, then run it as root
-# on the router that runs flowtagd. It only counts and copies marks; it never
-# drops or accepts anything (the FORWARD examples at the end are comments).
+# Documentation: read it, adapt it, then run it as root on the router that
+# runs flowtagd (tests/integration/test_netfilter.sh runs it as it is, with
+# both back ends). It only counts and copies marks; it never drops or
+# accepts anything (the FORWARD examples at the end are comments).
 #
 # How it works. flowtag's tc ingress program writes the class into the bits
 # 0xff00 of skb->mark (mark_mask in flowtag.conf) before netfilter sees the
@@ -26,16 +29,21 @@
 #
 # Counters:  iptables -t mangle -L FLOWTAG_CLASS -v -n   (and ip6tables)
 #
-# CONNMARK. flowtag classifies packets as they are received on its
-# interfaces. With CONNMARK=1 the class of each classified packet is also
-# saved in the conntrack entry of its connection (only the 0xff00 bits of the
-# ct mark), and restored onto packets that carry no class: packets received
-# on other interfaces, and the router's own replies (OUTPUT), which flowtag
-# never classifies. With egress_restore on the outgoing interface, flowtag's
-# egress program then gives those packets the class priority for the qdisc
-# too. The saved class is the one of the latest classified packet; to keep
-# the class of a connection's first packet instead, save only for
-# "-m conntrack --ctstate NEW".
+# CONNMARK: replies in the class of their flow. flowtag classifies packets
+# as they are received on its interfaces. With CONNMARK=1 the class of each
+# classified packet is also saved in the conntrack entry of its connection
+# (only the 0xff00 bits of the ct mark), and restored onto packets that
+# carry no class: the replies arriving on the WAN when only the LAN is a
+# flowtag interface (or its rules leave replies untagged: no default_class),
+# and the router's own replies (OUTPUT), which flowtag never classifies.
+# Restoring comes before counting, so FLOWTAG_CLASS counts the replies in
+# their flow's class. With egress_restore (or egress_shaping) on the
+# outgoing interface, flowtag's egress program then gives those packets the
+# class priority for the qdisc too: download shaping of a classified upload
+# on the LAN side. (Not through ingress_shaping's IFB: the redirect to it
+# runs at tc ingress, before conntrack.) The saved class is the one of the
+# latest classified packet; to keep the class of a connection's first
+# packet instead, save only for "-m conntrack --ctstate NEW".
 
 set -eu
 
@@ -71,10 +79,6 @@ rules()
 			-m comment --comment "flowtag untagged" -j RETURN
 	fi
 
-	# count the class of every packet received on a flowtag interface
-	$ipt -t mangle "$act" PREROUTING -i "$wan" -j FLOWTAG_CLASS
-	$ipt -t mangle "$act" PREROUTING -i "$lan" -j FLOWTAG_CLASS
-
 	if [ "$ct" = 1 ]; then
 		# a packet with a class: remember it in the connection
 		$ipt -t mangle "$act" PREROUTING -m mark ! --mark "0/$MASK" \
@@ -89,6 +93,10 @@ rules()
 			-j CONNMARK --restore-mark --nfmask "$MASK" --ctmask "$MASK"
 	fi
 
+	# count the class of every packet received on these interfaces
+	$ipt -t mangle "$act" PREROUTING -i "$wan" -j FLOWTAG_CLASS
+	$ipt -t mangle "$act" PREROUTING -i "$lan" -j FLOWTAG_CLASS
+
 	if [ "$act" = -D ]; then
 		$ipt -t mangle -F FLOWTAG_CLASS
 		$ipt -t mangle -X FLOWTAG_CLASS
@@ -97,16 +105,16 @@ rules()
 
 case $cmd in
 up)
-	for ipt in iptables ip6tables; do
+	for ipt in "${IPTABLES:-iptables}" "${IP6TABLES:-ip6tables}"; do
 		rules "$ipt" -D 1 2>/dev/null || true	# running "up" twice is fine
 		rules "$ipt" -A "${CONNMARK:-0}"
 	done
 	echo "flowtag classes counted in mangle/FLOWTAG_CLASS (packets from $wan, $lan)"
 	[ "${CONNMARK:-0}" != 1 ] || echo "class saved to and restored from the conntrack mark ($MASK)"
-	echo "counters: iptables -t mangle -L FLOWTAG_CLASS -v -n"
+	echo "counters: ${IPTABLES:-iptables} -t mangle -L FLOWTAG_CLASS -v -n"
 	;;
 down)
-	for ipt in iptables ip6tables; do
+	for ipt in "${IPTABLES:-iptables}" "${IP6TABLES:-ip6tables}"; do
 		rules "$ipt" -D 1 2>/dev/null || true
 	done
 	echo "removed"

@@ -191,6 +191,7 @@ struct ft_daemon_info {
 #define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
 #define FT_IFACE_F_TC_ONLY	0x10	/* XDP could not be attached: tc classifies alone */
 #define FT_IFACE_F_SHAPED	0x100	/* flowtagd built the egress HTB tree (root 1:) */
+#define FT_IFACE_F_INGRESS_SHAPED 0x200	/* flowtagd made the IFB, its HTB tree, the redirect */
 
 struct ft_iface_info {
 	char name[16];			/* interface name */

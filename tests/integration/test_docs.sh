@@ -20,6 +20,12 @@ echo "198.18.50.0/24" >"$TMP/gold.txt"
 check "README's example policy validates" \
 	bash -c "[[ -s '$TMP/readme.conf' ]] && '$FLOWTAGD' --check -c '$TMP/readme.conf' >/dev/null"
 
+# the one-file shaping setup of the README's recipes
+awk '/^- \*\*Shaping from the same file/ { s = 1 } s && /^  ```$/ { n++; next }
+     s && n == 1 { sub(/^  /, ""); print } n == 2 { exit }' README.md >"$TMP/shaping.conf"
+check "README's shaping recipe validates" \
+	bash -c "grep -q ingress_shaping '$TMP/shaping.conf' && '$FLOWTAGD' --check -c '$TMP/shaping.conf' >/dev/null"
+
 for bin in "$FLOWTAGD" "$FTCTL"; do
 	[[ -x $bin ]] || continue
 	check "$(basename "$bin") --help" bash -c "'$bin' --help | grep -q -i usage"

@@ -9,8 +9,8 @@
 #
 #   cli c0 ── r0 rtr r1 ── s0 srv      r0: classify; r1: egress restore + HTB
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/shaping_lib.sh"
 need_root
-FTSINK=$FT_BUILD/tests/ftsink
 
 ns_add cli; ns_add rtr; ns_add srv
 veth cli c0 198.18.30.1/24 rtr r0 198.18.30.2/24
@@ -24,96 +24,8 @@ done
 ip netns exec "$(ns rtr)" ethtool -K r1 gso off tso off gro off >/dev/null 2>&1
 reach cli 198.18.31.2
 
-# the leaf qdisc: fq_codel (the default) where the kernel has it, else pfifo
-# (some kernels are built without fq_codel; flowtagd must then say so)
-LEAF=${FT_SHAPING_LEAF:-fq_codel}
-if ! tc -n "$(ns srv)" qdisc replace dev s0 root "$LEAF" 2>/dev/null; then
-	LEAF=pfifo
-	diag "this kernel has no fq_codel: the tree uses pfifo leaves"
-fi
-tc -n "$(ns srv)" qdisc del dev s0 root 2>/dev/null
-
-policy()	# policy BULK_CEIL
-{
-	cat <<CONF
-interfaces = (
-  { name = "r0"; },
-  { name = "r1"; egress_restore = true;
-    egress_shaping = { rate = "20mbit"; default_class = "default"; leaf = "$LEAF"; }; }
-);
-mark_mask = 0x0000ff00;
-classes = (
-  { name = "voice";   mark = 0x100; priority = "1:10"; rate = "2mbit"; },
-  { name = "bulk";    mark = 0x200; priority = "1:20"; ceil = "$1"; },
-  { name = "default"; mark = 0x300; priority = "1:30"; }
-);
-rules = (
-  { match = { proto = "udp"; dport = 5060; }; class = "voice"; },
-  { match = { proto = "tcp"; dport = 873; };  class = "bulk"; }
-);
-default_class = "default";
-CONF
-}
-
-# class_stat CLASSID FIELD: "bytes", "pkts", "dropped" or "ceil" of an HTB class on r1
-class_stat()
-{
-	tc -n "$(ns rtr)" -s class show dev r1 classid "$1" | tr -s ' \n' ' ' |
-		case $2 in
-		bytes) sed -n 's/.* Sent \([0-9]*\) bytes.*/\1/p' ;;
-		pkts) sed -n 's/.* Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' ;;
-		dropped) sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' ;;
-		ceil) sed -n 's/.* ceil \([0-9A-Za-z]*\) .*/\1/p' ;;
-		esac
-}
-
-# transfer SECONDS: bulk TCP to srv:873 and voice UDP to srv:5060 (100/s) at
-# once; sets MBIT (bulk rate received) and VOICE_SENT
-transfer()
-{
-	local secs=$1
-	in_ns srv "$FTSINK" -t 873 -u 5060 -T $((secs + 3)) >"$TMP/sink.out" 2>&1 &
-	local sink=$!
-	T_PIDS+=("$sink")
-	sleep 0.5
-	in_ns cli "$FTSEND" -d 198.18.31.2 -p 5060 -u -n $((secs * 100)) -r 100 -l 160 \
-		>"$TMP/voice.out" &
-	local voice=$!
-	in_ns cli "$FTSEND" -d 198.18.31.2 -p 873 -c -n 0 -T "$secs" -l 1400 >/dev/null 2>&1
-	wait "$voice"
-	VOICE_SENT=$(sed -n 's/^sent //p' "$TMP/voice.out")
-	wait "$sink"
-	MBIT=$(sed -n 's/^tcp 873 [0-9]* bytes [0-9.]* s \([0-9.]*\) Mbit\/s/\1/p' "$TMP/sink.out")
-}
-
-# within VALUE LO HI
-within()
-{
-	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
-}
-
-# check_ceil CEIL_MBIT: the bulk rate just measured holds CEIL within 10 %.
-# Where this machine cannot carry 1.5 times the ceil (CAPACITY, measured
-# first), or its CPU is emulated (FT_VM_ACCEL=tcg in the kernel VM: HTB's
-# timers fire late there, measured at 50-60 % of a 4 Mbit/s ceil with a
-# 7 Mbit/s path), only the upper bound can be checked, and the test name
-# says so.
-check_ceil()
-{
-	local ceil=$1 lo hi
-	lo=$(awk -v c="$ceil" 'BEGIN { print c * 0.9 }')
-	hi=$(awk -v c="$ceil" 'BEGIN { print c * 1.1 }')
-	if [[ ${FT_VM_ACCEL:-} == tcg ]]; then
-		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; emulated CPU: no lower bound)" \
-			within "$MBIT" 0.1 "$hi"
-	elif awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
-		check "bulk TCP holds its $ceil Mbit/s ceil within 10 % ($MBIT Mbit/s)" \
-			within "$MBIT" "$lo" "$hi"
-	else
-		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; unshaped capacity here only $CAPACITY Mbit/s)" \
-			within "$MBIT" 0.1 "$hi"
-	fi
-}
+pick_leaf srv s0
+policy() { shaping_policy egress_shaping "$1"; }	# policy BULK_CEIL
 
 # Start with bulk's ceil at the whole link: the rate bulk reaches then is
 # what this path carries with flowtag and HTB in it, the reference for the
@@ -122,7 +34,7 @@ policy 20mbit >"$TMP/p.conf"
 daemon_start rtr "$TMP/p.conf" "$TMP/d.log" || { not_ok "start"; finish; }
 ok "flowtagd starts with egress_shaping on r1"
 check "the log says the HTB tree was built" grep -q 'r1: egress shaping built' "$TMP/d.log"
-transfer 3
+transfer cli srv 198.18.31.2 3
 CAPACITY=$MBIT
 diag "capacity of the path with bulk's ceil at the link rate (20mbit): $CAPACITY Mbit/s"
 
@@ -131,17 +43,25 @@ kill -HUP "$DAEMON_PID"
 wait_log "$TMP/d.log" 'r1: egress shaping updated in place' 10
 check "root qdisc htb 1: on r1 with default 1:30" \
 	bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
-expect_eq "class 1:20 (bulk) ceil" "$(class_stat 1:20 ceil)" 4Mbit
+expect_eq "class 1:20 (bulk) ceil" "$(class_stat rtr r1 1:20 ceil)" 4Mbit
 check "$LEAF leaf under 1:10" bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep -q '$LEAF 10: parent 1:10'"
 
-transfer 5
+transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
 check_ceil 4
-expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat 1:10 dropped)" 0
-v1=$(class_stat 1:10 pkts)
+expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
+v1=$(class_stat rtr r1 1:10 pkts)
 check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
 	test "${v1:-0}" -ge "${VOICE_SENT:-1}"
-b1=$(class_stat 1:20 bytes)
+b1=$(class_stat rtr r1 1:20 bytes)
+check "flowtagctl stats -j: bulk's shaped bytes on r1 (egress)" python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = {x["name"]: x for x in s["classes"]}
+r = [x for x in s["shaping"] if x["classid"] == "1:20"]
+sys.exit(not (c["bulk"]["shaped_bytes"] >= int(sys.argv[1]) and c["voice"]["shaped_drops"] == 0
+              and r and r[0]["device"] == "r1" and r[0]["direction"] == "egress"))' \
+	"$b1" < <(ctl rtr stats -j)
 
 policy 8mbit >"$TMP/p.conf"
 kill -HUP "$DAEMON_PID"
@@ -149,15 +69,39 @@ wait_log "$TMP/d.log" 'generation 3' 10
 check "both reloads changed the tree in place" \
 	test "$(grep -c 'r1: egress shaping updated in place' "$TMP/d.log")" -eq 2
 check "and never rebuilt it" test "$(grep -c 'r1: egress shaping built' "$TMP/d.log")" -eq 1
-expect_eq "class 1:20 ceil after reload" "$(class_stat 1:20 ceil)" 8Mbit
-b2=$(class_stat 1:20 bytes)
+expect_eq "class 1:20 ceil after reload" "$(class_stat rtr r1 1:20 ceil)" 8Mbit
+b2=$(class_stat rtr r1 1:20 bytes)
 check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
-transfer 5
+transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 8mbit: $MBIT Mbit/s"
 check_ceil 8
-expect_eq "voice still dropped nothing" "$(class_stat 1:10 dropped)" 0
-v2=$(class_stat 1:10 pkts)
+expect_eq "voice still dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
+v2=$(class_stat rtr r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
+
+# r1 re-created (a PPP or VPN link coming back): its tree went with it, and
+# flowtagd builds it again on the new device
+ip -n "$(ns rtr)" link del r1
+veth rtr r1 198.18.31.1/24 srv s0 198.18.31.2/24
+check "r1 re-created: attached again" wait_log "$TMP/d.log" 'r1: the interface was re-created' 15
+check "and its HTB tree built again" \
+	bash -c "sleep 0.5; [[ \$(grep -c 'r1: egress shaping built' '$TMP/d.log') -eq 2 ]] &&
+		 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
+
+# another tool deletes the tree: the self-repair builds it again
+tc -n "$(ns rtr)" qdisc del dev r1 root
+check "self-repair: the HTB tree built again" \
+	wait_log "$TMP/d.log" 'r1: repaired: flowtag.s shaping was removed; restored the egress HTB tree' 10
+check "with the policy's ceil" \
+	bash -c "tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
+# another tool puts its own root qdisc there: left alone, said once
+tc -n "$(ns rtr)" qdisc replace dev r1 root handle 5: bfifo limit 100000
+check "another tool's root qdisc in place of ours: left alone, and said" \
+	wait_log "$TMP/d.log" 'r1: another tool replaced flowtag.s HTB root qdisc' 10
+check "the bfifo stays" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'bfifo 5:'"
+tc -n "$(ns rtr)" qdisc del dev r1 root
+check "once it is gone, the tree is built again" \
+	bash -c "for i in \$(seq 100); do tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1:' && exit 0; sleep 0.1; done; exit 1"
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
@@ -168,12 +112,7 @@ check "the log says shaping was removed" grep -q 'r1: egress shaping removed' "$
 # a root qdisc somebody else made is not ours to replace
 tc -n "$(ns rtr)" qdisc add dev r1 root handle 5: bfifo limit 100000
 policy 4mbit >"$TMP/p.conf"
-if daemon_start rtr "$TMP/p.conf" "$TMP/d2.log" 2>/dev/null; then
-	not_ok "refuses to replace another tool's root qdisc"
-	daemon_stop "$DAEMON_PID"
-else
-	ok "refuses to replace another tool's root qdisc"
-fi
+check_refused "refuses to replace another tool's root qdisc" rtr "$TMP/p.conf" "$TMP/d2.log"
 check "says why and names replace_root" grep -q 'bfifo 5: was not created by flowtag.*replace_root' "$TMP/d2.log"
 check "the bfifo qdisc is untouched" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc bfifo 5: root'"
 check "nothing of ours left on r0" nothing_left rtr r0

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Unit tests for egress shaping: the policy keys (config.c) and the HTB
- * plan (shaping.c) a policy turns into. The kernel side is covered by
- * tests/integration/test_shaping.sh.
+ * Unit tests for egress and ingress shaping: the policy keys (config.c) and
+ * the HTB plan (shaping.c) a policy turns into. The kernel side is covered
+ * by tests/integration/test_shaping.sh and test_ingress_shaping.sh.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -161,12 +161,78 @@ static void test_rate_without_shaping(void **state)
 	ft_policy_free(&pol);
 }
 
+/* ingress_shaping: the IFB's name, given, derived or cut, and its conflicts. */
+static void test_ingress(void **state)
+{
+	static const struct {
+		const char *ifaces;	/* the interfaces list */
+		const char *verdict;	/* tc_verdict setting or "" */
+		const char *ifb0;	/* want: the first interface's IFB, NULL = refused */
+		const char *diag;	/* want in the diagnostics, or NULL */
+	} cases[] = {
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; }; }", "",
+		  "ifb-wan0", NULL },
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; ifb = \"down0\"; }; }",
+		  "", "down0", NULL },
+		{ "{ name = \"enp0s31f6.1000\"; ingress_shaping = { rate = \"50mbit\"; }; }", "",
+		  "ifb-enp0s31f6.1",
+		  "t.conf:2: warning: enp0s31f6.1000: the IFB device's name 'ifb-enp0s31f6.1000' "
+		  "is longer than 15 characters: it is 'ifb-enp0s31f6.1' (name it with ifb = " },
+		{ "{ name = \"enp0s31f6.1000\"; ingress_shaping = { rate = \"50mbit\"; }; },\n"
+		  "{ name = \"enp0s31f6.1001\"; ingress_shaping = { rate = \"50mbit\"; }; }", "",
+		  NULL, "t.conf:3: error: ingress_shaping: IFB device 'ifb-enp0s31f6.1' is "
+			"enp0s31f6.1000's too (line 2)" },
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; ifb = \"lan0\"; }; },\n"
+		  "{ name = \"lan0\"; }", "", NULL,
+		  "t.conf:2: error: ingress_shaping: the IFB device 'lan0' is the policy interface "
+		  "of line 3" },
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; ifb = \"a-very-long-ifb-name\"; }; }",
+		  "", NULL, "t.conf:2: error: ifb name 'a-very-long-ifb-name' is longer than 15" },
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; replace_root = true; }; }",
+		  "", NULL, "t.conf:2: error: unknown" },
+		{ "{ name = \"wan0\"; ingress_shaping = { leaf = \"sfq\"; }; }", "", NULL,
+		  "t.conf:2: error: ingress_shaping has no 'rate'" },
+		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; }; }",
+		  "tc_verdict = \"ok\";", NULL,
+		  "t.conf:2: error: ingress_shaping needs tc_verdict \"continue\"" },
+	};
+	struct ft_policy pol;
+	char text[1024], diag[2048];
+	size_t i;
+	int err;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text),
+			 "%s\ninterfaces = ( %s );\n"
+			 "classes = ( { name = \"a\"; mark = 1; priority = \"1:10\"; rate = \"1mbit\"; } );\n"
+			 "rules = ( { match = { proto = \"udp\"; }; class = \"a\"; } );\n",
+			 cases[i].verdict, cases[i].ifaces);
+		err = parse(text, &pol, diag, sizeof(diag));
+		if (cases[i].ifb0 && err)
+			fail_msg("case %zu refused:\n%s", i, diag);
+		if (!cases[i].ifb0 && !err) {
+			ft_policy_free(&pol);
+			fail_msg("case %zu accepted, want \"%s\"", i, cases[i].diag);
+		}
+		if (cases[i].diag && !strstr(diag, cases[i].diag))
+			fail_msg("case %zu: got\n%s\nwant \"%s\"", i, diag, cases[i].diag);
+		if (cases[i].ifb0) {
+			assert_true(pol.ifaces[0].ingress_shaping.enabled);
+			assert_false(pol.ifaces[0].egress_shaping.enabled);
+			assert_string_equal(pol.ifaces[0].ingress_shaping.ifb, cases[i].ifb0);
+			ft_policy_free(&pol);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_rate_without_shaping),
+		cmocka_unit_test(test_ingress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
