@@ -158,13 +158,50 @@ void ft_prog_name(uint32_t id, char *buf, size_t len)
 	close(fd);
 }
 
+int ft_present_ifaces(struct ft_ifname *out, size_t max)
+{
+	struct if_nameindex *ifs, *i;
+	size_t n = 0;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && n < max; i++) {
+		snprintf(out[n].name, sizeof(out[n].name), "%s", i->if_name);
+		out[n++].ifindex = i->if_index;
+	}
+	if_freenameindex(ifs);
+	return (int)n;
+}
+
 void ft_resolve_iifs(struct ft_policy *pol)
 {
+	static struct ft_ifname present[FT_MAX_PRESENT];
+	int n = ft_present_ifaces(present, FT_MAX_PRESENT);
 	size_t r, i;
 
+	if (n >= 0 && !ft_policy_bind_iifs(pol, present, (size_t)n))
+		return;
+	/* no list (or no memory): the names as they are, one by one */
 	for (r = 0; r < pol->nrules; r++)
 		for (i = 0; i < pol->rules[r].match.niif; i++)
 			pol->rules[r].match.iif_index[i] = if_nametoindex(pol->rules[r].match.iif[i]);
+}
+
+int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (link_pin_path(pin_dir, from, a, sizeof(a)) || link_pin_path(pin_dir, to, b, sizeof(b)))
+		return -ENAMETOOLONG;
+	if (access(a, F_OK))
+		return 0;
+	/* bpffs renames like any file system; a pin left at @to is stale */
+	unlink(b);
+	if (rename(a, b))
+		return -errno;
+	pr_info("%s was renamed %s: moved its XDP link pin", from, to);
+	return 0;
 }
 
 int ft_tcx_present(uint32_t ifindex)
@@ -488,6 +525,55 @@ static int xdp_link_adopt(const char *path, uint32_t ifindex, bool *frags)
 	return fd;
 }
 
+/* The BPF program id behind @fd, 0 if unreadable. */
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/*
+ * The XDP link on @ifindex running @prog_id, when @prog_id is one of the
+ * programs this daemon loaded: flowtag's own, whatever its pin became.
+ * Never another tool's (the program ids are ours alone), never another
+ * namespace's (a link on another device runs no program of ours). Pins it
+ * at @path. Returns the link fd, or -ENOENT.
+ */
+static int xdp_link_of_ours(struct ft_loader *l, uint32_t ifindex, uint32_t prog_id,
+			    const char *path, bool *frags)
+{
+	uint32_t plain = prog_id_of(ft_loader_xdp_fd(l, false));
+	uint32_t id = 0;
+
+	if (prog_id != plain && prog_id != prog_id_of(ft_loader_xdp_fd(l, true)))
+		return -ENOENT;
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+		    info.prog_id == prog_id && info.xdp.ifindex == ifindex) {
+			unlink(path);
+			if (bpf_obj_pin(fd, path))
+				pr_warn("cannot pin XDP link %u at %s: %s", id, path,
+					strerror(errno));
+			pr_info("ifindex %u: flowtag's own XDP link (id %u) is attached: kept it",
+				ifindex, id);
+			*frags = prog_id != plain;
+			return fd;
+		}
+		close(fd);
+	}
+	return -ENOENT;
+}
+
 static const char *mode_flag_name(uint32_t flags)
 {
 	return (flags & XDP_FLAGS_SKB_MODE) ? "generic" : "native";
@@ -622,6 +708,21 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 		return 0;
 	}
 
+	/* our own program, attached by a link whose pin is lost: take it back */
+	if (fd < 0 && !bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id &&
+	    (fd = xdp_link_of_ours(l, a->ifindex, q.prog_id, path, &link_frags)) >= 0) {
+		if (link_frags)
+			a->flags |= FT_IFACE_F_FRAGS;
+		if (bpf_link_update(fd, ft_loader_xdp_fd(l, a->flags & FT_IFACE_F_FRAGS), NULL)) {
+			err = -errno;
+			pr_err("%s: cannot update flowtag's XDP link: %s", iface->name,
+			       strerror(-err));
+			close(fd);
+			return err;
+		}
+		a->link_fd = fd;
+		return 0;
+	}
 	/* never replace somebody else's XDP program */
 	if (!bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id) {
 		ft_prog_name(q.prog_id, other, sizeof(other));
@@ -801,6 +902,20 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 	pr_info("%s: detached", a->name);
 	a->flags = 0;
 	return err;
+}
+
+void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
+{
+	char path[PATH_MAX];
+
+	/* the kernel took the link, filters and qdiscs with the device */
+	if (a->link_fd >= 0)
+		close(a->link_fd);
+	a->link_fd = -1;
+	if (!link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
+		unlink(path);
+	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
+	a->flags = 0;
 }
 
 int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)

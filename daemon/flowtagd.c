@@ -25,6 +25,7 @@
 #include "attach.h"
 #include "compile.h"
 #include "config.h"
+#include "ifaces.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -75,8 +76,7 @@ struct daemon {
 	bool metrics_failing;			/* last write failed (logged once) */
 	struct ft_loader loader;
 	struct ft_policy pol;			/* the active policy */
-	struct ft_attachment att[FT_MAX_IFACES];
-	size_t natt;
+	struct ft_ifaces ifs;			/* what is attached, what is absent */
 	struct ft_daemon_info info;
 	struct ft_health health;		/* published in ft_health */
 	struct ft_live_expect expect;		/* ids of our programs */
@@ -146,8 +146,8 @@ static void resolve_iifs(struct ft_policy *pol)
 
 		for (i = 0; i < m->niif; i++)
 			if (!m->iif_index[i])
-				ft_log_plain(LOG_WARNING, "%s:%d: warning: interface %s does not "
-					     "exist: this iif never matches", pol->file,
+				ft_log_plain(LOG_WARNING, "%s:%d: warning: no interface %s exists "
+					     "yet: this iif matches once one appears", pol->file,
 					     pol->rules[r].line, m->iif[i]);
 	}
 }
@@ -288,15 +288,15 @@ static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
 	zero = calloc((size_t)ncpu, sizeof(struct ft_hoff));
 	if (!zero)
 		return;
-	for (i = 0; i < d->natt; i++) {
-		key = d->att[i].ifindex;
+	for (i = 0; i < d->ifs.natt; i++) {
+		key = d->ifs.att[i].ifindex;
 		bpf_map_update_elem(fd, &key, zero, key == reset_ifindex ? BPF_ANY : BPF_NOEXIST);
 	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		bool keep = false;
 
-		for (i = 0; i < d->natt; i++)
-			keep |= d->att[i].ifindex == next;
+		for (i = 0; i < d->ifs.natt; i++)
+			keep |= d->ifs.att[i].ifindex == next;
 		if (!keep && !bpf_map_delete_elem(fd, &next))
 			continue;	/* deleted: iterate again from the same key */
 		key = next;
@@ -311,27 +311,43 @@ static void publish_state(struct daemon *d)
 	int fd = map_fd(d, "ft_ifaces");
 
 	hoff_sync(d, 0);
-	d->info.nifaces = d->natt;
+	/* the attached interfaces, then the entries nothing answers to
+	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent */
+	d->info.nifaces = d->ifs.natt + d->ifs.nabsent;
+	if (d->info.nifaces > FT_MAX_IFACES)
+		d->info.nifaces = FT_MAX_IFACES;
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_info rec = { 0 };
 
-		if (i < d->natt) {
-			snprintf(rec.name, sizeof(rec.name), "%s", d->att[i].name);
-			rec.ifindex = d->att[i].ifindex;
-			rec.xdp_mode = d->att[i].xdp_mode;
-			rec.flags = d->att[i].flags;
-			rec.link_type = d->att[i].link_type;
-			rec.l2 = d->att[i].l2;
+		if (i < d->ifs.natt) {
+			snprintf(rec.name, sizeof(rec.name), "%s", d->ifs.att[i].name);
+			rec.ifindex = d->ifs.att[i].ifindex;
+			rec.xdp_mode = d->ifs.att[i].xdp_mode;
+			const struct ft_iface *ifc = ft_policy_iface_for(&d->pol, rec.name);
+
+			rec.flags = d->ifs.att[i].flags;
+			if (ifc && ifc->required)
+				rec.flags |= FT_IFACE_F_REQUIRED;
+			if (ifc && ft_ifname_is_pattern(ifc->name))
+				rec.flags |= FT_IFACE_F_PATTERN;
+			rec.link_type = d->ifs.att[i].link_type;
+			rec.l2 = d->ifs.att[i].l2;
+		} else if (i < d->info.nifaces) {
+			const struct ft_iface_absent *ab = &d->ifs.absent[i - d->ifs.natt];
+
+			memcpy(rec.name, ab->name, sizeof(rec.name));
+			rec.flags = FT_IFACE_F_ABSENT | (ab->required ? FT_IFACE_F_REQUIRED : 0) |
+				    (ab->pattern ? FT_IFACE_F_PATTERN : 0);
 		}
 		bpf_map_update_elem(fd, &i, &rec, 0);
 	}
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_health ih = { 0 };
 
-		if (i < d->natt) {
-			const struct watch *w = watch_get(d, d->att[i].name);
+		if (i < d->ifs.natt) {
+			const struct watch *w = watch_get(d, d->ifs.att[i].name);
 
-			ih.ifindex = d->att[i].ifindex;
+			ih.ifindex = d->ifs.att[i].ifindex;
 			ih.repairs = w->repairs;
 			ih.last_repair = w->last_repair;
 			ih.flags = (w->gave_up ? FT_IFH_F_GAVE_UP : 0) |
@@ -364,17 +380,6 @@ static size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 	return n;
 }
 
-static const struct ft_iface_info *find_record(const struct ft_iface_info *rec, size_t n,
-					       const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strncmp(rec[i].name, name, sizeof(rec[i].name)))
-			return &rec[i];
-	return NULL;
-}
-
 /* Another flowtagd still alive on these pins? */
 static pid_t running_daemon(struct daemon *d)
 {
@@ -389,113 +394,14 @@ static pid_t running_daemon(struct daemon *d)
 		       (pid_t)info.pid : 0;
 }
 
-/* Every interface must exist before anything is attached. */
-static int check_ifaces(const struct ft_policy *pol)
-{
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < pol->nifaces; i++) {
-		if (!if_nametoindex(pol->ifaces[i].name)) {
-			pr_err("%s:%d: interface %s does not exist", pol->file, pol->ifaces[i].line,
-			       pol->ifaces[i].name);
-			err = -ENODEV;
-		}
-	}
-	return err;
-}
-
-static struct ft_attachment *find_att(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->natt; i++)
-		if (!strcmp(d->att[i].name, name))
-			return &d->att[i];
-	return NULL;
-}
-
-/*
- * Bring the attachments in line with @pol: attach new interfaces, update
- * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
- * previous daemon to adopt (start only).
- */
-/* Detach everything of ours from one interface: its HTB tree if we built
- * one, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
-static void detach_att(struct daemon *d, struct ft_attachment *a)
-{
-	if (a->flags & FT_IFACE_F_SHAPED)
-		ft_shaping_remove(a->ifindex, a->name);
-	ft_detach_iface(&d->loader, a);
-}
-
+/* ft_ifaces_sync(), with its findings published in ft_health. */
 static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
-		       const struct ft_iface_info *rec, size_t nrec)
+		       const struct ft_iface_info *rec, size_t nrec, bool update)
 {
-	struct ft_attachment next[FT_MAX_IFACES];
-	size_t i, n = 0;
-	int err = 0;
+	int err = ft_ifaces_sync(&d->ifs, pol, rec, nrec, update);
 
-	d->health.nmissing = 0;
-	d->health.missing[0] = '\0';
-	for (i = 0; i < pol->nifaces; i++) {
-		const struct ft_iface *ifc = &pol->ifaces[i];
-		struct ft_attachment *cur = find_att(d, ifc->name);
-		struct ft_iface_info prev = { 0 };
-		const struct ft_iface_info *p = NULL;
-		int e;
-
-		if (cur) {
-			/* re-run: swaps programs in place, adds/removes egress */
-			snprintf(prev.name, sizeof(prev.name), "%s", cur->name);
-			prev.ifindex = cur->ifindex;
-			prev.flags = cur->flags;
-			p = &prev;
-			if (cur->link_fd >= 0)
-				close(cur->link_fd);
-			cur->link_fd = -1;
-		} else {
-			p = find_record(rec, nrec, ifc->name);
-		}
-		ft_log_clear_error();
-		e = ft_attach_iface(&d->loader, ifc, p, cur != NULL, &next[n]);
-		if (e) {
-			size_t len = strlen(d->health.missing);
-			const char *why = ft_log_last_error();
-
-			/* flowtagctl reload prints this: the error as logged */
-			snprintf(d->health.missing + len, sizeof(d->health.missing) - len, "%s%s",
-				 len ? "; " : "", why[0] ? why : strerror(-e));
-			d->health.nmissing++;
-			err = e;
-			continue;
-		}
-		/* the HTB tree is ours across reloads and takeovers */
-		if (p)
-			next[n].flags |= p->flags & FT_IFACE_F_SHAPED;
-		n++;
-	}
-	/* interfaces that left the policy */
-	for (i = 0; i < d->natt; i++) {
-		size_t k;
-		bool keep = false;
-
-		for (k = 0; k < n; k++)
-			keep |= !strcmp(next[k].name, d->att[i].name);
-		if (!keep)
-			detach_att(d, &d->att[i]);
-	}
-	for (i = 0; i < nrec; i++) {
-		size_t k;
-		bool keep = false;
-
-		for (k = 0; k < pol->nifaces; k++)
-			keep |= !strncmp(rec[i].name, pol->ifaces[k].name, sizeof(rec[i].name));
-		if (!keep)
-			ft_detach_recorded(d->pin_dir, &rec[i]);
-	}
-	memcpy(d->att, next, n * sizeof(next[0]));
-	d->natt = n;
+	d->health.nmissing = d->ifs.nmissing;
+	snprintf(d->health.missing, sizeof(d->health.missing), "%s", d->ifs.missing);
 	return err;
 }
 
@@ -506,17 +412,15 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
  */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
-	size_t i, k;
+	size_t i;
 	int err = 0, e;
 
-	for (i = 0; i < d->natt; i++) {
-		struct ft_attachment *a = &d->att[i];
-		const struct ft_iface *ifc = NULL;
+	for (i = 0; i < d->ifs.natt; i++) {
+		struct ft_attachment *a = &d->ifs.att[i];
+		struct ft_iface bound;
+		const struct ft_iface *ifc = ft_ifaces_bound(pol, a, &bound);
 		bool owned = a->flags & FT_IFACE_F_SHAPED;
 
-		for (k = 0; k < pol->nifaces; k++)
-			if (!strcmp(pol->ifaces[k].name, a->name))
-				ifc = &pol->ifaces[k];
 		if (ifc && ifc->egress_shaping.enabled) {
 			e = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
 			if (e && !err)
@@ -550,7 +454,7 @@ static int do_reload(struct daemon *d)
 	pr_info("SIGHUP: reloading %s", d->config_path);
 	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true, &file_id);
 	if (!err) {
-		err = check_ifaces(&pol);
+		err = ft_ifaces_check_required(&pol);
 		if (!err)
 			err = ft_loader_apply(&d->loader, &c, &gen);
 		if (!err)
@@ -573,7 +477,7 @@ static int do_reload(struct daemon *d)
 		memset(d->watch[i].recent, 0, sizeof(d->watch[i].recent));
 		d->watch[i].seen[0] = '\0';
 	}
-	err = sync_ifaces(d, &pol, NULL, 0);
+	err = sync_ifaces(d, &pol, NULL, 0, true);
 	if (err)
 		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
 		       d->health.nmissing, d->health.missing);
@@ -589,18 +493,8 @@ static int do_reload(struct daemon *d)
 	publish_state(d);
 	check_forward_priority(&d->pol);
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
-		   d->pol.nrules, d->natt);
+		   d->pol.nrules, d->ifs.natt);
 	return 0;
-}
-
-static const struct ft_iface *policy_iface(const struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->pol.nifaces; i++)
-		if (!strcmp(d->pol.ifaces[i].name, name))
-			return &d->pol.ifaces[i];
-	return NULL;
 }
 
 /* Whether another repair of @w now stays within FT_REPAIR_MAX per window. */
@@ -624,30 +518,10 @@ static void repair_record(struct daemon *d, struct watch *w, uint64_t now, const
 	w->recent[oldest] = now;
 	w->repairs++;
 	w->last_repair = time(NULL);
-	snprintf(w->last, sizeof(w->last), "%s", what);
+	snprintf(w->last, sizeof(w->last), "%.*s", (int)sizeof(w->last) - 1, what);
 	d->health.repairs++;
 	pr_warn("%s: repaired: %s; restored %s (repair %u of this interface)", w->name, found, what,
 		w->repairs);
-}
-
-/* An interface re-created under its name: attach to the new ifindex. */
-static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
-		    uint32_t ifindex)
-{
-	struct ft_attachment na;
-	uint32_t old = a->ifindex;
-	int err;
-
-	if (a->link_fd >= 0)
-		close(a->link_fd);
-	a->link_fd = -1;
-	err = ft_attach_iface(&d->loader, ifc, NULL, false, &na);
-	if (err)
-		return err;
-	*a = na;
-	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
-		old, ifindex);
-	return 0;
 }
 
 /* Hand-off stalled on @a since the last check: XDP wrote, tc saw nothing. */
@@ -674,6 +548,105 @@ static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct 
 	return stalled;
 }
 
+/* The rules' iif binding as one array: per rule its count, then ifindexes. */
+static uint32_t *iif_binding(const struct ft_policy *pol, size_t *n)
+{
+	size_t r, i, len = 0, k = 0;
+	uint32_t *v;
+
+	for (r = 0; r < pol->nrules; r++)
+		len += 1 + pol->rules[r].match.niif;
+	v = calloc(len ? len : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_match *m = &pol->rules[r].match;
+
+		v[k++] = (uint32_t)m->niif;
+		for (i = 0; i < m->niif; i++)
+			v[k++] = m->iif_index[i];
+	}
+	*n = len;
+	return v;
+}
+
+/*
+ * Bind the rules' iif names and patterns to the interfaces present now; if
+ * an ifindex changed (an interface appeared, vanished, was re-created or
+ * renamed), compile and apply the active policy again: a new generation, so
+ * neither a rule nor a cached flow verdict keeps the old ifindex.
+ */
+static void rebind_iifs(struct daemon *d)
+{
+	struct ft_compiled c = { 0 };
+	uint32_t *before, *after, gen;
+	size_t nb = 0, na = 0;
+	int err;
+
+	before = iif_binding(&d->pol, &nb);
+	ft_resolve_iifs(&d->pol);
+	after = iif_binding(&d->pol, &na);
+	if (before && after && nb == na && !memcmp(before, after, nb * sizeof(*before))) {
+		free(before);
+		free(after);
+		return;
+	}
+	free(before);
+	free(after);
+	err = ft_compile(&d->pol, &c);
+	if (!err)
+		err = ft_loader_apply(&d->loader, &c, &gen);
+	ft_compiled_free(&c);
+	if (err) {
+		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "
+		       "old ifindexes until the next reload", strerror(-err));
+		return;
+	}
+	pr_info("interfaces changed: iif rules bound again, generation %u (cached flow "
+		"verdicts of the old one no longer count)", gen);
+	d->info.generation = gen;
+}
+
+/* The attached ifindexes and names: tells whether a sync changed anything. */
+static uint64_t att_signature(const struct ft_ifaces *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < s->natt; i++) {
+		const char *c;
+
+		h = (h ^ s->att[i].ifindex) * 1099511628211ULL;
+		for (c = s->att[i].name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	}
+	return h ^ s->natt ^ ((uint64_t)s->nabsent << 32);
+}
+
+/*
+ * An rtnetlink event (or the periodic check): interfaces may have appeared,
+ * vanished or been renamed. Rules first, then the attachments: a new
+ * interface is classified by a policy that knows its ifindex from its
+ * first packet on.
+ */
+static void follow_links(struct daemon *d)
+{
+	uint64_t before = att_signature(&d->ifs);
+	unsigned int missing = d->ifs.nmissing;
+	uint32_t gen = d->info.generation;
+
+	rebind_iifs(d);
+	sync_ifaces(d, &d->pol, NULL, 0, false);
+	if (att_signature(&d->ifs) == before && d->ifs.nmissing == missing &&
+	    d->info.generation == gen)
+		return;
+	if (sync_shaping(d, &d->pol))
+		pr_err("egress shaping is not as the policy says on every interface");
+	publish_state(d);
+	ft_notifyf("STATUS=generation %u, %zu rules, %zu interfaces attached, %zu absent",
+		   d->info.generation, d->pol.nrules, d->ifs.natt, d->ifs.nabsent);
+}
+
 /*
  * Self-repair: check every interface we attached against the kernel, put
  * back what another tool removed, and say what we found. @timer: the
@@ -685,33 +658,19 @@ static void verify_all(struct daemon *d, bool timer)
 	uint64_t now = now_ms();
 	size_t i;
 
-	for (i = 0; i < d->natt; i++) {
-		struct ft_attachment *a = &d->att[i];
-		const struct ft_iface *ifc = policy_iface(d, a->name);
+	for (i = 0; i < d->ifs.natt; i++) {
+		struct ft_attachment *a = &d->ifs.att[i];
+		struct ft_iface bound;
+		const struct ft_iface *ifc = ft_ifaces_bound(&d->pol, a, &bound);
 		struct watch *w = watch_get(d, a->name);
 		struct ft_iface_info rec = { 0 };
 		struct ft_live lv;
 		char what[128];
-		uint32_t idx;
 		int err;
 
+		/* vanished, re-created and renamed interfaces are ft_ifaces_sync()'s */
 		if (!ifc)
 			continue;
-		idx = if_nametoindex(a->name);
-		if (idx && idx != a->ifindex) {
-			if (w->gave_up || !repair_allowed(w, now)) {
-				w->gave_up = true;
-				continue;
-			}
-			if (!reattach(d, a, ifc, idx)) {
-				repair_record(d, w, now, "the interface was re-created",
-					      "every attachment");
-				w->gone_logged = false;
-				hoff_sync(d, a->ifindex);
-				changed = true;
-			}
-			continue;
-		}
 		snprintf(rec.name, sizeof(rec.name), "%s", a->name);
 		rec.ifindex = a->ifindex;
 		rec.flags = a->flags;
@@ -774,12 +733,8 @@ static void verify_all(struct daemon *d, bool timer)
 
 static void shutdown_all(struct daemon *d)
 {
-	size_t i;
-
 	ft_notify("STOPPING=1");
-	for (i = 0; i < d->natt; i++)
-		detach_att(d, &d->att[i]);
-	d->natt = 0;
+	ft_ifaces_detach_all(&d->ifs);
 	ft_loader_unpin(&d->loader);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
 		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
@@ -871,9 +826,11 @@ static int run_loop(struct daemon *d)
 		}
 		if (settle && now >= settle) {
 			settle = 0;
+			follow_links(d);
 			verify_all(d, false);
 		}
 		if (now >= next_verify) {
+			follow_links(d);
 			verify_all(d, true);
 			next_verify = now + FT_VERIFY_MS;
 		}
@@ -973,27 +930,6 @@ static int cleanup_pins(struct daemon *d)
 	return done == n ? 0 : -ENODEV;
 }
 
-/* Detach what this run attached; keep what it took over from a previous
- * daemon (that data path was running before us and must keep running). */
-static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t nrec)
-{
-	size_t i, kept = 0;
-
-	for (i = 0; i < d->natt; i++) {
-		if (find_record(rec, nrec, d->att[i].name)) {
-			if (d->att[i].link_fd >= 0)
-				close(d->att[i].link_fd);
-			kept++;
-			continue;
-		}
-		detach_att(d, &d->att[i]);
-	}
-	d->natt = 0;
-	if (kept)
-		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
-		       "its policy", kept);
-}
-
 /* Which variant of each kernel-dependent feature runs here, for the log. */
 static void log_kernel_features(void)
 {
@@ -1062,7 +998,7 @@ static int start(struct daemon *d)
 	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true, &file_id);
 	if (err)
 		return err;
-	err = check_ifaces(&d->pol);
+	err = ft_ifaces_check_required(&d->pol);
 	if (err)
 		goto out_free;
 
@@ -1101,12 +1037,12 @@ static int start(struct daemon *d)
 	log_policy(&d->pol, &c, gen);
 	ft_compiled_free(&c);
 
-	err = sync_ifaces(d, &d->pol, rec, nrec);
+	err = sync_ifaces(d, &d->pol, rec, nrec, true);
 	if (!err)
 		err = sync_shaping(d, &d->pol);
 	if (err) {
 		pr_err("cannot attach every interface: undoing this start");
-		undo_start(d, rec, nrec);
+		ft_ifaces_undo(&d->ifs, rec, nrec);
 		if (d->loader.adopted) {
 			/* the previous policy is intact in the other slot */
 			ft_loader_revert(&d->loader, old_slot, old_gen);
@@ -1128,7 +1064,7 @@ static int start(struct daemon *d)
 	return 0;
 
 out_close:
-	if (!d->loader.adopted && !d->natt) {
+	if (!d->loader.adopted && !d->ifs.natt) {
 		ft_loader_unpin(&d->loader);
 		rmdir(d->pin_dir);
 	}
@@ -1164,6 +1100,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	d.pol.default_class = -1;
+	d.ifs.loader = &d.loader;
 	while ((opt = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -1296,8 +1233,8 @@ int main(int argc, char **argv)
 		publish_state(&d);
 	}
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
-		   d.info.generation, d.pol.nrules, d.natt, getpid());
-	pr_info("ready: %zu interface(s), generation %u", d.natt, d.info.generation);
+		   d.info.generation, d.pol.nrules, d.ifs.natt, getpid());
+	pr_info("ready: %zu interface(s), generation %u", d.ifs.natt, d.info.generation);
 
 	if (run_loop(&d) == SIGQUIT) {
 		/* hand over: the pinned data path keeps classifying for the next
@@ -1306,9 +1243,9 @@ int main(int argc, char **argv)
 
 		d.info.pid = 0;
 		publish_state(&d);
-		for (i = 0; i < d.natt; i++)
-			if (d.att[i].link_fd >= 0)
-				close(d.att[i].link_fd);
+		for (i = 0; i < d.ifs.natt; i++)
+			if (d.ifs.att[i].link_fd >= 0)
+				close(d.ifs.att[i].link_fd);
 		pr_info("left the data path running in %s for the next flowtagd", d.pin_dir);
 	} else {
 		shutdown_all(&d);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Interface reconciliation: which interfaces of the network namespace the
+ * policy's 'interfaces' entries (names and patterns) bind, and bringing the
+ * attachments in line with them, by ifindex: at start (taking over what a
+ * previous flowtagd left), on reload, and whenever rtnetlink says a link
+ * appeared, vanished or was renamed. attach.c does the attaching itself.
+ */
+#ifndef FLOWTAG_IFACES_H
+#define FLOWTAG_IFACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attach.h"
+#include "flowtag/maps.h"
+#include "policy.h"
+
+struct ft_loader;
+
+/* A policy entry that no interface of the namespace answers to now. */
+struct ft_iface_absent {
+	char name[FT_IFNAMSIZ];		/* the name or pattern as written */
+	bool required;
+	bool pattern;
+};
+
+struct ft_ifaces {
+	struct ft_loader *loader;
+	struct ft_attachment att[FT_MAX_IFACES];
+	size_t natt;
+	struct ft_iface_absent absent[FT_MAX_IFACES];
+	size_t nabsent;
+	uint32_t failed[FT_MAX_IFACES];	/* ifindexes whose attach failed: retried on reload */
+	size_t nfailed;
+	unsigned int nmissing;		/* attach failures + required interfaces absent */
+	char missing[464];		/* "name: why; ..." (struct ft_health.missing) */
+};
+
+/**
+ * ft_ifaces_check_required() - every interface entry with required = true
+ * exists (a pattern: at least one interface matches it). Logs
+ * "FILE:LINE: required interface NAME does not exist" for each that does not.
+ * Return: 0 or -ENODEV.
+ */
+int ft_ifaces_check_required(const struct ft_policy *pol);
+
+/**
+ * ft_ifaces_sync() - bring the attachments in line with @pol and the
+ * interfaces present now, matched by ifindex: forget interfaces that
+ * vanished, follow renames (the pin moves with the name; a name the policy
+ * no longer covers is detached), attach interfaces that appeared or that an
+ * entry now names, detach those no entry names. Records the entries with no
+ * interface in @s->absent.
+ * @rec/@nrec: a previous daemon's records to take over (start only; else NULL/0)
+ * @update:    re-attach every bound interface with the (new) policy's
+ *             settings (start, reload); false on a link event: only what
+ *             changed, and no retry of interfaces whose attach failed
+ * Return: 0, or the last attach error (the rest is attached; see @s->missing).
+ */
+int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
+		   const struct ft_iface_info *rec, size_t nrec, bool update);
+
+/**
+ * ft_ifaces_undo() - undo a start that failed half-way: detach what this
+ * run attached, keep (unchanged) what it took over from the previous daemon
+ * in @rec, whose data path must keep running.
+ */
+void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec);
+
+/** ft_ifaces_detach() - detach one attachment: its HTB tree if ours, then ft_detach_iface(). */
+void ft_ifaces_detach(struct ft_ifaces *s, struct ft_attachment *a);
+
+/** ft_ifaces_detach_all() - detach every attachment (shutdown). */
+void ft_ifaces_detach_all(struct ft_ifaces *s);
+
+/**
+ * ft_ifaces_bound() - the interface entry of @pol governing attachment @a,
+ * as a copy carrying @a's real name (an entry may be a pattern). Return:
+ * @out, or NULL when no entry names @a any more.
+ */
+const struct ft_iface *ft_ifaces_bound(const struct ft_policy *pol, const struct ft_attachment *a,
+				       struct ft_iface *out);
+
+#endif /* FLOWTAG_IFACES_H */
