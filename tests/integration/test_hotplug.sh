@@ -15,7 +15,8 @@
 #   gen g0    198.18.7.1  ---- d0    198.18.7.2  dut   (there from the start)
 #   gen gl    198.18.8.1  ---- late0 198.18.8.2  dut   (created 2 s after start, then re-created)
 #   gen gp    198.18.9.1  ---- pp0   198.18.9.2  dut   (created later, bound by "pp*")
-#   gen gr    198.18.10.1 ---- r0    198.18.10.2 dut   (renamed lan0, then zz0)
+#   gen gr    198.18.10.1 ---- r0    198.18.10.2 dut   (renamed lan0, zz0, lan0, and
+#                                                        lan1 while flowtagd is stopped)
 
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -65,6 +66,7 @@ table inet ft {
     iifname "lan0"  udp dport 5060 meta mark & 0xff00 == 0x400 meta priority 1:40 counter comment "lan0"
     iifname "lan0"  udp dport 5060 counter comment "lan0_any"
     iifname "r0"    udp dport 5060 meta mark & 0xff00 == 0x400 meta priority 1:40 counter comment "r0"
+    iifname "lan1"  udp dport 5060 meta mark & 0xff00 == 0x400 meta priority 1:40 counter comment "lan1"
   }
 }
 EOF
@@ -246,9 +248,25 @@ check "... and the running policy stays" wait_log "$TMP/flowtagd.log" "reload fa
 gen2=$(ctl dut status -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["generation"])')
 expect_eq "generation unchanged by the refused reload" "$gen2" "$gen1"
 
-daemon_stop "$DAEMON_PID"
+# ---- renamed while no flowtagd ran: the next one takes the link over ----
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
 check "no ASan/UBSan report" asan_clean "$TMP/flowtagd.log"
+ip -n "$(ns dut)" link set lan0 name lan1
+policy lan1
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd2.log" "$FLOWTAGD_ASAN" ||
+	{ not_ok "restart after SIGQUIT"; finish; }
+check "restart: the renamed interface's pinned link is taken over" \
+	grep -q "lan1: took over the pinned XDP link" "$TMP/flowtagd2.log"
+check "restart: flowtag's own XDP program is not called foreign" \
+	bash -c "! grep -q 'another XDP program' '$TMP/flowtagd2.log'"
+send gen -d 198.18.10.2 -p 5060 -n 10
+sleep 0.2
+expect_eq "lan1 (renamed while flowtagd was stopped): iif rule -> 0x400/1:40" "$(count lan1)" 10
+
+daemon_stop "$DAEMON_PID"
+check "no ASan/UBSan report (restart)" asan_clean "$TMP/flowtagd2.log"
 check "nothing left on late0" nothing_left dut late0
 check "nothing left on pp0" nothing_left dut pp0
-check "nothing left on lan0" nothing_left dut lan0
+check "nothing left on lan1" nothing_left dut lan1
 finish
