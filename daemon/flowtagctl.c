@@ -395,7 +395,8 @@ static void print_iface(struct ft_out *o, const struct iface_view *v)
 	ft_out_bool(o, "pattern", NULL, ifc->flags & FT_IFACE_F_PATTERN, "yes", "no");
 	ft_out_str(o, "state", "state", absent && lv->state == FT_LIVE_OK ? "absent" :
 		   ft_live_state_name(lv->state));
-	ft_out_str(o, "xdp_mode", "xdp", lv->exists ? ft_xdp_mode_name(lv->xdp_mode) : "gone");
+	ft_out_str(o, "xdp_mode", "xdp", lv->exists ? ft_xdp_mode_name(lv->xdp_mode) :
+					  absent ? "-" : "gone");
 	ft_out_str(o, "xdp_mode_at_attach", NULL, ft_xdp_mode_name(ifc->xdp_mode));
 	ft_out_value(o, "xdp_prog_id", NULL, lv->xdp.id ? json_object_new_uint64(lv->xdp.id) : NULL,
 		     NULL, true);
@@ -683,7 +684,7 @@ static void view_reason(struct view *v, enum ft_live_state st, const char *fmt, 
 static int view_read(struct ft_stats *s, struct view *v)
 {
 	struct ft_live_expect exp = { 0 };
-	uint32_t i, ndown = 0;
+	uint32_t i, ndown = 0, nabsent = 0;
 	char comm[32];
 	int err;
 
@@ -724,6 +725,7 @@ static int view_read(struct ft_stats *s, struct view *v)
 		for (r = 0; r < iv->lv.nreasons; r++)
 			view_reason(v, iv->lv.state, "%s: %s", iv->rec.name, iv->lv.reason[r]);
 		ndown += iv->lv.state == FT_LIVE_DOWN;
+		nabsent += !!(iv->rec.flags & FT_IFACE_F_ABSENT);
 	}
 
 	if (!v->st.generation)
@@ -731,6 +733,9 @@ static int view_read(struct ft_stats *s, struct view *v)
 	if (v->health.nmissing)
 		view_reason(v, FT_LIVE_DEGRADED, "%u interface(s) of the policy not attached: %s",
 			    v->health.nmissing, v->health.missing);
+	if (v->nifs && nabsent == v->nifs && v->st.generation)
+		view_reason(v, FT_LIVE_DEGRADED, "no interface attached: every interface of the "
+			    "policy is absent");
 	if (!v->nifs && v->st.generation)
 		view_reason(v, v->health.nmissing ? FT_LIVE_DOWN : FT_LIVE_DEGRADED,
 			    "no interface attached");

@@ -71,6 +71,16 @@ table inet ft {
 }
 EOF
 
+# wait_more LOG PATTERN N TIMEOUT_S: until PATTERN is in LOG more than N times
+wait_more()
+{
+	for _ in $(seq $(( $4 * 10 ))); do
+		[[ $(grep -c -- "$2" "$1") -gt $3 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # count COMMENT: packets of that nftables counter in dut
 count()
 {
@@ -228,11 +238,9 @@ check "zz0: no XDP program left" bash -c "! ip -n '$(ns dut)' link show zz0 | gr
 check "zz0: no flowtag tc filter left" bash -c \
 	"! tc -n '$(ns dut)' filter show dev zz0 ingress | grep -q ft_tc"
 check "status: lan0 absent" grep -qE '^ *lan0 +0 +- +absent +no' <<<"$(status_row lan0)"
-ip -n "$(ns dut)" link set zz0 name lan0
-check "renamed back to lan0: attached again" \
-	wait_log "$TMP/flowtagd.log" "lan0: attached" 2
 n=$(grep -c "lan0: attached" "$TMP/flowtagd.log")
-check "lan0 attached twice in all (reload, rename back): $n" test "$n" -ge 2
+ip -n "$(ns dut)" link set zz0 name lan0
+check "renamed back to lan0: attached again" wait_more "$TMP/flowtagd.log" "lan0: attached" "$n" 2
 send gen -d 198.18.10.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "lan0 renamed back: iif rule -> 0x400/1:40" "$(count lan0)" 20
