@@ -525,17 +525,6 @@ static int xdp_link_adopt(const char *path, uint32_t ifindex, bool *frags)
 	return fd;
 }
 
-/* The BPF program id behind @fd, 0 if unreadable. */
-static uint32_t prog_id_of(int fd)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.id;
-}
-
 /*
  * The XDP link on @ifindex running @prog_id, when @prog_id is one of the
  * programs this daemon loaded: flowtag's own, whatever its pin became.
@@ -546,10 +535,11 @@ static uint32_t prog_id_of(int fd)
 static int xdp_link_of_ours(struct ft_loader *l, uint32_t ifindex, uint32_t prog_id,
 			    const char *path, bool *frags)
 {
-	uint32_t plain = prog_id_of(ft_loader_xdp_fd(l, false));
+	struct ft_live_expect ours;
 	uint32_t id = 0;
 
-	if (prog_id != plain && prog_id != prog_id_of(ft_loader_xdp_fd(l, true)))
+	ft_live_expect_fds(&ours, ft_loader_xdp_fd(l, false), ft_loader_xdp_fd(l, true), -1, -1);
+	if (!prog_id || (prog_id != ours.xdp && prog_id != ours.xdp_frags))
 		return -ENOENT;
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info = { 0 };
@@ -566,7 +556,7 @@ static int xdp_link_of_ours(struct ft_loader *l, uint32_t ifindex, uint32_t prog
 					strerror(errno));
 			pr_info("ifindex %u: flowtag's own XDP link (id %u) is attached: kept it",
 				ifindex, id);
-			*frags = prog_id != plain;
+			*frags = prog_id == ours.xdp_frags;
 			return fd;
 		}
 		close(fd);
@@ -681,6 +671,9 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 		return err;
 
 	fd = xdp_link_adopt(path, a->ifindex, &link_frags);
+	/* our own program, attached by a link whose pin is elsewhere: take it */
+	if (fd < 0 && !bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id)
+		fd = xdp_link_of_ours(l, a->ifindex, q.prog_id, path, &link_frags);
 	if (fd >= 0 && !mode_matches(iface->xdp_mode, xdp_attached_mode(a->ifindex))) {
 		pr_warn("%s: XDP mode changed in the policy: re-attaching (brief gap)",
 			iface->name);
@@ -708,21 +701,6 @@ static int xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct 
 		return 0;
 	}
 
-	/* our own program, attached by a link whose pin is lost: take it back */
-	if (fd < 0 && !bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id &&
-	    (fd = xdp_link_of_ours(l, a->ifindex, q.prog_id, path, &link_frags)) >= 0) {
-		if (link_frags)
-			a->flags |= FT_IFACE_F_FRAGS;
-		if (bpf_link_update(fd, ft_loader_xdp_fd(l, a->flags & FT_IFACE_F_FRAGS), NULL)) {
-			err = -errno;
-			pr_err("%s: cannot update flowtag's XDP link: %s", iface->name,
-			       strerror(-err));
-			close(fd);
-			return err;
-		}
-		a->link_fd = fd;
-		return 0;
-	}
 	/* never replace somebody else's XDP program */
 	if (!bpf_xdp_query(a->ifindex, 0, &q) && q.prog_id) {
 		ft_prog_name(q.prog_id, other, sizeof(other));

@@ -71,6 +71,16 @@ table inet ft {
 }
 EOF
 
+# late0_up: addresses on the late0 pair, up, neighbours resolved
+late0_up()
+{
+	ip -n "$(ns dut)" addr add 198.18.8.2/24 dev late0
+	ip -n "$(ns gen)" addr add 198.18.8.1/24 dev gl
+	ip -n "$(ns dut)" link set late0 up
+	ip -n "$(ns gen)" link set gl up
+	reach gen 198.18.8.2
+}
+
 # wait_more LOG PATTERN N TIMEOUT_S: until PATTERN is in LOG more than N times
 wait_more()
 {
@@ -152,11 +162,7 @@ done
 lat=$(( (t1 - t0) / 1000000 ))
 diag "late0 appeared; attached after ${lat} ms"
 check "late0 attached within 1 s of appearing (${lat} ms)" test "$t1" -gt 0 -a "$lat" -lt 1000
-ip -n "$(ns dut)" addr add 198.18.8.2/24 dev late0
-ip -n "$(ns gen)" addr add 198.18.8.1/24 dev gl
-ip -n "$(ns dut)" link set late0 up
-ip -n "$(ns gen)" link set gl up
-reach gen 198.18.8.2
+late0_up
 send gen -d 198.18.8.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "late0 (created after start): iif rule -> 0x100/1:10" "$(count late)" 10
@@ -174,11 +180,7 @@ idx2=$(ip -n "$(ns dut)" -o link show late0 | cut -d: -f1)
 check "late0 re-created with a new ifindex ($idx1 -> $idx2)" test "$idx1" != "$idx2"
 check "late0 re-created: attached again" \
 	wait_log "$TMP/flowtagd.log" "late0: attached (ifindex $idx2" 2
-ip -n "$(ns dut)" addr add 198.18.8.2/24 dev late0
-ip -n "$(ns gen)" addr add 198.18.8.1/24 dev gl
-ip -n "$(ns dut)" link set late0 up
-ip -n "$(ns gen)" link set gl up
-reach gen 198.18.8.2
+late0_up
 # the same 5-tuple as before: no cached verdict of the old ifindex survives
 send gen -d 198.18.8.2 -p 5060 -n 10
 sleep 0.2
