@@ -25,6 +25,7 @@
 #include "attach.h"
 #include "compile.h"
 #include "config.h"
+#include "hostcheck.h"
 #include "ifaces.h"
 #include "loader.h"
 #include "log.h"
@@ -34,6 +35,7 @@
 #include "probe.h"
 #include "shaping.h"
 #include "pidfile.h"
+#include "repair.h"
 #include "stats.h"
 #include "verify.h"
 
@@ -41,31 +43,9 @@
 #define FLOWTAG_VERSION	"0.1.0"
 #endif
 
-/* Self-repair: look again this long after an rtnetlink event (a burst of
- * events settles), and every FT_VERIFY_MS anyway. */
+/* Look again this long after an rtnetlink event (a burst of events
+ * settles); the periodic check runs every FT_VERIFY_MS anyway. */
 #define FT_EVENT_SETTLE_MS	20
-#define FT_VERIFY_MS		5000
-/* Never fight another tool: more than FT_REPAIR_MAX repairs of one
- * interface within FT_REPAIR_WINDOW_MS and flowtagd stops repairing it. */
-#define FT_REPAIR_MAX		3
-#define FT_REPAIR_WINDOW_MS	30000
-/* XDP wrote this much metadata on an interface between two checks while
- * its tc ingress saw nothing: the hand-off is stalled */
-#define FT_STALL_PACKETS	16
-
-/* Self-repair record of one interface, kept across reloads by name. */
-struct watch {
-	char name[FT_IFNAMSIZ];
-	uint32_t repairs;			/* repairs done */
-	uint64_t last_repair;			/* unix seconds */
-	uint64_t recent[FT_REPAIR_MAX];		/* monotonic ms of the last repairs */
-	bool gave_up;				/* repairs stopped until a reload */
-	bool stalled;				/* hand-off stalled at the last check */
-	bool gone_logged;			/* "interface gone" said once */
-	uint64_t hoff_written, hoff_tc;		/* ft_hoff at the last check */
-	char last[104];				/* what the last repair restored */
-	char seen[FT_LIVE_REASON_LEN];		/* the finding logged last, to log changes once */
-};
 
 struct daemon {
 	const char *config_path;
@@ -80,8 +60,7 @@ struct daemon {
 	struct ft_daemon_info info;
 	struct ft_health health;		/* published in ft_health */
 	struct ft_live_expect expect;		/* ids of our programs */
-	struct watch watch[FT_MAX_IFACES];
-	size_t nwatch;
+	struct ft_repair rep;			/* self-repair records */
 	struct ft_monitor mon;
 	int pidfile_fd;
 };
@@ -204,37 +183,6 @@ static int policy_prepare(const char *path, unsigned int flags, struct ft_policy
 	return err;
 }
 
-static bool priorities_used(const struct ft_policy *pol)
-{
-	size_t i;
-
-	for (i = 0; i < pol->nclasses; i++)
-		if (pol->classes[i].has_priority)
-			return true;
-	return false;
-}
-
-/* IPv4 forwarding rewrites skb->priority from the TOS byte when this is 1. */
-static void check_forward_priority(const struct ft_policy *pol)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward_update_priority", "r");
-	bool restore = false;
-	size_t i;
-	int v = 0;
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &v) != 1)
-		v = 0;
-	fclose(f);
-	for (i = 0; i < pol->nifaces; i++)
-		restore |= pol->ifaces[i].egress_restore;
-	if (v == 1 && priorities_used(pol) && !restore)
-		pr_warn("net.ipv4.ip_forward_update_priority is 1: IPv4 forwarding overwrites "
-			"the skb->priority set at ingress. Set egress_restore = true on the egress "
-			"interfaces (or the sysctl to 0) for forwarded traffic to keep its class");
-}
-
 static int map_fd(struct daemon *d, const char *name)
 {
 	return ft_loader_map_fd(&d->loader, name);
@@ -248,35 +196,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The self-repair record of interface @name, made on first use. */
-static struct watch *watch_get(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->nwatch; i++)
-		if (!strcmp(d->watch[i].name, name))
-			return &d->watch[i];
-	if (d->nwatch == FT_MAX_IFACES) {
-		/* interfaces come and go by name: reuse the oldest slot */
-		memmove(&d->watch[0], &d->watch[1], (FT_MAX_IFACES - 1) * sizeof(d->watch[0]));
-		d->nwatch--;
-	}
-	{
-		char copy[FT_IFNAMSIZ];
-
-		snprintf(copy, sizeof(copy), "%s", name);	/* @name may be in d->watch */
-		memset(&d->watch[d->nwatch], 0, sizeof(d->watch[0]));
-		memcpy(d->watch[d->nwatch].name, copy, sizeof(copy));
-	}
-	return &d->watch[d->nwatch++];
-}
-
 /*
  * ft_hoff entries: one per attached ifindex, made here so the programs
  * only look up (no insert on the packet path); entries of interfaces we
- * no longer attach go. @reset: zero the entry of @reset_ifindex (repaired).
+ * no longer attach go.
  */
-static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
+static void hoff_sync(struct daemon *d)
 {
 	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
 	__u32 key, next, *prev = NULL;
@@ -290,7 +215,7 @@ static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
 		return;
 	for (i = 0; i < d->ifs.natt; i++) {
 		key = d->ifs.att[i].ifindex;
-		bpf_map_update_elem(fd, &key, zero, key == reset_ifindex ? BPF_ANY : BPF_NOEXIST);
+		bpf_map_update_elem(fd, &key, zero, BPF_NOEXIST);
 	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		bool keep = false;
@@ -310,7 +235,7 @@ static void publish_state(struct daemon *d)
 	__u32 zero = 0, i;
 	int fd = map_fd(d, "ft_ifaces");
 
-	hoff_sync(d, 0);
+	hoff_sync(d);
 	/* the attached interfaces, then the entries nothing answers to
 	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent */
 	d->info.nifaces = d->ifs.natt + d->ifs.nabsent;
@@ -345,7 +270,7 @@ static void publish_state(struct daemon *d)
 		struct ft_iface_health ih = { 0 };
 
 		if (i < d->ifs.natt) {
-			const struct watch *w = watch_get(d, d->ifs.att[i].name);
+			const struct ft_watch *w = ft_repair_watch(&d->rep, d->ifs.att[i].name);
 
 			ih.ifindex = d->ifs.att[i].ifindex;
 			ih.repairs = w->repairs;
@@ -356,6 +281,7 @@ static void publish_state(struct daemon *d)
 		}
 		bpf_map_update_elem(map_fd(d, "ft_ifhealth"), &i, &ih, 0);
 	}
+	d->health.repairs = d->rep.repairs;
 	d->health.prog_xdp = d->expect.xdp;
 	d->health.prog_xdp_frags = d->expect.xdp_frags;
 	d->health.prog_tc_ingress = d->expect.tc_ingress;
@@ -447,7 +373,6 @@ static int do_reload(struct daemon *d)
 	struct ft_compiled c;
 	struct stat file_id = { 0 };
 	uint32_t gen;
-	size_t i;
 	int err;
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
@@ -472,11 +397,7 @@ static int do_reload(struct daemon *d)
 		return err;
 	}
 	/* a reload is the operator's word: repair again what we gave up on */
-	for (i = 0; i < d->nwatch; i++) {
-		d->watch[i].gave_up = false;
-		memset(d->watch[i].recent, 0, sizeof(d->watch[i].recent));
-		d->watch[i].seen[0] = '\0';
-	}
+	ft_repair_resume(&d->rep);
 	err = sync_ifaces(d, &pol, NULL, 0, true);
 	if (err)
 		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
@@ -491,120 +412,22 @@ static int do_reload(struct daemon *d)
 	d->info.loaded = time(NULL);
 	d->info.reloads++;
 	publish_state(d);
-	check_forward_priority(&d->pol);
+	ft_check_forward_priority(&d->pol);
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
 		   d->pol.nrules, d->ifs.natt);
 	return 0;
 }
 
-/* Whether another repair of @w now stays within FT_REPAIR_MAX per window. */
-static bool repair_allowed(const struct watch *w, uint64_t now)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < FT_REPAIR_MAX; i++)
-		n += w->recent[i] && now - w->recent[i] < FT_REPAIR_WINDOW_MS;
-	return n < FT_REPAIR_MAX;
-}
-
-static void repair_record(struct daemon *d, struct watch *w, uint64_t now, const char *found,
-			  const char *what)
-{
-	unsigned int i, oldest = 0;
-
-	for (i = 1; i < FT_REPAIR_MAX; i++)
-		if (w->recent[i] < w->recent[oldest])
-			oldest = i;
-	w->recent[oldest] = now;
-	w->repairs++;
-	w->last_repair = time(NULL);
-	snprintf(w->last, sizeof(w->last), "%.*s", (int)sizeof(w->last) - 1, what);
-	d->health.repairs++;
-	pr_warn("%s: repaired: %s; restored %s (repair %u of this interface)", w->name, found, what,
-		w->repairs);
-}
-
-/* Hand-off stalled on @a since the last check: XDP wrote, tc saw nothing. */
-static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct watch *w)
-{
-	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
-	uint64_t sum[4];
-	bool stalled;
-	void *buf;
-
-	if (fd < 0 || ncpu <= 0)
-		return false;
-	buf = calloc((size_t)ncpu, sizeof(struct ft_hoff));
-	if (!buf)
-		return false;
-	if (ft_percpu_sum(fd, a->ifindex, sizeof(struct ft_hoff), ncpu, buf, sum, 4)) {
-		free(buf);
-		return false;
-	}
-	free(buf);
-	stalled = sum[0] >= w->hoff_written + FT_STALL_PACKETS && sum[1] == w->hoff_tc;
-	w->hoff_written = sum[0];
-	w->hoff_tc = sum[1];
-	return stalled;
-}
-
-/* The rules' iif binding as one array: per rule its count, then ifindexes. */
-static uint32_t *iif_binding(const struct ft_policy *pol, size_t *n)
-{
-	size_t r, i, len = 0, k = 0;
-	uint32_t *v;
-
-	for (r = 0; r < pol->nrules; r++)
-		len += 1 + pol->rules[r].match.niif;
-	v = calloc(len ? len : 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	for (r = 0; r < pol->nrules; r++) {
-		const struct ft_match *m = &pol->rules[r].match;
-
-		v[k++] = (uint32_t)m->niif;
-		for (i = 0; i < m->niif; i++)
-			v[k++] = m->iif_index[i];
-	}
-	*n = len;
-	return v;
-}
-
 /*
- * Bind the rules' iif names and patterns to the interfaces present now; if
- * an ifindex changed (an interface appeared, vanished, was re-created or
- * renamed), compile and apply the active policy again: a new generation, so
- * neither a rule nor a cached flow verdict keeps the old ifindex.
+ * Bind the rules' iif names and patterns again (ft_ifaces_rebind()): a new
+ * generation when an ifindex changed.
  */
 static void rebind_iifs(struct daemon *d)
 {
-	struct ft_compiled c = { 0 };
-	uint32_t *before, *after, gen;
-	size_t nb = 0, na = 0;
-	int err;
+	uint32_t gen;
 
-	before = iif_binding(&d->pol, &nb);
-	ft_resolve_iifs(&d->pol);
-	after = iif_binding(&d->pol, &na);
-	if (before && after && nb == na && !memcmp(before, after, nb * sizeof(*before))) {
-		free(before);
-		free(after);
-		return;
-	}
-	free(before);
-	free(after);
-	err = ft_compile(&d->pol, &c);
-	if (!err)
-		err = ft_loader_apply(&d->loader, &c, &gen);
-	ft_compiled_free(&c);
-	if (err) {
-		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "
-		       "old ifindexes until the next reload", strerror(-err));
-		return;
-	}
-	pr_info("interfaces changed: iif rules bound again, generation %u (cached flow "
-		"verdicts of the old one no longer count)", gen);
-	d->info.generation = gen;
+	if (ft_ifaces_rebind(&d->pol, &d->loader, &gen) > 0)
+		d->info.generation = gen;
 }
 
 /* The attached ifindexes and names: tells whether a sync changed anything. */
@@ -647,87 +470,10 @@ static void follow_links(struct daemon *d)
 		   d->info.generation, d->pol.nrules, d->ifs.natt, d->ifs.nabsent);
 }
 
-/*
- * Self-repair: check every interface we attached against the kernel, put
- * back what another tool removed, and say what we found. @timer: the
- * periodic check (hand-off stall detection runs only then).
- */
+/* Self-repair (repair.c), published when it found or did something. */
 static void verify_all(struct daemon *d, bool timer)
 {
-	bool changed = false;
-	uint64_t now = now_ms();
-	size_t i;
-
-	for (i = 0; i < d->ifs.natt; i++) {
-		struct ft_attachment *a = &d->ifs.att[i];
-		struct ft_iface bound;
-		const struct ft_iface *ifc = ft_ifaces_bound(&d->pol, a, &bound);
-		struct watch *w = watch_get(d, a->name);
-		struct ft_iface_info rec = { 0 };
-		struct ft_live lv;
-		char what[128];
-		int err;
-
-		/* vanished, re-created and renamed interfaces are ft_ifaces_sync()'s */
-		if (!ifc)
-			continue;
-		snprintf(rec.name, sizeof(rec.name), "%s", a->name);
-		rec.ifindex = a->ifindex;
-		rec.flags = a->flags;
-		ft_live_check(&rec, &d->expect, d->pin_dir, &lv);
-		if (!lv.exists) {
-			if (!w->gone_logged)
-				pr_warn("%s: the interface is gone (ifindex %u); flowtagd attaches "
-					"again when it comes back", a->name, a->ifindex);
-			w->gone_logged = true;
-			continue;
-		}
-		if (timer) {
-			bool st = check_stall(d, a, w);
-
-			if (st != w->stalled) {
-				if (st)
-					pr_warn("%s: XDP->tc hand-off stalled: XDP wrote metadata "
-						"on %d+ packets in %d s, tc ingress saw none",
-						a->name, FT_STALL_PACKETS, FT_VERIFY_MS / 1000);
-				w->stalled = st;
-				changed = true;
-			}
-		}
-		if (lv.state == FT_LIVE_OK) {
-			w->seen[0] = '\0';
-			continue;
-		}
-		if (ft_repair_needed(a, &lv) && !w->gave_up) {
-			if (!repair_allowed(w, now)) {
-				w->gave_up = true;
-				changed = true;
-				pr_err("%s: %s; repaired %d times within %d s already: another tool "
-				       "keeps removing flowtag's hooks. flowtagd stops repairing %s "
-				       "(status: degraded) until the next reload", a->name,
-				       lv.reason[0], FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
-				continue;
-			}
-			err = ft_repair_iface(&d->loader, ifc, a, &lv, what, sizeof(what));
-			if (err > 0) {
-				repair_record(d, w, now, lv.reason[0], what);
-				hoff_sync(d, a->ifindex);	/* hand-off counted afresh */
-				w->hoff_written = w->hoff_tc = 0;
-				changed = true;
-				continue;
-			}
-		}
-		/* what we do not repair (tcx in front, a foreign XDP program):
-		 * say it once, and again when it changes */
-		if (strcmp(w->seen, lv.reason[0])) {
-			unsigned int r;
-
-			snprintf(w->seen, sizeof(w->seen), "%s", lv.reason[0]);
-			for (r = 0; r < lv.nreasons; r++)
-				pr_warn("%s: %s", a->name, lv.reason[r]);
-		}
-	}
-	if (changed)
+	if (ft_repair_check(&d->rep, &d->ifs, &d->pol, &d->expect, timer))
 		publish_state(d);
 }
 
@@ -930,61 +676,6 @@ static int cleanup_pins(struct daemon *d)
 	return done == n ? 0 : -ENODEV;
 }
 
-/* Which variant of each kernel-dependent feature runs here, for the log. */
-static void log_kernel_features(void)
-{
-	struct ft_kernel_features f;
-	char line[512];
-
-	ft_probe_kernel(&f);
-	ft_probe_describe(&f, line, sizeof(line));
-	pr_info("%s", line);
-	if (f.xdp_frags == FT_PROBE_NO)
-		pr_warn("this kernel has no xdp.frags programs: interfaces with an MTU above "
-			"one page cannot run XDP");
-}
-
-/*
- * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
- * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
- * bpffs there that dies with it, and nobody outside finds the pins.
- * Compared with what PID 1 (or our parent) sees at the same path.
- */
-static bool bpffs_private(const char *pin_dir)
-{
-	const pid_t others[] = { 1, getppid() };
-	char path[PATH_MAX];
-	struct stat mine, other;
-	size_t i;
-
-	if (stat(pin_dir, &mine))
-		return false;
-	/* PID 1 may be out of reach (a sandbox): then the process that started
-	 * us, which for `ip netns exec` is in the original mount namespace */
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)others[i], pin_dir) >=
-		    (int)sizeof(path))
-			return false;
-		if (!stat(path, &other))
-			return mine.st_dev != other.st_dev || mine.st_ino != other.st_ino;
-		if (errno == ENOENT)
-			return true;
-	}
-	return false;
-}
-
-static void warn_private_bpffs(const char *pin_dir)
-{
-	if (!bpffs_private(pin_dir))
-		return;
-	pr_warn("%s is on a bpffs private to flowtagd's mount namespace (started with "
-		"`ip netns exec`? it mounts a /sys of its own): the pins and the pinned XDP links "
-		"vanish when flowtagd exits, and only a flowtagctl of this network namespace finds "
-		"them (through %s and /proc/%d/root). Fix: start flowtagd with "
-		"`nsenter --net=/run/netns/NAME flowtagd ...` (or systemd's NetworkNamespacePath=), "
-		"which keeps the host's /sys/fs/bpf", pin_dir, FT_RUN_DIR, (int)getpid());
-}
-
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
@@ -1007,7 +698,7 @@ static int start(struct daemon *d)
 		pr_err("cannot prepare %s: %s", d->pin_dir, strerror(-err));
 		goto out_free;
 	}
-	warn_private_bpffs(d->pin_dir);
+	ft_warn_private_bpffs(d->pin_dir);
 	err = ft_loader_open(&d->loader, d->pin_dir);
 	if (err) {
 		rmdir(d->pin_dir);	/* only if we left it empty */
@@ -1059,8 +750,8 @@ static int start(struct daemon *d)
 	d->info.started = d->info.loaded = time(NULL);
 	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);
 	publish_state(d);
-	check_forward_priority(&d->pol);
-	log_kernel_features();
+	ft_check_forward_priority(&d->pol);
+	ft_log_kernel_features();
 	return 0;
 
 out_close:
@@ -1101,6 +792,7 @@ int main(int argc, char **argv)
 
 	d.pol.default_class = -1;
 	d.ifs.loader = &d.loader;
+	d.rep.loader = &d.loader;
 	while ((opt = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -1149,6 +841,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	d.rep.pin_dir = d.pin_dir;
 	if (optind < argc) {
 		fprintf(stderr, "flowtagd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);

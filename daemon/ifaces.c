@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "ifaces.h"
 #include "loader.h"
 #include "log.h"
@@ -289,6 +290,59 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 	s->natt = n;
 	note_absent(s, pol, present, np);
 	return err;
+}
+
+/* The rules' iif binding as one array: per rule its count, then ifindexes. */
+static uint32_t *iif_binding(const struct ft_policy *pol, size_t *n)
+{
+	size_t r, i, len = 0, k = 0;
+	uint32_t *v;
+
+	for (r = 0; r < pol->nrules; r++)
+		len += 1 + pol->rules[r].match.niif;
+	v = calloc(len ? len : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_match *m = &pol->rules[r].match;
+
+		v[k++] = (uint32_t)m->niif;
+		for (i = 0; i < m->niif; i++)
+			v[k++] = m->iif_index[i];
+	}
+	*n = len;
+	return v;
+}
+
+int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *generation)
+{
+	struct ft_compiled c = { 0 };
+	uint32_t *before, *after;
+	size_t nb = 0, na = 0;
+	int err;
+
+	before = iif_binding(pol, &nb);
+	ft_resolve_iifs(pol);
+	after = iif_binding(pol, &na);
+	if (before && after && nb == na && !memcmp(before, after, nb * sizeof(*before))) {
+		free(before);
+		free(after);
+		return 0;
+	}
+	free(before);
+	free(after);
+	err = ft_compile(pol, &c);
+	if (!err)
+		err = ft_loader_apply(l, &c, generation);
+	ft_compiled_free(&c);
+	if (err) {
+		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "
+		       "old ifindexes until the next reload", strerror(-err));
+		return err;
+	}
+	pr_info("interfaces changed: iif rules bound again, generation %u (cached flow "
+		"verdicts of the old one no longer count)", *generation);
+	return 1;
 }
 
 void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec)

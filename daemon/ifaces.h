@@ -69,6 +69,19 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
  */
 void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec);
 
+/**
+ * ft_ifaces_rebind() - bind the rules' iif names and patterns of the active
+ * policy @pol to the interfaces present now (ft_resolve_iifs()); when that
+ * changes an ifindex (an interface appeared, vanished, was re-created or
+ * renamed), compile @pol again and apply it through @l: a new generation,
+ * so neither a rule nor a cached flow verdict keeps the old ifindex.
+ * @generation: out, the new generation (only when 1 is returned)
+ * Return: 1 when a new generation was applied, 0 when nothing changed,
+ * -errno when the new binding could not be applied (logged; the rules keep
+ * the old ifindexes until the next reload).
+ */
+int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *generation);
+
 /** ft_ifaces_detach() - detach one attachment: its HTB tree if ours, then ft_detach_iface(). */
 void ft_ifaces_detach(struct ft_ifaces *s, struct ft_attachment *a);
 
