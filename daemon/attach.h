@@ -110,12 +110,35 @@ int ft_sweep_netns(void);
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
 
+/* At most this many interfaces of a network namespace are looked at. */
+#define FT_MAX_PRESENT	4096
+
 /**
- * ft_resolve_iifs() - fill every rule's iif_index from its interface names
- * in this network namespace (0 for a name that does not exist: it never
- * matches).
+ * ft_present_ifaces() - the interfaces of this network namespace, at most
+ * @max of them. Return: how many, or -errno.
+ */
+int ft_present_ifaces(struct ft_ifname *out, size_t max);
+
+/**
+ * ft_resolve_iifs() - bind every rule's iif names and patterns to the
+ * interfaces of this network namespace (ft_policy_bind_iifs(); ifindex 0
+ * for a name that does not exist: it never matches until bound again).
  */
 void ft_resolve_iifs(struct ft_policy *pol);
+
+/**
+ * ft_link_pin_rename() - move the XDP link pin of interface @from to the
+ * name @to (the interface was renamed; the link follows the ifindex).
+ * Return: 0 (also when there is no pin), or -errno.
+ */
+int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to);
+
+/**
+ * ft_forget_iface() - drop what is left of an attachment whose interface
+ * vanished: the kernel removed the link, filters and qdisc with it; this
+ * closes the link fd and removes the pin and the ft_links entry.
+ */
+void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a);
 
 struct nl_sock;
 

@@ -458,7 +458,7 @@ static void parse_shaping(struct ctx *c, config_setting_t *g, const char *ifname
 
 static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 {
-	static const char *const keys[] = { "name", "xdp_mode", "egress_restore",
+	static const char *const keys[] = { "name", "required", "xdp_mode", "egress_restore",
 					    "egress_shaping", "ingress_shaping", NULL };
 	struct ft_iface *ifc = &c->pol->ifaces[idx];
 	config_setting_t *s;
@@ -483,6 +483,14 @@ static void parse_iface(struct ctx *c, config_setting_t *g, size_t idx)
 		} else {
 			strcpy(ifc->name, v);
 		}
+	}
+
+	s = config_setting_get_member(g, "required");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			wrong_type(c, s, "a boolean (true or false)");
+		else
+			ifc->required = config_setting_get_bool(s);
 	}
 
 	s = config_setting_get_member(g, "xdp_mode");
@@ -898,6 +906,29 @@ static int parse_sets(struct ctx *c, config_setting_t *root)
 
 /* ---- rules and matches ---------------------------------------------- */
 
+/*
+ * Whether iif value @v names interfaces flowtag attaches to: an entry of
+ * 'interfaces' as written, a name one of their patterns matches, or a
+ * pattern matching one of their names.
+ */
+static bool iif_listed(const struct ft_policy *p, const char *v)
+{
+	size_t i;
+
+	if (find_iface(p, v) >= 0)
+		return true;
+	for (i = 0; i < p->nifaces; i++) {
+		const char *name = p->ifaces[i].name;
+
+		if (!name[0])
+			continue;
+		if (ft_ifname_is_pattern(name) ? !ft_ifname_is_pattern(v) && ft_ifname_match(name, v) :
+						 ft_ifname_match(v, name))
+			return true;
+	}
+	return false;
+}
+
 static int parse_iif(struct ctx *c, config_setting_t *s, struct ft_match *m)
 {
 	int i, n = seq_len(c, s);
@@ -906,19 +937,24 @@ static int parse_iif(struct ctx *c, config_setting_t *s, struct ft_match *m)
 		return 0;
 	m->iif = calloc((size_t)n, sizeof(*m->iif));
 	m->iif_index = calloc((size_t)n, sizeof(*m->iif_index));
-	if (!m->iif || !m->iif_index)
+	m->iif_spec = calloc((size_t)n, sizeof(*m->iif_spec));
+	if (!m->iif || !m->iif_index || !m->iif_spec)
 		return -ENOMEM;
 	m->niif = (size_t)n;
+	m->niif_spec = (size_t)n;
 	for (i = 0; i < n; i++) {
 		config_setting_t *e = seq_elem(s, i);
 		const char *v = get_str(c, e);
 
 		if (!v)
 			continue;
-		if (find_iface(c->pol, v) < 0)
-			err_at(c, e, "iif '%s' is not one of the interfaces listed in 'interfaces'", v);
-		else
-			strcpy(m->iif[i], v);	/* fits: interface names are checked */
+		if (strlen(v) >= FT_IFNAMSIZ || !iif_listed(c->pol, v)) {
+			err_at(c, e, "iif '%s' is not one of the interfaces listed in 'interfaces' "
+			       "(nor matched by one of their patterns)", v);
+		} else {
+			strcpy(m->iif[i], v);	/* fits: checked above */
+			strcpy(m->iif_spec[i], v);
+		}
 	}
 	return 0;
 }
@@ -1379,6 +1415,9 @@ static void check_ifb(struct ctx *c, size_t i, config_setting_t *g)
 
 	if (!s)
 		s = g;
+	if (ft_ifname_is_pattern(p->ifaces[i].name))
+		err_at(c, g, "ingress_shaping: '%s' is a pattern, and one IFB device cannot "
+		       "shape several interfaces: name each interface", p->ifaces[i].name);
 	if (p->tc_ok)
 		err_at(c, g, "ingress_shaping needs tc_verdict \"continue\": with \"ok\" "
 		       "flowtag's tc filter ends the ingress hook before the redirect to %s",

@@ -34,6 +34,7 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	const struct ft_live *lv = &v->lv;
 	char pdesc[BPF_OBJ_NAME_LEN + 24], tcx[BPF_OBJ_NAME_LEN + 24] = "none";
 	const char *reasons[FT_LIVE_REASONS];
+	bool absent = ifc->flags & FT_IFACE_F_ABSENT;
 	const char *used;
 	unsigned int r;
 
@@ -47,7 +48,9 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 		reasons[r] = lv->reason[r];
 
 	/* the way packets are really classified there, from the kernel's state */
-	if (!lv->exists)
+	if (absent)
+		used = "absent";
+	else if (!lv->exists)
 		used = "gone";
 	else if (lv->xdp.ours && lv->xdp_mode == XDP_ATTACHED_DRV)
 		used = "xdp-native";
@@ -59,10 +62,15 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	ft_out_begin_row(o);
 	ft_out_str(o, "name", "interface", ifc->name);
 	ft_out_u64(o, "ifindex", "ifindex", ifc->ifindex);
-	ft_out_str(o, "link", "link", ft_link_type_name(ifc->link_type));
+	ft_out_str(o, "link", "link", absent ? "-" : ft_link_type_name(ifc->link_type));
 	ft_out_str(o, "mode", "mode", used);
-	ft_out_str(o, "state", "state", ft_live_state_name(lv->state));
-	ft_out_str(o, "xdp_mode", "xdp", lv->exists ? ft_xdp_mode_name(lv->xdp_mode) : "gone");
+	ft_out_bool(o, "present", "present", !absent, "yes", "no");
+	ft_out_bool(o, "required", NULL, ifc->flags & FT_IFACE_F_REQUIRED, "yes", "no");
+	ft_out_bool(o, "pattern", NULL, ifc->flags & FT_IFACE_F_PATTERN, "yes", "no");
+	ft_out_str(o, "state", "state", absent && lv->state == FT_LIVE_OK ? "absent" :
+		   ft_live_state_name(lv->state));
+	ft_out_str(o, "xdp_mode", "xdp", lv->exists ? ft_xdp_mode_name(lv->xdp_mode) :
+					  absent ? "-" : "gone");
 	ft_out_str(o, "xdp_mode_at_attach", NULL, ft_xdp_mode_name(ifc->xdp_mode));
 	ft_out_opt_u64(o, "xdp_prog_id", NULL, lv->xdp.id, lv->xdp.id, NULL, true);
 	ft_out_str(o, "xdp_prog", "program", lv->xdp.id ? pdesc : NULL);
@@ -211,7 +219,8 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 	size_t r;
 	int err, ret = EXIT_STATUS_BAD;
 
-	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "state",
+	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "present",
+					     "state",
 					     "xdp", "program", "ingress", "egress", "tcx in front",
 					     "clsact", "repairs", NULL };
 	static const char *const hheads[] = { "interface", "meta written (XDP)", "tc packets",

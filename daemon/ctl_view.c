@@ -81,7 +81,7 @@ void ctl_view_reason(struct ctl_view *v, enum ft_live_state st, const char *fmt,
 int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 {
 	struct ft_live_expect exp = { 0 };
-	uint32_t i, ndown = 0;
+	uint32_t i, ndown = 0, nabsent = 0;
 	char comm[32];
 	int err;
 
@@ -122,6 +122,7 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 		for (r = 0; r < iv->lv.nreasons; r++)
 			ctl_view_reason(v, iv->lv.state, "%s: %s", iv->rec.name, iv->lv.reason[r]);
 		ndown += iv->lv.state == FT_LIVE_DOWN;
+		nabsent += !!(iv->rec.flags & FT_IFACE_F_ABSENT);
 	}
 
 	if (!v->st.generation)
@@ -129,6 +130,9 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 	if (v->health.nmissing)
 		ctl_view_reason(v, FT_LIVE_DEGRADED, "%u interface(s) of the policy not attached: %s",
 			    v->health.nmissing, v->health.missing);
+	if (v->nifs && nabsent == v->nifs && v->st.generation)
+		ctl_view_reason(v, FT_LIVE_DEGRADED, "no interface attached: every interface of the "
+				"policy is absent");
 	if (!v->nifs && v->st.generation)
 		ctl_view_reason(v, v->health.nmissing ? FT_LIVE_DOWN : FT_LIVE_DEGRADED,
 			    "no interface attached");

@@ -25,47 +25,27 @@
 #include "attach.h"
 #include "compile.h"
 #include "config.h"
+#include "hostcheck.h"
+#include "ifaces.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "notify.h"
 #include "probe.h"
-#include "shaping.h"
 #include "pidfile.h"
 #include "pinned.h"
+#include "repair.h"
+#include "shaping.h"
 #include "verify.h"
 
 #ifndef FLOWTAG_VERSION
 #define FLOWTAG_VERSION	"0.1.0"
 #endif
 
-/* Self-repair: look again this long after an rtnetlink event (a burst of
- * events settles), and every FT_VERIFY_MS anyway. */
+/* Look again this long after an rtnetlink event (a burst of events
+ * settles); the periodic check runs every FT_VERIFY_MS anyway. */
 #define FT_EVENT_SETTLE_MS	20
-#define FT_VERIFY_MS		5000
-/* Never fight another tool: more than FT_REPAIR_MAX repairs of one
- * interface within FT_REPAIR_WINDOW_MS and flowtagd stops repairing it. */
-#define FT_REPAIR_MAX		3
-#define FT_REPAIR_WINDOW_MS	30000
-/* XDP wrote this much metadata on an interface between two checks while
- * its tc ingress saw nothing: the hand-off is stalled */
-#define FT_STALL_PACKETS	16
-
-/* Self-repair record of one interface, kept across reloads by name. */
-struct watch {
-	char name[FT_IFNAMSIZ];
-	uint32_t repairs;			/* repairs done */
-	uint64_t last_repair;			/* unix seconds */
-	uint64_t recent[FT_REPAIR_MAX];		/* monotonic ms of the last repairs */
-	bool gave_up;				/* repairs stopped until a reload */
-	bool stalled;				/* hand-off stalled at the last check */
-	bool gone_logged;			/* "interface gone" said once */
-	bool shaping_foreign_logged;		/* "another tool replaced our HTB" said once */
-	uint64_t hoff_written, hoff_tc;		/* ft_hoff at the last check */
-	char last[104];				/* what the last repair restored */
-	char seen[FT_LIVE_REASON_LEN];		/* the finding logged last, to log changes once */
-};
 
 struct daemon {
 	const char *config_path;
@@ -76,13 +56,11 @@ struct daemon {
 	bool metrics_failing;			/* last write failed (logged once) */
 	struct ft_loader loader;
 	struct ft_policy pol;			/* the active policy */
-	struct ft_attachment att[FT_MAX_IFACES];
-	size_t natt;
+	struct ft_ifaces ifs;			/* what is attached, what is absent */
 	struct ft_daemon_info info;
 	struct ft_health health;		/* published in ft_health */
 	struct ft_live_expect expect;		/* ids of our programs */
-	struct watch watch[FT_MAX_IFACES];
-	size_t nwatch;
+	struct ft_repair rep;			/* self-repair records */
 	struct ft_monitor mon;
 	int pidfile_fd;
 };
@@ -147,8 +125,8 @@ static void resolve_iifs(struct ft_policy *pol)
 
 		for (i = 0; i < m->niif; i++)
 			if (!m->iif_index[i])
-				ft_log_plain(LOG_WARNING, "%s:%d: warning: interface %s does not "
-					     "exist: this iif never matches", pol->file,
+				ft_log_plain(LOG_WARNING, "%s:%d: warning: no interface %s exists "
+					     "yet: this iif matches once one appears", pol->file,
 					     pol->rules[r].line, m->iif[i]);
 	}
 }
@@ -205,37 +183,6 @@ static int policy_prepare(const char *path, unsigned int flags, struct ft_policy
 	return err;
 }
 
-static bool priorities_used(const struct ft_policy *pol)
-{
-	size_t i;
-
-	for (i = 0; i < pol->nclasses; i++)
-		if (pol->classes[i].has_priority)
-			return true;
-	return false;
-}
-
-/* IPv4 forwarding rewrites skb->priority from the TOS byte when this is 1. */
-static void check_forward_priority(const struct ft_policy *pol)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward_update_priority", "r");
-	bool restore = false;
-	size_t i;
-	int v = 0;
-
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &v) != 1)
-		v = 0;
-	fclose(f);
-	for (i = 0; i < pol->nifaces; i++)
-		restore |= pol->ifaces[i].egress_restore;
-	if (v == 1 && priorities_used(pol) && !restore)
-		pr_warn("net.ipv4.ip_forward_update_priority is 1: IPv4 forwarding overwrites "
-			"the skb->priority set at ingress. Set egress_restore = true on the egress "
-			"interfaces (or the sysctl to 0) for forwarded traffic to keep its class");
-}
-
 static int map_fd(struct daemon *d, const char *name)
 {
 	return ft_loader_map_fd(&d->loader, name);
@@ -249,35 +196,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The self-repair record of interface @name, made on first use. */
-static struct watch *watch_get(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->nwatch; i++)
-		if (!strcmp(d->watch[i].name, name))
-			return &d->watch[i];
-	if (d->nwatch == FT_MAX_IFACES) {
-		/* interfaces come and go by name: reuse the oldest slot */
-		memmove(&d->watch[0], &d->watch[1], (FT_MAX_IFACES - 1) * sizeof(d->watch[0]));
-		d->nwatch--;
-	}
-	{
-		char copy[FT_IFNAMSIZ];
-
-		snprintf(copy, sizeof(copy), "%s", name);	/* @name may be in d->watch */
-		memset(&d->watch[d->nwatch], 0, sizeof(d->watch[0]));
-		memcpy(d->watch[d->nwatch].name, copy, sizeof(copy));
-	}
-	return &d->watch[d->nwatch++];
-}
-
 /*
  * ft_hoff entries: one per attached ifindex, made here so the programs
  * only look up (no insert on the packet path); entries of interfaces we
- * no longer attach go. @reset: zero the entry of @reset_ifindex (repaired).
+ * no longer attach go.
  */
-static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
+static void hoff_sync(struct daemon *d)
 {
 	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
 	__u32 key, next, *prev = NULL;
@@ -289,15 +213,15 @@ static void hoff_sync(struct daemon *d, uint32_t reset_ifindex)
 	zero = calloc((size_t)ncpu, sizeof(struct ft_hoff));
 	if (!zero)
 		return;
-	for (i = 0; i < d->natt; i++) {
-		key = d->att[i].ifindex;
-		bpf_map_update_elem(fd, &key, zero, key == reset_ifindex ? BPF_ANY : BPF_NOEXIST);
+	for (i = 0; i < d->ifs.natt; i++) {
+		key = d->ifs.att[i].ifindex;
+		bpf_map_update_elem(fd, &key, zero, BPF_NOEXIST);
 	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		bool keep = false;
 
-		for (i = 0; i < d->natt; i++)
-			keep |= d->att[i].ifindex == next;
+		for (i = 0; i < d->ifs.natt; i++)
+			keep |= d->ifs.att[i].ifindex == next;
 		if (!keep && !bpf_map_delete_elem(fd, &next))
 			continue;	/* deleted: iterate again from the same key */
 		key = next;
@@ -311,28 +235,44 @@ static void publish_state(struct daemon *d)
 	__u32 zero = 0, i;
 	int fd = map_fd(d, "ft_ifaces");
 
-	hoff_sync(d, 0);
-	d->info.nifaces = d->natt;
+	hoff_sync(d);
+	/* the attached interfaces, then the entries nothing answers to
+	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent */
+	d->info.nifaces = d->ifs.natt + d->ifs.nabsent;
+	if (d->info.nifaces > FT_MAX_IFACES)
+		d->info.nifaces = FT_MAX_IFACES;
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_info rec = { 0 };
 
-		if (i < d->natt) {
-			snprintf(rec.name, sizeof(rec.name), "%s", d->att[i].name);
-			rec.ifindex = d->att[i].ifindex;
-			rec.xdp_mode = d->att[i].xdp_mode;
-			rec.flags = d->att[i].flags;
-			rec.link_type = d->att[i].link_type;
-			rec.l2 = d->att[i].l2;
+		if (i < d->ifs.natt) {
+			snprintf(rec.name, sizeof(rec.name), "%s", d->ifs.att[i].name);
+			rec.ifindex = d->ifs.att[i].ifindex;
+			rec.xdp_mode = d->ifs.att[i].xdp_mode;
+			const struct ft_iface *ifc = ft_policy_iface_for(&d->pol, rec.name);
+
+			rec.flags = d->ifs.att[i].flags;
+			if (ifc && ifc->required)
+				rec.flags |= FT_IFACE_F_REQUIRED;
+			if (ifc && ft_ifname_is_pattern(ifc->name))
+				rec.flags |= FT_IFACE_F_PATTERN;
+			rec.link_type = d->ifs.att[i].link_type;
+			rec.l2 = d->ifs.att[i].l2;
+		} else if (i < d->info.nifaces) {
+			const struct ft_iface_absent *ab = &d->ifs.absent[i - d->ifs.natt];
+
+			memcpy(rec.name, ab->name, sizeof(rec.name));
+			rec.flags = FT_IFACE_F_ABSENT | (ab->required ? FT_IFACE_F_REQUIRED : 0) |
+				    (ab->pattern ? FT_IFACE_F_PATTERN : 0);
 		}
 		bpf_map_update_elem(fd, &i, &rec, 0);
 	}
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_health ih = { 0 };
 
-		if (i < d->natt) {
-			const struct watch *w = watch_get(d, d->att[i].name);
+		if (i < d->ifs.natt) {
+			const struct ft_watch *w = ft_repair_watch(&d->rep, d->ifs.att[i].name);
 
-			ih.ifindex = d->att[i].ifindex;
+			ih.ifindex = d->ifs.att[i].ifindex;
 			ih.repairs = w->repairs;
 			ih.last_repair = w->last_repair;
 			ih.flags = (w->gave_up ? FT_IFH_F_GAVE_UP : 0) |
@@ -341,6 +281,7 @@ static void publish_state(struct daemon *d)
 		}
 		bpf_map_update_elem(map_fd(d, "ft_ifhealth"), &i, &ih, 0);
 	}
+	d->health.repairs = d->rep.repairs;
 	d->health.prog_xdp = d->expect.xdp;
 	d->health.prog_xdp_frags = d->expect.xdp_frags;
 	d->health.prog_tc_ingress = d->expect.tc_ingress;
@@ -365,17 +306,6 @@ static size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 	return n;
 }
 
-static const struct ft_iface_info *find_record(const struct ft_iface_info *rec, size_t n,
-					       const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strncmp(rec[i].name, name, sizeof(rec[i].name)))
-			return &rec[i];
-	return NULL;
-}
-
 /* Another flowtagd still alive on these pins? */
 static pid_t running_daemon(struct daemon *d)
 {
@@ -390,181 +320,30 @@ static pid_t running_daemon(struct daemon *d)
 		       (pid_t)info.pid : 0;
 }
 
-/* Every interface must exist before anything is attached. */
-static int check_ifaces(const struct ft_policy *pol)
-{
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < pol->nifaces; i++) {
-		if (!if_nametoindex(pol->ifaces[i].name)) {
-			pr_err("%s:%d: interface %s does not exist", pol->file, pol->ifaces[i].line,
-			       pol->ifaces[i].name);
-			err = -ENODEV;
-		}
-	}
-	return err;
-}
-
-static struct ft_attachment *find_att(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->natt; i++)
-		if (!strcmp(d->att[i].name, name))
-			return &d->att[i];
-	return NULL;
-}
-
-/*
- * Bring the attachments in line with @pol: attach new interfaces, update
- * changed ones, detach the ones no longer listed. @rec/@nrec: records of a
- * previous daemon to adopt (start only).
- */
-/* The IFB device the active policy names for interface @name, or NULL:
- * found again by name when the redirect to it is gone. */
-static const char *active_ifb(const struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->pol.nifaces; i++)
-		if (!strcmp(d->pol.ifaces[i].name, name) &&
-		    d->pol.ifaces[i].ingress_shaping.enabled)
-			return d->pol.ifaces[i].ingress_shaping.ifb;
-	return NULL;
-}
-
-/* Detach everything of ours from one interface: its HTB tree and its IFB
- * if we built them, then XDP, tc and the clsact qdisc (ft_detach_iface()). */
-static void detach_att(struct daemon *d, struct ft_attachment *a)
-{
-	if (a->flags & FT_IFACE_F_SHAPED)
-		ft_shaping_remove(a->ifindex, a->name);
-	/* before the clsact qdisc: the redirect filter would keep it */
-	if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
-		ft_ingress_shaping_remove(a->ifindex, a->name, active_ifb(d, a->name));
-	ft_detach_iface(&d->loader, a);
-}
-
+/* ft_ifaces_sync(), with its findings published in ft_health. */
 static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
-		       const struct ft_iface_info *rec, size_t nrec)
+		       const struct ft_iface_info *rec, size_t nrec, bool update)
 {
-	struct ft_attachment next[FT_MAX_IFACES];
-	size_t i, n = 0;
-	int err = 0;
+	int err = ft_ifaces_sync(&d->ifs, pol, rec, nrec, update);
 
-	d->health.nmissing = 0;
-	d->health.missing[0] = '\0';
-	for (i = 0; i < pol->nifaces; i++) {
-		const struct ft_iface *ifc = &pol->ifaces[i];
-		struct ft_attachment *cur = find_att(d, ifc->name);
-		struct ft_iface_info prev = { 0 };
-		const struct ft_iface_info *p = NULL;
-		int e;
-
-		if (cur) {
-			/* re-run: swaps programs in place, adds/removes egress */
-			snprintf(prev.name, sizeof(prev.name), "%s", cur->name);
-			prev.ifindex = cur->ifindex;
-			prev.flags = cur->flags;
-			p = &prev;
-			if (cur->link_fd >= 0)
-				close(cur->link_fd);
-			cur->link_fd = -1;
-		} else {
-			p = find_record(rec, nrec, ifc->name);
-		}
-		ft_log_clear_error();
-		e = ft_attach_iface(&d->loader, ifc, p, cur != NULL, &next[n]);
-		if (e) {
-			size_t len = strlen(d->health.missing);
-			const char *why = ft_log_last_error();
-
-			/* flowtagctl reload prints this: the error as logged */
-			snprintf(d->health.missing + len, sizeof(d->health.missing) - len, "%s%s",
-				 len ? "; " : "", why[0] ? why : strerror(-e));
-			d->health.nmissing++;
-			err = e;
-			continue;
-		}
-		/* the HTB tree is ours across reloads and takeovers */
-		if (p)
-			next[n].flags |= p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
-		n++;
-	}
-	/* interfaces that left the policy */
-	for (i = 0; i < d->natt; i++) {
-		size_t k;
-		bool keep = false;
-
-		for (k = 0; k < n; k++)
-			keep |= !strcmp(next[k].name, d->att[i].name);
-		if (!keep)
-			detach_att(d, &d->att[i]);
-	}
-	for (i = 0; i < nrec; i++) {
-		size_t k;
-		bool keep = false;
-
-		for (k = 0; k < pol->nifaces; k++)
-			keep |= !strncmp(rec[i].name, pol->ifaces[k].name, sizeof(rec[i].name));
-		if (!keep)
-			ft_detach_recorded(d->pin_dir, &rec[i]);
-	}
-	memcpy(d->att, next, n * sizeof(next[0]));
-	d->natt = n;
+	d->health.nmissing = d->ifs.nmissing;
+	snprintf(d->health.missing, sizeof(d->health.missing), "%s", d->ifs.missing);
 	return err;
 }
 
-/*
- * Shaping of one attachment in step with @ifc (NULL: the interface left
- * the policy): build or update the HTB tree of egress_shaping, and the IFB
- * device, its tree and the redirect of ingress_shaping; remove ours where
- * the policy no longer asks for them. @prev_ifb: the IFB the policy
- * before named (NULL: none), deleted by name if the redirect is gone.
- * Returns the first error.
- */
-static int shape_att(const struct ft_policy *pol, struct ft_attachment *a,
-		     const struct ft_iface *ifc, const char *prev_ifb)
-{
-	bool owned = a->flags & FT_IFACE_F_SHAPED;
-	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
-	int err = 0, e;
-
-	if (ifc && ifc->egress_shaping.enabled) {
-		err = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
-	} else if (owned) {
-		ft_shaping_remove(a->ifindex, a->name);
-		owned = false;
-	}
-	if (ifc && ifc->ingress_shaping.enabled) {
-		e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
-		if (e && !err)
-			err = e;
-	} else if (in_owned) {
-		ft_ingress_shaping_remove(a->ifindex, a->name, prev_ifb);
-		in_owned = false;
-	}
-	a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
-	a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
-			      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
-	return err;
-}
-
-/* Shaping of every attached interface in step with @pol (shape_att());
- * d->pol is still the policy before. */
+/* Shaping of every attached interface in step with @pol
+ * (ft_ifaces_shape()); d->pol is still the policy before. */
 static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
-	size_t i, k;
+	size_t i;
 	int err = 0, e;
 
-	for (i = 0; i < d->natt; i++) {
-		const struct ft_iface *ifc = NULL;
+	for (i = 0; i < d->ifs.natt; i++) {
+		struct ft_attachment *a = &d->ifs.att[i];
+		struct ft_iface bound;
+		const struct ft_iface *ifc = ft_ifaces_bound(pol, a, &bound);
 
-		for (k = 0; k < pol->nifaces; k++)
-			if (!strcmp(pol->ifaces[k].name, d->att[i].name))
-				ifc = &pol->ifaces[k];
-		e = shape_att(pol, &d->att[i], ifc, active_ifb(d, d->att[i].name));
+		e = ft_ifaces_shape(pol, a, ifc, ft_ifaces_ifb(&d->pol, a->name));
 		if (e && !err)
 			err = e;
 	}
@@ -584,14 +363,13 @@ static int do_reload(struct daemon *d)
 	struct ft_compiled c;
 	struct stat file_id = { 0 };
 	uint32_t gen;
-	size_t i;
 	int err;
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
 	pr_info("SIGHUP: reloading %s", d->config_path);
 	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true, &file_id);
 	if (!err) {
-		err = check_ifaces(&pol);
+		err = ft_ifaces_check_required(&pol);
 		if (!err)
 			err = ft_loader_apply(&d->loader, &c, &gen);
 		if (!err)
@@ -609,12 +387,8 @@ static int do_reload(struct daemon *d)
 		return err;
 	}
 	/* a reload is the operator's word: repair again what we gave up on */
-	for (i = 0; i < d->nwatch; i++) {
-		d->watch[i].gave_up = false;
-		memset(d->watch[i].recent, 0, sizeof(d->watch[i].recent));
-		d->watch[i].seen[0] = '\0';
-	}
-	err = sync_ifaces(d, &pol, NULL, 0);
+	ft_repair_resume(&d->rep);
+	err = sync_ifaces(d, &pol, NULL, 0, true);
 	if (err)
 		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
 		       d->health.nmissing, d->health.missing);
@@ -628,254 +402,75 @@ static int do_reload(struct daemon *d)
 	d->info.loaded = time(NULL);
 	d->info.reloads++;
 	publish_state(d);
-	check_forward_priority(&d->pol);
+	ft_check_forward_priority(&d->pol);
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
-		   d->pol.nrules, d->natt);
+		   d->pol.nrules, d->ifs.natt);
 	return 0;
 }
 
-static const struct ft_iface *policy_iface(const struct daemon *d, const char *name)
+/*
+ * Bind the rules' iif names and patterns again (ft_ifaces_rebind()): a new
+ * generation when an ifindex changed.
+ */
+static void rebind_iifs(struct daemon *d)
 {
+	uint32_t gen;
+
+	if (ft_ifaces_rebind(&d->pol, &d->loader, &gen) > 0)
+		d->info.generation = gen;
+}
+
+/* The attached ifindexes and names: tells whether a sync changed anything. */
+static uint64_t att_signature(const struct ft_ifaces *s)
+{
+	uint64_t h = 1469598103934665603ULL;
 	size_t i;
 
-	for (i = 0; i < d->pol.nifaces; i++)
-		if (!strcmp(d->pol.ifaces[i].name, name))
-			return &d->pol.ifaces[i];
-	return NULL;
-}
+	for (i = 0; i < s->natt; i++) {
+		const char *c;
 
-/* Whether another repair of @w now stays within FT_REPAIR_MAX per window. */
-static bool repair_allowed(const struct watch *w, uint64_t now)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < FT_REPAIR_MAX; i++)
-		n += w->recent[i] && now - w->recent[i] < FT_REPAIR_WINDOW_MS;
-	return n < FT_REPAIR_MAX;
-}
-
-static void repair_record(struct daemon *d, struct watch *w, uint64_t now, const char *found,
-			  const char *what)
-{
-	unsigned int i, oldest = 0;
-
-	for (i = 1; i < FT_REPAIR_MAX; i++)
-		if (w->recent[i] < w->recent[oldest])
-			oldest = i;
-	w->recent[oldest] = now;
-	w->repairs++;
-	w->last_repair = time(NULL);
-	snprintf(w->last, sizeof(w->last), "%s", what);
-	d->health.repairs++;
-	pr_warn("%s: repaired: %s; restored %s (repair %u of this interface)", w->name, found, what,
-		w->repairs);
-}
-
-/* An interface re-created under its name: attach to the new ifindex. */
-static int reattach(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
-		    uint32_t ifindex)
-{
-	struct ft_attachment na;
-	uint32_t old = a->ifindex;
-	int err;
-
-	if (a->link_fd >= 0)
-		close(a->link_fd);
-	a->link_fd = -1;
-	err = ft_attach_iface(&d->loader, ifc, NULL, false, &na);
-	if (err)
-		return err;
-	/* the egress tree went with the old device; the IFB did not */
-	na.flags |= a->flags & FT_IFACE_F_INGRESS_SHAPED;
-	*a = na;
-	pr_info("%s: the interface was re-created (ifindex %u -> %u): attached again", a->name,
-		old, ifindex);
-	if (shape_att(&d->pol, a, ifc, NULL))
-		pr_err("%s: attached again, but its shaping is not as the policy says", a->name);
-	return 0;
-}
-
-/* Hand-off stalled on @a since the last check: XDP wrote, tc saw nothing. */
-static bool check_stall(struct daemon *d, const struct ft_attachment *a, struct watch *w)
-{
-	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
-	uint64_t sum[4];
-	bool stalled;
-	void *buf;
-
-	if (fd < 0 || ncpu <= 0)
-		return false;
-	buf = calloc((size_t)ncpu, sizeof(struct ft_hoff));
-	if (!buf)
-		return false;
-	if (ft_percpu_sum(fd, a->ifindex, sizeof(struct ft_hoff), ncpu, buf, sum, 4)) {
-		free(buf);
-		return false;
+		h = (h ^ s->att[i].ifindex) * 1099511628211ULL;
+		for (c = s->att[i].name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
 	}
-	free(buf);
-	stalled = sum[0] >= w->hoff_written + FT_STALL_PACKETS && sum[1] == w->hoff_tc;
-	w->hoff_written = sum[0];
-	w->hoff_tc = sum[1];
-	return stalled;
+	return h ^ s->natt ^ ((uint64_t)s->nabsent << 32);
 }
 
 /*
- * The shaping part of the self-repair: a tree another tool deleted (the
- * kernel's default qdisc is back) or a redirect to the IFB that is gone is
- * built again; a root qdisc another tool put in place of ours is left
- * alone, and said once. Returns whether something was repaired.
+ * An rtnetlink event (or the periodic check): interfaces may have appeared,
+ * vanished or been renamed. Rules first, then the attachments: a new
+ * interface is classified by a policy that knows its ifindex from its
+ * first packet on.
  */
-static bool repair_shaping(struct daemon *d, struct ft_attachment *a, const struct ft_iface *ifc,
-			   struct watch *w, uint64_t now)
+static void follow_links(struct daemon *d)
 {
-	int found = ft_shaping_check(a->ifindex, a->flags);
-	char what[96];
+	uint64_t before = att_signature(&d->ifs);
+	unsigned int missing = d->ifs.nmissing;
+	uint32_t gen = d->info.generation;
 
-	if (found <= 0 || w->gave_up)
-		return false;
-	if (found & FT_SHAPING_EGRESS_FOREIGN) {
-		if (!w->shaping_foreign_logged)
-			pr_warn("%s: another tool replaced flowtag's HTB root qdisc: egress "
-				"shaping is not as the policy says (left alone; a reload takes "
-				"the root back only with replace_root = true)", a->name);
-		w->shaping_foreign_logged = true;
-		found &= ~FT_SHAPING_EGRESS_FOREIGN;
-		if (!found)
-			return false;
-	}
-	if (!repair_allowed(w, now)) {
-		w->gave_up = true;
-		pr_err("%s: flowtag's shaping removed again; repaired %d times within %d s "
-		       "already: flowtagd stops repairing %s until the next reload", a->name,
-		       FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
-		return true;
-	}
-	if (shape_att(&d->pol, a, ifc, NULL))
-		return false;
-	snprintf(what, sizeof(what), "%s%s%s",
-		 found & FT_SHAPING_EGRESS_GONE ? "the egress HTB tree" : "",
-		 found == (FT_SHAPING_EGRESS_GONE | FT_SHAPING_INGRESS_GONE) ? ", " : "",
-		 found & FT_SHAPING_INGRESS_GONE ? "ingress shaping (IFB tree, redirect)" : "");
-	repair_record(d, w, now, "flowtag's shaping was removed", what);
-	return true;
+	rebind_iifs(d);
+	sync_ifaces(d, &d->pol, NULL, 0, false);
+	if (att_signature(&d->ifs) == before && d->ifs.nmissing == missing &&
+	    d->info.generation == gen)
+		return;
+	if (sync_shaping(d, &d->pol))
+		pr_err("egress shaping is not as the policy says on every interface");
+	publish_state(d);
+	ft_notifyf("STATUS=generation %u, %zu rules, %zu interfaces attached, %zu absent",
+		   d->info.generation, d->pol.nrules, d->ifs.natt, d->ifs.nabsent);
 }
 
-/*
- * Self-repair: check every interface we attached against the kernel, put
- * back what another tool removed, and say what we found. @timer: the
- * periodic check (hand-off stall detection runs only then).
- */
+/* Self-repair (repair.c), published when it found or did something. */
 static void verify_all(struct daemon *d, bool timer)
 {
-	bool changed = false;
-	uint64_t now = now_ms();
-	size_t i;
-
-	for (i = 0; i < d->natt; i++) {
-		struct ft_attachment *a = &d->att[i];
-		const struct ft_iface *ifc = policy_iface(d, a->name);
-		struct watch *w = watch_get(d, a->name);
-		struct ft_iface_info rec = { 0 };
-		struct ft_live lv;
-		char what[128];
-		uint32_t idx;
-		int err;
-
-		if (!ifc)
-			continue;
-		idx = if_nametoindex(a->name);
-		if (idx && idx != a->ifindex) {
-			if (w->gave_up || !repair_allowed(w, now)) {
-				w->gave_up = true;
-				continue;
-			}
-			if (!reattach(d, a, ifc, idx)) {
-				repair_record(d, w, now, "the interface was re-created",
-					      "every attachment");
-				w->gone_logged = false;
-				hoff_sync(d, a->ifindex);
-				changed = true;
-			}
-			continue;
-		}
-		snprintf(rec.name, sizeof(rec.name), "%s", a->name);
-		rec.ifindex = a->ifindex;
-		rec.flags = a->flags;
-		ft_live_check(&rec, &d->expect, d->pin_dir, &lv);
-		if (!lv.exists) {
-			if (!w->gone_logged)
-				pr_warn("%s: the interface is gone (ifindex %u); flowtagd attaches "
-					"again when it comes back", a->name, a->ifindex);
-			w->gone_logged = true;
-			continue;
-		}
-		if (timer) {
-			bool st = check_stall(d, a, w);
-
-			if (st != w->stalled) {
-				if (st)
-					pr_warn("%s: XDP->tc hand-off stalled: XDP wrote metadata "
-						"on %d+ packets in %d s, tc ingress saw none",
-						a->name, FT_STALL_PACKETS, FT_VERIFY_MS / 1000);
-				w->stalled = st;
-				changed = true;
-			}
-		}
-		if (lv.state == FT_LIVE_OK && lv.clsact)
-			changed |= repair_shaping(d, a, ifc, w, now);
-		if (lv.state == FT_LIVE_OK) {
-			w->seen[0] = '\0';
-			continue;
-		}
-		if (ft_repair_needed(a, &lv) && !w->gave_up) {
-			if (!repair_allowed(w, now)) {
-				w->gave_up = true;
-				changed = true;
-				pr_err("%s: %s; repaired %d times within %d s already: another tool "
-				       "keeps removing flowtag's hooks. flowtagd stops repairing %s "
-				       "(status: degraded) until the next reload", a->name,
-				       lv.reason[0], FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
-				continue;
-			}
-			err = ft_repair_iface(&d->loader, ifc, a, &lv, what, sizeof(what));
-			if (err > 0) {
-				bool ifb_owned = true;
-
-				/* a new clsact qdisc has no redirect to the IFB */
-				if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) &&
-				    ifc->ingress_shaping.enabled &&
-				    !ft_ingress_shaping_apply(&d->pol, ifc, a->ifindex, &ifb_owned))
-					snprintf(what + strlen(what), sizeof(what) - strlen(what),
-						 ", redirect to %s", ifc->ingress_shaping.ifb);
-				repair_record(d, w, now, lv.reason[0], what);
-				hoff_sync(d, a->ifindex);	/* hand-off counted afresh */
-				w->hoff_written = w->hoff_tc = 0;
-				changed = true;
-				continue;
-			}
-		}
-		/* what we do not repair (tcx in front, a foreign XDP program):
-		 * say it once, and again when it changes */
-		if (strcmp(w->seen, lv.reason[0])) {
-			unsigned int r;
-
-			snprintf(w->seen, sizeof(w->seen), "%s", lv.reason[0]);
-			for (r = 0; r < lv.nreasons; r++)
-				pr_warn("%s: %s", a->name, lv.reason[r]);
-		}
-	}
-	if (changed)
+	if (ft_repair_check(&d->rep, &d->ifs, &d->pol, &d->expect, timer))
 		publish_state(d);
 }
 
 static void shutdown_all(struct daemon *d)
 {
-	size_t i;
-
 	ft_notify("STOPPING=1");
-	for (i = 0; i < d->natt; i++)
-		detach_att(d, &d->att[i]);
-	d->natt = 0;
+	ft_ifaces_detach_all(&d->ifs);
 	ft_loader_unpin(&d->loader);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
 		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
@@ -967,9 +562,11 @@ static int run_loop(struct daemon *d)
 		}
 		if (settle && now >= settle) {
 			settle = 0;
+			follow_links(d);
 			verify_all(d, false);
 		}
 		if (now >= next_verify) {
+			follow_links(d);
 			verify_all(d, true);
 			next_verify = now + FT_VERIFY_MS;
 		}
@@ -1069,82 +666,6 @@ static int cleanup_pins(struct daemon *d)
 	return done == n ? 0 : -ENODEV;
 }
 
-/* Detach what this run attached; keep what it took over from a previous
- * daemon (that data path was running before us and must keep running). */
-static void undo_start(struct daemon *d, const struct ft_iface_info *rec, size_t nrec)
-{
-	size_t i, kept = 0;
-
-	for (i = 0; i < d->natt; i++) {
-		if (find_record(rec, nrec, d->att[i].name)) {
-			if (d->att[i].link_fd >= 0)
-				close(d->att[i].link_fd);
-			kept++;
-			continue;
-		}
-		detach_att(d, &d->att[i]);
-	}
-	d->natt = 0;
-	if (kept)
-		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
-		       "its policy", kept);
-}
-
-/* Which variant of each kernel-dependent feature runs here, for the log. */
-static void log_kernel_features(void)
-{
-	struct ft_kernel_features f;
-	char line[512];
-
-	ft_probe_kernel(&f);
-	ft_probe_describe(&f, line, sizeof(line));
-	pr_info("%s", line);
-	if (f.xdp_frags == FT_PROBE_NO)
-		pr_warn("this kernel has no xdp.frags programs: interfaces with an MTU above "
-			"one page cannot run XDP");
-}
-
-/*
- * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
- * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
- * bpffs there that dies with it, and nobody outside finds the pins.
- * Compared with what PID 1 (or our parent) sees at the same path.
- */
-static bool bpffs_private(const char *pin_dir)
-{
-	const pid_t others[] = { 1, getppid() };
-	char path[PATH_MAX];
-	struct stat mine, other;
-	size_t i;
-
-	if (stat(pin_dir, &mine))
-		return false;
-	/* PID 1 may be out of reach (a sandbox): then the process that started
-	 * us, which for `ip netns exec` is in the original mount namespace */
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)others[i], pin_dir) >=
-		    (int)sizeof(path))
-			return false;
-		if (!stat(path, &other))
-			return mine.st_dev != other.st_dev || mine.st_ino != other.st_ino;
-		if (errno == ENOENT)
-			return true;
-	}
-	return false;
-}
-
-static void warn_private_bpffs(const char *pin_dir)
-{
-	if (!bpffs_private(pin_dir))
-		return;
-	pr_warn("%s is on a bpffs private to flowtagd's mount namespace (started with "
-		"`ip netns exec`? it mounts a /sys of its own): the pins and the pinned XDP links "
-		"vanish when flowtagd exits, and only a flowtagctl of this network namespace finds "
-		"them (through %s and /proc/%d/root). Fix: start flowtagd with "
-		"`nsenter --net=/run/netns/NAME flowtagd ...` (or systemd's NetworkNamespacePath=), "
-		"which keeps the host's /sys/fs/bpf", pin_dir, FT_RUN_DIR, (int)getpid());
-}
-
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
@@ -1158,7 +679,7 @@ static int start(struct daemon *d)
 	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true, &file_id);
 	if (err)
 		return err;
-	err = check_ifaces(&d->pol);
+	err = ft_ifaces_check_required(&d->pol);
 	if (err)
 		goto out_free;
 
@@ -1167,7 +688,7 @@ static int start(struct daemon *d)
 		pr_err("cannot prepare %s: %s", d->pin_dir, strerror(-err));
 		goto out_free;
 	}
-	warn_private_bpffs(d->pin_dir);
+	ft_warn_private_bpffs(d->pin_dir);
 	err = ft_loader_open(&d->loader, d->pin_dir);
 	if (err) {
 		rmdir(d->pin_dir);	/* only if we left it empty */
@@ -1197,12 +718,12 @@ static int start(struct daemon *d)
 	log_policy(&d->pol, &c, gen);
 	ft_compiled_free(&c);
 
-	err = sync_ifaces(d, &d->pol, rec, nrec);
+	err = sync_ifaces(d, &d->pol, rec, nrec, true);
 	if (!err)
 		err = sync_shaping(d, &d->pol);
 	if (err) {
 		pr_err("cannot attach every interface: undoing this start");
-		undo_start(d, rec, nrec);
+		ft_ifaces_undo(&d->ifs, rec, nrec);
 		if (d->loader.adopted) {
 			/* the previous policy is intact in the other slot */
 			ft_loader_revert(&d->loader, old_slot, old_gen);
@@ -1219,12 +740,12 @@ static int start(struct daemon *d)
 	d->info.started = d->info.loaded = time(NULL);
 	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);
 	publish_state(d);
-	check_forward_priority(&d->pol);
-	log_kernel_features();
+	ft_check_forward_priority(&d->pol);
+	ft_log_kernel_features();
 	return 0;
 
 out_close:
-	if (!d->loader.adopted && !d->natt) {
+	if (!d->loader.adopted && !d->ifs.natt) {
 		ft_loader_unpin(&d->loader);
 		rmdir(d->pin_dir);
 	}
@@ -1260,6 +781,9 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	d.pol.default_class = -1;
+	d.ifs.loader = &d.loader;
+	d.ifs.active = &d.pol;
+	d.rep.loader = &d.loader;
 	while ((opt = getopt_long(argc, argv, "c:fvhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -1308,6 +832,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	d.rep.pin_dir = d.pin_dir;
 	if (optind < argc) {
 		fprintf(stderr, "flowtagd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -1392,8 +917,8 @@ int main(int argc, char **argv)
 		publish_state(&d);
 	}
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
-		   d.info.generation, d.pol.nrules, d.natt, getpid());
-	pr_info("ready: %zu interface(s), generation %u", d.natt, d.info.generation);
+		   d.info.generation, d.pol.nrules, d.ifs.natt, getpid());
+	pr_info("ready: %zu interface(s), generation %u", d.ifs.natt, d.info.generation);
 
 	if (run_loop(&d) == SIGQUIT) {
 		/* hand over: the pinned data path keeps classifying for the next
@@ -1402,9 +927,9 @@ int main(int argc, char **argv)
 
 		d.info.pid = 0;
 		publish_state(&d);
-		for (i = 0; i < d.natt; i++)
-			if (d.att[i].link_fd >= 0)
-				close(d.att[i].link_fd);
+		for (i = 0; i < d.ifs.natt; i++)
+			if (d.ifs.att[i].link_fd >= 0)
+				close(d.ifs.att[i].link_fd);
 		pr_info("left the data path running in %s for the next flowtagd", d.pin_dir);
 	} else {
 		shutdown_all(&d);

@@ -80,6 +80,14 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 			put_label(f, rec[i].name);
 			fprintf(f, "\",state=\"%s\"} %d\n", states[k], st[i] == (enum ft_live_state)k);
 		}
+	fprintf(f, "# HELP flowtag_interface_present 1 when the interface (or an interface "
+		   "matching the pattern) exists and is attached, 0 while absent.\n"
+		   "# TYPE flowtag_interface_present gauge\n");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "flowtag_interface_present{interface=\"");
+		put_label(f, rec[i].name);
+		fprintf(f, "\"} %d\n", !(rec[i].flags & FT_IFACE_F_ABSENT));
+	}
 	fprintf(f, "# HELP flowtag_interface_repairs_total Repairs on the interface.\n"
 		   "# TYPE flowtag_interface_repairs_total counter\n");
 	for (i = 0; i < n; i++) {

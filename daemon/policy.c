@@ -2,6 +2,8 @@
 /*
  * Policy lifetime and the reference (linear, obviously correct) evaluator.
  */
+#include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@ void ft_match_free(struct ft_match *m)
 {
 	free(m->iif);
 	free(m->iif_index);
+	free(m->iif_spec);
 	free(m->vlan);
 	free(m->src.pfx);
 	free(m->src.sets);
@@ -161,4 +164,83 @@ void ft_pkt_flow_key(const struct ft_pkt_desc *d, struct ft_flow_key *k)
 		k->tcp_flags = (uint8_t)d->tcp_flags;
 		k->l4 |= FT_L4_TCPFL;
 	}
+}
+
+bool ft_ifname_is_pattern(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
+
+bool ft_ifname_match(const char *spec, const char *ifname)
+{
+	if (!ft_ifname_is_pattern(spec))
+		return !strcmp(spec, ifname);
+	return !fnmatch(spec, ifname, 0);
+}
+
+const struct ft_iface *ft_policy_iface_for(const struct ft_policy *pol, const char *ifname)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nifaces; i++)
+		if (!strcmp(pol->ifaces[i].name, ifname))
+			return &pol->ifaces[i];
+	for (i = 0; i < pol->nifaces; i++)
+		if (ft_ifname_is_pattern(pol->ifaces[i].name) &&
+		    ft_ifname_match(pol->ifaces[i].name, ifname))
+			return &pol->ifaces[i];
+	return NULL;
+}
+
+/* One rule's iif bound: names and ifindexes for iif_spec. */
+static int bind_match(struct ft_match *m, const struct ft_ifname *present, size_t npresent)
+{
+	char (*names)[FT_IFNAMSIZ];
+	uint32_t *idx;
+	size_t s, p, n = 0, cap = 0;
+
+	for (s = 0; s < m->niif_spec; s++)
+		cap += ft_ifname_is_pattern(m->iif_spec[s]) ? npresent + 1 : 1;
+	names = calloc(cap ? cap : 1, sizeof(*names));
+	idx = calloc(cap ? cap : 1, sizeof(*idx));
+	if (!names || !idx) {
+		free(names);
+		free(idx);
+		return -ENOMEM;
+	}
+	for (s = 0; s < m->niif_spec; s++) {
+		size_t first = n;
+
+		for (p = 0; p < npresent; p++) {
+			if (!ft_ifname_match(m->iif_spec[s], present[p].name))
+				continue;
+			memcpy(names[n], present[p].name, FT_IFNAMSIZ);
+			idx[n++] = present[p].ifindex;
+		}
+		if (n == first) {
+			memcpy(names[n], m->iif_spec[s], FT_IFNAMSIZ);
+			idx[n++] = 0;	/* nothing there yet */
+		}
+	}
+	free(m->iif);
+	free(m->iif_index);
+	m->iif = names;
+	m->iif_index = idx;
+	m->niif = n;
+	return 0;
+}
+
+int ft_policy_bind_iifs(struct ft_policy *pol, const struct ft_ifname *present, size_t npresent)
+{
+	size_t r;
+	int err;
+
+	for (r = 0; r < pol->nrules; r++) {
+		if (!pol->rules[r].match.iif_spec)
+			continue;
+		err = bind_match(&pol->rules[r].match, present, npresent);
+		if (err)
+			return err;
+	}
+	return 0;
 }

@@ -58,9 +58,12 @@ struct ft_addr_match {
 /* A rule's match: every key given must match (AND); a list matches any. */
 struct ft_match {
 	unsigned int keys;			/* FT_MK_* */
-	char (*iif)[FT_IFNAMSIZ];		/* interface names */
+	char (*iif)[FT_IFNAMSIZ];		/* interface names, bound (see iif_spec) */
 	uint32_t *iif_index;			/* resolved ifindex per name, 0 = absent */
 	size_t niif;
+	char (*iif_spec)[FT_IFNAMSIZ];		/* as written: names and patterns ("ppp*");
+						 * ft_policy_bind_iifs() makes iif from it */
+	size_t niif_spec;
 	uint16_t *vlan;				/* VLAN ids 0..4095 */
 	size_t nvlan;
 	int family;				/* 0, AF_INET or AF_INET6 */
@@ -131,7 +134,8 @@ struct ft_shaping {
 };
 
 struct ft_iface {
-	char name[FT_IFNAMSIZ];
+	char name[FT_IFNAMSIZ];	/* an interface name, or a pattern (ft_ifname_is_pattern()) */
+	bool required;		/* must exist at start and reload (else refused) */
 	enum ft_xdp_mode xdp_mode;
 	bool egress_restore;	/* attach the egress mark -> priority program */
 	struct ft_shaping egress_shaping;
@@ -173,6 +177,42 @@ static inline bool ft_htb_leaf_id(uint32_t prio)
 {
 	return (prio >> 16) == 1 && (prio & 0xffff) > 1;
 }
+
+/* An interface present in the network namespace, for binding names. */
+struct ft_ifname {
+	char name[FT_IFNAMSIZ];
+	uint32_t ifindex;
+};
+
+/**
+ * ft_ifname_is_pattern() - whether @name is an fnmatch(3) pattern (has
+ * '*', '?' or '[') rather than one interface's name.
+ */
+bool ft_ifname_is_pattern(const char *name);
+
+/**
+ * ft_ifname_match() - whether interface @ifname is what @spec (a name or
+ * an fnmatch(3) pattern) names.
+ */
+bool ft_ifname_match(const char *spec, const char *ifname);
+
+/**
+ * ft_policy_iface_for() - the interfaces entry that governs interface
+ * @ifname: the first entry naming it exactly, else the first pattern
+ * matching it; NULL when no entry does.
+ */
+const struct ft_iface *ft_policy_iface_for(const struct ft_policy *pol, const char *ifname);
+
+/**
+ * ft_policy_bind_iifs() - rebuild every rule's iif/iif_index from its
+ * iif_spec against the interfaces present now (@present, @npresent): a
+ * name becomes one entry (ifindex 0 when absent: it never matches until the
+ * interface appears and the rules are bound again), a pattern one entry per
+ * matching interface (one entry with ifindex 0 when none matches).
+ * Rules without iif_spec (built by hand) are left as they are.
+ * Return: 0 or -ENOMEM (the policy is then unchanged for the failed rule).
+ */
+int ft_policy_bind_iifs(struct ft_policy *pol, const struct ft_ifname *present, size_t npresent);
 
 /**
  * ft_policy_free() - release everything a policy owns, and zero it.

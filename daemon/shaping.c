@@ -697,8 +697,10 @@ int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *if
 
 	if (!sk)
 		return -ENOTCONN;
-	/* the redirect says which IFB is ours, even without the policy */
-	err = redirect_find(sk, ifindex, &rc);
+	/* the redirect says which IFB is ours, even without the policy;
+	 * ifindex 0: the interface is gone, and its redirect with it */
+	memset(&rc, 0, sizeof(rc));
+	err = ifindex ? redirect_find(sk, ifindex, &rc) : 0;
 	if (!err && rc.nfilters)
 		err = redirect_delete(sk, ifindex);
 	if (err)

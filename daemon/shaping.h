@@ -105,6 +105,7 @@ int ft_ingress_shaping_apply(const struct ft_policy *pol, const struct ft_iface 
  * ft_ingress_shaping_remove() - remove the redirect from @ifindex's clsact
  * ingress and delete the IFB device it pointed at (with its HTB tree);
  * when the redirect is gone already, the IFB named @ifb_name (may be NULL).
+ * @ifindex 0: the interface itself is gone; only the IFB is deleted.
  * Returns 0 or -errno (logged with the interface @name).
  */
 int ft_ingress_shaping_remove(uint32_t ifindex, const char *name, const char *ifb_name);

@@ -178,6 +178,12 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 	lv->link = -1;
 	if (!exp)
 		exp = &none;
+	if (rec->flags & FT_IFACE_F_ABSENT) {
+		/* a policy entry waiting for its interface: fine unless required
+		 * (flowtagd reports that one in ft_health.missing as well) */
+		lv->state = (rec->flags & FT_IFACE_F_REQUIRED) ? FT_LIVE_DEGRADED : FT_LIVE_OK;
+		return 0;
+	}
 	if (!if_indextoname(rec->ifindex, name)) {
 		reason(lv, FT_LIVE_DOWN, "ifindex %u no longer exists: nothing is attached",
 		       rec->ifindex);

@@ -190,6 +190,10 @@ struct ft_daemon_info {
 #define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
 #define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
 #define FT_IFACE_F_TC_ONLY	0x10	/* XDP could not be attached: tc classifies alone */
+#define FT_IFACE_F_ABSENT	0x20	/* a policy entry no interface answers to now
+					 * (ifindex 0, name as written) */
+#define FT_IFACE_F_REQUIRED	0x40	/* ... with required = true */
+#define FT_IFACE_F_PATTERN	0x80	/* ... and its name is a pattern ("ppp*") */
 #define FT_IFACE_F_SHAPED	0x100	/* flowtagd built the egress HTB tree (root 1:) */
 #define FT_IFACE_F_INGRESS_SHAPED 0x200	/* flowtagd made the IFB, its HTB tree, the redirect */
 

@@ -145,12 +145,14 @@ check "r1 ingress has the classifier and the redirect again" \
 	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf' &&
 		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
 
-# r1 re-created (a PPP or VPN link coming back): attached again, and the
-# redirect goes to the same ifb-r1
+# r1 vanishes (a PPP or VPN link going down): its IFB goes too; re-created:
+# attached again, with a new ifb-r1 and the redirect to it
 ip -n "$(ns rtr)" link del r1
+check "r1 vanished: its ifb-r1 deleted" wait_log "$TMP/d3.log" 'r1: ingress shaping removed, IFB device ifb-r1' 5
 veth rtr r1 198.18.33.1/24 srv s0 198.18.33.2/24
-check "r1 re-created: attached again" wait_log "$TMP/d3.log" 'r1: the interface was re-created' 15
-check "the new r1 redirects to the same ifb-r1 again" \
+idx=$(ip -n "$(ns rtr)" -o link show r1 | cut -d: -f1)
+check "r1 re-created: attached again" wait_log "$TMP/d3.log" "r1: attached (ifindex $idx" 15
+check "the new r1 redirects to ifb-r1 again" \
 	wait_log "$TMP/d3.log" 'r1: clsact ingress pref 1959 redirects to ifb-r1' 5
 check "r1 ingress has the redirect" \
 	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"

@@ -83,7 +83,8 @@ check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" 
 # flowtagd builds it again on the new device
 ip -n "$(ns rtr)" link del r1
 veth rtr r1 198.18.31.1/24 srv s0 198.18.31.2/24
-check "r1 re-created: attached again" wait_log "$TMP/d.log" 'r1: the interface was re-created' 15
+idx=$(ip -n "$(ns rtr)" -o link show r1 | cut -d: -f1)
+check "r1 re-created: attached again" wait_log "$TMP/d.log" "r1: attached (ifindex $idx" 15
 check "and its HTB tree built again" \
 	bash -c "sleep 0.5; [[ \$(grep -c 'r1: egress shaping built' '$TMP/d.log') -eq 2 ]] &&
 		 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"

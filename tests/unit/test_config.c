@@ -1017,6 +1017,70 @@ static void test_oom(void **state)
 	oom_loop(path, 0);
 }
 
+/* required = true, name patterns in interfaces and iif, binding them */
+static void test_iface_patterns(void **state)
+{
+	static const struct ft_ifname present[] = {
+		{ "lo", 1 }, { "eth0", 2 }, { "ppp0", 7 }, { "ppp1", 9 },
+	};
+	const char *text =
+		"interfaces = ( { name = \"eth0\"; required = true; },\n"
+		"  { name = \"ppp*\"; xdp_mode = \"generic\"; }, { name = \"ppp1\"; } );\n"
+		"classes = ( { name = \"c\"; mark = 0x100; } );\n"
+		"rules = ( { match = { iif = [\"ppp*\", \"eth0\"]; }; class = \"c\"; },\n"
+		"  { match = { iif = \"ppp3\"; }; class = \"c\"; },\n"
+		"  { match = { iif = \"eth?\"; }; class = \"c\"; } );\n";
+	struct ft_policy p;
+	struct ft_diag d;
+	const struct ft_match *m;
+
+	(void)state;
+	assert_int_equal(parse(text, &p, &d), 0);
+	assert_true(p.ifaces[0].required);
+	assert_false(p.ifaces[1].required);
+	assert_true(ft_ifname_is_pattern(p.ifaces[1].name));
+	assert_false(ft_ifname_is_pattern(p.ifaces[0].name));
+	/* the exact name first, then the first pattern */
+	assert_ptr_equal(ft_policy_iface_for(&p, "ppp1"), &p.ifaces[2]);
+	assert_ptr_equal(ft_policy_iface_for(&p, "ppp7"), &p.ifaces[1]);
+	assert_ptr_equal(ft_policy_iface_for(&p, "eth0"), &p.ifaces[0]);
+	assert_null(ft_policy_iface_for(&p, "wg0"));
+
+	assert_int_equal(ft_policy_bind_iifs(&p, present, 4), 0);
+	m = &p.rules[0].match;
+	assert_int_equal(m->niif, 3);
+	assert_string_equal(m->iif[0], "ppp0");
+	assert_int_equal(m->iif_index[0], 7);
+	assert_string_equal(m->iif[1], "ppp1");
+	assert_int_equal(m->iif_index[1], 9);
+	assert_string_equal(m->iif[2], "eth0");
+	assert_int_equal(m->iif_index[2], 2);
+	m = &p.rules[1].match;
+	assert_int_equal(m->niif, 1);
+	assert_string_equal(m->iif[0], "ppp3");
+	assert_int_equal(m->iif_index[0], 0);	/* absent: matches once it appears */
+	m = &p.rules[2].match;
+	assert_int_equal(m->niif, 1);
+	assert_int_equal(m->iif_index[0], 2);
+	/* bound again: an interface gone, another re-created */
+	assert_int_equal(ft_policy_bind_iifs(&p, (const struct ft_ifname[]){ { "ppp1", 12 } }, 1),
+			 0);
+	m = &p.rules[0].match;
+	assert_int_equal(m->niif, 2);
+	assert_int_equal(m->iif_index[0], 12);
+	assert_string_equal(m->iif[1], "eth0");
+	assert_int_equal(m->iif_index[1], 0);
+	ft_policy_free(&p);
+	ft_diag_free(&d);
+
+	expect_error("interfaces = ( { name = \"ppp*\"; } );\n"
+		     "classes = ( { name = \"c\"; mark = 0x100; } );\n"
+		     "rules = ( { match = { iif = \"wg0\"; }; class = \"c\"; } );\n",
+		     1, 3, "iif 'wg0' is not one of the interfaces listed");
+	expect_error("interfaces = ( { name = \"eth0\";\n required = 1; } );\n",
+		     1, 2, "a boolean");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_big_set),
 		cmocka_unit_test(test_etc_flowtag_conf),
+		cmocka_unit_test(test_iface_patterns),
 		cmocka_unit_test(test_oom),
 	};
 

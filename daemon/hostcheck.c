@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * What of the host could undo or hide what flowtag does, said at start:
+ * sysctls, kernel features, a bpffs private to flowtagd's mount namespace.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostcheck.h"
+#include "log.h"
+#include "pidfile.h"
+#include "probe.h"
+
+static bool priorities_used(const struct ft_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nclasses; i++)
+		if (pol->classes[i].has_priority)
+			return true;
+	return false;
+}
+
+/* IPv4 forwarding rewrites skb->priority from the TOS byte when this is 1. */
+void ft_check_forward_priority(const struct ft_policy *pol)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward_update_priority", "r");
+	bool restore = false;
+	size_t i;
+	int v = 0;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	for (i = 0; i < pol->nifaces; i++)
+		restore |= pol->ifaces[i].egress_restore;
+	if (v == 1 && priorities_used(pol) && !restore)
+		pr_warn("net.ipv4.ip_forward_update_priority is 1: IPv4 forwarding overwrites "
+			"the skb->priority set at ingress. Set egress_restore = true on the egress "
+			"interfaces (or the sysctl to 0) for forwarded traffic to keep its class");
+}
+
+/* Which variant of each kernel-dependent feature runs here, for the log. */
+void ft_log_kernel_features(void)
+{
+	struct ft_kernel_features f;
+	char line[512];
+
+	ft_probe_kernel(&f);
+	ft_probe_describe(&f, line, sizeof(line));
+	pr_info("%s", line);
+	if (f.xdp_frags == FT_PROBE_NO)
+		pr_warn("this kernel has no xdp.frags programs: interfaces with an MTU above "
+			"one page cannot run XDP");
+}
+
+/*
+ * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
+ * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
+ * bpffs there that dies with it, and nobody outside finds the pins.
+ * Compared with what PID 1 (or our parent) sees at the same path.
+ */
+static bool bpffs_private(const char *pin_dir)
+{
+	const pid_t others[] = { 1, getppid() };
+	char path[PATH_MAX];
+	struct stat mine, other;
+	size_t i;
+
+	if (stat(pin_dir, &mine))
+		return false;
+	/* PID 1 may be out of reach (a sandbox): then the process that started
+	 * us, which for `ip netns exec` is in the original mount namespace */
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)others[i], pin_dir) >=
+		    (int)sizeof(path))
+			return false;
+		if (!stat(path, &other))
+			return mine.st_dev != other.st_dev || mine.st_ino != other.st_ino;
+		if (errno == ENOENT)
+			return true;
+	}
+	return false;
+}
+
+void ft_warn_private_bpffs(const char *pin_dir)
+{
+	if (!bpffs_private(pin_dir))
+		return;
+	pr_warn("%s is on a bpffs private to flowtagd's mount namespace (started with "
+		"`ip netns exec`? it mounts a /sys of its own): the pins and the pinned XDP links "
+		"vanish when flowtagd exits, and only a flowtagctl of this network namespace finds "
+		"them (through %s and /proc/%d/root). Fix: start flowtagd with "
+		"`nsenter --net=/run/netns/NAME flowtagd ...` (or systemd's NetworkNamespacePath=), "
+		"which keeps the host's /sys/fs/bpf", pin_dir, FT_RUN_DIR, (int)getpid());
+}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Interface reconciliation by ifindex (see ifaces.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "ifaces.h"
+#include "loader.h"
+#include "log.h"
+#include "shaping.h"
+
+static struct ft_ifname present[FT_MAX_PRESENT];
+
+int ft_ifaces_check_required(const struct ft_policy *pol)
+{
+	int n = ft_present_ifaces(present, FT_MAX_PRESENT), err = 0;
+	size_t i, k;
+
+	if (n < 0) {
+		pr_err("cannot list the interfaces: %s", strerror(-n));
+		return n;
+	}
+	for (i = 0; i < pol->nifaces; i++) {
+		const struct ft_iface *ifc = &pol->ifaces[i];
+		bool found = false;
+
+		if (!ifc->required)
+			continue;
+		for (k = 0; k < (size_t)n && !found; k++)
+			found = ft_ifname_match(ifc->name, present[k].name);
+		if (found)
+			continue;
+		pr_err("%s:%d: required interface %s %s", pol->file, ifc->line, ifc->name,
+		       ft_ifname_is_pattern(ifc->name) ? "matches no interface" : "does not exist");
+		err = -ENODEV;
+	}
+	return err;
+}
+
+const struct ft_iface *ft_ifaces_bound(const struct ft_policy *pol, const struct ft_attachment *a,
+				       struct ft_iface *out)
+{
+	const struct ft_iface *ifc = ft_policy_iface_for(pol, a->name);
+
+	if (!ifc)
+		return NULL;
+	*out = *ifc;
+	memcpy(out->name, a->name, sizeof(out->name));
+	return out;
+}
+
+const char *ft_ifaces_ifb(const struct ft_policy *pol, const char *name)
+{
+	const struct ft_iface *ifc = pol ? ft_policy_iface_for(pol, name) : NULL;
+
+	return ifc && ifc->ingress_shaping.enabled ? ifc->ingress_shaping.ifb : NULL;
+}
+
+int ft_ifaces_shape(const struct ft_policy *pol, struct ft_attachment *a,
+		    const struct ft_iface *ifc, const char *prev_ifb)
+{
+	bool owned = a->flags & FT_IFACE_F_SHAPED;
+	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
+	int err = 0, e;
+
+	if (ifc && ifc->egress_shaping.enabled) {
+		err = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
+	} else if (owned) {
+		ft_shaping_remove(a->ifindex, a->name);
+		owned = false;
+	}
+	if (ifc && ifc->ingress_shaping.enabled) {
+		e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
+		if (e && !err)
+			err = e;
+	} else if (in_owned) {
+		ft_ingress_shaping_remove(a->ifindex, a->name, prev_ifb);
+		in_owned = false;
+	}
+	a->flags = owned ? a->flags | FT_IFACE_F_SHAPED : a->flags & ~FT_IFACE_F_SHAPED;
+	a->flags = in_owned ? a->flags | FT_IFACE_F_INGRESS_SHAPED :
+			      a->flags & ~FT_IFACE_F_INGRESS_SHAPED;
+	return err;
+}
+
+void ft_ifaces_detach(struct ft_ifaces *s, struct ft_attachment *a)
+{
+	if (a->flags & FT_IFACE_F_SHAPED)
+		ft_shaping_remove(a->ifindex, a->name);
+	/* before the clsact qdisc: the redirect filter would keep it */
+	if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
+		ft_ingress_shaping_remove(a->ifindex, a->name, ft_ifaces_ifb(s->active, a->name));
+	ft_detach_iface(s->loader, a);
+}
+
+void ft_ifaces_detach_all(struct ft_ifaces *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->natt; i++)
+		ft_ifaces_detach(s, &s->att[i]);
+	s->natt = 0;
+}
+
+/* @why as logged; it starts with the interface name, or gets it. */
+static void add_missing(struct ft_ifaces *s, const char *name, const char *why)
+{
+	size_t len = strlen(s->missing);
+	bool named = !strncmp(why, name, strlen(name));
+
+	/* flowtagctl reload and status print this */
+	snprintf(s->missing + len, sizeof(s->missing) - len, "%s%s%s%s", len ? "; " : "",
+		 named ? "" : name, named ? "" : ": ", why);
+	s->nmissing++;
+}
+
+static const struct ft_ifname *by_index(const struct ft_ifname *p, size_t n, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].ifindex == ifindex)
+			return &p[i];
+	return NULL;
+}
+
+static struct ft_attachment *att_by_index(struct ft_ifaces *s, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < s->natt; i++)
+		if (s->att[i].ifindex == ifindex)
+			return &s->att[i];
+	return NULL;
+}
+
+static const struct ft_iface_info *rec_by_index(const struct ft_iface_info *rec, size_t n,
+						uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rec[i].ifindex == ifindex)
+			return &rec[i];
+	return NULL;
+}
+
+static bool failed_before(const struct ft_ifaces *s, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfailed; i++)
+		if (s->failed[i] == ifindex)
+			return true;
+	return false;
+}
+
+/*
+ * Step 1: attachments whose ifindex vanished are forgotten (the kernel took
+ * everything with the device); renamed ones take their new name, and their
+ * XDP link pin moves with it. @renamed[i]: attachment i (after the
+ * vanished ones are removed) was renamed.
+ */
+static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t np,
+			  bool *renamed)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->natt; i++) {
+		struct ft_attachment *a = &s->att[i];
+		const struct ft_ifname *now = by_index(p, np, a->ifindex);
+
+		if (!now) {
+			pr_warn("%s: the interface vanished (ifindex %u): its state is dropped; "
+				"flowtagd attaches again when an interface the policy names appears",
+				a->name, a->ifindex);
+			if (a->flags & FT_IFACE_F_SHAPED)
+				pr_debug("%s: the HTB tree went with the device", a->name);
+			/* its IFB did not: deleted by name (the redirect went
+			 * with the device), built anew when it comes back */
+			if (a->flags & FT_IFACE_F_INGRESS_SHAPED)
+				ft_ingress_shaping_remove(0, a->name,
+							  ft_ifaces_ifb(s->active, a->name));
+			ft_forget_iface(s->loader, a);
+			continue;
+		}
+		renamed[n] = false;
+		if (strcmp(now->name, a->name)) {
+			pr_info("%s (ifindex %u) is now called %s", a->name, a->ifindex, now->name);
+			ft_link_pin_rename(s->loader->pin_dir, a->name, now->name);
+			memcpy(a->name, now->name, sizeof(a->name));
+			renamed[n] = true;
+		}
+		if (n != i)
+			s->att[n] = *a;
+		n++;
+	}
+	s->natt = n;
+}
+
+/* Step 4: the policy entries no interface answers to now. */
+static void note_absent(struct ft_ifaces *s, const struct ft_policy *pol,
+			const struct ft_ifname *p, size_t np)
+{
+	size_t i, k;
+
+	s->nabsent = 0;
+	for (i = 0; i < pol->nifaces; i++) {
+		const struct ft_iface *ifc = &pol->ifaces[i];
+		struct ft_iface_absent *ab;
+		bool found = false;
+
+		for (k = 0; k < np && !found; k++)
+			found = ft_policy_iface_for(pol, p[k].name) == ifc;
+		if (found)
+			continue;
+		ab = &s->absent[s->nabsent++];
+		memcpy(ab->name, ifc->name, sizeof(ab->name));
+		ab->required = ifc->required;
+		ab->pattern = ft_ifname_is_pattern(ifc->name);
+		if (ifc->required)
+			add_missing(s, ifc->name, "required interface absent");
+	}
+}
+
+int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
+		   const struct ft_iface_info *rec, size_t nrec, bool update)
+{
+	static struct ft_attachment next[FT_MAX_IFACES];
+	bool renamed[FT_MAX_IFACES] = { 0 };
+	size_t i, k, n = 0, np;
+	int err = 0, e, got;
+
+	got = ft_present_ifaces(present, FT_MAX_PRESENT);
+	if (got < 0) {
+		pr_err("cannot list the interfaces: %s", strerror(-got));
+		return got;
+	}
+	np = (size_t)got;
+	follow_kernel(s, present, np, renamed);
+	s->nmissing = 0;
+	s->missing[0] = '\0';
+	if (update)
+		s->nfailed = 0;
+
+	for (i = 0; i < np; i++) {
+		const struct ft_iface *ifc = ft_policy_iface_for(pol, present[i].name);
+		struct ft_attachment *cur = att_by_index(s, present[i].ifindex);
+		struct ft_iface_info prev = { 0 };
+		const struct ft_iface_info *p = NULL;
+		struct ft_iface bound;
+
+		if (!ifc)
+			continue;
+		if (n == FT_MAX_IFACES) {
+			add_missing(s, present[i].name, "too many interfaces bound");
+			pr_err("%s: not attached: the policy binds more than %d interfaces",
+			       present[i].name, FT_MAX_IFACES);
+			err = -E2BIG;
+			continue;
+		}
+		if (cur && !update && !renamed[cur - s->att]) {
+			next[n++] = *cur;	/* as it is */
+			continue;
+		}
+		if (!cur && !update && failed_before(s, present[i].ifindex)) {
+			add_missing(s, present[i].name, "attach failed; retried on reload");
+			continue;
+		}
+		bound = *ifc;
+		memcpy(bound.name, present[i].name, sizeof(bound.name));
+		if (cur) {
+			/* re-run: swaps programs in place, adds/removes egress */
+			memcpy(prev.name, cur->name, sizeof(prev.name));
+			prev.ifindex = cur->ifindex;
+			prev.flags = cur->flags;
+			p = &prev;
+			if (cur->link_fd >= 0)
+				close(cur->link_fd);
+			cur->link_fd = -1;
+		} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
+			   strncmp(p->name, bound.name, sizeof(p->name))) {
+			char old[FT_IFNAMSIZ];
+
+			/* renamed while no flowtagd ran */
+			snprintf(old, sizeof(old), "%.*s", (int)sizeof(p->name), p->name);
+			ft_link_pin_rename(s->loader->pin_dir, old, bound.name);
+		}
+		ft_log_clear_error();
+		e = ft_attach_iface(s->loader, &bound, p, cur != NULL, &next[n]);
+		if (e) {
+			const char *why = ft_log_last_error();
+
+			add_missing(s, bound.name, why[0] ? why : strerror(-e));
+			if (s->nfailed < FT_MAX_IFACES)
+				s->failed[s->nfailed++] = present[i].ifindex;
+			if (cur)	/* left half-attached: take down what remains */
+				ft_ifaces_detach(s, cur);
+			err = e;
+			continue;
+		}
+		/* the HTB tree is ours across reloads and takeovers */
+		if (p)
+			next[n].flags |= p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
+		n++;
+	}
+	/* interfaces no entry names any more (renamed away, or left the policy) */
+	for (i = 0; i < s->natt; i++) {
+		bool keep = false;
+
+		for (k = 0; k < n; k++)
+			keep |= next[k].ifindex == s->att[i].ifindex;
+		if (keep || !s->att[i].flags)
+			continue;
+		pr_info("%s: no interface entry of the policy names it: detaching", s->att[i].name);
+		ft_ifaces_detach(s, &s->att[i]);
+	}
+	for (i = 0; i < nrec; i++) {
+		bool keep = false;
+
+		for (k = 0; k < n; k++)
+			keep |= next[k].ifindex == rec[i].ifindex;
+		if (!keep)
+			ft_detach_recorded(s->loader->pin_dir, &rec[i]);
+	}
+	memcpy(s->att, next, n * sizeof(next[0]));
+	s->natt = n;
+	note_absent(s, pol, present, np);
+	return err;
+}
+
+/* The rules' iif binding as one array: per rule its count, then ifindexes. */
+static uint32_t *iif_binding(const struct ft_policy *pol, size_t *n)
+{
+	size_t r, i, len = 0, k = 0;
+	uint32_t *v;
+
+	for (r = 0; r < pol->nrules; r++)
+		len += 1 + pol->rules[r].match.niif;
+	v = calloc(len ? len : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_match *m = &pol->rules[r].match;
+
+		v[k++] = (uint32_t)m->niif;
+		for (i = 0; i < m->niif; i++)
+			v[k++] = m->iif_index[i];
+	}
+	*n = len;
+	return v;
+}
+
+int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *generation)
+{
+	struct ft_compiled c = { 0 };
+	uint32_t *before, *after;
+	size_t nb = 0, na = 0;
+	int err;
+
+	before = iif_binding(pol, &nb);
+	ft_resolve_iifs(pol);
+	after = iif_binding(pol, &na);
+	if (before && after && nb == na && !memcmp(before, after, nb * sizeof(*before))) {
+		free(before);
+		free(after);
+		return 0;
+	}
+	free(before);
+	free(after);
+	err = ft_compile(pol, &c);
+	if (!err)
+		err = ft_loader_apply(l, &c, generation);
+	ft_compiled_free(&c);
+	if (err) {
+		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "
+		       "old ifindexes until the next reload", strerror(-err));
+		return err;
+	}
+	pr_info("interfaces changed: iif rules bound again, generation %u (cached flow "
+		"verdicts of the old one no longer count)", *generation);
+	return 1;
+}
+
+void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < s->natt; i++) {
+		if (rec_by_index(rec, nrec, s->att[i].ifindex)) {
+			if (s->att[i].link_fd >= 0)
+				close(s->att[i].link_fd);
+			kept++;
+			continue;
+		}
+		ft_ifaces_detach(s, &s->att[i]);
+	}
+	s->natt = 0;
+	if (kept)
+		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
+		       "its policy", kept);
+}
