@@ -192,6 +192,10 @@ static void test_ingress(void **state)
 		  "", NULL, "t.conf:2: error: unknown" },
 		{ "{ name = \"wan0\"; ingress_shaping = { leaf = \"sfq\"; }; }", "", NULL,
 		  "t.conf:2: error: ingress_shaping has no 'rate'" },
+		{ "{ name = \"ppp*\"; ingress_shaping = { rate = \"50mbit\"; ifb = \"down0\"; }; }",
+		  "", NULL,
+		  "t.conf:2: error: ingress_shaping: 'ppp*' is a pattern, and one IFB device cannot "
+		  "shape several interfaces" },
 		{ "{ name = \"wan0\"; ingress_shaping = { rate = \"50mbit\"; }; }",
 		  "tc_verdict = \"ok\";", NULL,
 		  "t.conf:2: error: ingress_shaping needs tc_verdict \"continue\"" },
