@@ -150,6 +150,15 @@ send gen -d 198.18.7.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "d0: UDP 5060 -> 0x300/1:30" "$(count d0)" 10
 
+# rename_link NS OLD NEW: as an operator must before Linux 6.2, which
+# refuses (EBUSY) to rename an interface that is up: down, rename, up
+rename_link()
+{
+	ip -n "$(ns "$1")" link set "$2" down &&
+		ip -n "$(ns "$1")" link set "$2" name "$3" &&
+		ip -n "$(ns "$1")" link set "$3" up
+}
+
 # ---- case 3a: an interface created 2 s after start ----
 sleep 2
 t0=$(date +%s%N)
@@ -161,7 +170,12 @@ for _ in $(seq 300); do
 done
 lat=$(( (t1 - t0) / 1000000 ))
 diag "late0 appeared; attached after ${lat} ms"
-check "late0 attached within 1 s of appearing (${lat} ms)" test "$t1" -gt 0 -a "$lat" -lt 1000
+# under qemu's CPU emulation (TCG) everything runs some ten times slower:
+# there the bound is 5 s, and the figure is printed above
+limit=1000
+[[ ${FT_VM_ACCEL:-} == tcg ]] && limit=5000
+check "late0 attached within $((limit / 1000)) s of appearing (${lat} ms)" \
+	test "$t1" -gt 0 -a "$lat" -lt "$limit"
 late0_up
 send gen -d 198.18.8.2 -p 5060 -n 10
 sleep 0.2
@@ -207,7 +221,7 @@ send gen -d 198.18.10.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "r0 before the rename -> 0x400/1:40" "$(count r0)" 10
 ip -n "$(ns dut)" link set r0 down
-ip -n "$(ns dut)" link set r0 name lan0
+rename_link dut r0 lan0
 ip -n "$(ns dut)" link set lan0 up
 policy lan0
 n=$(grep -c "SIGHUP: reloading" "$TMP/flowtagd.log")
@@ -232,7 +246,7 @@ expect_eq "lan0 after rename + reload: iif rule -> 0x400/1:40" "$(count lan0)" 1
 expect_eq "lan0: no packet classified otherwise" "$(count lan0_any)" 10
 
 # ---- a rename the policy does not follow ----
-ip -n "$(ns dut)" link set lan0 name zz0
+rename_link dut lan0 zz0
 check "renamed away (lan0 -> zz0): detached" \
 	wait_log "$TMP/flowtagd.log" "zz0: no interface entry of the policy names it: detaching" 2
 sleep 0.2
@@ -241,7 +255,7 @@ check "zz0: no flowtag tc filter left" bash -c \
 	"! tc -n '$(ns dut)' filter show dev zz0 ingress | grep -q ft_tc"
 check "status: lan0 absent" grep -qE '^ *lan0 +0 +- +absent +no' <<<"$(status_row lan0)"
 n=$(grep -c "lan0: attached" "$TMP/flowtagd.log")
-ip -n "$(ns dut)" link set zz0 name lan0
+rename_link dut zz0 lan0
 check "renamed back to lan0: attached again" wait_more "$TMP/flowtagd.log" "lan0: attached" "$n" 2
 send gen -d 198.18.10.2 -p 5060 -n 10
 sleep 0.2
@@ -262,7 +276,7 @@ expect_eq "generation unchanged by the refused reload" "$gen2" "$gen1"
 kill -QUIT "$DAEMON_PID"
 wait "$DAEMON_PID"
 check "no ASan/UBSan report" asan_clean "$TMP/flowtagd.log"
-ip -n "$(ns dut)" link set lan0 name lan1
+rename_link dut lan0 lan1
 policy lan1
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd2.log" "$FLOWTAGD_ASAN" ||
 	{ not_ok "restart after SIGQUIT"; finish; }
