@@ -99,6 +99,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
+	struct ft_counters *cnt;
 	struct ft_tc_link lk;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
@@ -111,7 +112,9 @@ int ft_tc_ingress(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
-	ft_count(FT_CNT_TC_PKTS);
+	/* one lookup for every health counter this packet touches */
+	cnt = ft_counters_get();
+	ft_count_in(cnt, FT_CNT_TC_PKTS);
 	hoff = ft_hoff_get(skb->ingress_ifindex);
 	if (hoff)
 		hoff->tc_pkts++;
@@ -126,12 +129,12 @@ int ft_tc_ingress(struct __sk_buff *skb)
 
 	/* Metadata is untrusted: bounds and magic before anything else. */
 	if ((void *)(meta + 1) <= data && meta->magic_ver == FLOWTAG_META_WORD) {
-		ft_count(FT_CNT_META_SEEN);
+		ft_count_in(cnt, FT_CNT_META_SEEN);
 		if (hoff)
 			hoff->meta_seen++;
 		if (meta->vlan == lk.vlan || !(h->used_fields & (1u << FT_F_VLAN))) {
 			if (meta->flags & FT_META_F_DROP) {
-				ft_count(FT_CNT_TC_DROP);
+				ft_count_in(cnt, FT_CNT_TC_DROP);
 				return TC_ACT_SHOT;
 			}
 			ft_apply(skb, meta, mask, &lk);
@@ -142,8 +145,8 @@ int ft_tc_ingress(struct __sk_buff *skb)
 		ft_count(FT_CNT_VLAN_RECLASS);
 		ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
 	} else {
-		ft_count((void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
-		ft_count(FT_CNT_FALLBACK);
+		ft_count_in(cnt, (void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
+		ft_count_in(cnt, FT_CNT_FALLBACK);
 	}
 
 	/* The fallback parses the linear head: make sure headers are in it. */

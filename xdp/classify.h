@@ -202,9 +202,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FT_CNT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct ft_counters);
 } ft_counters SEC(".maps");
 
 struct {
@@ -235,12 +235,25 @@ static __always_inline struct ft_hoff *ft_hoff_get(__u32 ifindex)
 	return bpf_map_lookup_elem(&ft_hoff, &ifindex);
 }
 
+/* This CPU's health counters (never NULL in practice: one array entry). */
+static __always_inline struct ft_counters *ft_counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ft_counters, &zero);
+}
+
+/* Count one in @c, from ft_counters_get(): one lookup for a packet's counters. */
+static __always_inline void ft_count_in(struct ft_counters *c, __u32 idx)
+{
+	if (c && idx < FT_CNT_MAX)
+		c->c[idx]++;	/* per-CPU value: no atomic needed */
+}
+
+/* Count one, with a lookup of its own: for the rare paths. */
 static __always_inline void ft_count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&ft_counters, &idx);
-
-	if (c)
-		*c += 1;	/* per-CPU value: no atomic needed */
+	ft_count_in(ft_counters_get(), idx);
 }
 
 static __always_inline void ft_count_pkt(void *map, __u32 idx, __u64 bytes)
@@ -473,9 +486,10 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 					__u32 *slotp)
 {
 	const struct ft_policy_hdr *h;
+	struct ft_counters *cnt;
 	struct ft_flow_val *fv;
 	struct ft_flow_key key;
-	__u32 slot = 0, rule;
+	__u32 slot = 0, rule, used;
 
 	if (!p || !out || !slotp)
 		return -1;
@@ -483,6 +497,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (!h)
 		return -1;
 	*slotp = slot;
+	cnt = ft_counters_get();
 
 	/*
 	 * Malformed or truncated: the key holds exactly the fields that were
@@ -491,10 +506,10 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * and no rule matches on a field that could not be read.
 	 */
 	if (res == FT_PARSE_BAD)
-		ft_count(FT_CNT_PARSE_ERR);
+		ft_count_in(cnt, FT_CNT_PARSE_ERR);
 	/* non-IP: the key holds only ifindex and vlan, one "flow" per VLAN */
 	if (res == FT_PARSE_NON_IP)
-		ft_count(FT_CNT_NON_IP);
+		ft_count_in(cnt, FT_CNT_NON_IP);
 	/* a truncated first fragment teaches its followers nothing */
 	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
@@ -506,13 +521,22 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * expected=fp, pkt, ...").
 	 */
 	__builtin_memcpy(&key, &p->key, sizeof(key));
+	/*
+	 * Key only what some rule can match on among the fields that change
+	 * from packet to packet within a flow: without a rule on TCP flags or
+	 * DSCP, a SYN, the ACKs and a FIN of one connection (or a DSCP change)
+	 * are one cache entry, not several. Branch-free: no verifier states.
+	 */
+	used = h->used_fields;
+	key.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
+	key.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
 	fv = bpf_map_lookup_elem(&ft_flows, &key);
 	if (fv && fv->generation == h->generation) {
-		ft_count(FT_CNT_CACHE_HIT);
+		ft_count_in(cnt, FT_CNT_CACHE_HIT);
 		*out = fv->v;
 		return 0;
 	}
-	ft_count(FT_CNT_CACHE_MISS);
+	ft_count_in(cnt, FT_CNT_CACHE_MISS);
 
 	rule = ft_first_rule(&p->key, h, slot);
 	if (rule < FT_MAX_RULES) {

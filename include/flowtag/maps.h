@@ -254,7 +254,7 @@ struct ft_pktcnt {
 	__u64 bytes;			/* bytes (XDP: frame length, tc: skb->len) */
 };
 
-/* Per-CPU health counters, index of ft_counters. */
+/* Per-CPU health counters: the index of a counter in struct ft_counters. */
 enum ft_counter {
 	FT_CNT_XDP_PKTS = 0,	/* packets seen by XDP */
 	FT_CNT_META_WRITTEN,	/* XDP wrote flowtag_meta */
@@ -279,6 +279,17 @@ enum ft_counter {
 				 * could not see (offloaded) and the policy uses vlan */
 	FT_CNT_MAX,
 };
+
+/*
+ * ft_counters: a per-CPU array of one entry, all health counters of a CPU
+ * in one value, so a packet pays one map lookup for every counter it
+ * touches (not one per counter).
+ */
+struct ft_counters {
+	__u64 c[FT_CNT_MAX];		/* indexed by enum ft_counter */
+};
+
+_Static_assert(sizeof(struct ft_counters) == 8 * FT_CNT_MAX, "ft_counters ABI size");
 
 /* ft_flows key: everything a rule can match on. */
 struct ft_flow_key {
