@@ -32,6 +32,10 @@ void walk(const struct pol *p, int mode, uint32_t iter)
 	skel->bss->ftb_cfg.base = p->region * FTB_REGION + (mode == MODE_MISS ? FTB_COLD : 0);
 	skel->bss->ftb_cfg.mask = (mode == MODE_MISS ? FTB_COLD : FTB_HOT) - 1;
 	skel->bss->ftb_cfg.iter = iter;
+	/* a set-associative cache keeps some flows of any finite cold set:
+	 * a miss row makes every packet a new flow */
+	skel->bss->ftb_cfg.unique = mode == MODE_MISS;
+	skel->bss->ftb_cfg.flood_shift = 0;
 }
 
 static int test_run(int prog_fd, bool tc, uint32_t repeat, void *out, size_t out_len,

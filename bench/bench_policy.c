@@ -85,7 +85,7 @@ uint32_t rule_net(int i)
 	return 0xc6120000u + ((1 + (uint32_t)i * 37 % 510) << 8);
 }
 
-#define DST_NET	0xc613ff00u	/* 198.19.255.0/24: destinations, blackholed in L1/L2 */
+#define DST_NET	0xc613ff00u	/* 198.19.255.0/24: destinations; L1/L2 blackhole 198.19.0.0/16 */
 
 /*
  * Flow generator. Sweep rule r matches udp, dport PORT_BASE + r and

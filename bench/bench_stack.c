@@ -240,7 +240,7 @@ static int dut_setup(struct dut *d, int idx, int verbose)
 		err = ftb_ns_sh(d->ns, verbose, "ip link set " DUT_DEV " up");
 	/* the one terminal every variant ends in */
 	if (!err)
-		err = ftb_ns_sh(d->ns, verbose, "ip route add blackhole 198.19.255.0/24");
+		err = ftb_ns_sh(d->ns, verbose, "ip route add blackhole 198.19.0.0/16");
 	if (!err) {
 		snprintf(cmd, sizeof(cmd), "ip link set %s up", d->gen_dev);
 		err = ftb_ns_sh(gen_ns, verbose, cmd);

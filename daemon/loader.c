@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -106,8 +107,33 @@ static bool any_pin_exists(struct bpf_object *obj)
 	return false;
 }
 
+/* Per-CPU memory the flow cache may take on all CPUs together. */
+#define FT_FLOW_CACHE_BUDGET	(64u << 20)
+#define FT_FLOW_MIN_BUCKETS	1024u
+
+/*
+ * The flow cache's buckets per CPU: FT_FLOW_BUCKETS (16384 buckets, 65536
+ * flows, 4.1 MiB per CPU) while all CPUs together stay within
+ * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW_MIN_BUCKETS.
+ * A power of two: the programs index it with a mask.
+ */
+static uint32_t flow_cache_buckets(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t n = FT_FLOW_BUCKETS;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	while (n > FT_FLOW_MIN_BUCKETS &&
+	       (uint64_t)n * sizeof(struct ft_flow_bucket) * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
+		n /= 2;
+	return n;
+}
+
 int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 {
+	uint32_t buckets = flow_cache_buckets();
+	uint64_t seed = 0;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -117,6 +143,15 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		pr_err("cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
+	/* a seed nobody knows: no flood can aim at one bucket (0 if the
+	 * kernel has none to give yet: still correct, only predictable) */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = 0;
+	err = bpf_map__set_max_entries(l->xdp->maps.ft_flows, buckets);
+	if (err)
+		goto fail;
+	l->xdp->rodata->ft_flow_mask = buckets - 1;
+	l->xdp->rodata->ft_flow_seed = seed;
 	if (pin_dir) {
 		if (snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir) >=
 		    (int)sizeof(l->pin_dir)) {
@@ -144,6 +179,9 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		pr_err("cannot open the tc object: %s", strerror(-err));
 		goto fail;
 	}
+	/* the same buckets as the XDP object, whose ft_flows it shares */
+	l->tc->rodata->ft_flow_mask = buckets - 1;
+	l->tc->rodata->ft_flow_seed = seed;
 	err = share_maps(l->tc->obj, l->xdp->obj);
 	if (err)
 		goto fail;

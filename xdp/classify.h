@@ -34,7 +34,6 @@
 #include "parse.h"
 
 #define FT_BM_INVALID	0xffffffffu
-#define FT_FLOW_ENTRIES	65536	/* split between CPUs (BPF_F_NO_COMMON_LRU) */
 #define FT_FRAG_ENTRIES	8192
 
 /* ---- policy, double-buffered by slot ---- */
@@ -185,13 +184,19 @@ struct {
 
 /* ---- caches and counters, independent of the policy ---- */
 
+/* The flow cache (flowtag/maps.h): FT_FLOW_WAYS flows per bucket, per CPU. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no shared lock */
-	__uint(max_entries, FT_FLOW_ENTRIES);
-	__type(key, struct ft_flow_key);
-	__type(value, struct ft_flow_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_FLOW_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ft_flow_bucket);
 } ft_flows SEC(".maps");
+
+/* Set by the loader before it loads the object (read-only afterwards, so
+ * the verifier sees constants): buckets - 1 of ft_flows as created, and a
+ * random seed, so nobody can aim a flood at one bucket. */
+const volatile __u32 ft_flow_mask = FT_FLOW_BUCKETS - 1;
+const volatile __u64 ft_flow_seed = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -470,6 +475,48 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 	p->key.l4 = fv->l4;
 }
 
+/* Seeded 64-bit hash of a flow key (six 64-bit words, multiply-xorshift). */
+static __always_inline __u64 ft_flow_hash(const struct ft_flow_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = ft_flow_seed;
+	int i;
+
+	_Static_assert(sizeof(*k) == 6 * sizeof(__u64), "the hash reads six words");
+#pragma unroll
+	for (i = 0; i < 6; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Whether two flow keys are equal, all 48 bytes (both 8-byte aligned). */
+static __always_inline int ft_flow_key_eq(const struct ft_flow_key *a, const struct ft_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]));
+}
+
+/* The verdict of @rule (FT_RULE_NONE: the default) in the policy @h of @slot. */
+static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 slot, __u32 rule,
+					   struct ft_verdict *out)
+{
+	if (rule < FT_MAX_RULES) {
+		__u32 ri = slot * FT_MAX_RULES + rule;
+		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
+
+		if (!v)
+			return -1;
+		*out = *v;
+	} else {
+		*out = h->default_verdict;
+	}
+	return 0;
+}
+
 /*
  * ft_decide() - verdict for a parsed packet under the active policy.
  * @p:      parsed packet (ft_parse() output, key.ifindex filled in)
@@ -485,11 +532,14 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
 					__u32 *slotp)
 {
+	struct ft_flow_key key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
+	struct ft_flow_bucket *b;
+	struct ft_flow_entry *e;
 	struct ft_counters *cnt;
-	struct ft_flow_val *fv;
-	struct ft_flow_key key;
-	__u32 slot = 0, rule, used;
+	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0;
+	__u16 tick = 0;
+	__u64 hash;
 
 	if (!p || !out || !slotp)
 		return -1;
@@ -514,12 +564,8 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
 
-	/*
-	 * The map helpers get a stack copy of the key: @p is an argument of a
-	 * global function, so p->key is PTR_TO_MEM, which kernels before 6.2
-	 * (Debian 12's 6.1) refuse as a map key or value ("R2 type=mem
-	 * expected=fp, pkt, ...").
-	 */
+	/* A stack copy of the key, 8-byte aligned for the hash and the
+	 * compare, with the fields below cleared. */
 	__builtin_memcpy(&key, &p->key, sizeof(key));
 	/*
 	 * Key only what some rule can match on among the fields that change
@@ -530,30 +576,73 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	used = h->used_fields;
 	key.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
 	key.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
-	fv = bpf_map_lookup_elem(&ft_flows, &key);
-	if (fv && fv->generation == h->generation) {
-		ft_count_in(cnt, FT_CNT_CACHE_HIT);
-		*out = fv->v;
-		return 0;
+
+	/*
+	 * The flow cache. Safe without locks or sequence numbers: the bucket
+	 * is this CPU's, and its writers, ft_xdp and ft_tc_ingress, run in
+	 * softirq context (NAPI, netif_receive_skb) with bottom halves off,
+	 * so they never interleave on one CPU. Should a writer ever be
+	 * interrupted by another in the same way (a test run preempted by a
+	 * softirq), the mixed entry has a key no flow hashes to with its
+	 * check, or a key of no flow: the full key compare and the check make
+	 * sure a packet never gets another flow's rule.
+	 */
+	gen = h->generation;
+	hash = ft_flow_hash(&key);
+	bi = (__u32)hash & ft_flow_mask;
+	check = (__u32)(hash >> 32);
+	b = bpf_map_lookup_elem(&ft_flows, &bi);
+	if (b) {
+		tick = (__u16)++b->tick;
+#pragma unroll
+		for (w = 0; w < FT_FLOW_WAYS; w++) {
+			e = &b->way[w];
+			if (e->generation == gen && e->check == (check ^ e->rule) &&
+			    ft_flow_key_eq(&e->key, &key)) {
+				e->stamp = tick;
+				e->established = 1;
+				ft_count_in(cnt, FT_CNT_CACHE_HIT);
+				return ft_rule_verdict(h, slot, e->rule, out);
+			}
+		}
 	}
 	ft_count_in(cnt, FT_CNT_CACHE_MISS);
 
 	rule = ft_first_rule(&p->key, h, slot);
-	if (rule < FT_MAX_RULES) {
-		__u32 ri = slot * FT_MAX_RULES + rule;
-		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
+	if (rule >= FT_MAX_RULES)
+		rule = FT_RULE_NONE;
+	if (ft_rule_verdict(h, slot, rule, out))
+		return -1;
+	if (!b)
+		return 0;
+	/* The victim: an empty or stale way, else the least recently used
+	 * of the ways on probation (or idle too long), else the least
+	 * recently used. */
+#pragma unroll
+	for (w = 0; w < FT_FLOW_WAYS; w++) {
+		__u32 age, score;
 
-		if (!v)
-			return -1;
-		*out = *v;
-	} else {
-		*out = h->default_verdict;
+		e = &b->way[w];
+		age = (__u16)(tick - e->stamp);
+		if (e->generation != gen)
+			score = 0x30000;
+		else if (!e->established || age > FT_FLOW_IDLE)
+			score = 0x10000 + age;
+		else
+			score = age;
+		if (score > best) {
+			best = score;
+			victim = w;
+		}
 	}
-	{
-		struct ft_flow_val nv = { .generation = h->generation, .v = *out };
-
-		bpf_map_update_elem(&ft_flows, &key, &nv, BPF_ANY);
-	}
+	e = &b->way[victim & (FT_FLOW_WAYS - 1)];
+	e->generation = 0;
+	e->key = key;
+	e->rule = (__u16)rule;
+	e->check = check ^ (__u16)rule;
+	e->stamp = tick;
+	e->established = 0;
+	e->generation = gen;
 	return 0;
 }
 

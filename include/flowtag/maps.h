@@ -317,12 +317,44 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_L4_TCPFL	0x2	/* tcp_flags read */
 #define FT_L4_PROTO	0x4	/* proto read (IPv6: the extension header walk ended) */
 
-/* ft_flows value. */
-struct ft_flow_val {
-	__u32 generation;		/* policy generation the verdict was computed under */
-	__u32 pad;			/* zero */
-	struct ft_verdict v;		/* cached verdict */
+/*
+ * ft_flows: the flow cache, a per-CPU array of buckets, each a 4-way set
+ * (set-associative cache). A flow's bucket is a seeded hash of its key; a
+ * way holds the full key, compared in full, and the rule it matched. The
+ * verdict comes from ft_rules of the entry's policy slot (or the policy's
+ * default), valid while the entry's generation is the active policy's: a
+ * reload invalidates every entry without touching one.
+ *
+ * Replacement: a new flow takes an empty or stale way, else the least
+ * recently used way not yet hit a second time ("probation"), else the
+ * least recently used way. A way hit again is established and is replaced
+ * only when every way of its bucket is established, or after it stayed
+ * unused for FT_FLOW_IDLE uses of its bucket. A flood of new flows (scans,
+ * spoofed sources) so churns the probation ways and leaves established
+ * flows in place.
+ */
+#define FT_FLOW_WAYS		4
+#define FT_FLOW_BUCKETS		16384	/* per CPU, at most: the loader may take fewer */
+#define FT_FLOW_IDLE		8192	/* bucket uses after which an established way ages out */
+
+struct ft_flow_entry {
+	struct ft_flow_key key;		/* the flow, compared in full */
+	__u32 generation;		/* policy generation of the rule; 0: empty way */
+	__u32 check;			/* key hash (high half) ^ rule: binds key and rule */
+	__u16 rule;			/* rule id, FT_RULE_NONE: the policy's default */
+	__u16 stamp;			/* bucket tick of the last use */
+	__u8 established;		/* hit again after it was inserted */
+	__u8 pad[3];			/* zero */
 };
+
+struct ft_flow_bucket {
+	__u32 tick;			/* uses of this bucket, for the LRU stamps */
+	__u32 pad;			/* zero */
+	struct ft_flow_entry way[FT_FLOW_WAYS];
+};
+
+_Static_assert(sizeof(struct ft_flow_entry) == 64, "ft_flow_entry ABI size");
+_Static_assert(sizeof(struct ft_flow_bucket) == 8 + 64 * FT_FLOW_WAYS, "ft_flow_bucket ABI size");
 
 /* ft_frags: first-fragment ports for the fragments that follow. */
 struct ft_frag_key {
