@@ -17,7 +17,7 @@
 #define FTB_HOT		4096u
 #define FTB_REGION	(1u << 18)
 #define FTB_COLD	(FTB_REGION / 2)
-#define FTB_REGIONS	8u
+#define FTB_REGIONS	10u
 #define FTB_FLOW_SLOTS	(FTB_REGIONS * FTB_REGION)
 
 /* The packet: Ethernet, IPv4 without options, UDP. */
