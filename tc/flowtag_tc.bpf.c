@@ -105,7 +105,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 mask, slot = 0;
-	int ret;
+	int ret, decided;
 
 	h = ft_active_policy(&slot);
 	if (!h)
@@ -155,9 +155,11 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
-	if (ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p, &v,
-			&slot))
+	decided = ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
+			   &v, &slot);
+	if (decided < 0)
 		return TC_ACT_UNSPEC;
+	ft_count_in(cnt, decided == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
 	ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
 		ft_count(FT_CNT_TC_DROP);

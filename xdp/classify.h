@@ -523,12 +523,17 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
  * @res:    ft_parse() result
  * @out:    the verdict
  * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
- * Returns 0, or -1 when no policy is loaded.
+ * Returns FT_DECIDE_HIT (flow cache hit) or FT_DECIDE_MISS (the classifier
+ * ran), or -1 when no policy is loaded. The caller counts the hit or miss
+ * with the counters it already holds: one lookup less per packet.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
  * verifier's one-million-instruction budget).
  */
+#define FT_DECIDE_HIT	0
+#define FT_DECIDE_MISS	1
+
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
 					__u32 *slotp)
 {
@@ -536,7 +541,6 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	const struct ft_policy_hdr *h;
 	struct ft_flow_bucket *b;
 	struct ft_flow_entry *e;
-	struct ft_counters *cnt;
 	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0;
 	__u16 tick = 0;
 	__u64 hash;
@@ -547,7 +551,6 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (!h)
 		return -1;
 	*slotp = slot;
-	cnt = ft_counters_get();
 
 	/*
 	 * Malformed or truncated: the key holds exactly the fields that were
@@ -556,10 +559,10 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * and no rule matches on a field that could not be read.
 	 */
 	if (res == FT_PARSE_BAD)
-		ft_count_in(cnt, FT_CNT_PARSE_ERR);
+		ft_count(FT_CNT_PARSE_ERR);
 	/* non-IP: the key holds only ifindex and vlan, one "flow" per VLAN */
 	if (res == FT_PARSE_NON_IP)
-		ft_count_in(cnt, FT_CNT_NON_IP);
+		ft_count(FT_CNT_NON_IP);
 	/* a truncated first fragment teaches its followers nothing */
 	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
@@ -601,20 +604,17 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 			    ft_flow_key_eq(&e->key, &key)) {
 				e->stamp = tick;
 				e->established = 1;
-				ft_count_in(cnt, FT_CNT_CACHE_HIT);
-				return ft_rule_verdict(h, slot, e->rule, out);
+				return ft_rule_verdict(h, slot, e->rule, out) ? -1 : FT_DECIDE_HIT;
 			}
 		}
 	}
-	ft_count_in(cnt, FT_CNT_CACHE_MISS);
-
 	rule = ft_first_rule(&p->key, h, slot);
 	if (rule >= FT_MAX_RULES)
 		rule = FT_RULE_NONE;
 	if (ft_rule_verdict(h, slot, rule, out))
 		return -1;
 	if (!b)
-		return 0;
+		return FT_DECIDE_MISS;
 	/* The victim: an empty or stale way, else the least recently used
 	 * of the ways on probation (or idle too long), else the least
 	 * recently used. */
@@ -643,7 +643,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	e->stamp = tick;
 	e->established = 0;
 	e->generation = gen;
-	return 0;
+	return FT_DECIDE_MISS;
 }
 
 /*
@@ -707,8 +707,8 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @p:       out, the parsed packet (p->key.vlan: the VLAN id used)
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
- * Returns 0, or -1 when no policy is loaded (the caller passes the packet
- * untouched).
+ * Returns FT_DECIDE_HIT or FT_DECIDE_MISS (ft_decide()), or -1 when no
+ * policy is loaded (the caller passes the packet untouched).
  */
 static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,

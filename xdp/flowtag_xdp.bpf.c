@@ -20,14 +20,17 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 slot = 0;
+	int res;
 
 	/* one lookup for every health counter this packet touches */
 	cnt = ft_counters_get();
 	ft_count_in(cnt, FT_CNT_XDP_PKTS);
 	/* L3 devices: the IP version nibble tells IPv4 from IPv6 */
-	if (ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
-			&slot))
+	res = ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
+			  &slot);
+	if (res < 0)
 		return XDP_PASS;
+	ft_count_in(cnt, res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
 	if (v.action == FT_ACT_DROP) {
 		if (p.key.vlan != FT_VLAN_NONE || !ft_policy_uses(slot, FT_F_VLAN)) {
 			ft_count_in(cnt, FT_CNT_XDP_DROP);
