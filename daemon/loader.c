@@ -113,7 +113,7 @@ static bool any_pin_exists(struct bpf_object *obj)
 
 /*
  * The flow cache's buckets per CPU: FT_FLOW_BUCKETS (16384 buckets, 65536
- * flows, 4.1 MiB per CPU) while all CPUs together stay within
+ * flows, 4 MiB per CPU) while all CPUs together stay within
  * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW_MIN_BUCKETS.
  * A power of two: the programs index it with a mask.
  */

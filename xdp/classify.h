@@ -540,7 +540,6 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	struct ft_flow_key key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
 	struct ft_flow_bucket *b;
-	struct ft_flow_entry *e;
 	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0;
 	__u16 tick = 0;
 	__u64 hash;
@@ -599,15 +598,16 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		tick = (__u16)++b->tick;
 #pragma unroll
 		for (w = 0; w < FT_FLOW_WAYS; w++) {
-			e = &b->way[w];
-			if (e->generation == gen && e->check == (check ^ e->rule) &&
-			    ft_flow_key_eq(&e->key, &key)) {
-				e->stamp = tick;
-				e->established = 1;
-				return ft_rule_verdict(h, slot, e->rule, out) ? -1 : FT_DECIDE_HIT;
+			if (b->generation[w] == gen && b->check[w] == (check ^ b->rule[w]) &&
+			    ft_flow_key_eq(&b->key[w], &key)) {
+				b->stamp[w] = tick;
+				b->established[w] = 1;
+				return ft_rule_verdict(h, slot, b->rule[w], out) ? -1 :
+										  FT_DECIDE_HIT;
 			}
 		}
 	}
+
 	rule = ft_first_rule(&p->key, h, slot);
 	if (rule >= FT_MAX_RULES)
 		rule = FT_RULE_NONE;
@@ -617,16 +617,14 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		return FT_DECIDE_MISS;
 	/* The victim: an empty or stale way, else the least recently used
 	 * of the ways on probation (or idle too long), else the least
-	 * recently used. */
+	 * recently used. From the header alone. */
 #pragma unroll
 	for (w = 0; w < FT_FLOW_WAYS; w++) {
-		__u32 age, score;
+		__u32 age = (__u16)(tick - b->stamp[w]), score;
 
-		e = &b->way[w];
-		age = (__u16)(tick - e->stamp);
-		if (e->generation != gen)
+		if (b->generation[w] != gen)
 			score = 0x30000;
-		else if (!e->established || age > FT_FLOW_IDLE)
+		else if (!b->established[w] || age > FT_FLOW_IDLE)
 			score = 0x10000 + age;
 		else
 			score = age;
@@ -635,14 +633,14 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 			victim = w;
 		}
 	}
-	e = &b->way[victim & (FT_FLOW_WAYS - 1)];
-	e->generation = 0;
-	e->key = key;
-	e->rule = (__u16)rule;
-	e->check = check ^ (__u16)rule;
-	e->stamp = tick;
-	e->established = 0;
-	e->generation = gen;
+	w = victim & (FT_FLOW_WAYS - 1);
+	b->generation[w] = 0;
+	b->key[w] = key;
+	b->rule[w] = (__u16)rule;
+	b->check[w] = check ^ (__u16)rule;
+	b->stamp[w] = tick;
+	b->established[w] = 0;
+	b->generation[w] = gen;
 	return FT_DECIDE_MISS;
 }
 

@@ -337,24 +337,24 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_FLOW_BUCKETS		16384	/* per CPU, at most: the loader may take fewer */
 #define FT_FLOW_IDLE		8192	/* bucket uses after which an established way ages out */
 
-struct ft_flow_entry {
-	struct ft_flow_key key;		/* the flow, compared in full */
-	__u32 generation;		/* policy generation of the rule; 0: empty way */
-	__u32 check;			/* key hash (high half) ^ rule: binds key and rule */
-	__u16 rule;			/* rule id, FT_RULE_NONE: the policy's default */
-	__u16 stamp;			/* bucket tick of the last use */
-	__u8 established;		/* hit again after it was inserted */
-	__u8 pad[3];			/* zero */
-};
-
+/*
+ * One bucket: a 64-byte header with everything a lookup and a replacement
+ * decide on (a hit reads it and the one key that matches it; a miss picks
+ * its victim from it alone), then the keys. Way w is generation[w],
+ * check[w], rule[w], stamp[w], established[w] and key[w].
+ */
 struct ft_flow_bucket {
-	__u32 tick;			/* uses of this bucket, for the LRU stamps */
-	__u32 pad;			/* zero */
-	struct ft_flow_entry way[FT_FLOW_WAYS];
+	__u32 tick;				/* uses of this bucket, for the LRU stamps */
+	__u32 generation[FT_FLOW_WAYS];		/* policy generation of the rule; 0: empty */
+	__u32 check[FT_FLOW_WAYS];		/* key hash (high half) ^ rule: binds them */
+	__u16 rule[FT_FLOW_WAYS];		/* rule id, FT_RULE_NONE: the policy's default */
+	__u16 stamp[FT_FLOW_WAYS];		/* bucket tick of the last use */
+	__u8 established[FT_FLOW_WAYS];		/* hit again after it was inserted */
+	__u8 pad[8];				/* zero */
+	struct ft_flow_key key[FT_FLOW_WAYS];	/* the flows, compared in full */
 };
 
-_Static_assert(sizeof(struct ft_flow_entry) == 64, "ft_flow_entry ABI size");
-_Static_assert(sizeof(struct ft_flow_bucket) == 8 + 64 * FT_FLOW_WAYS, "ft_flow_bucket ABI size");
+_Static_assert(sizeof(struct ft_flow_bucket) == 64 + 48 * FT_FLOW_WAYS, "ft_flow_bucket ABI size");
 
 /* ft_frags: first-fragment ports for the fragments that follow. */
 struct ft_frag_key {
