@@ -51,7 +51,7 @@ enum { MODE_HIT, MODE_MISS, MODE_FLOOD, MODE_UNDER_FLOOD, NMODES };
 extern const char *const prog_name[NPROGS];
 extern const char *const mode_name[NMODES];
 
-/* the counters the proof reads, in ft_counters */
+/* the counters the proof reads, in ft_health_cnt */
 enum {
 	C_XDP, C_WRITTEN, C_FAILED, C_HIT, C_MISS, C_TC, C_SEEN, C_FALLBACK, C_NONE, C_PARSE,
 	C_DROP, C_N
@@ -130,8 +130,9 @@ struct naive {
 };
 
 /* V_FT_XDP: flowtag's XDP half alone (no tc program), a decomposition of
- * V_FT's cost, not a working classifier */
-enum { V_NONE, V_FT, V_FT_MISS, V_FT_XDP, V_NFT_LIN, V_NFT_SET, V_IPT, NVARIANTS };
+ * V_FT's cost, not a working classifier; V_FLOOR: an empty XDP and an empty
+ * tc ingress program, the floor of any XDP + tc classifier (goal 5) */
+enum { V_NONE, V_FT, V_FT_MISS, V_FT_XDP, V_NFT_LIN, V_NFT_SET, V_IPT, V_FLOOR, NVARIANTS };
 extern const char *const var_name[NVARIANTS];
 
 #define DUT_DEV		"ftd0"

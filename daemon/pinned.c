@@ -35,7 +35,7 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 			     sizeof(struct ft_daemon_info), 1 },
 	[FT_PINNED_IFACES] = { "ft_ifaces", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			       sizeof(struct ft_iface_info), FT_MAX_IFACES },
-	[FT_PINNED_COUNTERS] = { "ft_counters", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	[FT_PINNED_COUNTERS] = { "ft_health_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 				 sizeof(struct ft_counters), 1 },
 	[FT_PINNED_CLASSES] = { "ft_classes", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				sizeof(struct ft_class_info), FT_SLOTS * FT_MAX_CLASSES },

@@ -190,10 +190,10 @@ struct {
 	__uint(max_entries, FT_FLOW_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct ft_flow_bucket);
-} ft_flows SEC(".maps");
+} ft_flow_cache SEC(".maps");
 
 /* Set by the loader before it loads the object (read-only afterwards, so
- * the verifier sees constants): buckets - 1 of ft_flows as created, and a
+ * the verifier sees constants): buckets - 1 of ft_flow_cache as created, and a
  * random seed, so nobody can aim a flood at one bucket. */
 const volatile __u32 ft_flow_mask = FT_FLOW_BUCKETS - 1;
 const volatile __u64 ft_flow_seed = 0;
@@ -210,7 +210,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ft_counters);
-} ft_counters SEC(".maps");
+} ft_health_cnt SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -245,7 +245,7 @@ static __always_inline struct ft_counters *ft_counters_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&ft_counters, &zero);
+	return bpf_map_lookup_elem(&ft_health_cnt, &zero);
 }
 
 /* Count one in @c, from ft_counters_get(): one lookup for a packet's counters. */
@@ -593,7 +593,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	hash = ft_flow_hash(&key);
 	bi = (__u32)hash & ft_flow_mask;
 	check = (__u32)(hash >> 32);
-	b = bpf_map_lookup_elem(&ft_flows, &bi);
+	b = bpf_map_lookup_elem(&ft_flow_cache, &bi);
 	if (b) {
 		tick = (__u16)++b->tick;
 #pragma unroll

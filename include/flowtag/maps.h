@@ -281,7 +281,7 @@ enum ft_counter {
 };
 
 /*
- * ft_counters: a per-CPU array of one entry, all health counters of a CPU
+ * ft_health_cnt: a per-CPU array of one entry, all health counters of a CPU
  * in one value, so a packet pays one map lookup for every counter it
  * touches (not one per counter).
  */
@@ -291,7 +291,7 @@ struct ft_counters {
 
 _Static_assert(sizeof(struct ft_counters) == 8 * FT_CNT_MAX, "ft_counters ABI size");
 
-/* ft_flows key: everything a rule can match on. */
+/* ft_flow_cache key: everything a rule can match on. */
 struct ft_flow_key {
 	__u32 src[4];			/* source address, network order (IPv4: src[0]) */
 	__u32 dst[4];			/* destination address, network order */
@@ -318,7 +318,7 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_L4_PROTO	0x4	/* proto read (IPv6: the extension header walk ended) */
 
 /*
- * ft_flows: the flow cache, a per-CPU array of buckets, each a 4-way set
+ * ft_flow_cache: the flow cache, a per-CPU array of buckets, each a 4-way set
  * (set-associative cache). A flow's bucket is a seeded hash of its key; a
  * way holds the full key, compared in full, and the rule it matched. The
  * verdict comes from ft_rules of the entry's policy slot (or the policy's

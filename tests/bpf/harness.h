@@ -137,7 +137,7 @@ static inline __u64 ft_counter(struct ft_loader *l, enum ft_counter idx)
 	uint64_t sum[FT_CNT_MAX];
 
 	/* one entry holds every counter (struct ft_counters) */
-	ft_percpu(l, "ft_counters", 0, sizeof(struct ft_counters), sum, FT_CNT_MAX);
+	ft_percpu(l, "ft_health_cnt", 0, sizeof(struct ft_counters), sum, FT_CNT_MAX);
 	return idx < FT_CNT_MAX ? sum[idx] : 0;
 }
 
