@@ -595,13 +595,17 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	check = (__u32)(hash >> 32);
 	b = bpf_map_lookup_elem(&ft_flow_cache, &bi);
 	if (b) {
-		tick = (__u16)++b->tick;
+		/* the tick counts insertions: a hit writes nothing when its
+		 * way is already established and fresh (no dirty line) */
+		tick = (__u16)b->tick;
 #pragma unroll
 		for (w = 0; w < FT_FLOW_WAYS; w++) {
 			if (b->generation[w] == gen && b->check[w] == (check ^ b->rule[w]) &&
 			    ft_flow_key_eq(&b->key[w], &key)) {
-				b->stamp[w] = tick;
-				b->established[w] = 1;
+				if (b->stamp[w] != tick)
+					b->stamp[w] = tick;
+				if (!b->established[w])
+					b->established[w] = 1;
 				return ft_rule_verdict(h, slot, b->rule[w], out) ? -1 :
 										  FT_DECIDE_HIT;
 			}
@@ -634,6 +638,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		}
 	}
 	w = victim & (FT_FLOW_WAYS - 1);
+	tick = (__u16)++b->tick;
 	b->generation[w] = 0;
 	b->key[w] = key;
 	b->rule[w] = (__u16)rule;

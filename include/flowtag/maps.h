@@ -329,13 +329,14 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
  * recently used way not yet hit a second time ("probation"), else the
  * least recently used way. A way hit again is established and is replaced
  * only when every way of its bucket is established, or after it stayed
- * unused for FT_FLOW_IDLE uses of its bucket. A flood of new flows (scans,
- * spoofed sources) so churns the probation ways and leaves established
- * flows in place.
+ * unused while FT_FLOW_IDLE new flows entered its bucket ("recently" is
+ * counted in new flows of the bucket: a hit on an established, fresh way
+ * writes nothing). A flood of new flows (scans, spoofed sources) so churns
+ * the probation ways and leaves established flows in place.
  */
 #define FT_FLOW_WAYS		4
-#define FT_FLOW_BUCKETS		16384	/* per CPU, at most: the loader may take fewer */
-#define FT_FLOW_IDLE		8192	/* bucket uses after which an established way ages out */
+#define FT_FLOW_BUCKETS		16384	/* per CPU at most; the loader may take fewer */
+#define FT_FLOW_IDLE		8192	/* new flows in its bucket: an unused way ages out */
 
 /*
  * One bucket: a 64-byte header with everything a lookup and a replacement
@@ -344,7 +345,7 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
  * check[w], rule[w], stamp[w], established[w] and key[w].
  */
 struct ft_flow_bucket {
-	__u32 tick;				/* uses of this bucket, for the LRU stamps */
+	__u32 tick;				/* insertions into this bucket: the LRU clock */
 	__u32 generation[FT_FLOW_WAYS];		/* policy generation of the rule; 0: empty */
 	__u32 check[FT_FLOW_WAYS];		/* key hash (high half) ^ rule: binds them */
 	__u16 rule[FT_FLOW_WAYS];		/* rule id, FT_RULE_NONE: the policy's default */
