@@ -33,20 +33,28 @@
 #define PKT_LEN		60	/* Ethernet minimum: 14 + 20 + 8 + 18 bytes padding */
 #define MAX_REPS	31
 #define SET_SIZE	100000	/* prefixes of the prefix-set policy */
+#define SET_SMALL	100	/* the same policy with a small set: goal 3's reference */
+#define SET_HUGE	1000000	/* and with a huge one */
+#define FLOOD_SET	1000	/* prefixes of the flood policy's drop set */
+#define FLOOD_RULES	10	/* sweep rules behind its drop rule */
+#define FLOOD_SHIFT	5	/* under flood: 1 packet in 32 from an established flow */
 #define SET_RULES	100	/* sweep rules beside it */
 #define NCLASSES	7	/* c0..c6, plus "default" */
 #define PORT_BASE	1024	/* rule i matches dport PORT_BASE + i */
 #define PORT_NONE	6000	/* dports from here match no rule */
 
 enum { PROG_XDP, PROG_TC, NPROGS };
-enum { MODE_HIT, MODE_MISS, NMODES };
+/* flood: every packet a new flow, dropped by the drop set; under_flood: 1 in
+ * 2^FLOOD_SHIFT packets from an established (hot) flow, the rest the flood */
+enum { MODE_HIT, MODE_MISS, MODE_FLOOD, MODE_UNDER_FLOOD, NMODES };
 
 extern const char *const prog_name[NPROGS];
 extern const char *const mode_name[NMODES];
 
-/* the counters the proof reads, in ft_counters */
+/* the counters the proof reads, in ft_health_cnt */
 enum {
-	C_XDP, C_WRITTEN, C_FAILED, C_HIT, C_MISS, C_TC, C_SEEN, C_FALLBACK, C_NONE, C_PARSE, C_N
+	C_XDP, C_WRITTEN, C_FAILED, C_HIT, C_MISS, C_TC, C_SEEN, C_FALLBACK, C_NONE, C_PARSE,
+	C_DROP, C_N
 };
 extern const enum ft_counter cnt_idx[C_N];
 extern const char *const cnt_name[C_N];
@@ -54,7 +62,8 @@ extern const char *const cnt_name[C_N];
 /* One policy under test, with a loader (private maps) of its own. */
 struct pol {
 	char label[48];		/* for the table */
-	const char *kind;	/* "rules" or "prefix_set" */
+	const char *kind;	/* "rules", "prefix_set" or "flood" */
+	bool flood;		/* "flood": a drop rule on @subs first, cold flows from the set */
 	int nrules;		/* sweep rules */
 	int set_size;		/* prefixes in @subs; 0: no set rule */
 	int total_rules;	/* rules in the policy */
@@ -80,6 +89,9 @@ struct cell {
 	int n;
 	uint64_t pkts;		/* timed packets through the program under test */
 	uint64_t d[C_N];	/* counter deltas over exactly those runs */
+	uint64_t established;	/* under flood: timed packets of established flows */
+	uint64_t run_established; /* ... of the last run */
+	double hit_rate;	/* under flood: cache hits / established packets */
 	int bad_ret;		/* timed runs with an unexpected return value */
 	uint32_t empty_cursor;	/* the empty runs walk the cold set the same way */
 	struct ftb_stat sft, sempty, sdiff, skft, skempty;
@@ -118,8 +130,9 @@ struct naive {
 };
 
 /* V_FT_XDP: flowtag's XDP half alone (no tc program), a decomposition of
- * V_FT's cost, not a working classifier */
-enum { V_NONE, V_FT, V_FT_MISS, V_FT_XDP, V_NFT_LIN, V_NFT_SET, V_IPT, NVARIANTS };
+ * V_FT's cost, not a working classifier; V_FLOOR: an empty XDP and an empty
+ * tc ingress program, the floor of any XDP + tc classifier (goal 5) */
+enum { V_NONE, V_FT, V_FT_MISS, V_FT_XDP, V_NFT_LIN, V_NFT_SET, V_IPT, V_FLOOR, NVARIANTS };
 extern const char *const var_name[NVARIANTS];
 
 #define DUT_DEV		"ftd0"

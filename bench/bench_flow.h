@@ -7,7 +7,7 @@
  *
  *   [0, FTB_HOT)                 the hot set: cache-hit runs cycle here
  *   [FTB_REGION/2, FTB_REGION)   the cold set: cache-miss runs cycle here,
- *                                4x the per-CPU share of ft_flows on 2 CPUs
+ *                                each packet made a new flow (ftb_cfg.unique)
  */
 #ifndef FLOWTAG_BENCH_FLOW_H
 #define FLOWTAG_BENCH_FLOW_H
@@ -17,7 +17,7 @@
 #define FTB_HOT		4096u
 #define FTB_REGION	(1u << 18)
 #define FTB_COLD	(FTB_REGION / 2)
-#define FTB_REGIONS	8u
+#define FTB_REGIONS	10u
 #define FTB_FLOW_SLOTS	(FTB_REGIONS * FTB_REGION)
 
 /* The packet: Ethernet, IPv4 without options, UDP. */
@@ -39,11 +39,24 @@ struct ftb_flow {
 
 _Static_assert(sizeof(struct ftb_flow) == 16, "ftb_flow size");
 
-/* What one run walks: flow base + (iter & mask), iter counting up. */
+/*
+ * What one run walks: flow base + (iter & mask), iter counting up. With
+ * @unique, packet iter is a flow of its own: UDP source port = iter & 0xffff,
+ * destination 198.19.(iter >> 16) (checksum adjusted), the rest from the
+ * table entry (so the same rule matches): no flow comes back while iter
+ * counts up (< 2^24), whatever a set-associative cache keeps. With
+ * @flood_shift, every (1 << flood_shift)-th packet is instead hot flow
+ * hot_base + ((iter >> flood_shift) & hot_mask), as it is: established
+ * flows amid a flood of new ones.
+ */
 struct ftb_cfg {
 	__u32 iter;		/* next flow; persists across runs */
 	__u32 base;		/* first entry of the set walked */
 	__u32 mask;		/* set size - 1 (a power of two) */
+	__u32 unique;		/* nonzero: every packet a new flow (see above) */
+	__u32 flood_shift;	/* nonzero: 1 packet in 2^flood_shift from the hot set */
+	__u32 hot_base;		/* first entry of that hot set */
+	__u32 hot_mask;		/* its size - 1 */
 	__u32 pad;		/* zero */
 };
 

@@ -12,16 +12,16 @@
 #include "bench.h"
 
 const char *const prog_name[NPROGS] = { "xdp", "tc" };
-const char *const mode_name[NMODES] = { "hit", "miss" };
+const char *const mode_name[NMODES] = { "hit", "miss", "flood", "under_flood" };
 
 const enum ft_counter cnt_idx[C_N] = {
 	FT_CNT_XDP_PKTS,  FT_CNT_META_WRITTEN, FT_CNT_ADJUST_FAILED, FT_CNT_CACHE_HIT,
 	FT_CNT_CACHE_MISS, FT_CNT_TC_PKTS,     FT_CNT_META_SEEN,     FT_CNT_FALLBACK,
-	FT_CNT_META_NONE, FT_CNT_PARSE_ERR,
+	FT_CNT_META_NONE, FT_CNT_PARSE_ERR, FT_CNT_XDP_DROP,
 };
 const char *const cnt_name[C_N] = {
 	"xdp_pkts", "meta_written", "adjust_failed", "cache_hit", "cache_miss",
-	"tc_pkts",  "meta_seen",    "fallback",      "meta_none", "parse_err",
+	"tc_pkts",  "meta_seen",    "fallback",      "meta_none", "parse_err", "xdp_drop",
 };
 
 struct bench_xdp *skel;
@@ -85,7 +85,7 @@ uint32_t rule_net(int i)
 	return 0xc6120000u + ((1 + (uint32_t)i * 37 % 510) << 8);
 }
 
-#define DST_NET	0xc613ff00u	/* 198.19.255.0/24: destinations, blackholed in L1/L2 */
+#define DST_NET	0xc613ff00u	/* 198.19.255.0/24: destinations; L1/L2 blackhole 198.19.0.0/16 */
 
 /*
  * Flow generator. Sweep rule r matches udp, dport PORT_BASE + r and
@@ -105,7 +105,9 @@ static struct ftb_flow gen_flow(const struct pol *p, uint64_t *rng, uint32_t j)
 	uint32_t u = (r >> 24) & 15, host = 1 + (uint32_t)((r >> 28) % 254);
 	int rule = (int)((r >> 36) % p->nrules);
 
-	if (p->set_size && (r >> 60) & 1) {
+	/* flood policy: the hot (established) flows are sweep flows, the cold
+	 * ones (the flood) come from the drop set */
+	if (p->set_size && (p->flood ? j >= FTB_HOT : (r >> 60) & 1)) {
 		uint64_t s = ftb_rand(rng);
 		uint32_t k = (uint32_t)(s % p->set_size);
 		uint32_t span = p->set_len[k] >= 32 ? 1 : 1u << (32 - p->set_len[k]);
@@ -184,8 +186,14 @@ out:
 static int write_set(struct pol *p, char *path, size_t len)
 {
 	uint64_t rng = 0xabcdefull;
+	uint32_t block = 128, bits = 8;	/* 2^(bits-1) = block */
 	FILE *f;
 	int k;
+
+	while ((uint64_t)block * (uint64_t)p->set_size > (1u << 24)) {
+		block /= 2;
+		bits--;
+	}
 
 	p->set_pfx = calloc(p->set_size, sizeof(*p->set_pfx));
 	p->set_len = calloc(p->set_size, sizeof(*p->set_len));
@@ -195,14 +203,15 @@ static int write_set(struct pol *p, char *path, size_t len)
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "# %d subscriber prefixes in 10.0.0.0/8, one per 128-address block\n",
-		p->set_size);
-	/* disjoint: prefix k lives in block k of 128 addresses, /25../32 */
+	fprintf(f, "# %d subscriber prefixes in 10.0.0.0/8, one per %u-address block\n",
+		p->set_size, block);
+	/* disjoint: prefix k lives in block k (128 addresses: /25../32; for
+	 * 10^6 prefixes 16 addresses: /28../32) */
 	for (k = 0; k < p->set_size; k++) {
-		uint32_t len8 = 25 + (uint32_t)(ftb_rand(&rng) % 8);
-		uint32_t base = 0x0a000000u + (uint32_t)k * 128;
+		uint32_t len8 = 32 - bits + 1 + (uint32_t)(ftb_rand(&rng) % bits);
+		uint32_t base = 0x0a000000u + (uint32_t)k * block;
 
-		base += (uint32_t)(ftb_rand(&rng) % 128) & ~((1u << (32 - len8)) - 1);
+		base += (uint32_t)(ftb_rand(&rng) % block) & ~((1u << (32 - len8)) - 1);
 		p->set_pfx[k] = base;
 		p->set_len[k] = len8;
 		fprintf(f, "%u.%u.%u.%u/%u\n", base >> 24, (base >> 16) & 255, (base >> 8) & 255,
@@ -235,7 +244,10 @@ static int policy_text(struct pol *p, struct ftb_buf *b)
 		ftb_printf(b, "prefix_sets = ( { name = \"subs\"; file = \"%s\"; } );\n", set_path);
 	}
 	ftb_printf(b, "rules = (\n");
-	if (p->set_size)
+	if (p->flood)
+		ftb_printf(b, "  { match = { src = \"@subs\"; }; action = \"drop\"; }%s\n",
+			   p->nrules ? "," : "");
+	else if (p->set_size)
 		ftb_printf(b,
 			   "  { match = { src = \"@subs\"; proto = \"udp\"; }; "
 			   "class = \"c0\"; }%s\n",

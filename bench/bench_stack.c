@@ -15,6 +15,7 @@
 
 const char *const var_name[NVARIANTS] = {
 	"none", "flowtag", "flowtag-miss", "flowtag-xdp", "nft-linear", "nft-set", "iptables",
+	"floor",
 };
 
 int gen_ns = -1;
@@ -167,10 +168,12 @@ static int dut_attach(struct dut *d, int verbose)
 		goto out;
 	}
 	d->xdp_attached = true;
-	if (d->kind == V_FT || d->kind == V_FT_MISS) {
+	if (d->kind == V_FT || d->kind == V_FT_MISS || d->kind == V_FLOOR) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
 			    .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = ft_loader_tc_ingress_fd(&d->pol->l),
+		LIBBPF_OPTS(bpf_tc_opts, to, .prog_fd = d->kind == V_FLOOR ?
+			    bpf_program__fd(skel->progs.ftb_tc_pass) :
+			    ft_loader_tc_ingress_fd(&d->pol->l),
 			    .handle = 0xf7, .priority = 0xf7);
 
 		err = bpf_tc_hook_create(&hook);
@@ -240,7 +243,7 @@ static int dut_setup(struct dut *d, int idx, int verbose)
 		err = ftb_ns_sh(d->ns, verbose, "ip link set " DUT_DEV " up");
 	/* the one terminal every variant ends in */
 	if (!err)
-		err = ftb_ns_sh(d->ns, verbose, "ip route add blackhole 198.19.255.0/24");
+		err = ftb_ns_sh(d->ns, verbose, "ip route add blackhole 198.19.0.0/16");
 	if (!err) {
 		snprintf(cmd, sizeof(cmd), "ip link set %s up", d->gen_dev);
 		err = ftb_ns_sh(gen_ns, verbose, cmd);
@@ -372,7 +375,7 @@ void stack_summarize(struct dut *duts, int nduts)
 
 const char *rules_str(const struct dut *x, char *buf)
 {
-	if (x->kind == V_NONE)
+	if (x->kind == V_NONE || x->kind == V_FLOOR)
 		return "-";
 	snprintf(buf, 12, "%d", x->pol->nrules);
 	return buf;
@@ -390,7 +393,8 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer)
 
 		json_object_object_add(o, "variant", json_object_new_string(var_name[x->kind]));
 		json_object_object_add(o, "rules",
-				       json_object_new_int(x->kind == V_NONE ? 0 : x->pol->nrules));
+				       json_object_new_int(x->kind == V_NONE || x->kind == V_FLOOR ?
+							   0 : x->pol->nrules));
 		json_object_object_add(o, "flows", json_object_new_int(
 			x->kind == V_FT_MISS ? FTB_COLD : FTB_HOT));
 		if ((layer == 1 && !x->n1) || (layer == 2 && !x->n2)) {
@@ -466,6 +470,7 @@ int stack_setup(struct pol *pols, int npols, struct dut *duts, int *nduts, int v
 	if (!p10)
 		return -ENOENT;
 	duts[n++] = (struct dut){ .kind = V_NONE, .pol = p10, .ns = -1 };
+	duts[n++] = (struct dut){ .kind = V_FLOOR, .pol = p10, .ns = -1 };
 	for (i = 0; i < npols; i++) {
 		if (pols[i].set_size || pols[i].nrules < 10)
 			continue;

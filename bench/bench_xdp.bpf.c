@@ -18,6 +18,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "bench_flow.h"
@@ -55,18 +56,40 @@ struct ftb_cfg ftb_cfg;
 static __always_inline int ftb_write_flow(void *data, void *end)
 {
 	struct ftb_flow *fl;
-	__u32 k;
+	__u32 it, k, unique = ftb_cfg.unique;
+	__u16 csum, sport;
+	__be32 daddr;
 
 	if (data + FTB_OFF_DPORT + 2 > end)
 		return -1;
-	k = ftb_cfg.base + (ftb_cfg.iter++ & ftb_cfg.mask);
+	it = ftb_cfg.iter++;
+	k = ftb_cfg.base + (it & ftb_cfg.mask);
+	if (ftb_cfg.flood_shift && !(it & ((1u << (ftb_cfg.flood_shift & 15)) - 1))) {
+		/* an established flow amid the flood */
+		k = ftb_cfg.hot_base + ((it >> (ftb_cfg.flood_shift & 15)) & ftb_cfg.hot_mask);
+		unique = 0;
+	}
 	fl = bpf_map_lookup_elem(&ftb_flows, &k);
 	if (!fl)
 		return -1;
-	*(__u16 *)(data + FTB_OFF_CSUM) = fl->csum;
+	csum = fl->csum;
+	daddr = fl->daddr;
+	sport = fl->sport;
+	if (unique) {
+		/* the low half of the destination and the checksum (RFC 1624) */
+		__u16 old = ((__u16 *)&daddr)[1], new = bpf_htons((__u16)(it >> 16));
+		__u32 sum = (__u16)~csum + (__u16)~old + new;
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		csum = (__u16)~sum;
+		((__u16 *)&daddr)[1] = new;
+		sport = bpf_htons((__u16)it);
+	}
+	*(__u16 *)(data + FTB_OFF_CSUM) = csum;
 	*(__u32 *)(data + FTB_OFF_SADDR) = fl->saddr;
-	*(__u32 *)(data + FTB_OFF_DADDR) = fl->daddr;
-	*(__u16 *)(data + FTB_OFF_SPORT) = fl->sport;
+	*(__u32 *)(data + FTB_OFF_DADDR) = daddr;
+	*(__u16 *)(data + FTB_OFF_SPORT) = sport;
 	*(__u16 *)(data + FTB_OFF_DPORT) = fl->dport;
 	return 0;
 }
@@ -87,6 +110,13 @@ int ftb_xdp(struct xdp_md *ctx)
 	bpf_tail_call(ctx, &ftb_xdp_jmp, 0);
 	/* empty slot: the driver sees XDP_ABORTED and discards the run */
 	return XDP_ABORTED;
+}
+
+/* The flood's reference: what an XDP program that drops everything costs. */
+SEC("xdp")
+int ftb_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
 }
 
 /* The reference: what an XDP program that does nothing costs. */

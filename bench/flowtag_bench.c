@@ -180,9 +180,18 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 		uint64_t d[C_N];
 
 		p->region = (uint32_t)i;
-		if (p->set_size)
+		if (p->flood)
+			snprintf(p->label, sizeof(p->label), "flood: %d rules, %dk drop set",
+				 p->nrules + 1, p->set_size / 1000);
+		else if (p->set_size >= 1000000)
+			snprintf(p->label, sizeof(p->label), "%d rules + %dM set", p->nrules + 1,
+				 p->set_size / 1000000);
+		else if (p->set_size >= 1000)
 			snprintf(p->label, sizeof(p->label), "%d rules + %dk set", p->nrules + 1,
 				 p->set_size / 1000);
+		else if (p->set_size)
+			snprintf(p->label, sizeof(p->label), "%d rules + %d set", p->nrules + 1,
+				 p->set_size);
 		else
 			snprintf(p->label, sizeof(p->label), "%d rule%s", p->nrules,
 				 p->nrules == 1 ? "" : "s");
@@ -199,10 +208,199 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 	*ncells = 0;
 	for (i = 0; i < npols; i++)
 		for (prog = 0; prog < NPROGS; prog++)
-			for (mode = 0; mode < NMODES; mode++)
+			for (mode = 0; mode < NMODES; mode++) {
+				/* the flood policy: XDP flood rows only; the others
+				 * hit and miss rows */
+				if (pols[i].flood != (mode >= MODE_FLOOD) ||
+				    (pols[i].flood && prog != PROG_XDP))
+					continue;
 				cells[(*ncells)++] = (struct cell){ .pol = &pols[i], .prog = prog,
 								    .mode = mode };
+			}
 	return 0;
+}
+
+/* ---- goals (issue 11): each a ratio of figures of this run ---- */
+
+static const struct cell *goal_cell(const struct cell *cells, int ncells, int set_size, int mode)
+{
+	int i;
+
+	for (i = 0; i < ncells; i++)
+		if (cells[i].prog == PROG_XDP && cells[i].mode == mode &&
+		    cells[i].pol->set_size == set_size && !cells[i].pol->flood == (mode < MODE_FLOOD))
+			return &cells[i];
+	return NULL;
+}
+
+static const struct dut *goal_dut(const struct dut *duts, int nduts, int kind, int nrules)
+{
+	int i;
+
+	for (i = 0; i < nduts; i++)
+		if (duts[i].kind == kind && duts[i].pol->nrules == nrules && duts[i].n1 > 0)
+			return &duts[i];
+	return NULL;
+}
+
+/* The L2 row of @kind (and @nrules, unless the floor), NULL if not measured. */
+static const struct dut *goal_dut2(const struct dut *duts, int nduts, int kind, int nrules)
+{
+	int i;
+
+	for (i = 0; i < nduts; i++)
+		if (duts[i].kind == kind && (kind == V_FLOOR || duts[i].pol->nrules == nrules) &&
+		    duts[i].n2 > 0)
+			return &duts[i];
+	return NULL;
+}
+
+/* One goal: print it, add it to @arr. @met: 1 met, 0 not met, -1 not measured. */
+static void goal_add(json_object *arr, int id, const char *what, const char *target,
+		     const char *measured, double ratio, int met)
+{
+	json_object *o = json_object_new_object();
+
+	printf("  %d. %-58s %s\n     measured: %s -> %s\n", id, what, target, measured,
+	       met < 0 ? "not measured" : met ? "met" : "NOT met");
+	json_object_object_add(o, "goal", json_object_new_int(id));
+	json_object_object_add(o, "what", json_object_new_string(what));
+	json_object_object_add(o, "target", json_object_new_string(target));
+	json_object_object_add(o, "measured", json_object_new_string(measured));
+	json_object_object_add(o, "ratio", met < 0 ? NULL : json_object_new_double(ratio));
+	json_object_object_add(o, "met", met < 0 ? NULL : json_object_new_boolean(met));
+	json_object_array_add(arr, o);
+}
+
+static json_object *goals(const struct cell *cells, int ncells, const struct pol *pols, int npols,
+			  const struct dut *duts, int nduts, bool l1, bool l2)
+{
+	static const int counts[] = { 10, 100, 1000, 4096 };
+	json_object *arr = json_object_new_array();
+	char m[512];
+	size_t off;
+	double worst;
+	int i, met;
+
+	printf("\ngoals (issue 11), each a ratio of figures measured in this run:\n");
+	/* 1: L1 flowtag-miss diff <= nft-set diff at every rule count */
+	off = 0;
+	worst = 0;
+	met = l1 ? 1 : -1;
+	for (i = 0; l1 && i < 4; i++) {
+		const struct dut *f = goal_dut(duts, nduts, V_FT_MISS, counts[i]);
+		const struct dut *n = goal_dut(duts, nduts, V_NFT_SET, counts[i]);
+		double r = f && n && n->s1diff.med > 0 ? f->s1diff.med / n->s1diff.med : 0;
+
+		if (!f || !n) {
+			met = -1;
+			break;
+		}
+		off += (size_t)snprintf(m + off, sizeof(m) - off, "%s%d: %.0f/%.0f ns = %.2fx",
+					i ? ", " : "", counts[i], f->s1diff.med, n->s1diff.med, r);
+		if (r > worst)
+			worst = r;
+		if (r > 1.0)
+			met = 0;
+	}
+	goal_add(arr, 1, "miss path <= nft set (L1 flowtag-miss diff / nft-set diff)",
+		 "<= 1.0 at 10, 100, 1000, 4096 rules", met < 0 ? "no L1 figures" : m, worst,
+		 met);
+	/* 2: L1 flowtag (hit) diff <= 0.6x nft set at 10, <= 0.4x at 4096 */
+	{
+		const struct dut *f10 = goal_dut(duts, nduts, V_FT, 10);
+		const struct dut *n10 = goal_dut(duts, nduts, V_NFT_SET, 10);
+		const struct dut *f4k = goal_dut(duts, nduts, V_FT, 4096);
+		const struct dut *n4k = goal_dut(duts, nduts, V_NFT_SET, 4096);
+		double r10 = 0, r4k = 0;
+
+		met = l1 && f10 && n10 && f4k && n4k && n10->s1diff.med > 0 &&
+		      n4k->s1diff.med > 0 ? 1 : -1;
+		if (met > 0) {
+			r10 = f10->s1diff.med / n10->s1diff.med;
+			r4k = f4k->s1diff.med / n4k->s1diff.med;
+			met = r10 <= 0.6 && r4k <= 0.4;
+			snprintf(m, sizeof(m), "10: %.0f/%.0f ns = %.2fx, 4096: %.0f/%.0f ns = %.2fx",
+				 f10->s1diff.med, n10->s1diff.med, r10, f4k->s1diff.med,
+				 n4k->s1diff.med, r4k);
+		}
+		goal_add(arr, 2, "hit path vs nft set (L1 flowtag diff / nft-set diff)",
+			 "<= 0.6 at 10 rules, <= 0.4 at 4096", met < 0 ? "no L1 figures" : m,
+			 r10 / 0.6 > r4k / 0.4 ? r10 : r4k, met);
+	}
+	/* 3: L0 XDP miss with 10^5 and 10^6 prefixes <= 1.3x with 100 */
+	{
+		const struct cell *s = goal_cell(cells, ncells, SET_SMALL, MODE_MISS);
+		const struct cell *b5 = goal_cell(cells, ncells, SET_SIZE, MODE_MISS);
+		const struct cell *b6 = goal_cell(cells, ncells, SET_HUGE, MODE_MISS);
+		double r5 = 0, r6 = 0;
+
+		met = s && b5 && b6 && s->sdiff.med > 0 ? 1 : -1;
+		if (met > 0) {
+			r5 = b5->sdiff.med / s->sdiff.med;
+			r6 = b6->sdiff.med / s->sdiff.med;
+			met = r5 <= 1.3 && r6 <= 1.3;
+			snprintf(m, sizeof(m), "10^5: %.0f/%.0f ns = %.2fx, 10^6: %.0f/%.0f ns = %.2fx",
+				 b5->sdiff.med, s->sdiff.med, r5, b6->sdiff.med, s->sdiff.med, r6);
+		}
+		goal_add(arr, 3, "prefix sets flat (L0 XDP miss, set of N / set of 100)",
+			 "<= 1.3 at 10^5 and 10^6", met < 0 ? "no prefix-set rows" : m,
+			 r5 > r6 ? r5 : r6, met);
+	}
+	/* 4: flood: established hit rate >= 95 %, drop <= 3x an empty XDP_DROP */
+	{
+		const struct cell *fl = goal_cell(cells, ncells, FLOOD_SET, MODE_FLOOD);
+		const struct cell *un = goal_cell(cells, ncells, FLOOD_SET, MODE_UNDER_FLOOD);
+		double r = 0;
+
+		met = fl && un && fl->sempty.med > 0 ? 1 : -1;
+		if (met > 0) {
+			r = fl->sft.med / fl->sempty.med;
+			met = un->hit_rate >= 0.95 && r <= 3.0;
+			snprintf(m, sizeof(m), "established hit rate %.2f%%; drop %.1f/%.1f ns = %.2fx "
+				 "(wrapper included in both)", 100.0 * un->hit_rate, fl->sft.med,
+				 fl->sempty.med, r);
+		}
+		goal_add(arr, 4, "flood resistance (L0 XDP, flood and under-flood rows)",
+			 "hit rate >= 95 %, drop <= 3.0x empty XDP_DROP",
+			 met < 0 ? "no flood rows" : m, r, met);
+	}
+	/* 5: L2: flowtag packets per CPU-second / the floor's (empty XDP + tc) */
+	{
+		const struct dut *fl = goal_dut2(duts, nduts, V_FLOOR, 0);
+		const struct dut *f1k = goal_dut2(duts, nduts, V_FT, 1000);
+		const struct dut *f4k = goal_dut2(duts, nduts, V_FT, 4096);
+		double r1k = 0, r4k = 0;
+
+		met = l2 && fl && f1k && f4k && f1k->scpu.med > 0 && f4k->scpu.med > 0 ? 1 : -1;
+		if (met > 0) {
+			r1k = fl->scpu.med / f1k->scpu.med;
+			r4k = fl->scpu.med / f4k->scpu.med;
+			met = r1k >= 0.97 && r4k >= 0.97;
+			snprintf(m, sizeof(m), "1000: %.0f/%.0f ns = %.2fx, 4096: %.0f/%.0f ns = "
+				 "%.2fx (XDP_TX generator, not sendmmsg)", fl->scpu.med,
+				 f1k->scpu.med, r1k, fl->scpu.med, f4k->scpu.med, r4k);
+		}
+		goal_add(arr, 5, "veth end to end vs empty XDP + empty tc (L2 floor / flowtag)",
+			 ">= 0.97 at 1000 and 4096 rules", met < 0 ? "no L2 figures" : m,
+			 r1k < r4k ? r1k : r4k, met);
+	}
+	{
+		int proven = 0, agreed = 0, checked = 0;
+
+		for (i = 0; i < ncells; i++)
+			proven += cells[i].proven;
+		for (i = 0; i < npols; i++) {
+			agreed += pols[i].agreed;
+			checked += pols[i].checked;
+		}
+		snprintf(m, sizeof(m), "L0 rows proven %d/%d, spot checks %d/%d (the differential "
+			 "tests: make check)", proven, ncells, agreed, checked);
+		goal_add(arr, 6, "correct: proofs of every row, spot checks", "all",
+			 m, ncells ? (double)proven / ncells : 0,
+			 proven == ncells && agreed == checked);
+	}
+	return arr;
 }
 
 static json_object *naive_json(const struct naive *nv)
@@ -231,6 +429,9 @@ int main(int argc, char **argv)
 		{ .kind = "rules", .nrules = 1000 },
 		{ .kind = "rules", .nrules = 4096 },
 		{ .kind = "prefix_set", .nrules = SET_RULES, .set_size = SET_SIZE },
+		{ .kind = "prefix_set", .nrules = SET_RULES, .set_size = SET_SMALL },
+		{ .kind = "prefix_set", .nrules = SET_RULES, .set_size = SET_HUGE },
+		{ .kind = "flood", .nrules = FLOOD_RULES, .set_size = FLOOD_SET, .flood = true },
 	};
 	int npols = sizeof(pols) / sizeof(pols[0]), ncells = 0;
 	struct cell cells[sizeof(pols) / sizeof(pols[0]) * NPROGS * NMODES];
@@ -238,7 +439,7 @@ int main(int argc, char **argv)
 	struct naive nv = { 0 };
 	struct dut duts[MAX_DUTS];
 	int nduts = 0, reps2;
-	json_object *root = NULL;
+	json_object *root = NULL, *gl;
 	int i, err = 0;
 	uint64_t t_start = ftb_mono_ns();
 
@@ -304,6 +505,7 @@ int main(int argc, char **argv)
 			l2_print(duts, nduts, reps2);
 	}
 
+	gl = goals(cells, ncells, pols, npols, duts, nduts, o.l1, o.l2);
 	ftb_read_cpustat(&a1, per1, 256);
 	root = json_object_new_object();
 	json_object_object_add(root, "machine",
@@ -315,6 +517,7 @@ int main(int argc, char **argv)
 		json_object_object_add(root, "l1", stack_json(duts, nduts, 1));
 	if (o.l2)
 		json_object_object_add(root, "l2", stack_json(duts, nduts, 2));
+	json_object_object_add(root, "goals", gl);
 	json_object_object_add(root, "runtime_s",
 			       json_object_new_double((ftb_mono_ns() - t_start) / 1e9));
 	if (json_object_to_file_ext(o.json, root, JSON_C_TO_STRING_PRETTY |

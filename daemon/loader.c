@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -106,8 +107,57 @@ static bool any_pin_exists(struct bpf_object *obj)
 	return false;
 }
 
+/*
+ * Pins of maps that earlier versions had under these names with another
+ * layout: the flow cache was an LRU hash "ft_flows", the health counters
+ * one __u64 per entry of "ft_counters". New names, so an upgrade adopts
+ * every other pinned map (a hand-over without a gap) and creates these.
+ */
+static const char *const obsolete_pins[] = { "ft_flows", "ft_counters" };
+
+/* Remove the obsolete pins under @dir: nothing reads them any more (the
+ * programs still attached hold their own references). */
+static void unpin_obsolete(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(obsolete_pins) / sizeof(obsolete_pins[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, obsolete_pins[i]) >=
+		    (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			pr_info("removed %s, a map of an earlier flowtag version", path);
+	}
+}
+
+/* Per-CPU memory the flow cache may take on all CPUs together. */
+#define FT_FLOW_CACHE_BUDGET	(64u << 20)
+#define FT_FLOW_MIN_BUCKETS	1024u
+
+/*
+ * The flow cache's buckets per CPU: FT_FLOW_BUCKETS (16384 buckets, 65536
+ * flows, 4 MiB per CPU) while all CPUs together stay within
+ * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW_MIN_BUCKETS.
+ * A power of two: the programs index it with a mask.
+ */
+static uint32_t flow_cache_buckets(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t n = FT_FLOW_BUCKETS;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	while (n > FT_FLOW_MIN_BUCKETS &&
+	       (uint64_t)n * sizeof(struct ft_flow_bucket) * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
+		n /= 2;
+	return n;
+}
+
 int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 {
+	uint32_t buckets = flow_cache_buckets();
+	uint64_t seed = 0;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -117,6 +167,15 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		pr_err("cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
+	/* a seed nobody knows: no flood can aim at one bucket (0 if the
+	 * kernel has none to give yet: still correct, only predictable) */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = 0;
+	err = bpf_map__set_max_entries(l->xdp->maps.ft_flow_cache, buckets);
+	if (err)
+		goto fail;
+	l->xdp->rodata->ft_flow_mask = buckets - 1;
+	l->xdp->rodata->ft_flow_seed = seed;
 	if (pin_dir) {
 		if (snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir) >=
 		    (int)sizeof(l->pin_dir)) {
@@ -137,6 +196,8 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 				    " (run with -vv for the verifier log)");
 		goto fail;
 	}
+	if (pin_dir)
+		unpin_obsolete(pin_dir);
 
 	l->tc = flowtag_tc__open();
 	if (!l->tc) {
@@ -144,6 +205,9 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		pr_err("cannot open the tc object: %s", strerror(-err));
 		goto fail;
 	}
+	/* the same buckets as the XDP object, whose ft_flow_cache it shares */
+	l->tc->rodata->ft_flow_mask = buckets - 1;
+	l->tc->rodata->ft_flow_seed = seed;
 	err = share_maps(l->tc->obj, l->xdp->obj);
 	if (err)
 		goto fail;

@@ -67,7 +67,7 @@ int ft_loader_xdp_fd(struct ft_loader *l, bool frags);
 int ft_loader_tc_ingress_fd(struct ft_loader *l);
 int ft_loader_tc_egress_fd(struct ft_loader *l);
 
-/** ft_loader_map_fd() - fd of a shared map by name ("ft_counters", ...), or -ENOENT. */
+/** ft_loader_map_fd() - fd of a shared map by name ("ft_health_cnt", ...), or -ENOENT. */
 int ft_loader_map_fd(struct ft_loader *l, const char *name);
 
 /**

@@ -35,8 +35,8 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 			     sizeof(struct ft_daemon_info), 1 },
 	[FT_PINNED_IFACES] = { "ft_ifaces", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			       sizeof(struct ft_iface_info), FT_MAX_IFACES },
-	[FT_PINNED_COUNTERS] = { "ft_counters", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-				 sizeof(__u64), FT_CNT_MAX },
+	[FT_PINNED_COUNTERS] = { "ft_health_cnt", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+				 sizeof(struct ft_counters), 1 },
 	[FT_PINNED_CLASSES] = { "ft_classes", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				sizeof(struct ft_class_info), FT_SLOTS * FT_MAX_CLASSES },
 	[FT_PINNED_RULE_INFO] = { "ft_rule_info", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
@@ -57,8 +57,9 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
 #define PERCPU_STRIDE(size)	(((size_t)(size) + 7) & ~(size_t)7)
-#define MAX_PERCPU_VALUE	sizeof(struct ft_hoff)
-_Static_assert(sizeof(struct ft_hoff) >= sizeof(struct ft_pktcnt), "the largest per-CPU value");
+#define MAX_PERCPU_VALUE	sizeof(struct ft_counters)
+_Static_assert(sizeof(struct ft_counters) >= sizeof(struct ft_hoff) &&
+	       sizeof(struct ft_counters) >= sizeof(struct ft_pktcnt), "the largest per-CPU value");
 
 const char *ft_pinned_map_name(enum ft_pinned_map m)
 {
@@ -274,15 +275,8 @@ int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out)
 
 int ft_pinned_counters(struct ft_pinned *s, uint64_t *out)
 {
-	uint32_t i;
-	int err;
-
-	for (i = 0; i < FT_CNT_MAX; i++) {
-		err = lookup_percpu_sum(s, FT_PINNED_COUNTERS, i, &out[i], 1);
-		if (err)
-			return err;
-	}
-	return 0;
+	/* one entry: every counter of a CPU in one struct ft_counters */
+	return lookup_percpu_sum(s, FT_PINNED_COUNTERS, 0, out, FT_CNT_MAX);
 }
 
 static int pktcnt(struct ft_pinned *s, enum ft_pinned_map m, uint32_t key, struct ft_pktcnt *cnt)

@@ -29,7 +29,7 @@ enum ft_pinned_map {
 	FT_PINNED_POLICY,	/* ft_policy */
 	FT_PINNED_INFO,		/* ft_info */
 	FT_PINNED_IFACES,	/* ft_ifaces */
-	FT_PINNED_COUNTERS,	/* ft_counters (per CPU) */
+	FT_PINNED_COUNTERS,	/* ft_health_cnt (per CPU) */
 	FT_PINNED_CLASSES,	/* ft_classes */
 	FT_PINNED_RULE_INFO,	/* ft_rule_info */
 	FT_PINNED_RULE_CNT,	/* ft_rule_cnt (per CPU) */
@@ -122,7 +122,7 @@ int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *
 int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out);
 
 /**
- * ft_pinned_counters() - every health counter of ft_counters, summed over
+ * ft_pinned_counters() - every health counter of ft_health_cnt, summed over
  * the CPUs, into @out[FT_CNT_MAX].
  * Return: 0 or -errno.
  */

@@ -30,19 +30,28 @@ struct ft_tc_link {
 	__u16 vlan;		/* offloaded outer VLAN id, FT_VLAN_NONE if none */
 };
 
+/* What the kernel and flowtagd tell of @skb's link layer, into @lk->l2 and
+ * @lk->l3proto: one ft_links lookup, paid only when a packet is parsed. */
+static __always_inline void ft_tc_link_l2(struct __sk_buff *skb, struct ft_tc_link *lk)
+{
+	lk->l2 = ft_link_l2(skb->ingress_ifindex);
+	lk->l3proto = lk->l2 == FT_L2_NONE ? (__be16)skb->protocol : 0;
+}
+
 /* Rewrite the DSCP bits of the IP header, keeping ECN. */
-static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp,
-					const struct ft_tc_link *lk)
+static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ft_cursor c = { .pos = data, .end = data_end };
+	struct ft_tc_link lk;
 	__u16 vlan = FT_VLAN_NONE;
 	__be16 proto = 0;
 	__u32 off;
 
 	/* the same walk as the classifier: VLAN tags, PPPoE, L3 devices */
-	if (ft_parse_l2(&c, lk->l2, lk->l3proto, &vlan, &proto))
+	ft_tc_link_l2(skb, &lk);
+	if (ft_parse_l2(&c, lk.l2, lk.l3proto, &vlan, &proto))
 		return;
 	off = c.pos - data;
 
@@ -80,7 +89,7 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp,
 }
 
 static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag_meta *m,
-				     __u32 mask, const struct ft_tc_link *lk)
+				     __u32 mask)
 {
 	if (m->flags & FT_META_F_NOTAG)
 		return;
@@ -89,7 +98,7 @@ static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag
 	if (m->flags & FT_META_F_PRIO)
 		skb->priority = m->priority;
 	if (m->flags & FT_META_F_DSCP)
-		ft_set_dscp(skb, m->dscp & 63, lk);
+		ft_set_dscp(skb, m->dscp & 63);
 }
 
 SEC("tc")
@@ -99,42 +108,44 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
+	struct ft_counters *cnt;
 	struct ft_tc_link lk;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 mask, slot = 0;
-	int ret;
+	int ret, decided;
 
 	h = ft_active_policy(&slot);
 	if (!h)
 		return TC_ACT_UNSPEC;
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
-	ft_count(FT_CNT_TC_PKTS);
+	/* one lookup for every health counter this packet touches */
+	cnt = ft_counters_get();
+	ft_count_in(cnt, FT_CNT_TC_PKTS);
 	hoff = ft_hoff_get(skb->ingress_ifindex);
 	if (hoff)
 		hoff->tc_pkts++;
 
-	/* L3 devices: no link-layer header, the kernel knows the protocol;
-	 * Ethernet: the kernel moved the outer tag to vlan_tci before tc
+	/* Ethernet: the kernel moved the outer tag to vlan_tci before tc
 	 * ingress, either from the frame (XDP saw it) or from the sender's or
-	 * the NIC's VLAN offload (XDP did not) */
-	lk.l2 = ft_link_l2(skb->ingress_ifindex);
-	lk.l3proto = lk.l2 == FT_L2_NONE ? (__be16)skb->protocol : 0;
+	 * the NIC's VLAN offload (XDP did not). The link type (L3 devices: no
+	 * link-layer header, the kernel knows the protocol) only when a packet
+	 * is parsed: ft_tc_link_l2(). */
 	lk.vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : FT_VLAN_NONE;
 
 	/* Metadata is untrusted: bounds and magic before anything else. */
 	if ((void *)(meta + 1) <= data && meta->magic_ver == FLOWTAG_META_WORD) {
-		ft_count(FT_CNT_META_SEEN);
+		ft_count_in(cnt, FT_CNT_META_SEEN);
 		if (hoff)
 			hoff->meta_seen++;
 		if (meta->vlan == lk.vlan || !(h->used_fields & (1u << FT_F_VLAN))) {
 			if (meta->flags & FT_META_F_DROP) {
-				ft_count(FT_CNT_TC_DROP);
+				ft_count_in(cnt, FT_CNT_TC_DROP);
 				return TC_ACT_SHOT;
 			}
-			ft_apply(skb, meta, mask, &lk);
+			ft_apply(skb, meta, mask);
 			return ret;
 		}
 		/* XDP decided without the tag the policy may match on: decide
@@ -142,8 +153,8 @@ int ft_tc_ingress(struct __sk_buff *skb)
 		ft_count(FT_CNT_VLAN_RECLASS);
 		ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
 	} else {
-		ft_count((void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
-		ft_count(FT_CNT_FALLBACK);
+		ft_count_in(cnt, (void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
+		ft_count_in(cnt, FT_CNT_FALLBACK);
 	}
 
 	/* The fallback parses the linear head: make sure headers are in it. */
@@ -152,15 +163,18 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
-	if (ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p, &v,
-			&slot))
+	ft_tc_link_l2(skb, &lk);
+	decided = ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
+			   &v, &slot);
+	if (decided < 0)
 		return TC_ACT_UNSPEC;
+	ft_count_in(cnt, decided == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
 	ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
 		ft_count(FT_CNT_TC_DROP);
 		return TC_ACT_SHOT;
 	}
-	ft_apply(skb, &v.meta, mask, &lk);
+	ft_apply(skb, &v.meta, mask);
 	return ret;
 }
 

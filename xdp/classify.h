@@ -34,7 +34,6 @@
 #include "parse.h"
 
 #define FT_BM_INVALID	0xffffffffu
-#define FT_FLOW_ENTRIES	65536	/* split between CPUs (BPF_F_NO_COMMON_LRU) */
 #define FT_FRAG_ENTRIES	8192
 
 /* ---- policy, double-buffered by slot ---- */
@@ -193,13 +192,19 @@ struct {
 
 /* ---- caches and counters, independent of the policy ---- */
 
+/* The flow cache (flowtag/maps.h): FT_FLOW_WAYS flows per bucket, per CPU. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no shared lock */
-	__uint(max_entries, FT_FLOW_ENTRIES);
-	__type(key, struct ft_flow_key);
-	__type(value, struct ft_flow_val);
-} ft_flows SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_FLOW_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ft_flow_bucket);
+} ft_flow_cache SEC(".maps");
+
+/* Set by the loader before it loads the object (read-only afterwards, so
+ * the verifier sees constants): buckets - 1 of ft_flow_cache as created, and a
+ * random seed, so nobody can aim a flood at one bucket. */
+const volatile __u32 ft_flow_mask = FT_FLOW_BUCKETS - 1;
+const volatile __u64 ft_flow_seed = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -210,10 +215,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FT_CNT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} ft_counters SEC(".maps");
+	__type(value, struct ft_counters);
+} ft_health_cnt SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -243,12 +248,25 @@ static __always_inline struct ft_hoff *ft_hoff_get(__u32 ifindex)
 	return bpf_map_lookup_elem(&ft_hoff, &ifindex);
 }
 
+/* This CPU's health counters (never NULL in practice: one array entry). */
+static __always_inline struct ft_counters *ft_counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ft_health_cnt, &zero);
+}
+
+/* Count one in @c, from ft_counters_get(): one lookup for a packet's counters. */
+static __always_inline void ft_count_in(struct ft_counters *c, __u32 idx)
+{
+	if (c && idx < FT_CNT_MAX)
+		c->c[idx]++;	/* per-CPU value: no atomic needed */
+}
+
+/* Count one, with a lookup of its own: for the rare paths. */
 static __always_inline void ft_count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&ft_counters, &idx);
-
-	if (c)
-		*c += 1;	/* per-CPU value: no atomic needed */
+	ft_count_in(ft_counters_get(), idx);
 }
 
 static __always_inline void ft_count_pkt(void *map, __u32 idx, __u64 bytes)
@@ -465,25 +483,74 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 	p->key.l4 = fv->l4;
 }
 
+/* Seeded 64-bit hash of a flow key (six 64-bit words, multiply-xorshift). */
+static __always_inline __u64 ft_flow_hash(const struct ft_flow_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = ft_flow_seed;
+	int i;
+
+	_Static_assert(sizeof(*k) == 6 * sizeof(__u64), "the hash reads six words");
+#pragma unroll
+	for (i = 0; i < 6; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Whether two flow keys are equal, all 48 bytes (both 8-byte aligned). */
+static __always_inline int ft_flow_key_eq(const struct ft_flow_key *a, const struct ft_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]));
+}
+
+/* The verdict of @rule (FT_RULE_NONE: the default) in the policy @h of @slot. */
+static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 slot, __u32 rule,
+					   struct ft_verdict *out)
+{
+	if (rule < FT_MAX_RULES) {
+		__u32 ri = slot * FT_MAX_RULES + rule;
+		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
+
+		if (!v)
+			return -1;
+		*out = *v;
+	} else {
+		*out = h->default_verdict;
+	}
+	return 0;
+}
+
 /*
  * ft_decide() - verdict for a parsed packet under the active policy.
  * @p:      parsed packet (ft_parse() output, key.ifindex filled in)
  * @res:    ft_parse() result
  * @out:    the verdict
  * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
- * Returns 0, or -1 when no policy is loaded.
+ * Returns FT_DECIDE_HIT (flow cache hit) or FT_DECIDE_MISS (the classifier
+ * ran), or -1 when no policy is loaded. The caller counts the hit or miss
+ * with the counters it already holds: one lookup less per packet.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
  * verifier's one-million-instruction budget).
  */
+#define FT_DECIDE_HIT	0
+#define FT_DECIDE_MISS	1
+
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
 					__u32 *slotp)
 {
+	struct ft_flow_key key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
-	struct ft_flow_val *fv;
-	struct ft_flow_key key;
-	__u32 slot = 0, rule;
+	struct ft_flow_bucket *b;
+	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0;
+	__u16 tick = 0;
+	__u64 hash;
 
 	if (!p || !out || !slotp)
 		return -1;
@@ -507,38 +574,87 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
 
-	/*
-	 * The map helpers get a stack copy of the key: @p is an argument of a
-	 * global function, so p->key is PTR_TO_MEM, which kernels before 6.2
-	 * (Debian 12's 6.1) refuse as a map key or value ("R2 type=mem
-	 * expected=fp, pkt, ...").
-	 */
+	/* A stack copy of the key, 8-byte aligned for the hash and the
+	 * compare, with the fields below cleared. */
 	__builtin_memcpy(&key, &p->key, sizeof(key));
-	fv = bpf_map_lookup_elem(&ft_flows, &key);
-	if (fv && fv->generation == h->generation) {
-		ft_count(FT_CNT_CACHE_HIT);
-		*out = fv->v;
-		return 0;
+	/*
+	 * Key only what some rule can match on among the fields that change
+	 * from packet to packet within a flow: without a rule on TCP flags or
+	 * DSCP, a SYN, the ACKs and a FIN of one connection (or a DSCP change)
+	 * are one cache entry, not several. Branch-free: no verifier states.
+	 */
+	used = h->used_fields;
+	key.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
+	key.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
+
+	/*
+	 * The flow cache. Safe without locks or sequence numbers: the bucket
+	 * is this CPU's, and its writers, ft_xdp and ft_tc_ingress, run in
+	 * softirq context (NAPI, netif_receive_skb) with bottom halves off,
+	 * so they never interleave on one CPU. Should a writer ever be
+	 * interrupted by another in the same way (a test run preempted by a
+	 * softirq), the mixed entry has a key no flow hashes to with its
+	 * check, or a key of no flow: the full key compare and the check make
+	 * sure a packet never gets another flow's rule.
+	 */
+	gen = h->generation;
+	hash = ft_flow_hash(&key);
+	bi = (__u32)hash & ft_flow_mask;
+	check = (__u32)(hash >> 32);
+	b = bpf_map_lookup_elem(&ft_flow_cache, &bi);
+	if (b) {
+		/* the tick counts insertions: a hit writes nothing when its
+		 * way is already established and fresh (no dirty line) */
+		tick = (__u16)b->tick;
+#pragma unroll
+		for (w = 0; w < FT_FLOW_WAYS; w++) {
+			if (b->generation[w] == gen && b->check[w] == (check ^ b->rule[w]) &&
+			    ft_flow_key_eq(&b->key[w], &key)) {
+				if (b->stamp[w] != tick)
+					b->stamp[w] = tick;
+				if (!b->established[w])
+					b->established[w] = 1;
+				return ft_rule_verdict(h, slot, b->rule[w], out) ? -1 :
+										  FT_DECIDE_HIT;
+			}
+		}
 	}
-	ft_count(FT_CNT_CACHE_MISS);
 
 	rule = ft_first_rule(&p->key, h, slot);
-	if (rule < FT_MAX_RULES) {
-		__u32 ri = slot * FT_MAX_RULES + rule;
-		struct ft_verdict *v = bpf_map_lookup_elem(&ft_rules, &ri);
+	if (rule >= FT_MAX_RULES)
+		rule = FT_RULE_NONE;
+	if (ft_rule_verdict(h, slot, rule, out))
+		return -1;
+	if (!b)
+		return FT_DECIDE_MISS;
+	/* The victim: an empty or stale way, else the least recently used
+	 * of the ways on probation (or idle too long), else the least
+	 * recently used. From the header alone. */
+#pragma unroll
+	for (w = 0; w < FT_FLOW_WAYS; w++) {
+		__u32 age = (__u16)(tick - b->stamp[w]), score;
 
-		if (!v)
-			return -1;
-		*out = *v;
-	} else {
-		*out = h->default_verdict;
+		if (b->generation[w] != gen)
+			score = 0x30000;
+		else if (!b->established[w] || age > FT_FLOW_IDLE)
+			score = 0x10000 + age;
+		else
+			score = age;
+		if (score > best) {
+			best = score;
+			victim = w;
+		}
 	}
-	{
-		struct ft_flow_val nv = { .generation = h->generation, .v = *out };
-
-		bpf_map_update_elem(&ft_flows, &key, &nv, BPF_ANY);
-	}
-	return 0;
+	w = victim & (FT_FLOW_WAYS - 1);
+	tick = (__u16)++b->tick;
+	b->generation[w] = 0;
+	b->key[w] = key;
+	b->rule[w] = (__u16)rule;
+	b->check[w] = check ^ (__u16)rule;
+	b->stamp[w] = tick;
+	b->established[w] = 0;
+	b->generation[w] = gen;
+	return FT_DECIDE_MISS;
 }
 
 /*
@@ -602,8 +718,8 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @p:       out, the parsed packet (p->key.vlan: the VLAN id used)
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
- * Returns 0, or -1 when no policy is loaded (the caller passes the packet
- * untouched).
+ * Returns FT_DECIDE_HIT or FT_DECIDE_MISS (ft_decide()), or -1 when no
+ * policy is loaded (the caller passes the packet untouched).
  */
 static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,

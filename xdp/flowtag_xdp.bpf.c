@@ -15,19 +15,25 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
+	struct ft_counters *cnt;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 slot = 0;
+	int res;
 
-	ft_count(FT_CNT_XDP_PKTS);
+	/* one lookup for every health counter this packet touches */
+	cnt = ft_counters_get();
+	ft_count_in(cnt, FT_CNT_XDP_PKTS);
 	/* L3 devices: the IP version nibble tells IPv4 from IPv6 */
-	if (ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
-			&slot))
+	res = ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
+			  &slot);
+	if (res < 0)
 		return XDP_PASS;
+	ft_count_in(cnt, res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
 	if (v.action == FT_ACT_DROP) {
 		if (p.key.vlan != FT_VLAN_NONE || !ft_policy_uses(slot, FT_F_VLAN)) {
-			ft_count(FT_CNT_XDP_DROP);
+			ft_count_in(cnt, FT_CNT_XDP_DROP);
 			ft_count_verdict(slot, &v, bytes);
 			return XDP_DROP;
 		}
@@ -40,20 +46,20 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	/* Never drop because the tag cannot be written: pass it, count it,
 	 * and tc ingress classifies it again (fallback). */
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
-		ft_count(FT_CNT_ADJUST_FAILED);
+		ft_count_in(cnt, FT_CNT_ADJUST_FAILED);
 		return XDP_PASS;
 	}
 	/* adjust_meta invalidated every packet pointer: derive them again */
 	meta = (void *)(long)ctx->data_meta;
 	data = (void *)(long)ctx->data;
 	if ((void *)(meta + 1) > data) {
-		ft_count(FT_CNT_ADJUST_FAILED);
+		ft_count_in(cnt, FT_CNT_ADJUST_FAILED);
 		return XDP_PASS;
 	}
 	*meta = v.meta;
 	/* the tag XDP saw: tc compares it with the skb's (VLAN offload) */
 	meta->vlan = p.key.vlan;
-	ft_count(FT_CNT_META_WRITTEN);
+	ft_count_in(cnt, FT_CNT_META_WRITTEN);
 	hoff = ft_hoff_get(ctx->ingress_ifindex);
 	if (hoff)
 		hoff->meta_written++;	/* per-CPU value: no atomic needed */

@@ -270,7 +270,7 @@ struct ft_pktcnt {
 	__u64 bytes;			/* bytes (XDP: frame length, tc: skb->len) */
 };
 
-/* Per-CPU health counters, index of ft_counters. */
+/* Per-CPU health counters: the index of a counter in struct ft_counters. */
 enum ft_counter {
 	FT_CNT_XDP_PKTS = 0,	/* packets seen by XDP */
 	FT_CNT_META_WRITTEN,	/* XDP wrote flowtag_meta */
@@ -296,7 +296,18 @@ enum ft_counter {
 	FT_CNT_MAX,
 };
 
-/* ft_flows key: everything a rule can match on. */
+/*
+ * ft_health_cnt: a per-CPU array of one entry, all health counters of a CPU
+ * in one value, so a packet pays one map lookup for every counter it
+ * touches (not one per counter).
+ */
+struct ft_counters {
+	__u64 c[FT_CNT_MAX];		/* indexed by enum ft_counter */
+};
+
+_Static_assert(sizeof(struct ft_counters) == 8 * FT_CNT_MAX, "ft_counters ABI size");
+
+/* ft_flow_cache key: everything a rule can match on. */
 struct ft_flow_key {
 	__u32 src[4];			/* source address, network order (IPv4: src[0]) */
 	__u32 dst[4];			/* destination address, network order */
@@ -322,12 +333,45 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_L4_TCPFL	0x2	/* tcp_flags read */
 #define FT_L4_PROTO	0x4	/* proto read (IPv6: the extension header walk ended) */
 
-/* ft_flows value. */
-struct ft_flow_val {
-	__u32 generation;		/* policy generation the verdict was computed under */
-	__u32 pad;			/* zero */
-	struct ft_verdict v;		/* cached verdict */
+/*
+ * ft_flow_cache: the flow cache, a per-CPU array of buckets, each a 4-way set
+ * (set-associative cache). A flow's bucket is a seeded hash of its key; a
+ * way holds the full key, compared in full, and the rule it matched. The
+ * verdict comes from ft_rules of the entry's policy slot (or the policy's
+ * default), valid while the entry's generation is the active policy's: a
+ * reload invalidates every entry without touching one.
+ *
+ * Replacement: a new flow takes an empty or stale way, else the least
+ * recently used way not yet hit a second time ("probation"), else the
+ * least recently used way. A way hit again is established and is replaced
+ * only when every way of its bucket is established, or after it stayed
+ * unused while FT_FLOW_IDLE new flows entered its bucket ("recently" is
+ * counted in new flows of the bucket: a hit on an established, fresh way
+ * writes nothing). A flood of new flows (scans, spoofed sources) so churns
+ * the probation ways and leaves established flows in place.
+ */
+#define FT_FLOW_WAYS		4
+#define FT_FLOW_BUCKETS		16384	/* per CPU at most; the loader may take fewer */
+#define FT_FLOW_IDLE		8192	/* new flows in its bucket: an unused way ages out */
+
+/*
+ * One bucket: a 64-byte header with everything a lookup and a replacement
+ * decide on (a hit reads it and the one key that matches it; a miss picks
+ * its victim from it alone), then the keys. Way w is generation[w],
+ * check[w], rule[w], stamp[w], established[w] and key[w].
+ */
+struct ft_flow_bucket {
+	__u32 tick;				/* insertions into this bucket: the LRU clock */
+	__u32 generation[FT_FLOW_WAYS];		/* policy generation of the rule; 0: empty */
+	__u32 check[FT_FLOW_WAYS];		/* key hash (high half) ^ rule: binds them */
+	__u16 rule[FT_FLOW_WAYS];		/* rule id, FT_RULE_NONE: the policy's default */
+	__u16 stamp[FT_FLOW_WAYS];		/* bucket tick of the last use */
+	__u8 established[FT_FLOW_WAYS];		/* hit again after it was inserted */
+	__u8 pad[8];				/* zero */
+	struct ft_flow_key key[FT_FLOW_WAYS];	/* the flows, compared in full */
 };
+
+_Static_assert(sizeof(struct ft_flow_bucket) == 64 + 48 * FT_FLOW_WAYS, "ft_flow_bucket ABI size");
 
 /* ft_frags: first-fragment ports for the fragments that follow. */
 struct ft_frag_key {

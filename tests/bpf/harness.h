@@ -134,10 +134,11 @@ static inline void ft_percpu(struct ft_loader *l, const char *map, __u32 key, si
 /* Sum of a per-CPU __u64 counter. */
 static inline __u64 ft_counter(struct ft_loader *l, enum ft_counter idx)
 {
-	uint64_t sum;
+	uint64_t sum[FT_CNT_MAX];
 
-	ft_percpu(l, "ft_counters", idx, sizeof(__u64), &sum, 1);
-	return sum;
+	/* one entry holds every counter (struct ft_counters) */
+	ft_percpu(l, "ft_health_cnt", 0, sizeof(struct ft_counters), sum, FT_CNT_MAX);
+	return idx < FT_CNT_MAX ? sum[idx] : 0;
 }
 
 /* Sum of a per-CPU packet counter (ft_rule_cnt / ft_class_cnt). */
