@@ -15,7 +15,8 @@
  *  - IPv4 options must be complete before the L4 header is read; a non-first
  *    fragment has no L4 header (its protocol is known).
  *  - IPv6: at most 6 extension headers (hop-by-hop, routing, destination
- *    options, AH, fragment) are walked, a 7th is malformed; a non-first
+ *    options, AH, fragment) and 4096 bytes of them are walked, more is
+ *    malformed; a non-first
  *    fragment has no upper layer, and its protocol is known only when the
  *    Fragment header's next header is no extension header. Next header 59:
  *    protocol 59, nothing behind.
@@ -114,6 +115,7 @@ static inline bool ref_ipv6(const uint8_t *b, size_t len, size_t off, struct ref
 {
 	struct ft_pkt_desc *d = &r->d;
 	unsigned int nh, n;
+	size_t start;
 
 	if (len < off + 40 || b[off] >> 4 != 6)
 		return false;
@@ -123,10 +125,11 @@ static inline bool ref_ipv6(const uint8_t *b, size_t len, size_t off, struct ref
 	d->dscp = ((b[off] & 15) << 2) | (b[off + 1] >> 6);
 	nh = b[off + 6];
 	off += 40;
+	start = off;
 	for (n = 0; ref_is_ext(nh); n++) {
 		const uint8_t *e = b + off;
 
-		if (n == 6 || len < off + 8)
+		if (n == 6 || off - start > 4096 || len < off + 8)
 			return false;
 		if (nh == 44) {
 			unsigned int fo = ref_be16(e + 2);
@@ -150,7 +153,7 @@ static inline bool ref_ipv6(const uint8_t *b, size_t len, size_t off, struct ref
 		}
 		nh = e[0];
 	}
-	if (len < off)
+	if (off - start > 4096 || len < off)
 		return false;
 	d->proto = (int)nh;
 	if (nh == 59)
