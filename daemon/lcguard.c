@@ -22,10 +22,15 @@ struct block {
 	unsigned long run;	/* the guarded run that allocated it */
 };
 
+/*
+ * Only blocks allocated inside a run are tracked; the set is freed when the
+ * last of them is, so between policy reads it takes no memory.
+ */
 static struct {
 	struct block *set;
 	size_t cap;		/* a power of 2, or 0 */
 	size_t used;		/* live blocks and tombstones */
+	size_t live;		/* live blocks */
 	unsigned long run;	/* the current run's number, 0 outside runs */
 	unsigned long runs;
 	sigjmp_buf *out;	/* where a failure jumps, NULL outside runs */
@@ -49,11 +54,11 @@ static __attribute__((noreturn)) void fail(int err)
 static bool reserve(void)
 {
 	struct block *old = G.set, *set;
-	size_t i, cap = G.cap ? G.cap : 256;
+	size_t i, cap = 256;
 
 	if ((G.used + 1) * 2 <= G.cap)
 		return true;
-	while ((G.used + 1) * 2 > cap)
+	while ((G.live + 1) * 4 > cap)
 		cap *= 2;
 	set = calloc(cap, sizeof(*set));
 	if (!set)
@@ -67,12 +72,10 @@ static bool reserve(void)
 			;
 		set[k] = old[i];
 	}
-	G.used = 0;
-	for (i = 0; i < cap; i++)
-		G.used += set[i].p != NULL;
 	free(old);
 	G.set = set;
 	G.cap = cap;
+	G.used = G.live;
 	return true;
 }
 
@@ -88,6 +91,7 @@ static struct block *find(const void *p)
 	return NULL;
 }
 
+/* After reserve(). */
 static void add(void *p, unsigned long run)
 {
 	size_t k;
@@ -98,20 +102,30 @@ static void add(void *p, unsigned long run)
 	G.used += G.set[k].p == NULL;
 	G.set[k].p = p;
 	G.set[k].run = run;
+	G.live++;
+}
+
+static void drop(struct block *b)
+{
+	b->p = TOMBSTONE;
+	if (--G.live == 0) {
+		free(G.set);
+		G.set = NULL;
+		G.cap = G.used = 0;
+	}
 }
 
 /* Account for a new block @p (NULL: the allocation failed). */
 static void *track(void *p)
 {
+	if (!G.out)
+		return p;	/* outside a run: libconfig gets what it asked for */
 	if (p && !reserve()) {
 		free(p);
 		p = NULL;
 	}
-	if (!p) {
-		if (G.out)
-			fail(-ENOMEM);
-		return NULL;	/* outside a run: libconfig gets what it asked for */
-	}
+	if (!p)
+		fail(-ENOMEM);
 	add(p, G.run);
 	return p;
 }
@@ -139,17 +153,16 @@ char *ft_libconfig_strdup(const char *s)
 void *ft_libconfig_realloc(void *p, size_t n)
 {
 	struct block *b;
+	unsigned long run;
 	void *q;
 
 	if (!p)
 		return ft_libconfig_malloc(n);
 	/* room first, and the block's slot: once realloc moved it, p is gone */
-	if (!reserve()) {
-		if (G.out)
-			fail(-ENOMEM);
-		return NULL;
-	}
+	if (G.out && !reserve())
+		fail(-ENOMEM);
 	b = find(p);
+	run = b ? b->run : G.run;
 	q = realloc(p, n);
 	if (!q) {
 		if (G.out)
@@ -158,10 +171,10 @@ void *ft_libconfig_realloc(void *p, size_t n)
 	}
 	if (b) {
 		b->p = TOMBSTONE;
-		add(q, b->run);
-	} else {
-		add(q, G.run);
+		G.live--;
 	}
+	if (G.out || b)
+		add(q, run);
 	return q;
 }
 
@@ -173,7 +186,7 @@ void ft_libconfig_free(void *p)
 		return;
 	b = find(p);
 	if (b)
-		b->p = TOMBSTONE;
+		drop(b);
 	free(p);
 }
 
@@ -204,8 +217,12 @@ int ft_lc_guard_run(int (*fn)(void *arg), void *arg)
 			freelocale(now);
 		for (i = 0; i < G.cap; i++)
 			if (G.set[i].p && G.set[i].p != TOMBSTONE && G.set[i].run == G.run) {
-				free(G.set[i].p);
-				G.set[i].p = TOMBSTONE;
+				void *p = G.set[i].p;
+
+				drop(&G.set[i]);	/* may free the set: stop then */
+				free(p);
+				if (!G.set)
+					break;
 			}
 		rc = G.failure;
 	}
