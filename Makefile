@@ -47,7 +47,7 @@ DEB_PKGS	:= make gcc libc6-dev clang llvm libbpf-dev bpftool pkg-config \
 		   libnl-3-dev libnl-route-3-dev libconfig-dev libjson-c-dev \
 		   libcmocka-dev iproute2 nftables iptables ethtool procps \
 		   gnuplot-nox iputils-ping libclang-rt-14-dev man-db groff bash-completion \
-		   python3
+		   python3 binutils
 
 # ... and what `make check-kernel` needs on top
 KERNEL_DEB_PKGS	:= qemu-system-x86 busybox-static kmod cpio
@@ -64,7 +64,11 @@ FRESH_DEB_PKGS	:= debootstrap
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 libconfig json-c
 # recursive (=): evaluated when used, i.e. after `make deps` has run
 PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libconfig is linked from a copy of its static library whose allocator
+# and exit() are ours (daemon/lcguard.h): it cannot end the process
+LIBCONFIG_A	= $(shell $(PKG_CONFIG) --variable=libdir libconfig 2>/dev/null)/libconfig.a
+LIBCONFIG_GUARDED := $(BUILD)/libconfig-guarded.a
+PKG_LIBS	= $(LIBCONFIG_GUARDED) $(shell $(PKG_CONFIG) --libs $(filter-out libconfig,$(PKGS)) 2>/dev/null)
 
 WARN		:= -Wall -Wextra -Werror
 CFLAGS		?= -O2 -g
@@ -160,6 +164,14 @@ $(BUILD)/asan/%.o: daemon/%.c $(HDRS) $(SKELS) | $(BUILD)/asan
 	$(call msg,CC-ASAN,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
+$(LIBCONFIG_GUARDED): | $(BUILD)
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy $(foreach f,malloc calloc realloc free exit,--redefine-sym $(f)=ft_libconfig_$(f)) \
+		--redefine-sym __strdup=ft_libconfig_strdup $(LIBCONFIG_A) $@
+
+# order-only: every program linked with these archives links libconfig too
+$(BUILD)/libflowtag.a $(BUILD)/libflowtag-asan.a $(BUILD)/tests/fttcx: | $(LIBCONFIG_GUARDED)
+
 $(BUILD)/libflowtag.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -192,7 +204,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/*.h) $(BUILD)/libflowtag-asan.
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) \
 		-lcmocka $(TEST_LDFLAGS) -o $@
 
-$(BUILD)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h tests/*.h) $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -lcmocka -o $@
 
@@ -215,7 +227,7 @@ $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 FUZZ_CC		?= $(CLANG)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS	:= $(addprefix daemon/,cfgtext.c cfgtext_scan.c compile.c config.c diag.c fields.c \
-		   policy.c setfile.c strparse.c textfile.c)
+		   lcguard.c policy.c setfile.c strparse.c textfile.c)
 FUZZ_OBJS	:= $(FUZZ_SRCS:daemon/%.c=$(BUILD)/fuzz/obj/%.o)
 FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS	= -std=gnu11 $(WARN) -g -O1 -Iinclude -Idaemon -Itests \
@@ -225,15 +237,26 @@ FUZZ_SECONDS	?= 60
 $(BUILD)/fuzz/obj:
 	$(Q)mkdir -p $@
 
+# kept between builds (the fuzz targets are not the only users of the rule)
+.SECONDARY: $(FUZZ_OBJS)
+
 $(BUILD)/fuzz/obj/%.o: daemon/%.c $(HDRS) | $(BUILD)/fuzz/obj
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/randpol.h $(FUZZ_OBJS)
+# fuzz_packet builds xdp/parse.h and xdp/classify.h as userspace C: its
+# bpf/bpf_helpers.h (tests/fuzz/bpfuser) turns the maps into variables.
+# Headers sit where the frame puts them (IPv4 at 14: 2 mod 4), as in the
+# kernel, where BPF loads need no alignment: no alignment sanitizer.
+$(BUILD)/fuzz/fuzz_packet: FUZZ_EXTRA := -Itests/fuzz/bpfuser -Ixdp -fno-sanitize=alignment
+$(BUILD)/fuzz/fuzz_packet: $(BPF_HDRS) tests/refpkt.h tests/pktmut.h tests/bpf/pkt.h \
+	tests/fuzz/bpfuser/bpf/bpf_helpers.h
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/randpol.h $(FUZZ_OBJS) | $(LIBCONFIG_GUARDED)
 	$(call msg,LINK,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(FUZZ_EXTRA) -fsanitize=fuzzer \
 		-DFUZZ_FILES='"$(CURDIR)/tests/fuzz/files"' $< $(FUZZ_OBJS) \
-		$(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null) -o $@
+		$(LIBCONFIG_GUARDED) -o $@
 
 # `make fuzz FUZZ_SECONDS=N`: every target N seconds from tests/fuzz/corpus,
 # new inputs kept in build/fuzz/corpus-*, crashes in build/fuzz/artifacts
@@ -254,9 +277,12 @@ check:
 test: check
 
 # `make stress`: the packet differential of `make check` (test_random),
-# scaled up; the last lines give the seed, packets and mismatches.
-STRESS_POLICIES	?= 20000
-STRESS_PACKETS	?= 500
+# scaled up: 10^7 random and mutated frames (tests/pktmut.h) through the
+# real XDP, xdp.frags and tc programs. Loading a policy costs as much as
+# some thousand frames, so each policy takes many. The last lines give the
+# mutations made, the seed, the packets and the mismatches.
+STRESS_POLICIES	?= 2000
+STRESS_PACKETS	?= 5000
 stress:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory tests

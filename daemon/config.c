@@ -45,6 +45,7 @@
 
 #include "cfgtext.h"
 #include "config.h"
+#include "lcguard.h"
 #include "setfile.h"
 #include "strparse.h"
 #include "textfile.h"
@@ -1497,6 +1498,22 @@ static int parse_root(struct ctx *c, config_setting_t *root)
 	return 0;
 }
 
+/* libconfig's part, run by ft_lc_guard_run() */
+struct lc_read {
+	config_t *cfg;
+	const char *text;
+	bool ok;
+};
+
+static int lc_read(void *arg)
+{
+	struct lc_read *rd = arg;
+
+	config_init(rd->cfg);
+	rd->ok = config_read_string(rd->cfg, rd->text);
+	return 0;
+}
+
 int ft_config_parse_buf(const char *buf, size_t len, const char *name, const char *dir,
 			unsigned int flags, struct ft_policy *pol, struct ft_diag *diag)
 {
@@ -1504,16 +1521,27 @@ int ft_config_parse_buf(const char *buf, size_t len, const char *name, const cha
 	struct ctx c = { .name = name ? name : "<string>", .dir = dir, .pol = &p, .diag = diag };
 	struct ft_cfgtext src = { 0 };
 	config_t cfg;
+	struct lc_read rd = { .cfg = &cfg };
 	int rc;
 
 	c.file_flags = flags & FT_CONFIG_INSECURE_FILES ? FT_FILE_INSECURE : 0;
 	c.src = &src;
-	config_init(&cfg);
+	memset(&cfg, 0, sizeof(cfg));	/* config_destroy() of a zeroed config_t: no-op */
 	/* libconfig only ever sees text we checked: see cfgtext.h */
 	rc = ft_cfgtext_build(buf, len, c.name, dir, c.file_flags, &src, diag);
 	if (rc)
 		goto out;
-	if (!config_read_string(&cfg, src.text)) {
+	/* ... and cannot end the process when memory runs out: see lcguard.h */
+	rd.text = src.text;
+	rc = ft_lc_guard_run(lc_read, &rd);
+	if (rc) {
+		memset(&cfg, 0, sizeof(cfg));
+		if (rc == -EPROTO)
+			report(&c, c.name, 1, true,
+			       "libconfig gave up on the checked policy (please report this)");
+		goto out;
+	}
+	if (!rd.ok) {
 		const struct ft_src_pos *pos = ft_cfgtext_pos(&src, config_error_line(&cfg));
 
 		/* a bug of ours: the check above let through what libconfig refuses */

@@ -154,6 +154,12 @@ static uint32_t flow_cache_buckets(void)
 	return n;
 }
 
+void ft_loader_flow_cache_params(const struct ft_loader *l, __u64 *seed, __u32 *mask)
+{
+	*seed = l->xdp->rodata->ft_flow_seed;
+	*mask = l->xdp->rodata->ft_flow_mask;
+}
+
 int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 {
 	uint32_t buckets = flow_cache_buckets();

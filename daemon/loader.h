@@ -34,6 +34,13 @@ struct ft_loader {
  */
 int ft_loader_open(struct ft_loader *l, const char *pin_dir);
 
+/**
+ * ft_loader_flow_cache_params() - how the programs of @l index ft_flow_cache:
+ * @seed of the flow-key hash (ft_flow_hash() in xdp/classify.h) and @mask,
+ * the number of buckets - 1 (a bucket index is hash & mask).
+ */
+void ft_loader_flow_cache_params(const struct ft_loader *l, __u64 *seed, __u32 *mask);
+
 /** ft_loader_close() - drop our references; pins (and what they hold) stay. */
 void ft_loader_close(struct ft_loader *l);
 

@@ -17,7 +17,9 @@
 
 #include "bpf/harness.h"
 #include "bpf/pkt.h"
+#include "pktmut.h"
 #include "randpol.h"
+#include "refpkt.h"
 
 #define MASK		0x0000ff00u
 #define OTHER_BITS	0xdead00efu	/* somebody else's mark bits: must survive */
@@ -957,23 +959,130 @@ static int env_int(const char *name, int fallback)
 	return v && atoi(v) > 0 ? atoi(v) : fallback;
 }
 
+/* Empty the kernel's fragment table, as ref_frags_clear() the reference's. */
+static void clear_frags(struct state *s)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_frags");
+	struct ft_frag_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+/* What the skb test run needs of a frame: its IP header when the
+ * EtherType says IP (shorter frames get -EINVAL). */
+static size_t tc_min_len(const uint8_t *pkt, size_t len)
+{
+	unsigned int type = len >= 14 ? ref_be16(pkt + 12) : 0;
+
+	return 14 + (type == 0x0800 ? 20 : type == 0x86dd ? 40 : 0);
+}
+
 /*
- * Random policies and packets through the real programs (XDP, xdp.frags,
- * tc): the kernel's verdict must be the reference evaluator's. Packets are
- * mutated: PPPoE-encapsulated, sent on an L3 device, given IPv6 extension
- * headers, truncated anywhere (desc_len() says what is then readable).
- * Seed from FT_SEED to replay; FT_RANDOM_POLICIES x FT_RANDOM_PACKETS
- * (default 40 x 150; `make stress` runs 10^7 packets).
+ * The flow cache's hash, as ft_flow_hash() in xdp/classify.h computes it
+ * (seeded by the loader): should the two ever differ, check_flow_key()
+ * finds no entry and test_random fails.
+ */
+static __u64 flow_hash(const struct ft_flow_key *k, __u64 seed)
+{
+	__u64 w[6], h = seed;
+	int i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < 6; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* The bucket of @k in ft_flow_cache. */
+static __u32 flow_bucket(const struct state *s, const struct ft_flow_key *k)
+{
+	__u64 seed;
+	__u32 mask;
+
+	ft_loader_flow_cache_params(&s->l, &seed, &mask);
+	return (__u32)flow_hash(k, seed) & mask;
+}
+
+/* The cache key of @k under a policy using @used_fields (ft_decide()). */
+static void flow_cache_key(const struct ft_flow_key *k, __u32 used_fields,
+			   struct ft_flow_key *out)
+{
+	*out = *k;
+	if (!(used_fields & (1u << FT_F_TCPFL)))
+		out->tcp_flags = 0;
+	if (!(used_fields & (1u << FT_F_DSCP)))
+		out->dscp = 0;
+}
+
+/* Empty @k's bucket of the flow cache on every CPU. */
+static void flow_cache_clear(struct state *s, const struct ft_flow_key *k)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
+	__u32 bi = flow_bucket(s, k);
+	void *zero = calloc((size_t)ncpu, sizeof(struct ft_flow_bucket));
+
+	assert_non_null(zero);
+	assert_int_equal(bpf_map_update_elem(fd, &bi, zero, BPF_ANY), 0);
+	free(zero);
+}
+
+/*
+ * Whether the programs classified @pkt under the flow key the reference
+ * parser gives (@k, as cached): the flow cache must hold it, for generation
+ * @gen, on some CPU once they ran. The caller emptied its bucket before.
+ * 0 = yes; else prints both.
+ */
+static int check_flow_key(struct state *s, const char *name, const struct ft_flow_key *k,
+			  __u32 gen)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
+	__u32 bi = flow_bucket(s, k);
+	struct ft_flow_bucket *b = calloc((size_t)ncpu, sizeof(*b));
+	int cpu, w, found = 0;
+
+	assert_non_null(b);
+	if (!bpf_map_lookup_elem(fd, &bi, b))
+		for (cpu = 0; cpu < ncpu && !found; cpu++)
+			for (w = 0; w < FT_FLOW_WAYS && !found; w++)
+				found = b[cpu].generation[w] == gen &&
+					!memcmp(&b[cpu].key[w], k, sizeof(*k));
+	free(b);
+	if (found)
+		return 0;
+	fprintf(stderr, "# %s: the programs did not use the reference's flow key (family %u "
+		"proto %u l4 %#x sport %u dport %u vlan %u dscp %u tcp_flags %#x)\n", name,
+		k->family, k->proto, k->l4, k->sport, k->dport, k->vlan, k->dscp, k->tcp_flags);
+	return 1;
+}
+
+/*
+ * Random policies and random, mutated frames (tests/pktmut.h: PPPoE, L3
+ * device, 802.1Q and QinQ, IPv4 options, IPv6 extension headers and AH,
+ * first and later fragments, truncation, bit flips, edge bytes, garbage)
+ * through the real programs (XDP, xdp.frags, tc): the kernel's verdict
+ * must be the reference evaluator's on what the reference parser
+ * (tests/refpkt.h) reads of the frame, fragment table included (both
+ * tables are emptied with every policy), and the flow key it classified
+ * under (read back from the flow cache) the reference's, whatever the
+ * policy matches on. Seed from FT_SEED to replay;
+ * FT_RANDOM_POLICIES x FT_RANDOM_PACKETS (default 40 x 150; `make stress`
+ * runs 10^7 frames). Prints the frames, the mutations and the mismatches.
  */
 static void test_random(void **st)
 {
-	static const int exts[] = { 0, 43, 60, 51 };
 	struct state *s = *st;
 	const char *env = getenv("FT_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0, mutated = 0;
+	long runs = 0;
+	struct pm_state gen = { 0 };
+	struct ref_frags frags = { 0 };
+	time_t t0 = time(NULL), last = t0;
+	__u32 slot, generation;
 
 	for (i = 0; i < npol; i++) {
 		struct ft_policy pol;
@@ -986,71 +1095,46 @@ static void test_random(void **st)
 				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
 		assert_int_equal(ft_compile(&pol, &c), 0);
 		assert_int_equal(ft_loader_apply(&s->l, &c, NULL), 0);
+		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
+		clear_frags(s);
+		ref_frags_clear(&frags);
 		for (j = 0; j < npkt; j++) {
-			struct ft_pkt_desc d;
-			struct pkt_spec p = { 0 };
-			char src[64], dst[64], name[96];
+			struct ft_flow_key key;
+			struct ref_pkt ref;
+			char name[96];
 			uint8_t pkt[PKT_MAX];
-			size_t hdr_end, len;
-			int want;
+			size_t len;
+			int want, l2;
 
-			rp_packet(&rs, &d, 1);
-			p.family = d.family;
-			if (d.vlan >= 0) {
-				p.nvlan = 1;
-				p.vlan[0] = d.vlan;
-			}
-			if (d.family) {
-				inet_ntop(d.family, d.src, src, sizeof(src));
-				inet_ntop(d.family, d.dst, dst, sizeof(dst));
-				p.src = src;
-				p.dst = dst;
-				p.proto = d.proto;
-				p.dscp = d.dscp;
-				p.sport = d.sport;
-				p.dport = d.dport;
-				p.tcp_flags = d.tcp_flags < 0 ? 0 : d.tcp_flags;
-			}
-			switch (rp_below(&rs, 8)) {
-			case 0:
-				p.l2 = PKT_L2_PPPOE;
-				break;
-			case 1:
-				if (p.family) {
-					p.l2 = PKT_L2_NONE;
-					p.nvlan = 0;
-				}
-				break;
-			case 2:
-				if (p.family == AF_INET6) {
-					int e;
-
-					p.next = 1 + rp_below(&rs, 3);
-					for (e = 0; e < p.next; e++)
-						p.ext[e] = exts[rp_below(&rs, 4)];
-				}
-				break;
-			default:
-				break;
-			}
-			len = pkt_build(&p, pkt, &hdr_end);
-			/* truncate a quarter of them, anywhere */
-			if (rp_below(&rs, 4) == 0 && hdr_end > ETH_HLEN)
-				len = ETH_HLEN + rp_below(&rs, hdr_end - ETH_HLEN);
-			mutated += p.l2 || p.next || len < hdr_end;
-			d = desc_len(&p, len);
-			want = ft_reference_match(&pol, &d);
+			len = pm_packet(&rs, &gen, pkt, &l2);
+			ref_parse(pkt, len, l2, 1, &ref);
+			assert_true(ref_frags_apply(&frags, &ref));
+			want = ft_reference_match(&pol, &ref.d);
 			snprintf(name, sizeof(name), "seed %#llx policy %d packet %d",
 				 (unsigned long long)seed, i, j);
-			struct chk k = { .vlan = d.vlan, .used_fields = c.hdr.used_fields,
-					 .tc_min = pkt_l3_off(&p) + (p.family == AF_INET6 ? 40 : 20),
-					 .no_tc = p.l2 == PKT_L2_NONE };
+			struct chk k = { .vlan = ref.d.vlan, .used_fields = c.hdr.used_fields,
+					 .tc_min = tc_min_len(pkt, len), .no_tc = l2 };
 
-			set_link(s, p.l2 == PKT_L2_NONE ? FT_L2_NONE : FT_L2_ETH);
+			ft_pkt_flow_key(&ref.d, &key);
+			flow_cache_key(&key, c.hdr.used_fields, &key);
+			flow_cache_clear(s, &key);
+			set_link(s, l2 ? FT_L2_NONE : FT_L2_ETH);
 			if (check_packet(s, name, pkt, len,
-					 want < 0 ? &c.hdr.default_verdict : &c.rules[want], &k) && ++failures > 5)
-				break;
-			if (p.l2 == PKT_L2_NONE)
+					 want < 0 ? &c.hdr.default_verdict : &c.rules[want], &k) +
+			    check_flow_key(s, name, &key, generation)) {
+				size_t b;
+
+				fprintf(stderr, "#   frame (%s):", l2 ? "L3 device" : "Ethernet");
+				for (b = 0; b < len; b++)
+					fprintf(stderr, "%s%02x", b % 32 ? " " : "\n#     ", pkt[b]);
+				fprintf(stderr, "\n#   reference: rule %d, vlan %d family %d proto %d "
+					"sport %d dport %d dscp %d tcp_flags %d frag %d\n", want,
+					ref.d.vlan, ref.d.family, ref.d.proto, ref.d.sport,
+					ref.d.dport, ref.d.dscp, ref.d.tcp_flags, ref.frag);
+				if (++failures > 5)
+					break;
+			}
+			if (l2)
 				set_link(s, FT_L2_ETH);
 			runs++;
 		}
@@ -1058,10 +1142,21 @@ static void test_random(void **st)
 		ft_policy_free(&pol);
 		if (failures > 5)
 			break;
+		if (time(NULL) - last >= 60) {
+			last = time(NULL);
+			fprintf(stderr, "# %lds: %ld packets over %d policies, %d mismatches\n",
+				(long)(last - t0), runs, i + 1, failures);
+		}
 	}
 	set_link(s, FT_L2_ETH);
-	fprintf(stderr, "# seed %#llx: %ld random packets (%ld mutated) over %d policies, "
-		"%d mismatches\n", (unsigned long long)seed, runs, mutated, i, failures);
+	pm_print_kinds(stderr, &gen);
+	fprintf(stderr, "# fragment table: %llu later fragments found their first, %llu did not\n",
+		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
+	fprintf(stderr, "# seed %#llx: %ld random packets over %d policies through XDP, "
+		"xdp.frags and tc in %lds, %d mismatches\n", (unsigned long long)seed, runs, i,
+		(long)(time(NULL) - t0), failures);
+	free(frags.e);
+	free(frags.used);
 	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
 }

@@ -24,7 +24,7 @@ result()	# NAME RC LOG
 	fi
 }
 
-for short in policy setfile; do
+for short in policy setfile packet; do
 	bin=$BUILD/fuzz/fuzz_$short
 	if [[ ! -x $bin ]]; then
 		n=$((n + 1))

@@ -11,8 +11,11 @@
  *
  * Allocation failures: when linked with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
- * test_oom fails every allocation of config.c in turn and checks for -ENOMEM
- * and no leaks; without those flags it is skipped.
+ * test_oom fails every allocation of the parser in turn, libconfig's
+ * included (it is linked against daemon/lcguard.c's allocator, which calls
+ * malloc), and checks for -ENOMEM and no leaks; without those flags it is
+ * skipped. Unguarded, any of libconfig 1.5's allocations failing would end
+ * the test with SIGSEGV or exit(2).
  */
 #define _GNU_SOURCE /* nftw() in cfgtest.h */
 #include <dirent.h>
