@@ -892,7 +892,7 @@ static void test_reload(void **st)
 	assert_int_equal(x.meta.dscp, 34);
 
 	/* and back */
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
 	assert_int_equal(x.meta.class_id, 0);
 	ft_compiled_free(&c2);
@@ -944,7 +944,7 @@ static void test_4096_rules(void **st)
 		assert_int_equal(x.meta.mark, 3);
 	}
 	/* restore the main policy for the other tests */
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);
 	free(text);
@@ -985,7 +985,7 @@ static void test_random(void **st)
 			if (pol.rules[r].match.niif)
 				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
 		assert_int_equal(ft_compile(&pol, &c), 0);
-		assert_int_equal(ft_loader_apply(&s->l, &c, NULL), 0);
+		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		for (j = 0; j < npkt; j++) {
 			struct ft_pkt_desc d;
 			struct pkt_spec p = { 0 };
@@ -1062,7 +1062,7 @@ static void test_random(void **st)
 	set_link(s, FT_L2_ETH);
 	fprintf(stderr, "# seed %#llx: %ld random packets (%ld mutated) over %d policies, "
 		"%d mismatches\n", (unsigned long long)seed, runs, mutated, i, failures);
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
 }
 
