@@ -17,6 +17,7 @@
 #include "cfgtext.h"
 #include "config.h"
 #include "config_parse.h"
+#include "fields.h"
 #include "setfile.h"
 #include "strparse.h"
 #include "textfile.h"
@@ -247,58 +248,60 @@ static void parse_tcp_flags(struct cfg_ctx *c, config_setting_t *s, struct ft_ma
 		err_at(c, s, "tcp_flags only match TCP packets, but 'proto' does not include tcp");
 }
 
+/* One match key, @f, from setting @s: the parser of its kind. */
+static int parse_field(struct cfg_ctx *c, config_setting_t *s, struct ft_match *m,
+		       const struct ft_field_desc *f, bool *proto_ok)
+{
+	switch (f->kind) {
+	case FT_FK_IFNAME:
+		return parse_iif(c, s, m);
+	case FT_FK_VLAN:
+		return parse_vlan(c, s, m);
+	case FT_FK_FAMILY:
+		parse_family(c, s, m);
+		return 0;
+	case FT_FK_ADDR:
+		return parse_addr(c, s, m, f->match_key == FT_MK_SRC ? &m->src : &m->dst);
+	case FT_FK_PROTO:
+		*proto_ok = parse_proto(c, s, m);
+		return 0;
+	case FT_FK_PORT:
+		if (f->match_key == FT_MK_SPORT)
+			return parse_ports(c, s, &m->sport, &m->nsport);
+		return parse_ports(c, s, &m->dport, &m->ndport);
+	case FT_FK_DSCP:
+		parse_dscp_match(c, s, m);
+		return 0;
+	case FT_FK_TCPFLAGS:
+		parse_tcp_flags(c, s, m, *proto_ok);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * A rule's match group: the keys of the field table (fields.c), in its
+ * order. That order matters: family before src/dst (literal prefixes are
+ * checked against it), proto before tcp_flags.
+ */
 static int parse_match(struct cfg_ctx *c, config_setting_t *g, struct ft_match *m)
 {
-	static const char *const keys[] = {
-		"iif", "vlan", "family", "src", "dst", "proto", "sport", "dport", "dscp",
-		"tcp_flags", NULL,
-	};
+	const char *keys[FT_NMATCH_FIELDS + 1] = { NULL };
 	config_setting_t *s;
 	bool proto_ok = false;
+	size_t k;
 	int rc = 0;
 
+	for (k = 0; k < FT_NMATCH_FIELDS; k++)
+		keys[k] = ft_fields[k].key;
 	cfg_check_keys(c, g, keys, "match");
 
-	if ((s = config_setting_get_member(g, "iif"))) {
-		m->keys |= FT_MK_IIF;
-		rc = parse_iif(c, s, m);
-	}
-	if (!rc && (s = config_setting_get_member(g, "vlan"))) {
-		m->keys |= FT_MK_VLAN;
-		rc = parse_vlan(c, s, m);
-	}
-	/* before src/dst: literal prefixes are checked against it */
-	if (!rc && (s = config_setting_get_member(g, "family"))) {
-		m->keys |= FT_MK_FAMILY;
-		parse_family(c, s, m);
-	}
-	if (!rc && (s = config_setting_get_member(g, "src"))) {
-		m->keys |= FT_MK_SRC;
-		rc = parse_addr(c, s, m, &m->src);
-	}
-	if (!rc && (s = config_setting_get_member(g, "dst"))) {
-		m->keys |= FT_MK_DST;
-		rc = parse_addr(c, s, m, &m->dst);
-	}
-	if (!rc && (s = config_setting_get_member(g, "proto"))) {
-		m->keys |= FT_MK_PROTO;
-		proto_ok = parse_proto(c, s, m);
-	}
-	if (!rc && (s = config_setting_get_member(g, "sport"))) {
-		m->keys |= FT_MK_SPORT;
-		rc = parse_ports(c, s, &m->sport, &m->nsport);
-	}
-	if (!rc && (s = config_setting_get_member(g, "dport"))) {
-		m->keys |= FT_MK_DPORT;
-		rc = parse_ports(c, s, &m->dport, &m->ndport);
-	}
-	if (!rc && (s = config_setting_get_member(g, "dscp"))) {
-		m->keys |= FT_MK_DSCP;
-		parse_dscp_match(c, s, m);
-	}
-	if (!rc && (s = config_setting_get_member(g, "tcp_flags"))) {
-		m->keys |= FT_MK_TCPFL;
-		parse_tcp_flags(c, s, m, proto_ok);
+	for (k = 0; !rc && k < FT_NMATCH_FIELDS; k++) {
+		s = config_setting_get_member(g, ft_fields[k].key);
+		if (!s)
+			continue;
+		m->keys |= ft_fields[k].match_key;
+		rc = parse_field(c, s, m, &ft_fields[k], &proto_ok);
 	}
 	return rc;
 }
