@@ -8,77 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "config.h"
 #include "ctl.h"
 #include "log.h"
+#include "prepare.h"
 
 /*
- * check must not depend on the host: every distinct iif name gets its own
- * made-up ifindex, as if every interface the policy names existed. That is
- * also the case that needs the most classifier resources, so a policy that
- * compiles here fits wherever it runs.
+ * check must not depend on the host: FT_BIND_ASSUME_PRESENT gives every
+ * distinct iif name its own made-up ifindex, as if every interface the
+ * policy names existed. That is also the case that needs the most
+ * classifier resources, so a policy that compiles here fits wherever it
+ * runs.
  */
-static void assign_fake_ifindexes(struct ft_policy *pol)
-{
-	uint32_t next = 1;
-	size_t r, i, r2, i2;
-
-	for (r = 0; r < pol->nrules; r++) {
-		struct ft_match *m = &pol->rules[r].match;
-
-		for (i = 0; i < m->niif; i++) {
-			m->iif_index[i] = 0;
-			/* the same name earlier gets the same index */
-			for (r2 = 0; r2 <= r && !m->iif_index[i]; r2++) {
-				const struct ft_match *m2 = &pol->rules[r2].match;
-				size_t end = r2 == r ? i : m2->niif;
-
-				for (i2 = 0; i2 < end; i2++)
-					if (!strcmp(m2->iif[i2], m->iif[i])) {
-						m->iif_index[i] = m2->iif_index[i2];
-						break;
-					}
-			}
-			if (!m->iif_index[i])
-				m->iif_index[i] = next++;
-		}
-	}
-}
-
-/* Does diagnostic @line report an error (else a warning)? */
-static bool diag_is_error(const char *line)
-{
-	const char *e = strstr(line, ": error: "), *w = strstr(line, ": warning: ");
-
-	return e && (!w || e < w);
-}
-
 static int do_check(const struct ctl *c, int argc, char **argv)
 {
 	const char *path = argc ? argv[0] : c->config ? c->config : FT_DEFAULT_CONFIG;
-	struct ft_policy pol = { 0 };
-	struct ft_compiled comp = { 0 };
-	struct ft_diag diag = { 0 };
+	struct ft_prepare_opts opts = { .path = path, .flags = c->config_flags,
+					.binder = FT_BIND_ASSUME_PRESENT };
+	struct ft_prepared p;
+	const struct ft_policy *pol = &p.pol;
+	const struct ft_compiled *comp = &p.comp;
+	const struct ft_diag *diag = &p.diag;
 	const char **errs = NULL, **warns = NULL;
-	size_t nerrs = 0, nwarns = 0, nlines = 1;
+	size_t nerrs = 0, nwarns = 0, i;
 	struct ft_out *o = NULL;
-	char cerr[512] = "", *text = NULL, *line, *save = NULL;
+	char cerr[512] = "", *text = NULL;
 	bool parsed, valid;
 	int err, nerr, ret = EXIT_FAIL;
 
 	if (argc > 1)
 		return ctl_usage_error("check takes one policy file");
-	err = ft_config_load_flags(path, c->config_flags, &pol, &diag);
-	parsed = !err;
-	if (parsed) {
-		assign_fake_ifindexes(&pol);
-		err = ft_compile(&pol, &comp);
-		if (err)
-			ctl_compile_error(&pol, err, cerr, sizeof(cerr));
-	}
+	err = ft_prepare(&opts, &p);
+	parsed = p.parsed;
+	if (err && parsed)
+		ctl_compile_error(pol, err, cerr, sizeof(cerr));
 	valid = !err;
-	nerr = diag.nerrors + (cerr[0] ? 1 : 0);
+	nerr = diag->nerrors + (cerr[0] ? 1 : 0);
 	if (!valid && !nerr)
 		nerr = 1;	/* refused without a message: count it anyway */
 
@@ -87,26 +51,27 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
-	if (diag.text) {
-		text = strdup(diag.text);
+	if (diag->text) {
+		text = strdup(diag->text);
 		if (!text) {
 			pr_err("out of memory");
 			goto out;
 		}
-		for (line = text; *line; line++)
-			nlines += *line == '\n';
 	}
-	/* every line is an error or a warning, and the compiler may add one */
-	errs = calloc(nlines + 1, sizeof(*errs));
-	warns = calloc(nlines + 1, sizeof(*warns));
+	/* every entry is an error or a warning, and the compiler may add one */
+	errs = calloc(diag->nentries + 2, sizeof(*errs));
+	warns = calloc(diag->nentries + 2, sizeof(*warns));
 	if (!errs || !warns) {
 		pr_err("out of memory");
 		goto out;
 	}
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (i = 0; i < diag->nentries; i++) {
+		const struct ft_diag_entry *e = &diag->entries[i];
+		char *line = text + e->offset;
+
+		line[e->length] = '\0';
 		ft_out_text(o, "%s", line);
-		if (diag_is_error(line))
+		if (e->severity == FT_SEVERITY_ERROR)
 			errs[nerrs++] = line;
 		else
 			warns[nwarns++] = line;
@@ -120,27 +85,25 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	ft_out_bool(o, "valid", NULL, valid, "yes", "no");
 	ft_out_strv(o, "errors", errs, nerrs);
 	ft_out_strv(o, "warnings", warns, nwarns);
-	ft_out_opt_u64(o, "rules", NULL, parsed, pol.nrules, NULL, true);
-	ft_out_opt_u64(o, "classes", NULL, parsed, pol.nclasses, NULL, true);
-	ft_out_opt_u64(o, "bitmaps", NULL, valid, comp.nbitmaps, NULL, true);
+	ft_out_opt_u64(o, "rules", NULL, parsed, pol->nrules, NULL, true);
+	ft_out_opt_u64(o, "classes", NULL, parsed, pol->nclasses, NULL, true);
+	ft_out_opt_u64(o, "bitmaps", NULL, valid, comp->nbitmaps, NULL, true);
 	if (valid)
 		ft_out_text(o, "%s: valid: %zu rule%s, %zu class%s, %zu rule bitmap%s%s", path,
-			    pol.nrules, pol.nrules == 1 ? "" : "s", pol.nclasses,
-			    pol.nclasses == 1 ? "" : "es", comp.nbitmaps,
-			    comp.nbitmaps == 1 ? "" : "s",
-			    diag.nwarnings ? " (see the warnings above)" : "");
+			    pol->nrules, pol->nrules == 1 ? "" : "s", pol->nclasses,
+			    pol->nclasses == 1 ? "" : "es", comp->nbitmaps,
+			    comp->nbitmaps == 1 ? "" : "s",
+			    diag->nwarnings ? " (see the warnings above)" : "");
 	else
 		ft_out_text(o, "%s: invalid: %d error%s, %d warning%s", path, nerr,
-			    nerr == 1 ? "" : "s", diag.nwarnings, diag.nwarnings == 1 ? "" : "s");
+			    nerr == 1 ? "" : "s", diag->nwarnings, diag->nwarnings == 1 ? "" : "s");
 	ret = valid ? EXIT_OK : EXIT_FAIL;
 out:
 	ret = ctl_finish_output(o, ret);
 	free(errs);
 	free(warns);
 	free(text);
-	ft_compiled_free(&comp);
-	ft_policy_free(&pol);
-	ft_diag_free(&diag);
+	ft_prepared_free(&p);
 	return ret;
 }
 

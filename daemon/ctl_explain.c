@@ -17,11 +17,10 @@
 #include <netinet/in.h>
 
 #include "attach.h"
-#include "compile.h"
-#include "config.h"
 #include "ctl.h"
 #include "fields.h"
 #include "log.h"
+#include "prepare.h"
 #include "strparse.h"
 
 /* The packet as given on the command line. */
@@ -346,9 +345,9 @@ static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 
 static int do_explain(const struct ctl *c, int argc, char **argv)
 {
-	struct ft_policy pol = { 0 };
-	struct ft_compiled comp = { 0 };
-	struct ft_diag diag = { 0 };
+	struct ft_prepared prep = { 0 };
+	const struct ft_policy *pol = &prep.pol;
+	const struct ft_compiled *comp = &prep.comp;
 	struct ft_daemon_info info;
 	struct pkt_args p;
 	struct ft_flow_key k;
@@ -366,29 +365,27 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 		from_daemon = running_policy(c, &info);
 		path = from_daemon ? info.policy : FT_DEFAULT_CONFIG;
 	}
-	err = ft_config_load_flags(path, c->config_flags, &pol, &diag);
-	if (err) {
-		pr_err("policy %s is not valid:\n%s", path, diag.text ? diag.text : "");
+	/* names resolve as flowtagd does when it loads the policy */
+	err = ft_prepare(&(struct ft_prepare_opts){ .path = path, .flags = c->config_flags,
+						    .binder = FT_BIND_HOST }, &prep);
+	if (err && !prep.parsed) {
+		pr_err("policy %s is not valid:\n%s", path, prep.diag.text ? prep.diag.text : "");
 		goto out;
 	}
-
-	/* resolve names as flowtagd does when it loads the policy */
-	ft_resolve_iifs(&pol);
 	if (p.iif[0])
 		p.d.ifindex = if_nametoindex(p.iif);
-	err = ft_compile(&pol, &comp);
 	if (err) {
 		char msg[512];
 
-		ctl_compile_error(&pol, err, msg, sizeof(msg));
+		ctl_compile_error(pol, err, msg, sizeof(msg));
 		pr_err("%s", msg);
 		goto out;
 	}
 
 	ft_pkt_flow_key(&p.d, &k);
-	ref = ft_reference_match(&pol, &p.d);
+	ref = ft_reference_match(pol, &p.d);
 	reference = ref < 0 ? FT_RULE_NONE : (uint32_t)ref;
-	compiled = ft_compiled_match(&comp, &k);
+	compiled = ft_compiled_match(comp, &k);
 	agree = compiled == reference;
 
 	o = ft_out_new(stdout, c->json, c->pretty);
@@ -408,7 +405,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 			ft_out_warn(o, "%s changed after flowtagd loaded it: the running policy "
 				    "may differ (flowtagctl reload)", path);
 	}
-	print_verdict(o, &pol, &comp, agree ? compiled : reference);
+	print_verdict(o, pol, comp, agree ? compiled : reference);
 
 	if (agree)
 		snprintf(text, sizeof(text), "agrees with the reference evaluator");
@@ -429,9 +426,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	ret = ctl_finish_output(o, ret);
-	ft_compiled_free(&comp);
-	ft_policy_free(&pol);
-	ft_diag_free(&diag);
+	ft_prepared_free(&prep);
 	return ret;
 }
 

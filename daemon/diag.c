@@ -29,6 +29,7 @@ int ft_diag_vadd(struct ft_diag *d, const char *file, int line, bool error, cons
 		 va_list ap)
 {
 	char msg[1024], head[PATH_MAX + 64], *ch;
+	struct ft_diag_entry *entries, *e;
 	size_t need, cap;
 	char *text;
 
@@ -54,6 +55,26 @@ int ft_diag_vadd(struct ft_diag *d, const char *file, int line, bool error, cons
 			return -ENOMEM;
 		d->text = text;
 	}
+	/* the list grows in powers of two, too */
+	if (!(d->nentries & (d->nentries - 1))) {
+		entries = realloc(d->entries, (d->nentries ? 2 * d->nentries : 1) * sizeof(*entries));
+		if (!entries)
+			return -ENOMEM;
+		d->entries = entries;
+	}
+	e = &d->entries[d->nentries];
+	e->file = strdup(file);
+	e->message = strdup(msg);
+	if (!e->file || !e->message) {
+		free(e->file);
+		free(e->message);
+		return -ENOMEM;
+	}
+	e->line = line > 0 ? line : 0;
+	e->severity = error ? FT_SEVERITY_ERROR : FT_SEVERITY_WARNING;
+	e->offset = d->len;
+	e->length = strlen(head) + strlen(msg);
+	d->nentries++;
 	d->len += (size_t)sprintf(d->text + d->len, "%s%s\n", head, msg);
 	if (error)
 		d->nerrors++;
@@ -73,8 +94,23 @@ int ft_diag_add(struct ft_diag *d, const char *file, int line, bool error, const
 	return rc;
 }
 
+const char *ft_diag_line(const struct ft_diag *d, size_t i, char *buf, size_t len)
+{
+	const struct ft_diag_entry *e = &d->entries[i];
+
+	snprintf(buf, len, "%.*s", (int)e->length, d->text + e->offset);
+	return buf;
+}
+
 void ft_diag_free(struct ft_diag *d)
 {
+	size_t i;
+
+	for (i = 0; i < d->nentries; i++) {
+		free(d->entries[i].file);
+		free(d->entries[i].message);
+	}
+	free(d->entries);
 	free(d->text);
 	memset(d, 0, sizeof(*d));
 }

@@ -28,6 +28,7 @@
 #include "hostcheck.h"
 #include "ifaces.h"
 #include "loader.h"
+#include "swap.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -35,6 +36,8 @@
 #include "probe.h"
 #include "pidfile.h"
 #include "pinned.h"
+#include "pinned_write.h"
+#include "prepare.h"
 #include "repair.h"
 #include "shaping.h"
 #include "verify.h"
@@ -97,92 +100,6 @@ static void usage(FILE *f)
 		FT_DEFAULT_CONFIG, FT_PIN_DIR);
 }
 
-/* Print every diagnostic line of a policy load at the matching level. */
-static void log_diag(const struct ft_diag *d)
-{
-	char *text, *line, *save = NULL;
-
-	if (!d->text)
-		return;
-	text = strdup(d->text);
-	if (!text)
-		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		/* the lines carry their own "error:"/"warning:" */
-		ft_log_plain(strstr(line, ": warning: ") ? LOG_WARNING : LOG_ERR, "%s", line);
-	}
-	free(text);
-}
-
-/* Resolve rule iif names to ifindexes, warning about the absent ones. */
-static void resolve_iifs(struct ft_policy *pol)
-{
-	size_t r, i;
-
-	ft_resolve_iifs(pol);
-	for (r = 0; r < pol->nrules; r++) {
-		const struct ft_match *m = &pol->rules[r].match;
-
-		for (i = 0; i < m->niif; i++)
-			if (!m->iif_index[i])
-				ft_log_plain(LOG_WARNING, "%s:%d: warning: no interface %s exists "
-					     "yet: this iif matches once one appears", pol->file,
-					     pol->rules[r].line, m->iif[i]);
-	}
-}
-
-/*
- * Load, validate and compile @path. Nothing in the kernel is touched.
- * @resolve: look up iif interface names here (not for --check, which may
- * run on another machine than the one the policy is for)
- * Returns 0 with @pol and @c filled, or -errno after logging why.
- */
-static int policy_prepare(const char *path, unsigned int flags, struct ft_policy *pol,
-			  struct ft_compiled *c, bool resolve, struct stat *file_id)
-{
-	struct ft_diag diag = { 0 };
-	struct stat st;
-	int err;
-
-	memset(pol, 0, sizeof(*pol));
-	memset(c, 0, sizeof(*c));
-	if (!stat(path, &st)) {
-		char when[32];
-		struct tm tm;
-
-		/* the path as given, symlinks followed now: which version is this? */
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
-			 localtime_r(&st.st_mtime, &tm) ? &tm : gmtime_r(&st.st_mtime, &tm));
-		pr_info("reading %s (inode %llu, modified %s)", path,
-			(unsigned long long)st.st_ino, when);
-		if (file_id) {
-			file_id->st_ino = st.st_ino;
-			file_id->st_mtime = st.st_mtime;
-		}
-	}
-	err = ft_config_load_flags(path, flags, pol, &diag);
-	log_diag(&diag);
-	if (err) {
-		if (err == -EINVAL)
-			pr_err("%s: %d error(s), policy rejected", path, diag.nerrors);
-		else if (!diag.nerrors)
-			pr_err("%s: %s", path, strerror(-err));
-		ft_diag_free(&diag);
-		return err;
-	}
-	ft_diag_free(&diag);
-	if (resolve)
-		resolve_iifs(pol);
-	err = ft_compile(pol, c);
-	if (err) {
-		pr_err("%s: cannot compile the policy: %s", path,
-		       err == -E2BIG ? "too large (rules, classes, interfaces or distinct bitmaps)" :
-				       strerror(-err));
-		ft_policy_free(pol);
-	}
-	return err;
-}
-
 static int map_fd(struct daemon *d, const char *name)
 {
 	return ft_loader_map_fd(&d->loader, name);
@@ -196,100 +113,15 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/*
- * ft_hoff entries: one per attached ifindex, made here so the programs
- * only look up (no insert on the packet path); entries of interfaces we
- * no longer attach go.
- */
-static void hoff_sync(struct daemon *d)
-{
-	int fd = map_fd(d, "ft_hoff"), ncpu = libbpf_num_possible_cpus();
-	__u32 key, next, *prev = NULL;
-	void *zero;
-	size_t i;
-
-	if (fd < 0 || ncpu <= 0)
-		return;
-	zero = calloc((size_t)ncpu, sizeof(struct ft_hoff));
-	if (!zero)
-		return;
-	for (i = 0; i < d->ifs.natt; i++) {
-		key = d->ifs.att[i].ifindex;
-		bpf_map_update_elem(fd, &key, zero, BPF_NOEXIST);
-	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		bool keep = false;
-
-		for (i = 0; i < d->ifs.natt; i++)
-			keep |= d->ifs.att[i].ifindex == next;
-		if (!keep && !bpf_map_delete_elem(fd, &next))
-			continue;	/* deleted: iterate again from the same key */
-		key = next;
-		prev = &key;
-	}
-	free(zero);
-}
-
+/* The daemon's records in the pins, for flowtagctl (pinned_write.c). */
 static void publish_state(struct daemon *d)
 {
-	__u32 zero = 0, i;
-	int fd = map_fd(d, "ft_ifaces");
+	const struct ft_pinned_state s = {
+		.loader = &d->loader, .pol = &d->pol, .ifs = &d->ifs, .info = &d->info,
+		.health = &d->health, .expect = &d->expect, .rep = &d->rep,
+	};
 
-	hoff_sync(d);
-	/* the attached interfaces, then the entries nothing answers to
-	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent */
-	d->info.nifaces = d->ifs.natt + d->ifs.nabsent;
-	if (d->info.nifaces > FT_MAX_IFACES)
-		d->info.nifaces = FT_MAX_IFACES;
-	for (i = 0; i < FT_MAX_IFACES; i++) {
-		struct ft_iface_info rec = { 0 };
-
-		if (i < d->ifs.natt) {
-			snprintf(rec.name, sizeof(rec.name), "%s", d->ifs.att[i].name);
-			rec.ifindex = d->ifs.att[i].ifindex;
-			rec.xdp_mode = d->ifs.att[i].xdp_mode;
-			const struct ft_iface *ifc = ft_policy_iface_for(&d->pol, rec.name);
-
-			rec.flags = d->ifs.att[i].flags;
-			if (ifc && ifc->required)
-				rec.flags |= FT_IFACE_F_REQUIRED;
-			if (ifc && ft_ifname_is_pattern(ifc->name))
-				rec.flags |= FT_IFACE_F_PATTERN;
-			rec.link_type = d->ifs.att[i].link_type;
-			rec.l2 = d->ifs.att[i].l2;
-		} else if (i < d->info.nifaces) {
-			const struct ft_iface_absent *ab = &d->ifs.absent[i - d->ifs.natt];
-
-			memcpy(rec.name, ab->name, sizeof(rec.name));
-			rec.flags = FT_IFACE_F_ABSENT | (ab->required ? FT_IFACE_F_REQUIRED : 0) |
-				    (ab->pattern ? FT_IFACE_F_PATTERN : 0);
-		}
-		bpf_map_update_elem(fd, &i, &rec, 0);
-	}
-	for (i = 0; i < FT_MAX_IFACES; i++) {
-		struct ft_iface_health ih = { 0 };
-
-		if (i < d->ifs.natt) {
-			const struct ft_watch *w = ft_repair_watch(&d->rep, d->ifs.att[i].name);
-
-			ih.ifindex = d->ifs.att[i].ifindex;
-			ih.repairs = w->repairs;
-			ih.last_repair = w->last_repair;
-			ih.flags = (w->gave_up ? FT_IFH_F_GAVE_UP : 0) |
-				   (w->stalled ? FT_IFH_F_STALLED : 0);
-			snprintf(ih.last, sizeof(ih.last), "%s", w->last);
-		}
-		bpf_map_update_elem(map_fd(d, "ft_ifhealth"), &i, &ih, 0);
-	}
-	d->health.repairs = d->rep.repairs;
-	d->health.prog_xdp = d->expect.xdp;
-	d->health.prog_xdp_frags = d->expect.xdp_frags;
-	d->health.prog_tc_ingress = d->expect.tc_ingress;
-	d->health.prog_tc_egress = d->expect.tc_egress;
-	d->health.seq = d->info.reloads + d->info.reload_failures;
-	bpf_map_update_elem(map_fd(d, "ft_health"), &zero, &d->health, 0);
-	/* last: flowtagctl reload waits for ft_info, then reads the rest */
-	bpf_map_update_elem(map_fd(d, "ft_info"), &zero, &d->info, 0);
+	ft_pinned_publish(&s);
 }
 
 /* The previous daemon's interface records (left in the pinned maps). */
@@ -367,11 +199,11 @@ static int do_reload(struct daemon *d)
 
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
 	pr_info("SIGHUP: reloading %s", d->config_path);
-	err = policy_prepare(d->config_path, d->config_flags, &pol, &c, true, &file_id);
+	err = ft_prepare_file(d->config_path, d->config_flags, FT_BIND_HOST, &pol, &c, &file_id);
 	if (!err) {
 		err = ft_ifaces_check_required(&pol);
 		if (!err)
-			err = ft_loader_apply(&d->loader, &c, &gen);
+			err = ft_policy_swap(&d->loader, &c, &gen);
 		if (!err)
 			log_policy(&pol, &c, gen);
 		ft_compiled_free(&c);
@@ -676,7 +508,8 @@ static int start(struct daemon *d)
 	pid_t pid;
 	int err;
 
-	err = policy_prepare(d->config_path, d->config_flags, &d->pol, &c, true, &file_id);
+	err = ft_prepare_file(d->config_path, d->config_flags, FT_BIND_HOST, &d->pol, &c,
+			      &file_id);
 	if (err)
 		return err;
 	err = ft_ifaces_check_required(&d->pol);
@@ -712,7 +545,7 @@ static int start(struct daemon *d)
 	}
 
 	/* policy first: old and new programs share the maps, so both see it */
-	err = ft_loader_apply(&d->loader, &c, &gen);
+	err = ft_policy_swap(&d->loader, &c, &gen);
 	if (err)
 		goto out_close;
 	log_policy(&d->pol, &c, gen);
@@ -844,7 +677,7 @@ int main(int argc, char **argv)
 		struct ft_compiled c;
 
 		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
-		err = policy_prepare(d.config_path, d.config_flags, &pol, &c, false, NULL);
+		err = ft_prepare_file(d.config_path, d.config_flags, FT_BIND_NONE, &pol, &c, NULL);
 		if (err)
 			return 1;
 		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",

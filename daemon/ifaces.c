@@ -11,6 +11,7 @@
 #include "compile.h"
 #include "ifaces.h"
 #include "loader.h"
+#include "swap.h"
 #include "log.h"
 #include "shaping.h"
 
@@ -375,7 +376,7 @@ int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *gener
 	free(after);
 	err = ft_compile(pol, &c);
 	if (!err)
-		err = ft_loader_apply(l, &c, generation);
+		err = ft_policy_swap(l, &c, generation);
 	ft_compiled_free(&c);
 	if (err) {
 		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "

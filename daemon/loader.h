@@ -47,24 +47,12 @@ void ft_loader_close(struct ft_loader *l);
 /** ft_loader_unpin() - remove the map pins this loader created or adopted. */
 int ft_loader_unpin(struct ft_loader *l);
 
-/**
- * ft_loader_apply() - install a compiled policy atomically.
- *
- * Writes everything into the inactive slot, then flips ft_state, then waits
- * (an RCU grace period forced by a map-in-map update) until no program can
- * still be running on the old slot, so the next apply may overwrite it.
- * On failure the active policy is untouched.
- * @generation: out, the generation now active (may be NULL)
- * Returns 0 or -errno.
- */
-int ft_loader_apply(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation);
-
 /** ft_loader_state() - the active slot and generation (0: no policy yet). */
 int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation);
 
 /**
  * ft_loader_revert() - make @slot/@generation active again, as they were
- * before the last ft_loader_apply() (whose slot was the other one, so the
+ * before the last ft_policy_swap() (whose slot was the other one, so the
  * policy in @slot is intact). For a start that failed after applying.
  */
 int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation);

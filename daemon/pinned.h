@@ -10,9 +10,9 @@
  * with BPF_F_RDONLY and checked against the layout this build expects, so
  * pins left by another flowtag version are refused instead of misread.
  *
- * The writer of the daemon's records is flowtagd (publish_state() in
- * flowtagd.c); the loader writes the policy maps, the BPF programs the
- * counters.
+ * The writer of the daemon's records is flowtagd through pinned_write.c
+ * (ft_pinned_publish()); swap.c writes the policy maps, the BPF programs
+ * the counters.
  */
 #ifndef FLOWTAG_PINNED_H
 #define FLOWTAG_PINNED_H

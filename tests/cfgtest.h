@@ -22,35 +22,22 @@ static inline bool policy_is_zero(const struct ft_policy *p)
 }
 
 /*
- * Whether @d has a line that starts with "@file:@line: @sev: " (with
- * @line 0: "@file: @sev: ") and contains @substr.
+ * Whether @d has a message about @file:@line (@line 0: the file as a whole)
+ * of severity @sev ("error" or "warning") whose line contains @substr.
  */
 static inline bool diag_has(const struct ft_diag *d, const char *file, int line, const char *sev,
 			    const char *substr)
 {
-	char head[PATH_MAX + 64];
-	const char *l, *nl;
+	enum ft_severity want = strcmp(sev, "error") ? FT_SEVERITY_WARNING : FT_SEVERITY_ERROR;
+	char one[4096];
+	size_t i;
 
-	if (!d->text)
-		return false;
-	if (line > 0)
-		snprintf(head, sizeof(head), "%s:%d: %s: ", file, line, sev);
-	else
-		snprintf(head, sizeof(head), "%s: %s: ", file, sev);
-	for (l = d->text; *l; l = nl + 1) {
-		nl = strchr(l, '\n');
-		if (!nl)
-			return false;
-		if (!strncmp(l, head, strlen(head))) {
-			char one[4096];
-			size_t n = (size_t)(nl - l) < sizeof(one) - 1 ? (size_t)(nl - l) :
-									sizeof(one) - 1;
+	for (i = 0; i < d->nentries; i++) {
+		const struct ft_diag_entry *e = &d->entries[i];
 
-			memcpy(one, l, n);
-			one[n] = '\0';
-			if (strstr(one, substr))
-				return true;
-		}
+		if (e->line == (line > 0 ? line : 0) && e->severity == want &&
+		    !strcmp(e->file, file) && strstr(ft_diag_line(d, i, one, sizeof(one)), substr))
+			return true;
 	}
 	return false;
 }

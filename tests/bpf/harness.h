@@ -20,6 +20,8 @@
 #include "config.h"
 #include "loader.h"
 #include "pinned.h"
+#include "prepare.h"
+#include "swap.h"
 #include "flowtag/meta.h"
 
 struct xdp_result {
@@ -81,40 +83,35 @@ static inline struct tc_result ft_run_tc(int prog_fd, const void *pkt, size_t le
 /*
  * Parse, compile and apply a policy given as text. @pol and @c receive the
  * policy and its compiled form (free with ft_policy_free/ft_compiled_free).
- * Rule iif names resolve with if_nametoindex() in the caller's netns.
+ * Rule iif name "lo" binds to ifindex 1 (FT_BIND_FIXED), every other name
+ * stays unbound.
  */
 static inline int ft_apply_text(struct ft_loader *l, const char *text, struct ft_policy *pol,
 				struct ft_compiled *c)
 {
-	struct ft_diag diag = { 0 };
-	size_t r, i;
+	static const struct ft_ifname lo = { "lo", 1 };
+	const struct ft_prepare_opts opts = { .text = text, .name = "test.conf", .dir = ".",
+					      .binder = FT_BIND_FIXED, .fixed = &lo, .nfixed = 1 };
+	struct ft_prepared p;
 	int err;
 
 	memset(pol, 0, sizeof(*pol));
 	memset(c, 0, sizeof(*c));
-	err = ft_config_parse(text, "test.conf", ".", pol, &diag);
-	if (err) {
-		fprintf(stderr, "policy does not parse:\n%s", diag.text ? diag.text : "");
-		ft_diag_free(&diag);
-		return err;
-	}
-	ft_diag_free(&diag);
-	for (r = 0; r < pol->nrules; r++)
-		for (i = 0; i < pol->rules[r].match.niif; i++)
-			pol->rules[r].match.iif_index[i] =
-				strcmp(pol->rules[r].match.iif[i], "lo") ? 0 : 1;
-	err = ft_compile(pol, c);
-	if (err) {
+	err = ft_prepare(&opts, &p);
+	if (err && !p.parsed)
+		fprintf(stderr, "policy does not parse:\n%s", p.diag.text ? p.diag.text : "");
+	else if (err)
 		fprintf(stderr, "policy does not compile: %s\n", strerror(-err));
-		ft_policy_free(pol);
+	if (!err)
+		err = ft_policy_swap(l, &p.comp, NULL);
+	if (err) {
+		ft_prepared_free(&p);
 		return err;
 	}
-	err = ft_loader_apply(l, c, NULL);
-	if (err) {
-		ft_compiled_free(c);
-		ft_policy_free(pol);
-	}
-	return err;
+	ft_diag_free(&p.diag);
+	*pol = p.pol;
+	*c = p.comp;
+	return 0;
 }
 
 /* Sum over the CPUs of @nwords __u64 words of per-CPU map @map's @key. */

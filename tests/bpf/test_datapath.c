@@ -894,7 +894,7 @@ static void test_reload(void **st)
 	assert_int_equal(x.meta.dscp, 34);
 
 	/* and back */
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
 	assert_int_equal(x.meta.class_id, 0);
 	ft_compiled_free(&c2);
@@ -946,7 +946,7 @@ static void test_4096_rules(void **st)
 		assert_int_equal(x.meta.mark, 3);
 	}
 	/* restore the main policy for the other tests */
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);
 	free(text);
@@ -1094,7 +1094,7 @@ static void test_random(void **st)
 			if (pol.rules[r].match.niif)
 				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
 		assert_int_equal(ft_compile(&pol, &c), 0);
-		assert_int_equal(ft_loader_apply(&s->l, &c, NULL), 0);
+		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
 		clear_frags(s);
 		ref_frags_clear(&frags);
@@ -1157,7 +1157,7 @@ static void test_random(void **st)
 		(long)(time(NULL) - t0), failures);
 	free(frags.e);
 	free(frags.used);
-	assert_int_equal(ft_loader_apply(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
 }
 

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The policy's classes and prefix sets (config_parse.h).
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "cfgtext.h"
+#include "config.h"
+#include "config_parse.h"
+#include "setfile.h"
+#include "strparse.h"
+#include "textfile.h"
+
+/* ---- classes -------------------------------------------------------- */
+
+static void parse_class(struct cfg_ctx *c, config_setting_t *g, size_t idx, bool *have_mark)
+{
+	static const char *const keys[] = { "name", "mark", "priority", "dscp", "rate", "ceil",
+					    "burst", "quantum", NULL };
+	struct ft_class *cl = &c->pol->classes[idx];
+	config_setting_t *s;
+	char err[256];
+	const char *v;
+	size_t j;
+	int dup;
+
+	cfg_check_keys(c, g, keys, "class");
+	cl->line = cfg_src_line(c, g);
+	cl->dscp = -1;
+
+	s = config_setting_get_member(g, "name");
+	if (!s) {
+		err_at(c, g, "class has no 'name'");
+	} else if ((v = cfg_get_str(c, s))) {
+		if (!*v)
+			err_at(c, s, "empty class name");
+		else if (cfg_has_ctrl(v))
+			err_at(c, s, "class name '%s' contains a control character", v);
+		else if (strlen(v) >= FT_NAME_LEN)
+			err_at(c, s, "class name '%s' is longer than %d characters", v,
+			       FT_NAME_LEN - 1);
+		else if ((dup = cfg_find_class(c->pol, v)) >= 0)
+			err_at(c, s, "duplicate class '%s' (first defined at line %d)", v,
+			       c->pol->classes[dup].line);
+		else
+			strcpy(cl->name, v);
+	}
+
+	s = config_setting_get_member(g, "mark");
+	if (!s) {
+		err_at(c, g, "class%s%s%s has no 'mark'", cl->name[0] ? " '" : "", cl->name,
+		       cl->name[0] ? "'" : "");
+	} else if (!cfg_get_u32(c, s, &cl->mark)) {
+		if (cl->mark & ~c->pol->mark_mask) {
+			err_at(c, s, "class '%s': mark 0x%x is outside mark_mask 0x%08x", cl->name,
+			       cl->mark, c->pol->mark_mask);
+		} else {
+			for (j = 0; j < idx; j++)
+				if (have_mark[j] && c->pol->classes[j].mark == cl->mark)
+					break;
+			if (j < idx)
+				err_at(c, s,
+				       "class '%s' has the same mark 0x%x as class '%s' (line %d): egress restore could not tell them apart",
+				       cl->name, cl->mark, c->pol->classes[j].name,
+				       c->pol->classes[j].line);
+			else
+				have_mark[idx] = true;
+		}
+	}
+
+	s = config_setting_get_member(g, "priority");
+	if (s) {
+		if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			if (ft_parse_tc_handle(config_setting_get_string(s), &cl->priority, err,
+					       sizeof(err)))
+				err_at(c, s, "%s", err);
+			else
+				cl->has_priority = true;
+		} else if (cfg_is_int(s)) {
+			if (!cfg_get_u32(c, s, &cl->priority))
+				cl->has_priority = true;
+		} else {
+			cfg_wrong_type(c, s, "a tc class id string (\"1:10\") or an integer");
+		}
+	}
+
+	s = config_setting_get_member(g, "dscp");
+	if (s)
+		cfg_get_dscp(c, s, &cl->dscp);
+
+	/* shaping: checked against the interfaces in cfg_check_shaping() */
+	if ((s = config_setting_get_member(g, "rate")))
+		cfg_get_rate(c, s, &cl->rate);
+	if ((s = config_setting_get_member(g, "ceil")))
+		cfg_get_rate(c, s, &cl->ceil);
+	if ((s = config_setting_get_member(g, "burst")))
+		cfg_get_size(c, s, &cl->burst);
+	if ((s = config_setting_get_member(g, "quantum")))
+		cfg_get_size(c, s, &cl->quantum);
+	if (cl->rate && cl->ceil && cl->ceil < cl->rate)
+		err_at(c, config_setting_get_member(g, "ceil"),
+		       "class '%s': ceil is below its rate", cl->name);
+}
+
+int cfg_parse_classes(struct cfg_ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = cfg_group_list(c, root, "classes");
+	bool *have_mark = NULL;
+	int i, n;
+
+	if (!l)
+		return 0;
+	n = config_setting_length(l);
+	if (!n)
+		return 0;
+	c->pol->classes = calloc((size_t)n, sizeof(*c->pol->classes));
+	c->class_used = calloc((size_t)n, sizeof(*c->class_used));
+	have_mark = calloc((size_t)n, sizeof(*have_mark));
+	if (!c->pol->classes || !c->class_used || !have_mark) {
+		free(have_mark);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+
+		if (i == FT_MAX_CLASSES)
+			err_at(c, g, "too many classes (%d; at most %d)", n, FT_MAX_CLASSES);
+		c->pol->nclasses = (size_t)i + 1;
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_wrong_type(c, g,
+				       "a list of groups: ( { name = ...; mark = ...; }, ... )");
+			c->pol->classes[i].dscp = -1;
+			continue;
+		}
+		parse_class(c, g, (size_t)i, have_mark);
+	}
+	free(have_mark);
+	return 0;
+}
+
+/* ---- prefix sets ---------------------------------------------------- */
+
+/*
+ * A prefix set's file: read whole (or it is an error, never a shorter set),
+ * errors in it as SETFILE:LINE, problems with the file itself at the line
+ * of the policy that names it.
+ */
+static int load_set_file(struct cfg_ctx *c, struct ft_prefix_set *set, const config_setting_t *fs)
+{
+	char why[PATH_MAX + 256];
+	int rc, nerrors0 = c->diag->nerrors;
+	size_t len;
+	char *buf;
+
+	rc = ft_file_read(set->file, c->file_flags, &buf, &len, why, sizeof(why));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		err_at(c, fs, "prefix set '%s': %s%s", set->name, why, cfg_perm_hint(rc));
+		return 0;
+	}
+	rc = ft_set_file_parse(buf, len, set->file, &set->pfx, &set->npfx, c->diag);
+	free(buf);
+	c->nerrors += c->diag->nerrors - nerrors0;
+	return rc == -EINVAL ? 0 : rc;
+}
+
+static char *resolve_path(const char *dir, const char *path)
+{
+	size_t dl, pl;
+	char *r;
+
+	if (path[0] == '/' || !dir || !*dir)
+		return cfg_dup_str(path);
+	dl = strlen(dir);
+	pl = strlen(path);
+	r = malloc(dl + 1 + pl + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, dir, dl);
+	r[dl] = '/';
+	memcpy(r + dl + 1, path, pl + 1);
+	return r;
+}
+
+static int parse_inline_set(struct cfg_ctx *c, struct ft_prefix_set *set, config_setting_t *s)
+{
+	char err[256];
+	int i, n;
+
+	if (!cfg_is_seq(s)) {
+		cfg_wrong_type(c, s, "an array of prefix strings: [ \"10.0.0.0/8\", ... ]");
+		return 0;
+	}
+	n = config_setting_length(s);
+	if (!n)
+		return 0;
+	set->pfx = calloc((size_t)n, sizeof(*set->pfx));
+	if (!set->pfx)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		const char *v = cfg_get_str(c, e);
+
+		if (!v)
+			continue;
+		if (ft_parse_prefix(v, &set->pfx[set->npfx], err, sizeof(err)))
+			err_at(c, e, "prefixes: %s", err);
+		else
+			set->npfx++;
+	}
+	return 0;
+}
+
+static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
+{
+	static const char *const keys[] = { "name", "file", "prefixes", NULL };
+	struct ft_prefix_set *set = &c->pol->sets[idx];
+	config_setting_t *s, *fs, *ps;
+	int dup, rc = 0, nerrors0 = c->nerrors;
+	const char *v;
+
+	cfg_check_keys(c, g, keys, "prefix set");
+	set->line = cfg_src_line(c, g);
+
+	s = config_setting_get_member(g, "name");
+	if (!s) {
+		err_at(c, g, "prefix set has no 'name'");
+	} else if ((v = cfg_get_str(c, s))) {
+		if (!*v)
+			err_at(c, s, "empty prefix set name");
+		else if (cfg_has_ctrl(v))
+			err_at(c, s, "prefix set name '%s' contains a control character", v);
+		else if (v[0] == '@')
+			err_at(c, s,
+			       "prefix set name '%s' must not start with '@' (rules write \"@%s\" to refer to \"%s\")",
+			       v, v + 1, v + 1);
+		else if (strlen(v) >= FT_SET_NAME_LEN)
+			err_at(c, s, "prefix set name '%s' is longer than %d characters", v,
+			       FT_SET_NAME_LEN - 1);
+		else if ((dup = cfg_find_set(c->pol, v)) >= 0)
+			err_at(c, s, "duplicate prefix set '%s' (first defined at line %d)", v,
+			       c->pol->sets[dup].line);
+		else
+			strcpy(set->name, v);
+	}
+
+	fs = config_setting_get_member(g, "file");
+	ps = config_setting_get_member(g, "prefixes");
+	if (fs && ps) {
+		err_at(c, g, "prefix set '%s' has both 'file' and 'prefixes'", set->name);
+	} else if (!fs && !ps) {
+		err_at(c, g, "prefix set '%s' has neither 'file' nor 'prefixes'", set->name);
+	} else if (fs) {
+		v = cfg_get_str(c, fs);
+		if (v) {
+			set->file = resolve_path(c->dir, v);
+			if (!set->file)
+				return -ENOMEM;
+			rc = load_set_file(c, set, fs);
+		}
+	} else {
+		rc = parse_inline_set(c, set, ps);
+	}
+	/* an empty set makes "@set" match nothing: legal, but rarely meant */
+	if (!rc && (fs || ps) && !set->npfx && c->nerrors == nerrors0)
+		warn_at(c, g, "prefix set '%s' is empty: rules naming it match nothing", set->name);
+	return rc;
+}
+
+int cfg_parse_sets(struct cfg_ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = cfg_group_list(c, root, "prefix_sets");
+	int i, n, rc;
+
+	if (!l)
+		return 0;
+	n = config_setting_length(l);
+	if (!n)
+		return 0;
+	c->pol->sets = calloc((size_t)n, sizeof(*c->pol->sets));
+	c->set_used = calloc((size_t)n, sizeof(*c->set_used));
+	if (!c->pol->sets || !c->set_used)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
+
+		c->pol->nsets = (size_t)i + 1;
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_wrong_type(c, g,
+				       "a list of groups: ( { name = ...; file = ...; }, ... )");
+			continue;
+		}
+		rc = parse_set(c, g, (size_t)i);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The policy pipeline: source -> config -> bind -> compile. See prepare.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "attach.h"
+#include "log.h"
+#include "prepare.h"
+
+/* FT_BIND_ASSUME_PRESENT: the same name earlier gets the same index. */
+static void bind_assume_present(struct ft_policy *pol)
+{
+	uint32_t next = 1;
+	size_t r, i, r2, i2;
+
+	for (r = 0; r < pol->nrules; r++) {
+		struct ft_match *m = &pol->rules[r].match;
+
+		for (i = 0; i < m->niif; i++) {
+			m->iif_index[i] = 0;
+			for (r2 = 0; r2 <= r && !m->iif_index[i]; r2++) {
+				const struct ft_match *m2 = &pol->rules[r2].match;
+				size_t end = r2 == r ? i : m2->niif;
+
+				for (i2 = 0; i2 < end; i2++)
+					if (!strcmp(m2->iif[i2], m->iif[i])) {
+						m->iif_index[i] = m2->iif_index[i2];
+						break;
+					}
+			}
+			if (!m->iif_index[i])
+				m->iif_index[i] = next++;
+		}
+	}
+}
+
+/* FT_BIND_FIXED: each name looked up in @fixed, 0 when not there. */
+static void bind_fixed(struct ft_policy *pol, const struct ft_ifname *fixed, size_t nfixed)
+{
+	size_t r, i, f;
+
+	for (r = 0; r < pol->nrules; r++) {
+		struct ft_match *m = &pol->rules[r].match;
+
+		for (i = 0; i < m->niif; i++) {
+			m->iif_index[i] = 0;
+			for (f = 0; f < nfixed; f++)
+				if (!strcmp(fixed[f].name, m->iif[i]))
+					m->iif_index[i] = fixed[f].ifindex;
+		}
+	}
+}
+
+/* FT_BIND_HOST: this netns's interfaces; the absent ones are warnings. */
+static void bind_host(struct ft_policy *pol, struct ft_diag *diag)
+{
+	size_t r, i;
+
+	ft_resolve_iifs(pol);
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_match *m = &pol->rules[r].match;
+
+		for (i = 0; i < m->niif; i++)
+			if (!m->iif_index[i])
+				ft_diag_add(diag, pol->file, pol->rules[r].line, false,
+					    "no interface %s exists yet: this iif matches once one "
+					    "appears", m->iif[i]);
+	}
+}
+
+int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (o->path)
+		err = ft_config_load_flags(o->path, o->flags, &out->pol, &out->diag);
+	else
+		err = ft_config_parse_buf(o->text, strlen(o->text), o->name, o->dir, o->flags,
+					  &out->pol, &out->diag);
+	if (err)
+		return err;
+	out->parsed = true;
+	switch (o->binder) {
+	case FT_BIND_NONE:
+		break;
+	case FT_BIND_ASSUME_PRESENT:
+		bind_assume_present(&out->pol);
+		break;
+	case FT_BIND_HOST:
+		bind_host(&out->pol, &out->diag);
+		break;
+	case FT_BIND_FIXED:
+		bind_fixed(&out->pol, o->fixed, o->nfixed);
+		break;
+	}
+	return ft_compile(&out->pol, &out->comp);
+}
+
+/* Log every diagnostic at its level. */
+static void log_diag(const struct ft_diag *d)
+{
+	char line[4096];
+	size_t i;
+
+	for (i = 0; i < d->nentries; i++)
+		ft_log_plain(d->entries[i].severity == FT_SEVERITY_ERROR ? LOG_ERR : LOG_WARNING,
+			     "%s", ft_diag_line(d, i, line, sizeof(line)));
+}
+
+int ft_prepare_file(const char *path, unsigned int flags, enum ft_binder binder,
+		    struct ft_policy *pol, struct ft_compiled *c, struct stat *file_id)
+{
+	const struct ft_prepare_opts o = { .path = path, .flags = flags, .binder = binder };
+	struct ft_prepared p;
+	struct stat st;
+	int err;
+
+	memset(pol, 0, sizeof(*pol));
+	memset(c, 0, sizeof(*c));
+	if (!stat(path, &st)) {
+		char when[32];
+		struct tm tm;
+
+		/* the path as given, symlinks followed now: which version is this? */
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+			 localtime_r(&st.st_mtime, &tm) ? &tm : gmtime_r(&st.st_mtime, &tm));
+		pr_info("reading %s (inode %llu, modified %s)", path,
+			(unsigned long long)st.st_ino, when);
+		if (file_id) {
+			file_id->st_ino = st.st_ino;
+			file_id->st_mtime = st.st_mtime;
+		}
+	}
+	err = ft_prepare(&o, &p);
+	log_diag(&p.diag);
+	if (err && !p.parsed) {
+		if (err == -EINVAL)
+			pr_err("%s: %d error(s), policy rejected", path, p.diag.nerrors);
+		else if (!p.diag.nerrors)
+			pr_err("%s: %s", path, strerror(-err));
+	} else if (err) {
+		pr_err("%s: cannot compile the policy: %s", path,
+		       err == -E2BIG ? "too large (rules, classes, interfaces or distinct bitmaps)" :
+				       strerror(-err));
+	}
+	if (err) {
+		ft_prepared_free(&p);
+		return err;
+	}
+	ft_diag_free(&p.diag);
+	*pol = p.pol;
+	*c = p.comp;
+	return 0;
+}
+
+void ft_prepared_free(struct ft_prepared *p)
+{
+	ft_compiled_free(&p->comp);
+	ft_policy_free(&p->pol);
+	ft_diag_free(&p->diag);
+}

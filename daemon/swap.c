@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The atomic policy swap: a compiled policy into the inactive slot of the
+ * maps, then the flip of ft_state. See swap.h.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flowtag_xdp.skel.h"
+#include "log.h"
+#include "swap.h"
+
+/* Write @n consecutive array elements starting at key @first. */
+static int array_write(int fd, uint32_t first, const void *vals, size_t vsize, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t *keys, i, count = n;
+	int err;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = first + i;
+	err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	if (err) {
+		/* batch ops are missing on some kernels: one by one */
+		for (i = 0, err = 0; i < n && !err; i++)
+			if (bpf_map_update_elem(fd, &keys[i], (const char *)vals + i * vsize, 0))
+				err = -errno;
+	}
+	free(keys);
+	return err;
+}
+
+/* Zero @n per-CPU counters from key @first. */
+static int percpu_zero(int fd, uint32_t first, uint32_t n, size_t vsize)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = (vsize + 7) & ~(size_t)7;
+	void *zero;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc((size_t)ncpu * n, stride);
+	if (!zero)
+		return -ENOMEM;
+	err = array_write(fd, first, zero, ncpu * stride, n);
+	free(zero);
+	return err;
+}
+
+/* Delete the entries of a (slot, ...) keyed hash that belong to @slot. */
+static int hash_clear_slot(int fd, size_t ksize, uint32_t slot)
+{
+	char key[64], next[64];
+	char (*del)[64] = NULL;
+	size_t ndel = 0, cap = 0, i;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (*(uint32_t *)next == slot) {
+			if (ndel == cap) {
+				char (*n)[64];
+
+				cap = cap ? cap * 2 : 64;
+				n = realloc(del, cap * sizeof(*del));
+				if (!n) {
+					free(del);
+					return -ENOMEM;
+				}
+				del = n;
+			}
+			memcpy(del[ndel++], next, ksize);
+		}
+		memcpy(key, next, ksize);
+		prev = key;
+	}
+	for (i = 0; i < ndel; i++)
+		if (bpf_map_delete_elem(fd, del[i]) && errno != ENOENT)
+			err = -errno;
+	free(del);
+	return err;
+}
+
+static int inner_create(enum bpf_map_type type, const char *name, uint32_t ksize, uint32_t vsize,
+			uint32_t n, uint32_t flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+	int fd = bpf_map_create(type, name, ksize, vsize, n ? n : 1, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A new LPM trie holding @n entries of @esz bytes: the key first, the
+ * __u32 bitmap index at @bm_off (struct ft_lpm4_ent / ft_lpm6_ent). */
+static int trie_create(const char *name, const void *ents, size_t n, size_t esz, size_t ksize,
+		       size_t bm_off)
+{
+	const char *e = ents;
+	size_t i;
+	int fd;
+
+	fd = inner_create(BPF_MAP_TYPE_LPM_TRIE, name, ksize, sizeof(__u32), n, BPF_F_NO_PREALLOC);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < n; i++, e += esz) {
+		if (bpf_map_update_elem(fd, e, e + bm_off, 0)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+#define TRIE4(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm4_ent), \
+				      sizeof(struct ft_lpm4), offsetof(struct ft_lpm4_ent, bm))
+#define TRIE6(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm6_ent), \
+				      sizeof(struct ft_lpm6), offsetof(struct ft_lpm6_ent, bm))
+
+enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
+
+int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation)
+{
+	struct flowtag_xdp *s = l->xdp;
+	int inner[IN_MAX], outer[IN_MAX];
+	struct ft_policy_hdr hdr = c->hdr;
+	struct ft_state st;
+	__u32 slot, cur_slot, cur_gen, zero = 0, k;
+	size_t i;
+	int err;
+
+	for (i = 0; i < IN_MAX; i++)
+		inner[i] = -1;
+	outer[IN_BM] = bpf_map__fd(s->maps.ft_bm_o);
+	outer[IN_SRC4] = bpf_map__fd(s->maps.ft_src4_o);
+	outer[IN_DST4] = bpf_map__fd(s->maps.ft_dst4_o);
+	outer[IN_SRC6] = bpf_map__fd(s->maps.ft_src6_o);
+	outer[IN_DST6] = bpf_map__fd(s->maps.ft_dst6_o);
+
+	err = ft_loader_state(l, &cur_slot, &cur_gen);
+	if (err)
+		return err;
+	/* a fresh map set has generation 0 in slot 0: start in slot 1 */
+	slot = cur_slot ^ 1;
+	hdr.generation = cur_gen + 1 ? cur_gen + 1 : 1;
+
+	/* 1. everything into the inactive slot; nothing reads it */
+	err = array_write(bpf_map__fd(s->maps.ft_scalar), slot * FT_SC_SIZE, c->scalar,
+			  sizeof(*c->scalar), FT_SC_SIZE);
+	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_rules), slot * FT_MAX_RULES, c->rules,
+				  sizeof(*c->rules), c->nrules);
+	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_rule_info), slot * FT_MAX_RULES,
+				  c->rule_info, sizeof(*c->rule_info), c->nrules);
+	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_rule_name), slot * FT_MAX_RULES,
+				  c->rule_name, sizeof(*c->rule_name), c->nrules);
+	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_classes), slot * FT_MAX_CLASSES, c->classes,
+				  sizeof(*c->classes), c->nclasses);
+	if (!err)
+		err = percpu_zero(bpf_map__fd(s->maps.ft_rule_cnt), slot * FT_MAX_RULES,
+				  FT_MAX_RULES, sizeof(struct ft_pktcnt));
+	if (!err)
+		err = percpu_zero(bpf_map__fd(s->maps.ft_class_cnt), slot * FT_MAX_CLASSES,
+				  FT_MAX_CLASSES, sizeof(struct ft_pktcnt));
+	if (!err)
+		err = hash_clear_slot(bpf_map__fd(s->maps.ft_iif), sizeof(struct ft_iif_key), slot);
+	for (i = 0; !err && i < c->niif; i++) {
+		struct ft_iif_key ik = { .slot = slot, .ifindex = c->iif[i].ifindex };
+
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_iif), &ik, &c->iif[i].bm, 0))
+			err = -errno;
+	}
+	if (!err)
+		err = hash_clear_slot(bpf_map__fd(s->maps.ft_markcls), sizeof(struct ft_mark_key),
+				      slot);
+	for (i = 0; !err && i < c->nmarks; i++) {
+		struct ft_mark_key mk = { .slot = slot, .mark = c->marks[i].mark };
+
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_markcls), &mk, &c->marks[i].val, 0))
+			err = -errno;
+	}
+	if (err)
+		goto out;
+
+	/* 2. the variable-sized tables are new inner maps */
+	inner[IN_BM] = inner_create(BPF_MAP_TYPE_ARRAY, "ft_bitmaps", sizeof(__u32),
+				    sizeof(struct ft_bitmap), c->nbitmaps, BPF_F_INNER_MAP);
+	if (inner[IN_BM] < 0) {
+		err = inner[IN_BM];
+		goto out;
+	}
+	err = array_write(inner[IN_BM], 0, c->bitmaps, sizeof(*c->bitmaps), c->nbitmaps);
+	if (err)
+		goto out;
+	inner[IN_SRC4] = TRIE4("ft_src4", c->src4, c->nsrc4);
+	inner[IN_DST4] = TRIE4("ft_dst4", c->dst4, c->ndst4);
+	inner[IN_SRC6] = TRIE6("ft_src6", c->src6, c->nsrc6);
+	inner[IN_DST6] = TRIE6("ft_dst6", c->dst6, c->ndst6);
+	for (i = 0; i < IN_MAX; i++) {
+		if (inner[i] < 0) {
+			err = inner[i];
+			goto out;
+		}
+	}
+	for (i = 0; i < IN_MAX; i++) {
+		if (bpf_map_update_elem(outer[i], &slot, &inner[i], 0)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	/* the header last: it is what makes the slot usable */
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_policy), &slot, &hdr, 0)) {
+		err = -errno;
+		goto out;
+	}
+
+	/* 3. the flip: one value, read once per packet */
+	st.slot = slot;
+	st.generation = hdr.generation;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_state), &zero, &st, 0)) {
+		err = -errno;
+		goto out;
+	}
+
+	/* 4. Updating a map-in-map waits for an RCU grace period
+	 * (synchronize_rcu in the kernel): after it no program that read the
+	 * old slot is still running, so the next apply may overwrite it. */
+	k = slot;
+	if (bpf_map_update_elem(outer[IN_BM], &k, &inner[IN_BM], 0))
+		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
+	if (generation)
+		*generation = hdr.generation;
+	err = 0;
+out:
+	if (err)
+		pr_err("writing the policy into the maps failed: %s", strerror(-err));
+	for (i = 0; i < IN_MAX; i++)
+		if (inner[i] >= 0)
+			close(inner[i]);
+	return err;
+}
