@@ -217,12 +217,17 @@ in_ns rtr nft -f - <<'NFT'
 table inet test_replies {
 	chain forward {
 		iifname "r1" tcp sport 873 meta mark & 0xff00 == 0 counter comment "untagged-down"
+		iifname "r1" tcp sport 873 meta mark & 0xff00 != 0 counter comment "tagged-down"
 	}
 }
 NFT
-upload 1
+upload 2
 u=$(nft_count rtr inet test_replies untagged-down)
-check "without a recipe the replies arrive untagged ($u packets)" test "${u:-0}" -gt 20
+t=$(nft_count rtr inet test_replies tagged-down)
+# under qemu's CPU emulation a 2 s upload may see only a few replies: the
+# assertion is that there are some, and that none is tagged
+check "without a recipe the replies arrive untagged ($u packets)" test "${u:-0}" -gt 0
+expect_eq "without a recipe no reply is tagged" "${t:-0}" 0
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
