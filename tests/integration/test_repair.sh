@@ -85,7 +85,9 @@ for _ in 1 2 3 4 5; do
 		gave_up=1
 		break
 	fi
-	for _ in $(seq 30); do
+	# the repair before the next removal (qemu's CPU emulation under load
+	# may need several seconds for it)
+	for _ in $(seq 100); do
 		tc -n "$(ns dut)" filter show dev d0 ingress 2>/dev/null | grep -q ft_tc_ingress && break
 		sleep 0.1
 	done
