@@ -261,14 +261,16 @@ static int parse_field(struct cfg_ctx *c, config_setting_t *s, struct ft_match *
 		parse_family(c, s, m);
 		return 0;
 	case FT_FK_ADDR:
-		return parse_addr(c, s, m, f->match_key == FT_MK_SRC ? &m->src : &m->dst);
+		return parse_addr(c, s, m, ft_field_addr(f, m));
 	case FT_FK_PROTO:
 		*proto_ok = parse_proto(c, s, m);
 		return 0;
-	case FT_FK_PORT:
-		if (f->match_key == FT_MK_SPORT)
-			return parse_ports(c, s, &m->sport, &m->nsport);
-		return parse_ports(c, s, &m->dport, &m->ndport);
+	case FT_FK_PORT: {
+		size_t *count;
+		struct ft_range **ranges = ft_field_ranges(f, m, &count);
+
+		return parse_ports(c, s, ranges, count);
+	}
 	case FT_FK_DSCP:
 		parse_dscp_match(c, s, m);
 		return 0;
