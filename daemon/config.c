@@ -105,14 +105,16 @@ void cfg_report_at(struct cfg_ctx *c, const config_setting_t *s, bool error, con
 
 /* ---- typed access to settings --------------------------------------- */
 
+/*
+ * strdup(3) through our own malloc(): glibc's strdup allocates inside libc,
+ * where the out-of-memory tests' --wrap=malloc (tests/unit/test_config.c)
+ * cannot reach it.
+ */
 char *cfg_dup_str(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
+	char *p = malloc(strlen(s) + 1);
 
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return p ? strcpy(p, s) : NULL;
 }
 
 /* The key a setting belongs to: its own name, or its list's. */
@@ -316,6 +318,20 @@ bool cfg_has_ctrl(const char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < ' ' || *s == 0x7f)
 			return true;
+	return false;
+}
+
+bool cfg_check_name(struct cfg_ctx *c, const config_setting_t *s, const char *what,
+		    const char *v, size_t size)
+{
+	if (!*v)
+		err_at(c, s, "empty %s name", what);
+	else if (cfg_has_ctrl(v))
+		err_at(c, s, "%s name '%s' contains a control character", what, v);
+	else if (strlen(v) >= size)
+		err_at(c, s, "%s name '%s' is longer than %zu characters", what, v, size - 1);
+	else
+		return true;
 	return false;
 }
 

@@ -314,18 +314,8 @@ static void parse_rule_name(struct cfg_ctx *c, config_setting_t *s, struct ft_ru
 {
 	const struct ft_rule *o;
 
-	if (!*v) {
-		err_at(c, s, "empty rule name");
+	if (!cfg_check_name(c, s, "rule", v, FT_NAME_LEN))
 		return;
-	}
-	if (cfg_has_ctrl(v)) {
-		err_at(c, s, "rule name '%s' contains a control character", v);
-		return;
-	}
-	if (strlen(v) >= FT_NAME_LEN) {
-		err_at(c, s, "rule name '%s' is longer than %d characters", v, FT_NAME_LEN - 1);
-		return;
-	}
 	for (o = c->pol->rules; o < r; o++)
 		if (!strcmp(o->name, v)) {
 			err_at(c, s, "duplicate rule name '%s' (first used at line %d)", v,
