@@ -14,7 +14,6 @@
  *                     prefixes gives each prefix the rules of all its
  *                     ancestors, which is what an LPM lookup must return
  *                     (compile_prefix.c)
-
  *
  * Which of these a field gets is its row's `table` in the field table
  * (fields.c); ft_compile() walks the table, and so does the userspace
