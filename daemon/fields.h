@@ -12,10 +12,13 @@
  * (ft_reference_match() in policy.c), flowtagctl explain (keys, help,
  * "unknown key") and the random policies of the differential tests
  * (tests/randpol.h); tests/unit/test_fields.c keeps it in step with FT_MK_*
- * and FT_F_*. Adding a match key: a row here (with its accessors below it in
- * fields.c), its member in struct ft_match, its FT_F_* field and table in
+ * and FT_F_*. Adding a match key: a row in fields.c (with its accessors
+ * above the table), its member in struct ft_match and the packet's in
+ * struct ft_pkt_desc / ft_flow_key, its FT_F_* field and table in
  * flowtag/maps.h and the BPF search (written out for the verifier in
- * xdp/classify.h), and a test.
+ * xdp/classify.h), and a test. A new kind of value (enum ft_field_kind)
+ * also brings its parser: config_rule.c for the policy, ctl_explain.c for
+ * explain's packet.
  */
 #ifndef FLOWTAG_FIELDS_H
 #define FLOWTAG_FIELDS_H
