@@ -14,6 +14,10 @@
  *                     prefixes gives each prefix the rules of all its
  *                     ancestors, which is what an LPM lookup must return
  *                     (compile_prefix.c)
+ *
+ * Which of these a field gets is its row's `table` in the field table
+ * (fields.c); ft_compile() walks the table, and so does the userspace
+ * mirror of the BPF search, ft_compiled_match().
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -124,9 +128,10 @@ static int ev_cmp(const void *a, const void *b)
  * Sweep the elementary intervals of [0, @domain): between two consecutive
  * boundaries the set of rules accepting the value does not change.
  */
-static int compile_ranges(struct compile_ctx *c, enum ft_field f, uint32_t base, uint32_t domain,
-			  size_t (*get)(const struct ft_rule *, size_t, struct ft_range *))
+static int compile_ranges(struct compile_ctx *c, const struct ft_field_desc *fd)
 {
+	enum ft_field f = (enum ft_field)fd->bpf_field;
+	uint32_t base = fd->table_base, domain = fd->domain;
 	struct range_ev *ev = NULL;
 	uint32_t *cnt = NULL;
 	size_t nev = 0, cap = 0, i, r;
@@ -139,9 +144,9 @@ static int compile_ranges(struct compile_ctx *c, enum ft_field f, uint32_t base,
 		struct ft_range rg;
 		size_t k;
 
-		if (!has_key(rule, f))
+		if (!has_key(c, rule, f))
 			continue;
-		for (k = 0; get(rule, k, &rg); k++) {
+		for (k = 0; fd->range_at(&rule->match, k, &rg); k++) {
 			if (nev + 2 > cap) {
 				struct range_ev *n;
 
@@ -186,51 +191,12 @@ out:
 	return err;
 }
 
-static size_t get_sport(const struct ft_rule *r, size_t k, struct ft_range *rg)
-{
-	if (k >= r->match.nsport)
-		return 0;
-	*rg = r->match.sport[k];
-	return 1;
-}
-
-static size_t get_dport(const struct ft_rule *r, size_t k, struct ft_range *rg)
-{
-	if (k >= r->match.ndport)
-		return 0;
-	*rg = r->match.dport[k];
-	return 1;
-}
-
-static size_t get_vlan(const struct ft_rule *r, size_t k, struct ft_range *rg)
-{
-	if (k >= r->match.nvlan)
-		return 0;
-	rg->lo = rg->hi = r->match.vlan[k];
-	return 1;
-}
-
 /* ---- small fields: one bitmap per value ---- */
 
-static bool accepts_value(const struct ft_rule *r, enum ft_field f, unsigned int v)
+static int compile_values(struct compile_ctx *c, const struct ft_field_desc *fd)
 {
-	const struct ft_match *m = &r->match;
-
-	switch (f) {
-	case FT_F_PROTO:
-		return ft_proto_has(m, v);
-	case FT_F_DSCP:
-		return m->dscp & (1ULL << v);
-	case FT_F_TCPFL:
-		return (v & m->tcp_flags_mask) == m->tcp_flags;
-	default:
-		return false;
-	}
-}
-
-static int compile_values(struct compile_ctx *c, enum ft_field f, uint32_t base,
-			  unsigned int domain)
-{
+	enum ft_field f = (enum ft_field)fd->bpf_field;
+	uint32_t base = fd->table_base, domain = fd->domain;
 	unsigned int v, r;
 	ft_bits cur;
 	int err;
@@ -238,7 +204,7 @@ static int compile_values(struct compile_ctx *c, enum ft_field f, uint32_t base,
 	for (v = 0; v < domain; v++) {
 		memcpy(cur, c->unconstrained[f], sizeof(cur));
 		for (r = 0; r < c->nrules; r++)
-			if (has_key(&c->pol->rules[r], f) && accepts_value(&c->pol->rules[r], f, v))
+			if (has_key(c, &c->pol->rules[r], f) && fd->accepts(&c->pol->rules[r].match, v))
 				BIT_SET(cur, r);
 		err = bitmap_table_intern(&c->bt, cur, &c->out->scalar[base + v]);
 		if (err)
@@ -396,9 +362,37 @@ static int compile_verdicts(struct compile_ctx *c)
 	return 0;
 }
 
+/* Field @f's part of the search, built the way its row says. */
+static int compile_field(struct compile_ctx *c, const struct ft_field_desc *f)
+{
+	struct ft_compiled *o = c->out;
+	bool src = f->bpf_field == FT_F_SRC;
+	int err;
+
+	switch (f->table) {
+	case FT_TABLE_RANGES:
+		return compile_ranges(c, f);
+	case FT_TABLE_VALUES:
+		return compile_values(c, f);
+	case FT_TABLE_TRIE:
+		err = compile_trie(c, f, AF_INET, (void **)(src ? &o->src4 : &o->dst4),
+				   src ? &o->nsrc4 : &o->ndst4);
+		if (!err)
+			err = compile_trie(c, f, AF_INET6, (void **)(src ? &o->src6 : &o->dst6),
+					   src ? &o->nsrc6 : &o->ndst6);
+		return err;
+	case FT_TABLE_IFINDEX:
+		return compile_iif(c);
+	case FT_TABLE_NONE:
+		break;
+	}
+	return 0;
+}
+
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 {
 	struct compile_ctx c = { .pol = pol, .out = out };
+	const struct ft_field_desc *fd;
 	ft_bits all;
 	unsigned int f, r;
 	int err;
@@ -408,13 +402,19 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	c.nrules = pol->nrules;
 	c.bt.nwords = c.nrules ? (c.nrules + 63) / 64 : 1;
 
+	/* family is enforced by the prefix tries: see compile_prefixes() */
+	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)
+		if (fd->bpf_field >= 0)
+			c.keys[fd->bpf_field] = fd->match_key |
+						(fd->table == FT_TABLE_TRIE ? FT_MK_FAMILY : 0);
+
 	memset(all, 0, sizeof(all));
 	for (r = 0; r < c.nrules; r++)
 		BIT_SET(all, r);
 	for (f = 0; f < FT_NFIELDS; f++) {
 		memset(c.unconstrained[f], 0, sizeof(c.unconstrained[f]));
 		for (r = 0; r < c.nrules; r++) {
-			if (has_key(&pol->rules[r], f))
+			if (has_key(&c, &pol->rules[r], f))
 				out->hdr.used_fields |= 1u << f;
 			else
 				BIT_SET(c.unconstrained[f], r);
@@ -435,27 +435,9 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 			goto fail;
 	}
 
-	err = compile_ranges(&c, FT_F_SPORT, FT_SC_SPORT, 65536, get_sport);
-	if (!err)
-		err = compile_ranges(&c, FT_F_DPORT, FT_SC_DPORT, 65536, get_dport);
-	if (!err)
-		err = compile_ranges(&c, FT_F_VLAN, FT_SC_VLAN, 4096, get_vlan);
-	if (!err)
-		err = compile_values(&c, FT_F_PROTO, FT_SC_PROTO, 256);
-	if (!err)
-		err = compile_values(&c, FT_F_DSCP, FT_SC_DSCP, 64);
-	if (!err)
-		err = compile_values(&c, FT_F_TCPFL, FT_SC_TCPFL, 256);
-	if (!err)
-		err = compile_trie(&c, FT_F_SRC, AF_INET, (void **)&out->src4, &out->nsrc4);
-	if (!err)
-		err = compile_trie(&c, FT_F_DST, AF_INET, (void **)&out->dst4, &out->ndst4);
-	if (!err)
-		err = compile_trie(&c, FT_F_SRC, AF_INET6, (void **)&out->src6, &out->nsrc6);
-	if (!err)
-		err = compile_trie(&c, FT_F_DST, AF_INET6, (void **)&out->dst6, &out->ndst6);
-	if (!err)
-		err = compile_iif(&c);
+	/* the dispatch: one part of the search per row of the field table */
+	for (fd = ft_fields, err = 0; !err && fd < ft_fields + FT_NMATCH_FIELDS; fd++)
+		err = compile_field(&c, fd);
 	if (!err)
 		err = compile_verdicts(&c);
 	if (err)
@@ -533,78 +515,55 @@ static uint32_t lpm_lookup(const struct ft_compiled *c, enum ft_field f, const s
 	return best_bm;
 }
 
+/*
+ * The search walks the field table: each field of a rule's match gives one
+ * bitmap index, looked up the way the field's row says (the BPF side,
+ * ft_first_rule() in xdp/classify.h, writes the same steps out).
+ */
+static uint32_t field_bitmap(const struct ft_compiled *c, const struct ft_field_desc *fd,
+			     const struct ft_flow_key *k)
+{
+	const struct ft_policy_hdr *h = &c->hdr;
+	enum ft_field f = (enum ft_field)fd->bpf_field;
+	uint32_t idx = h->absent_bm[f];
+	size_t i;
+	int v;
+
+	switch (fd->table) {
+	case FT_TABLE_RANGES:
+	case FT_TABLE_VALUES:
+		v = fd->flow_value(k);
+		if (v >= 0)
+			idx = c->scalar[fd->table_base + (uint32_t)v];
+		break;
+	case FT_TABLE_TRIE:
+		if (k->family != FT_FAM_NONE)
+			idx = lpm_lookup(c, f, k);
+		break;
+	case FT_TABLE_IFINDEX:
+		for (i = 0; i < c->niif; i++)
+			if (c->iif[i].ifindex == k->ifindex)
+				idx = c->iif[i].bm;
+		break;
+	case FT_TABLE_NONE:
+		break;
+	}
+	return idx;
+}
+
 uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key *k)
 {
 	const struct ft_policy_hdr *h = &c->hdr;
+	const struct ft_field_desc *fd;
 	uint32_t idx[FT_NFIELDS];
-	bool ip = k->family != FT_FAM_NONE;
 	uint64_t sum = ~0ULL;
 	unsigned int f, w;
 
-	for (f = 0; f < FT_NFIELDS; f++) {
-		bool have;
-
+	for (f = 0; f < FT_NFIELDS; f++)
 		idx[f] = h->all_bm;
-		if (!(h->used_fields & (1u << f)))
-			continue;
-		switch (f) {
-		case FT_F_DPORT:
-		case FT_F_SPORT:
-			have = k->l4 & FT_L4_PORTS;
-			break;
-		case FT_F_TCPFL:
-			have = k->l4 & FT_L4_TCPFL;
-			break;
-		case FT_F_PROTO:
-			have = k->l4 & FT_L4_PROTO;
-			break;
-		case FT_F_VLAN:
-			have = k->vlan < FT_VLAN_NONE;
-			break;
-		case FT_F_IIF:
-			have = true;
-			break;
-		default:
-			have = ip;
-		}
-		if (!have) {
-			idx[f] = h->absent_bm[f];
-			continue;
-		}
-		switch (f) {
-		case FT_F_DPORT:
-			idx[f] = c->scalar[FT_SC_DPORT + k->dport];
-			break;
-		case FT_F_SPORT:
-			idx[f] = c->scalar[FT_SC_SPORT + k->sport];
-			break;
-		case FT_F_PROTO:
-			idx[f] = c->scalar[FT_SC_PROTO + k->proto];
-			break;
-		case FT_F_DSCP:
-			idx[f] = c->scalar[FT_SC_DSCP + (k->dscp & 63)];
-			break;
-		case FT_F_TCPFL:
-			idx[f] = c->scalar[FT_SC_TCPFL + k->tcp_flags];
-			break;
-		case FT_F_VLAN:
-			idx[f] = c->scalar[FT_SC_VLAN + (k->vlan & 0xfff)];
-			break;
-		case FT_F_SRC:
-		case FT_F_DST:
-			idx[f] = lpm_lookup(c, f, k);
-			break;
-		case FT_F_IIF: {
-			size_t i;
-
-			idx[f] = h->absent_bm[f];
-			for (i = 0; i < c->niif; i++)
-				if (c->iif[i].ifindex == k->ifindex)
-					idx[f] = c->iif[i].bm;
-			break;
-		}
-		}
-	}
+	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)
+		if (fd->bpf_field >= 0 && (h->used_fields & (1u << fd->bpf_field)))
+			idx[fd->bpf_field] = field_bitmap(c, fd, k);
 	for (f = 0; f < FT_NFIELDS; f++) {
 		if (idx[f] >= c->nbitmaps)
 			return FT_RULE_NONE;

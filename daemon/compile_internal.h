@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "compile.h"
+#include "fields.h"
 
 #define BIT_SET(w, r)	((w)[(r) / 64] |= 1ULL << ((r) % 64))
 #define BIT_CLR(w, r)	((w)[(r) / 64] &= ~(1ULL << ((r) % 64)))
@@ -27,32 +28,20 @@ struct bitmap_table {
 	unsigned int nwords;	/* words in use: hashing and compares stop here */
 };
 
-/* Does rule @r constrain field @f? */
-static inline bool has_key(const struct ft_rule *r, enum ft_field f)
-{
-	static const unsigned int keys[FT_NFIELDS] = {
-		[FT_F_DPORT] = FT_MK_DPORT,
-		[FT_F_SPORT] = FT_MK_SPORT,
-		[FT_F_PROTO] = FT_MK_PROTO,
-		/* family is enforced by the prefix fields: see compile_prefixes() */
-		[FT_F_DST] = FT_MK_DST | FT_MK_FAMILY,
-		[FT_F_SRC] = FT_MK_SRC | FT_MK_FAMILY,
-		[FT_F_DSCP] = FT_MK_DSCP,
-		[FT_F_TCPFL] = FT_MK_TCPFL,
-		[FT_F_VLAN] = FT_MK_VLAN,
-		[FT_F_IIF] = FT_MK_IIF,
-	};
-
-	return r->match.keys & keys[f];
-}
-
 struct compile_ctx {
 	const struct ft_policy *pol;
 	struct ft_compiled *out;
 	struct bitmap_table bt;
 	unsigned int nrules;
 	ft_bits unconstrained[FT_NFIELDS]; /* rules that do not constrain the field */
+	unsigned int keys[FT_NFIELDS];	/* FT_MK_* that constrain the field (has_key()) */
 };
+
+/* Does rule @r constrain field @f? */
+static inline bool has_key(const struct compile_ctx *c, const struct ft_rule *r, enum ft_field f)
+{
+	return r->match.keys & c->keys[f];
+}
 
 /*
  * bitmap_table_intern() - index of bitmap @w in the table (@idx), adding it
@@ -61,10 +50,12 @@ struct compile_ctx {
 int bitmap_table_intern(struct bitmap_table *t, const __u64 *w, uint32_t *idx);
 
 /*
- * compile_trie() - the @f trie (FT_F_SRC or FT_F_DST) for @family as LPM
- * map entries (struct ft_lpm4_ent or ft_lpm6_ent, *@n of them, malloc'ed
- * at *@res). Returns 0, -E2BIG or -ENOMEM. In compile_prefix.c.
+ * compile_trie() - the trie of address field @f (a row of kind FT_FK_ADDR:
+ * src or dst) for @family as LPM map entries (struct ft_lpm4_ent or
+ * ft_lpm6_ent, *@n of them, malloc'ed at *@res). Returns 0, -E2BIG or
+ * -ENOMEM. In compile_prefix.c.
  */
-int compile_trie(struct compile_ctx *c, enum ft_field f, int family, void **res, size_t *n);
+int compile_trie(struct compile_ctx *c, const struct ft_field_desc *f, int family, void **res,
+		 size_t *n);
 
 #endif /* FLOWTAG_COMPILE_INTERNAL_H */

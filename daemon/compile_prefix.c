@@ -74,10 +74,10 @@ struct pfx_out {
 };
 
 /*
- * Entries of the @f (FT_F_SRC or FT_F_DST) trie for @family. The root /0
- * is always present, so every lookup finds an entry.
+ * Entries of the trie of address field @f (src or dst) for @family. The
+ * root /0 is always present, so every lookup finds an entry.
  */
-static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family,
+static int compile_prefixes(struct compile_ctx *c, const struct ft_field_desc *f, int family,
 			    struct pfx_out **res, size_t *nres)
 {
 	unsigned int alen = family == AF_INET ? 4 : 16;
@@ -101,12 +101,11 @@ static int compile_prefixes(struct compile_ctx *c, enum ft_field f, int family,
 	memset(root, 0, sizeof(root));
 	for (r = 0; r < c->nrules; r++) {
 		const struct ft_rule *rule = &c->pol->rules[r];
-		const struct ft_addr_match *am = f == FT_F_SRC ? &rule->match.src : &rule->match.dst;
-		unsigned int key = f == FT_F_SRC ? FT_MK_SRC : FT_MK_DST;
+		const struct ft_addr_match *am = ft_field_addr(f, &rule->match);
 
 		if (!family_ok(rule, family))
 			continue;
-		if (!(rule->match.keys & key)) {
+		if (!(rule->match.keys & f->match_key)) {
 			BIT_SET(root, r);
 			continue;
 		}
@@ -212,7 +211,8 @@ out:
 }
 
 /* The @f trie for @family as LPM map entries (ft_lpm4_ent or ft_lpm6_ent). */
-int compile_trie(struct compile_ctx *c, enum ft_field f, int family, void **res, size_t *n)
+int compile_trie(struct compile_ctx *c, const struct ft_field_desc *f, int family, void **res,
+		 size_t *n)
 {
 	size_t esz = family == AF_INET ? sizeof(struct ft_lpm4_ent) : sizeof(struct ft_lpm6_ent);
 	struct pfx_out *po;

@@ -39,6 +39,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,14 +106,16 @@ void cfg_report_at(struct cfg_ctx *c, const config_setting_t *s, bool error, con
 
 /* ---- typed access to settings --------------------------------------- */
 
+/*
+ * strdup(3) through our own malloc(): glibc's strdup allocates inside libc,
+ * where the out-of-memory tests' --wrap=malloc (tests/unit/test_config.c)
+ * cannot reach it.
+ */
 char *cfg_dup_str(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
+	char *p = malloc(strlen(s) + 1);
 
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return p ? strcpy(p, s) : NULL;
 }
 
 /* The key a setting belongs to: its own name, or its list's. */
@@ -279,36 +282,39 @@ config_setting_t *cfg_group_list(struct cfg_ctx *c, config_setting_t *root, cons
 	return l;
 }
 
-int cfg_find_class(const struct ft_policy *p, const char *name)
+/*
+ * Index of the entry named @name among the @n entries of @size bytes at
+ * @v, each of which begins with its name (a char array; "" never matches).
+ */
+static int find_named(const void *v, size_t n, size_t size, const char *name)
 {
+	const char *e = v;
 	size_t i;
 
-	for (i = 0; i < p->nclasses; i++)
-		if (p->classes[i].name[0] && !strcmp(p->classes[i].name, name))
+	for (i = 0; i < n; i++, e += size)
+		if (e[0] && !strcmp(e, name))
 			return (int)i;
 	return -1;
+}
+
+_Static_assert(offsetof(struct ft_class, name) == 0, "find_named() reads the name first");
+_Static_assert(offsetof(struct ft_prefix_set, name) == 0, "find_named() reads the name first");
+_Static_assert(offsetof(struct ft_iface, name) == 0, "find_named() reads the name first");
+
+int cfg_find_class(const struct ft_policy *p, const char *name)
+{
+	return find_named(p->classes, p->nclasses, sizeof(*p->classes), name);
 }
 
 int cfg_find_set(const struct ft_policy *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < p->nsets; i++)
-		if (p->sets[i].name[0] && !strcmp(p->sets[i].name, name))
-			return (int)i;
-	return -1;
+	return find_named(p->sets, p->nsets, sizeof(*p->sets), name);
 }
 
 int cfg_find_iface(const struct ft_policy *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < p->nifaces; i++)
-		if (p->ifaces[i].name[0] && !strcmp(p->ifaces[i].name, name))
-			return (int)i;
-	return -1;
+	return find_named(p->ifaces, p->nifaces, sizeof(*p->ifaces), name);
 }
-
 
 /* Names end up in flowtagctl's tables and in logs: one line, no escapes. */
 bool cfg_has_ctrl(const char *s)
@@ -316,6 +322,20 @@ bool cfg_has_ctrl(const char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < ' ' || *s == 0x7f)
 			return true;
+	return false;
+}
+
+bool cfg_check_name(struct cfg_ctx *c, const config_setting_t *s, const char *what,
+		    const char *v, size_t size)
+{
+	if (!*v)
+		err_at(c, s, "empty %s name", what);
+	else if (cfg_has_ctrl(v))
+		err_at(c, s, "%s name '%s' contains a control character", what, v);
+	else if (strlen(v) >= size)
+		err_at(c, s, "%s name '%s' is longer than %zu characters", what, v, size - 1);
+	else
+		return true;
 	return false;
 }
 

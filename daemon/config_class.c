@@ -41,15 +41,8 @@ static void parse_class(struct cfg_ctx *c, config_setting_t *g, size_t idx, bool
 	s = config_setting_get_member(g, "name");
 	if (!s) {
 		err_at(c, g, "class has no 'name'");
-	} else if ((v = cfg_get_str(c, s))) {
-		if (!*v)
-			err_at(c, s, "empty class name");
-		else if (cfg_has_ctrl(v))
-			err_at(c, s, "class name '%s' contains a control character", v);
-		else if (strlen(v) >= FT_NAME_LEN)
-			err_at(c, s, "class name '%s' is longer than %d characters", v,
-			       FT_NAME_LEN - 1);
-		else if ((dup = cfg_find_class(c->pol, v)) >= 0)
+	} else if ((v = cfg_get_str(c, s)) && cfg_check_name(c, s, "class", v, FT_NAME_LEN)) {
+		if ((dup = cfg_find_class(c->pol, v)) >= 0)
 			err_at(c, s, "duplicate class '%s' (first defined at line %d)", v,
 			       c->pol->classes[dup].line);
 		else
@@ -237,22 +230,18 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 	if (!s) {
 		err_at(c, g, "prefix set has no 'name'");
 	} else if ((v = cfg_get_str(c, s))) {
-		if (!*v)
-			err_at(c, s, "empty prefix set name");
-		else if (cfg_has_ctrl(v))
-			err_at(c, s, "prefix set name '%s' contains a control character", v);
-		else if (v[0] == '@')
+		/* '@' after the empty and control checks, before the length */
+		if (v[0] == '@' && !cfg_has_ctrl(v))
 			err_at(c, s,
 			       "prefix set name '%s' must not start with '@' (rules write \"@%s\" to refer to \"%s\")",
 			       v, v + 1, v + 1);
-		else if (strlen(v) >= FT_SET_NAME_LEN)
-			err_at(c, s, "prefix set name '%s' is longer than %d characters", v,
-			       FT_SET_NAME_LEN - 1);
-		else if ((dup = cfg_find_set(c->pol, v)) >= 0)
-			err_at(c, s, "duplicate prefix set '%s' (first defined at line %d)", v,
-			       c->pol->sets[dup].line);
-		else
-			strcpy(set->name, v);
+		else if (cfg_check_name(c, s, "prefix set", v, FT_SET_NAME_LEN)) {
+			if ((dup = cfg_find_set(c->pol, v)) >= 0)
+				err_at(c, s, "duplicate prefix set '%s' (first defined at line %d)",
+				       v, c->pol->sets[dup].line);
+			else
+				strcpy(set->name, v);
+		}
 	}
 
 	fs = config_setting_get_member(g, "file");

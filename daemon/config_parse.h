@@ -70,6 +70,12 @@ int cfg_find_class(const struct ft_policy *p, const char *name);
 int cfg_find_set(const struct ft_policy *p, const char *name);
 int cfg_find_iface(const struct ft_policy *p, const char *name);
 bool cfg_has_ctrl(const char *s);
+/*
+ * Whether @v will do as the name of a @what ("class", "rule", ...): not
+ * empty, no control character, shorter than @size; else says so at @s.
+ */
+bool cfg_check_name(struct cfg_ctx *c, const config_setting_t *s, const char *what,
+		    const char *v, size_t size);
 const char *cfg_perm_hint(int rc);
 
 /* ---- the parts of a policy; each returns 0 or -ENOMEM ---- */

@@ -261,14 +261,16 @@ static int parse_field(struct cfg_ctx *c, config_setting_t *s, struct ft_match *
 		parse_family(c, s, m);
 		return 0;
 	case FT_FK_ADDR:
-		return parse_addr(c, s, m, f->match_key == FT_MK_SRC ? &m->src : &m->dst);
+		return parse_addr(c, s, m, ft_field_addr(f, m));
 	case FT_FK_PROTO:
 		*proto_ok = parse_proto(c, s, m);
 		return 0;
-	case FT_FK_PORT:
-		if (f->match_key == FT_MK_SPORT)
-			return parse_ports(c, s, &m->sport, &m->nsport);
-		return parse_ports(c, s, &m->dport, &m->ndport);
+	case FT_FK_PORT: {
+		size_t *count;
+		struct ft_range **ranges = ft_field_ranges(f, m, &count);
+
+		return parse_ports(c, s, ranges, count);
+	}
 	case FT_FK_DSCP:
 		parse_dscp_match(c, s, m);
 		return 0;
@@ -312,18 +314,8 @@ static void parse_rule_name(struct cfg_ctx *c, config_setting_t *s, struct ft_ru
 {
 	const struct ft_rule *o;
 
-	if (!*v) {
-		err_at(c, s, "empty rule name");
+	if (!cfg_check_name(c, s, "rule", v, FT_NAME_LEN))
 		return;
-	}
-	if (cfg_has_ctrl(v)) {
-		err_at(c, s, "rule name '%s' contains a control character", v);
-		return;
-	}
-	if (strlen(v) >= FT_NAME_LEN) {
-		err_at(c, s, "rule name '%s' is longer than %d characters", v, FT_NAME_LEN - 1);
-		return;
-	}
 	for (o = c->pol->rules; o < r; o++)
 		if (!strcmp(o->name, v)) {
 			err_at(c, s, "duplicate rule name '%s' (first used at line %d)", v,

@@ -142,12 +142,9 @@ void *ft_libconfig_calloc(size_t n, size_t size)
 
 char *ft_libconfig_strdup(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = ft_libconfig_malloc(n);
+	char *p = ft_libconfig_malloc(strlen(s) + 1);
 
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return p ? strcpy(p, s) : NULL;
 }
 
 void *ft_libconfig_realloc(void *p, size_t n)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Policy lifetime and the reference (linear, obviously correct) evaluator.
+ * Policy lifetime and THE reference evaluator, ft_reference_match()
+ * (linear, obviously correct; its per-field tests sit in the field table,
+ * fields.c).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fields.h"
 #include "policy.h"
 
 void ft_match_free(struct ft_match *m)
@@ -55,79 +58,23 @@ bool ft_prefix_contains(const struct ft_prefix *outer, const uint8_t *addr)
 	return ((outer->addr[full] ^ addr[full]) & (0xff00u >> rest)) == 0;
 }
 
-static bool addr_match(const struct ft_policy *pol, const struct ft_addr_match *am,
-		       int family, const uint8_t *addr)
-{
-	size_t i, j;
-
-	for (i = 0; i < am->npfx; i++)
-		if (am->pfx[i].family == family && ft_prefix_contains(&am->pfx[i], addr))
-			return true;
-	for (i = 0; i < am->nsets; i++) {
-		const struct ft_prefix_set *set = &pol->sets[am->sets[i]];
-
-		for (j = 0; j < set->npfx; j++)
-			if (set->pfx[j].family == family && ft_prefix_contains(&set->pfx[j], addr))
-				return true;
-	}
-	return false;
-}
-
-static bool range_match(const struct ft_range *r, size_t n, int port)
-{
-	size_t i;
-
-	if (port < 0)
-		return false;
-	for (i = 0; i < n; i++)
-		if (port >= r[i].lo && port <= r[i].hi)
-			return true;
-	return false;
-}
-
+/*
+ * Whether every key match @m gives accepts @pkt. The test of each field is
+ * its row's packet_matches (fields.c): plain loops over the rule as
+ * written, nothing compiled.
+ */
 static bool rule_matches(const struct ft_policy *pol, const struct ft_match *m,
 			 const struct ft_pkt_desc *pkt)
 {
-	bool ip = pkt->family == AF_INET || pkt->family == AF_INET6;
-	size_t i;
+	const struct ft_field_desc *f;
 
-	if (m->keys & FT_MK_IIF) {
-		bool hit = false;
-
-		for (i = 0; i < m->niif; i++)
-			hit |= m->iif_index[i] && m->iif_index[i] == pkt->ifindex;
-		if (!hit)
+	for (f = ft_fields; f < ft_fields + FT_NMATCH_FIELDS; f++)
+		if ((m->keys & f->match_key) && !f->packet_matches(pol, m, pkt))
 			return false;
-	}
-	if (m->keys & FT_MK_VLAN) {
-		bool hit = false;
-
-		for (i = 0; i < m->nvlan; i++)
-			hit |= pkt->vlan == m->vlan[i];
-		if (!hit)
-			return false;
-	}
-	if ((m->keys & FT_MK_FAMILY) && pkt->family != m->family)
-		return false;
-	if ((m->keys & FT_MK_SRC) && (!ip || !addr_match(pol, &m->src, pkt->family, pkt->src)))
-		return false;
-	if ((m->keys & FT_MK_DST) && (!ip || !addr_match(pol, &m->dst, pkt->family, pkt->dst)))
-		return false;
-	if ((m->keys & FT_MK_PROTO) && (!ip || pkt->proto < 0 || !ft_proto_has(m, pkt->proto)))
-		return false;
-	if ((m->keys & FT_MK_SPORT) && !range_match(m->sport, m->nsport, pkt->sport))
-		return false;
-	if ((m->keys & FT_MK_DPORT) && !range_match(m->dport, m->ndport, pkt->dport))
-		return false;
-	if ((m->keys & FT_MK_DSCP) &&
-	    (!ip || pkt->dscp < 0 || !(m->dscp & (1ULL << (pkt->dscp & 63)))))
-		return false;
-	if ((m->keys & FT_MK_TCPFL) &&
-	    (pkt->tcp_flags < 0 || (pkt->tcp_flags & m->tcp_flags_mask) != m->tcp_flags))
-		return false;
 	return true;
 }
 
+/* THE reference evaluator: every faster answer is tested against it. */
 int ft_reference_match(const struct ft_policy *pol, const struct ft_pkt_desc *pkt)
 {
 	size_t r;

@@ -243,9 +243,9 @@ struct ft_pkt_desc {
 };
 
 /**
- * ft_reference_match() - the reference classifier: walk the rules in order
- * and return the index of the first that matches @pkt, or -1. Slow and
- * obvious on purpose: the compiled bit-vector search (ft_compiled_match(),
+ * ft_reference_match() - THE reference evaluator: walk the rules in order
+ * and return the index of the first that matches @pkt, or -1; each field's
+ * test is its row of the field table (fields.c). Slow and obvious on purpose: the compiled bit-vector search (ft_compiled_match(),
  * and ft_first_rule() in BPF) must always agree with it; xdp/classify.h
  * lists every function that answers "which rule matched".
  */

@@ -483,20 +483,10 @@ static __always_inline void ft_frag_track(struct ft_pkt *p)
 	p->key.l4 = fv->l4;
 }
 
-/* Seeded 64-bit hash of a flow key (six 64-bit words, multiply-xorshift). */
+/* Seeded 64-bit hash of a flow key (ft_flow_hash_words() in flowtag/maps.h). */
 static __always_inline __u64 ft_flow_hash(const struct ft_flow_key *k)
 {
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = ft_flow_seed;
-	int i;
-
-	_Static_assert(sizeof(*k) == 6 * sizeof(__u64), "the hash reads six words");
-#pragma unroll
-	for (i = 0; i < 6; i++) {
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	return h;
+	return ft_flow_hash_words((const __u64 *)k, ft_flow_seed);
 }
 
 /* Whether two flow keys are equal, all 48 bytes (both 8-byte aligned). */

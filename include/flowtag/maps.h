@@ -334,6 +334,29 @@ _Static_assert(sizeof(struct ft_flow_key) == 48, "ft_flow_key ABI size");
 #define FT_L4_PROTO	0x4	/* proto read (IPv6: the extension header walk ended) */
 
 /*
+ * ft_flow_hash_words() - the flow cache's hash: seeded 64-bit
+ * multiply-xorshift over a struct ft_flow_key read as six 64-bit words @w
+ * (each side loads them its own way: BPF straight from its 8-byte aligned
+ * key, userspace with memcpy). Shared by ft_flow_hash() in xdp/classify.h
+ * and the tests that predict a flow's bucket.
+ */
+static inline __attribute__((always_inline)) __u64 ft_flow_hash_words(const __u64 *w, __u64 seed)
+{
+	__u64 h = seed;
+	int i;
+
+	_Static_assert(sizeof(struct ft_flow_key) == 6 * sizeof(__u64), "the hash reads six words");
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (i = 0; i < 6; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/*
  * ft_flow_cache: the flow cache, a per-CPU array of buckets, each a 4-way set
  * (set-associative cache). A flow's bucket is a seeded hash of its key; a
  * way holds the full key, compared in full, and the rule it matched. The

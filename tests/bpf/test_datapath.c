@@ -979,21 +979,16 @@ static size_t tc_min_len(const uint8_t *pkt, size_t len)
 }
 
 /*
- * The flow cache's hash, as ft_flow_hash() in xdp/classify.h computes it
+ * The flow cache's hash, the one ft_flow_hash() in xdp/classify.h computes
  * (seeded by the loader): should the two ever differ, check_flow_key()
  * finds no entry and test_random fails.
  */
 static __u64 flow_hash(const struct ft_flow_key *k, __u64 seed)
 {
-	__u64 w[6], h = seed;
-	int i;
+	__u64 w[6];
 
 	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 6; i++) {
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	return h;
+	return ft_flow_hash_words(w, seed);
 }
 
 /* The bucket of @k in ft_flow_cache. */

@@ -15,9 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.6.1/24 dut d0 198.18.6.2/24
+gen_dut 198.18.6
 veth gen g1 198.18.16.1/24 dut d1 198.18.16.2/24
 
 # policy IFACES CLASS_OF_9000

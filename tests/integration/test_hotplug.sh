@@ -21,9 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.7.1/24 dut d0 198.18.7.2/24
+gen_dut 198.18.7
 veth gen gr 198.18.10.1/24 dut r0 198.18.10.2/24
 
 # policy NAME_OF_R0: the policy, with r0 under the name given

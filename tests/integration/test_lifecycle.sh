@@ -6,14 +6,10 @@
 # that needs the xdp.frags program, and daemon mode (no -f).
 #
 #   gen g0 ---- d0 dut      (d1/g1 join later through a reload)
+#
+# Three test functions for runner.sh, each on a fresh pair of namespaces.
 
-. "$(dirname "$0")/lib.sh"
-need_root
-
-ns_add gen
-ns_add dut
-veth gen g0 198.18.7.1/24 dut d0 198.18.7.2/24 fd00:7::1/64 fd00:7::2/64
-veth gen g1 198.18.8.1/24 dut d1 198.18.8.2/24 fd00:8::1/64 fd00:8::2/64
+. "$(dirname "$0")/runner.sh"
 
 policy()
 {
@@ -39,7 +35,14 @@ EOF
 	} >"$file"
 }
 
-in_ns dut nft -f - <<'EOF'
+# each test function starts from the two namespaces, the counters and a
+# policy for d0
+setup()
+{
+	ns_add gen && ns_add dut &&
+		veth gen g0 198.18.7.1/24 dut d0 198.18.7.2/24 fd00:7::1/64 fd00:7::2/64 &&
+		veth gen g1 198.18.8.1/24 dut d1 198.18.8.2/24 fd00:8::1/64 fd00:8::2/64 || return 1
+	in_ns dut nft -f - <<'EOF'
 table inet ft {
   chain in {
     type filter hook input priority 0;
@@ -49,97 +52,108 @@ table inet ft {
   }
 }
 EOF
+	policy "$TMP/policy.conf" d0
+}
 
-# --- systemd notifications, Prometheus metrics --------------------------
-policy "$TMP/policy.conf" d0
-# the stand-in must outlive the whole test, also in the slow kernel VM
-# (it stopped after 60 s there, before STOPPING=1); the trap ends it
-"$FT_BUILD/tests/ftnotify" "$TMP/notify.sock" 900 >"$TMP/notify.out" &
-T_PIDS+=($!)
-NOTIFY=$!
-sleep 0.2
-NOTIFY_SOCKET=$TMP/notify.sock daemon_start dut "$TMP/policy.conf" "$TMP/d1.log" "" \
-	--metrics "$TMP/flowtag.prom" --metrics-interval 1 || { not_ok "start"; finish; }
-check "READY=1 with a STATUS line" wait_log "$TMP/notify.out" "^READY=1|STATUS=generation 1" 5
-reach gen 198.18.7.2
-send gen -d 198.18.7.2 -p 5060 -n 7
-check "metrics: voice packets in the .prom file" \
-	wait_log "$TMP/flowtag.prom" '^flowtag_class_packets_total{class="voice"} 7$' 5
-check "metrics: hand-off counters in the .prom file" \
-	grep -q '^flowtag_datapath_total{counter="meta_written"} [1-9]' "$TMP/flowtag.prom"
-check "metrics: no temporary file left" bash -c "[[ ! -e '$TMP/flowtag.prom.tmp' ]]"
+# systemd notifications, Prometheus metrics; an interface joins through a
+# reload and leaves through another
+test_notify_metrics_reload()
+{
+	# the stand-in must outlive the whole test, also in the slow kernel VM
+	# (it stopped after 60 s there, before STOPPING=1); the trap ends it
+	"$FT_BUILD/tests/ftnotify" "$TMP/notify.sock" 900 >"$TMP/notify.out" &
+	T_PIDS+=($!)
+	NOTIFY=$!
+	sleep 0.2
+	NOTIFY_SOCKET=$TMP/notify.sock daemon_start dut "$TMP/policy.conf" "$TMP/d1.log" "" \
+		--metrics "$TMP/flowtag.prom" --metrics-interval 1 || { not_ok "start"; finish; }
+	check "READY=1 with a STATUS line" wait_log "$TMP/notify.out" "^READY=1|STATUS=generation 1" 5
+	reach gen 198.18.7.2
+	send gen -d 198.18.7.2 -p 5060 -n 7
+	check "metrics: voice packets in the .prom file" \
+		wait_log "$TMP/flowtag.prom" '^flowtag_class_packets_total{class="voice"} 7$' 5
+	check "metrics: hand-off counters in the .prom file" \
+		grep -q '^flowtag_datapath_total{counter="meta_written"} [1-9]' "$TMP/flowtag.prom"
+	check "metrics: no temporary file left" bash -c "[[ ! -e '$TMP/flowtag.prom.tmp' ]]"
 
-# --- an interface joins through a reload -------------------------------
-reach gen 198.18.7.2
-send gen -d 198.18.8.2 -p 5060 -n 5
-policy "$TMP/policy.conf" d0 d1:generic
-kill -HUP "$DAEMON_PID"
-check "RELOADING=1 sent on SIGHUP" wait_log "$TMP/notify.out" "^RELOADING=1" 5
-check "READY=1 again after the reload" wait_log "$TMP/notify.out" "STATUS=generation 2" 5
-check "d1 attached by the reload, in generic mode" \
-	wait_log "$TMP/d1.log" "d1: attached (ifindex [0-9]*, link ether, XDP generic" 5
-check "generic mode is warned about" grep -q "d1: XDP runs in GENERIC" "$TMP/d1.log"
-reach gen 198.18.8.2
-send gen -d 198.18.8.2 -p 5060 -n 5
-sleep 0.3
-expect_eq "before the reload d1 traffic was not classified; after it, it is" \
-	"$(nft_count dut inet ft d1-voice)" 5
-if [[ -x $FTCTL ]]; then
-	st=$(ctl dut status 2>&1)
-	check "flowtagctl status shows d1 generic" grep -q "d1 .* generic" <<<"$st"
-fi
-
-# --- and leaves through another -----------------------------------------
-policy "$TMP/policy.conf" d0
-kill -HUP "$DAEMON_PID"
-check "d1 detached by the next reload" wait_log "$TMP/d1.log" "d1: detached" 5
-check "nothing of ours left on d1" \
-	bash -c "! ip -n $(ns dut) link show d1 | grep -q prog/xdp &&
-		 ! tc -n $(ns dut) filter show dev d1 ingress | grep -q ft_tc"
-check "d0 still attached" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
-
-daemon_stop "$DAEMON_PID"
-check "STOPPING=1 sent on SIGTERM" wait_log "$TMP/notify.out" "^STOPPING=1" 5
-check "nothing left" nothing_left dut d0
-
-# --- jumbo frames: the xdp.frags program ---------------------------------
-ip -n "$(ns gen)" link set g0 mtu 9000
-ip -n "$(ns dut)" link set d0 mtu 9000
-daemon_start dut "$TMP/policy.conf" "$TMP/d2.log" || { not_ok "start with MTU 9000"; finish; }
-check "MTU 9000 selects the xdp.frags program" grep -q "using the xdp.frags program" "$TMP/d2.log"
-check "ft_xdp_frags is what is attached" \
-	bash -c "ip -n $(ns dut) link show d0 | grep -q 'name ft_xdp_frags'"
-reach gen 198.18.7.2
-send gen -d 198.18.7.2 -p 5060 -l 8500 -n 5
-sleep 0.3
-expect_eq "8500-byte datagrams classified (voice)" "$(nft_count dut inet ft jumbo)" 5
-daemon_stop "$DAEMON_PID"
-check "nothing left after the frags run" nothing_left dut d0
-ip -n "$(ns gen)" link set g0 mtu 1500
-ip -n "$(ns dut)" link set d0 mtu 1500
-
-# --- daemon mode: forks, logs to syslog, stops on SIGTERM ----------------
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -c "$TMP/policy.conf" --pin-dir "$PIN" \
-	>"$TMP/d3.log" 2>&1
-expect_eq "without -f the starting process exits 0 once attached" "$?" 0
-pid=
-for _ in $(seq 50); do
-	pid=$(pgrep -f "flowtagd -c $TMP/policy.conf" | head -n1)
-	[[ -n $pid ]] && break
-	sleep 0.1
-done
-check "a background flowtagd is running" bash -c "[[ -n '$pid' ]]"
-if [[ -n $pid ]]; then
-	T_PIDS+=("$pid")
-	check "it is attached" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+	# --- an interface joins through a reload -------------------------------
+	reach gen 198.18.7.2
+	send gen -d 198.18.8.2 -p 5060 -n 5
+	policy "$TMP/policy.conf" d0 d1:generic
+	kill -HUP "$DAEMON_PID"
+	check "RELOADING=1 sent on SIGHUP" wait_log "$TMP/notify.out" "^RELOADING=1" 5
+	check "READY=1 again after the reload" wait_log "$TMP/notify.out" "STATUS=generation 2" 5
+	check "d1 attached by the reload, in generic mode" \
+		wait_log "$TMP/d1.log" "d1: attached (ifindex [0-9]*, link ether, XDP generic" 5
+	check "generic mode is warned about" grep -q "d1: XDP runs in GENERIC" "$TMP/d1.log"
+	reach gen 198.18.8.2
+	send gen -d 198.18.8.2 -p 5060 -n 5
+	sleep 0.3
+	expect_eq "before the reload d1 traffic was not classified; after it, it is" \
+		"$(nft_count dut inet ft d1-voice)" 5
 	if [[ -x $FTCTL ]]; then
 		st=$(ctl dut status 2>&1)
-		check "flowtagctl sees its pid" grep -q "^pid: *$pid$" <<<"$st"
+		check "flowtagctl status shows d1 generic" grep -q "d1 .* generic" <<<"$st"
 	fi
-	kill -TERM "$pid"
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	check "it stopped on SIGTERM" bash -c "! kill -0 $pid 2>/dev/null"
-	check "and left nothing" nothing_left dut d0
-fi
 
-finish
+	# --- and leaves through another -----------------------------------------
+	policy "$TMP/policy.conf" d0
+	kill -HUP "$DAEMON_PID"
+	check "d1 detached by the next reload" wait_log "$TMP/d1.log" "d1: detached" 5
+	check "nothing of ours left on d1" \
+		bash -c "! ip -n $(ns dut) link show d1 | grep -q prog/xdp &&
+			 ! tc -n $(ns dut) filter show dev d1 ingress | grep -q ft_tc"
+	check "d0 still attached" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+
+	daemon_stop "$DAEMON_PID"
+	check "STOPPING=1 sent on SIGTERM" wait_log "$TMP/notify.out" "^STOPPING=1" 5
+	check "nothing left" nothing_left dut d0
+}
+
+# jumbo frames: the xdp.frags program
+test_jumbo_frags()
+{
+	ip -n "$(ns gen)" link set g0 mtu 9000
+	ip -n "$(ns dut)" link set d0 mtu 9000
+	daemon_start dut "$TMP/policy.conf" "$TMP/d2.log" || { not_ok "start with MTU 9000"; finish; }
+	check "MTU 9000 selects the xdp.frags program" grep -q "using the xdp.frags program" "$TMP/d2.log"
+	check "ft_xdp_frags is what is attached" \
+		bash -c "ip -n $(ns dut) link show d0 | grep -q 'name ft_xdp_frags'"
+	reach gen 198.18.7.2
+	send gen -d 198.18.7.2 -p 5060 -l 8500 -n 5
+	sleep 0.3
+	expect_eq "8500-byte datagrams classified (voice)" "$(nft_count dut inet ft jumbo)" 5
+	daemon_stop "$DAEMON_PID"
+	check "nothing left after the frags run" nothing_left dut d0
+	ip -n "$(ns gen)" link set g0 mtu 1500
+	ip -n "$(ns dut)" link set d0 mtu 1500
+}
+
+# daemon mode: forks, logs to syslog, stops on SIGTERM
+test_daemon_mode()
+{
+	nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -c "$TMP/policy.conf" --pin-dir "$PIN" \
+		>"$TMP/d3.log" 2>&1
+	expect_eq "without -f the starting process exits 0 once attached" "$?" 0
+	pid=
+	for _ in $(seq 50); do
+		pid=$(pgrep -f "flowtagd -c $TMP/policy.conf" | head -n1)
+		[[ -n $pid ]] && break
+		sleep 0.1
+	done
+	check "a background flowtagd is running" bash -c "[[ -n '$pid' ]]"
+	if [[ -n $pid ]]; then
+		T_PIDS+=("$pid")
+		check "it is attached" bash -c "ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+		if [[ -x $FTCTL ]]; then
+			st=$(ctl dut status 2>&1)
+			check "flowtagctl sees its pid" grep -q "^pid: *$pid$" <<<"$st"
+		fi
+		kill -TERM "$pid"
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		check "it stopped on SIGTERM" bash -c "! kill -0 $pid 2>/dev/null"
+		check "and left nothing" nothing_left dut d0
+	fi
+}
+
+run_tests "$@"

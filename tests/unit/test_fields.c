@@ -52,6 +52,41 @@ static void test_table(void **state)
 	assert_int_equal(bpf, (1u << FT_NFIELDS) - 1);
 }
 
+/* Each row carries what the compiler and the reference evaluator call for it. */
+static void test_accessors(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FT_NMATCH_FIELDS; i++) {
+		const struct ft_field_desc *f = &ft_fields[i];
+
+		if (!f->packet_matches)
+			fail_msg("field %s: no packet_matches for the reference", f->key);
+		if ((f->table == FT_TABLE_NONE) != (f->bpf_field < 0))
+			fail_msg("field %s: a table without a field of the search, or back", f->key);
+		switch (f->table) {
+		case FT_TABLE_RANGES:
+		case FT_TABLE_VALUES:
+			if (!f->domain || !f->flow_value ||
+			    (f->table == FT_TABLE_RANGES ? !f->range_at : !f->accepts))
+				fail_msg("field %s: scalar table without its accessors", f->key);
+			if (f->table_base + f->domain > FT_SC_SIZE)
+				fail_msg("field %s: beyond the scalar table", f->key);
+			break;
+		case FT_TABLE_TRIE:
+			assert_int_equal(f->kind, FT_FK_ADDR);
+			break;
+		default:
+			break;
+		}
+		if (f->kind == FT_FK_ADDR || f->kind == FT_FK_PORT)
+			assert_true(f->value_offset > 0);
+		if (f->kind == FT_FK_PORT)
+			assert_true(f->count_offset > 0);
+	}
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -70,6 +105,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_lookup),
 	};
 
