@@ -56,7 +56,7 @@ struct ctl_cmd {
 	int (*run)(const struct ctl *c, int argc, char **argv);
 };
 
-extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload;
+extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload, ctl_diff;
 
 /** ctl_prog - the program name in messages ("flowtagctl"). */
 extern const char *const ctl_prog;
