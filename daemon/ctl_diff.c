@@ -246,19 +246,8 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 		return ctl_usage_error("diff takes one policy file: diff NEW.conf");
 
 	/* the new policy as flowtagd would load it here (its tests run too) */
-	err = ft_prepare(&(struct ft_prepare_opts){ .path = argv[0], .flags = c->config_flags,
-						    .binder = FT_BIND_HOST }, &np);
-	if (err && !np.parsed) {
-		pr_err("policy %s is not valid:\n%s", argv[0], np.diag.text ? np.diag.text : "");
+	if (ctl_prepare_host(c, argv[0], &np))
 		goto out;
-	}
-	if (err) {
-		char msg[512];
-
-		ctl_compile_error(&np.pol, err, msg, sizeof(msg));
-		pr_err("%s", msg);
-		goto out;
-	}
 
 	if (ctl_open_pins(c, &p, false))
 		goto out;

@@ -192,21 +192,10 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 		path = from_daemon ? info.policy : FT_DEFAULT_CONFIG;
 	}
 	/* names resolve as flowtagd does when it loads the policy */
-	err = ft_prepare(&(struct ft_prepare_opts){ .path = path, .flags = c->config_flags,
-						    .binder = FT_BIND_HOST }, &prep);
-	if (err && !prep.parsed) {
-		pr_err("policy %s is not valid:\n%s", path, prep.diag.text ? prep.diag.text : "");
+	if (ctl_prepare_host(c, path, &prep))
 		goto out;
-	}
 	if (p.iif[0])
 		p.d.ifindex = if_nametoindex(p.iif);
-	if (err) {
-		char msg[512];
-
-		ctl_compile_error(pol, err, msg, sizeof(msg));
-		pr_err("%s", msg);
-		goto out;
-	}
 
 	ft_pkt_flow_key(&p.d, &k);
 	ref = ft_reference_match(pol, &p.d);

@@ -403,6 +403,31 @@ static void test_shadow_random(void **st)
 	assert_true(claimed > 0);
 }
 
+/* The analysis of the largest policy is bounded in time (its budget). */
+static void test_shadow_bounded(void **st)
+{
+	uint64_t s = 12345;
+	struct ft_policy pol;
+	struct ft_compiled c = { 0 };
+	struct timespec t0, t1;
+	bool *sh = calloc(FT_MAX_RULES, sizeof(*sh));
+	double secs;
+
+	(void)st;
+	assert_non_null(sh);
+	rp_policy(&s, &pol, FT_MAX_RULES);
+	assert_int_equal(ft_compile(&pol, &c), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ft_shadow_find(&pol, &c, sh, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "# %d random rules analysed in %.2f s (ASan build)\n", FT_MAX_RULES, secs);
+	assert_true(secs < 60);
+	free(sh);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_shadow_false),
 		cmocka_unit_test(test_shadow_class),
 		cmocka_unit_test(test_shadow_random),
+		cmocka_unit_test(test_shadow_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
