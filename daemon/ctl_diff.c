@@ -209,7 +209,7 @@ static void print_changes(struct ft_out *o, const struct change *ch, size_t n)
 	static const char *const heads[] = { "from", "to", "flows", NULL };
 	size_t i;
 
-	ft_out_begin_table(o, "changes", n ? "would change (old -> new)" : NULL, heads);
+	ft_out_begin_table(o, "changes", "would change (old -> new)", heads);
 	for (i = 0; i < n; i++) {
 		ft_out_begin_row(o);
 		ft_out_str(o, "from", "from", outcome_text(&ch[i].from));

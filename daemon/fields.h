@@ -5,7 +5,8 @@
  * the bit in struct ft_match.keys, the field of the compiled search, and
  * the kind of value it takes.
  *
- * Walked today by flowtagctl explain (keys, help, "unknown key") and the
+ * Walked today by the KEY VALUE packet parser of explain and policy tests
+ * (pktspec.c: keys, "unknown key"), explain's help, and the
  * random policies of the differential tests (tests/randpol.h);
  * tests/unit/test_fields.c keeps it in step with FT_MK_* and FT_F_*.
  * The config parser, the compiler's dispatch and the reference evaluator
