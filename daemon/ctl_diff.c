@@ -8,7 +8,9 @@
  * does, and counts the flows whose outcome (class, drop, untagged) would
  * change, by old -> new.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "prepare.h"
+#include "strparse.h"
 
 /* What happens to a flow's packets. */
 struct outcome {
@@ -37,6 +40,12 @@ struct flow_set {
 	uint32_t generation;		/* the running one: other entries are stale */
 	uint32_t nrules;		/* of the running policy */
 	uint64_t entries, stale, bogus;	/* ways read with a flow, and the ones left out */
+};
+
+/* A flow that would change (-v). */
+struct moved {
+	const struct flow *flow;
+	struct outcome from, to;
 };
 
 /* An old -> new pair and how many flows take it. */
@@ -225,6 +234,64 @@ static void print_changes(struct ft_out *o, const struct change *ch, size_t n)
 	ft_out_end_table(o);
 }
 
+/* "udp 198.18.0.1:40000 -> 198.18.0.2:53", "[fd00::1]:..." for IPv6; "not IP" */
+static void flow_text(const struct ft_flow_key *k, char *buf, size_t len, char *src, char *dst)
+{
+	int family = k->family == FT_FAM_IPV4 ? AF_INET : AF_INET6;
+	const char *pname = k->l4 & FT_L4_PROTO ? ft_proto_name(k->proto) : NULL;
+	char pnum[8] = "?", s[INET6_ADDRSTRLEN + 8], d[INET6_ADDRSTRLEN + 8];
+	bool v6 = family == AF_INET6;
+
+	src[0] = dst[0] = '\0';
+	if (k->family == FT_FAM_NONE) {
+		snprintf(buf, len, "not IP");
+		return;
+	}
+	inet_ntop(family, k->src, src, INET6_ADDRSTRLEN);
+	inet_ntop(family, k->dst, dst, INET6_ADDRSTRLEN);
+	if (!pname && (k->l4 & FT_L4_PROTO))
+		snprintf(pnum, sizeof(pnum), "%u", k->proto);
+	if (k->l4 & FT_L4_PORTS) {
+		snprintf(s, sizeof(s), "%s%s%s:%u", v6 ? "[" : "", src, v6 ? "]" : "", k->sport);
+		snprintf(d, sizeof(d), "%s%s%s:%u", v6 ? "[" : "", dst, v6 ? "]" : "", k->dport);
+	} else {
+		snprintf(s, sizeof(s), "%s", src);
+		snprintf(d, sizeof(d), "%s", dst);
+	}
+	snprintf(buf, len, "%s %s -> %s", pname ? pname : pnum, s, d);
+}
+
+/* -v: every flow that would change, in the cache's order. */
+static void print_moved(struct ft_out *o, const struct moved *mv, size_t n)
+{
+	static const char *const heads[] = { "iif", "vlan", "flow", "from", "to", NULL };
+	char ifname[IF_NAMESIZE], text[2 * INET6_ADDRSTRLEN + 64];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	size_t i;
+
+	ft_out_begin_table(o, "moved_flows", "flows that would change", heads);
+	for (i = 0; i < n; i++) {
+		const struct ft_flow_key *k = &mv[i].flow->key;
+
+		flow_text(k, text, sizeof(text), src, dst);
+		ft_out_begin_row(o);
+		ft_out_str(o, "iif", "iif",
+			   if_indextoname(k->ifindex, ifname) ? ifname : NULL);
+		ft_out_u64(o, "ifindex", NULL, k->ifindex);
+		ft_out_opt_u64(o, "vlan", "vlan", k->vlan < FT_VLAN_NONE, k->vlan, NULL, true);
+		ft_out_str(o, NULL, "flow", text);
+		ft_out_str(o, "src", NULL, src[0] ? src : NULL);
+		ft_out_str(o, "dst", NULL, dst[0] ? dst : NULL);
+		ft_out_opt_u64(o, "proto", NULL, k->l4 & FT_L4_PROTO, k->proto, NULL, true);
+		ft_out_opt_u64(o, "sport", NULL, k->l4 & FT_L4_PORTS, k->sport, NULL, true);
+		ft_out_opt_u64(o, "dport", NULL, k->l4 & FT_L4_PORTS, k->dport, NULL, true);
+		ft_out_str(o, "from", "from", outcome_text(&mv[i].from));
+		ft_out_str(o, "to", "to", outcome_text(&mv[i].to));
+		ft_out_end_row(o);
+	}
+	ft_out_end_table(o);
+}
+
 static int do_diff(const struct ctl *c, int argc, char **argv)
 {
 	struct ft_prepared np = { 0 };
@@ -235,6 +302,7 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	struct ft_state st;
 	struct ft_out *o = NULL;
 	struct change *ch = NULL;
+	struct moved *mv = NULL;
 	struct outcome *rule_out = NULL, def_out;
 	bool *rule_known = NULL;
 	uint64_t changed = 0, dropped = 0;
@@ -276,9 +344,10 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	}
 
 	ch = calloc(fs.n + 1, sizeof(*ch));
+	mv = calloc(fs.n + 1, sizeof(*mv));
 	rule_out = calloc(fs.nrules + 1, sizeof(*rule_out));
 	rule_known = calloc(fs.nrules + 1, sizeof(*rule_known));
-	if (!ch || !rule_out || !rule_known) {
+	if (!ch || !mv || !rule_out || !rule_known) {
 		pr_err("out of memory");
 		goto out;
 	}
@@ -302,6 +371,9 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 		new_outcome(&np, &f->key, &to);
 		if (outcome_eq(&from, &to))
 			continue;
+		mv[changed].flow = f;
+		mv[changed].from = from;
+		mv[changed].to = to;
 		changed++;
 		dropped += to.action == FT_ACT_DROP;
 		change_add(ch, &nch, &from, &to);
@@ -339,10 +411,13 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	ft_out_u64(o, "unchanged", "unchanged", fs.n - changed);
 	ft_out_u64(o, "stale_entries", "stale cache entries (ignored)", fs.stale);
 	print_changes(o, ch, nch);
+	if (c->verbose)
+		print_moved(o, mv, changed);
 	ret = EXIT_OK;
 out:
 	ret = ctl_finish_output(o, ret);
 	free(ch);
+	free(mv);
 	free(rule_out);
 	free(rule_known);
 	free(fs.v);
@@ -357,7 +432,8 @@ static void diff_help(FILE *f, const char *prog)
 		"diff NEW.conf: the flows now in the flow cache (every CPU, only entries of\n"
 		"  the running generation, each flow once) looked up in NEW.conf, compiled as\n"
 		"  flowtagd would here (its tests run too); counts the flows whose class would\n"
-		"  change or that would be dropped, by old -> new. Nothing is changed.\n"
+		"  change or that would be dropped, by old -> new; with -v every such flow.\n"
+		"  Nothing is changed.\n"
 		"  e.g. %s diff /etc/flowtag/flowtag.conf.new\n", prog);
 }
 

@@ -83,6 +83,15 @@ ctl dut diff "$TMP/new.conf" >"$TMP/diff.txt" 2>&1
 check "diff: the text says 'would change: 4'" grep -q "^would change: *4" "$TMP/diff.txt"
 check "diff: the text has the row bulk -> voice" grep -q -E "^ *bulk +voice +3" "$TMP/diff.txt"
 sed 's/^/#   /' "$TMP/diff.txt"
+ctl dut -v -j diff "$TMP/new.conf" 2>/dev/null >"$TMP/moved.json"
+moved=$(python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted("%s:%d>%s" % (m["iif"], m["sport"], m["to"]) for m in d["moved_flows"])))' "$TMP/moved.json")
+expect_eq "diff -v: the moved flows, each once" "$moved" \
+	"d0:30000>voice d0:30001>voice d0:30002>voice d0:31000>drop"
+ctl dut -v diff "$TMP/new.conf" 2>/dev/null >"$TMP/moved.txt"
+check "diff -v text: udp 198.18.21.1:30001 -> 198.18.21.2:9000 bulk -> voice" \
+	grep -q -E "^ *d0 +- +udp 198.18.21.1:30001 -> 198.18.21.2:9000 +bulk +voice" "$TMP/moved.txt"
 
 # the same policy again: nothing changes
 ctl dut -j diff "$TMP/same.conf" >"$TMP/diff.json"
