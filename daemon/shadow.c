@@ -28,7 +28,7 @@
 #define TOTAL_BUDGET	(40ull << 20)	/* ... per policy: a second or two */
 #define MAX_WITNESS	4	/* earlier rules named in a warning */
 
-enum { FAM_NONE, FAM_V4, FAM_V6, NFAM };
+enum { FAMILY_NONE, FAMILY_IPV4, FAMILY_IPV6, NFAMILIES };
 
 /* The distinct cells of one field for one family. */
 struct cells {
@@ -39,12 +39,12 @@ struct cells {
 struct shadow_ctx {
 	const struct ft_policy *pol;
 	const struct ft_compiled *comp;
-	struct cells cells[NFAM][FT_NFIELDS];
+	struct cells cells[NFAMILIES][FT_NFIELDS];
 	uint32_t *seen;		/* per bitmap: the stamp of the list it is in */
 	uint32_t stamp;
-	/* the rule being judged: its candidates, in cand_buf or all of cells */
-	struct cells cand[FT_NFIELDS];
-	uint32_t *cand_buf[FT_NFIELDS];
+	/* the rule being judged: its candidates, in candidate_buf or all of cells */
+	struct cells candidates[FT_NFIELDS];
+	uint32_t *candidate_buf[FT_NFIELDS];
 	unsigned int order[FT_NFIELDS];
 	uint64_t work;		/* word operations spent on this rule */
 	uint64_t budget;	/* ... allowed */
@@ -77,8 +77,8 @@ static int cells_add(struct shadow_ctx *x, struct cells *c, size_t *cap, uint32_
 	return 0;
 }
 
-/* The cells of field @f for packets of family @fam. */
-static int cells_build(struct shadow_ctx *x, int fam, enum ft_field f)
+/* The cells of field @f for packets of family @family. */
+static int cells_build(struct shadow_ctx *x, int family, enum ft_field f)
 {
 	static const uint32_t base[FT_NFIELDS] = {
 		[FT_F_DPORT] = FT_SC_DPORT, [FT_F_SPORT] = FT_SC_SPORT, [FT_F_PROTO] = FT_SC_PROTO,
@@ -89,7 +89,7 @@ static int cells_build(struct shadow_ctx *x, int fam, enum ft_field f)
 		[FT_F_DSCP] = 64,     [FT_F_TCPFL] = 256,   [FT_F_VLAN] = 4096,
 	};
 	const struct ft_compiled *c = x->comp;
-	struct cells *out = &x->cells[fam][f];
+	struct cells *out = &x->cells[family][f];
 	size_t cap = 0, i;
 	int err = 0;
 
@@ -99,9 +99,9 @@ static int cells_build(struct shadow_ctx *x, int fam, enum ft_field f)
 	switch (f) {
 	case FT_F_SRC:
 	case FT_F_DST:
-		if (fam == FAM_NONE)
+		if (family == FAMILY_NONE)
 			return cells_add(x, out, &cap, c->hdr.absent_bm[f]);
-		if (fam == FAM_V4) {
+		if (family == FAMILY_IPV4) {
 			const struct ft_lpm4_ent *e = f == FT_F_SRC ? c->src4 : c->dst4;
 			size_t n = f == FT_F_SRC ? c->nsrc4 : c->ndst4;
 
@@ -124,14 +124,14 @@ static int cells_build(struct shadow_ctx *x, int fam, enum ft_field f)
 	case FT_F_VLAN:
 		break;
 	case FT_F_DSCP:
-		if (fam == FAM_NONE)
+		if (family == FAMILY_NONE)
 			return cells_add(x, out, &cap, c->hdr.absent_bm[f]);
 		for (i = 0; !err && i < domain[f]; i++)
 			err = cells_add(x, out, &cap, c->scalar[base[f] + i]);
 		return err;
 	default:
 		/* ports, protocol, TCP flags: a truncated packet may lack them */
-		if (fam == FAM_NONE)
+		if (family == FAMILY_NONE)
 			return cells_add(x, out, &cap, c->hdr.absent_bm[f]);
 		break;
 	}
@@ -177,21 +177,21 @@ struct projection {
 	uint64_t hash;
 };
 
-static int proj_cmp_hash(const void *a, const void *b)
+static int projection_cmp_hash(const void *a, const void *b)
 {
 	const struct projection *x = a, *y = b;
 
 	return (x->hash > y->hash) - (x->hash < y->hash);
 }
 
-static int proj_cmp_pop(const void *a, const void *b)
+static int projection_cmp_pop(const void *a, const void *b)
 {
 	const struct projection *x = a, *y = b;
 
 	return (x->pop > y->pop) - (x->pop < y->pop);
 }
 
-static bool proj_eq(const struct projection *a, const struct projection *b)
+static bool projection_eq(const struct projection *a, const struct projection *b)
 {
 	return a->hash == b->hash && a->n == b->n &&
 	       !memcmp(a->idx, b->idx, a->n * sizeof(*a->idx)) &&
@@ -216,7 +216,7 @@ static void note_witness(struct shadow_ctx *x, const struct survivors *s)
  */
 static int reachable(struct shadow_ctx *x, unsigned int depth, const struct survivors *s)
 {
-	const struct cells *cand;
+	const struct cells *candidates;
 	struct projection *pr = NULL;
 	uint32_t *idx = NULL;
 	uint64_t *words = NULL;
@@ -228,8 +228,8 @@ static int reachable(struct shadow_ctx *x, unsigned int depth, const struct surv
 		note_witness(x, s);	/* covered here */
 		return 0;
 	}
-	cand = &x->cand[x->order[depth]];
-	n = cand->n;
+	candidates = &x->candidates[x->order[depth]];
+	n = candidates->n;
 	/* a step costs its words, and some for its allocations and sorting */
 	x->work += n * s->n + n + NODE_COST;
 	if (x->work > x->budget) {
@@ -245,7 +245,7 @@ static int reachable(struct shadow_ctx *x, unsigned int depth, const struct surv
 	}
 	/* each candidate's survivors, then the distinct ones, fewest first */
 	for (i = 0; i < n; i++) {
-		const struct ft_bitmap *b = &x->comp->bitmaps[cand->v[i]];
+		const struct ft_bitmap *b = &x->comp->bitmaps[candidates->v[i]];
 		struct projection *p = &pr[i];
 		uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -267,11 +267,11 @@ static int reachable(struct shadow_ctx *x, unsigned int depth, const struct surv
 			goto out;
 		}
 	}
-	qsort(pr, n, sizeof(*pr), proj_cmp_hash);
+	qsort(pr, n, sizeof(*pr), projection_cmp_hash);
 	for (i = 0, k = 0; i < n; i++)
-		if (!k || !proj_eq(&pr[i], &pr[k - 1]))
+		if (!k || !projection_eq(&pr[i], &pr[k - 1]))
 			pr[k++] = pr[i];
-	qsort(pr, k, sizeof(*pr), proj_cmp_pop);
+	qsort(pr, k, sizeof(*pr), projection_cmp_pop);
 	for (i = 0; i < k && !rc && !x->out_of_budget; i++) {
 		struct survivors child = { .idx = pr[i].idx, .w = pr[i].w, .n = pr[i].n };
 
@@ -292,37 +292,37 @@ static void order_fields(struct shadow_ctx *x)
 	for (i = 0; i < FT_NFIELDS; i++)
 		x->order[i] = i;
 	for (i = 1; i < FT_NFIELDS; i++)
-		for (j = i; j > 0 && x->cand[x->order[j - 1]].n > x->cand[x->order[j]].n; j--) {
+		for (j = i; j > 0 && x->candidates[x->order[j - 1]].n > x->candidates[x->order[j]].n; j--) {
 			t = x->order[j];
 			x->order[j] = x->order[j - 1];
 			x->order[j - 1] = t;
 		}
 }
 
-/* x->cand: the cells of family @fam that contain rule @r. Return: false when a field has none. */
-static bool candidates(struct shadow_ctx *x, int fam, uint32_t r)
+/* x->candidates: the cells of family @family that contain rule @r. Return: false when a field has none. */
+static bool find_candidates(struct shadow_ctx *x, int family, uint32_t r)
 {
 	bool empty = false;
 	unsigned int f;
 	size_t i;
 
 	for (f = 0; f < FT_NFIELDS; f++) {
-		const struct cells *c = &x->cells[fam][f];
-		struct cells *cd = &x->cand[f];
+		const struct cells *c = &x->cells[family][f];
+		struct cells *cs = &x->candidates[f];
 
 		/* a field r does not constrain: r is in every cell of it */
 		if (!has_key(&x->pol->rules[r], (enum ft_field)f)) {
-			*cd = *c;
-			empty |= !cd->n;
+			*cs = *c;
+			empty |= !cs->n;
 			continue;
 		}
-		cd->v = x->cand_buf[f];
-		cd->n = 0;
+		cs->v = x->candidate_buf[f];
+		cs->n = 0;
 		for (i = 0; i < c->n; i++)
 			if (has_rule(&x->comp->bitmaps[c->v[i]], r))
-				cd->v[cd->n++] = c->v[i];
+				cs->v[cs->n++] = c->v[i];
 		x->work += c->n;
-		empty |= !cd->n;
+		empty |= !cs->n;
 	}
 	return !empty;
 }
@@ -333,17 +333,17 @@ static int single_cover(struct shadow_ctx *x, uint32_t r)
 	uint64_t all[FT_BM_WORDS];
 	unsigned int f, w, nw = r / 64 + 1;
 	size_t i;
-	int fam;
+	int family;
 
 	for (w = 0; w < nw; w++)
 		all[w] = w < r / 64 ? ~0ULL : (1ULL << (r % 64)) - 1;
-	for (fam = 0; fam < NFAM; fam++) {
-		if (!candidates(x, fam, r))
+	for (family = 0; family < NFAMILIES; family++) {
+		if (!find_candidates(x, family, r))
 			continue;
 		for (f = 0; f < FT_NFIELDS; f++)
-			for (i = 0; i < x->cand[f].n; i++)
+			for (i = 0; i < x->candidates[f].n; i++)
 				for (w = 0; w < nw; w++)
-					all[w] &= x->comp->bitmaps[x->cand[f].v[i]].w[w];
+					all[w] &= x->comp->bitmaps[x->candidates[f].v[i]].w[w];
 	}
 	for (w = 0; w < nw; w++)
 		if (all[w])
@@ -358,7 +358,7 @@ static int judge(struct shadow_ctx *x, uint32_t r)
 	uint64_t w[FT_BM_WORDS];
 	struct survivors e = { .idx = idx, .w = w };
 	bool matchable = false;
-	int fam, rc = 0;
+	int family, rc = 0;
 
 	x->work = 0;
 	x->budget = x->total < TOTAL_BUDGET ? TOTAL_BUDGET - x->total : 0;
@@ -371,8 +371,8 @@ static int judge(struct shadow_ctx *x, uint32_t r)
 		idx[e.n] = e.n;
 		w[e.n] = e.n < r / 64 ? ~0ULL : (1ULL << (r % 64)) - 1;
 	}
-	for (fam = 0; fam < NFAM && !rc && !x->out_of_budget; fam++) {
-		if (!candidates(x, fam, r))
+	for (family = 0; family < NFAMILIES && !rc && !x->out_of_budget; family++) {
+		if (!find_candidates(x, family, r))
 			continue;	/* no packet of this family matches r at all */
 		matchable = true;
 		order_fields(x);
@@ -386,13 +386,13 @@ static int judge(struct shadow_ctx *x, uint32_t r)
 
 static void ctx_free(struct shadow_ctx *x)
 {
-	int fam, f;
+	int family, f;
 
-	for (fam = 0; fam < NFAM; fam++)
+	for (family = 0; family < NFAMILIES; family++)
 		for (f = 0; f < FT_NFIELDS; f++)
-			free(x->cells[fam][f].v);
+			free(x->cells[family][f].v);
 	for (f = 0; f < FT_NFIELDS; f++)
-		free(x->cand_buf[f]);
+		free(x->candidate_buf[f]);
 	free(x->seen);
 }
 
@@ -403,7 +403,7 @@ static int find(const struct ft_policy *pol, const struct ft_compiled *comp, boo
 	struct shadow_ctx x = { .pol = pol, .comp = comp };
 	size_t maxn[FT_NFIELDS] = { 0 };
 	uint32_t r;
-	int fam, f, rc = 0;
+	int family, f, rc = 0;
 
 	memset(shadowed, 0, pol->nrules * sizeof(*shadowed));
 	if (cover)
@@ -414,15 +414,15 @@ static int find(const struct ft_policy *pol, const struct ft_compiled *comp, boo
 	x.seen = calloc(comp->nbitmaps ? comp->nbitmaps : 1, sizeof(*x.seen));
 	if (!x.seen)
 		return -ENOMEM;
-	for (fam = 0; fam < NFAM && !rc; fam++)
+	for (family = 0; family < NFAMILIES && !rc; family++)
 		for (f = 0; f < FT_NFIELDS && !rc; f++) {
-			rc = cells_build(&x, fam, (enum ft_field)f);
-			if (x.cells[fam][f].n > maxn[f])
-				maxn[f] = x.cells[fam][f].n;
+			rc = cells_build(&x, family, (enum ft_field)f);
+			if (x.cells[family][f].n > maxn[f])
+				maxn[f] = x.cells[family][f].n;
 		}
 	for (f = 0; f < FT_NFIELDS && !rc; f++) {
-		x.cand_buf[f] = calloc(maxn[f] ? maxn[f] : 1, sizeof(uint32_t));
-		if (!x.cand_buf[f])
+		x.candidate_buf[f] = calloc(maxn[f] ? maxn[f] : 1, sizeof(uint32_t));
+		if (!x.candidate_buf[f])
 			rc = -ENOMEM;
 	}
 	/* rule 0 has no earlier rules */
