@@ -363,6 +363,18 @@ static int compile_verdicts(struct compile_ctx *c)
 }
 
 /* Field @f's part of the search, built the way its row says. */
+void compile_field_keys(unsigned int keys[FT_NFIELDS])
+{
+	const struct ft_field_desc *fd;
+
+	memset(keys, 0, FT_NFIELDS * sizeof(keys[0]));
+	/* family is enforced by the prefix tries: see compile_prefixes() */
+	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)
+		if (fd->bpf_field >= 0)
+			keys[fd->bpf_field] = fd->match_key |
+					      (fd->table == FT_TABLE_TRIE ? FT_MK_FAMILY : 0);
+}
+
 static int compile_field(struct compile_ctx *c, const struct ft_field_desc *f)
 {
 	struct ft_compiled *o = c->out;
@@ -402,11 +414,7 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	c.nrules = pol->nrules;
 	c.bt.nwords = c.nrules ? (c.nrules + 63) / 64 : 1;
 
-	/* family is enforced by the prefix tries: see compile_prefixes() */
-	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)
-		if (fd->bpf_field >= 0)
-			c.keys[fd->bpf_field] = fd->match_key |
-						(fd->table == FT_TABLE_TRIE ? FT_MK_FAMILY : 0);
+	compile_field_keys(c.keys);
 
 	memset(all, 0, sizeof(all));
 	for (r = 0; r < c.nrules; r++)

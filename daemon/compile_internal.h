@@ -37,6 +37,13 @@ struct compile_ctx {
 	unsigned int keys[FT_NFIELDS];	/* FT_MK_* that constrain the field (has_key()) */
 };
 
+/*
+ * compile_field_keys() - for each field of the compiled search (FT_F_*), the
+ * FT_MK_* bits of a rule's match that constrain it, from the field table. In
+ * compile.c; used by the compiler and the shadow analysis (shadow.c).
+ */
+void compile_field_keys(unsigned int keys[FT_NFIELDS]);
+
 /* Does rule @r constrain field @f? */
 static inline bool has_key(const struct compile_ctx *c, const struct ft_rule *r, enum ft_field f)
 {

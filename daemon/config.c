@@ -473,7 +473,7 @@ static int parse_root(struct cfg_ctx *c, config_setting_t *root)
 {
 	static const char *const keys[] = {
 		"interfaces", "mark_mask", "tc_verdict", "classes", "prefix_sets", "rules",
-		"default_class", NULL,
+		"default_class", "tests", NULL,
 	};
 	int rc;
 
@@ -493,6 +493,9 @@ static int parse_root(struct cfg_ctx *c, config_setting_t *root)
 	if (rc)
 		return rc;
 	parse_default_class(c, root);
+	rc = cfg_parse_tests(c, root);
+	if (rc)
+		return rc;
 	cfg_check_shaping(c, root);
 	warn_unused(c, root);
 	return 0;

@@ -7,6 +7,7 @@
  *   config_iface.c  interfaces, their shaping keys, and the shaping cross-checks
  *   config_class.c  classes and prefix sets
  *   config_rule.c   rules and their match keys
+ *   config_test.c   the policy's tests (run by policytest.c)
  */
 #ifndef FLOWTAG_CONFIG_PARSE_H
 #define FLOWTAG_CONFIG_PARSE_H
@@ -85,5 +86,6 @@ void cfg_check_shaping(struct cfg_ctx *c, config_setting_t *root);	/* config_ifa
 int cfg_parse_classes(struct cfg_ctx *c, config_setting_t *root);	/* config_class.c */
 int cfg_parse_sets(struct cfg_ctx *c, config_setting_t *root);		/* config_class.c */
 int cfg_parse_rules(struct cfg_ctx *c, config_setting_t *root);		/* config_rule.c */
+int cfg_parse_tests(struct cfg_ctx *c, config_setting_t *root);		/* config_test.c */
 
 #endif /* FLOWTAG_CONFIG_PARSE_H */

@@ -17,6 +17,7 @@
 
 #include "output.h"
 #include "policy.h"
+#include "prepare.h"
 #include "pinned.h"
 #include "verify.h"
 
@@ -56,7 +57,7 @@ struct ctl_cmd {
 	int (*run)(const struct ctl *c, int argc, char **argv);
 };
 
-extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload;
+extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload, ctl_diff;
 
 /** ctl_prog - the program name in messages ("flowtagctl"). */
 extern const char *const ctl_prog;
@@ -116,6 +117,14 @@ void ctl_out_dscp(struct ft_out *o, const char *key, const char *label, bool has
 /** ctl_append() - snprintf at *@n into @buf, never past its end. */
 void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/**
+ * ctl_prepare_host() - ft_prepare() of @path as flowtagd would load it
+ * here (interface names bound on this host, its tests run), saying why
+ * when it is refused.
+ * Return: 0, or the -errno of ft_prepare() (logged). Free @p either way.
+ */
+int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *p);
 
 /**
  * ctl_compile_error() - why ft_compile() refused a valid policy (@err),

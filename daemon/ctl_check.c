@@ -22,7 +22,8 @@
 static int do_check(const struct ctl *c, int argc, char **argv)
 {
 	const char *path = argc ? argv[0] : c->config ? c->config : FT_DEFAULT_CONFIG;
-	struct ft_prepare_opts opts = { .path = path, .flags = c->config_flags,
+	struct ft_prepare_opts opts = { .path = path,
+					.flags = c->config_flags | FT_PREPARE_ANALYZE,
 					.binder = FT_BIND_ASSUME_PRESENT };
 	struct ft_prepared p;
 	const struct ft_policy *pol = &p.pol;

@@ -220,6 +220,24 @@ static size_t distinct_iifs(const struct ft_policy *pol)
 	return max;
 }
 
+int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *p)
+{
+	char msg[512];
+	int err;
+
+	err = ft_prepare(&(struct ft_prepare_opts){ .path = path, .flags = c->config_flags,
+						    .binder = FT_BIND_HOST }, p);
+	if (err && !p->parsed) {
+		pr_err("policy %s is not valid:\n%s", path, p->diag.text ? p->diag.text : "");
+		return err;
+	}
+	if (err) {
+		ctl_compile_error(&p->pol, err, msg, sizeof(msg));
+		pr_err("%s", msg);
+	}
+	return err;
+}
+
 void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len)
 {
 	const char *file = pol->file ? pol->file : "policy";

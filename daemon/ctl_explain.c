@@ -20,193 +20,19 @@
 #include "ctl.h"
 #include "fields.h"
 #include "log.h"
+#include "pktspec.h"
 #include "prepare.h"
 #include "strparse.h"
 
-/* The packet as given on the command line. */
-struct pkt_args {
-	struct ft_pkt_desc d;
-	char iif[IF_NAMESIZE];
-	bool have_src, have_dst, have_sport, have_dport, have_dscp, have_flags;
-	unsigned int given;	/* FT_MK_* of the keys given, against duplicates */
-};
-
-static bool proto_has_ports(int proto)
+/* KEY VALUE... into @p (pktspec.c); a usage error (exit code) when they make no packet. */
+static int parse_pkt(int argc, char **argv, struct ft_pkt_spec *p)
 {
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
-	       proto == IPPROTO_UDPLITE;
-}
+	char err[256];
 
-static int parse_num(const char *s, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_addr(const char *s, struct pkt_args *p, uint8_t *addr)
-{
-	int family = strchr(s, ':') ? AF_INET6 : AF_INET;
-
-	if (inet_pton(family, s, addr) != 1)
-		return ctl_usage_error("explain: '%s' is not an IPv4 or IPv6 address", s);
-	if (p->d.family && p->d.family != family)
-		return ctl_usage_error("explain: '%s' is not of the packet's address family", s);
-	p->d.family = family;
-	return 0;
-}
-
-/* tcp-flags of a packet: "syn,ack", "none", or a number. */
-static int parse_pkt_flags(const char *s, int *out)
-{
-	char err[160];
-	uint8_t val, mask;
-	long v;
-
-	if (!strcasecmp(s, "none")) {
-		*out = 0;
-		return 0;
-	}
-	if (!parse_num(s, 255, &v)) {
-		*out = (int)v;
-		return 0;
-	}
-	if (strchr(s, '/'))
-		return ctl_usage_error("explain: tcp-flags of a packet are the flags set, no '/'");
-	if (ft_parse_tcp_flags(s, &val, &mask, err, sizeof(err)))
-		return ctl_usage_error("explain: %s", err);
-	*out = val;
-	return 0;
-}
-
-static int parse_pkt_kv(struct pkt_args *p, const struct ft_field_desc *f, const char *key,
-			const char *val)
-{
-	char err[160];
-	long n;
-
-	switch (f->match_key) {
-	case FT_MK_IIF:
-		if (!*val || strlen(val) >= sizeof(p->iif))
-			return ctl_usage_error("explain: bad interface name '%s'", val);
-		snprintf(p->iif, sizeof(p->iif), "%s", val);
-		return 0;
-	case FT_MK_VLAN:
-		if (parse_num(val, 4095, &n))
-			return ctl_usage_error("explain: vlan must be 0..4095, not '%s'", val);
-		p->d.vlan = (int)n;
-		return 0;
-	case FT_MK_FAMILY: {
-		int f = !strcasecmp(val, "ipv4") || !strcmp(val, "inet") || !strcmp(val, "4") ?
-				AF_INET :
-			!strcasecmp(val, "ipv6") || !strcmp(val, "inet6") || !strcmp(val, "6") ?
-				AF_INET6 :
-				0;
-
-		if (!f)
-			return ctl_usage_error("explain: family is ipv4 or ipv6, not '%s'", val);
-		if (p->d.family && p->d.family != f)
-			return ctl_usage_error("explain: family %s contradicts the addresses", val);
-		p->d.family = f;
-		return 0;
-	}
-	case FT_MK_SRC:
-		p->have_src = true;
-		return parse_addr(val, p, p->d.src);
-	case FT_MK_DST:
-		p->have_dst = true;
-		return parse_addr(val, p, p->d.dst);
-	case FT_MK_PROTO:
-		if (ft_parse_proto(val, &p->d.proto, err, sizeof(err)))
-			return ctl_usage_error("explain: %s", err);
-		return 0;
-	case FT_MK_SPORT:
-	case FT_MK_DPORT:
-		if (parse_num(val, 65535, &n))
-			return ctl_usage_error("explain: %s must be a port 0..65535, not '%s'", key, val);
-		if (f->match_key == FT_MK_SPORT) {
-			p->d.sport = (int)n;
-			p->have_sport = true;
-		} else {
-			p->d.dport = (int)n;
-			p->have_dport = true;
-		}
-		return 0;
-	case FT_MK_DSCP:
-		if (ft_parse_dscp(val, &p->d.dscp, err, sizeof(err)))
-			return ctl_usage_error("explain: %s", err);
-		p->have_dscp = true;
-		return 0;
-	case FT_MK_TCPFL:
-		p->have_flags = true;
-		return parse_pkt_flags(val, &p->d.tcp_flags);
-	}
-	return ctl_usage_error("explain: unknown key '%s'", key);
-}
-
-/* KEY VALUE... into @p; a usage error (exit code) when they make no packet. */
-static int parse_pkt(int argc, char **argv, struct pkt_args *p)
-{
-	const struct ft_field_desc *f;
-	bool ip;
-	int i, err;
-
-	memset(p, 0, sizeof(*p));
-	p->d.vlan = -1;
-	p->d.proto = p->d.sport = p->d.dport = p->d.dscp = p->d.tcp_flags = -1;
 	if (!argc)
 		return ctl_usage_error("explain needs a packet: KEY VALUE... (e.g. proto tcp dport 22)");
-	for (i = 0; i < argc; i += 2) {
-		f = ft_field_by_cli_name(argv[i]);
-		if (!f) {
-			char keys[128];
-			size_t n = 0, k;
-
-			keys[0] = '\0';
-			for (k = 0; k < FT_NMATCH_FIELDS; k++)
-				ctl_append(keys, sizeof(keys), &n, "%s%s", k ? " " : "",
-					   ft_fields[k].cli_key);
-			return ctl_usage_error("explain: unknown key '%s' (keys: %s)", argv[i], keys);
-		}
-		if (i + 1 >= argc)
-			return ctl_usage_error("explain: %s needs a value", argv[i]);
-		if (p->given & f->match_key)
-			return ctl_usage_error("explain: %s given twice", argv[i]);
-		p->given |= f->match_key;
-		err = parse_pkt_kv(p, f, argv[i], argv[i + 1]);
-		if (err)
-			return err;
-	}
-
-	ip = p->d.family || p->d.proto >= 0 || p->have_sport || p->have_dport || p->have_dscp ||
-	     p->have_flags;
-	if (!ip)
-		return 0;	/* a non-IP frame: only iif and vlan matter */
-	if (!p->d.family)
-		return ctl_usage_error("explain: give src, dst or family, so the packet is IPv4 or IPv6");
-	if (p->d.proto < 0)
-		return ctl_usage_error("explain: an IP packet needs proto (e.g. proto tcp)");
-	if ((p->have_sport || p->have_dport) && !proto_has_ports(p->d.proto))
-		return ctl_usage_error("explain: only tcp, udp, sctp and udplite packets have ports");
-	if (p->have_flags && p->d.proto != IPPROTO_TCP)
-		return ctl_usage_error("explain: only tcp packets have tcp-flags");
-	/* what the classifier would read from a real packet: absent means 0 */
-	if (proto_has_ports(p->d.proto)) {
-		p->d.sport = p->have_sport ? p->d.sport : 0;
-		p->d.dport = p->have_dport ? p->d.dport : 0;
-	}
-	if (p->d.proto == IPPROTO_TCP && !p->have_flags)
-		p->d.tcp_flags = 0;
-	if (!p->have_dscp)
-		p->d.dscp = 0;
+	if (ft_pkt_spec_parse(argc, argv, p, err, sizeof(err)))
+		return ctl_usage_error("explain: %s", err);
 	return 0;
 }
 
@@ -226,7 +52,7 @@ static void flags_text(int flags, char *buf, size_t len)
 }
 
 /* The packet, both as one line of text and as a JSON object. */
-static void print_packet(struct ft_out *o, const struct pkt_args *p)
+static void print_packet(struct ft_out *o, const struct ft_pkt_spec *p)
 {
 	const struct ft_pkt_desc *d = &p->d;
 	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", fl[48], line[512];
@@ -349,7 +175,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 	const struct ft_policy *pol = &prep.pol;
 	const struct ft_compiled *comp = &prep.comp;
 	struct ft_daemon_info info;
-	struct pkt_args p;
+	struct ft_pkt_spec p;
 	struct ft_flow_key k;
 	struct ft_out *o = NULL;
 	const char *path = c->config;
@@ -366,21 +192,10 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 		path = from_daemon ? info.policy : FT_DEFAULT_CONFIG;
 	}
 	/* names resolve as flowtagd does when it loads the policy */
-	err = ft_prepare(&(struct ft_prepare_opts){ .path = path, .flags = c->config_flags,
-						    .binder = FT_BIND_HOST }, &prep);
-	if (err && !prep.parsed) {
-		pr_err("policy %s is not valid:\n%s", path, prep.diag.text ? prep.diag.text : "");
+	if (ctl_prepare_host(c, path, &prep))
 		goto out;
-	}
 	if (p.iif[0])
 		p.d.ifindex = if_nametoindex(p.iif);
-	if (err) {
-		char msg[512];
-
-		ctl_compile_error(pol, err, msg, sizeof(msg));
-		pr_err("%s", msg);
-		goto out;
-	}
 
 	ft_pkt_flow_key(&p.d, &k);
 	ref = ft_reference_match(pol, &p.d);

@@ -11,14 +11,15 @@
  * (compile.c, compile_prefix.c), THE reference evaluator
  * (ft_reference_match() in policy.c), flowtagctl explain (keys, help,
  * "unknown key") and the random policies of the differential tests
- * (tests/randpol.h); tests/unit/test_fields.c keeps it in step with FT_MK_*
- * and FT_F_*. Adding a match key: a row in fields.c (with its accessors
+ * (tests/randpol.h), the KEY VALUE packet parser of explain and the
+ * policy's tests (pktspec.c); tests/unit/test_fields.c keeps it in step
+ * with FT_MK_* and FT_F_*. Adding a match key: a row in fields.c (with its accessors
  * above the table), its member in struct ft_match and the packet's in
  * struct ft_pkt_desc / ft_flow_key, its FT_F_* field and table in
  * flowtag/maps.h and the BPF search (written out for the verifier in
  * xdp/classify.h), and a test. A new kind of value (enum ft_field_kind)
- * also brings its parser: config_rule.c for the policy, ctl_explain.c for
- * explain's packet.
+ * also brings its parser: config_rule.c for the policy, pktspec.c for
+ * explain's and the policy tests' packet.
  */
 #ifndef FLOWTAG_FIELDS_H
 #define FLOWTAG_FIELDS_H

@@ -4,7 +4,8 @@
  *
  * Everything it shows comes from the maps flowtagd pins under
  * /sys/fs/bpf/flowtag, opened read-only; `check` and `explain` work on a
- * policy file and need no daemon. Output goes through daemon/output.c, so
+ * policy file and need no daemon, `diff` on a policy file and the running
+ * flow cache. Output goes through daemon/output.c, so
  * every command prints text or JSON (-j) from the same code.
  *
  * This file holds the options and the command table; each command lives
@@ -25,7 +26,7 @@
 #endif
 
 static const struct ctl_cmd *const cmds[] = {
-	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload,
+	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload, &ctl_diff,
 };
 
 /* "explain KEY VALUE..." */
@@ -180,11 +181,11 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (optind >= argc)
-		return ctl_usage_error("no command (status, stats, check, explain, reload)");
+		return ctl_usage_error("no command (status, stats, check, explain, reload, diff)");
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return ctl_usage_error("unknown or ambiguous command '%s' (status, stats, check, "
-				   "explain, reload)", argv[optind]);
+				   "explain, reload, diff)", argv[optind]);
 
 	/* the command's own arguments: options may follow the command too */
 	cargc = argc - optind;

@@ -78,7 +78,8 @@ static void usage(FILE *f)
 		"\n"
 		"  -c, --config FILE   policy file (default %s)\n"
 		"  -f, --foreground    stay in the foreground, log to stderr\n"
-		"      --check         validate the policy file and exit (0 = valid);\n"
+		"      --check         validate the policy file, run its tests, warn about\n"
+		"                      rules that can never match, and exit (0 = valid);\n"
 		"                      touches nothing in the kernel\n"
 		"      --allow-insecure-files  accept policy, @include and prefix-set files\n"
 		"                      (or directories above them) that users other than\n"
@@ -677,7 +678,10 @@ int main(int argc, char **argv)
 		struct ft_compiled c;
 
 		ft_log_init("flowtagd", FT_LOG_STDERR, verbose);
-		err = ft_prepare_file(d.config_path, d.config_flags, FT_BIND_NONE, &pol, &c, NULL);
+		/* as flowtagctl check: every interface the policy names as if it
+		 * existed, the case that needs the most classifier resources */
+		err = ft_prepare_file(d.config_path, d.config_flags | FT_PREPARE_ANALYZE,
+				      FT_BIND_ASSUME_PRESENT, &pol, &c, NULL);
 		if (err)
 			return 1;
 		printf("%s: valid: %zu rules, %zu classes, %zu prefix sets, %zu interfaces\n",

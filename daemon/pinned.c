@@ -53,6 +53,9 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 				  sizeof(struct ft_rule_name), FT_SLOTS * FT_MAX_RULES },
 	[FT_PINNED_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
 			     FT_MAX_IFACES },
+	/* the loader sizes it to the machine: any number of buckets */
+	[FT_PINNED_FLOW_CACHE] = { "ft_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+				   sizeof(struct ft_flow_bucket), 1 },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
@@ -201,6 +204,35 @@ static int lookup_percpu_sum(struct ft_pinned *s, enum ft_pinned_map m, uint32_t
 	if (fd < 0)
 		return fd;
 	return ft_percpu_sum(fd, key, map_specs[m].value_size, s->ncpu, s->buf, sum, nwords);
+}
+
+int ft_pinned_flow_cache(struct ft_pinned *s,
+			 int (*fn)(const struct ft_flow_bucket *b, int cpu, void *arg), void *arg)
+{
+	size_t stride = PERCPU_STRIDE(sizeof(struct ft_flow_bucket));
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), key;
+	int fd = map_fd(s, FT_PINNED_FLOW_CACHE), cpu, rc = 0;
+	char *buf;
+
+	if (fd < 0)
+		return fd;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	buf = calloc((size_t)s->ncpu, stride);
+	if (!buf)
+		return -ENOMEM;
+	for (key = 0; key < info.max_entries && !rc; key++) {
+		if (bpf_map_lookup_elem(fd, &key, buf)) {
+			rc = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < s->ncpu && !rc; cpu++)
+			rc = fn((const struct ft_flow_bucket *)(buf + (size_t)cpu * stride), cpu, arg);
+	}
+	free(buf);
+	return rc;
 }
 
 int ft_pinned_state(struct ft_pinned *s, struct ft_state *st)

@@ -38,6 +38,7 @@ enum ft_pinned_map {
 	FT_PINNED_IFHEALTH,	/* ft_ifhealth */
 	FT_PINNED_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
 	FT_PINNED_RULE_NAME,	/* ft_rule_name */
+	FT_PINNED_FLOW_CACHE,	/* ft_flow_cache (per CPU, buckets of flows) */
 	FT_PINNED_MAX,
 };
 
@@ -152,6 +153,17 @@ int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_
  */
 int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
 			struct ft_rule_name *rn);
+
+/**
+ * ft_pinned_flow_cache() - walk the flow cache (struct ft_flow_bucket,
+ * flowtag/maps.h): @fn is called for every bucket of every CPU, with the
+ * CPU's copy; a non-zero return from @fn stops the walk and is returned.
+ * The data path keeps writing while we read: a way may be half written
+ * (its generation is 0 while that happens, or its key is of no real flow).
+ * Return: 0, @fn's value, or -errno (-ENOENT: pins without a flow cache).
+ */
+int ft_pinned_flow_cache(struct ft_pinned *s,
+			 int (*fn)(const struct ft_flow_bucket *b, int cpu, void *arg), void *arg);
 
 /**
  * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the

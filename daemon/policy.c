@@ -38,6 +38,11 @@ void ft_policy_free(struct ft_policy *p)
 		free(p->sets[i].file);
 		free(p->sets[i].pfx);
 	}
+	for (i = 0; i < p->ntests; i++) {
+		free(p->tests[i].file);
+		free(p->tests[i].packet);
+	}
+	free(p->tests);
 	free(p->rules);
 	free(p->sets);
 	free(p->classes);

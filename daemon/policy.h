@@ -143,6 +143,38 @@ struct ft_iface {
 	int line;
 };
 
+/* A packet as the reference evaluator sees it. */
+struct ft_pkt_desc {
+	uint32_t ifindex;
+	int vlan;		/* -1 untagged */
+	int family;		/* 0 (not IP), AF_INET, AF_INET6 */
+	uint8_t src[16], dst[16];
+	int proto;		/* -1 when not IP */
+	int sport, dport;	/* -1 when the packet has no ports */
+	int dscp;		/* -1 when not IP */
+	int tcp_flags;		/* -1 when not TCP */
+};
+
+/* What a policy test (tests = ( ... )) expects of its packet. */
+enum ft_test_expect {
+	FT_EXPECT_CLASS = 0,	/* tagged with class_idx, by a rule or as default_class */
+	FT_EXPECT_DROP,		/* dropped */
+	FT_EXPECT_PASS,		/* left untagged: a pass rule, or no rule and no default_class */
+	FT_EXPECT_DEFAULT,	/* no rule matched */
+};
+
+/* One entry of tests = ( ... ): a packet and what the policy must do with it. */
+struct ft_policy_test {
+	char *file;		/* the file it was written in (the policy or an @include) */
+	int line;		/* its line there */
+	char *packet;		/* the packet as written, for messages */
+	struct ft_pkt_desc pkt;	/* ifindex 0: bound when the test runs */
+	char iif[FT_IFNAMSIZ];	/* the packet's iif, "" when not given */
+	enum ft_test_expect expect;
+	int class_idx;		/* FT_EXPECT_CLASS: index into ft_policy.classes */
+	int rule;		/* rule = "NAME": the rule that must match, else -1 */
+};
+
 struct ft_policy {
 	char *file;			/* policy file path */
 	uint32_t mark_mask;		/* skb->mark bits flowtag owns */
@@ -156,6 +188,8 @@ struct ft_policy {
 	size_t nsets;
 	struct ft_rule *rules;
 	size_t nrules;
+	struct ft_policy_test *tests;	/* tests = ( ... ), in file order */
+	size_t ntests;
 };
 
 /* Helpers for building match bitmaps. */
@@ -230,17 +264,6 @@ void ft_match_free(struct ft_match *m);
  */
 bool ft_prefix_contains(const struct ft_prefix *outer, const uint8_t *addr);
 
-/* A packet as the reference evaluator sees it. */
-struct ft_pkt_desc {
-	uint32_t ifindex;
-	int vlan;		/* -1 untagged */
-	int family;		/* 0 (not IP), AF_INET, AF_INET6 */
-	uint8_t src[16], dst[16];
-	int proto;		/* -1 when not IP */
-	int sport, dport;	/* -1 when the packet has no ports */
-	int dscp;		/* -1 when not IP */
-	int tcp_flags;		/* -1 when not TCP */
-};
 
 /**
  * ft_reference_match() - THE reference evaluator: walk the rules in order

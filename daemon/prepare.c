@@ -10,7 +10,9 @@
 
 #include "attach.h"
 #include "log.h"
+#include "policytest.h"
 #include "prepare.h"
+#include "shadow.h"
 
 /* FT_BIND_ASSUME_PRESENT: the same name earlier gets the same index. */
 static void bind_assume_present(struct ft_policy *pol)
@@ -75,7 +77,7 @@ static void bind_host(struct ft_policy *pol, struct ft_diag *diag)
 
 int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out)
 {
-	int err;
+	int err, tests_err;
 
 	memset(out, 0, sizeof(*out));
 	if (o->path)
@@ -86,6 +88,10 @@ int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out)
 	if (err)
 		return err;
 	out->parsed = true;
+	/* before the binder: tests naming an iif bind the names their own way */
+	tests_err = ft_policy_tests_iif(&out->pol, &out->diag);
+	if (tests_err && tests_err != -EINVAL)
+		return tests_err;
 	switch (o->binder) {
 	case FT_BIND_NONE:
 		break;
@@ -99,7 +105,24 @@ int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out)
 		bind_fixed(&out->pol, o->fixed, o->nfixed);
 		break;
 	}
-	return ft_compile(&out->pol, &out->comp);
+	err = ft_compile(&out->pol, &out->comp);
+	if (err)
+		return err;
+	if (ft_policy_tests_run(&out->pol, &out->comp, &out->diag))
+		tests_err = -EINVAL;
+	/* the warnings too when a test failed: one run says everything */
+	if (o->flags & FT_PREPARE_ANALYZE) {
+		err = ft_shadow_warn(&out->pol, &out->comp, &out->diag);
+		if (err)
+			return err;
+	}
+	if (tests_err) {
+		/* refused like a syntax error: the reasons are in the diagnostics */
+		ft_compiled_free(&out->comp);
+		out->parsed = false;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Log every diagnostic at its level. */

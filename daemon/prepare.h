@@ -34,13 +34,20 @@ enum ft_binder {
 	FT_BIND_FIXED,
 };
 
+/*
+ * ft_prepare_opts.flags, next to FT_CONFIG_*: also warn about rules that
+ * can never match because earlier rules take all their packets
+ * (ft_shadow_warn()); flowtagd --check and flowtagctl check.
+ */
+#define FT_PREPARE_ANALYZE	(1u << 16)
+
 /* Where the policy comes from and how to bind it. */
 struct ft_prepare_opts {
 	const char *path;	/* the policy file; or NULL and then: */
 	const char *text;	/* the policy as a NUL-terminated string, */
 	const char *name;	/* named so in diagnostics, */
 	const char *dir;	/* relative prefix-set files resolve here */
-	unsigned int flags;	/* FT_CONFIG_* */
+	unsigned int flags;	/* FT_CONFIG_*, FT_PREPARE_ANALYZE */
 	enum ft_binder binder;
 	const struct ft_ifname *fixed;	/* FT_BIND_FIXED: name -> ifindex */
 	size_t nfixed;
@@ -55,12 +62,14 @@ struct ft_prepared {
 };
 
 /**
- * ft_prepare() - read, validate, bind and compile a policy.
+ * ft_prepare() - read, validate, bind and compile a policy, and run its
+ * tests (policytest.h): a failing test refuses the policy as an error does.
  * @o:   the source and the binder
  * @out: filled here (zeroed first); free with ft_prepared_free(), or take
  *       @out->pol and @out->comp over and free only @out->diag
  * Return: 0; -EINVAL (or another -errno from ft_config_load()) when the
- * policy is not valid, @out->parsed false and the reasons in @out->diag;
+ * policy is not valid or one of its tests failed, @out->parsed false and
+ * the reasons in @out->diag;
  * or ft_compile()'s -errno (-E2BIG: too large) with @out->parsed true and
  * @out->pol still filled, for the caller to say why (ctl_compile_error()).
  */
