@@ -38,6 +38,7 @@ enum ft_pinned_map {
 	FT_PINNED_IFHEALTH,	/* ft_ifhealth */
 	FT_PINNED_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
 	FT_PINNED_RULE_NAME,	/* ft_rule_name */
+	FT_PINNED_CONFIRM,	/* ft_confirm */
 	FT_PINNED_MAX,
 };
 
@@ -152,6 +153,13 @@ int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_
  */
 int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
 			struct ft_rule_name *rn);
+
+/**
+ * ft_pinned_confirm() - the state of reload --confirm and rollback, @c->why
+ * NUL-terminated.
+ * Return: 0, -ENOENT when the pins predate the map, or -errno.
+ */
+int ft_pinned_confirm(struct ft_pinned *s, struct ft_confirm_info *c);
 
 /**
  * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the
