@@ -3,23 +3,26 @@
 #
 # reload --confirm SECONDS, confirm and rollback, under traffic: without a
 # confirm flowtagd swaps back within SECONDS + 1 s and no packet arrives
-# unclassified (each carries the old or the new mark); confirm keeps the
-# new policy; rollback swaps back on demand. And the clear answers: a
+# unclassified (each carries the old or the new mark), and the interfaces
+# follow (the new policy's second interface is detached again); confirm
+# keeps the new policy; rollback swaps back on demand. And the clear answers: a
 # SIGHUP while a confirm is pending, confirm after the rollback, rollback
 # without a previous generation, a restart with a confirm pending.
 #
 #   gen (g0 198.18.41.1) ---- (d0 198.18.41.2) dut
+#       (g1 198.18.43.1) ---- (d1 198.18.43.2)     only the new policy names d1
 
 . "$(dirname "$0")/lib.sh"
 need_root
 
-gen_dut 198.18.41 || { not_ok "topology"; finish; }
+gen_dut 198.18.41 && veth gen g1 198.18.43.1/24 dut d1 198.18.43.2/24 ||
+	{ not_ok "topology"; finish; }
 
-# policy CLASS: UDP 9000 in class CLASS (old: mark 0x100, new: 0x200)
+# policy CLASS IFACES: UDP 9000 in class CLASS (old: mark 0x100, new: 0x200)
 write_policy()
 {
 	cat <<EOF2
-interfaces = ( { name = "d0"; } );
+interfaces = ( $2 );
 mark_mask = 0x0000ff00;
 classes = (
   { name = "old"; mark = 0x100; priority = "1:10"; },
@@ -28,8 +31,9 @@ classes = (
 rules = ( { match = { proto = "udp"; dport = 9000; }; class = "$1"; } );
 EOF2
 }
-write_policy old >"$TMP/old.conf"
-write_policy new >"$TMP/new.conf"
+write_policy old '{ name = "d0"; }' >"$TMP/old.conf"
+write_policy new '{ name = "d0"; }, { name = "d1"; }' >"$TMP/new.conf"
+xdp_on() { ip -n "$(ns dut)" link show "$1" | grep -q 'prog/xdp'; }
 cp "$TMP/old.conf" "$TMP/policy.conf"
 
 in_ns dut nft -f - <<'EOF2'
@@ -70,6 +74,7 @@ ctl dut reload --confirm 2 >"$TMP/reload.out" 2>&1 &
 rpid=$!
 sleep 0.5
 expect_eq "reload --confirm: the new policy classifies meanwhile" "$(mark_now)" new
+check "... and its second interface d1 is attached" xdp_on d1
 wait "$rpid"
 rc=$?
 t1=$(date +%s%N)
@@ -80,8 +85,10 @@ check "rolled back within SECONDS + 1 s ($ms ms)" test "$ms" -le 3000
 check "the log says rollback with the generation numbers" \
 	grep -q "rollback: generation $((g1 + 1)) -> $((g1 + 2)) (the policy of generation $g1): no confirm within 2 s" "$TMP/flowtagd.log"
 expect_eq "after the rollback the old policy classifies" "$(mark_now)" old
+check "after the rollback d1 is detached again" sh -c "! ip -n $(ns dut) link show d1 | grep -q prog/xdp"
 st=$(ctl dut status 2>&1)
 check "status reports the automatic rollback" grep -q "rolled back.*no confirm within 2 s" <<<"$st"
+check "status lists the old policy's interfaces only" sh -c "! grep -q '^ *d1 ' <<<'$st'"
 
 # 2. confirm after the rollback: a clear no
 out=$(ctl dut confirm 2>&1)
