@@ -19,14 +19,7 @@
 
 int ft_control_path(char *buf, size_t len)
 {
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st))
-		return -errno;
-	if (snprintf(buf, len, "%s/flowtagd.%llu.sock", FT_RUN_DIR,
-		     (unsigned long long)st.st_ino) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
+	return ft_run_path("sock", buf, len);
 }
 
 static int make_addr(struct sockaddr_un *sa)

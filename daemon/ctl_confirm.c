@@ -55,6 +55,26 @@ static int print_rolled_back(struct ft_out *o, const char *rest, bool asked)
 	return asked ? EXIT_OK : EXIT_ROLLED_BACK;
 }
 
+/*
+ * The outcome line "confirmed GEN" or "rolledback FROM TO WHY" (@line,
+ * split at @rest); @asked: the user asked for the rollback (exit 0).
+ * Return: the exit code.
+ */
+static int print_outcome(struct ft_out *o, const char *line, const char *rest, bool asked)
+{
+	if (!strcmp(line, "confirmed")) {
+		ft_out_str(o, "result", NULL, "confirmed");
+		ft_out_u64(o, "generation", NULL, strtoul(rest, NULL, 10));
+		ft_out_text(o, "confirmed: generation %s stays", rest);
+		return EXIT_OK;
+	}
+	if (!strcmp(line, "rolledback"))
+		return print_rolled_back(o, rest, asked);
+	ft_out_str(o, "result", NULL, "unknown");
+	pr_err("%s", !strcmp(line, "error") ? rest : "unexpected answer from flowtagd");
+	return EXIT_FAIL;
+}
+
 int ctl_reload_confirm(const struct ctl *c)
 {
 	char req[32], line[FT_CONTROL_LINE], *rest;
@@ -103,17 +123,7 @@ int ctl_reload_confirm(const struct ctl *c)
 		goto out;
 	}
 	rest = split_word(line);
-	if (!strcmp(line, "confirmed")) {
-		ft_out_str(o, "result", NULL, "confirmed");
-		ft_out_u64(o, "generation", NULL, strtoul(rest, NULL, 10));
-		ft_out_text(o, "confirmed: generation %s stays", rest);
-		ret = EXIT_OK;
-	} else if (!strcmp(line, "rolledback")) {
-		ret = print_rolled_back(o, rest, false);
-	} else {
-		ft_out_str(o, "result", NULL, "unknown");
-		pr_err("%s", !strcmp(line, "error") ? rest : "unexpected answer from flowtagd");
-	}
+	ret = print_outcome(o, line, rest, false);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -125,7 +135,7 @@ static int simple_request(const struct ctl *c, const char *req, int argc)
 {
 	char line[FT_CONTROL_LINE], *rest;
 	struct ft_out *o = NULL;
-	int fd, err, ret = EXIT_FAIL;
+	int fd, err, ret;
 
 	if (argc)
 		return ctl_usage_error("%s takes no arguments", req);
@@ -148,16 +158,7 @@ static int simple_request(const struct ctl *c, const char *req, int argc)
 		pr_err("out of memory");
 		return EXIT_FAIL;
 	}
-	if (!strcmp(line, "confirmed")) {
-		ft_out_str(o, "result", NULL, "confirmed");
-		ft_out_u64(o, "generation", NULL, strtoul(rest, NULL, 10));
-		ft_out_text(o, "confirmed: generation %s stays", rest);
-		ret = EXIT_OK;
-	} else if (!strcmp(line, "rolledback")) {
-		ret = print_rolled_back(o, rest, true);
-	} else {
-		pr_err("unexpected answer from flowtagd: %s", line);
-	}
+	ret = print_outcome(o, line, rest, true);
 	return ctl_finish_output(o, ret);
 }
 

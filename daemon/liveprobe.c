@@ -136,13 +136,29 @@ size_t ft_pkt_frame(const struct ft_pkt_desc *d, bool l3_only, uint8_t *buf, siz
 	return !l3_only && len < ETH_MIN_FRAME ? ETH_MIN_FRAME : len;
 }
 
+/* One test run of @prog_fd: @in to @res, @ctx_in to @ctx_out. Return: 0 or -errno. */
+static int test_run(int prog_fd, const void *in, size_t len, void *res, uint32_t *res_len,
+		    void *ctx_in, void *ctx_out, size_t ctx_size, uint32_t *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+		    .data_out = res, .data_size_out = *res_len, .ctx_in = ctx_in,
+		    .ctx_size_in = (uint32_t)ctx_size, .ctx_out = ctx_out,
+		    .ctx_size_out = (uint32_t)ctx_size, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -errno;
+	*res_len = o.data_size_out;
+	*retval = o.retval;
+	return 0;
+}
+
 void ft_probe_xdp(int prog_fd, const uint8_t *frame, size_t len, uint32_t ifindex,
 		  struct ft_probe_result *out)
 {
 	const struct flowtag_probe pr = { .w0 = FT_PROBE_W0, .w1 = FT_PROBE_W1 };
 	uint8_t in[sizeof(pr) + FT_PROBE_FRAME_MAX], res[sizeof(in) + 64];
 	struct xdp_md ctx_in = { 0 }, ctx_out = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, o);
+	uint32_t res_len = sizeof(res);
 
 	memset(out, 0, sizeof(*out));
 	if (len > FT_PROBE_FRAME_MAX) {
@@ -155,24 +171,12 @@ void ft_probe_xdp(int prog_fd, const uint8_t *frame, size_t len, uint32_t ifinde
 	ctx_in.data = sizeof(pr);
 	ctx_in.data_end = (uint32_t)(sizeof(pr) + len);
 	ctx_in.ingress_ifindex = ifindex;
-	o.data_in = in;
-	o.data_size_in = (uint32_t)(sizeof(pr) + len);
-	o.data_out = res;
-	o.data_size_out = sizeof(res);
-	o.ctx_in = &ctx_in;
-	o.ctx_size_in = sizeof(ctx_in);
-	o.ctx_out = &ctx_out;
-	o.ctx_size_out = sizeof(ctx_out);
-	o.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &o)) {
-		out->err = -errno;
-		return;
-	}
-	out->ran = true;
-	out->retval = o.retval;
+	out->err = test_run(prog_fd, in, sizeof(pr) + len, res, &res_len, &ctx_in, &ctx_out,
+			    sizeof(ctx_in), &out->retval);
+	out->ran = !out->err;
 	/* data_out starts at data_meta: our tag, then the probe words */
-	if (ctx_out.data >= sizeof(struct flowtag_meta) + sizeof(pr) &&
-	    o.data_size_out >= sizeof(struct flowtag_meta)) {
+	if (out->ran && ctx_out.data >= sizeof(struct flowtag_meta) + sizeof(pr) &&
+	    res_len >= sizeof(struct flowtag_meta)) {
 		memcpy(&out->meta, res, sizeof(out->meta));
 		out->has_meta = out->meta.magic_ver == FLOWTAG_META_WORD;
 	}
@@ -183,7 +187,7 @@ void ft_probe_tc(int prog_fd, const uint8_t *frame, size_t len, uint32_t ifindex
 {
 	struct __sk_buff ctx_in = { 0 }, ctx_out = { 0 };
 	uint8_t res[FT_PROBE_FRAME_MAX + 64];
-	LIBBPF_OPTS(bpf_test_run_opts, o);
+	uint32_t res_len = sizeof(res);
 
 	memset(out, 0, sizeof(*out));
 	ctx_in.cb[0] = FT_PROBE_W0;
@@ -192,21 +196,9 @@ void ft_probe_tc(int prog_fd, const uint8_t *frame, size_t len, uint32_t ifindex
 	ctx_in.cb[3] = FT_PROBE_W3;
 	ctx_in.ingress_ifindex = ifindex;
 	ctx_in.ifindex = ifindex;
-	o.data_in = frame;
-	o.data_size_in = (uint32_t)len;
-	o.data_out = res;
-	o.data_size_out = sizeof(res);
-	o.ctx_in = &ctx_in;
-	o.ctx_size_in = sizeof(ctx_in);
-	o.ctx_out = &ctx_out;
-	o.ctx_size_out = sizeof(ctx_out);
-	o.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &o)) {
-		out->err = -errno;
-		return;
-	}
-	out->ran = true;
-	out->retval = o.retval;
+	out->err = test_run(prog_fd, frame, len, res, &res_len, &ctx_in, &ctx_out,
+			    sizeof(ctx_in), &out->retval);
+	out->ran = !out->err;
 	out->mark = ctx_out.mark;
 	out->priority = ctx_out.priority;
 }
@@ -231,6 +223,17 @@ static void meta_text(const struct flowtag_meta *m, char *buf, size_t len)
 		 (m->flags & FT_META_F_DSCP) ? " (rewrite)" : "");
 }
 
+/* Clear @why; true (and @why says so) when the test run itself failed. */
+static bool run_failed(const struct ft_probe_result *got, char *why, size_t len)
+{
+	if (why && len)
+		why[0] = '\0';
+	if (got->ran)
+		return false;
+	snprintf(why, len, "the test run failed: %s", strerror(-got->err));
+	return true;
+}
+
 #define TAG_FLAGS	(FT_META_F_NOTAG | FT_META_F_PRIO | FT_META_F_DSCP | FT_META_F_DEFAULT)
 
 bool ft_probe_check_xdp(const struct ft_verdict *want, const struct ft_probe_result *got,
@@ -243,12 +246,8 @@ bool ft_probe_check_xdp(const struct ft_verdict *want, const struct ft_probe_res
 				      (g->flags & FT_META_F_DROP)));
 	char a[160], b[160];
 
-	if (why && len)
-		why[0] = '\0';
-	if (!got->ran) {
-		snprintf(why, len, "the test run failed: %s", strerror(-got->err));
+	if (run_failed(got, why, len))
 		return false;
-	}
 	if (want_drop || got_drop) {
 		if (want_drop == got_drop && (!got->has_meta || g->rule_id == w->rule_id))
 			return true;
@@ -288,12 +287,8 @@ bool ft_probe_check_tc(const struct ft_verdict *want, uint32_t mark_mask,
 	uint32_t prio = tagged && (w->flags & FT_META_F_PRIO) ? w->priority : 0;
 	bool got_drop = got->ran && got->retval == TC_ACT_SHOT;
 
-	if (why && len)
-		why[0] = '\0';
-	if (!got->ran) {
-		snprintf(why, len, "the test run failed: %s", strerror(-got->err));
+	if (run_failed(got, why, len))
 		return false;
-	}
 	if (want_drop || got_drop) {
 		if (want_drop == got_drop)
 			return true;
