@@ -4,7 +4,8 @@
 # reload --confirm SECONDS, confirm and rollback, under traffic: without a
 # confirm flowtagd swaps back within SECONDS + 1 s and no packet arrives
 # unclassified (each carries the old or the new mark), and the interfaces
-# follow (the new policy's second interface is detached again); confirm
+# follow (the new policy's second interface is detached again, its egress
+# shaping on d0 removed); confirm
 # keeps the new policy; rollback swaps back on demand. And the clear answers: a
 # SIGHUP while a confirm is pending, confirm after the rollback, rollback
 # without a previous generation, a restart with a confirm pending.
@@ -13,6 +14,7 @@
 #       (g1 198.18.43.1) ---- (d1 198.18.43.2)     only the new policy names d1
 
 . "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/shaping_lib.sh"
 need_root
 
 gen_dut 198.18.41 && veth gen g1 198.18.43.1/24 dut d1 198.18.43.2/24 ||
@@ -31,8 +33,11 @@ classes = (
 rules = ( { match = { proto = "udp"; dport = 9000; }; class = "$1"; } );
 EOF2
 }
+pick_leaf dut d0
 write_policy old '{ name = "d0"; }' >"$TMP/old.conf"
-write_policy new '{ name = "d0"; }, { name = "d1"; }' >"$TMP/new.conf"
+write_policy new '{ name = "d0"; egress_shaping = { rate = "100mbit"; default_class = "new"; leaf = "'"$LEAF"'"; }; },
+  { name = "d1"; }' >"$TMP/new.conf"
+htb_on() { tc -n "$(ns dut)" qdisc show dev "$1" | grep -q 'qdisc htb 1: root'; }
 xdp_on() { ip -n "$(ns dut)" link show "$1" | grep -q 'prog/xdp'; }
 cp "$TMP/old.conf" "$TMP/policy.conf"
 
@@ -85,6 +90,7 @@ for _ in $(seq 200); do grep -q '^reloaded:' "$TMP/reload.out" && break; sleep 0
 t0=$(date +%s%N)
 diag "applied after $(((t0 - ts) / 1000000)) ms"
 check "reload --confirm: the new policy's second interface d1 is attached" xdp_on d1
+check "... and its HTB tree shapes d0" htb_on d0
 expect_eq "... and the new policy classifies meanwhile" "$(mark_now)" new
 wait "$rpid"
 rc=$(cat "$TMP/reload.rc")
@@ -96,6 +102,7 @@ check "the log says rollback with the generation numbers" \
 	grep -q "rollback: generation $((g1 + 1)) -> $((g1 + 2)) (the policy of generation $g1): no confirm within 4 s" "$TMP/flowtagd.log"
 expect_eq "after the rollback the old policy classifies" "$(mark_now)" old
 check "after the rollback d1 is detached again" sh -c "! ip -n $(ns dut) link show d1 | grep -q prog/xdp"
+check "after the rollback d0 is not shaped any more" sh -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q 'qdisc htb 1: root'"
 st=$(ctl dut status 2>&1)
 check "status reports the automatic rollback" grep -q "rolled back.*no confirm within 4 s" <<<"$st"
 no_d1() { ! grep -q '^ *d1 ' <<<"$st"; }
