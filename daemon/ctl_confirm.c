@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -28,6 +29,14 @@ static int connect_daemon(const char *req, const char *what)
 	return fd;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Split "WORD REST" in place: returns REST ("" if none). */
 static char *split_word(char *line)
 {
@@ -47,7 +56,7 @@ static int print_rolled_back(struct ft_out *o, const char *rest, bool asked)
 
 	sscanf(rest, "%u %u %n", &from, &to, &n);
 	ft_out_str(o, "result", NULL, "rolled-back");
-	ft_out_u64(o, "generation_before", NULL, from);
+	ft_out_u64(o, "rolled_back_generation", NULL, from);
 	ft_out_u64(o, "generation", NULL, to);
 	ft_out_str(o, "reason", NULL, rest + n);
 	ft_out_text(o, "rolled back: generation %u -> %u (the policy before generation %u): %s",
@@ -79,6 +88,7 @@ int ctl_reload_confirm(const struct ctl *c)
 {
 	char req[32], line[FT_CONTROL_LINE], *rest;
 	unsigned int before = 0, gen = 0;
+	uint64_t applied;
 	struct ft_out *o = NULL;
 	int fd, err, ret = EXIT_FAIL;
 
@@ -103,18 +113,19 @@ int ctl_reload_confirm(const struct ctl *c)
 		goto out;
 	}
 	ft_out_u64(o, "generation_before", NULL, before);
+	ft_out_u64(o, "applied_generation", NULL, gen);
 	ft_out_u64(o, "confirm_seconds", NULL, (uint64_t)c->confirm);
 	ft_out_text(o, "reloaded: generation %u -> %u; confirm within %d s (flowtagctl confirm), "
 		    "else flowtagd rolls back to generation %u", before, gen, c->confirm, before);
 	if (c->no_wait) {
 		ft_out_str(o, "result", NULL, "pending");
-		ft_out_u64(o, "generation", NULL, gen);
 		ret = EXIT_OK;
 		goto out;
 	}
 	if (!c->json)
 		fflush(stdout);
-	/* the daemon owns the timer: wait a little longer than it */
+	/* the daemon owns the timer, started as it answered: wait a little longer */
+	applied = now_ms();
 	err = ft_control_read(fd, line, sizeof(line), (c->confirm + 30) * 1000);
 	if (err) {
 		ft_out_str(o, "result", NULL, "unknown");
@@ -124,6 +135,10 @@ int ctl_reload_confirm(const struct ctl *c)
 	}
 	rest = split_word(line);
 	ret = print_outcome(o, line, rest, false);
+	applied = now_ms() - applied;
+	ft_out_u64(o, "outcome_after_ms", NULL, applied);
+	ft_out_text(o, "  (%llu.%02llu s after the policy was applied)",
+		    (unsigned long long)(applied / 1000), (unsigned long long)(applied % 1000 / 10));
 out:
 	if (fd >= 0)
 		close(fd);
