@@ -27,6 +27,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_USAGE = 2,
+	EXIT_ROLLED_BACK = 3,	/* reload --confirm: no confirm came, flowtagd rolled back */
 };
 
 /* flowtagctl status: for monitoring (Nagios-style checks) */
@@ -44,6 +45,9 @@ struct ctl {
 	const char *pin_dir;
 	const char *config;	/* -c FILE */
 	unsigned int config_flags;	/* FT_CONFIG_*: --allow-insecure-files */
+	bool live;		/* explain --live: ask the running programs too */
+	int confirm;		/* reload --confirm SECONDS, 0 without */
+	bool no_wait;		/* reload --confirm: return once applied */
 };
 
 /* One command, as bpftool's cmd_select() table has them. */
@@ -57,7 +61,16 @@ struct ctl_cmd {
 	int (*run)(const struct ctl *c, int argc, char **argv);
 };
 
-extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload, ctl_diff;
+extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload,
+	ctl_diff, ctl_confirm, ctl_rollback;
+
+/**
+ * ctl_reload_confirm() - flowtagctl reload --confirm SECONDS (ctl_confirm.c):
+ * ask flowtagd to reload and, unless --no-wait, wait for the outcome.
+ * Return: EXIT_OK (confirmed, or applied with --no-wait), EXIT_ROLLED_BACK,
+ * or EXIT_FAIL (rejected, no daemon, ...).
+ */
+int ctl_reload_confirm(const struct ctl *c);
 
 /** ctl_prog - the program name in messages ("flowtagctl"). */
 extern const char *const ctl_prog;

@@ -15,10 +15,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <unistd.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
 
 #include "attach.h"
 #include "ctl.h"
 #include "fields.h"
+#include "liveprobe.h"
 #include "log.h"
 #include "pktspec.h"
 #include "prepare.h"
@@ -169,6 +174,173 @@ static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 		 m->dscp);
 }
 
+/* The kernel's verdict of one program, in the names of the pinned policy. */
+static void print_live_prog(struct ft_out *o, struct ft_pinned *s, const struct ft_state *st,
+			    const char *key, const char *label, const struct ft_probe_result *r,
+			    bool xdp, bool agree, const char *why)
+{
+	const struct flowtag_meta *m = &r->meta;
+	struct ft_class_info ci = { 0 };
+	struct ft_rule_name rn = { 0 };
+	char text[256] = "", cls[FT_NAME_LEN + 8] = "", rule[FT_NAME_LEN + 24] = "";
+	bool drop = xdp ? r->retval == XDP_DROP || (r->has_meta && (m->flags & FT_META_F_DROP)) :
+			  r->retval == TC_ACT_SHOT;
+	size_t n = 0;
+
+	ft_out_begin_fields(o, key, NULL);
+	ft_out_bool(o, "ran", NULL, r->ran, "yes", "no");
+	ft_out_opt_u64(o, "retval", NULL, r->ran, r->retval, NULL, false);
+	if (!r->ran) {
+		ctl_append(text, sizeof(text), &n, "test run failed: %s", strerror(-r->err));
+	} else if (xdp && r->has_meta) {
+		if (m->rule_id != FT_RULE_NONE) {
+			ft_pinned_rule_name(s, st->slot & 1, m->rule_id, &rn);
+			snprintf(rule, sizeof(rule), "rule %u%s%s%s", m->rule_id, rn.name[0] ? " '" : "",
+				 rn.name, rn.name[0] ? "'" : "");
+		} else {
+			snprintf(rule, sizeof(rule), "no rule");
+		}
+		if (m->class_id != FT_CLASS_NONE && !ft_pinned_class(s, st->slot & 1, m->class_id,
+								     &ci, NULL))
+			snprintf(cls, sizeof(cls), "%.*s", FT_NAME_LEN, ci.name);
+		ctl_append(text, sizeof(text), &n, "%s: ", rule);
+		if (drop)
+			ctl_append(text, sizeof(text), &n, "drop (in tc: no VLAN tag seen by XDP)");
+		else if (m->flags & FT_META_F_NOTAG)
+			ctl_append(text, sizeof(text), &n, "pass, untagged");
+		else
+			ctl_append(text, sizeof(text), &n, "%sclass %s, mark %#x",
+				   (m->flags & FT_META_F_DEFAULT) ? "default " : "", cls, m->mark);
+		if (!drop && !(m->flags & FT_META_F_NOTAG) && (m->flags & FT_META_F_PRIO))
+			ctl_append(text, sizeof(text), &n, ", priority %x:%x", m->priority >> 16,
+				   m->priority & 0xffff);
+		ft_out_opt_u64(o, "rule", NULL, m->rule_id != FT_RULE_NONE, m->rule_id, NULL, false);
+		ft_out_str(o, "rule_name", NULL, rn.name[0] ? rn.name : NULL);
+		ft_out_str(o, "class", NULL, cls[0] ? cls : NULL);
+		ft_out_opt_u64(o, "mark", NULL, !(m->flags & FT_META_F_NOTAG), m->mark, NULL, false);
+		ft_out_opt_u64(o, "priority", NULL, (m->flags & FT_META_F_PRIO) != 0, m->priority,
+			       NULL, false);
+	} else if (xdp) {
+		ctl_append(text, sizeof(text), &n, "%s, no tag written",
+			   drop ? "XDP_DROP" : r->retval == XDP_PASS ? "XDP_PASS" : "other verdict");
+	} else if (drop) {
+		ctl_append(text, sizeof(text), &n, "TC_ACT_SHOT (drop)");
+	} else {
+		ctl_append(text, sizeof(text), &n, "mark %#x, priority %x:%x", r->mark,
+			   r->priority >> 16, r->priority & 0xffff);
+		ft_out_u64(o, "mark", NULL, r->mark);
+		ft_out_u64(o, "priority", NULL, r->priority);
+	}
+	if (r->ran && xdp && drop)
+		ctl_append(text, sizeof(text), &n, "%s", r->retval == XDP_DROP ? " (XDP_DROP)" : "");
+	ft_out_bool(o, "drop", NULL, drop, "yes", "no");
+	ft_out_bool(o, "agree", NULL, agree, "yes", "no");
+	ft_out_str(o, "difference", NULL, agree ? NULL : why);
+	ft_out_end_fields(o);
+	ft_out_text(o, "%-17s %s%s%s", label, text, agree ? "" : "  <-- DIFFERS: ",
+		    agree ? "" : why);
+}
+
+/*
+ * explain --live: the packet through the running XDP and tc ingress
+ * programs (their ids from ft_health), against the live maps, as a probe
+ * frame that changes nothing (flowtag/meta.h). Return: true when both
+ * agree with @want, the userspace verdict.
+ */
+static bool explain_live(const struct ctl *c, struct ft_out *o, const struct pkt_args *p,
+			 const struct ft_verdict *want, uint32_t mark_mask, bool *failed)
+{
+	struct ctl_pins pins = { 0 };
+	struct ft_daemon_info info;
+	struct ft_iface_info rec = { 0 };
+	struct ft_probe_result rx = { 0 }, rt = { 0 };
+	struct ft_state before, after;
+	struct ft_health h;
+	uint8_t frame[FT_PROBE_FRAME_MAX];
+	char why_x[320] = "", why_t[320] = "";
+	bool l3 = false, ax = false, at = false, tc_run;
+	size_t len;
+	uint32_t i, id;
+	int fd;
+
+	*failed = true;
+	if (ctl_open_pins(c, &pins, false))
+		return false;
+	if (ft_pinned_health(&pins.maps, &h) || !h.prog_xdp || !h.prog_tc_ingress) {
+		pr_err("explain --live: flowtagd recorded no program ids in ft_health (not running, "
+		       "or an older version)");
+		goto out;
+	}
+	/* the interface the packet arrives on: its link type and XDP program */
+	if (p->d.ifindex && !ft_pinned_info(&pins.maps, &info))
+		for (i = 0; i < info.nifaces && i < FT_MAX_IFACES; i++)
+			if (!ft_pinned_iface(&pins.maps, i, &rec) && rec.ifindex == p->d.ifindex)
+				break;
+	if (rec.ifindex != p->d.ifindex)
+		memset(&rec, 0, sizeof(rec));
+	l3 = rec.ifindex && rec.l2 == FT_L2_NONE;
+	len = ft_pkt_frame(&p->d, l3, frame, sizeof(frame));
+	if (!len) {
+		pr_err("explain --live: a packet that is not IP cannot arrive on %s (no link-layer "
+		       "header)", p->iif);
+		goto out;
+	}
+	if (ft_pinned_state(&pins.maps, &before))
+		goto out;
+	id = (rec.flags & FT_IFACE_F_FRAGS) && h.prog_xdp_frags ? h.prog_xdp_frags : h.prog_xdp;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0) {
+		pr_err("explain --live: cannot open XDP program %u: %s", id, strerror(errno));
+		goto out;
+	}
+	ft_probe_xdp(fd, frame, len, p->d.ifindex, &rx);
+	close(fd);
+	/* the kernel's skb test run starts every frame with an Ethernet header */
+	tc_run = !l3;
+	if (tc_run) {
+		fd = bpf_prog_get_fd_by_id(h.prog_tc_ingress);
+		if (fd < 0) {
+			pr_err("explain --live: cannot open tc program %u: %s", h.prog_tc_ingress,
+			       strerror(errno));
+			goto out;
+		}
+		ft_probe_tc(fd, frame, len, p->d.ifindex, &rt);
+		close(fd);
+	}
+	if (ft_pinned_state(&pins.maps, &after))
+		goto out;
+	*failed = false;
+
+	ax = ft_probe_check_xdp(want, &rx, why_x, sizeof(why_x));
+	at = !tc_run || ft_probe_check_tc(want, mark_mask, &rt, why_t, sizeof(why_t));
+	ft_out_begin_fields(o, "live", NULL);
+	ft_out_u64(o, "generation", "live generation", after.generation);
+	ft_out_u64(o, "xdp_prog_id", NULL, id);
+	ft_out_u64(o, "tc_prog_id", NULL, h.prog_tc_ingress);
+	print_live_prog(o, &pins.maps, &after, "xdp", "live XDP", &rx, true, ax, why_x);
+	if (tc_run)
+		print_live_prog(o, &pins.maps, &after, "tc", "live tc fallback", &rt, false, at,
+				why_t);
+	else
+		ft_out_text(o, "%-17s not probed: %s has no link-layer header, and the kernel's "
+			    "skb test run needs one", "live tc fallback", p->iif);
+	ft_out_bool(o, "agree", NULL, ax && at, "yes", "no");
+	ft_out_end_fields(o);
+	if (before.generation != after.generation) {
+		pr_err("explain --live: the policy changed during the probe (generation %u -> %u); "
+		       "run it again", before.generation, after.generation);
+		ax = false;
+	}
+	if (!ax || !at)
+		pr_err("explain --live: the running data path (generation %u) does not do what "
+		       "the policy file says for this packet. If the file changed since flowtagd "
+		       "loaded it, run flowtagctl reload; otherwise report it with the policy "
+		       "and this command line.", after.generation);
+out:
+	ctl_close_pins(&pins);
+	return ax && at && !*failed;
+}
+
 static int do_explain(const struct ctl *c, int argc, char **argv)
 {
 	struct ft_prepared prep = { 0 };
@@ -238,6 +410,14 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 		       "line.", compiled == FT_RULE_NONE ? -1 : (int)compiled, ref);
 		goto out;
 	}
+	if (c->live) {
+		const struct ft_verdict *want = compiled < comp->nrules ? &comp->rules[compiled] :
+									 &comp->hdr.default_verdict;
+		bool failed;
+
+		if (!explain_live(c, o, &p, want, comp->hdr.mark_mask, &failed))
+			goto out;
+	}
 	ret = EXIT_OK;
 out:
 	ret = ctl_finish_output(o, ret);
@@ -259,13 +439,15 @@ static void explain_help(FILE *f, const char *prog)
 		col += fprintf(f, " %s %s%s", ft_fields[k].cli_key, ft_fields[k].cli_value,
 			       k + 1 < FT_NMATCH_FIELDS ? "," : "");
 	}
-	fprintf(f, "\n  e.g. %s explain proto tcp src 198.18.0.1 dst 198.19.0.5 dport 22\n",
+	fprintf(f, "\n  e.g. %s explain proto tcp src 198.18.0.1 dst 198.19.0.5 dport 22\n"
+		"  --live: also run it through the running XDP and tc programs (a probe that\n"
+		"  changes no counter and no flow cache); a difference is an error (exit 1)\n",
 		prog);
 }
 
 const struct ctl_cmd ctl_explain = {
 	.name = "explain",
-	.args = "KEY VALUE...",
+	.args = "[--live] KEY VALUE...",
 	.summary = "which rule a packet described by KEY VALUE pairs matches",
 	.help = explain_help,
 	.run = do_explain,

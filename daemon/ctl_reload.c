@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -83,6 +84,9 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return ctl_usage_error("reload takes no arguments");
+	/* --confirm needs an answer of the daemon's own: the control socket */
+	if (c->confirm)
+		return ctl_reload_confirm(c);
 	err = ctl_open_pins(c, &p, true);
 	if (err == -ENOENT) {
 		pr_err("no daemon running (no maps under %s)", c->pin_dir);
@@ -180,9 +184,20 @@ out:
 	return ret;
 }
 
+static void reload_help(FILE *f, const char *prog)
+{
+	fprintf(f, "reload options:\n"
+		"  --confirm SECONDS  flowtagd swaps back to the policy before unless\n"
+		"                     `%s confirm` arrives within SECONDS (1..%d); waits\n"
+		"                     for the outcome: exit 0 confirmed, 3 rolled back\n"
+		"  --no-wait          with --confirm: return once the policy is applied\n",
+		prog, FT_CONFIRM_MAX_S);
+}
+
 const struct ctl_cmd ctl_reload = {
 	.name = "reload",
-	.args = "",
+	.args = "[--confirm SECONDS [--no-wait]]",
+	.help = reload_help,
 	.summary = "make flowtagd reload its policy and report the outcome",
 	.run = do_reload,
 };

@@ -208,6 +208,59 @@ static int print_status_policy(struct ft_out *o, struct ft_pinned *s,
 	return 0;
 }
 
+/* reload --confirm and rollback (ft_confirm): pending, confirmed, rolled back, lost. */
+static void print_status_confirm(struct ft_out *o, struct ft_pinned *s)
+{
+	static const char *const names[] = {
+		[FT_CONFIRM_NONE] = "none", [FT_CONFIRM_PENDING] = "pending",
+		[FT_CONFIRM_CONFIRMED] = "confirmed", [FT_CONFIRM_ROLLED_BACK] = "rolled-back",
+		[FT_CONFIRM_LOST] = "lost",
+	};
+	struct ft_confirm_info k;
+	char text[256], when[48];
+	const char *name;
+
+	if (ft_pinned_confirm(s, &k))
+		return;		/* pins of a version without it */
+	name = k.state < ARRAY_SIZE(names) ? names[k.state] : "?";
+	ctl_format_time(k.state == FT_CONFIRM_PENDING ? k.deadline : k.when, when, sizeof(when));
+	switch (k.state) {
+	case FT_CONFIRM_PENDING:
+		snprintf(text, sizeof(text), "generation %u waits for flowtagctl confirm; else "
+			 "rollback to generation %u at %s", k.generation, k.previous, when);
+		break;
+	case FT_CONFIRM_CONFIRMED:
+		snprintf(text, sizeof(text), "generation %u confirmed %s", k.generation, when);
+		break;
+	case FT_CONFIRM_ROLLED_BACK:
+		snprintf(text, sizeof(text), "generation %u rolled back (now generation %u) %s: %s",
+			 k.generation, k.previous, when, k.why);
+		break;
+	case FT_CONFIRM_LOST:
+		snprintf(text, sizeof(text), "generation %u was waiting for confirm when flowtagd "
+			 "restarted: lost, no rollback (%s)", k.generation, when);
+		break;
+	default:
+		snprintf(text, sizeof(text), "-");
+	}
+	ft_out_begin_fields(o, "confirm", NULL);
+	ft_out_str(o, "state", NULL, name);
+	ft_out_opt_u64(o, "generation", NULL, k.state, k.generation, NULL, false);
+	ft_out_opt_u64(o, "previous", NULL, k.state == FT_CONFIRM_PENDING ||
+			       k.state == FT_CONFIRM_ROLLED_BACK, k.previous, NULL, false);
+	ft_out_opt_u64(o, "deadline", NULL, k.state == FT_CONFIRM_PENDING, k.deadline, NULL,
+		       false);
+	ft_out_opt_u64(o, "since", NULL, k.state, k.when, NULL, false);
+	ft_out_bool(o, "automatic", NULL, k.automatic, "yes", "no");
+	ft_out_str(o, "reason", NULL, k.state == FT_CONFIRM_ROLLED_BACK ? k.why : NULL);
+	ft_out_u64(o, "rollbacks", "rollbacks", k.rollbacks);
+	ft_out_str(o, NULL, "confirm", text);
+	ft_out_end_fields(o);
+	if (k.state == FT_CONFIRM_LOST)
+		ft_out_warn(o, "a reload --confirm of generation %u was pending when flowtagd "
+			    "restarted: it was neither confirmed nor rolled back", k.generation);
+}
+
 static int do_status(const struct ctl *c, int argc, char **argv)
 {
 	struct ctl_view v = { 0 };
@@ -256,6 +309,7 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 	err = print_status_policy(o, &p.maps, &v.info, &v.st, &v.health);
 	if (err)
 		goto out;
+	print_status_confirm(o, &p.maps);
 
 	ft_out_begin_table(o, "interfaces", "interfaces", heads);
 	for (i = 0; i < v.nifs; i++)

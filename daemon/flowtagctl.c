@@ -14,9 +14,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctl.h"
 #include "loader.h"
 #include "log.h"
@@ -27,6 +29,7 @@
 
 static const struct ctl_cmd *const cmds[] = {
 	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload, &ctl_diff,
+	&ctl_confirm, &ctl_rollback,
 };
 
 /* "explain KEY VALUE..." */
@@ -45,6 +48,10 @@ static void print_options(void)
 	       "      --allow-insecure-files  check and explain accept files users other\n"
 	       "                        than root (or you) own or can write\n"
 	       "      --pin-dir DIR     where flowtag's maps are pinned (default %s)\n"
+	       "      --live            explain: run the packet through the running\n"
+	       "                        programs too (flowtagctl(8))\n"
+	       "      --confirm SECONDS reload: roll back unless confirmed in time\n"
+	       "      --no-wait         reload --confirm: do not wait for the outcome\n"
 	       "  -v, --verbose         more messages (twice: libbpf's too)\n"
 	       "  -h, --help            this help\n"
 	       "  -V, --version         print the version\n",
@@ -102,7 +109,7 @@ static const struct ctl_cmd *find_cmd(const char *name)
 	return found;
 }
 
-enum { OPT_PIN_DIR = 256, OPT_INSECURE };
+enum { OPT_PIN_DIR = 256, OPT_INSECURE, OPT_LIVE, OPT_CONFIRM, OPT_NO_WAIT };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -110,6 +117,9 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "allow-insecure-files", no_argument, NULL, OPT_INSECURE },
+	{ "live", no_argument, NULL, OPT_LIVE },
+	{ "confirm", required_argument, NULL, OPT_CONFIRM },
+	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -147,6 +157,23 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 		case OPT_INSECURE:
 			c->config_flags |= FT_CONFIG_INSECURE_FILES;
 			break;
+		/* command options: the command they belong to is checked below */
+		case OPT_LIVE:
+			c->live = true;
+			break;
+		case OPT_CONFIRM: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 1 || v > FT_CONFIRM_MAX_S)
+				return ctl_usage_error("--confirm: 1..%d seconds, not '%s'",
+						       FT_CONFIRM_MAX_S, optarg);
+			c->confirm = (int)v;
+			break;
+		}
+		case OPT_NO_WAIT:
+			c->no_wait = true;
+			break;
 		case 'v':
 			c->verbose++;
 			break;
@@ -181,11 +208,12 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (optind >= argc)
-		return ctl_usage_error("no command (status, stats, check, explain, reload, diff)");
+		return ctl_usage_error("no command (status, stats, check, explain, reload, diff, "
+				       "confirm, rollback)");
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return ctl_usage_error("unknown or ambiguous command '%s' (status, stats, check, "
-				   "explain, reload, diff)", argv[optind]);
+				   "explain, reload, diff, confirm, rollback)", argv[optind]);
 
 	/* the command's own arguments: options may follow the command too */
 	cargc = argc - optind;
@@ -193,6 +221,12 @@ int main(int argc, char **argv)
 	ret = parse_opts(&c, cargc, cargv, cmd);
 	if (ret >= 0)
 		return ret;
+	if (c.live && cmd != &ctl_explain)
+		return ctl_usage_error("--live belongs to explain");
+	if ((c.confirm || c.no_wait) && cmd != &ctl_reload)
+		return ctl_usage_error("--confirm and --no-wait belong to reload");
+	if (c.no_wait && !c.confirm)
+		return ctl_usage_error("--no-wait needs --confirm SECONDS");
 	ft_log_init(ctl_prog, FT_LOG_STDERR, c.verbose);
 	return cmd->run(&c, cargc - optind, cargv + optind);
 }

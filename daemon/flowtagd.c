@@ -25,6 +25,7 @@
 #include "attach.h"
 #include "compile.h"
 #include "config.h"
+#include "control.h"
 #include "hostcheck.h"
 #include "ifaces.h"
 #include "loader.h"
@@ -66,6 +67,16 @@ struct daemon {
 	struct ft_repair rep;			/* self-repair records */
 	struct ft_monitor mon;
 	int pidfile_fd;
+	/* reload --confirm and rollback (control.h) */
+	int ctl_fd;				/* the control socket, -1 without */
+	int waiter_fd;				/* reload --confirm still connected, or -1 */
+	struct ft_policy prev;			/* the policy before the last reload, */
+	bool has_prev;				/* ... kept for rollback */
+	uint32_t prev_gen;			/* its generation: the inactive slot holds it */
+	uint64_t prev_ino;			/* its file's inode and modification time */
+	int64_t prev_mtime;
+	uint64_t confirm_at;			/* monotonic ms of the automatic rollback, 0 none */
+	struct ft_confirm_info confirm;		/* published in ft_confirm */
 };
 
 static void usage(FILE *f)
@@ -120,6 +131,7 @@ static void publish_state(struct daemon *d)
 	const struct ft_pinned_state s = {
 		.loader = &d->loader, .pol = &d->pol, .ifs = &d->ifs, .info = &d->info,
 		.health = &d->health, .expect = &d->expect, .rep = &d->rep,
+		.confirm = &d->confirm,
 	};
 
 	ft_pinned_publish(&s);
@@ -190,16 +202,31 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 		pol->nsets, c->nbitmaps, pol->mark_mask);
 }
 
-static int do_reload(struct daemon *d)
+/*
+ * Reload the policy file; @confirm_s > 0: reload --confirm, flowtagd rolls
+ * back unless flowtagctl confirm arrives within @confirm_s seconds. While
+ * such a reload waits for its confirm, every other reload is refused: it
+ * would replace the previous policy, the one the rollback returns to.
+ */
+static int do_reload(struct daemon *d, int confirm_s)
 {
 	struct ft_policy pol;
 	struct ft_compiled c;
 	struct stat file_id = { 0 };
-	uint32_t gen;
+	uint32_t gen, before = d->info.generation;
 	int err;
 
+	if (d->confirm.state == FT_CONFIRM_PENDING) {
+		d->info.reload_failures++;
+		publish_state(d);
+		pr_err("reload refused: generation %u waits for flowtagctl confirm (else it rolls "
+		       "back to generation %u in %lld s); confirm or roll back first",
+		       d->confirm.generation, d->confirm.previous,
+		       (long long)d->confirm.deadline - (long long)time(NULL));
+		return -EBUSY;
+	}
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
-	pr_info("SIGHUP: reloading %s", d->config_path);
+	pr_info("%s: reloading %s", confirm_s ? "reload --confirm" : "SIGHUP", d->config_path);
 	err = ft_prepare_file(d->config_path, d->config_flags, FT_BIND_HOST, &pol, &c, &file_id);
 	if (!err) {
 		err = ft_ifaces_check_required(&pol);
@@ -225,12 +252,33 @@ static int do_reload(struct daemon *d)
 	if (err)
 		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
 		       d->health.nmissing, d->health.missing);
-	d->health.policy_ino = file_id.st_ino;
-	d->health.policy_mtime = file_id.st_mtime;
 	if (sync_shaping(d, &pol))
 		pr_err("reload: the policy is active, but egress shaping is not as it says");
-	ft_policy_free(&d->pol);
+	/* the policy before stays, for rollback: the inactive slot holds it */
+	ft_policy_free(&d->prev);
+	d->prev = d->pol;
+	d->has_prev = true;
+	d->prev_gen = before;
+	d->prev_ino = d->health.policy_ino;
+	d->prev_mtime = d->health.policy_mtime;
 	d->pol = pol;
+	d->health.policy_ino = file_id.st_ino;
+	d->health.policy_mtime = file_id.st_mtime;
+	if (confirm_s > 0) {
+		time_t now = time(NULL);
+
+		d->confirm.state = FT_CONFIRM_PENDING;
+		d->confirm.generation = gen;
+		d->confirm.previous = before;
+		d->confirm.seconds = (uint32_t)confirm_s;
+		d->confirm.deadline = (uint64_t)now + (uint64_t)confirm_s;
+		d->confirm.when = (uint64_t)now;
+		d->confirm.automatic = 0;
+		d->confirm.why[0] = '\0';
+		d->confirm_at = now_ms() + (uint64_t)confirm_s * 1000;
+		pr_warn("generation %u must be confirmed within %d s (flowtagctl confirm), else "
+			"flowtagd rolls back to generation %u", gen, confirm_s, before);
+	}
 	d->info.generation = gen;
 	d->info.loaded = time(NULL);
 	d->info.reloads++;
@@ -251,6 +299,173 @@ static void rebind_iifs(struct daemon *d)
 
 	if (ft_ifaces_rebind(&d->pol, &d->loader, &gen) > 0)
 		d->info.generation = gen;
+}
+
+/* The reload --confirm still connected learns the outcome; then it is done. */
+static void tell_waiter(struct daemon *d, const char *line)
+{
+	if (d->waiter_fd < 0)
+		return;
+	ft_control_reply(d->waiter_fd, "%s", line);
+	close(d->waiter_fd);
+	d->waiter_fd = -1;
+}
+
+/*
+ * Roll back to the policy before the last reload: one flip of ft_state
+ * when the inactive slot still holds it (ft_policy_flip_back()), else (an
+ * iif rebinding reused the slot meanwhile) compiled again and swapped in,
+ * atomic all the same. Then interfaces, shaping, the in-memory policy and
+ * the records follow, as after a reload.
+ * @why:    what made it happen, for the log and the records
+ * @answer: out, the control answer line ("rolledback FROM TO WHY" or
+ *          "error WHY")
+ */
+static int do_rollback(struct daemon *d, bool automatic, const char *why, char *answer,
+		       size_t len)
+{
+	uint32_t from = d->info.generation, gen = 0;
+	struct ft_compiled c;
+	int err;
+
+	if (!d->has_prev) {
+		snprintf(answer, len, "error no previous generation to roll back to: generation %u "
+			 "is %s", from,
+			 d->confirm.state == FT_CONFIRM_ROLLED_BACK && d->confirm.previous == from ?
+				 "itself the result of a rollback" :
+				 "the first this flowtagd loaded");
+		pr_err("rollback refused: %s", answer + 6);
+		return -ENOENT;
+	}
+	err = ft_policy_flip_back(&d->loader, d->prev_gen, &gen);
+	if (err == -ESTALE) {
+		pr_info("rollback: the inactive slot no longer holds generation %u (interfaces "
+			"changed since): compiling that policy again", d->prev_gen);
+		ft_resolve_iifs(&d->prev);
+		err = ft_compile(&d->prev, &c);
+		if (!err)
+			err = ft_policy_swap(&d->loader, &c, &gen);
+		ft_compiled_free(&c);
+	}
+	if (err) {
+		snprintf(answer, len, "error rollback failed (%s): generation %u stays active",
+			 strerror(-err), from);
+		pr_err("%s", answer + 6);
+		return err;
+	}
+	/* interfaces and shaping as the previous policy says, then it is the policy */
+	if (sync_ifaces(d, &d->prev, NULL, 0, true))
+		pr_err("rollback: the policy is active, but %u interface(s) could not be attached: "
+		       "%s", d->health.nmissing, d->health.missing);
+	if (sync_shaping(d, &d->prev))
+		pr_err("rollback: the policy is active, but egress shaping is not as it says");
+	ft_policy_free(&d->pol);
+	d->pol = d->prev;
+	memset(&d->prev, 0, sizeof(d->prev));
+	d->prev.default_class = -1;
+	d->has_prev = false;
+	d->health.policy_ino = d->prev_ino;
+	d->health.policy_mtime = d->prev_mtime;
+	d->info.generation = gen;
+	d->info.loaded = time(NULL);
+	pr_warn("rollback: generation %u -> %u (the policy of generation %u)%s%s", from, gen,
+		d->prev_gen, why ? ": " : "", why ? why : "");
+	d->confirm.state = FT_CONFIRM_ROLLED_BACK;
+	d->confirm.generation = from;
+	d->confirm.previous = gen;
+	d->confirm.when = (uint64_t)time(NULL);
+	d->confirm.rollbacks++;
+	d->confirm.automatic = automatic;
+	snprintf(d->confirm.why, sizeof(d->confirm.why), "%s", why ? why : "flowtagctl rollback");
+	d->confirm_at = 0;
+	rebind_iifs(d);
+	publish_state(d);
+	ft_check_forward_priority(&d->pol);
+	ft_notifyf("STATUS=rolled back: generation %u, %zu rules, %zu interfaces",
+		   d->info.generation, d->pol.nrules, d->ifs.natt);
+	snprintf(answer, len, "rolledback %u %u %s", from, d->info.generation,
+		 why ? why : "flowtagctl rollback");
+	return 0;
+}
+
+/* flowtagctl confirm: the pending generation stays. */
+static int do_confirm(struct daemon *d, char *answer, size_t len)
+{
+	const struct ft_confirm_info *k = &d->confirm;
+
+	if (k->state != FT_CONFIRM_PENDING) {
+		if (k->state == FT_CONFIRM_ROLLED_BACK)
+			snprintf(answer, len, "error nothing to confirm: generation %u was rolled back "
+				 "to %u %lld s ago (%s)", k->generation, k->previous,
+				 (long long)time(NULL) - (long long)k->when, k->why);
+		else if (k->state == FT_CONFIRM_CONFIRMED)
+			snprintf(answer, len, "error nothing to confirm: generation %u is already "
+				 "confirmed", k->generation);
+		else
+			snprintf(answer, len, "error nothing to confirm: no reload --confirm is "
+				 "pending (generation %u is active)", d->info.generation);
+		pr_info("confirm: %s", answer + 6);
+		return -ENOENT;
+	}
+	d->confirm.state = FT_CONFIRM_CONFIRMED;
+	d->confirm.when = (uint64_t)time(NULL);
+	d->confirm_at = 0;
+	publish_state(d);
+	pr_info("generation %u confirmed: it stays", d->confirm.generation);
+	snprintf(answer, len, "confirmed %u", d->confirm.generation);
+	return 0;
+}
+
+/* The confirm window ran out: roll back, and tell the waiting reload. */
+static void confirm_expired(struct daemon *d)
+{
+	char why[64], answer[FT_CONTROL_LINE];
+
+	snprintf(why, sizeof(why), "no confirm within %u s", d->confirm.seconds);
+	d->confirm_at = 0;
+	if (do_rollback(d, true, why, answer, sizeof(answer)))
+		d->confirm.state = FT_CONFIRM_NONE;	/* logged; nothing pends any more */
+	tell_waiter(d, answer);
+}
+
+/* One request on the control socket (control.h). */
+static void control_request(struct daemon *d)
+{
+	char req[FT_CONTROL_LINE], answer[FT_CONTROL_LINE];
+	uint32_t before = d->info.generation;
+	int fd, secs;
+	char extra;
+
+	fd = ft_control_accept(d->ctl_fd, req, sizeof(req));
+	if (fd < 0)
+		return;
+	if (sscanf(req, "reload %d%c", &secs, &extra) == 1 && secs > 0 &&
+	    secs <= FT_CONFIRM_MAX_S) {
+		if (d->confirm.state == FT_CONFIRM_PENDING) {
+			snprintf(answer, sizeof(answer), "error generation %u already waits for "
+				 "flowtagctl confirm (else it rolls back to %u): confirm or roll "
+				 "back first", d->confirm.generation, d->confirm.previous);
+		} else if (do_reload(d, secs)) {
+			snprintf(answer, sizeof(answer), "error reload rejected: the running policy "
+				 "(generation %u) is unchanged; see the daemon log", before);
+		} else {
+			ft_control_reply(fd, "applied %u %u %d", before, d->info.generation, secs);
+			/* it waits for the outcome; one waiter at a time */
+			tell_waiter(d, "error another reload took over");
+			d->waiter_fd = fd;
+			return;
+		}
+	} else if (!strcmp(req, "confirm")) {
+		if (!do_confirm(d, answer, sizeof(answer)))
+			tell_waiter(d, answer);
+	} else if (!strcmp(req, "rollback")) {
+		if (!do_rollback(d, false, "flowtagctl rollback", answer, sizeof(answer)))
+			tell_waiter(d, answer);
+	} else {
+		snprintf(answer, sizeof(answer), "error unknown request");
+	}
+	ft_control_reply(fd, "%s", answer);
+	close(fd);
 }
 
 /* The attached ifindexes and names: tells whether a sync changed anything. */
@@ -298,6 +513,17 @@ static void verify_all(struct daemon *d, bool timer)
 {
 	if (ft_repair_check(&d->rep, &d->ifs, &d->pol, &d->expect, timer))
 		publish_state(d);
+}
+
+/* Close the control socket and any waiting client. */
+static void control_close(struct daemon *d)
+{
+	tell_waiter(d, "error flowtagd stopped");
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		ft_control_unlink();
+		d->ctl_fd = -1;
+	}
 }
 
 static void shutdown_all(struct daemon *d)
@@ -381,9 +607,11 @@ static int run_loop(struct daemon *d)
 		pr_warn("no rtnetlink events: self-repair relies on the %d s check alone",
 			FT_VERIFY_MS / 1000);
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = ft_monitor_fd(&d->mon), .events = POLLIN },
+			{ .fd = d->ctl_fd, .events = POLLIN },
+			{ .fd = d->waiter_fd, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
 		int timeout, n;
@@ -408,8 +636,14 @@ static int run_loop(struct daemon *d)
 			timeout = ms_until(settle, now);
 		if (d->metrics_path && ms_until(next_metrics, now) < timeout)
 			timeout = ms_until(next_metrics, now);
+		if (d->confirm_at && now >= d->confirm_at) {
+			confirm_expired(d);
+			continue;
+		}
+		if (d->confirm_at && ms_until(d->confirm_at, now) < timeout)
+			timeout = ms_until(d->confirm_at, now);
 
-		n = poll(pfd, 2, timeout);
+		n = poll(pfd, 4, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -418,12 +652,19 @@ static int run_loop(struct daemon *d)
 		}
 		if (pfd[1].revents && ft_monitor_drain(&d->mon) > 0 && !settle)
 			settle = now_ms() + FT_EVENT_SETTLE_MS;
+		if (pfd[2].revents)
+			control_request(d);
+		if (pfd[3].revents && d->waiter_fd >= 0) {
+			/* the waiting reload --confirm went away: the timer stays */
+			close(d->waiter_fd);
+			d->waiter_fd = -1;
+		}
 		if (!pfd[0].revents)
 			continue;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
-			do_reload(d);
+			do_reload(d, 0);
 			next_metrics = 0;
 			continue;
 		}
@@ -499,6 +740,30 @@ static int cleanup_pins(struct daemon *d)
 	return done == n ? 0 : -ENODEV;
 }
 
+/*
+ * A flowtagd killed (or handed over) while a reload --confirm waited: the
+ * timer died with it, and the policy it would roll back to lives in no
+ * file. Say so, loudly and in status, and go on with the policy file as it
+ * is now: the generation was never confirmed, and nothing rolls it back.
+ */
+static void lost_confirm(struct daemon *d)
+{
+	struct ft_confirm_info k = { 0 };
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(map_fd(d, "ft_confirm"), &zero, &k) ||
+	    k.state != FT_CONFIRM_PENDING)
+		return;
+	pr_warn("the previous flowtagd stopped while generation %u waited for flowtagctl "
+		"confirm (rollback to generation %u was due at %llu): no rollback happens "
+		"across a restart; starting with %s as it is now", k.generation, k.previous,
+		(unsigned long long)k.deadline, d->config_path);
+	d->confirm = k;
+	d->confirm.state = FT_CONFIRM_LOST;
+	d->confirm.when = (uint64_t)time(NULL);
+	d->confirm.rollbacks = 0;
+}
+
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
@@ -540,6 +805,7 @@ static int start(struct daemon *d)
 		}
 		nrec = read_records(d, rec);
 		ft_loader_state(&d->loader, &old_slot, &old_gen);
+		lost_confirm(d);
 		pr_info("taking over the data path a previous flowtagd left in %s "
 			"(%zu interface(s), generation %u); classification continues meanwhile",
 			d->pin_dir, nrec, old_gen);
@@ -607,7 +873,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct daemon d = { .config_path = FT_DEFAULT_CONFIG, .pin_dir = FT_PIN_DIR,
-			    .metrics_interval = 15, .pidfile_fd = -1 };
+			    .metrics_interval = 15, .pidfile_fd = -1, .ctl_fd = -1,
+			    .waiter_fd = -1 };
 	bool foreground = false, check = false, cleanup = false;
 	char config_abs[PATH_MAX], metrics_abs[PATH_MAX];
 	int verbose = 0, opt, err;
@@ -615,6 +882,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	d.pol.default_class = -1;
+	d.prev.default_class = -1;
 	d.ifs.loader = &d.loader;
 	d.ifs.active = &d.pol;
 	d.rep.loader = &d.loader;
@@ -753,11 +1021,17 @@ int main(int argc, char **argv)
 			ft_pidfile_update(d.pidfile_fd, d.pin_dir);
 		publish_state(&d);
 	}
+	d.ctl_fd = ft_control_listen();
+	if (d.ctl_fd < 0)
+		pr_warn("no control socket (%s): reload --confirm, confirm and rollback are not "
+			"available", strerror(-d.ctl_fd));
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
 		   d.info.generation, d.pol.nrules, d.ifs.natt, getpid());
 	pr_info("ready: %zu interface(s), generation %u", d.ifs.natt, d.info.generation);
 
-	if (run_loop(&d) == SIGQUIT) {
+	err = run_loop(&d);
+	control_close(&d);
+	if (err == SIGQUIT) {
 		/* hand over: the pinned data path keeps classifying for the next
 		 * flowtagd to take over, as after a crash, but deliberately */
 		size_t i;
@@ -773,6 +1047,7 @@ int main(int argc, char **argv)
 	}
 	ft_loader_close(&d.loader);
 	ft_policy_free(&d.pol);
+	ft_policy_free(&d.prev);
 	ft_pidfile_remove(d.pidfile_fd);
 	return 0;
 }

@@ -175,6 +175,7 @@ static int write_all(FILE *f, struct ft_pinned *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
 	struct ft_daemon_info info = { 0 };
+	struct ft_confirm_info confirm;
 	struct ft_policy_hdr h;
 	struct ft_state st;
 	uint32_t i;
@@ -198,6 +199,16 @@ static int write_all(FILE *f, struct ft_pinned *s)
 	fprintf(f, "# HELP flowtag_reload_failures_total Rejected policy reloads.\n"
 		   "# TYPE flowtag_reload_failures_total counter\n"
 		   "flowtag_reload_failures_total %u\n", info.reload_failures);
+	if (!ft_pinned_confirm(s, &confirm)) {
+		fprintf(f, "# HELP flowtag_rollbacks_total Policy rollbacks (reload --confirm "
+			   "without confirm, flowtagctl rollback) since flowtagd started.\n"
+			   "# TYPE flowtag_rollbacks_total counter\n"
+			   "flowtag_rollbacks_total %u\n", confirm.rollbacks);
+		fprintf(f, "# HELP flowtag_confirm_pending 1 while a reload --confirm waits for "
+			   "flowtagctl confirm.\n"
+			   "# TYPE flowtag_confirm_pending gauge\n"
+			   "flowtag_confirm_pending %d\n", confirm.state == FT_CONFIRM_PENDING);
+	}
 
 	write_ifaces(f, s);
 

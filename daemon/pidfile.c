@@ -14,16 +14,21 @@
 
 #include "pidfile.h"
 
-int ft_pidfile_path(char *buf, size_t len)
+int ft_run_path(const char *ext, char *buf, size_t len)
 {
 	struct stat st;
 
 	if (stat("/proc/self/ns/net", &st))
 		return -errno;
-	if (snprintf(buf, len, "%s/flowtagd.%llu.pid", FT_RUN_DIR,
-		     (unsigned long long)st.st_ino) >= (int)len)
+	if (snprintf(buf, len, "%s/flowtagd.%llu.%s", FT_RUN_DIR,
+		     (unsigned long long)st.st_ino, ext) >= (int)len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int ft_pidfile_path(char *buf, size_t len)
+{
+	return ft_run_path("pid", buf, len);
 }
 
 static int read_fd(int fd, pid_t *pid, char *pin_dir, size_t len)

@@ -17,6 +17,13 @@
 #define FT_RUN_DIR	"/run/flowtag"
 
 /**
+ * ft_run_path() - FT_RUN_DIR/flowtagd.<netns inode>.@ext: a file of the
+ * flowtagd of this process's network namespace ("pid", "sock").
+ * Return: 0, or -errno when /proc/self/ns/net cannot be read.
+ */
+int ft_run_path(const char *ext, char *buf, size_t len);
+
+/**
  * ft_pidfile_path() - the pid file of this process's network namespace.
  * Return: 0, or -errno when /proc/self/ns/net cannot be read.
  */

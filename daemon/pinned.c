@@ -51,6 +51,8 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 				 sizeof(struct ft_iface_health), FT_MAX_IFACES },
 	[FT_PINNED_RULE_NAME] = { "ft_rule_name", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				  sizeof(struct ft_rule_name), FT_SLOTS * FT_MAX_RULES },
+	[FT_PINNED_CONFIRM] = { "ft_confirm", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				sizeof(struct ft_confirm_info), 1 },
 	[FT_PINNED_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
 			     FT_MAX_IFACES },
 	/* the loader sizes it to the machine: any number of buckets */
@@ -274,6 +276,15 @@ int ft_pinned_health(struct ft_pinned *s, struct ft_health *h)
 
 	if (!err)
 		h->missing[sizeof(h->missing) - 1] = '\0';
+	return err;
+}
+
+int ft_pinned_confirm(struct ft_pinned *s, struct ft_confirm_info *c)
+{
+	int err = lookup(s, FT_PINNED_CONFIRM, 0, c);
+
+	if (!err)
+		c->why[sizeof(c->why) - 1] = '\0';
 	return err;
 }
 

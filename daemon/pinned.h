@@ -39,6 +39,7 @@ enum ft_pinned_map {
 	FT_PINNED_HOFF,		/* ft_hoff (per CPU, keyed by ifindex) */
 	FT_PINNED_RULE_NAME,	/* ft_rule_name */
 	FT_PINNED_FLOW_CACHE,	/* ft_flow_cache (per CPU, buckets of flows) */
+	FT_PINNED_CONFIRM,	/* ft_confirm */
 	FT_PINNED_MAX,
 };
 
@@ -164,6 +165,12 @@ int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
  */
 int ft_pinned_flow_cache(struct ft_pinned *s,
 			 int (*fn)(const struct ft_flow_bucket *b, int cpu, void *arg), void *arg);
+/**
+ * ft_pinned_confirm() - the state of reload --confirm and rollback, @c->why
+ * NUL-terminated.
+ * Return: 0, -ENOENT when the pins predate the map, or -errno.
+ */
+int ft_pinned_confirm(struct ft_pinned *s, struct ft_confirm_info *c);
 
 /**
  * ft_percpu_sum() - look up @key in the per-CPU map @fd and sum, over the

@@ -105,6 +105,9 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 	s->health->prog_tc_egress = s->expect->tc_egress;
 	s->health->seq = s->info->reloads + s->info->reload_failures;
 	bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_health"), &zero, s->health, 0);
+	if (s->confirm)
+		bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_confirm"), &zero, s->confirm,
+				    0);
 	/* last: flowtagctl reload waits for ft_info, then reads the rest */
 	bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_info"), &zero, s->info, 0);
 }

@@ -22,12 +22,14 @@ struct ft_pinned_state {
 	struct ft_health *health;		/* programs and repairs set here */
 	const struct ft_live_expect *expect;	/* ids of our programs */
 	struct ft_repair *rep;			/* self-repair records */
+	const struct ft_confirm_info *confirm;	/* reload --confirm and rollback */
 };
 
 /**
  * ft_pinned_publish() - write the daemon's records: an ft_hoff entry per
  * attached ifindex (the others deleted), ft_ifaces and ft_ifhealth (the
- * attached interfaces, then the absent ones), ft_health, and ft_info last:
+ * attached interfaces, then the absent ones), ft_health, ft_confirm, and
+ * ft_info last:
  * flowtagctl reload waits for ft_info, then reads the rest. Failed map
  * updates are ignored (the records are informational).
  */

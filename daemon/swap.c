@@ -133,6 +133,61 @@ static int trie_create(const char *name, const void *ents, size_t n, size_t esz,
 
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
+/*
+ * Wait until no program still runs on what it read before the last flip:
+ * writing an entry of a map-in-map waits for an RCU grace period
+ * (synchronize_rcu in the kernel). @slot's own bitmap table is written
+ * back in place, so nothing changes.
+ */
+static void grace_period(struct flowtag_xdp *s, __u32 slot)
+{
+	int outer = bpf_map__fd(s->maps.ft_bm_o), inner;
+	__u32 id;
+
+	if (bpf_map_lookup_elem(outer, &slot, &id)) {
+		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
+		return;
+	}
+	inner = bpf_map_get_fd_by_id(id);
+	if (inner < 0 || bpf_map_update_elem(outer, &slot, &inner, 0))
+		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
+	if (inner >= 0)
+		close(inner);
+}
+
+int ft_policy_flip_back(struct ft_loader *l, uint32_t expect, uint32_t *generation)
+{
+	struct flowtag_xdp *s = l->xdp;
+	struct ft_policy_hdr hdr;
+	struct ft_state st;
+	__u32 cur_slot, cur_gen, slot, zero = 0;
+	int err;
+
+	err = ft_loader_state(l, &cur_slot, &cur_gen);
+	if (err)
+		return err;
+	slot = cur_slot ^ 1;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.ft_policy), &slot, &hdr))
+		return -errno;
+	if (!expect || hdr.generation != expect)
+		return -ESTALE;
+	/* nothing reads the inactive slot (the grace period after the flip
+	 * that made it inactive): its header may change */
+	hdr.generation = cur_gen + 1 ? cur_gen + 1 : 1;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_policy), &slot, &hdr, 0))
+		return -errno;
+	st.slot = slot;
+	st.generation = hdr.generation;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_state), &zero, &st, 0)) {
+		err = -errno;
+		pr_err("flipping back to slot %u failed: %s", slot, strerror(-err));
+		return err;
+	}
+	grace_period(s, slot);
+	*generation = hdr.generation;
+	return 0;
+}
+
 int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation)
 {
 	struct flowtag_xdp *s = l->xdp;

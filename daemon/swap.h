@@ -24,4 +24,22 @@
  */
 int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation);
 
+/**
+ * ft_policy_flip_back() - make the policy in the inactive slot active
+ * again (rollback), as a new generation, with one flip of ft_state.
+ *
+ * The inactive slot still holds the previous policy when nothing was
+ * swapped in since: its header's generation is @expect. That header gets
+ * the next generation number (flow-cache entries of both earlier
+ * generations are then stale: generation numbers never repeat), then
+ * ft_state flips to it, then, as ft_policy_swap(), an RCU grace period.
+ * The slot's counters continue where they stopped.
+ * @expect:     generation the inactive slot must hold
+ * @generation: out, the generation now active
+ * Returns 0; -ESTALE when the inactive slot holds something else (the
+ * caller compiles the previous policy again and swaps it in); or -errno,
+ * the active policy then untouched.
+ */
+int ft_policy_flip_back(struct ft_loader *l, uint32_t expect, uint32_t *generation);
+
 #endif /* FLOWTAG_SWAP_H */

@@ -38,8 +38,15 @@ static __always_inline void ft_tc_link_l2(struct __sk_buff *skb, struct ft_tc_li
 	lk->l3proto = lk->l2 == FT_L2_NONE ? (__be16)skb->protocol : 0;
 }
 
-/* Rewrite the DSCP bits of the IP header, keeping ECN. */
-static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
+/* Whether @skb is a probe of flowtagctl explain --live (flowtag/meta.h). */
+static __always_inline int ft_tc_probe(struct __sk_buff *skb)
+{
+	return skb->cb[0] == FT_PROBE_W0 && skb->cb[1] == FT_PROBE_W1 &&
+	       skb->cb[2] == FT_PROBE_W2 && skb->cb[3] == FT_PROBE_W3;
+}
+
+/* Rewrite the DSCP bits of the IP header, keeping ECN; @probe: count nothing. */
+static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, int probe)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -70,7 +77,8 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
 		/* checksum first: the store below invalidates iph */
 		bpf_l3_csum_replace(skb, off + offsetof(struct iphdr, check), old, new, 2);
 		bpf_skb_store_bytes(skb, off, &new, 2, 0);
-		ft_count(FT_CNT_DSCP_REWRITE);
+		if (!probe)
+			ft_count(FT_CNT_DSCP_REWRITE);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		__be16 *w = c.pos;
 		__u16 host, want;
@@ -84,12 +92,13 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp)
 			return;
 		want = bpf_htons(want);
 		bpf_skb_store_bytes(skb, off, &want, 2, 0);
-		ft_count(FT_CNT_DSCP_REWRITE);
+		if (!probe)
+			ft_count(FT_CNT_DSCP_REWRITE);
 	}
 }
 
 static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag_meta *m,
-				     __u32 mask)
+				     __u32 mask, int probe)
 {
 	if (m->flags & FT_META_F_NOTAG)
 		return;
@@ -98,7 +107,7 @@ static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag
 	if (m->flags & FT_META_F_PRIO)
 		skb->priority = m->priority;
 	if (m->flags & FT_META_F_DSCP)
-		ft_set_dscp(skb, m->dscp & 63);
+		ft_set_dscp(skb, m->dscp & 63, probe);
 }
 
 SEC("tc")
@@ -108,23 +117,27 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct flowtag_meta *meta = (void *)(long)skb->data_meta;
 	const struct ft_policy_hdr *h;
-	struct ft_counters *cnt;
+	struct ft_counters *cnt = NULL;
 	struct ft_tc_link lk;
-	struct ft_hoff *hoff;
+	struct ft_hoff *hoff = NULL;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 mask, slot = 0;
-	int ret, decided;
+	int ret, decided, probe;
 
 	h = ft_active_policy(&slot);
 	if (!h)
 		return TC_ACT_UNSPEC;
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
+	/* a probe changes nothing: no counters (cnt, hoff stay NULL) */
+	probe = ft_tc_probe(skb);
 	/* one lookup for every health counter this packet touches */
-	cnt = ft_counters_get();
+	if (!probe) {
+		cnt = ft_counters_get();
+		hoff = ft_hoff_get(skb->ingress_ifindex);
+	}
 	ft_count_in(cnt, FT_CNT_TC_PKTS);
-	hoff = ft_hoff_get(skb->ingress_ifindex);
 	if (hoff)
 		hoff->tc_pkts++;
 
@@ -145,13 +158,14 @@ int ft_tc_ingress(struct __sk_buff *skb)
 				ft_count_in(cnt, FT_CNT_TC_DROP);
 				return TC_ACT_SHOT;
 			}
-			ft_apply(skb, meta, mask);
+			ft_apply(skb, meta, mask, probe);
 			return ret;
 		}
 		/* XDP decided without the tag the policy may match on: decide
 		 * again, and move the packet's count to the new verdict */
-		ft_count(FT_CNT_VLAN_RECLASS);
-		ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
+		ft_count_in(cnt, FT_CNT_VLAN_RECLASS);
+		if (!probe)
+			ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
 	} else {
 		ft_count_in(cnt, (void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
 		ft_count_in(cnt, FT_CNT_FALLBACK);
@@ -165,16 +179,17 @@ int ft_tc_ingress(struct __sk_buff *skb)
 
 	ft_tc_link_l2(skb, &lk);
 	decided = ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
-			   &v, &slot);
+			   &v, &slot, probe);
 	if (decided < 0)
 		return TC_ACT_UNSPEC;
 	ft_count_in(cnt, decided == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
-	ft_count_verdict(slot, &v, skb->len);
+	if (!probe)
+		ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
-		ft_count(FT_CNT_TC_DROP);
+		ft_count_in(cnt, FT_CNT_TC_DROP);
 		return TC_ACT_SHOT;
 	}
-	ft_apply(skb, &v.meta, mask);
+	ft_apply(skb, &v.meta, mask, probe);
 	return ret;
 }
 

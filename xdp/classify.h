@@ -190,6 +190,13 @@ struct {
 	__type(value, struct ft_iface_health);
 } ft_ifhealth SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ft_confirm_info);
+} ft_confirm SEC(".maps");
+
 /* ---- caches and counters, independent of the policy ---- */
 
 /* The flow cache (flowtag/maps.h): FT_FLOW_WAYS flows per bucket, per CPU. */
@@ -521,6 +528,8 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
  * @res:    ft_parse() result
  * @out:    the verdict
  * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
+ * @probe:  a probe frame (flowtag/meta.h): decide by the rules alone, write
+ *          nothing (no counter, no flow-cache or fragment entry)
  * Returns FT_DECIDE_HIT (flow cache hit) or FT_DECIDE_MISS (the classifier
  * ran), or -1 when no policy is loaded. The caller counts the hit or miss
  * with the counters it already holds: one lookup less per packet.
@@ -533,7 +542,7 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
 #define FT_DECIDE_MISS	1
 
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
-					__u32 *slotp)
+					__u32 *slotp, int probe)
 {
 	struct ft_flow_key key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
@@ -548,6 +557,15 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	if (!h)
 		return -1;
 	*slotp = slot;
+
+	/* A probe asks what the rules say; a cached verdict of this
+	 * generation is the same by construction (same key, same rules). */
+	if (probe) {
+		rule = ft_first_rule(&p->key, h, slot);
+		if (rule >= FT_MAX_RULES)
+			rule = FT_RULE_NONE;
+		return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_MISS;
+	}
 
 	/*
 	 * Malformed or truncated: the key holds exactly the fields that were
@@ -708,19 +726,20 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @p:       out, the parsed packet (p->key.vlan: the VLAN id used)
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
+ * @probe:   a probe frame: change nothing (ft_decide())
  * Returns FT_DECIDE_HIT or FT_DECIDE_MISS (ft_decide()), or -1 when no
  * policy is loaded (the caller passes the packet untouched).
  */
 static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,
-				       struct ft_verdict *out, __u32 *slot)
+				       struct ft_verdict *out, __u32 *slot, int probe)
 {
 	int res;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->key.ifindex = ifindex;
 	res = ft_parse(data, data_end, l2, l3proto, vlan, p);
-	return ft_decide(p, res, out, slot);
+	return ft_decide(p, res, out, slot, probe);
 }
 
 #endif /* FLOWTAG_CLASSIFY_H */

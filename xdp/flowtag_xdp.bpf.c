@@ -9,32 +9,46 @@
 
 #include "classify.h"
 
+/* Whether the frame is a probe of flowtagctl explain --live (flowtag/meta.h). */
+static __always_inline int ft_xdp_probe(struct xdp_md *ctx)
+{
+	struct flowtag_probe *pr = (void *)(long)ctx->data_meta;
+
+	if ((void *)(pr + 1) > (void *)(long)ctx->data)
+		return 0;
+	return pr->w0 == FT_PROBE_W0 && pr->w1 == FT_PROBE_W1;
+}
+
 static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
-	struct ft_counters *cnt;
+	struct ft_counters *cnt = NULL;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 slot = 0;
-	int res;
+	int res, probe;
 
+	/* a probe changes nothing: no counters (cnt stays NULL) */
+	probe = ft_xdp_probe(ctx);
 	/* one lookup for every health counter this packet touches */
-	cnt = ft_counters_get();
+	if (!probe)
+		cnt = ft_counters_get();
 	ft_count_in(cnt, FT_CNT_XDP_PKTS);
 	/* L3 devices: the IP version nibble tells IPv4 from IPv6 */
 	res = ft_classify(data, data_end, ifindex, ft_link_l2(ifindex), 0, FT_VLAN_NONE, &p, &v,
-			  &slot);
+			  &slot, probe);
 	if (res < 0)
 		return XDP_PASS;
 	ft_count_in(cnt, res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
 	if (v.action == FT_ACT_DROP) {
 		if (p.key.vlan != FT_VLAN_NONE || !ft_policy_uses(slot, FT_F_VLAN)) {
 			ft_count_in(cnt, FT_CNT_XDP_DROP);
-			ft_count_verdict(slot, &v, bytes);
+			if (!probe)
+				ft_count_verdict(slot, &v, bytes);
 			return XDP_DROP;
 		}
 		/* No tag in the frame, but one may sit in the skb's metadata
@@ -60,6 +74,8 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	/* the tag XDP saw: tc compares it with the skb's (VLAN offload) */
 	meta->vlan = p.key.vlan;
 	ft_count_in(cnt, FT_CNT_META_WRITTEN);
+	if (probe)
+		return XDP_PASS;
 	hoff = ft_hoff_get(ctx->ingress_ifindex);
 	if (hoff)
 		hoff->meta_written++;	/* per-CPU value: no atomic needed */

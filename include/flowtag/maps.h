@@ -245,6 +245,36 @@ _Static_assert(sizeof(struct ft_health) == 512, "ft_health ABI size");
 _Static_assert(sizeof(struct ft_iface_health) == 128, "ft_iface_health ABI size");
 
 /*
+ * ft_confirm (one entry): the state of reload --confirm and rollback, for
+ * flowtagctl status. Written by flowtagd; the programs never read it. It
+ * survives a kill -9 with the pins, so the next flowtagd can say that a
+ * pending confirm was lost.
+ */
+enum ft_confirm_state {
+	FT_CONFIRM_NONE = 0,		/* nothing pending, nothing happened */
+	FT_CONFIRM_PENDING = 1,		/* generation waits for flowtagctl confirm */
+	FT_CONFIRM_CONFIRMED = 2,	/* generation was confirmed */
+	FT_CONFIRM_ROLLED_BACK = 3,	/* generation was rolled back to previous */
+	FT_CONFIRM_LOST = 4,		/* flowtagd restarted while generation was
+					 * pending: it kept the policy file as is */
+};
+
+struct ft_confirm_info {
+	__u32 state;			/* FT_CONFIRM_* */
+	__u32 generation;		/* the generation the state is about */
+	__u32 previous;			/* PENDING: what it would roll back to;
+					 * ROLLED_BACK: the generation now active */
+	__u32 seconds;			/* the confirm window asked for, 0 for rollback */
+	__u64 deadline;			/* PENDING: roll back at, unix seconds */
+	__u64 when;			/* when the state was entered, unix seconds */
+	__u32 rollbacks;		/* rollbacks since flowtagd started */
+	__u32 automatic;		/* ROLLED_BACK: 1 when the timer did it */
+	char why[64];			/* ROLLED_BACK: why, NUL-terminated */
+};
+
+_Static_assert(sizeof(struct ft_confirm_info) == 104, "ft_confirm_info ABI size");
+
+/*
  * ft_hoff: per-interface XDP->tc hand-off counters, per CPU, keyed by the
  * receiving ifindex (__u32). flowtagd creates the entry when it attaches an
  * interface; the programs only look it up (no insert on the packet path).

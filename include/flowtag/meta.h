@@ -56,4 +56,36 @@ _Static_assert(sizeof(struct flowtag_meta) == 20, "flowtag_meta ABI size");
 _Static_assert(sizeof(struct flowtag_meta) % 4 == 0, "metadata length must be a multiple of 4");
 _Static_assert(sizeof(struct flowtag_meta) <= 32, "metadata must fit the portable 32 byte limit");
 
+/*
+ * A probe frame: flowtagctl explain --live runs a packet it built through the
+ * running programs with BPF_PROG_TEST_RUN against the live maps. The
+ * programs recognise a probe by these words and then change nothing (no
+ * counter, no flow-cache or fragment entry): the verdict only.
+ *
+ *   XDP: struct flowtag_probe as the frame's metadata (xdp_md ctx_in with
+ *        data = 8); the program adds its flowtag_meta in front of it, so
+ *        data_out holds flowtag_meta, then flowtag_probe, then the frame.
+ *   tc:  the kernel's skb test run cannot set data_meta, so __sk_buff
+ *        cb[0..3] carry FT_PROBE_W0..W3 (ctx_in); ctx_out returns the mark
+ *        and priority the program set.
+ *
+ * No packet from the wire can carry either: data_meta is empty when a
+ * driver hands a frame to XDP, and cb[] is kernel memory. The words are
+ * 64 (XDP) and 128 (tc) bits so that stale control-block bytes or another
+ * XDP program's metadata cannot match by chance. A false match would only
+ * leave one packet uncounted and uncached; its verdict is the same.
+ */
+#define FT_PROBE_W0		0xf7a6b0beu
+#define FT_PROBE_W1		0x70726f62u	/* "prob" */
+#define FT_PROBE_W2		0x65206c69u	/* "e li" */
+#define FT_PROBE_W3		0x76652121u	/* "ve!!" */
+
+struct flowtag_probe {
+	__u32 w0;		/* FT_PROBE_W0 */
+	__u32 w1;		/* FT_PROBE_W1 */
+};
+
+_Static_assert(sizeof(struct flowtag_probe) + sizeof(struct flowtag_meta) <= 32,
+	       "probe and tag must fit the portable 32 byte metadata limit together");
+
 #endif /* FLOWTAG_META_H */

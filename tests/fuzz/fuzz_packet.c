@@ -345,7 +345,7 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	want_v = want < 0 ? &P->c.hdr.default_verdict : &P->c.rules[want];
 
 	rc = ft_classify(copy, copy + len, ifindex, l2 ? FT_L2_NONE : FT_L2_ETH, 0, FT_VLAN_NONE,
-			 &p, &v, &slot);
+			 &p, &v, &slot, 0);
 	got = desc_of_key(&p.key);
 	if (rc < 0 || memcmp(&got, &r.d, sizeof(got)) || memcmp(&v, want_v, sizeof(v))) {
 		fprintf(stderr, "fuzz_packet: policy %u (seed %#llx, %zu rules), frame %d, %zu bytes "

@@ -28,7 +28,7 @@ comp()
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$BC" "$(readlink -f "$FT_BUILD")" "$1" 2>&1 | sort | tr '\n' ' '
 }
 
-expect_eq "flowtagctl <TAB>: the commands" "$(comp 'flowtagctl ')" "check diff explain reload stats status "
+expect_eq "flowtagctl <TAB>: the commands" "$(comp 'flowtagctl ')" "check confirm diff explain reload rollback stats status "
 expect_eq "flowtagctl st<TAB>" "$(comp 'flowtagctl st')" "stats status "
 check "flowtagctl --<TAB>: long options" bash -c "[[ '$(comp 'flowtagctl --')' == *--json*--pin-dir* ]]"
 expect_eq "flowtagctl explain <TAB>: the keys" "$(comp 'flowtagctl explain ')" \
@@ -39,6 +39,11 @@ expect_eq "explain family <TAB>" "$(comp 'flowtagctl -j explain family ')" "ipv4
 expect_eq "explain tcp-flags syn,a<TAB>" "$(comp 'flowtagctl explain tcp-flags syn,a')" "syn,ack "
 check "flowtagctl diff <TAB>: files" bash -c "[[ '$(comp 'flowtagctl diff etc/flowtag.c')' == 'etc/flowtag.conf ' ]]"
 expect_eq "flowtagctl diff FILE <TAB>: nothing more" "$(comp 'flowtagctl diff etc/flowtag.conf ')" " "
+expect_eq "explain --live <TAB>: the keys" "$(comp 'flowtagctl explain --live ')" \
+	"dport dscp dst family iif proto sport src tcp-flags vlan "
+expect_eq "explain --live proto <TAB>: its values" \
+	"$(comp 'flowtagctl explain --live proto ic')" "icmp icmpv6 "
+check "flowtagctl reload --<TAB>: --confirm" bash -c "[[ '$(comp 'flowtagctl reload --')' == *--confirm*--no-wait* ]]"
 check "flowtagd --<TAB>: long options" bash -c "[[ '$(comp 'flowtagd --')' == *--check*--metrics-interval* ]]"
 check "flowtagd -c <TAB>: files" bash -c "[[ '$(comp 'flowtagd -c etc/flowtag.c')' == 'etc/flowtag.conf ' ]]"
 
