@@ -43,6 +43,7 @@ struct ctl {
 	const char *pin_dir;
 	const char *config;	/* -c FILE */
 	unsigned int config_flags;	/* FT_CONFIG_*: --allow-insecure-files */
+	const char *file;	/* -f FILE: set add/del's prefixes */
 };
 
 /* One command, as bpftool's cmd_select() table has them. */
@@ -56,7 +57,7 @@ struct ctl_cmd {
 	int (*run)(const struct ctl *c, int argc, char **argv);
 };
 
-extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload;
+extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload, ctl_set;
 
 /** ctl_prog - the program name in messages ("flowtagctl"). */
 extern const char *const ctl_prog;
@@ -122,6 +123,13 @@ void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
  * as a "FILE: error: ..." diagnostic line.
  */
 void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len);
+
+/**
+ * ctl_out_sets() - the table of the dynamic sets pinned under @pin_dir
+ * (size, timeout, elements, lookups, hits, changes); nothing without
+ * sets. In ctl_set.c, for set and stats.
+ */
+void ctl_out_sets(struct ft_out *o, const char *pin_dir);
 
 /* ---- the state status and reload judge (ctl_view.c) ---- */
 

@@ -25,7 +25,7 @@
 #endif
 
 static const struct ctl_cmd *const cmds[] = {
-	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload,
+	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload, &ctl_set,
 };
 
 /* "explain KEY VALUE..." */
@@ -41,6 +41,7 @@ static void print_options(void)
 	       "  -j, --json            JSON output\n"
 	       "  -p, --pretty          indented JSON (implies --json)\n"
 	       "  -c, --config FILE     policy file for check and explain\n"
+	       "  -f, --file FILE       prefixes for set add/del, one a line\n"
 	       "      --allow-insecure-files  check and explain accept files users other\n"
 	       "                        than root (or you) own or can write\n"
 	       "      --pin-dir DIR     where flowtag's maps are pinned (default %s)\n"
@@ -107,6 +108,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "config", required_argument, NULL, 'c' },
+	{ "file", required_argument, NULL, 'f' },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "allow-insecure-files", no_argument, NULL, OPT_INSECURE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -126,7 +128,7 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 
 	optind = 0;	/* glibc: full reinitialisation for the second pass */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, !cmd ? "+:jpc:vhV" : ":jpc:vhV", long_opts,
+	while ((opt = getopt_long(argc, argv, !cmd ? "+:jpc:f:vhV" : ":jpc:f:vhV", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -137,6 +139,9 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 			break;
 		case 'c':
 			c->config = optarg;
+			break;
+		case 'f':
+			c->file = optarg;
 			break;
 		case OPT_PIN_DIR:
 			if (!*optarg)
@@ -180,11 +185,11 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (optind >= argc)
-		return ctl_usage_error("no command (status, stats, check, explain, reload)");
+		return ctl_usage_error("no command (status, stats, check, explain, reload, set)");
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return ctl_usage_error("unknown or ambiguous command '%s' (status, stats, check, "
-				   "explain, reload)", argv[optind]);
+				   "explain, reload, set)", argv[optind]);
 
 	/* the command's own arguments: options may follow the command too */
 	cargc = argc - optind;
