@@ -4,6 +4,7 @@
  * and flowtag/maps.h.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -276,49 +277,137 @@ static size_t prefix_key(const struct ft_prefix *p, void *key)
 	}
 }
 
+/* Up to this many prefixes, ft_dynset_add() looks each up to count the new ones. */
+#define FT_DYNSET_LOOKUP_MAX	1024
+
+/* Elements of the trie @fd (keys of @ksize bytes), or -errno. */
+static long trie_count(int fd, size_t ksize)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	enum { CHUNK = 8192 };
+	char *keys = malloc(CHUNK * ksize), next[sizeof(struct ft_lpm6)], cur[sizeof(struct ft_lpm6)];
+	struct ft_set_elem *vals = malloc(CHUNK * sizeof(*vals));
+	void *in = NULL, *prev = NULL;
+	long total = 0;
+	int rc;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	do {
+		__u32 count = CHUNK;
+
+		rc = bpf_map_lookup_batch(fd, in, next, keys, vals, &count, &opts);
+		if (rc && errno != ENOENT) {
+			total = -1;
+			break;
+		}
+		total += count;
+		memcpy(cur, next, ksize);
+		in = cur;
+	} while (!rc);
+	if (total < 0) {
+		/* no batch lookup for LPM tries here: key by key */
+		total = 0;
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(cur, next, ksize);
+			prev = cur;
+			total++;
+		}
+	}
+	free(keys);
+	free(vals);
+	return total;
+}
+
+/* The set is full: keys from @from on that did not get in are not added. */
+static int uncount_absent(int fd, const char *keys, size_t ksize, size_t from, size_t n,
+			  size_t *added)
+{
+	struct ft_set_elem old;
+
+	for (; from < n; from++)
+		if (bpf_map_lookup_elem(fd, keys + from * ksize, &old) && *added)
+			(*added)--;
+	return -ENOSPC;
+}
+
 /*
- * Add @n keys (@ksize bytes each) with their values to @fd: batched with
- * BPF_NOEXIST, an existing key refreshed with BPF_EXIST on its own, one by
- * one where the kernel has no batch for the map. *@added counts new keys.
+ * Add @n keys (@ksize bytes each) with their values to @fd; *@added
+ * counts the keys that were not there (looked up first, unless @empty, as
+ * the kernel's batch update of an LPM trie takes no BPF_NOEXIST); the keys
+ * are unique (keys_unique()). One batch update where the
+ * kernel has one for LPM tries (5.13+, generic_map_update_batch), else one
+ * call per key.
  */
 static int trie_add(int fd, const char *keys, const struct ft_set_elem *vals, size_t ksize,
-		    size_t n, size_t *added)
+		    size_t n, bool empty, size_t *added)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_NOEXIST);
-	bool batch = true;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct ft_set_elem old;
 	size_t i = 0;
 
-	while (i < n) {
-		__u32 count = (__u32)(n - i > 65536 ? 65536 : n - i);
-
-		if (batch) {
-			int err = bpf_map_update_batch(fd, keys + i * ksize, &vals[i], &count, &opts);
-
-			*added += count;
-			i += count;
-			if (!err)
-				continue;
-			if (errno == ENOSPC || errno == E2BIG)
-				return -ENOSPC;
-			if (errno != EEXIST) {
-				batch = false;	/* no batch for LPM tries here: one by one */
-				continue;
-			}
-			/* the key at i exists: refresh it below */
-		} else if (!bpf_map_update_elem(fd, keys + i * ksize, &vals[i], BPF_NOEXIST)) {
+	/* unique keys into an empty set: all new, no lookups (a bulk load); a
+	 * long list into a filled set: the trie counted after (trie_count()
+	 * walks it in the kernel, a lookup per key costs a system call) */
+	for (i = 0; i < n; i++)
+		if (empty || n > FT_DYNSET_LOOKUP_MAX ||
+		    bpf_map_lookup_elem(fd, keys + i * ksize, &old))
 			(*added)++;
-			i++;
+	for (i = 0; i < n;) {
+		__u32 count = (__u32)(n - i > 65536 ? 65536 : n - i), want = count;
+
+		if (!bpf_map_update_batch(fd, keys + i * ksize, &vals[i], &count, &opts)) {
+			i += want;
 			continue;
-		} else if (errno == ENOSPC || errno == E2BIG) {
-			return -ENOSPC;
-		} else if (errno != EEXIST) {
-			return -errno;
 		}
-		if (bpf_map_update_elem(fd, keys + i * ksize, &vals[i], BPF_EXIST))
-			return -errno;
-		i++;
+		if (errno == ENOSPC || errno == E2BIG)
+			return uncount_absent(fd, keys, ksize, i, n, added);
+		break;	/* no batch for LPM tries here: one by one from i */
+	}
+	for (; i < n; i++) {
+		if (!bpf_map_update_elem(fd, keys + i * ksize, &vals[i], BPF_ANY))
+			continue;
+		if (errno == ENOSPC || errno == E2BIG)
+			return uncount_absent(fd, keys, ksize, i, n, added);
+		return -errno;
 	}
 	return 0;
+}
+
+static int key4_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ft_lpm4));
+}
+
+static int key6_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ft_lpm6));
+}
+
+/* Sort @n keys and drop repeats (a file may name a prefix twice); the
+ * values follow from the keys. Returns how many are left. */
+static size_t keys_unique(char *keys, struct ft_set_elem *vals, size_t ksize, size_t n,
+			  uint64_t expires)
+{
+	size_t i, m = 0;
+
+	if (!n)
+		return 0;
+	qsort(keys, n, ksize, ksize == sizeof(struct ft_lpm4) ? key4_cmp : key6_cmp);
+	for (i = 0; i < n; i++) {
+		if (m && !memcmp(keys + (m - 1) * ksize, keys + i * ksize, ksize))
+			continue;
+		if (m != i)
+			memcpy(keys + m * ksize, keys + i * ksize, ksize);
+		vals[m].expires = expires;
+		memcpy(&vals[m].prefixlen, keys + m * ksize, sizeof(__u32));
+		vals[m].pad = 0;
+		m++;
+	}
+	return m;
 }
 
 int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint64_t timeout,
@@ -328,6 +417,7 @@ int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint
 	char *v4k = NULL, *v6k = NULL;
 	size_t n4 = 0, n6 = 0, i;
 	uint64_t expires = 0;
+	bool empty = !s->inf.elements;
 	int err = -ENOMEM;
 
 	*added = 0;
@@ -342,19 +432,28 @@ int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint
 	if (!v4k || !v6k || !v4v || !v6v)
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct ft_set_elem e = { .expires = expires, .prefixlen = p[i].len };
+		if (p[i].family == AF_INET)
+			prefix_key(&p[i], v4k + n4++ * sizeof(struct ft_lpm4));
+		else
+			prefix_key(&p[i], v6k + n6++ * sizeof(struct ft_lpm6));
+	}
+	n4 = keys_unique(v4k, v4v, sizeof(struct ft_lpm4), n4, expires);
+	n6 = keys_unique(v6k, v6v, sizeof(struct ft_lpm6), n6, expires);
+	err = trie_add(s->v4, v4k, v4v, sizeof(struct ft_lpm4), n4, empty, added);
+	if (!err)
+		err = trie_add(s->v6, v6k, v6v, sizeof(struct ft_lpm6), n6, empty, added);
+	if (!empty && n4 + n6 > FT_DYNSET_LOOKUP_MAX) {
+		long c4 = trie_count(s->v4, sizeof(struct ft_lpm4));
+		long c6 = trie_count(s->v6, sizeof(struct ft_lpm6));
 
-		if (p[i].family == AF_INET) {
-			prefix_key(&p[i], v4k + n4 * sizeof(struct ft_lpm4));
-			v4v[n4++] = e;
-		} else {
-			prefix_key(&p[i], v6k + n6 * sizeof(struct ft_lpm6));
-			v6v[n6++] = e;
+		if (c4 >= 0 && c6 >= 0) {
+			uint64_t now = (uint64_t)(c4 + c6);
+
+			*added = now > s->inf.elements ? now - s->inf.elements : 0;
+			s->inf.elements = now;
+			goto out;
 		}
 	}
-	err = trie_add(s->v4, v4k, v4v, sizeof(struct ft_lpm4), n4, added);
-	if (!err)
-		err = trie_add(s->v6, v6k, v6v, sizeof(struct ft_lpm6), n6, added);
 	s->inf.elements += *added;
 out:
 	free(v4k);
