@@ -1084,6 +1084,9 @@ static void test_random(void **st)
 	time_t t0 = time(NULL), last = t0;
 	__u32 slot, generation;
 
+	/* half the random prefix sets are dynamic: the real tries, created
+	 * by ft_policy_swap() with their initial prefixes */
+	rp_dynamic_sets = true;
 	for (i = 0; i < npol; i++) {
 		struct ft_policy pol;
 		struct ft_compiled c = { 0 };
