@@ -128,9 +128,14 @@ kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 burst
 expect_eq "kill -9: the pinned data path keeps dropping" "$(got)" 20
-daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" || { not_ok "restart after kill -9"; finish; }
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" "" \
+	--metrics "$TMP/metrics.prom" --metrics-interval 1 || { not_ok "restart after kill -9"; finish; }
 ctl dut set list blocked >"$TMP/list3.txt"
 check "after kill -9 + start the elements are there" grep -q '198.18.99.0/24' "$TMP/list3.txt"
+check "metrics: elements and hits per set" wait_log "$TMP/metrics.prom" \
+	'^flowtag_set_elements{set="blocked"} 3$' 5
+check "metrics: ... hits counted" grep -q -E '^flowtag_set_hits_total\{set="blocked"\} [1-9]' \
+	"$TMP/metrics.prom"
 ctl dut set flush blocked >/dev/null
 burst
 expect_eq "set flush: the flow passes" "$(got)" 25
