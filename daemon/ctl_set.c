@@ -252,8 +252,13 @@ static int do_set(const struct ctl *c, int argc, char **argv)
 		goto out;
 	pin_dir_of(c, pin_dir, sizeof(pin_dir));
 	if (a.op != FT_SET_LIST) {
-		lock = ft_dynset_lock(pin_dir);
-		if (lock < 0) {
+		lock = ft_dynset_lock(pin_dir, false);
+		if (lock == -ENOENT) {
+			pr_err("no dynamic set '%s': %s/sets does not exist (declare the set in the "
+			       "policy: prefix_sets = ( { name = \"%s\"; dynamic = true; } ) and "
+			       "reload)", a.name, pin_dir, a.name);
+			goto out;
+		} else if (lock < 0) {
 			pr_err("cannot lock %s/sets: %s", pin_dir, strerror(-lock));
 			goto out;
 		}

@@ -31,7 +31,7 @@ int ft_dynset_dir(const char *pin_dir, const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int ft_dynset_lock(const char *pin_dir)
+int ft_dynset_lock(const char *pin_dir, bool create)
 {
 	char path[PATH_MAX];
 	int fd, err;
@@ -39,7 +39,7 @@ int ft_dynset_lock(const char *pin_dir)
 	err = ft_dynset_dir(pin_dir, NULL, path, sizeof(path));
 	if (err)
 		return err;
-	if (mkdir(path, 0700) && errno != EEXIST)
+	if (create && mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -280,46 +280,54 @@ static size_t prefix_key(const struct ft_prefix *p, void *key)
 /* Up to this many prefixes, ft_dynset_add() looks each up to count the new ones. */
 #define FT_DYNSET_LOOKUP_MAX	1024
 
-/* Elements of the trie @fd (keys of @ksize bytes), or -errno. */
-static long trie_count(int fd, size_t ksize)
+static int trie_walk(int fd, unsigned int fam,
+		     int (*cb)(const struct ft_dynset_elem *e, void *arg), void *arg);
+static size_t prefix_key(const struct ft_prefix *p, void *key);
+static int key4_cmp(const void *a, const void *b);
+static int key6_cmp(const void *a, const void *b);
+
+/* count_present()'s walk: how many elements are among the sorted keys. */
+struct present {
+	const char *keys;
+	size_t ksize, n, found;
+};
+
+static int find_one(const struct ft_dynset_elem *e, void *arg)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	enum { CHUNK = 8192 };
-	char *keys = malloc(CHUNK * ksize), next[sizeof(struct ft_lpm6)], cur[sizeof(struct ft_lpm6)];
-	struct ft_set_elem *vals = malloc(CHUNK * sizeof(*vals));
-	void *in = NULL, *prev = NULL;
-	long total = 0;
+	struct present *p = arg;
+	char key[sizeof(struct ft_lpm6)];
+
+	prefix_key(&e->pfx, key);
+	if (bsearch(key, p->keys, p->n, p->ksize,
+		    p->ksize == sizeof(struct ft_lpm4) ? key4_cmp : key6_cmp))
+		p->found++;
+	return 0;
+}
+
+/*
+ * How many of the @n sorted, unique keys the trie @fd (family @fam) holds
+ * already, the set holding @elements in all: a lookup per key costs a
+ * system call (~1-7 us), a walk of the set in batches a fraction of that
+ * per element, so a long list is checked against a walk of a smaller set.
+ */
+static long count_present(int fd, unsigned int fam, const char *keys, size_t ksize, size_t n,
+			  uint64_t elements)
+{
+	struct present p = { .keys = keys, .ksize = ksize, .n = n };
+	struct ft_set_elem old;
+	size_t i;
 	int rc;
 
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
+	if (!elements || !n)
+		return 0;
+	if (n <= FT_DYNSET_LOOKUP_MAX || elements > (uint64_t)n * 8) {
+		for (i = 0; i < n; i++)
+			if (!bpf_map_lookup_elem(fd, keys + i * ksize, &old))
+				p.found++;
+		return (long)p.found;
 	}
-	do {
-		__u32 count = CHUNK;
-
-		rc = bpf_map_lookup_batch(fd, in, next, keys, vals, &count, &opts);
-		if (rc && errno != ENOENT) {
-			total = -1;
-			break;
-		}
-		total += count;
-		memcpy(cur, next, ksize);
-		in = cur;
-	} while (!rc);
-	if (total < 0) {
-		/* no batch lookup for LPM tries here: key by key */
-		total = 0;
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			memcpy(cur, next, ksize);
-			prev = cur;
-			total++;
-		}
-	}
-	free(keys);
-	free(vals);
-	return total;
+	rc = trie_walk(fd, fam, find_one, &p);
+	return rc ? rc : (long)p.found;
 }
 
 /* The set is full: keys from @from on that did not get in are not added. */
@@ -336,26 +344,23 @@ static int uncount_absent(int fd, const char *keys, size_t ksize, size_t from, s
 
 /*
  * Add @n keys (@ksize bytes each) with their values to @fd; *@added
- * counts the keys that were not there (looked up first, unless @empty, as
- * the kernel's batch update of an LPM trie takes no BPF_NOEXIST); the keys
- * are unique (keys_unique()). One batch update where the
+ * counts the keys that were not there (count_present(), first: the
+ * kernel's batch update of an LPM trie takes no BPF_NOEXIST); the keys are
+ * sorted and unique (keys_unique()), the set holds @elements. One batch update where the
  * kernel has one for LPM tries (5.13+, generic_map_update_batch), else one
  * call per key.
  */
 static int trie_add(int fd, const char *keys, const struct ft_set_elem *vals, size_t ksize,
-		    size_t n, bool empty, size_t *added)
+		    size_t n, uint64_t elements, size_t *added)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct ft_set_elem old;
 	size_t i = 0;
 
-	/* unique keys into an empty set: all new, no lookups (a bulk load); a
-	 * long list into a filled set: the trie counted after (trie_count()
-	 * walks it in the kernel, a lookup per key costs a system call) */
-	for (i = 0; i < n; i++)
-		if (empty || n > FT_DYNSET_LOOKUP_MAX ||
-		    bpf_map_lookup_elem(fd, keys + i * ksize, &old))
-			(*added)++;
+	long present = count_present(fd, ksize == sizeof(struct ft_lpm6), keys, ksize, n, elements);
+
+	if (present < 0)
+		return (int)present;
+	*added += n - (size_t)present;
 	for (i = 0; i < n;) {
 		__u32 count = (__u32)(n - i > 65536 ? 65536 : n - i), want = count;
 
@@ -417,7 +422,6 @@ int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint
 	char *v4k = NULL, *v6k = NULL;
 	size_t n4 = 0, n6 = 0, i;
 	uint64_t expires = 0;
-	bool empty = !s->inf.elements;
 	int err = -ENOMEM;
 
 	*added = 0;
@@ -425,6 +429,8 @@ int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint
 		timeout = s->inf.timeout;
 	if (timeout)
 		expires = ft_boot_ns() + timeout * NS_PER_SEC;
+	if (expires && n && (!s->inf.next_expiry || expires < s->inf.next_expiry))
+		s->inf.next_expiry = expires;
 	v4k = malloc(n * sizeof(struct ft_lpm4) + 1);
 	v6k = malloc(n * sizeof(struct ft_lpm6) + 1);
 	v4v = malloc(n * sizeof(*v4v) + 1);
@@ -439,21 +445,9 @@ int ft_dynset_add(struct ft_dynset *s, const struct ft_prefix *p, size_t n, uint
 	}
 	n4 = keys_unique(v4k, v4v, sizeof(struct ft_lpm4), n4, expires);
 	n6 = keys_unique(v6k, v6v, sizeof(struct ft_lpm6), n6, expires);
-	err = trie_add(s->v4, v4k, v4v, sizeof(struct ft_lpm4), n4, empty, added);
+	err = trie_add(s->v4, v4k, v4v, sizeof(struct ft_lpm4), n4, s->inf.elements, added);
 	if (!err)
-		err = trie_add(s->v6, v6k, v6v, sizeof(struct ft_lpm6), n6, empty, added);
-	if (!empty && n4 + n6 > FT_DYNSET_LOOKUP_MAX) {
-		long c4 = trie_count(s->v4, sizeof(struct ft_lpm4));
-		long c6 = trie_count(s->v6, sizeof(struct ft_lpm6));
-
-		if (c4 >= 0 && c6 >= 0) {
-			uint64_t now = (uint64_t)(c4 + c6);
-
-			*added = now > s->inf.elements ? now - s->inf.elements : 0;
-			s->inf.elements = now;
-			goto out;
-		}
-	}
+		err = trie_add(s->v6, v6k, v6v, sizeof(struct ft_lpm6), n6, s->inf.elements, added);
 	s->inf.elements += *added;
 out:
 	free(v4k);
@@ -483,45 +477,93 @@ int ft_dynset_del(struct ft_dynset *s, const struct ft_prefix *p, size_t n, size
 	return 0;
 }
 
+/* Fill @e from a trie key of family @fam (0 IPv4, 1 IPv6) and its value. */
+static void elem_of(unsigned int fam, const void *key, const struct ft_set_elem *v,
+		    struct ft_dynset_elem *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->pfx.family = fam ? AF_INET6 : AF_INET;
+	if (fam) {
+		const struct ft_lpm6 *k = key;
+
+		e->pfx.len = (uint8_t)k->prefixlen;
+		memcpy(e->pfx.addr, k->addr, 16);
+	} else {
+		const struct ft_lpm4 *k = key;
+
+		e->pfx.len = (uint8_t)k->prefixlen;
+		memcpy(e->pfx.addr, &k->addr, 4);
+	}
+	e->expires = v->expires;
+}
+
+/*
+ * Walk one trie: in batches of WALK_CHUNK where the kernel can (5.13+,
+ * generic_map_lookup_batch: a walk of 10^6 elements in a few dozen system
+ * calls), else key by key. Returns 0, what @cb returned, or -errno.
+ */
+#define WALK_CHUNK	4096
+
+static int trie_walk(int fd, unsigned int fam,
+		     int (*cb)(const struct ft_dynset_elem *e, void *arg), void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t ksize = fam ? sizeof(struct ft_lpm6) : sizeof(struct ft_lpm4);
+	char cur[sizeof(struct ft_lpm6)], next[sizeof(struct ft_lpm6)];
+	char *keys = malloc(WALK_CHUNK * ksize);
+	struct ft_set_elem *vals = malloc(WALK_CHUNK * sizeof(*vals));
+	struct ft_dynset_elem e;
+	void *in = NULL, *prev = NULL;
+	bool batch = true, first = true;
+	int rc = 0, done = 0;
+	__u32 i;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	while (batch && !done && !rc) {
+		__u32 count = WALK_CHUNK;
+
+		if (bpf_map_lookup_batch(fd, in, next, keys, vals, &count, &opts)) {
+			if (errno != ENOENT) {
+				/* no batch lookups here: key by key, from the start */
+				batch = !first;
+				rc = first ? 0 : -errno;
+				break;
+			}
+			done = 1;
+		}
+		first = false;
+		for (i = 0; i < count && !rc; i++) {
+			elem_of(fam, keys + i * ksize, &vals[i], &e);
+			rc = cb(&e, arg);
+		}
+		memcpy(cur, next, ksize);
+		in = cur;
+	}
+	while (!batch && !rc && !bpf_map_get_next_key(fd, prev, next)) {
+		struct ft_set_elem v;
+
+		memcpy(cur, next, ksize);
+		prev = cur;
+		if (bpf_map_lookup_elem(fd, cur, &v))
+			continue;	/* deleted meanwhile */
+		elem_of(fam, cur, &v, &e);
+		rc = cb(&e, arg);
+	}
+	free(keys);
+	free(vals);
+	return rc;
+}
+
 int ft_dynset_walk(struct ft_dynset *s, int (*cb)(const struct ft_dynset_elem *e, void *arg),
 		   void *arg)
 {
-	unsigned int fam;
+	int rc = trie_walk(s->v4, 0, cb, arg);
 
-	for (fam = 0; fam < 2; fam++) {
-		int fd = fam ? s->v6 : s->v4;
-		size_t ksize = fam ? sizeof(struct ft_lpm6) : sizeof(struct ft_lpm4);
-		char key[sizeof(struct ft_lpm6)], next[sizeof(struct ft_lpm6)];
-		void *prev = NULL;
-
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			struct ft_dynset_elem e = { 0 };
-			struct ft_set_elem v;
-			int rc;
-
-			memcpy(key, next, ksize);
-			prev = key;
-			if (bpf_map_lookup_elem(fd, key, &v))
-				continue;	/* deleted meanwhile */
-			e.pfx.family = fam ? AF_INET6 : AF_INET;
-			if (fam) {
-				const struct ft_lpm6 *k = (const void *)key;
-
-				e.pfx.len = (uint8_t)k->prefixlen;
-				memcpy(e.pfx.addr, k->addr, 16);
-			} else {
-				const struct ft_lpm4 *k = (const void *)key;
-
-				e.pfx.len = (uint8_t)k->prefixlen;
-				memcpy(e.pfx.addr, &k->addr, 4);
-			}
-			e.expires = v.expires;
-			rc = cb(&e, arg);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
+	return rc ? rc : trie_walk(s->v6, 1, cb, arg);
 }
 
 /* Elements to delete, collected by a walk (deleting while walking skips keys). */
@@ -529,14 +571,18 @@ struct victims {
 	struct ft_prefix *p;
 	size_t n, cap;
 	uint64_t now;		/* 0: every element */
+	uint64_t next;		/* earliest expiry among the elements kept, 0 = none */
 };
 
 static int collect(const struct ft_dynset_elem *e, void *arg)
 {
 	struct victims *v = arg;
 
-	if (v->now && (!e->expires || e->expires > v->now))
+	if (v->now && (!e->expires || e->expires > v->now)) {
+		if (e->expires && (!v->next || e->expires < v->next))
+			v->next = e->expires;
 		return 0;
+	}
 	if (v->n == v->cap) {
 		size_t ncap = v->cap ? v->cap * 2 : 1024;
 		struct ft_prefix *np = realloc(v->p, ncap * sizeof(*np));
@@ -560,6 +606,8 @@ static int delete_collected(struct ft_dynset *s, uint64_t now, size_t *n)
 	err = ft_dynset_walk(s, collect, &v);
 	if (!err)
 		err = ft_dynset_del(s, v.p, v.n, n, &missing);
+	if (!err)
+		s->inf.next_expiry = v.next;
 	free(v.p);
 	return err;
 }
@@ -629,21 +677,14 @@ int ft_dynset_publish(const char *pin_dir, struct ft_dynset *s)
 	efd = bpf_obj_get(path);
 	if (efd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	/* the grace period: updating a map-in-map waits for one (synchronize_rcu) */
+	/* the grace period: updating a map-in-map waits for one (synchronize_rcu);
+	 * the set's own IPv4 trie is written where it already is */
 	snprintf(path, sizeof(path), "%s/ft_dset4_o", pin_dir);
 	ofd = bpf_obj_get(path);
 	if (ofd < 0 || bpf_map_update_elem(ofd, &id, &s->v4, 0))
 		err = -errno;
 	if (ofd >= 0)
 		close(ofd);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/ft_dset6_o", pin_dir);
-		ofd = bpf_obj_get(path);
-		if (ofd < 0 || bpf_map_update_elem(ofd, &id, &s->v6, 0))
-			err = -errno;
-		if (ofd >= 0)
-			close(ofd);
-	}
 	if (!err && bpf_map_lookup_elem(efd, &zero, &epoch))
 		err = -errno;
 	if (!err) {

@@ -9,6 +9,7 @@
 #define FLOWTAG_DYNSET_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,11 @@ struct ft_dynset {
 int ft_dynset_dir(const char *pin_dir, const char *name, char *buf, size_t len);
 
 /**
- * ft_dynset_lock() - take the writers' lock (flock on PIN_DIR/sets, which is
- * created when missing). Return: the fd to pass to ft_dynset_unlock(), or
- * -errno.
+ * ft_dynset_lock() - take the writers' lock (flock on PIN_DIR/sets, which
+ * is created when missing if @create). Return: the fd to pass to
+ * ft_dynset_unlock(), -ENOENT (no sets, and not @create), or -errno.
  */
-int ft_dynset_lock(const char *pin_dir);
+int ft_dynset_lock(const char *pin_dir, bool create);
 
 /** ft_dynset_unlock() - release the lock taken by ft_dynset_lock(). */
 void ft_dynset_unlock(int fd);

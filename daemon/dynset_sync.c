@@ -142,15 +142,23 @@ static int open_or_create(const char *pin_dir, const struct ft_prefix_set *set,
 int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,
 		       struct ft_dynpol *dp)
 {
-	uint32_t ids[FT_MAX_SETIDS];
+	uint32_t *ids;
 	size_t i, j, ndyn = 0;
 	int lock = -1, err = 0;
 
 	memset(dp, 0, sizeof(*dp));
+	for (i = 0; i < c->nsets && !c->sets[i].dynamic; i++)
+		;
+	if (i == c->nsets)
+		return 0;	/* no dynamic set: PIN_DIR/sets is not made */
+	ids = calloc(c->nsets ? c->nsets : 1, sizeof(*ids));	/* by policy set index */
+	if (!ids)
+		return -ENOMEM;
 	if (pin_dir && *pin_dir) {
-		lock = ft_dynset_lock(pin_dir);
+		lock = ft_dynset_lock(pin_dir, true);
 		if (lock < 0) {
 			pr_err("dynamic sets: cannot lock %s/sets: %s", pin_dir, strerror(-lock));
+			free(ids);
 			return lock;
 		}
 	} else {
@@ -188,21 +196,20 @@ int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct
 			pr_err("dynamic set '%s': cannot install its tries: %s", set->name,
 			       strerror(-err));
 		}
-		ids[i < FT_MAX_SETIDS ? i : 0] = s.inf.id;
+		ids[i] = s.inf.id;
 		ft_dynset_close(&s);
 		ndyn++;
 	}
 	ft_dynset_unlock(lock);
-	if (err)
-		return err;
-	dp->nsets = (uint32_t)c->ndyn;
-	for (j = 0; j < c->ndyn; j++) {
-		size_t si = (size_t)(c->dyn[j].set - c->sets);
-
-		dp->id[j] = si < FT_MAX_SETIDS ? ids[si] : 0;
-		dp->fields[j] = c->dyn[j].fields;
+	if (!err) {
+		dp->nsets = (uint32_t)c->ndyn;
+		for (j = 0; j < c->ndyn; j++) {
+			dp->id[j] = ids[c->dyn[j].set - c->sets];
+			dp->fields[j] = c->dyn[j].fields;
+		}
 	}
-	return 0;
+	free(ids);
+	return err;
 }
 
 void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c)
@@ -213,7 +220,7 @@ void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct 
 
 	if (!pin_dir || !*pin_dir || ft_dynset_list(pin_dir, &names, &n) || !n)
 		return;
-	lock = ft_dynset_lock(pin_dir);
+	lock = ft_dynset_lock(pin_dir, false);
 	for (i = 0; i < n; i++) {
 		struct ft_dynset s;
 		bool keep = false;
@@ -246,7 +253,7 @@ int ft_dynsets_gc(const char *pin_dir, size_t *collected)
 	err = ft_dynset_list(pin_dir, &names, &n);
 	if (err || !n)
 		return err;
-	lock = ft_dynset_lock(pin_dir);
+	lock = ft_dynset_lock(pin_dir, false);
 	if (lock < 0) {
 		free(names);
 		return lock;
@@ -257,7 +264,14 @@ int ft_dynsets_gc(const char *pin_dir, size_t *collected)
 
 		if (ft_dynset_open(pin_dir, names[i], &s))
 			continue;
+		/* nothing has expired yet: no walk (a set may hold 10^6 elements) */
+		if (!s.inf.next_expiry || s.inf.next_expiry > now) {
+			ft_dynset_close(&s);
+			continue;
+		}
 		err = ft_dynset_gc(&s, now, &k);
+		if (!err && !k)
+			err = ft_dynset_save_info(&s);	/* its new next_expiry */
 		if (!err && k) {
 			err = ft_dynset_save_info(&s);
 			/* an expired element could hide a shorter live one (FT_DSET_TRIES):

@@ -616,7 +616,8 @@ static int start(struct daemon *d)
 			ft_loader_revert(&d->loader, old_slot, old_gen);
 		} else {
 			ft_loader_unpin(&d->loader);
-			rmdir(d->pin_dir);
+			if (!kept_sets(d->pin_dir))	/* dynamic sets stay */
+				rmdir(d->pin_dir);
 		}
 		goto out_close;
 	}
@@ -634,7 +635,8 @@ static int start(struct daemon *d)
 out_close:
 	if (!d->loader.adopted && !d->ifs.natt) {
 		ft_loader_unpin(&d->loader);
-		rmdir(d->pin_dir);
+		if (!kept_sets(d->pin_dir))	/* dynamic sets stay */
+			rmdir(d->pin_dir);
 	}
 	ft_loader_close(&d->loader);
 out_free:

@@ -172,9 +172,11 @@ struct ft_set_info {
 	__u64 timeout;			/* default timeout of an element, seconds; 0 = never */
 	__u64 elements;			/* elements in both tries, expired ones included */
 	__u64 changes;			/* set add/del/flush calls so far */
+	__u64 next_expiry;		/* no element expires before, CLOCK_BOOTTIME ns;
+					 * 0 = none has a timeout (nothing to collect) */
 };
 
-_Static_assert(sizeof(struct ft_set_info) == 96, "ft_set_info ABI size");
+_Static_assert(sizeof(struct ft_set_info) == 104, "ft_set_info ABI size");
 
 /* ft_bitmaps inner map value. */
 struct ft_bitmap {
