@@ -447,15 +447,19 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	for (fd = ft_fields, err = 0; !err && fd < ft_fields + FT_NMATCH_FIELDS; fd++)
 		err = compile_field(&c, fd);
 	if (!err)
+		err = compile_dynsets(&c);
+	if (!err)
 		err = compile_verdicts(&c);
 	if (err)
 		goto fail;
 
+	out->sets = pol->sets;
+	out->nsets = pol->nsets;
 	out->hdr.mark_mask = pol->mark_mask;
 	out->hdr.nrules = c.nrules;
 	out->hdr.nwords = c.bt.nwords;
 	out->hdr.nclasses = pol->nclasses;
-	out->hdr.flags = pol->tc_ok ? FT_POL_F_TC_OK : 0;
+	out->hdr.flags |= pol->tc_ok ? FT_POL_F_TC_OK : 0;
 	out->bitmaps = c.bt.v;
 	out->nbitmaps = c.bt.n;
 	free(c.bt.slots);
@@ -481,6 +485,7 @@ void ft_compiled_free(struct ft_compiled *c)
 	free(c->dst6);
 	free(c->iif);
 	free(c->marks);
+	free(c->dynor);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -563,7 +568,8 @@ uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key
 {
 	const struct ft_policy_hdr *h = &c->hdr;
 	const struct ft_field_desc *fd;
-	uint32_t idx[FT_NFIELDS];
+	uint32_t idx[FT_NFIELDS], xidx[2];
+	bool ip = k->family != FT_FAM_NONE;
 	uint64_t sum = ~0ULL;
 	unsigned int f, w;
 
@@ -572,10 +578,24 @@ uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key
 	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)
 		if (fd->bpf_field >= 0 && (h->used_fields & (1u << fd->bpf_field)))
 			idx[fd->bpf_field] = field_bitmap(c, fd, k);
+	/* dynamic sets: extra src/dst bitmaps OR'ed in, as ft_first_rule() */
+	xidx[0] = idx[FT_F_SRC];
+	xidx[1] = idx[FT_F_DST];
+	if ((h->flags & FT_POL_F_DYNSETS) && ip && c->dynor) {
+		uint32_t hits = ft_compiled_dyn_hits(c, k), mask = (1u << FT_MAX_DYNSETS) - 1;
+		unsigned int v6 = k->family == FT_FAM_IPV6;
+
+		xidx[0] = c->dynor[FT_DYNOR_IDX(0, 0, v6, hits & mask)];
+		xidx[1] = c->dynor[FT_DYNOR_IDX(0, 1, v6, (hits >> FT_MAX_DYNSETS) & mask)];
+	}
+	if (xidx[0] >= c->nbitmaps || xidx[1] >= c->nbitmaps)
+		return FT_RULE_NONE;
 	for (f = 0; f < FT_NFIELDS; f++) {
 		if (idx[f] >= c->nbitmaps)
 			return FT_RULE_NONE;
-		sum &= c->bitmaps[idx[f]].summary;
+		sum &= c->bitmaps[idx[f]].summary |
+		       (f == FT_F_SRC ? c->bitmaps[xidx[0]].summary :
+			f == FT_F_DST ? c->bitmaps[xidx[1]].summary : 0);
 	}
 	while (sum) {
 		uint64_t acc = ~0ULL;
@@ -583,7 +603,9 @@ uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key
 		w = __builtin_ctzll(sum);
 		sum &= sum - 1;
 		for (f = 0; f < FT_NFIELDS; f++)
-			acc &= c->bitmaps[idx[f]].w[w];
+			acc &= c->bitmaps[idx[f]].w[w] |
+			       (f == FT_F_SRC ? c->bitmaps[xidx[0]].w[w] :
+				f == FT_F_DST ? c->bitmaps[xidx[1]].w[w] : 0);
 		if (acc)
 			return w * 64 + __builtin_ctzll(acc);
 	}

@@ -36,6 +36,12 @@ struct ft_mark_ent {
 	struct ft_mark_val val;
 };
 
+/* A dynamic set the compiled policy names (ft_dynpol order). */
+struct ft_compiled_dynset {
+	const struct ft_prefix_set *set;	/* in the policy compiled (borrowed) */
+	uint8_t fields;				/* FT_SET_E_SRC | FT_SET_E_DST */
+};
+
 struct ft_compiled {
 	struct ft_policy_hdr hdr;	/* generation is 0: the loader assigns it */
 	struct ft_verdict *rules;	/* nrules verdicts, rule_id filled in */
@@ -55,11 +61,16 @@ struct ft_compiled {
 	size_t niif;
 	struct ft_mark_ent *marks;
 	size_t nmarks;
+	const struct ft_prefix_set *sets; /* the policy's prefix sets (borrowed): what */
+	size_t nsets;			/* flowtagd makes of the dynamic ones */
+	struct ft_compiled_dynset dyn[FT_MAX_DYNSETS];	/* hdr.flags & FT_POL_F_DYNSETS */
+	size_t ndyn;
+	uint32_t *dynor;		/* FT_DYNOR_PER_SLOT bitmap indices (slot 0 layout) */
 };
 
 /**
  * ft_compile() - compile a validated policy.
- * @pol: the policy; rule iif_index values must be resolved (0 = interface
+ * @pol: the policy (must outlive @out: dynamic sets are borrowed); rule iif_index values must be resolved (0 = interface
  *       absent, such a name never matches)
  * @out: zeroed by the caller; free with ft_compiled_free()
  * Returns 0, -E2BIG when the policy exceeds FT_MAX_RULES, FT_MAX_CLASSES,
@@ -68,6 +79,14 @@ struct ft_compiled {
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out);
 
 void ft_compiled_free(struct ft_compiled *c);
+
+/**
+ * ft_compiled_dyn_hits() - which dynamic sets of @c hold the source (bit j)
+ * and destination (bit FT_MAX_DYNSETS + j) address of @k, taking each
+ * set's prefixes in the policy (set->pfx) as its content: what
+ * ft_dynset_hits() in xdp/classify.h computes from the live tries.
+ */
+uint32_t ft_compiled_dyn_hits(const struct ft_compiled *c, const struct ft_flow_key *k);
 
 /**
  * ft_compiled_match() - what the BPF classifier (ft_first_rule() in

@@ -65,4 +65,12 @@ int bitmap_table_intern(struct bitmap_table *t, const __u64 *w, uint32_t *idx);
 int compile_trie(struct compile_ctx *c, const struct ft_field_desc *f, int family, void **res,
 		 size_t *n);
 
+/*
+ * compile_dynsets() - ft_dynpol and ft_dynor of the policy: the dynamic
+ * sets the rules name and, per field, family and hit mask, the bitmap of
+ * the rules those hits satisfy. Returns 0, -E2BIG (more than
+ * FT_MAX_DYNSETS) or -ENOMEM. In compile_prefix.c.
+ */
+int compile_dynsets(struct compile_ctx *c);
+
 #endif /* FLOWTAG_COMPILE_INTERNAL_H */

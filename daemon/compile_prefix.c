@@ -116,8 +116,10 @@ static int compile_prefixes(struct compile_ctx *c, const struct ft_field_desc *f
 			if (err)
 				goto out;
 		}
+		/* a dynamic set's rules get their bit from ft_dynor, not here */
 		for (i = 0; i < am->nsets; i++)
-			BIT_SET(setrules[am->sets[i]], r);
+			if (!c->pol->sets[am->sets[i]].dynamic)
+				BIT_SET(setrules[am->sets[i]], r);
 	}
 	/* each referenced set's prefixes once, owned by the set */
 	for (i = 0; i < c->pol->nsets; i++) {
@@ -247,4 +249,128 @@ int compile_trie(struct compile_ctx *c, const struct ft_field_desc *f, int famil
 	*n = np;
 	free(po);
 	return 0;
+}
+
+/* Position of policy set @si among the compiled dynamic sets, or -1. */
+static int dyn_index(const struct ft_compiled *out, const struct ft_prefix_set *set)
+{
+	size_t j;
+
+	for (j = 0; j < out->ndyn; j++)
+		if (out->dyn[j].set == set)
+			return (int)j;
+	return -1;
+}
+
+int compile_dynsets(struct compile_ctx *c)
+{
+	struct ft_compiled *out = c->out;
+	ft_bits *ref;	/* [field][family][set]: rules naming the set there */
+	unsigned int r, d, v, m, j;
+	size_t i;
+	int err = 0;
+
+	for (r = 0; r < c->nrules; r++) {
+		const struct ft_rule *rule = &c->pol->rules[r];
+
+		for (d = 0; d < 2; d++) {
+			const struct ft_addr_match *am = d ? &rule->match.dst : &rule->match.src;
+
+			for (i = 0; i < am->nsets; i++) {
+				const struct ft_prefix_set *set = &c->pol->sets[am->sets[i]];
+				int k;
+
+				if (!set->dynamic)
+					continue;
+				k = dyn_index(out, set);
+				if (k < 0) {
+					if (out->ndyn == FT_MAX_DYNSETS)
+						return -E2BIG;
+					k = (int)out->ndyn++;
+					out->dyn[k].set = set;
+				}
+				out->dyn[k].fields |= d ? FT_SET_E_DST : FT_SET_E_SRC;
+			}
+		}
+	}
+	if (!out->ndyn)
+		return 0;
+	ref = calloc(2 * 2 * FT_MAX_DYNSETS, sizeof(*ref));
+	out->dynor = calloc(FT_DYNOR_PER_SLOT, sizeof(*out->dynor));
+	if (!ref || !out->dynor) {
+		free(ref);
+		return -ENOMEM;
+	}
+	for (r = 0; r < c->nrules; r++) {
+		const struct ft_rule *rule = &c->pol->rules[r];
+
+		for (d = 0; d < 2; d++) {
+			const struct ft_addr_match *am = d ? &rule->match.dst : &rule->match.src;
+
+			for (i = 0; i < am->nsets; i++) {
+				int k = dyn_index(out, &c->pol->sets[am->sets[i]]);
+
+				if (k < 0)
+					continue;
+				/* the family key holds for dynamic sets too */
+				for (v = 0; v < 2; v++)
+					if (family_ok(rule, v ? AF_INET6 : AF_INET))
+						BIT_SET(ref[(d * 2 + v) * FT_MAX_DYNSETS + k], r);
+			}
+		}
+	}
+	for (d = 0; d < 2; d++) {
+		for (v = 0; v < 2; v++) {
+			for (m = 0; m < (1u << FT_MAX_DYNSETS); m++) {
+				ft_bits bits;
+
+				memset(bits, 0, sizeof(bits));
+				for (j = 0; j < out->ndyn; j++) {
+					unsigned int w;
+
+					if (!(m & (1u << j)))
+						continue;
+					for (w = 0; w < FT_BM_WORDS; w++)
+						bits[w] |= ref[(d * 2 + v) * FT_MAX_DYNSETS + j][w];
+				}
+				err = bitmap_table_intern(&c->bt, bits,
+							  &out->dynor[FT_DYNOR_IDX(0, d, v, m)]);
+				if (err)
+					goto out;
+			}
+		}
+	}
+	out->hdr.flags |= FT_POL_F_DYNSETS;
+out:
+	free(ref);
+	return err;
+}
+
+uint32_t ft_compiled_dyn_hits(const struct ft_compiled *c, const struct ft_flow_key *k)
+{
+	int family = k->family == FT_FAM_IPV4 ? AF_INET : AF_INET6;
+	uint32_t hits = 0;
+	size_t j, i;
+	unsigned int d;
+
+	if (k->family == FT_FAM_NONE)
+		return 0;
+	for (j = 0; j < c->ndyn; j++) {
+		const struct ft_prefix_set *set = c->dyn[j].set;
+
+		for (d = 0; d < 2; d++) {
+			const uint8_t *addr = (const uint8_t *)(d ? k->dst : k->src);
+
+			if (!(c->dyn[j].fields & (d ? FT_SET_E_DST : FT_SET_E_SRC)))
+				continue;
+			for (i = 0; i < set->npfx; i++) {
+				if (set->pfx[i].family == family &&
+				    ft_prefix_contains(&set->pfx[i], addr)) {
+					hits |= 1u << (j + d * FT_MAX_DYNSETS);
+					break;
+				}
+			}
+		}
+	}
+	return hits;
 }

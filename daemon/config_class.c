@@ -215,9 +215,39 @@ static int parse_inline_set(struct cfg_ctx *c, struct ft_prefix_set *set, config
 	return 0;
 }
 
+/* dynamic = true; size = N; timeout = SECONDS; (size and timeout need dynamic) */
+static void parse_dynamic(struct cfg_ctx *c, config_setting_t *g, struct ft_prefix_set *set)
+{
+	config_setting_t *s = config_setting_get_member(g, "dynamic");
+	long long v;
+
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			cfg_wrong_type(c, s, "a boolean (true or false)");
+		else
+			set->dynamic = config_setting_get_bool(s);
+	}
+	set->size = FT_SET_DEFAULT_SIZE;
+	s = config_setting_get_member(g, "size");
+	if (s) {
+		if (!set->dynamic)
+			err_at(c, s, "prefix set '%s': 'size' needs dynamic = true", set->name);
+		else if (!cfg_get_int_in(c, s, 1, FT_SET_MAX_SIZE, &v))
+			set->size = (uint32_t)v;
+	}
+	s = config_setting_get_member(g, "timeout");
+	if (s) {
+		if (!set->dynamic)
+			err_at(c, s, "prefix set '%s': 'timeout' needs dynamic = true", set->name);
+		else if (!cfg_get_int_in(c, s, 0, FT_SET_MAX_TIMEOUT, &v))
+			set->timeout = (uint64_t)v;
+	}
+}
+
 static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 {
-	static const char *const keys[] = { "name", "file", "prefixes", NULL };
+	static const char *const keys[] = { "name", "file", "prefixes", "dynamic", "size",
+					    "timeout", NULL };
 	struct ft_prefix_set *set = &c->pol->sets[idx];
 	config_setting_t *s, *fs, *ps;
 	int dup, rc = 0, nerrors0 = c->nerrors;
@@ -244,10 +274,13 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 		}
 	}
 
+	parse_dynamic(c, g, set);
 	fs = config_setting_get_member(g, "file");
 	ps = config_setting_get_member(g, "prefixes");
 	if (fs && ps) {
 		err_at(c, g, "prefix set '%s' has both 'file' and 'prefixes'", set->name);
+	} else if (!fs && !ps && set->dynamic) {
+		/* a dynamic set may start empty: flowtagctl set add fills it */
 	} else if (!fs && !ps) {
 		err_at(c, g, "prefix set '%s' has neither 'file' nor 'prefixes'", set->name);
 	} else if (fs) {
@@ -261,8 +294,11 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 	} else {
 		rc = parse_inline_set(c, set, ps);
 	}
+	if (!rc && set->dynamic && set->npfx > set->size)
+		err_at(c, g, "prefix set '%s': %zu initial prefixes, more than its size %u",
+		       set->name, set->npfx, set->size);
 	/* an empty set makes "@set" match nothing: legal, but rarely meant */
-	if (!rc && (fs || ps) && !set->npfx && c->nerrors == nerrors0)
+	if (!rc && (fs || ps) && !set->dynamic && !set->npfx && c->nerrors == nerrors0)
 		warn_at(c, g, "prefix set '%s' is empty: rules naming it match nothing", set->name);
 	return rc;
 }

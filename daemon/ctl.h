@@ -48,6 +48,7 @@ struct ctl {
 	bool live;		/* explain --live: ask the running programs too */
 	int confirm;		/* reload --confirm SECONDS, 0 without */
 	bool no_wait;		/* reload --confirm: return once applied */
+	const char *file;	/* -f FILE: set add/del's prefixes */
 };
 
 /* One command, as bpftool's cmd_select() table has them. */
@@ -62,7 +63,7 @@ struct ctl_cmd {
 };
 
 extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_reload,
-	ctl_diff, ctl_confirm, ctl_rollback;
+	ctl_diff, ctl_confirm, ctl_rollback, ctl_set;
 
 /**
  * ctl_reload_confirm() - flowtagctl reload --confirm SECONDS (ctl_confirm.c):
@@ -144,6 +145,13 @@ int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *
  * as a "FILE: error: ..." diagnostic line.
  */
 void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len);
+
+/**
+ * ctl_out_sets() - the table of the dynamic sets pinned under @pin_dir
+ * (size, timeout, elements, lookups, hits, changes); nothing without
+ * sets. In ctl_set.c, for set and stats.
+ */
+void ctl_out_sets(struct ft_out *o, const char *pin_dir);
 
 /* ---- the state status and reload judge (ctl_view.c) ---- */
 

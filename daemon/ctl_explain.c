@@ -247,7 +247,7 @@ static void print_live_prog(struct ft_out *o, struct ft_pinned *s, const struct 
  * frame that changes nothing (flowtag/meta.h). Return: true when both
  * agree with @want, the userspace verdict.
  */
-static bool explain_live(const struct ctl *c, struct ft_out *o, const struct pkt_args *p,
+static bool explain_live(const struct ctl *c, struct ft_out *o, const struct ft_pkt_spec *p,
 			 const struct ft_verdict *want, uint32_t mark_mask, bool *failed)
 {
 	struct ctl_pins pins = { 0 };

@@ -214,6 +214,7 @@ static int do_stats(const struct ctl *c, int argc, char **argv)
 	if (ft_shaping_report_read(&p.maps, sn.st.slot & 1, shr))
 		pr_warn("cannot read the shaping statistics");
 	print_stats(o, &sn, have_info ? &info : NULL, shr);
+	ctl_out_sets(o, p.path);
 	ret = EXIT_OK;
 out:
 	ret = ctl_finish_output(o, ret);

@@ -29,7 +29,7 @@
 
 static const struct ctl_cmd *const cmds[] = {
 	&ctl_status, &ctl_stats, &ctl_check, &ctl_explain, &ctl_reload, &ctl_diff,
-	&ctl_confirm, &ctl_rollback,
+	&ctl_confirm, &ctl_rollback, &ctl_set,
 };
 
 /* "explain KEY VALUE..." */
@@ -45,6 +45,7 @@ static void print_options(void)
 	       "  -j, --json            JSON output\n"
 	       "  -p, --pretty          indented JSON (implies --json)\n"
 	       "  -c, --config FILE     policy file for check and explain\n"
+	       "  -f, --file FILE       prefixes for set add/del, one a line\n"
 	       "      --allow-insecure-files  check and explain accept files users other\n"
 	       "                        than root (or you) own or can write\n"
 	       "      --pin-dir DIR     where flowtag's maps are pinned (default %s)\n"
@@ -115,6 +116,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "config", required_argument, NULL, 'c' },
+	{ "file", required_argument, NULL, 'f' },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "allow-insecure-files", no_argument, NULL, OPT_INSECURE },
 	{ "live", no_argument, NULL, OPT_LIVE },
@@ -137,7 +139,7 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 
 	optind = 0;	/* glibc: full reinitialisation for the second pass */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, !cmd ? "+:jpc:vhV" : ":jpc:vhV", long_opts,
+	while ((opt = getopt_long(argc, argv, !cmd ? "+:jpc:f:vhV" : ":jpc:f:vhV", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -148,6 +150,9 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 			break;
 		case 'c':
 			c->config = optarg;
+			break;
+		case 'f':
+			c->file = optarg;
 			break;
 		case OPT_PIN_DIR:
 			if (!*optarg)
@@ -209,11 +214,11 @@ int main(int argc, char **argv)
 		return ret;
 	if (optind >= argc)
 		return ctl_usage_error("no command (status, stats, check, explain, reload, diff, "
-				       "confirm, rollback)");
+				       "confirm, rollback, set)");
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return ctl_usage_error("unknown or ambiguous command '%s' (status, stats, check, "
-				   "explain, reload, diff, confirm, rollback)", argv[optind]);
+				   "explain, reload, diff, confirm, rollback, set)", argv[optind]);
 
 	/* the command's own arguments: options may follow the command too */
 	cargc = argc - optind;

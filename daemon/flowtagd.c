@@ -31,6 +31,8 @@
 #include "loader.h"
 #include "swap.h"
 #include "log.h"
+#include "dynset.h"
+#include "dynset_sync.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "notify.h"
@@ -526,14 +528,45 @@ static void control_close(struct daemon *d)
 	}
 }
 
+/* Whether dynamic sets stay pinned in @pin_dir/sets (removing the empty dir). */
+static bool kept_sets(const char *pin_dir)
+{
+	char (*names)[FT_SET_NAME_LEN], path[PATH_MAX];
+	size_t n = 0;
+
+	if (!ft_dynset_list(pin_dir, &names, &n))
+		free(names);
+	if (n)
+		return true;
+	if (!ft_dynset_dir(pin_dir, NULL, path, sizeof(path)))
+		rmdir(path);
+	return false;
+}
+
+/* Collect the expired elements of the dynamic sets (the programs ignore them already). */
+static void collect_expired(struct daemon *d)
+{
+	size_t n;
+	int err = ft_dynsets_gc(d->pin_dir, &n);
+
+	if (err)
+		pr_warn("dynamic sets: collecting expired elements failed: %s", strerror(-err));
+	else if (n)
+		pr_debug("dynamic sets: %zu expired elements collected", n);
+}
+
 static void shutdown_all(struct daemon *d)
 {
 	ft_notify("STOPPING=1");
 	ft_ifaces_detach_all(&d->ifs);
 	ft_loader_unpin(&d->loader);
-	if (rmdir(d->pin_dir) && errno != ENOENT)
+	if (kept_sets(d->pin_dir))
+		pr_info("stopped: everything detached and unpinned but the dynamic sets in %s/sets "
+			"(the next start adopts them; flowtagd --cleanup removes them)", d->pin_dir);
+	else if (rmdir(d->pin_dir) && errno != ENOENT)
 		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
-	pr_info("stopped: everything detached and unpinned");
+	else
+		pr_info("stopped: everything detached and unpinned");
 }
 
 static void write_metrics(struct daemon *d)
@@ -629,6 +662,7 @@ static int run_loop(struct daemon *d)
 		if (now >= next_verify) {
 			follow_links(d);
 			verify_all(d, true);
+			collect_expired(d);
 			next_verify = now + FT_VERIFY_MS;
 		}
 		timeout = ms_until(next_verify, now);
@@ -709,6 +743,25 @@ static int do_cleanup(struct daemon *d)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* --cleanup: the dynamic sets go too. */
+static void remove_sets(const char *pin_dir)
+{
+	char (*names)[FT_SET_NAME_LEN], path[PATH_MAX];
+	size_t n = 0, i;
+
+	if (ft_dynset_list(pin_dir, &names, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (ft_dynset_remove(pin_dir, names[i]))
+			pr_warn("cannot remove dynamic set '%s'", names[i]);
+		else
+			pr_info("removed dynamic set '%s'", names[i]);
+	}
+	free(names);
+	if (!ft_dynset_dir(pin_dir, NULL, path, sizeof(path)))
+		rmdir(path);
+}
+
 static int cleanup_pins(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
@@ -733,6 +786,7 @@ static int cleanup_pins(struct daemon *d)
 			done++;
 	ft_loader_unpin(&d->loader);
 	ft_loader_close(&d->loader);
+	remove_sets(d->pin_dir);
 	if (rmdir(d->pin_dir) && errno != ENOENT)
 		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
 	pr_info("cleaned up %zu of %zu recorded interface(s) and removed the pins in %s", done, n,
@@ -829,7 +883,8 @@ static int start(struct daemon *d)
 			ft_loader_revert(&d->loader, old_slot, old_gen);
 		} else {
 			ft_loader_unpin(&d->loader);
-			rmdir(d->pin_dir);
+			if (!kept_sets(d->pin_dir))	/* dynamic sets stay */
+				rmdir(d->pin_dir);
 		}
 		goto out_close;
 	}
@@ -847,7 +902,8 @@ static int start(struct daemon *d)
 out_close:
 	if (!d->loader.adopted && !d->ifs.natt) {
 		ft_loader_unpin(&d->loader);
-		rmdir(d->pin_dir);
+		if (!kept_sets(d->pin_dir))	/* dynamic sets stay */
+			rmdir(d->pin_dir);
 	}
 	ft_loader_close(&d->loader);
 out_free:

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "flowtag/maps.h"
+#include "dynset.h"
 #include "metrics.h"
 #include "pinned.h"
 #include "shapestats.h"
@@ -253,6 +254,48 @@ static int write_all(FILE *f, struct ft_pinned *s)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* The dynamic sets: elements, size, lookups and hits per set. */
+static int write_sets(FILE *f, const char *pin_dir)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "flowtag_set_elements", "gauge",
+		  "Elements of a dynamic set (expired ones until collected)." },
+		{ "flowtag_set_size", "gauge", "Elements a dynamic set holds at most, per family." },
+		{ "flowtag_set_lookups_total", "counter", "Addresses looked up in a dynamic set." },
+		{ "flowtag_set_hits_total", "counter", "Lookups that found a live element." },
+	};
+	char (*names)[FT_SET_NAME_LEN];
+	size_t n, i, k;
+
+	if (ft_dynset_list(pin_dir, &names, &n) || !n)
+		return 0;
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name, fam[k].help, fam[k].name,
+			fam[k].type);
+		for (i = 0; i < n; i++) {
+			struct ft_set_cnt cnt = { 0 };
+			struct ft_dynset ds;
+			uint64_t v[4];
+
+			if (ft_dynset_open(pin_dir, names[i], &ds))
+				continue;
+			ft_dynset_counters(pin_dir, ds.inf.id, &cnt);
+			v[0] = ds.inf.elements;
+			v[1] = ds.inf.size;
+			v[2] = cnt.lookups;
+			v[3] = cnt.hits;
+			ft_dynset_close(&ds);
+			fprintf(f, "%s{set=\"", fam[k].name);
+			put_label(f, names[i]);
+			fprintf(f, "\"} %" PRIu64 "\n", v[k]);
+		}
+	}
+	free(names);
+	return ferror(f) ? -EIO : 0;
+}
+
 int ft_metrics_write(const char *path, const char *pin_dir)
 {
 	struct ft_pinned s;
@@ -271,6 +314,8 @@ int ft_metrics_write(const char *path, const char *pin_dir)
 		goto out;
 	}
 	err = write_all(f, &s);
+	if (!err)
+		err = write_sets(f, pin_dir);
 	if (fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))

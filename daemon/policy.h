@@ -103,10 +103,18 @@ struct ft_class {
 struct ft_prefix_set {
 	char name[FT_SET_NAME_LEN];
 	char *file;		/* where the prefixes came from, may be NULL */
-	struct ft_prefix *pfx;
+	struct ft_prefix *pfx;	/* a dynamic set: its initial content (the reference
+				 * evaluator and the tests take it as the content) */
 	size_t npfx;
 	int line;
+	bool dynamic;		/* dynamic = true: changed at run time (flowtagctl set) */
+	uint32_t size;		/* dynamic: max elements per family (trie max_entries) */
+	uint64_t timeout;	/* dynamic: default element timeout, seconds; 0 = never */
 };
+
+#define FT_SET_DEFAULT_SIZE	65536u		/* a dynamic set without size */
+#define FT_SET_MAX_SIZE		16777216u	/* 2^24 elements per family */
+#define FT_SET_MAX_TIMEOUT	4294967295LL	/* seconds (136 years) */
 
 /* Leaf qdisc under each HTB class of a shaped interface. */
 enum ft_leaf {

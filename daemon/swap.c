@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dynset_sync.h"
 #include "flowtag_xdp.skel.h"
 #include "log.h"
 #include "swap.h"
@@ -193,6 +194,7 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	struct flowtag_xdp *s = l->xdp;
 	int inner[IN_MAX], outer[IN_MAX];
 	struct ft_policy_hdr hdr = c->hdr;
+	struct ft_dynpol dp;
 	struct ft_state st;
 	__u32 slot, cur_slot, cur_gen, zero = 0, k;
 	size_t i;
@@ -251,6 +253,14 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_markcls), &mk, &c->marks[i].val, 0))
 			err = -errno;
 	}
+	if (!err)
+		err = ft_dynsets_install(l->pin_dir, bpf_map__fd(s->maps.ft_dset4_o),
+					 bpf_map__fd(s->maps.ft_dset6_o), c, &dp);
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->maps.ft_dynpol), &slot, &dp, 0))
+		err = -errno;
+	if (!err && c->dynor)
+		err = array_write(bpf_map__fd(s->maps.ft_dynor), slot * FT_DYNOR_PER_SLOT,
+				  c->dynor, sizeof(*c->dynor), FT_DYNOR_PER_SLOT);
 	if (err)
 		goto out;
 
@@ -300,6 +310,9 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	k = slot;
 	if (bpf_map_update_elem(outer[IN_BM], &k, &inner[IN_BM], 0))
 		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
+	/* 5. dynamic sets the new policy dropped: no active rule names them */
+	ft_dynsets_prune(l->pin_dir, bpf_map__fd(s->maps.ft_dset4_o),
+			 bpf_map__fd(s->maps.ft_dset6_o), c);
 	if (generation)
 		*generation = hdr.generation;
 	err = 0;

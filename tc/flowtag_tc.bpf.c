@@ -45,8 +45,8 @@ static __always_inline int ft_tc_probe(struct __sk_buff *skb)
 	       skb->cb[2] == FT_PROBE_W2 && skb->cb[3] == FT_PROBE_W3;
 }
 
-/* Rewrite the DSCP bits of the IP header, keeping ECN; @probe: count nothing. */
-static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, int probe)
+/* Rewrite the DSCP bits of the IP header, keeping ECN; counted in @cnt (NULL: a probe). */
+static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, struct ft_counters *cnt)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -77,8 +77,7 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, int pr
 		/* checksum first: the store below invalidates iph */
 		bpf_l3_csum_replace(skb, off + offsetof(struct iphdr, check), old, new, 2);
 		bpf_skb_store_bytes(skb, off, &new, 2, 0);
-		if (!probe)
-			ft_count(FT_CNT_DSCP_REWRITE);
+		ft_count_in(cnt, FT_CNT_DSCP_REWRITE);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		__be16 *w = c.pos;
 		__u16 host, want;
@@ -92,13 +91,12 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, int pr
 			return;
 		want = bpf_htons(want);
 		bpf_skb_store_bytes(skb, off, &want, 2, 0);
-		if (!probe)
-			ft_count(FT_CNT_DSCP_REWRITE);
+		ft_count_in(cnt, FT_CNT_DSCP_REWRITE);
 	}
 }
 
 static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag_meta *m,
-				     __u32 mask, int probe)
+				     __u32 mask, struct ft_counters *cnt)
 {
 	if (m->flags & FT_META_F_NOTAG)
 		return;
@@ -107,7 +105,7 @@ static __always_inline void ft_apply(struct __sk_buff *skb, const struct flowtag
 	if (m->flags & FT_META_F_PRIO)
 		skb->priority = m->priority;
 	if (m->flags & FT_META_F_DSCP)
-		ft_set_dscp(skb, m->dscp & 63, probe);
+		ft_set_dscp(skb, m->dscp & 63, cnt);
 }
 
 SEC("tc")
@@ -123,17 +121,21 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	struct ft_verdict v;
 	struct ft_pkt p;
 	__u32 mask, slot = 0;
-	int ret, decided, probe;
+	int ret, decided;
 
 	h = ft_active_policy(&slot);
 	if (!h)
 		return TC_ACT_UNSPEC;
 	mask = h->mark_mask;
 	ret = ft_tc_ret(h);
-	/* a probe changes nothing: no counters (cnt, hoff stay NULL) */
-	probe = ft_tc_probe(skb);
+	/*
+	 * A probe changes nothing: cnt and hoff stay NULL, and cnt == NULL is
+	 * what the rest of the program takes for "a probe" (no variable of
+	 * its own: one more would spill, and the call chain's stack is at
+	 * 512 bytes). The lookup of cnt never fails (an array's key 0).
+	 */
 	/* one lookup for every health counter this packet touches */
-	if (!probe) {
+	if (!ft_tc_probe(skb)) {
 		cnt = ft_counters_get();
 		hoff = ft_hoff_get(skb->ingress_ifindex);
 	}
@@ -158,13 +160,13 @@ int ft_tc_ingress(struct __sk_buff *skb)
 				ft_count_in(cnt, FT_CNT_TC_DROP);
 				return TC_ACT_SHOT;
 			}
-			ft_apply(skb, meta, mask, probe);
+			ft_apply(skb, meta, mask, cnt);
 			return ret;
 		}
 		/* XDP decided without the tag the policy may match on: decide
 		 * again, and move the packet's count to the new verdict */
 		ft_count_in(cnt, FT_CNT_VLAN_RECLASS);
-		if (!probe)
+		if (cnt)
 			ft_uncount_meta(slot, meta->rule_id, meta->class_id, skb->len);
 	} else {
 		ft_count_in(cnt, (void *)meta == data ? FT_CNT_META_NONE : FT_CNT_META_INVALID);
@@ -179,17 +181,17 @@ int ft_tc_ingress(struct __sk_buff *skb)
 
 	ft_tc_link_l2(skb, &lk);
 	decided = ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
-			   &v, &slot, probe);
+			   &v, &slot, !cnt);
 	if (decided < 0)
 		return TC_ACT_UNSPEC;
 	ft_count_in(cnt, decided == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
-	if (!probe)
+	if (cnt)
 		ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {
 		ft_count_in(cnt, FT_CNT_TC_DROP);
 		return TC_ACT_SHOT;
 	}
-	ft_apply(skb, &v.meta, mask, probe);
+	ft_apply(skb, &v.meta, mask, cnt);
 	return ret;
 }
 

@@ -111,6 +111,10 @@ static inline void rp_ranges(uint64_t *s, struct ft_range **r, size_t *n)
  * rp_policy() - a random policy of @nrules rules. iif_index values are
  * 1..3 (the kernel tests use 1, loopback).
  */
+/* Set by a test whose classifier knows dynamic sets (compile, the BPF
+ * programs): then about half the random prefix sets are dynamic. */
+static bool rp_dynamic_sets;
+
 static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 {
 	size_t i, r;
@@ -137,6 +141,13 @@ static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 		pol->sets[i].npfx = n;
 		for (k = 0; k < n; k++)
 			rp_prefix(s, &pol->sets[i].pfx[k], rp_below(s, 2) ? AF_INET : AF_INET6);
+		/* a dynamic set's initial prefixes are its content for the
+		 * reference; no draw without rp_dynamic_sets (the other tests'
+		 * sequences stay as they were) */
+		if (rp_dynamic_sets && rp_below(s, 2)) {
+			pol->sets[i].dynamic = true;
+			pol->sets[i].size = 64;
+		}
 	}
 
 	pol->nrules = nrules;

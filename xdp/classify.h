@@ -129,6 +129,71 @@ struct {
 	__array(values, struct ft_lpm6_inner);
 } ft_src6_o SEC(".maps"), ft_dst6_o SEC(".maps");
 
+/* ---- dynamic sets (flowtag/maps.h), changed by flowtagctl set ---- */
+
+struct ft_dset4_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct ft_lpm4));
+	__uint(value_size, sizeof(struct ft_set_elem));
+};
+
+struct ft_dset6_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct ft_lpm6));
+	__uint(value_size, sizeof(struct ft_set_elem));
+};
+
+/* by set id: the set's own pinned tries (not per slot, not per policy) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FT_MAX_SETIDS);
+	__type(key, __u32);
+	__array(values, struct ft_dset4_inner);
+} ft_dset4_o SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FT_MAX_SETIDS);
+	__type(key, __u32);
+	__array(values, struct ft_dset6_inner);
+} ft_dset6_o SEC(".maps");
+
+/* per slot: the dynamic sets the policy names */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ft_dynpol);
+} ft_dynpol SEC(".maps");
+
+/* per slot: FT_DYNOR_IDX() -> bitmap index of the rules the hits add */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_DYNOR_PER_SLOT);
+	__type(key, __u32);
+	__type(value, __u32);
+} ft_dynor SEC(".maps");
+
+/* the set epoch: flowtagctl increments it after every change of a set */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ft_set_epoch SEC(".maps");
+
+/* per set id, per CPU: lookups and hits */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_MAX_SETIDS);
+	__type(key, __u32);
+	__type(value, struct ft_set_cnt);
+} ft_set_cnt SEC(".maps");
+
 /* Per receiving interface: Ethernet or L3 (struct ft_link). Not per
  * policy: a property of the device, written by flowtagd when it attaches. */
 struct {
@@ -369,19 +434,145 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
 	return v ? *v : absent;
 }
 
+/* ft_dynset_hits() result: bit j (src) / 8 + j (dst) for set j of ft_dynpol */
+#define FT_DYN_DST_SHIFT	FT_MAX_DYNSETS
+#define FT_DYN_TIMED		(1u << 30)	/* a hit on an element with a timeout */
+
+/* or'ed into ft_first_rule()'s answer: valid for this packet only */
+#define FT_RULE_NOCACHE		0x10000u
+
+/* Tries to walk past expired elements before the address counts as absent. */
+#define FT_DSET_TRIES		4
+
+/*
+ * Whether the trie @trie (a ft_dset4_inner or ft_dset6_inner) holds an
+ * unexpired element containing the address in @key. An expired element
+ * is absent, exactly from its expiry on, without anyone deleting it: the
+ * lookup goes on with the prefixes shorter than it (an expired /24 must
+ * not hide a live /16), FT_DSET_TRIES times at most. @now is read once
+ * per packet, when the first element with a timeout is found.
+ * Returns 0 (absent), 1 (present, no timeout) or 2 (present until it expires).
+ */
+static __always_inline int ft_dset_has(void *trie, void *key, __u32 *prefixlen, __u64 *now)
+{
+	struct ft_set_elem *e;
+	int i;
+
+	for (i = 0; i < FT_DSET_TRIES; i++) {
+		e = bpf_map_lookup_elem(trie, key);
+		if (!e)
+			return 0;
+		if (!e->expires)
+			return 1;
+		if (!*now)
+			*now = bpf_ktime_get_boot_ns();
+		if (e->expires > *now)
+			return 2;
+		if (!e->prefixlen)
+			return 0;
+		*prefixlen = e->prefixlen - 1;
+	}
+	return 0;
+}
+
+/* Count a lookup (and a hit) in set @id. */
+static __always_inline void ft_dset_count(__u32 id, int hit)
+{
+	struct ft_set_cnt *c = bpf_map_lookup_elem(&ft_set_cnt, &id);
+
+	if (c) {
+		c->lookups++;
+		if (hit)
+			c->hits++;
+	}
+}
+
+/*
+ * ft_dynset_hits() - which dynamic sets of the policy in @slot hold the
+ * packet's source (bit j) and destination (bit FT_DYN_DST_SHIFT + j)
+ * address, plus FT_DYN_TIMED when an element with a timeout answered.
+ * @count: count the lookups and hits in ft_set_cnt (0 for a probe frame,
+ * which changes nothing).
+ * Global: verified once, with unknown arguments.
+ */
+__attribute__((noinline)) __u32 ft_dynset_hits(const struct ft_flow_key *k, __u32 slot,
+					       int count)
+{
+	struct ft_dynpol *dp;
+	__u32 hits = 0, j, n;
+	__u64 now = 0;
+
+	if (!k)
+		return 0;
+	dp = bpf_map_lookup_elem(&ft_dynpol, &slot);
+	if (!dp)
+		return 0;
+	n = dp->nsets;
+	for (j = 0; j < FT_MAX_DYNSETS && j < n; j++) {
+		__u32 id = dp->id[j], fl = dp->fields[j], d;
+		void *trie;
+		int r;
+
+		/* two branches, not a ternary: one lookup site per map */
+		if (k->family == FT_FAM_IPV4)
+			trie = bpf_map_lookup_elem(&ft_dset4_o, &id);
+		else
+			trie = bpf_map_lookup_elem(&ft_dset6_o, &id);
+		if (!trie)
+			continue;
+		for (d = 0; d < 2; d++) {
+			if (!(fl & (d ? FT_SET_E_DST : FT_SET_E_SRC)))
+				continue;
+			if (k->family == FT_FAM_IPV4) {
+				struct ft_lpm4 key = { .prefixlen = 32,
+						       .addr = d ? k->dst[0] : k->src[0] };
+
+				r = ft_dset_has(trie, &key, &key.prefixlen, &now);
+			} else {
+				struct ft_lpm6 key = { .prefixlen = 128 };
+
+				__builtin_memcpy(key.addr, d ? k->dst : k->src, 16);
+				r = ft_dset_has(trie, &key, &key.prefixlen, &now);
+			}
+			if (count)
+				ft_dset_count(id, r);
+			if (r)
+				hits |= 1u << (j + (d ? FT_DYN_DST_SHIFT : 0));
+			if (r == 2)
+				hits |= FT_DYN_TIMED;
+		}
+	}
+	return hits;
+}
+
+/* The bitmap ft_dynor gives for the hits @mask of field @dst, family @v6. */
+static __always_inline const struct ft_bitmap *ft_dynor_bm(void *bms, __u32 slot, __u32 dst,
+							   __u32 v6, __u32 mask)
+{
+	__u32 i = FT_DYNOR_IDX(slot & 1, dst & 1, v6 & 1, mask & ((1u << FT_MAX_DYNSETS) - 1));
+	__u32 *bi = bpf_map_lookup_elem(&ft_dynor, &i);
+
+	return bi ? bpf_map_lookup_elem(bms, bi) : NULL;
+}
+
 /*
  * ft_first_rule() - index of the first rule of the policy in @slot that accepts
- * the packet described by @k, or FT_RULE_NONE.
+ * the packet described by @k, or FT_RULE_NONE; FT_RULE_NOCACHE or'ed in
+ * when the answer rests on a dynamic set's element with a timeout (the
+ * caller must not cache it: the element expires without a set change).
+ * @hits: ft_dynset_hits() of the packet (0 without dynamic sets), looked up
+ * by the caller: a call from here would exceed the 512-byte stack of the
+ * call chain.
  *
  * Global (verified once, on its own): inlined, every exit of the bitmap loop
  * would drag the caller's remaining code through the verifier again.
  */
 __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
-					      const struct ft_policy_hdr *h, __u32 slot)
+					      const struct ft_policy_hdr *h, __u32 slot,
+					      __u32 hits)
 {
-	const struct ft_bitmap *b[FT_NFIELDS];
-	__u32 idx[FT_NFIELDS];
-	__u32 used;
+	const struct ft_bitmap *b[FT_NFIELDS], *xs, *xd;
+	__u32 used, bi;
 	__u64 sum = ~0ULL;
 	int ip;
 	void *bms;
@@ -391,17 +582,26 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 		return FT_RULE_NONE;
 	used = h->used_fields;
 	ip = k->family != FT_FAM_NONE;
+	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+	if (!bms)
+		return FT_RULE_NONE;
 	/*
 	 * Fields no rule matches on keep all_bm, so their cost does not depend
 	 * on the packet. Each field's "used" bit is tested exactly once: a
 	 * second test of an already-decided bit makes the verifier mark it
 	 * precise and stops it from merging the paths (2^FT_NFIELDS of them).
 	 */
+	/* Each bitmap is looked up as soon as its index is known: no array
+	 * of indices on the stack (the call chain's stack is at its limit). */
 #define FT_FIELD(f, have, lookup)					\
 	do {								\
-		idx[f] = h->all_bm;					\
+		bi = h->all_bm;						\
 		if (used & (1u << (f)))					\
-			idx[f] = (have) ? (lookup) : h->absent_bm[f];	\
+			bi = (have) ? (lookup) : h->absent_bm[f];	\
+		b[f] = bpf_map_lookup_elem(bms, &bi);			\
+		if (!b[f])						\
+			return FT_RULE_NONE;	/* FT_BM_INVALID too */	\
+		sum &= b[f]->summary;					\
 	} while (0)
 
 	FT_FIELD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
@@ -415,16 +615,32 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 	FT_FIELD(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]));
 #undef FT_FIELD
 
-	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
-	if (!bms)
-		return FT_RULE_NONE;
+	/* dynamic sets: OR the rules of the sets that hold the address into
+	 * the src and dst bitmaps (OR with itself when nothing is added) */
+	xs = b[FT_F_SRC];
+	xd = b[FT_F_DST];
+	if ((h->flags & FT_POL_F_DYNSETS) && ip) {
+		__u32 v6 = k->family == FT_FAM_IPV6;
+		const struct ft_bitmap *x;
+
+		x = ft_dynor_bm(bms, slot, 0, v6, hits);
+		if (x)
+			xs = x;
+		x = ft_dynor_bm(bms, slot, 1, v6, hits >> FT_DYN_DST_SHIFT);
+		if (x)
+			xd = x;
+		sum = ~0ULL;
 #pragma unroll
-	for (f = 0; f < FT_NFIELDS; f++) {
-		b[f] = bpf_map_lookup_elem(bms, &idx[f]);
-		if (!b[f])
-			return FT_RULE_NONE;	/* FT_BM_INVALID lands here too */
-		sum &= b[f]->summary;
+		for (f = 0; f < FT_NFIELDS; f++) {
+			if (f == FT_F_SRC)
+				sum &= b[f]->summary | xs->summary;
+			else if (f == FT_F_DST)
+				sum &= b[f]->summary | xd->summary;
+			else
+				sum &= b[f]->summary;
+		}
 	}
+	hits = hits & FT_DYN_TIMED ? FT_RULE_NOCACHE : 0;
 
 	/* Visit only words non-zero in every field bitmap, lowest first: the
 	 * first non-zero AND holds the first matching rule. */
@@ -438,12 +654,18 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 		w = ft_ctz64(sum) & (FT_BM_WORDS - 1);
 		sum &= sum - 1;
 #pragma unroll
-		for (f = 0; f < FT_NFIELDS; f++)
-			acc &= b[f]->w[w];
+		for (f = 0; f < FT_NFIELDS; f++) {
+			if (f == FT_F_SRC)
+				acc &= b[f]->w[w] | xs->w[w];
+			else if (f == FT_F_DST)
+				acc &= b[f]->w[w] | xd->w[w];
+			else
+				acc &= b[f]->w[w];
+		}
 		if (acc)
-			return w * 64 + ft_ctz64(acc);
+			return (w * 64 + ft_ctz64(acc)) | hits;
 	}
-	return FT_RULE_NONE;
+	return FT_RULE_NONE | hits;
 }
 
 /*
@@ -546,9 +768,9 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 {
 	struct ft_flow_key key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
-	struct ft_flow_bucket *b;
-	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0;
-	__u16 tick = 0;
+	struct ft_flow_bucket *b = NULL;
+	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0, nocache, hits;
+	__u16 tick = 0, epoch = 0;
 	__u64 hash;
 
 	if (!p || !out || !slotp)
@@ -559,13 +781,12 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	*slotp = slot;
 
 	/* A probe asks what the rules say; a cached verdict of this
-	 * generation is the same by construction (same key, same rules). */
-	if (probe) {
-		rule = ft_first_rule(&p->key, h, slot);
-		if (rule >= FT_MAX_RULES)
-			rule = FT_RULE_NONE;
-		return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_MISS;
-	}
+	 * generation is the same by construction (same key, same rules). It
+	 * skips the counters, the fragment table and the flow cache (b stays
+	 * NULL), and shares the classification below: one call chain, one
+	 * stack depth. */
+	if (probe)
+		goto classify;
 
 	/*
 	 * Malformed or truncated: the key holds exactly the fields that were
@@ -606,6 +827,28 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * sure a packet never gets another flow's rule.
 	 */
 	gen = h->generation;
+	/*
+	 * The set epoch, read BEFORE the set lookups of ft_first_rule(), and
+	 * stored with the entry. flowtagctl changes a set in this order:
+	 * (1) update the trie, (2) wait for an RCU grace period, (3) increment
+	 * ft_set_epoch. The race "this packet reads the epoch, the set
+	 * changes, this packet stores its entry":
+	 *  - read before (3): the entry carries the old epoch, so it is a
+	 *    miss for every packet that reads the new one (after (3)); a
+	 *    stale entry lives at most until flowtagctl returns.
+	 *  - read after (3): this program runs inside an RCU read section
+	 *    that had not started when the grace period (2) began (else (2)
+	 *    would have waited for it, and (3) came after), so it sees the
+	 *    trie as (1) left it: the entry is right.
+	 * The epoch is compared in its low 16 bits; flowtagctl clears the
+	 * flow cache every 2^15 changes, so an old entry is gone before the
+	 * same 16 bits come round again. Without dynamic sets in the policy the epoch is 0.
+	 */
+	if (h->flags & FT_POL_F_DYNSETS) {
+		__u32 zero = 0, *ep = bpf_map_lookup_elem(&ft_set_epoch, &zero);
+
+		epoch = ep ? (__u16)*ep : 0;
+	}
 	hash = ft_flow_hash(&key);
 	bi = (__u32)hash & ft_flow_mask;
 	check = (__u32)(hash >> 32);
@@ -616,8 +859,8 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		tick = (__u16)b->tick;
 #pragma unroll
 		for (w = 0; w < FT_FLOW_WAYS; w++) {
-			if (b->generation[w] == gen && b->check[w] == (check ^ b->rule[w]) &&
-			    ft_flow_key_eq(&b->key[w], &key)) {
+			if (b->generation[w] == gen && b->epoch[w] == epoch &&
+			    b->check[w] == (check ^ b->rule[w]) && ft_flow_key_eq(&b->key[w], &key)) {
 				if (b->stamp[w] != tick)
 					b->stamp[w] = tick;
 				if (!b->established[w])
@@ -628,12 +871,18 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		}
 	}
 
-	rule = ft_first_rule(&p->key, h, slot);
+classify:
+	hits = 0;
+	if ((h->flags & FT_POL_F_DYNSETS) && p->key.family != FT_FAM_NONE)
+		hits = ft_dynset_hits(&p->key, slot, !probe);
+	rule = ft_first_rule(&p->key, h, slot, hits);
+	nocache = rule & FT_RULE_NOCACHE;
+	rule &= ~FT_RULE_NOCACHE;
 	if (rule >= FT_MAX_RULES)
 		rule = FT_RULE_NONE;
 	if (ft_rule_verdict(h, slot, rule, out))
 		return -1;
-	if (!b)
+	if (!b || nocache)
 		return FT_DECIDE_MISS;
 	/* The victim: an empty or stale way, else the least recently used
 	 * of the ways on probation (or idle too long), else the least
@@ -642,7 +891,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	for (w = 0; w < FT_FLOW_WAYS; w++) {
 		__u32 age = (__u16)(tick - b->stamp[w]), score;
 
-		if (b->generation[w] != gen)
+		if (b->generation[w] != gen || b->epoch[w] != epoch)
 			score = 0x30000;
 		else if (!b->established[w] || age > FT_FLOW_IDLE)
 			score = 0x10000 + age;
@@ -661,6 +910,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	b->check[w] = check ^ (__u16)rule;
 	b->stamp[w] = tick;
 	b->established[w] = 0;
+	b->epoch[w] = epoch;
 	b->generation[w] = gen;
 	return FT_DECIDE_MISS;
 }

@@ -100,6 +100,83 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 
 /* ft_policy_hdr.flags */
 #define FT_POL_F_TC_OK		0x1	/* tc returns TC_ACT_OK, not TC_ACT_UNSPEC */
+#define FT_POL_F_DYNSETS	0x2	/* rules name dynamic sets: ft_dynpol[slot] */
+
+/*
+ * Dynamic prefix sets ("runtime sets"): changed by flowtagctl set while
+ * packets flow, without a reload.
+ *
+ * Each dynamic set is a pair of LPM tries of its own (IPv4: key ft_lpm4,
+ * IPv6: key ft_lpm6; value struct ft_set_elem), pinned under
+ * PIN_DIR/sets/NAME/ and never double-buffered: a reload, a restart and a
+ * kill -9 leave it as it is. flowtagd gives every set an id below
+ * FT_MAX_SETIDS (kept in PIN_DIR/sets/NAME/info) and puts its tries at
+ * that index of ft_dset4_o / ft_dset6_o.
+ *
+ * A policy names at most FT_MAX_DYNSETS dynamic sets (ft_dynpol[slot]).
+ * Rule bits: the static prefix tries leave a rule's bit clear for the
+ * dynamic sets it names; per field (src, dst) and family, ft_dynor maps the
+ * mask of the slot's dynamic sets that hold the packet's address to the
+ * bitmap of the rules naming one of them, which the classifier ORs into
+ * that field's bitmap (a key's list is an OR: "10.0.0.0/8", "@blocked").
+ *
+ * The flow cache: ft_set_epoch[0] counts set changes; flowtagctl increments
+ * it after every change, a flow cache entry carries the epoch it was
+ * computed under and is a miss under another one (see ft_decide()).
+ */
+#define FT_MAX_DYNSETS		8	/* dynamic sets one policy names */
+#define FT_MAX_SETIDS		64	/* dynamic sets that exist at once */
+#define FT_DYNOR_PER_SLOT	(2 * 2 * (1u << FT_MAX_DYNSETS)) /* field x family x mask */
+
+/* ft_dynor index: slot, field (0 src, 1 dst), family (0 IPv4, 1 IPv6), mask */
+#define FT_DYNOR_IDX(slot, dst, v6, mask) \
+	((slot) * FT_DYNOR_PER_SLOT + (((dst) * 2 + (v6)) << FT_MAX_DYNSETS) + (mask))
+
+/* ft_set_elem.flags */
+#define FT_SET_E_SRC	0x1	/* ft_dynpol fields: the policy matches src on it */
+#define FT_SET_E_DST	0x2	/* ... dst */
+
+/* Value of a dynamic set's trie element. */
+struct ft_set_elem {
+	__u64 expires;			/* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns), 0 = never */
+	__u32 prefixlen;		/* the element's own prefix length (as in its key) */
+	__u32 pad;			/* zero */
+};
+
+_Static_assert(sizeof(struct ft_set_elem) == 16, "ft_set_elem ABI size");
+
+/* ft_dynpol value (one per slot): the dynamic sets the policy names. */
+struct ft_dynpol {
+	__u32 nsets;			/* valid entries of id[] and fields[] */
+	__u32 id[FT_MAX_DYNSETS];	/* set id: index into ft_dset4_o, ft_dset6_o, ft_set_cnt */
+	__u8 fields[FT_MAX_DYNSETS];	/* FT_SET_E_SRC | FT_SET_E_DST: what to look up */
+};
+
+_Static_assert(sizeof(struct ft_dynpol) == 4 + 4 * FT_MAX_DYNSETS + FT_MAX_DYNSETS,
+	       "ft_dynpol ABI size");
+
+/* ft_set_cnt value (per CPU, indexed by set id). */
+struct ft_set_cnt {
+	__u64 lookups;			/* addresses looked up in the set (flow cache misses) */
+	__u64 hits;			/* ... found there, not expired */
+};
+
+/*
+ * PIN_DIR/sets/NAME/info (an array of one): the set as flowtagd and
+ * flowtagctl know it. Written under the lock of PIN_DIR/sets (flock).
+ */
+struct ft_set_info {
+	char name[64];			/* the set's name, NUL-terminated */
+	__u32 id;			/* index into ft_dset4_o, ft_dset6_o, ft_set_cnt */
+	__u32 size;			/* max_entries of each trie */
+	__u64 timeout;			/* default timeout of an element, seconds; 0 = never */
+	__u64 elements;			/* elements in both tries, expired ones included */
+	__u64 changes;			/* set add/del/flush calls so far */
+	__u64 next_expiry;		/* no element expires before, CLOCK_BOOTTIME ns;
+					 * 0 = none has a timeout (nothing to collect) */
+};
+
+_Static_assert(sizeof(struct ft_set_info) == 104, "ft_set_info ABI size");
 
 /* ft_bitmaps inner map value. */
 struct ft_bitmap {
@@ -420,7 +497,7 @@ struct ft_flow_bucket {
 	__u16 rule[FT_FLOW_WAYS];		/* rule id, FT_RULE_NONE: the policy's default */
 	__u16 stamp[FT_FLOW_WAYS];		/* bucket tick of the last use */
 	__u8 established[FT_FLOW_WAYS];		/* hit again after it was inserted */
-	__u8 pad[8];				/* zero */
+	__u16 epoch[FT_FLOW_WAYS];		/* ft_set_epoch (low 16 bits) of the rule */
 	struct ft_flow_key key[FT_FLOW_WAYS];	/* the flows, compared in full */
 };
 

@@ -20,6 +20,7 @@
 #include "pktmut.h"
 #include "randpol.h"
 #include "refpkt.h"
+#include "strparse.h"
 
 #define MASK		0x0000ff00u
 #define OTHER_BITS	0xdead00efu	/* somebody else's mark bits: must survive */
@@ -952,6 +953,135 @@ static void test_4096_rules(void **st)
 	free(text);
 }
 
+/* Sum over the CPUs of health counter @idx. */
+static __u64 health(struct state *s, enum ft_counter idx)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct ft_counters *c = calloc((size_t)ncpu, sizeof(*c));
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	assert_non_null(c);
+	assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_health_cnt"), &zero, c),
+			 0);
+	for (i = 0; i < ncpu; i++)
+		sum += c[i].c[idx];
+	free(c);
+	return sum;
+}
+
+/* ft_set_epoch + 1, as ft_dynset_publish() does after its grace period. */
+static void bump_epoch(struct state *s)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_set_epoch");
+	__u32 zero = 0, e;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &e), 0);
+	e++;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &e, 0), 0);
+}
+
+static void trie_put(int fd, const char *pfx, __u64 expires)
+{
+	struct ft_prefix p;
+	struct ft_lpm4 k;
+	struct ft_set_elem v = { .expires = expires };
+	char err[64];
+
+	assert_int_equal(ft_parse_prefix(pfx, &p, err, sizeof(err)), 0);
+	k.prefixlen = v.prefixlen = p.len;
+	memcpy(&k.addr, p.addr, 4);
+	assert_int_equal(bpf_map_update_elem(fd, &k, &v, 0), 0);
+}
+
+static void trie_del(int fd, const char *pfx)
+{
+	struct ft_prefix p;
+	struct ft_lpm4 k;
+	char err[64];
+
+	assert_int_equal(ft_parse_prefix(pfx, &p, err, sizeof(err)), 0);
+	k.prefixlen = p.len;
+	memcpy(&k.addr, p.addr, 4);
+	assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+/*
+ * A dynamic set and the flow cache, through the real program: a cached
+ * verdict survives a change of the set until the set epoch moves (the
+ * window between "the set changed" and "flowtagctl advanced the epoch",
+ * and the race of a packet that read the old epoch and stored its entry
+ * after the change: both leave entries of the old epoch), and never after;
+ * an element's expiry takes effect at the next packet with no epoch change
+ * (verdicts on timed elements are not cached); an expired /32 does not
+ * hide a live /24 around it.
+ */
+static void test_dynset_epoch(void **st)
+{
+	static const char text[] =
+		"interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff;\n"
+		"classes = ( { name = \"a\"; mark = 1; } );\n"
+		"prefix_sets = ( { name = \"dyn\"; dynamic = true; size = 16; } );\n"
+		"rules = ( { match = { src = \"@dyn\"; proto = \"udp\"; }; action = \"drop\"; } );\n"
+		"default_class = \"a\";\n";
+	struct state *s = *st;
+	struct pkt_spec p = { V4(C4, "192.0.2.2"), UDP(4000, 53) };
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+	int xfd = ft_loader_xdp_fd(&s->l, false), tfd;
+	struct ft_policy pol;
+	struct ft_compiled c;
+	__u32 id = 0, inner_id;
+	__u64 hits, now;
+	struct timespec ts;
+
+	assert_int_equal(ft_apply_text(&s->l, text, &pol, &c), 0);
+	assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_dset4_o"), &id, &inner_id),
+			 0);
+	tfd = bpf_map_get_fd_by_id(inner_id);
+	assert_true(tfd >= 0);
+
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_PASS);
+	hits = health(s, FT_CNT_CACHE_HIT);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_PASS);
+	assert_int_equal(health(s, FT_CNT_CACHE_HIT), hits + 1);	/* the flow is cached */
+
+	trie_put(tfd, "192.0.2.1/32", 0);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_PASS);	/* old epoch: stale */
+	bump_epoch(s);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);
+	hits = health(s, FT_CNT_CACHE_HIT);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);
+	assert_int_equal(health(s, FT_CNT_CACHE_HIT), hits + 1);	/* cached, new epoch */
+
+	trie_del(tfd, "192.0.2.1/32");
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);	/* old epoch: stale */
+	bump_epoch(s);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_PASS);
+
+	/* a timeout: dropped while it lasts, uncached, absent once past */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	trie_put(tfd, "192.0.2.1/32", now + 60000000000ull);
+	bump_epoch(s);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);
+	hits = health(s, FT_CNT_CACHE_HIT);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);
+	assert_int_equal(health(s, FT_CNT_CACHE_HIT), hits);	/* not cached */
+	trie_put(tfd, "192.0.2.1/32", now - 1);		/* expired: no epoch change */
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_PASS);
+
+	/* the expired /32 leaves the live /24 around it in force */
+	trie_put(tfd, "192.0.2.0/24", 0);
+	bump_epoch(s);
+	assert_int_equal(ft_run_xdp(xfd, pkt, len).retval, XDP_DROP);
+
+	close(tfd);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
 static int env_int(const char *name, int fallback)
 {
 	const char *v = getenv(name);
@@ -1079,6 +1209,9 @@ static void test_random(void **st)
 	time_t t0 = time(NULL), last = t0;
 	__u32 slot, generation;
 
+	/* half the random prefix sets are dynamic: the real tries, created
+	 * by ft_policy_swap() with their initial prefixes */
+	rp_dynamic_sets = true;
 	for (i = 0; i < npol; i++) {
 		struct ft_policy pol;
 		struct ft_compiled c = { 0 };
@@ -1169,6 +1302,7 @@ int main(void)
 		cmocka_unit_test(test_egress),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_4096_rules),
+		cmocka_unit_test(test_dynset_epoch),
 		cmocka_unit_test(test_random),
 	};
 

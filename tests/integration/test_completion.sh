@@ -28,7 +28,11 @@ comp()
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$BC" "$(readlink -f "$FT_BUILD")" "$1" 2>&1 | sort | tr '\n' ' '
 }
 
-expect_eq "flowtagctl <TAB>: the commands" "$(comp 'flowtagctl ')" "check confirm diff explain reload rollback stats status "
+expect_eq "flowtagctl <TAB>: the commands" "$(comp 'flowtagctl ')" \
+	"check confirm diff explain reload rollback set stats status "
+expect_eq "flowtagctl set <TAB>" "$(comp 'flowtagctl set ')" "add del flush list "
+expect_eq "flowtagctl set add NAME 198.18.0.1 t<TAB>" "$(comp 'flowtagctl set add x 198.18.0.1 t')" \
+	"timeout "
 expect_eq "flowtagctl st<TAB>" "$(comp 'flowtagctl st')" "stats status "
 check "flowtagctl --<TAB>: long options" bash -c "[[ '$(comp 'flowtagctl --')' == *--json*--pin-dir* ]]"
 expect_eq "flowtagctl explain <TAB>: the keys" "$(comp 'flowtagctl explain ')" \
@@ -53,11 +57,14 @@ veth dut ftc0 198.18.9.1/24 dut ftc1 198.18.9.2/24
 cat >"$TMP/policy.conf" <<'POL'
 interfaces = ( { name = "ftc0"; xdp_mode = "generic"; } );
 classes = ( { name = "voice"; mark = 0x100; priority = "1:10"; } );
-rules = ( { match = { proto = "udp"; }; class = "voice"; } );
+prefix_sets = ( { name = "blocked"; dynamic = true; } );
+rules = ( { match = { proto = "udp"; src = "@blocked"; }; class = "voice"; } );
 POL
 if daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log"; then
 	expect_eq "explain iif <TAB>: the running policy's interfaces" \
 		"$(comp "flowtagctl --pin-dir $PIN explain iif ")" "ftc0 "
+	expect_eq "set list <TAB>: the dynamic sets" \
+		"$(comp "flowtagctl --pin-dir $PIN set list ")" "blocked "
 	daemon_stop "$DAEMON_PID"
 else
 	not_ok "flowtagd started for the iif completion"

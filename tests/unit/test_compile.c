@@ -28,6 +28,7 @@ static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
 	uint64_t seed = seed0(), s = seed;
 	size_t i, j, mismatches = 0;
 
+	rp_dynamic_sets = true;	/* the dynamic sets' initial prefixes as their content */
 	for (i = 0; i < npolicies; i++) {
 		struct ft_policy pol;
 		struct ft_compiled c = { 0 };

@@ -2,7 +2,7 @@
 /*
  * libbpf's bpf_helpers.h for xdp/parse.h and xdp/classify.h built as
  * userspace C (tests/fuzz/fuzz_packet.c): the map definitions become plain
- * global variables whose addresses name the maps, and the two map helpers
+ * global variables whose addresses name the maps, and the helpers
  * the classifier calls are functions the fuzz target implements over a
  * compiled policy (struct ft_compiled), the way the loader fills the maps.
  */
@@ -21,5 +21,6 @@
 
 void *bpf_map_lookup_elem(void *map, const void *key);
 long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
+__u64 bpf_ktime_get_boot_ns(void);
 
 #endif /* FLOWTAG_FUZZ_BPF_HELPERS_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * flowtagd's side of the dynamic sets (dynset.h has the operations): make
+ * the pinned sets what a policy declares and put them where the programs
+ * look; collect expired elements.
+ */
+#ifndef FLOWTAG_DYNSET_SYNC_H
+#define FLOWTAG_DYNSET_SYNC_H
+
+#include <stddef.h>
+
+#include "compile.h"
+
+/**
+ * ft_dynsets_install() - for every dynamic set of the compiled policy @c:
+ * open its pins under @pin_dir, or create them with the set's initial
+ * prefixes, or give them a new size (elements kept; when they do not fit,
+ * the old size stays, with a warning); install its tries at its id in
+ * @outer4/@outer6 (ft_dset4_o, ft_dset6_o). @pin_dir NULL or "": private
+ * sets holding only the initial prefixes (tests). Runtime elements are
+ * never touched. @dp: the ft_dynpol value for the slot @c goes into.
+ * Return: 0 or -errno (logged).
+ */
+int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,
+		       struct ft_dynpol *dp);
+
+/**
+ * ft_dynsets_prune() - remove the pinned sets the policy @c no longer
+ * declares as dynamic (after the swap: no active rule names them), with a
+ * warning that says how many elements go.
+ */
+void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c);
+
+/**
+ * ft_dynsets_gc() - delete the expired elements of every pinned set (the
+ * programs already treat them as absent). @collected: how many.
+ * Return: 0 or -errno.
+ */
+int ft_dynsets_gc(const char *pin_dir, size_t *collected);
+
+#endif /* FLOWTAG_DYNSET_SYNC_H */
