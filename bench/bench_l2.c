@@ -74,9 +74,9 @@ static int l2_rule(const struct l2_io *io, int k)
  * The sockets of row @d: receivers bound to 198.18.0.1:port in the DUT
  * namespace, and a sender in the generator namespace with IP_TRANSPARENT,
  * so that each message may carry its own (non-local) source address in an
- * IP_PKTINFO control message. The generator has no route to 198.18.0.1: a
- * message names the output device (ipi_ifindex) and the kernel takes the
- * destination as on-link; a permanent neighbour entry gives its MAC.
+ * IP_PKTINFO control message, with the output device (ipi_ifindex): every
+ * veth of the generator namespace has a route to 198.18.0.1 (metrics tell
+ * them apart) and a permanent neighbour entry with the DUT's MAC.
  * Return: 0 or -errno.
  */
 static int l2_open(struct dut *d, struct l2_io *io, int verbose)
@@ -99,6 +99,14 @@ static int l2_open(struct dut *d, struct l2_io *io, int verbose)
 	snprintf(cmd, sizeof(cmd), "ip neigh replace 198.18.0.1 lladdr " DUT_MAC
 		 " dev %s nud permanent", d->gen_dev);
 	err = ftb_ns_sh(gen_ns, verbose, cmd);
+	/* a route of its own per veth (the metric tells them apart; each
+	 * message names its device): without one, every message would get
+	 * an uncached route allocated and freed */
+	if (!err) {
+		snprintf(cmd, sizeof(cmd), "ip route replace 198.18.0.1/32 dev %s metric %d",
+			 d->gen_dev, d->gen_ifindex);
+		err = ftb_ns_sh(gen_ns, verbose, cmd);
+	}
 	if (err)
 		return err;
 

@@ -483,6 +483,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot load the bench wrappers: %s\n", strerror(-err));
 		goto out;
 	}
+	if (!o.l0) {
+		/* L1 and L2 use the rule policies only: skip loading the sets */
+		int n = 0;
+
+		for (i = 0; i < npols; i++)
+			if (!pols[i].set_size)
+				pols[n++] = pols[i];
+		npols = n;
+	}
 	err = load_policies(pols, npols, cells, &ncells);
 	if (err)
 		goto out;

@@ -55,7 +55,9 @@ if [[ $rc -ne 0 ]]; then
 fi
 mv "$work/results.json" "$out"
 
-if command -v gnuplot >/dev/null; then
+if [[ ! -s $work/l0.dat ]]; then
+	:	# --no-l0: nothing to plot
+elif command -v gnuplot >/dev/null; then
 	if gnuplot -e "datafile='$work/l0.dat'; outfile='$work/l0.svg'" bench/l0.gp; then
 		mv "$work/l0.svg" "$plot"
 		echo "wrote $plot"
