@@ -106,7 +106,7 @@ struct opts {
 	int reps;
 	double target_ms;
 	bool quick;
-	bool l1, l2;
+	bool l0, l1, l2;
 	int verbose;
 };
 
@@ -159,11 +159,15 @@ struct dut {
 	struct ftb_stat s1, s1diff;
 	double l1diff[MAX_REPS];
 	/* L2 */
-	double pps[MAX_REPS], cpu[MAX_REPS], l2diff[MAX_REPS];
+	double pps[MAX_REPS];	/* received / wall time */
+	double cpu[MAX_REPS];	/* CPU ns per received packet */
+	double l2diff[MAX_REPS];	/* cpu - the floor's, same repetition */
+	double l2ratio[MAX_REPS];	/* the floor's cpu / cpu, same repetition */
 	int n2;
 	uint64_t l2_sent, l2_recv, l2_d[C_N];
+	uint64_t l2_mark_ok, l2_mark_bad;	/* received with the expected mark, or not */
 	uint64_t l2_wall_ns, l2_thread_ns, l2_softirqd_ns;	/* over the timed runs */
-	struct ftb_stat spps, scpu, s2diff;
+	struct ftb_stat spps, scpu, s2diff, s2ratio;
 };
 
 extern int gen_ns;		/* the generator namespace */
@@ -232,8 +236,12 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer);
 /* Return: 0 or -errno. */
 int run_l1(struct dut *duts, int nduts, const struct opts *o);
 void l1_print(const struct dut *duts, int nduts, const struct opts *o);
-/* Return: 0 or -errno. */
-int run_l2(struct dut *duts, int nduts, int reps, double target_ms);
+/* L2 over its rows (floor, flowtag, nft-set), interleaved. Return: 0 or -errno. */
+int run_l2(struct dut *duts, int nduts, int reps, double target_ms, int verbose);
+/* Is @d a row of L2 (the floor, flowtag, nft-set)? */
+bool l2_row(const struct dut *d);
+/* Every packet of L2 row @x received, with its mark; flowtag's counters agree. */
+bool l2_proven(const struct dut *x);
 void l2_print(const struct dut *duts, int nduts, int reps2);
 
 #endif /* FLOWTAG_BENCH_H */

@@ -159,9 +159,8 @@ static int dut_attach(struct dut *d, int verbose)
 	err = ftb_ns_enter(d->ns);
 	if (err)
 		return err;
-	/* every DUT runs an XDP program (flowtag's or an empty one): veth
-	 * needs one on the receiving side to accept XDP_TX frames, and all
-	 * variants then take the same NAPI path */
+	/* every DUT runs a native XDP program (flowtag's or an empty one):
+	 * veth then receives in NAPI, and all variants take the same path */
 	err = bpf_xdp_attach(d->ifindex, xdp_fd, XDP_FLAGS_DRV_MODE, NULL);
 	if (err) {
 		snprintf(d->skip, sizeof(d->skip), "native XDP attach: %s", strerror(-err));
@@ -345,12 +344,15 @@ void shuffle(int *v, int n, uint64_t *rng)
 
 void stack_summarize(struct dut *duts, int nduts)
 {
-	const struct dut *ref = NULL;
+	const struct dut *ref = NULL, *floor = NULL;
 	int i, r;
 
-	for (i = 0; i < nduts; i++)
+	for (i = 0; i < nduts; i++) {
 		if (duts[i].kind == V_NONE)
 			ref = &duts[i];
+		if (duts[i].kind == V_FLOOR)
+			floor = &duts[i];
+	}
 	for (i = 0; i < nduts; i++) {
 		struct dut *x = &duts[i];
 
@@ -358,18 +360,26 @@ void stack_summarize(struct dut *duts, int nduts)
 		x->spps = ftb_stats(x->pps, x->n2);
 		x->scpu = ftb_stats(x->cpu, x->n2);
 	}
-	/* differences against the reference of the same repetition */
+	/* differences against the reference of the same repetition: L1 'none',
+	 * L2 the floor (empty XDP + empty tc) */
 	for (i = 0; ref && i < nduts; i++) {
 		struct dut *x = &duts[i];
 		int n1 = x->n1 < ref->n1 ? x->n1 : ref->n1;
-		int n2 = x->n2 < ref->n2 ? x->n2 : ref->n2;
 
 		for (r = 0; r < n1; r++)
 			x->l1diff[r] = x->l1[r] - ref->l1[r];
-		for (r = 0; r < n2; r++)
-			x->l2diff[r] = x->cpu[r] - ref->cpu[r];
 		x->s1diff = ftb_stats(x->l1diff, n1);
+	}
+	for (i = 0; floor && i < nduts; i++) {
+		struct dut *x = &duts[i];
+		int n2 = x->n2 < floor->n2 ? x->n2 : floor->n2;
+
+		for (r = 0; r < n2; r++) {
+			x->l2diff[r] = x->cpu[r] - floor->cpu[r];
+			x->l2ratio[r] = x->cpu[r] > 0 ? floor->cpu[r] / x->cpu[r] : 0;
+		}
 		x->s2diff = ftb_stats(x->l2diff, n2);
+		x->s2ratio = ftb_stats(x->l2ratio, n2);
 	}
 }
 
@@ -390,6 +400,11 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer)
 		const struct dut *x = &duts[i];
 		json_object *o = json_object_new_object(), *cnt;
 		const uint64_t *dd = layer == 1 ? x->l1_d : x->l2_d;
+
+		if (layer == 2 && !l2_row(x)) {
+			json_object_put(o);
+			continue;
+		}
 
 		json_object_object_add(o, "variant", json_object_new_string(var_name[x->kind]));
 		json_object_object_add(o, "rules",
@@ -416,13 +431,22 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer)
 					       json_object_new_int64((int64_t)x->l1_hdrerr));
 		} else {
 			json_object_object_add(o, "reps", json_object_new_int(x->n2));
-			json_object_object_add(o, "rx_pps_per_cpu",
+			json_object_object_add(o, "generator", json_object_new_string(
+				"udp socket, sendmmsg, 64 per call; recvmmsg in the DUT namespace"));
+			json_object_object_add(o, "rx_pps_wall",
 					       json_object_new_double(x->spps.med));
-			json_object_object_add(o, "rx_pps_per_cpu_stats", jstat(&x->spps));
+			json_object_object_add(o, "rx_pps_wall_stats", jstat(&x->spps));
 			json_object_object_add(o, "ns_per_pkt",
 					       json_object_new_double(x->scpu.med));
 			json_object_object_add(o, "ns_per_pkt_stats", jstat(&x->scpu));
-			json_object_object_add(o, "diff_vs_none_ns", jstat(&x->s2diff));
+			json_object_object_add(o, "diff_vs_floor_ns", jstat(&x->s2diff));
+			json_object_object_add(o, "floor_ratio", jstat(&x->s2ratio));
+			json_object_object_add(o, "mark_ok",
+					       json_object_new_int64((int64_t)x->l2_mark_ok));
+			json_object_object_add(o, "mark_bad",
+					       json_object_new_int64((int64_t)x->l2_mark_bad));
+			json_object_object_add(o, "success_path_proven",
+					       json_object_new_boolean(l2_proven(x)));
 			json_object_object_add(o, "wall_ns",
 					       json_object_new_int64((int64_t)x->l2_wall_ns));
 			json_object_object_add(o, "generator_thread_cpu_ns",

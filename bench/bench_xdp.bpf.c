@@ -14,7 +14,7 @@
  * wrapper and tail call, so the difference is the production program.
  *
  * ftb_tc does the same for the tc ingress program (no metadata: the fallback
- * path), ftb_gen is the L2 traffic generator (live frames, XDP_TX).
+ * path). (L2's traffic comes from sockets: bench_l2.c.)
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -140,15 +140,6 @@ SEC("tc")
 int ftb_tc_pass(struct __sk_buff *skb)
 {
 	return TC_ACT_UNSPEC;
-}
-
-/* L2 generator: live frames out of the generator's veth, one flow each. */
-SEC("xdp")
-int ftb_gen(struct xdp_md *ctx)
-{
-	if (ftb_write_flow((void *)(long)ctx->data, (void *)(long)ctx->data_end))
-		return XDP_ABORTED;
-	return XDP_TX;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

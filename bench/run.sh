@@ -19,14 +19,17 @@
 #       veth in a namespace: XDP, tc ingress, netfilter prerouting, one
 #       blackhole route. flowtag vs nftables (linear chain, set/vmap) vs an
 #       iptables mangle MARK chain vs nothing.
-#   L2  veth end to end. A generator namespace sends over a veth (GRO/GSO/TSO
-#       off) into the DUT namespace; received packets/s and ns per packet.
+#   L2  veth end to end with socket traffic. A UDP socket in a generator
+#       namespace sends with sendmmsg over a veth (GRO/GSO/TSO off) into the
+#       DUT namespace, where sockets receive with recvmmsg and check every
+#       packet's mark; empty XDP + empty tc (the floor) vs flowtag vs nft set.
 #
 # Every namespace is anonymous and owned by the benchmark process: they, and
 # everything in them, disappear when it exits, however it exits. Nothing is
 # attached to the host's interfaces.
 #
-#   bench/run.sh [flowtag_bench options]      e.g. -q (quick), --no-l2, -r 5
+#   bench/run.sh [flowtag_bench options]      e.g. -q (quick), --no-l2, -r 5,
+#                                             --no-l0 --no-l1 (L2 alone)
 
 set -u
 BUILD=${BUILD:-build}
@@ -52,7 +55,9 @@ if [[ $rc -ne 0 ]]; then
 fi
 mv "$work/results.json" "$out"
 
-if command -v gnuplot >/dev/null; then
+if [[ ! -s $work/l0.dat ]]; then
+	:	# --no-l0: nothing to plot
+elif command -v gnuplot >/dev/null; then
 	if gnuplot -e "datafile='$work/l0.dat'; outfile='$work/l0.svg'" bench/l0.gp; then
 		mv "$work/l0.svg" "$plot"
 		echo "wrote $plot"
