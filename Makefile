@@ -82,7 +82,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
 	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS	= -O2 -g -target bpf -Wall -Werror -Iinclude -Ixdp $(CLANG_BPF_SYS_INCLUDES)
 
-BPF_HDRS	:= $(wildcard include/flowtag/*.h) xdp/parse.h xdp/classify.h
+BPF_HDRS	:= $(wildcard include/flowtag/*.h) $(wildcard xdp/*.h)
 BPF_OBJS	:= $(BUILD)/flowtag_xdp.bpf.o $(BUILD)/flowtag_tc.bpf.o
 SKELS		:= $(BUILD)/flowtag_xdp.skel.h $(BUILD)/flowtag_tc.skel.h
 
@@ -256,7 +256,7 @@ $(BUILD)/fuzz/obj/%.o: daemon/%.c $(HDRS) | $(BUILD)/fuzz/obj
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
-# fuzz_packet builds xdp/parse.h and xdp/classify.h as userspace C: its
+# fuzz_packet builds xdp/*.h (parse.h, classify.h) as userspace C: its
 # bpf/bpf_helpers.h (tests/fuzz/bpfuser) turns the maps into variables.
 # Headers sit where the frame puts them (IPv4 at 14: 2 mod 4), as in the
 # kernel, where BPF loads need no alignment: no alignment sanitizer.
