@@ -82,16 +82,20 @@ CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
 	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS	= -O2 -g -target bpf -Wall -Werror -Iinclude -Ixdp $(CLANG_BPF_SYS_INCLUDES)
 
-BPF_HDRS	:= $(wildcard include/flowtag/*.h) xdp/parse.h xdp/classify.h
+BPF_HDRS	:= $(wildcard include/flowtag/*.h) $(wildcard xdp/*.h)
 BPF_OBJS	:= $(BUILD)/flowtag_xdp.bpf.o $(BUILD)/flowtag_tc.bpf.o
 SKELS		:= $(BUILD)/flowtag_xdp.skel.h $(BUILD)/flowtag_tc.skel.h
 
-# daemon/: every module but the two mains and flowtagctl's commands
-# (ctl_*.c) is library code the tests link
+# daemon/: every module but the two mains, flowtagctl's commands
+# (ctl_*.c) and flowtagd's own parts (FTD_SRCS, on struct daemon in
+# daemon.h) is library code the tests link
 MAINS		:= daemon/flowtagd.c daemon/flowtagctl.c
 CTL_SRCS	:= $(wildcard daemon/ctl_*.c)
 CTL_OBJS	:= $(CTL_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
-LIB_SRCS	:= $(filter-out $(MAINS) $(CTL_SRCS),$(wildcard daemon/*.c))
+FTD_SRCS	:= daemon/confirm.c daemon/cleanup.c
+FTD_OBJS	:= $(FTD_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+FTD_ASAN_OBJS	:= $(FTD_SRCS:daemon/%.c=$(BUILD)/asan/%.o)
+LIB_SRCS	:= $(filter-out $(MAINS) $(CTL_SRCS) $(FTD_SRCS),$(wildcard daemon/*.c))
 LIB_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS	:= $(LIB_SRCS:daemon/%.c=$(BUILD)/asan/%.o)
 HDRS		:= $(wildcard daemon/*.h include/flowtag/*.h)
@@ -190,9 +194,16 @@ $(BUILD)/flowtagctl: daemon/flowtagctl.c $(CTL_OBJS) $(BUILD)/libflowtag.a $(HDR
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(CTL_OBJS) $(BUILD)/libflowtag.a \
 		$(PKG_LIBS) -o $@
 
-$(BUILD)/%-asan: daemon/%.c $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
+# flowtagd: flowtagd.c and its parts (FTD_SRCS), also under ASan
+$(BUILD)/flowtagd: daemon/flowtagd.c $(FTD_OBJS) $(BUILD)/libflowtag.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(BUILD)/libflowtag-asan.a $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(FTD_OBJS) $(BUILD)/libflowtag.a \
+		$(PKG_LIBS) -o $@
+
+$(BUILD)/flowtagd-asan: daemon/flowtagd.c $(FTD_ASAN_OBJS) $(BUILD)/libflowtag-asan.a $(HDRS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(FTD_ASAN_OBJS) $(BUILD)/libflowtag-asan.a \
+		$(PKG_LIBS) -o $@
 
 # ---- tests: unit and BPF tests run under ASan/UBSan ----
 
@@ -245,7 +256,7 @@ $(BUILD)/fuzz/obj/%.o: daemon/%.c $(HDRS) | $(BUILD)/fuzz/obj
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
-# fuzz_packet builds xdp/parse.h and xdp/classify.h as userspace C: its
+# fuzz_packet builds xdp/*.h (parse.h, classify.h) as userspace C: its
 # bpf/bpf_helpers.h (tests/fuzz/bpfuser) turns the maps into variables.
 # Headers sit where the frame puts them (IPv4 at 14: 2 mod 4), as in the
 # kernel, where BPF loads need no alignment: no alignment sanitizer.

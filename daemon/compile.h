@@ -84,7 +84,7 @@ void ft_compiled_free(struct ft_compiled *c);
  * ft_compiled_dyn_hits() - which dynamic sets of @c hold the source (bit j)
  * and destination (bit FT_MAX_DYNSETS + j) address of @k, taking each
  * set's prefixes in the policy (set->pfx) as its content: what
- * ft_dynset_hits() in xdp/classify.h computes from the live tries.
+ * ft_dynset_hits() in xdp/dynset.h computes from the live tries.
  */
 uint32_t ft_compiled_dyn_hits(const struct ft_compiled *c, const struct ft_flow_key *k);
 

@@ -23,9 +23,12 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "cleanup.h"
 #include "compile.h"
 #include "config.h"
+#include "confirm.h"
 #include "control.h"
+#include "daemon.h"
 #include "hostcheck.h"
 #include "ifaces.h"
 #include "loader.h"
@@ -52,34 +55,6 @@
 /* Look again this long after an rtnetlink event (a burst of events
  * settles); the periodic check runs every FT_VERIFY_MS anyway. */
 #define FT_EVENT_SETTLE_MS	20
-
-struct daemon {
-	const char *config_path;
-	unsigned int config_flags;		/* FT_CONFIG_*: --allow-insecure-files */
-	const char *pin_dir;
-	const char *metrics_path;		/* --metrics: a .prom file, or NULL */
-	int metrics_interval;			/* seconds between writes */
-	bool metrics_failing;			/* last write failed (logged once) */
-	struct ft_loader loader;
-	struct ft_policy pol;			/* the active policy */
-	struct ft_ifaces ifs;			/* what is attached, what is absent */
-	struct ft_daemon_info info;
-	struct ft_health health;		/* published in ft_health */
-	struct ft_live_expect expect;		/* ids of our programs */
-	struct ft_repair rep;			/* self-repair records */
-	struct ft_monitor mon;
-	int pidfile_fd;
-	/* reload --confirm and rollback (control.h) */
-	int ctl_fd;				/* the control socket, -1 without */
-	int waiter_fd;				/* reload --confirm still connected, or -1 */
-	struct ft_policy prev;			/* the policy before the last reload, */
-	bool has_prev;				/* ... kept for rollback */
-	uint32_t prev_gen;			/* its generation: the inactive slot holds it */
-	uint64_t prev_ino;			/* its file's inode and modification time */
-	int64_t prev_mtime;
-	uint64_t confirm_at;			/* monotonic ms of the automatic rollback, 0 none */
-	struct ft_confirm_info confirm;		/* published in ft_confirm */
-};
 
 static void usage(FILE *f)
 {
@@ -128,7 +103,7 @@ static uint64_t now_ms(void)
 }
 
 /* The daemon's records in the pins, for flowtagctl (pinned_write.c). */
-static void publish_state(struct daemon *d)
+void publish_state(struct daemon *d)
 {
 	const struct ft_pinned_state s = {
 		.loader = &d->loader, .pol = &d->pol, .ifs = &d->ifs, .info = &d->info,
@@ -140,7 +115,7 @@ static void publish_state(struct daemon *d)
 }
 
 /* The previous daemon's interface records (left in the pinned maps). */
-static size_t read_records(struct daemon *d, struct ft_iface_info *rec)
+size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 {
 	struct ft_daemon_info info = { 0 };
 	__u32 zero = 0, i, n = 0;
@@ -154,7 +129,7 @@ static size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 }
 
 /* Another flowtagd still alive on these pins? */
-static pid_t running_daemon(struct daemon *d)
+pid_t running_daemon(struct daemon *d)
 {
 	struct ft_daemon_info info = { 0 };
 	__u32 zero = 0;
@@ -168,8 +143,8 @@ static pid_t running_daemon(struct daemon *d)
 }
 
 /* ft_ifaces_sync(), with its findings published in ft_health. */
-static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
-		       const struct ft_iface_info *rec, size_t nrec, bool update)
+int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
+		const struct ft_iface_info *rec, size_t nrec, bool update)
 {
 	int err = ft_ifaces_sync(&d->ifs, pol, rec, nrec, update);
 
@@ -180,7 +155,7 @@ static int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 
 /* Shaping of every attached interface in step with @pol
  * (ft_ifaces_shape()); d->pol is still the policy before. */
-static int sync_shaping(struct daemon *d, const struct ft_policy *pol)
+int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 {
 	size_t i;
 	int err = 0, e;
@@ -210,7 +185,7 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
  * such a reload waits for its confirm, every other reload is refused: it
  * would replace the previous policy, the one the rollback returns to.
  */
-static int do_reload(struct daemon *d, int confirm_s)
+int do_reload(struct daemon *d, int confirm_s)
 {
 	struct ft_policy pol;
 	struct ft_compiled c;
@@ -295,179 +270,12 @@ static int do_reload(struct daemon *d, int confirm_s)
  * Bind the rules' iif names and patterns again (ft_ifaces_rebind()): a new
  * generation when an ifindex changed.
  */
-static void rebind_iifs(struct daemon *d)
+void rebind_iifs(struct daemon *d)
 {
 	uint32_t gen;
 
 	if (ft_ifaces_rebind(&d->pol, &d->loader, &gen) > 0)
 		d->info.generation = gen;
-}
-
-/* The reload --confirm still connected learns the outcome; then it is done. */
-static void tell_waiter(struct daemon *d, const char *line)
-{
-	if (d->waiter_fd < 0)
-		return;
-	ft_control_reply(d->waiter_fd, "%s", line);
-	close(d->waiter_fd);
-	d->waiter_fd = -1;
-}
-
-/*
- * Roll back to the policy before the last reload: one flip of ft_state
- * when the inactive slot still holds it (ft_policy_flip_back()), else (an
- * iif rebinding reused the slot meanwhile) compiled again and swapped in,
- * atomic all the same. Then interfaces, shaping, the in-memory policy and
- * the records follow, as after a reload.
- * @why:    what made it happen, for the log and the records
- * @answer: out, the control answer line ("rolledback FROM TO WHY" or
- *          "error WHY")
- */
-static int do_rollback(struct daemon *d, bool automatic, const char *why, char *answer,
-		       size_t len)
-{
-	uint32_t from = d->info.generation, gen = 0;
-	struct ft_compiled c;
-	int err;
-
-	if (!d->has_prev) {
-		snprintf(answer, len, "error no previous generation to roll back to: generation %u "
-			 "is %s", from,
-			 d->confirm.state == FT_CONFIRM_ROLLED_BACK && d->confirm.previous == from ?
-				 "itself the result of a rollback" :
-				 "the first this flowtagd loaded");
-		pr_err("rollback refused: %s", answer + 6);
-		return -ENOENT;
-	}
-	err = ft_policy_flip_back(&d->loader, d->prev_gen, &gen);
-	if (err == -ESTALE) {
-		pr_info("rollback: the inactive slot no longer holds generation %u (interfaces "
-			"changed since): compiling that policy again", d->prev_gen);
-		ft_resolve_iifs(&d->prev);
-		err = ft_compile(&d->prev, &c);
-		if (!err)
-			err = ft_policy_swap(&d->loader, &c, &gen);
-		ft_compiled_free(&c);
-	}
-	if (err) {
-		snprintf(answer, len, "error rollback failed (%s): generation %u stays active",
-			 strerror(-err), from);
-		pr_err("%s", answer + 6);
-		return err;
-	}
-	/* interfaces and shaping as the previous policy says, then it is the policy */
-	if (sync_ifaces(d, &d->prev, NULL, 0, true))
-		pr_err("rollback: the policy is active, but %u interface(s) could not be attached: "
-		       "%s", d->health.nmissing, d->health.missing);
-	if (sync_shaping(d, &d->prev))
-		pr_err("rollback: the policy is active, but egress shaping is not as it says");
-	ft_policy_free(&d->pol);
-	d->pol = d->prev;
-	memset(&d->prev, 0, sizeof(d->prev));
-	d->prev.default_class = -1;
-	d->has_prev = false;
-	d->health.policy_ino = d->prev_ino;
-	d->health.policy_mtime = d->prev_mtime;
-	d->info.generation = gen;
-	d->info.loaded = time(NULL);
-	pr_warn("rollback: generation %u -> %u (the policy of generation %u)%s%s", from, gen,
-		d->prev_gen, why ? ": " : "", why ? why : "");
-	d->confirm.state = FT_CONFIRM_ROLLED_BACK;
-	d->confirm.generation = from;
-	d->confirm.previous = gen;
-	d->confirm.when = (uint64_t)time(NULL);
-	d->confirm.rollbacks++;
-	d->confirm.automatic = automatic;
-	snprintf(d->confirm.why, sizeof(d->confirm.why), "%s", why ? why : "flowtagctl rollback");
-	d->confirm_at = 0;
-	rebind_iifs(d);
-	publish_state(d);
-	ft_check_forward_priority(&d->pol);
-	ft_notifyf("STATUS=rolled back: generation %u, %zu rules, %zu interfaces",
-		   d->info.generation, d->pol.nrules, d->ifs.natt);
-	snprintf(answer, len, "rolledback %u %u %s", from, d->info.generation,
-		 why ? why : "flowtagctl rollback");
-	return 0;
-}
-
-/* flowtagctl confirm: the pending generation stays. */
-static int do_confirm(struct daemon *d, char *answer, size_t len)
-{
-	const struct ft_confirm_info *k = &d->confirm;
-
-	if (k->state != FT_CONFIRM_PENDING) {
-		if (k->state == FT_CONFIRM_ROLLED_BACK)
-			snprintf(answer, len, "error nothing to confirm: generation %u was rolled back "
-				 "to %u %lld s ago (%s)", k->generation, k->previous,
-				 (long long)time(NULL) - (long long)k->when, k->why);
-		else if (k->state == FT_CONFIRM_CONFIRMED)
-			snprintf(answer, len, "error nothing to confirm: generation %u is already "
-				 "confirmed", k->generation);
-		else
-			snprintf(answer, len, "error nothing to confirm: no reload --confirm is "
-				 "pending (generation %u is active)", d->info.generation);
-		pr_info("confirm: %s", answer + 6);
-		return -ENOENT;
-	}
-	d->confirm.state = FT_CONFIRM_CONFIRMED;
-	d->confirm.when = (uint64_t)time(NULL);
-	d->confirm_at = 0;
-	publish_state(d);
-	pr_info("generation %u confirmed: it stays", d->confirm.generation);
-	snprintf(answer, len, "confirmed %u", d->confirm.generation);
-	return 0;
-}
-
-/* The confirm window ran out: roll back, and tell the waiting reload. */
-static void confirm_expired(struct daemon *d)
-{
-	char why[64], answer[FT_CONTROL_LINE];
-
-	snprintf(why, sizeof(why), "no confirm within %u s", d->confirm.seconds);
-	d->confirm_at = 0;
-	if (do_rollback(d, true, why, answer, sizeof(answer)))
-		d->confirm.state = FT_CONFIRM_NONE;	/* logged; nothing pends any more */
-	tell_waiter(d, answer);
-}
-
-/* One request on the control socket (control.h). */
-static void control_request(struct daemon *d)
-{
-	char req[FT_CONTROL_LINE], answer[FT_CONTROL_LINE];
-	uint32_t before = d->info.generation;
-	int fd, secs;
-	char extra;
-
-	fd = ft_control_accept(d->ctl_fd, req, sizeof(req));
-	if (fd < 0)
-		return;
-	if (sscanf(req, "reload %d%c", &secs, &extra) == 1 && secs > 0 &&
-	    secs <= FT_CONFIRM_MAX_S) {
-		if (d->confirm.state == FT_CONFIRM_PENDING) {
-			snprintf(answer, sizeof(answer), "error generation %u already waits for "
-				 "flowtagctl confirm (else it rolls back to %u): confirm or roll "
-				 "back first", d->confirm.generation, d->confirm.previous);
-		} else if (do_reload(d, secs)) {
-			snprintf(answer, sizeof(answer), "error reload rejected: the running policy "
-				 "(generation %u) is unchanged; see the daemon log", before);
-		} else {
-			ft_control_reply(fd, "applied %u %u %d", before, d->info.generation, secs);
-			/* it waits for the outcome; one waiter at a time */
-			tell_waiter(d, "error another reload took over");
-			d->waiter_fd = fd;
-			return;
-		}
-	} else if (!strcmp(req, "confirm")) {
-		if (!do_confirm(d, answer, sizeof(answer)))
-			tell_waiter(d, answer);
-	} else if (!strcmp(req, "rollback")) {
-		if (!do_rollback(d, false, "flowtagctl rollback", answer, sizeof(answer)))
-			tell_waiter(d, answer);
-	} else {
-		snprintf(answer, sizeof(answer), "error unknown request");
-	}
-	ft_control_reply(fd, "%s", answer);
-	close(fd);
 }
 
 /* The attached ifindexes and names: tells whether a sync changed anything. */
@@ -515,32 +323,6 @@ static void verify_all(struct daemon *d, bool timer)
 {
 	if (ft_repair_check(&d->rep, &d->ifs, &d->pol, &d->expect, timer))
 		publish_state(d);
-}
-
-/* Close the control socket and any waiting client. */
-static void control_close(struct daemon *d)
-{
-	tell_waiter(d, "error flowtagd stopped");
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
-		ft_control_unlink();
-		d->ctl_fd = -1;
-	}
-}
-
-/* Whether dynamic sets stay pinned in @pin_dir/sets (removing the empty dir). */
-static bool kept_sets(const char *pin_dir)
-{
-	char (*names)[FT_SET_NAME_LEN], path[PATH_MAX];
-	size_t n = 0;
-
-	if (!ft_dynset_list(pin_dir, &names, &n))
-		free(names);
-	if (n)
-		return true;
-	if (!ft_dynset_dir(pin_dir, NULL, path, sizeof(path)))
-		rmdir(path);
-	return false;
 }
 
 /* Collect the expired elements of the dynamic sets (the programs ignore them already). */
@@ -709,113 +491,6 @@ static int run_loop(struct daemon *d)
 	ft_monitor_close(&d->mon);
 	close(sfd);
 	return sig;
-}
-
-static int cleanup_pins(struct daemon *d);
-
-/*
- * --cleanup: what a stopped or killed flowtagd left in this network
- * namespace. From the pins when there are any (records of interfaces,
- * links, maps); then, pins or not, every tc filter of ours on every
- * interface here: a flowtagd whose bpffs was private (ip netns exec)
- * leaves filters but no pins.
- */
-static int do_cleanup(struct daemon *d)
-{
-	pid_t holder;
-	int err, fd, swept;
-
-	err = ft_pidfile_lock(d->pin_dir, &fd, &holder);
-	if (err == -EBUSY) {
-		pr_err("flowtagd is running (pid %d) in this network namespace: stop it with "
-		       "SIGTERM instead", (int)holder);
-		return -EBUSY;
-	}
-	err = cleanup_pins(d);
-	swept = ft_sweep_netns();
-	if (swept)
-		pr_info("removed %d tc filter(s) of flowtag found in this network namespace "
-			"without records", swept);
-	else if (err == -ENOENT)
-		pr_info("nothing to clean up: %s does not exist and no flowtag tc filter is "
-			"attached in this network namespace", d->pin_dir);
-	ft_pidfile_remove(fd);
-	return err == -ENOENT ? 0 : err;
-}
-
-/* --cleanup: the dynamic sets go too. */
-static void remove_sets(const char *pin_dir)
-{
-	char (*names)[FT_SET_NAME_LEN], path[PATH_MAX];
-	size_t n = 0, i;
-
-	if (ft_dynset_list(pin_dir, &names, &n))
-		return;
-	for (i = 0; i < n; i++) {
-		if (ft_dynset_remove(pin_dir, names[i]))
-			pr_warn("cannot remove dynamic set '%s'", names[i]);
-		else
-			pr_info("removed dynamic set '%s'", names[i]);
-	}
-	free(names);
-	if (!ft_dynset_dir(pin_dir, NULL, path, sizeof(path)))
-		rmdir(path);
-}
-
-static int cleanup_pins(struct daemon *d)
-{
-	struct ft_iface_info rec[FT_MAX_IFACES];
-	size_t n, i, done = 0;
-	pid_t pid;
-	int err;
-
-	if (access(d->pin_dir, F_OK))
-		return -ENOENT;
-	err = ft_loader_open(&d->loader, d->pin_dir);
-	if (err)
-		return err;
-	pid = running_daemon(d);
-	if (pid) {
-		pr_err("flowtagd is running (pid %d): stop it with SIGTERM instead", pid);
-		ft_loader_close(&d->loader);
-		return -EBUSY;
-	}
-	n = read_records(d, rec);
-	for (i = 0; i < n; i++)
-		if (ft_detach_recorded(d->pin_dir, &rec[i]) > 0)
-			done++;
-	ft_loader_unpin(&d->loader);
-	ft_loader_close(&d->loader);
-	remove_sets(d->pin_dir);
-	if (rmdir(d->pin_dir) && errno != ENOENT)
-		pr_warn("cannot remove %s: %s", d->pin_dir, strerror(errno));
-	pr_info("cleaned up %zu of %zu recorded interface(s) and removed the pins in %s", done, n,
-		d->pin_dir);
-	return done == n ? 0 : -ENODEV;
-}
-
-/*
- * A flowtagd killed (or handed over) while a reload --confirm waited: the
- * timer died with it, and the policy it would roll back to lives in no
- * file. Say so, loudly and in status, and go on with the policy file as it
- * is now: the generation was never confirmed, and nothing rolls it back.
- */
-static void lost_confirm(struct daemon *d)
-{
-	struct ft_confirm_info k = { 0 };
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(map_fd(d, "ft_confirm"), &zero, &k) ||
-	    k.state != FT_CONFIRM_PENDING)
-		return;
-	pr_warn("the previous flowtagd stopped while generation %u waited for flowtagctl "
-		"confirm (rollback to generation %u was due at %llu): no rollback happens "
-		"across a restart; starting with %s as it is now", k.generation, k.previous,
-		(unsigned long long)k.deadline, d->config_path);
-	d->confirm = k;
-	d->confirm.state = FT_CONFIRM_LOST;
-	d->confirm.when = (uint64_t)time(NULL);
-	d->confirm.rollbacks = 0;
 }
 
 static int start(struct daemon *d)
