@@ -22,9 +22,11 @@ self=$(readlink -f "$0")
 
 if [[ ${1:-} == run ]]; then
 	# the kernel loads modules on demand; list the ones a request would
-	# not name (as guest-init.sh, in one modprobe)
-	modprobe -q -a veth tun sch_ingress cls_bpf sch_htb sch_fq_codel nf_tables nft_chain_nat \
-		ip_tables iptable_mangle iptable_filter xt_mark xt_MARK 8021q ifb act_mirred 2>/dev/null
+	# not name (as guest-init.sh)
+	for m in veth tun sch_ingress cls_bpf sch_htb sch_fq_codel nf_tables nft_chain_nat \
+		ip_tables iptable_mangle iptable_filter xt_mark xt_MARK 8021q ifb act_mirred; do
+		modprobe -q "$m" 2>/dev/null
+	done
 	proj=$(cat /run/ftvm/cwd)
 	cmd=$(cat /run/ftvm/cmd)
 	echo "vm: $(uname -r), $(nproc) CPUs, PID 1 is $(cat /proc/1/comm)" \
