@@ -5,8 +5,9 @@
 #   make            build BPF objects, skeletons, flowtagd, flowtagctl
 #   make check      install missing build deps, build, run every test (root)
 #   make check-kernel [KERNEL=linux-image-...]
-#                   the same `make check` inside a throwaway qemu VM booting a
-#                   Debian kernel package (default: Debian 12's stock 6.1)
+#                   the kernel-dependent part of `make check` inside a throwaway
+#                   qemu VM booting a Debian kernel package (default: Debian
+#                   12's stock 6.1)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS=N each (default 60)
 #   make stress     10^7 random and mutated packets over random policies through
 #                   the real XDP, xdp.frags and tc programs vs the reference
@@ -301,15 +302,23 @@ stress:
 	$(Q)FT_RANDOM_POLICIES=$(STRESS_POLICIES) FT_RANDOM_PACKETS=$(STRESS_PACKETS) \
 		FT_TEST_TIMEOUT=$${FT_TEST_TIMEOUT:-7200} BUILD=$(BUILD) tests/run.sh test_datapath
 
-# `make check-kernel`: build on the host, then run `make check` (which finds
-# everything up to date) inside a VM booting KERNEL; empty KERNEL = Debian
-# 12's current stock 6.1 kernel. tests/kernel/vm-run.sh says how.
+# `make check-kernel`: install and build on the host, then run the test
+# runner inside a VM booting KERNEL (empty: Debian 12's current stock 6.1
+# kernel; tests/kernel/vm-run.sh says how). The VM sees the host's root and
+# this directory, so it neither checks packages nor builds again. Only what
+# depends on the kernel runs there: the unit tests and the fuzz smoke run
+# are userspace code that `make check` already ran on the host
+# (FT_KERNEL_ONLY=1: the runner names what it left out), and the
+# integration tests that measure no rate or time window run VM_TEST_JOBS
+# at a time (tests/run.sh).
 KERNEL		?=
 VM_TIMEOUT	?= 2400
+VM_TEST_JOBS	?= 2
 check-kernel:
 	$(Q)$(MAKE) --no-print-directory deps-kernel
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- $(MAKE) check
+	$(Q)tests/kernel/vm-run.sh $(if $(KERNEL),-k $(KERNEL)) -t $(VM_TIMEOUT) -- \
+		FT_KERNEL_ONLY=1 FT_TEST_JOBS=$(VM_TEST_JOBS) BUILD=$(BUILD) tests/run.sh
 
 demo-kernel:
 	$(Q)$(MAKE) --no-print-directory deps-kernel

@@ -31,11 +31,11 @@ hostname flowtag-vm
 # the kernel loads modules on demand through this; list the ones a request
 # would not name (netfilter families, iptables targets)
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
-for m in veth tun sch_ingress cls_bpf sch_htb sch_fq_codel nf_tables nft_chain_nat \
+t_mod=$(cut -d' ' -f1 /proc/uptime)
+# one modprobe for all: each one started reads modules.dep over 9p
+modprobe -q -a veth tun sch_ingress cls_bpf sch_htb sch_fq_codel nf_tables nft_chain_nat \
 	ip_tables iptable_mangle iptable_filter xt_mark xt_MARK ipip ip_gre sit \
-	ip6_tunnel ip6_gre 8021q ifb act_mirred; do
-	modprobe -q "$m" 2>/dev/null
-done
+	ip6_tunnel ip6_gre 8021q ifb act_mirred 2>/dev/null
 
 # the project goes to its own path only now: it may live under /tmp
 proj=$(cat /run/ftvm/cwd)
@@ -43,10 +43,13 @@ mkdir -p "$proj" && mount --bind /mnt/ftproj "$proj"
 cmd=$(cat /run/ftvm/cmd)
 FT_VM_ACCEL=$(cat /run/ftvm/accel 2>/dev/null)
 export FT_VM_ACCEL
-echo "vm: $(uname -r), $(nproc) CPUs ($FT_VM_ACCEL); running in $proj: $cmd"
+echo "vm: $(uname -r), $(nproc) CPUs ($FT_VM_ACCEL), up after $t_mod s, modules loaded after $(cut -d' ' -f1 /proc/uptime) s; running in $proj: $cmd"
 cd "$proj" || { echo 2 > /run/ftvm/status; echo o > /proc/sysrq-trigger; }
+t0=$SECONDS
 bash -c "$cmd" </dev/null
-echo $? > /run/ftvm/status
+rc=$?
+echo "vm: the command took $((SECONDS - t0)) s"
+echo $rc > /run/ftvm/status
 sync
 echo o > /proc/sysrq-trigger
 sleep 30

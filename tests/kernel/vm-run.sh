@@ -5,42 +5,48 @@
 # in this project directory inside it; the VM's exit status is the
 # command's.
 #
-#   tests/kernel/vm-run.sh [-k PACKAGE] [-m MEM_MB] [-t SECONDS] [-s] [--] COMMAND...
+#   tests/kernel/vm-run.sh [-k PACKAGE] [-c DIR] [-m MEM_MB] [-t SECONDS] [-s] [--] COMMAND...
 #
 #   -k PACKAGE  Debian kernel package (default: Debian 12's current stock
 #               kernel, the newest linux-image-6.1.0-N-amd64 apt knows)
+#   -c DIR      keep the unpacked package in DIR/PACKAGE_VERSION for the next
+#               run, one version per package (default /var/cache/flowtag-vm,
+#               about 400 MB; -c '' unpacks into the temporary directory)
 #   -m MEM_MB   guest memory (default 4096)
 #   -t SECONDS  give up and fail after this long (default 2400)
 #   -s          boot the host's systemd as PID 1 (it must be installed:
 #               `dpkg -l systemd`) and run COMMAND from a service once
 #               sysinit.target is reached (tests/kernel/guest-systemd.sh)
 #
-# How: `apt-get download` the package and `dpkg-deb -x` it into a temporary
-# directory (the host's kernel is never touched); depmod over the extracted
-# tree; a busybox initramfs loads virtio/9p/overlay from it, mounts the
+# How: `apt-get download` the package and `dpkg-deb -x` it into a directory
+# of its own (the host's kernel is never touched; kept in -c DIR, where the
+# next run with the same package version finds it); depmod over the
+# extracted tree; a busybox initramfs loads virtio/9p/overlay from it, mounts the
 # host's root read-only over virtio-9p under a tmpfs overlay, this project
 # directory writable at its own path, and the extracted modules under
 # /lib/modules, then switch_roots into tests/kernel/guest-init.sh, which runs
 # COMMAND and hands its exit status back through a shared file (with -s,
 # into tests/kernel/guest-systemd.sh, which execs systemd). Only Debian
 # packages are used. Without /dev/kvm (or on a CPU without vmx/svm) the VM
-# runs under TCG, which is slow but complete. Everything is removed
-# afterwards, also on Ctrl-C.
+# runs under TCG, which is slow but complete. Everything but the -c DIR
+# copy is removed afterwards, also on Ctrl-C.
 set -u
 
 die() { echo "vm-run: $*" >&2; exit 2; }
 
 PKG=
+CACHE=/var/cache/flowtag-vm
 MEM=4096
 LIMIT=2400
 INIT=guest-init.sh
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	-k) PKG=$2; shift 2 ;;
+	-c) CACHE=$2; shift 2 ;;
 	-m) MEM=$2; shift 2 ;;
 	-t) LIMIT=$2; shift 2 ;;
 	-s) INIT=guest-systemd.sh; shift ;;
-	-h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -76,29 +82,50 @@ cleanup()
 trap cleanup EXIT
 trap 'echo "vm-run: interrupted" >&2; exit 130' INT TERM
 
-echo "vm-run: kernel package $PKG"
-fetch() { ( cd "$WORK" && apt-get download -q "$PKG" 2>&1 | grep -v '^W: Download is performed unsandboxed' ); }
-fetch
-DEB=$(ls "$WORK"/*.deb 2>/dev/null | head -1)
-if [[ -z $DEB ]]; then
-	# stale package lists name a version the archive no longer has
-	echo "vm-run: retrying after apt-get update"
-	apt-get update -qq && fetch
+t_prep=$(date +%s)
+# the unpacked package is kept in CACHE, one version per package: unpacking
+# and depmod take 15 to 50 s on a busy 2-core machine, and CI boots the
+# same kernel twice (check-kernel, check-systemd)
+VER=$(apt-cache show --no-all-versions "$PKG" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+KROOT=
+if [[ -n $CACHE && -n $VER && -e $CACHE/${PKG}_$VER/.complete ]]; then
+	KROOT=$CACHE/${PKG}_$VER
+	echo "vm-run: kernel package $PKG $VER, unpacked in $KROOT"
+else
+	echo "vm-run: kernel package $PKG"
+	fetch() { ( cd "$WORK" && apt-get download -q "$PKG" 2>&1 | grep -v '^W: Download is performed unsandboxed' ); }
+	fetch
 	DEB=$(ls "$WORK"/*.deb 2>/dev/null | head -1)
+	if [[ -z $DEB ]]; then
+		# stale package lists name a version the archive no longer has
+		echo "vm-run: retrying after apt-get update"
+		apt-get update -qq && fetch
+		DEB=$(ls "$WORK"/*.deb 2>/dev/null | head -1)
+	fi
+	[[ -n $DEB ]] || die "apt-get download $PKG failed (unknown package, or run apt-get update)"
+	VER=$(dpkg-deb -f "$DEB" Version)
+	dpkg-deb -x "$DEB" "$WORK/kroot" || die "dpkg-deb -x $DEB failed"
+	rm -f "$DEB"
+	KVER=$(ls "$WORK/kroot/lib/modules" | head -1)
+	[[ -n $KVER && -f $WORK/kroot/boot/vmlinuz-$KVER ]] || die "$PKG holds no kernel image"
+	depmod -b "$WORK/kroot" "$KVER" || die "depmod failed"
+	KROOT=$WORK/kroot
+	if [[ -n $CACHE ]] && mkdir -p "$CACHE" 2>/dev/null &&
+		rm -rf "$CACHE/${PKG}_"* && mv "$WORK/kroot" "$CACHE/${PKG}_$VER" 2>/dev/null; then
+		KROOT=$CACHE/${PKG}_$VER
+		touch "$KROOT/.complete"
+		echo "vm-run: unpacked into $KROOT (kept for the next run)"
+	fi
 fi
-[[ -n $DEB ]] || die "apt-get download $PKG failed (unknown package, or run apt-get update)"
-dpkg-deb -x "$DEB" "$WORK/kroot" || die "dpkg-deb -x $DEB failed"
-rm -f "$DEB"
-KVER=$(ls "$WORK/kroot/lib/modules" | head -1)
-VMLINUZ=$WORK/kroot/boot/vmlinuz-$KVER
-[[ -n $KVER && -f $VMLINUZ ]] || die "$PKG holds no kernel image"
-depmod -b "$WORK/kroot" "$KVER" || die "depmod failed"
+KVER=$(ls "$KROOT/lib/modules" | head -1)
+VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+[[ -n $KVER && -f $VMLINUZ ]] || die "$KROOT holds no kernel image"
 
 # ---- initramfs: busybox + what it takes to reach the 9p root ----
 IRD=$WORK/initramfs
 mkdir -p "$IRD"/{bin,dev,proc,sys,mnt,newroot,lib/modules}
 cp "$BUSYBOX" "$IRD/bin/busybox"
-for m in $(modprobe --show-depends -d "$WORK/kroot" -S "$KVER" -a \
+for m in $(modprobe --show-depends -d "$KROOT" -S "$KVER" -a \
 		virtio_pci 9pnet_virtio 9p overlay | awk '$1 == "insmod" { print $2 }' |
 		awk '!seen[$0]++'); do
 	cp "$m" "$IRD/lib/modules/"
@@ -147,6 +174,7 @@ fi
 # the guest's tests learn it as FT_VM_ACCEL: timing-sensitive checks (a
 # shaper's lower bound) mean nothing on an emulated CPU
 [[ $ACCEL == *kvm* ]] && echo kvm > "$WORK/vmctl/accel" || echo tcg > "$WORK/vmctl/accel"
+echo "vm-run: kernel and initramfs ready after $(($(date +%s) - t_prep)) s"
 echo "vm-run: booting $KVER$([[ $INIT == guest-systemd.sh ]] && echo ' with systemd as PID 1') ($([[ $ACCEL == *kvm* ]] && echo KVM || echo 'TCG, no KVM: slow')), running: $*"
 
 fs() { echo "-fsdev local,id=$1,path=$2,security_model=passthrough,multidevs=remap$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
@@ -157,7 +185,7 @@ timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 $ACCEL -m "$MEM" -smp "$(
 	-kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
 	-append "console=ttyS0 loglevel=3 panic=-1 ftinit=$INIT" \
 	$(fs hostroot / ,readonly=on) $(fs project "$PROJ" "") \
-	$(fs modules "$WORK/kroot/lib/modules/$KVER" ,readonly=on) $(fs vmctl "$WORK/vmctl" "") \
+	$(fs modules "$KROOT/lib/modules/$KVER" ,readonly=on) $(fs vmctl "$WORK/vmctl" "") \
 	</dev/null &
 QPID=$!
 wait "$QPID"
