@@ -181,8 +181,11 @@ static int use_live_sets(const struct ctl *c, struct ft_policy *pol,
 		int err = 0, r, k;
 
 		if (perr) {
-			snprintf(l->why, sizeof(l->why), "no running flowtagd (%s)",
-				 perr == -ENOENT ? "nothing pinned" : strerror(-perr));
+			if (perr == -ENOENT)
+				snprintf(l->why, sizeof(l->why), "no running flowtagd");
+			else
+				snprintf(l->why, sizeof(l->why), "the pins cannot be read (%s)",
+					 strerror(-perr));
 			continue;
 		}
 		err = ft_dynset_open(pins.path, set->name, &s);
