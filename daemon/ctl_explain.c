@@ -22,12 +22,15 @@
 
 #include "attach.h"
 #include "ctl.h"
+#include "dynset.h"
 #include "fields.h"
 #include "liveprobe.h"
 #include "log.h"
 #include "pktspec.h"
 #include "prepare.h"
 #include "strparse.h"
+
+#define NS_PER_SEC	1000000000ull
 
 /* KEY VALUE... into @p (pktspec.c); a usage error (exit code) when they make no packet. */
 static int parse_pkt(int argc, char **argv, struct ft_pkt_spec *p)
@@ -114,6 +117,171 @@ static void print_packet(struct ft_out *o, const struct ft_pkt_spec *p)
 	ft_out_opt_u64(o, "ifindex", NULL, p->iif[0], d->ifindex, NULL, true);
 	ft_out_opt_u64(o, "vlan", NULL, d->vlan >= 0, (uint64_t)d->vlan, NULL, true);
 	ft_out_end_fields(o);
+}
+
+/* Where the content of one dynamic set came from, and what it held. */
+struct live_set {
+	const struct ft_prefix_set *set;
+	uint8_t fields;			/* FT_SET_E_SRC | FT_SET_E_DST: what was looked up */
+	bool live;			/* the pinned tries, else the policy's initial content */
+	char why[96];			/* !live: why not */
+	bool hit[2];			/* src, dst (live only) */
+	struct ft_dynset_elem elem[2];	/* the element that holds it */
+};
+
+struct live_sets {
+	struct live_set s[FT_MAX_DYNSETS];
+	size_t n;
+	uint64_t now;			/* CLOCK_BOOTTIME ns of the lookups */
+};
+
+/* A host prefix (/32, /128) of @addr of @family. */
+static struct ft_prefix host_prefix(int family, const uint8_t *addr)
+{
+	struct ft_prefix h = { .family = (uint8_t)family, .len = family == AF_INET ? 32 : 128 };
+
+	memcpy(h.addr, addr, family == AF_INET ? 4 : 16);
+	return h;
+}
+
+/*
+ * Look the packet's src and dst up in the pinned tries of every dynamic
+ * set the compiled policy names, as the classifier does, and make that the
+ * set's content in @pol for this packet: the host prefix of each address
+ * a set holds, nothing else. The compiled search borrows the sets of @pol
+ * (ft_compiled_dyn_hits()) and the reference evaluator reads them, so both
+ * then answer as the data path does. Without pins a set keeps its initial
+ * content (@ls says so). Return: 0, or -ENOMEM.
+ */
+static int use_live_sets(const struct ctl *c, struct ft_policy *pol,
+			 const struct ft_compiled *comp, const struct ft_pkt_desc *d,
+			 struct live_sets *ls)
+{
+	struct ctl_pins pins = { 0 };
+	int perr = -ENOENT;
+	size_t j;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->now = ft_boot_ns();
+	for (j = 0; j < comp->ndyn && j < FT_MAX_DYNSETS; j++) {
+		ls->s[j].set = comp->dyn[j].set;
+		ls->s[j].fields = comp->dyn[j].fields;
+	}
+	ls->n = j;
+	if (!ls->n)
+		return 0;
+	perr = ctl_open_pins(c, &pins, true);
+	for (j = 0; j < ls->n; j++) {
+		struct live_set *l = &ls->s[j];
+		struct ft_prefix_set *set = &pol->sets[l->set - pol->sets];
+		const uint8_t *addr[2] = { d->src, d->dst };
+		struct ft_prefix *pfx;
+		struct ft_dynset s;
+		size_t n = 0;
+		int err = 0, r, k;
+
+		if (perr) {
+			if (perr == -ENOENT)
+				snprintf(l->why, sizeof(l->why), "no running flowtagd");
+			else
+				snprintf(l->why, sizeof(l->why), "the pins cannot be read (%s)",
+					 strerror(-perr));
+			continue;
+		}
+		err = ft_dynset_open(pins.path, set->name, &s);
+		if (err) {
+			snprintf(l->why, sizeof(l->why), "%s", err == -ENOENT ?
+				 "not pinned by the running flowtagd" : strerror(-err));
+			continue;
+		}
+		for (k = 0; k < 2 && d->family; k++) {
+			if (!(l->fields & (k ? FT_SET_E_DST : FT_SET_E_SRC)))
+				continue;
+			r = ft_dynset_lookup(&s, d->family, addr[k], ls->now, &l->elem[k]);
+			if (r < 0) {
+				err = r;
+				break;
+			}
+			l->hit[k] = r;
+		}
+		ft_dynset_close(&s);
+		if (err) {
+			snprintf(l->why, sizeof(l->why), "lookup failed: %s", strerror(-err));
+			memset(l->hit, 0, sizeof(l->hit));
+			continue;
+		}
+		pfx = calloc(2, sizeof(*pfx));
+		if (!pfx) {
+			ctl_close_pins(&pins);
+			return -ENOMEM;
+		}
+		for (k = 0; k < 2; k++)
+			if (l->hit[k] && !(k && l->hit[0] && !memcmp(d->src, d->dst, 16)))
+				pfx[n++] = host_prefix(d->family, addr[k]);
+		free(set->pfx);
+		set->pfx = pfx;
+		set->npfx = n;
+		l->live = true;
+	}
+	ctl_close_pins(&pins);
+	return 0;
+}
+
+/* One address against a dynamic set, for the table. */
+static void print_set_addr(struct ft_out *o, const struct live_set *l, int k, uint64_t now,
+			   const struct ft_pkt_desc *d)
+{
+	static const char *const keys[2][3] = { { "src_hit", "src_element", "src_expires" },
+						{ "dst_hit", "dst_element", "dst_expires" } };
+	const struct ft_dynset_elem *e = &l->elem[k];
+	bool looked = l->live && d->family && (l->fields & (k ? FT_SET_E_DST : FT_SET_E_SRC));
+	uint64_t left = e->expires > now ? (e->expires - now + NS_PER_SEC - 1) / NS_PER_SEC : 0;
+	char pfx[64] = "", text[128];
+
+	if (looked && l->hit[k]) {
+		ft_format_prefix(&e->pfx, pfx, sizeof(pfx));
+		if (e->expires)
+			snprintf(text, sizeof(text), "in %s (expires in %llus)", pfx,
+				 (unsigned long long)left);
+		else
+			snprintf(text, sizeof(text), "in %s", pfx);
+	} else {
+		snprintf(text, sizeof(text), looked ? "not in" : "-");
+	}
+	ft_out_str(o, NULL, k ? "dst" : "src", text);
+	ft_out_opt_bool(o, keys[k][0], NULL, looked, l->hit[k], NULL, NULL);
+	ft_out_str(o, keys[k][1], NULL, looked && l->hit[k] ? pfx : NULL);
+	ft_out_opt_u64(o, keys[k][2], NULL, looked && l->hit[k] && e->expires, left, NULL, false);
+}
+
+/* Where each dynamic set's content came from, and what it held for the packet. */
+static void print_live_sets(struct ft_out *o, const struct live_sets *ls,
+			    const struct ft_pkt_desc *d)
+{
+	static const char *const heads[] = { "set", "source", "src", "dst", NULL };
+	char src[160];
+	size_t j;
+
+	if (!ls->n)
+		return;
+	ft_out_begin_table(o, "dynamic_sets", "dynamic sets", heads);
+	for (j = 0; j < ls->n; j++) {
+		const struct live_set *l = &ls->s[j];
+
+		if (l->live)
+			snprintf(src, sizeof(src), "live elements");
+		else
+			snprintf(src, sizeof(src), "initial content, %s", l->why);
+		ft_out_begin_row(o);
+		ft_out_str(o, "name", "set", l->set->name);
+		ft_out_str(o, NULL, "source", src);
+		ft_out_str(o, "source", NULL, l->live ? "live" : "initial");
+		ft_out_str(o, "reason", NULL, l->live ? NULL : l->why);
+		print_set_addr(o, l, 0, ls->now, d);
+		print_set_addr(o, l, 1, ls->now, d);
+		ft_out_end_row(o);
+	}
+	ft_out_end_table(o);
 }
 
 /* The daemon's policy file, if flowtagd is there to say. */
@@ -346,6 +514,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 	struct ft_prepared prep = { 0 };
 	const struct ft_policy *pol = &prep.pol;
 	const struct ft_compiled *comp = &prep.comp;
+	struct live_sets ls;
 	struct ft_daemon_info info;
 	struct ft_pkt_spec p;
 	struct ft_flow_key k;
@@ -368,6 +537,11 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 		goto out;
 	if (p.iif[0])
 		p.d.ifindex = if_nametoindex(p.iif);
+	/* dynamic sets: what the data path holds now, when flowtagd runs */
+	if (use_live_sets(c, &prep.pol, comp, &p.d, &ls)) {
+		pr_err("out of memory");
+		goto out;
+	}
 
 	ft_pkt_flow_key(&p.d, &k);
 	ref = ft_reference_match(pol, &p.d);
@@ -392,6 +566,7 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 			ft_out_warn(o, "%s changed after flowtagd loaded it: the running policy "
 				    "may differ (flowtagctl reload)", path);
 	}
+	print_live_sets(o, &ls, &p.d);
 	print_verdict(o, pol, comp, agree ? compiled : reference);
 
 	if (agree)

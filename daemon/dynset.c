@@ -259,6 +259,49 @@ uint64_t ft_boot_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+int ft_dynset_lookup(struct ft_dynset *s, int family, const uint8_t *addr, uint64_t now,
+		     struct ft_dynset_elem *found)
+{
+	union {
+		struct ft_lpm4 v4;
+		struct ft_lpm6 v6;
+	} key;
+	__u32 *prefixlen = family == AF_INET ? &key.v4.prefixlen : &key.v6.prefixlen;
+	int fd = family == AF_INET ? s->v4 : s->v6;
+	struct ft_set_elem e;
+	unsigned int b;
+	int i;
+
+	memset(&key, 0, sizeof(key));
+	if (family == AF_INET) {
+		key.v4.prefixlen = 32;
+		memcpy(&key.v4.addr, addr, 4);
+	} else {
+		key.v6.prefixlen = 128;
+		memcpy(key.v6.addr, addr, 16);
+	}
+	for (i = 0; i < FT_DYNSET_TRIES; i++) {
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			return errno == ENOENT ? 0 : -errno;
+		if (!e.expires || e.expires > now) {
+			if (found) {
+				memset(found, 0, sizeof(*found));
+				found->pfx.family = (uint8_t)family;
+				found->pfx.len = (uint8_t)e.prefixlen;
+				/* the element's key: @addr with its host bits zero */
+				for (b = 0; b < e.prefixlen && b < (family == AF_INET ? 32u : 128u); b++)
+					found->pfx.addr[b / 8] |= addr[b / 8] & (0x80 >> (b % 8));
+				found->expires = e.expires;
+			}
+			return 1;
+		}
+		if (!e.prefixlen)
+			return 0;
+		*prefixlen = e.prefixlen - 1;
+	}
+	return 0;
+}
+
 /* The trie key of @p (struct ft_lpm4 or ft_lpm6) at @key; returns its size. */
 static size_t prefix_key(const struct ft_prefix *p, void *key)
 {

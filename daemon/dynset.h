@@ -111,6 +111,21 @@ struct ft_dynset_elem {
 int ft_dynset_walk(struct ft_dynset *s, int (*cb)(const struct ft_dynset_elem *e, void *arg),
 		   void *arg);
 
+/* Lookups of one address per packet: FT_DSET_TRIES of xdp/classify.h. */
+#define FT_DYNSET_TRIES	4
+
+/**
+ * ft_dynset_lookup() - whether @s holds an element containing the address
+ * @addr (family @family: AF_INET or AF_INET6, network byte order) that has
+ * not expired at @now (CLOCK_BOOTTIME ns), as the classifier decides it
+ * (ft_dset_has() in xdp/classify.h): the longest match; an expired one is
+ * skipped by looking again one bit shorter, FT_DYNSET_TRIES lookups at most.
+ * @found: the element that holds it (may be NULL)
+ * Return: 1 (held), 0 (not held) or -errno (a lookup failed).
+ */
+int ft_dynset_lookup(struct ft_dynset *s, int family, const uint8_t *addr, uint64_t now,
+		     struct ft_dynset_elem *found);
+
 /**
  * ft_dynset_flush() - delete every element. @n: how many. Return: 0 or -errno.
  */

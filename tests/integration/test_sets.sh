@@ -79,6 +79,59 @@ ctl dut set add nosuchset 198.18.7.1 >/dev/null 2>"$TMP/nosuch.err"
 expect_eq "set add to an unknown set: exit status 1" "$?" 1
 check "... naming the policy key to declare it" grep -q "dynamic = true" "$TMP/nosuch.err"
 
+# explain (--live) takes the live elements of a dynamic set, not its initial content
+pkt="proto udp src 198.18.7.1 dst 198.18.7.2 dport 9000 iif d0"
+explain_live()	# NAME: explain --live of $pkt into $TMP/NAME.out/.json, its exit status
+{
+	# shellcheck disable=SC2086
+	ctl dut -j explain --live $pkt >"$TMP/$1.json" 2>"$TMP/$1.err"
+	local rc=$?
+	# shellcheck disable=SC2086
+	ctl dut explain --live $pkt >"$TMP/$1.out" 2>&1
+	return $rc
+}
+# drop: both userspace and the XDP program; NAME EXPECT(drop|class)
+explain_says()
+{
+	python3 - "$TMP/$1.json" "$2" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ds = {s["name"]: s for s in d["dynamic_sets"]}
+assert ds["blocked"]["source"] == "live", ds
+drop = sys.argv[2] == "drop"
+assert ds["blocked"]["src_hit"] is drop, ds
+assert (d["action"] == "drop") is drop, d["action"]
+assert d["live"]["xdp"]["drop"] is drop, d["live"]
+assert d["live"]["agree"] is True, d["live"]
+EOF2
+}
+ctl dut set add blocked 198.18.7.1 >/dev/null
+explain_live added
+expect_eq "explain --live after set add: exit 0 (no false DIFFERS)" "$?" 0
+check "... userspace and the kernel both drop, from the live elements" explain_says added drop ||
+	sed 's/^/#   /' "$TMP/added.out" "$TMP/added.err"
+check "... the text names the source and the element" \
+	grep -q -E '^ *blocked +live elements +in 198\.18\.7\.1/32 ' "$TMP/added.out"
+ctl dut set del blocked 198.18.7.1/32 >/dev/null
+explain_live deleted
+expect_eq "explain --live after set del: exit 0" "$?" 0
+check "... both pass it to the default class" explain_says deleted class ||
+	sed 's/^/#   /' "$TMP/deleted.out" "$TMP/deleted.err"
+check "... the text says not in" grep -q -E '^ *blocked +live elements +not in ' "$TMP/deleted.out"
+ctl dut set add blocked 198.18.7.1 timeout 2 >/dev/null
+explain_live timed
+expect_eq "explain --live with an element of timeout 2: exit 0" "$?" 0
+check "... dropped while it lasts" explain_says timed drop ||
+	sed 's/^/#   /' "$TMP/timed.out" "$TMP/timed.err"
+check "... with its seconds left" grep -q -E 'in 198\.18\.7\.1/32 \(expires in [12]s\)' \
+	"$TMP/timed.out"
+sleep 3
+explain_live expired
+expect_eq "explain --live after it expired (still in the trie): exit 0" "$?" 0
+check "... no longer dropped" explain_says expired class ||
+	sed 's/^/#   /' "$TMP/expired.out" "$TMP/expired.err"
+ctl dut set flush blocked >/dev/null
+
 # timeouts: exact at the next packet, no daemon involved (3 s: room for a busy machine)
 ctl dut set add blocked 198.18.7.0/24 timeout 3 >/dev/null
 burst
@@ -177,4 +230,10 @@ expect_eq "flowtagd exits 0" "$?" 0
 check "flowtagd's log has no sanitizer report" asan_clean "$TMP/flowtagd3.log"
 "$FLOWTAGD" --cleanup --pin-dir "$PIN" >/dev/null 2>&1
 check "--cleanup removes the sets too" test ! -e "$PIN"
+# shellcheck disable=SC2086
+ctl dut -c "$TMP/policy.conf" explain $pkt >"$TMP/nodaemon.out" 2>&1
+expect_eq "explain without a flowtagd: exit 0" "$?" 0
+check "... says it used the initial content" \
+	grep -q -E '^ *blocked +initial content, no running flowtagd' "$TMP/nodaemon.out" ||
+	sed 's/^/#   /' "$TMP/nodaemon.out"
 finish
