@@ -280,7 +280,7 @@ int ft_dynset_lookup(struct ft_dynset *s, int family, const uint8_t *addr, uint6
 		key.v6.prefixlen = 128;
 		memcpy(key.v6.addr, addr, 16);
 	}
-	for (i = 0; i < FT_DYNSET_TRIES; i++) {
+	for (i = 0; i < FT_DSET_TRIES; i++) {
 		if (bpf_map_lookup_elem(fd, &key, &e))
 			return errno == ENOENT ? 0 : -errno;
 		if (!e.expires || e.expires > now) {

@@ -111,15 +111,13 @@ struct ft_dynset_elem {
 int ft_dynset_walk(struct ft_dynset *s, int (*cb)(const struct ft_dynset_elem *e, void *arg),
 		   void *arg);
 
-/* Lookups of one address per packet: FT_DSET_TRIES of xdp/classify.h. */
-#define FT_DYNSET_TRIES	4
-
 /**
  * ft_dynset_lookup() - whether @s holds an element containing the address
  * @addr (family @family: AF_INET or AF_INET6, network byte order) that has
  * not expired at @now (CLOCK_BOOTTIME ns), as the classifier decides it
- * (ft_dset_has() in xdp/classify.h): the longest match; an expired one is
- * skipped by looking again one bit shorter, FT_DYNSET_TRIES lookups at most.
+ * (ft_dset_has() in xdp/dynset.h): the longest match; an expired one is
+ * skipped by looking again one bit shorter, FT_DSET_TRIES (flowtag/maps.h)
+ * lookups at most.
  * @found: the element that holds it (may be NULL)
  * Return: 1 (held), 0 (not held) or -errno (a lookup failed).
  */

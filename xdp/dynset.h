@@ -86,9 +86,6 @@ struct {
 #define FT_DYN_DST_SHIFT	FT_MAX_DYNSETS
 #define FT_DYN_TIMED		(1u << 30)	/* a hit on an element with a timeout */
 
-/* Tries to walk past expired elements before the address counts as absent. */
-#define FT_DSET_TRIES		4
-
 /*
  * Whether the trie @trie (a ft_dset4_inner or ft_dset6_inner) holds an
  * unexpired element containing the address in @key. An expired element

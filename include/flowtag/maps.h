@@ -136,6 +136,13 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_SET_E_SRC	0x1	/* ft_dynpol fields: the policy matches src on it */
 #define FT_SET_E_DST	0x2	/* ... dst */
 
+/*
+ * Lookups of one address in a dynamic set's trie, walking past expired
+ * elements (one bit shorter each time), before the address counts as
+ * absent: the data path (xdp/dynset.h) and flowtagctl explain (dynset.c).
+ */
+#define FT_DSET_TRIES	4
+
 /* Value of a dynamic set's trie element. */
 struct ft_set_elem {
 	__u64 expires;			/* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns), 0 = never */
