@@ -226,8 +226,8 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests
 
 # ftinject builds its packets with the BPF tests' packet builder
 $(BUILD)/tests/ftinject: tests/bpf/pkt.h
-# fttcx attaches a tcx program: it needs libbpf
-$(BUILD)/tests/fttcx: TOOL_LIBS = $(PKG_LIBS)
+# fttcx attaches a tcx program, ftmapsum reads pinned maps: they need libbpf
+$(BUILD)/tests/fttcx $(BUILD)/tests/ftmapsum: TOOL_LIBS = $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 	$(call msg,CC,$@)

@@ -53,8 +53,8 @@ snapshot()
 	ctl dut -j status | sed 's/"loaded":[^,]*,//; s/"last_repair[^,]*,//g' |
 		grep -o '"counters":{[^}]*}\|"meta_written":[0-9]*\|"tc_packets":[0-9]*\|"meta_seen":[0-9]*'
 	ctl dut -j stats
-	bpftool map dump pinned "$PIN/ft_flow_cache" | md5sum
-	bpftool map dump pinned "$PIN/ft_frags" | md5sum
+	"$FT_BUILD/tests/ftmapsum" "$PIN/ft_flow_cache"
+	"$FT_BUILD/tests/ftmapsum" "$PIN/ft_frags"
 }
 snapshot >"$TMP/before"
 
