@@ -341,7 +341,7 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 {
 	const struct ft_bitmap *b[FT_NFIELDS], *xs, *xd;
 	__u32 used, bi;
-	__u64 sum = ~0ULL;
+	__u64 sum;
 	int ip;
 	void *bms;
 	int f, i;
@@ -354,22 +354,30 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 	if (!bms)
 		return FT_RULE_NONE;
 	/*
-	 * Fields no rule matches on keep all_bm, so their cost does not depend
-	 * on the packet. Each field's "used" bit is tested exactly once: a
+	 * Fields no rule matches on take the all-rules bitmap, looked up once
+	 * here: a miss pays one bitmap lookup per field the policy uses, not
+	 * one per field. Each field's "used" bit is tested exactly once: a
 	 * second test of an already-decided bit makes the verifier mark it
-	 * precise and stops it from merging the paths (2^FT_NFIELDS of them).
+	 * precise and stops it from merging the paths (2^FT_NFIELDS of them);
+	 * both outcomes leave b[f] a pointer into the same map, so they merge.
 	 */
+	bi = h->all_bm;
+	xs = bpf_map_lookup_elem(bms, &bi);
+	if (!xs)
+		return FT_RULE_NONE;
+	sum = xs->summary;
 	/* Each bitmap is looked up as soon as its index is known: no array
 	 * of indices on the stack (the call chain's stack is at its limit). */
 #define FT_FIELD(f, have, lookup)					\
 	do {								\
-		bi = h->all_bm;						\
-		if (used & (1u << (f)))					\
+		b[f] = xs;						\
+		if (used & (1u << (f))) {				\
 			bi = (have) ? (lookup) : h->absent_bm[f];	\
-		b[f] = bpf_map_lookup_elem(bms, &bi);			\
-		if (!b[f])						\
-			return FT_RULE_NONE;	/* FT_BM_INVALID too */	\
-		sum &= b[f]->summary;					\
+			b[f] = bpf_map_lookup_elem(bms, &bi);		\
+			if (!b[f])					\
+				return FT_RULE_NONE; /* FT_BM_INVALID too */ \
+			sum &= b[f]->summary;				\
+		}							\
 	} while (0)
 
 	FT_FIELD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
