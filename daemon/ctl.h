@@ -185,6 +185,16 @@ struct ctl_view {
  */
 int ctl_view_read(struct ctl_pins *p, struct ctl_view *v);
 
+/**
+ * ctl_in_force() - whether policy generation @generation is in force on
+ * every interface of the policy, asked of the kernel (ctl_view_read()):
+ * the data path runs it, no interface is missing, every one carries our
+ * XDP program and is not down. flowtagctl reload and reload --confirm.
+ * Return: 0 in force, 1 not (the reasons are in @v), or -errno when the
+ * state cannot be read (logged). Release @v with ctl_view_free() either way.
+ */
+int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v);
+
 /** ctl_view_reason() - add an overall reason; raises v->state to @st. */
 void ctl_view_reason(struct ctl_view *v, enum ft_live_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -88,9 +88,12 @@ int ctl_reload_confirm(const struct ctl *c)
 {
 	char req[32], line[FT_CONTROL_LINE], *rest;
 	unsigned int before = 0, gen = 0;
+	struct ctl_view v = { 0 };
+	struct ctl_pins p = { 0 };
 	uint64_t applied;
 	struct ft_out *o = NULL;
-	int fd, err, ret = EXIT_FAIL;
+	int fd, err, ret = EXIT_FAIL, incomplete;
+	uint32_t i;
 
 	snprintf(req, sizeof(req), "reload %d", c->confirm);
 	fd = connect_daemon(req, "reload --confirm");
@@ -117,9 +120,23 @@ int ctl_reload_confirm(const struct ctl *c)
 	ft_out_u64(o, "confirm_seconds", NULL, (uint64_t)c->confirm);
 	ft_out_text(o, "reloaded: generation %u -> %u; confirm within %d s (flowtagctl confirm), "
 		    "else flowtagd rolls back to generation %u", before, gen, c->confirm, before);
+	/* as plain reload: the daemon applied it, is it in force everywhere? */
+	incomplete = ctl_open_pins(c, &p, false) ? -1 : ctl_in_force(&p, gen, &v);
+	if (incomplete < 0) {
+		ft_out_text(o, "cannot check in the kernel that generation %u is in force: see "
+			    "flowtagctl status", gen);
+		incomplete = 1;
+	}
+	ft_out_bool(o, "in_force", NULL, !incomplete, "yes", "no");
+	ft_out_strv(o, "problems", (const char *const *)v.reasons, v.nreasons);
+	if (incomplete)
+		ft_out_text(o, "reload INCOMPLETE: generation %u is active, but not every interface "
+			    "classifies with it:", gen);
+	for (i = 0; i < v.nreasons; i++)
+		ft_out_text(o, incomplete ? "  %s" : "  note: %s", v.reasons[i]);
 	if (c->no_wait) {
 		ft_out_str(o, "result", NULL, "pending");
-		ret = EXIT_OK;
+		ret = incomplete ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
 	if (!c->json)
@@ -135,6 +152,9 @@ int ctl_reload_confirm(const struct ctl *c)
 	}
 	rest = split_word(line);
 	ret = print_outcome(o, line, rest, false);
+	/* confirmed, but not in force everywhere: as plain reload, exit 1 */
+	if (ret == EXIT_OK && incomplete)
+		ret = EXIT_FAIL;
 	applied = now_ms() - applied;
 	ft_out_u64(o, "outcome_after_ms", NULL, applied);
 	ft_out_text(o, "  (%llu.%02llu s after the policy was applied)",
@@ -142,6 +162,8 @@ int ctl_reload_confirm(const struct ctl *c)
 out:
 	if (fd >= 0)
 		close(fd);
+	ctl_view_free(&v);
+	ctl_close_pins(&p);
 	return ctl_finish_output(o, ret);
 }
 

@@ -70,6 +70,27 @@ static int reload_wait(struct ft_pinned *s, const struct ft_daemon_info *before,
 	}
 }
 
+int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
+{
+	uint32_t i;
+	int err, incomplete = 0;
+
+	err = ctl_view_read(p, v);
+	if (err)
+		return err;
+	if (v->st.generation != generation) {
+		ctl_view_reason(v, FT_LIVE_DOWN, "the data path runs generation %u, not %u",
+				v->st.generation, generation);
+		incomplete = 1;
+	}
+	if (v->health.nmissing)
+		incomplete = 1;
+	for (i = 0; i < v->nifs; i++)
+		if (v->ifs[i].lv.state == FT_LIVE_DOWN || !v->ifs[i].lv.xdp.ours)
+			incomplete = 1;
+	return incomplete;
+}
+
 static int do_reload(const struct ctl *c, int argc, char **argv)
 {
 	struct ft_daemon_info before, after;
@@ -130,19 +151,11 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	/* the daemon says it reloaded: is the new generation really in force
 	 * on every interface? Ask the kernel. */
 	if (res == RL_RELOADED) {
-		err = ctl_view_read(&p, &v);
-		if (err)
+		err = ctl_in_force(&p, after.generation, &v);
+		if (err < 0)
 			goto out;
-		if (v.st.generation != after.generation) {
-			ctl_view_reason(&v, FT_LIVE_DOWN, "the data path runs generation %u, not %u",
-				    v.st.generation, after.generation);
+		if (err)
 			res = RL_INCOMPLETE;
-		}
-		if (v.health.nmissing)
-			res = RL_INCOMPLETE;
-		for (i = 0; i < v.nifs; i++)
-			if (v.ifs[i].lv.state == FT_LIVE_DOWN || !v.ifs[i].lv.xdp.ours)
-				res = RL_INCOMPLETE;
 	}
 	ft_out_str(o, "result", NULL, reload_names[res]);
 	ft_out_u64(o, "pid", NULL, before.pid);

@@ -112,6 +112,17 @@ check "status: degraded, d1 not attached" grep -q "1 interface(s) of the policy 
 r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], any("d1" in p for p in d["problems"]))')
 expect_eq "JSON reload: incomplete, d1 named" "$r" "incomplete True"
 
+# reload --confirm checks the same: applied, but not in force on d1
+ctl dut reload --confirm 60 --no-wait >"$TMP/rlc" 2>&1
+expect_eq "reload --confirm with d1 unattachable: exit 1" "$?" 1
+check "reload --confirm says it is incomplete" \
+	grep -q "reload INCOMPLETE: generation [0-9]* is active" "$TMP/rlc"
+check "reload --confirm names d1 and the reason" grep -q "d1: another XDP program is attached" \
+	"$TMP/rlc"
+sed 's/^/# /' "$TMP/rlc"
+ctl dut confirm >"$TMP/cf" 2>&1
+expect_eq "confirm: exit 0" "$?" 0
+
 ip -n "$(ns dut)" link set dev d1 xdpgeneric off
 ctl dut reload >"$TMP/rl4" 2>&1
 expect_eq "d1 freed: reload exit 0" "$?" 0
