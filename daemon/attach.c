@@ -94,15 +94,9 @@ static int iface_link_type(const char *name)
 	return type;
 }
 
-/*
- * Tell the programs what starts a packet on @ifindex: ft_links, then its
- * ft_devs entry if that is free or its own (ft_dev_claim(): the programs
- * read ft_links until the entry is there, and when another interface holds
- * it; the hand-off counters then live in ft_hoff, pinned_write.c).
- */
-static int links_set(struct ft_loader *l, uint32_t ifindex, uint8_t l2, uint16_t type)
+int ft_link_record(struct ft_loader *l, uint32_t ifindex, uint8_t l2, uint16_t arphrd)
 {
-	struct ft_link lk = { .l2 = l2, .link_type = type };
+	struct ft_link lk = { .l2 = l2, .link_type = arphrd };
 	int err;
 
 	if (bpf_map_update_elem(ft_loader_map_fd(l, "ft_links"), &ifindex, &lk, 0))
@@ -401,7 +395,7 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 	a->link_type = (uint16_t)type;
 	a->l2 = (uint8_t)l2;
 	/* before any program runs on the device: they parse by it */
-	err = links_set(l, a->ifindex, a->l2, a->link_type);
+	err = ft_link_record(l, a->ifindex, a->l2, a->link_type);
 	if (err) {
 		pr_err("%s: cannot record the link type: %s", iface->name, strerror(-err));
 		return err;

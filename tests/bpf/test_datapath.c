@@ -20,6 +20,7 @@
 
 #include "bpf/harness.h"
 #include "bpf/pkt.h"
+#include "attach.h"
 #include "pinned_write.h"
 #include "pktmut.h"
 #include "randpol.h"
@@ -414,27 +415,19 @@ static struct ft_pkt_desc desc_of(const struct pkt_spec *p)
 }
 
 /*
- * Tell the programs that @ifindex has the link layer @l2 (FT_L2_*), as
- * flowtagd does for the interfaces it attaches: ft_links, then the
- * interface's ft_devs entry with flowtagd's own ft_dev_claim(). Returns 1
- * when the entry is the interface's, 0 when another holds it.
+ * Tell the programs that @ifindex has the link layer @l2 (FT_L2_*) with
+ * flowtagd's own ft_link_record(): ft_links, then the interface's ft_devs
+ * entry unless another interface holds it.
  */
-static int set_link_on(struct state *s, __u32 ifindex, enum ft_l2 l2)
+static void set_link_on(struct state *s, __u32 ifindex, enum ft_l2 l2)
 {
-	struct ft_link lk = { .l2 = l2, .link_type = l2 == FT_L2_NONE ? 65534 : 772 };
-	int claimed;
-
-	assert_int_equal(bpf_map_update_elem(ft_loader_map_fd(&s->l, "ft_links"), &ifindex, &lk, 0),
-			 0);
-	claimed = ft_dev_claim(ft_loader_map_fd(&s->l, "ft_devs"), ifindex, l2);
-	assert_true(claimed >= 0);
-	return claimed;
+	assert_int_equal(ft_link_record(&s->l, ifindex, l2, l2 == FT_L2_NONE ? 65534 : 772), 0);
 }
 
-/* set_link_on() ifindex 1, the test runs' device: its ft_devs entry. */
+/* set_link_on() ifindex 1, the test runs' device (its ft_devs entry is free or its own). */
 static void set_link(struct state *s, enum ft_l2 l2)
 {
-	assert_int_equal(set_link_on(s, 1, l2), 1);
+	set_link_on(s, 1, l2);
 }
 
 /* The index of the rule called @name in the test policy, -1 for DEFAULT. */
@@ -889,9 +882,9 @@ static void test_devs_collision(void **st)
 		ft_dev_release(ft_loader_map_fd(&s->l, "ft_devs"), 1);
 		ft_dev_release(ft_loader_map_fd(&s->l, "ft_devs"), other);
 		/* the holder first: the other finds the entry taken */
-		assert_int_equal(set_link_on(s, holder, holder == l3_if ? FT_L2_NONE : FT_L2_ETH), 1);
-		assert_int_equal(set_link_on(s, fallback, fallback == l3_if ? FT_L2_NONE : FT_L2_ETH),
-				 0);
+		set_link_on(s, holder, holder == l3_if ? FT_L2_NONE : FT_L2_ETH);
+		set_link_on(s, fallback, fallback == l3_if ? FT_L2_NONE : FT_L2_ETH);
+		assert_false(dev_counters(s, fallback, &w0, &t0));
 		/* counters of the fallback interface live in ft_hoff, as flowtagd makes them */
 		{
 			int ncpu = libbpf_num_possible_cpus();
