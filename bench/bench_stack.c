@@ -9,8 +9,10 @@
  */
 #include <dirent.h>
 #include <net/if.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
 
+#include "attach.h"
 #include "bench.h"
 
 const char *const var_name[NVARIANTS] = {
@@ -156,6 +158,14 @@ static int dut_attach(struct dut *d, int verbose)
 				    bpf_program__fd(skel->progs.ftb_pass);
 	int err;
 
+	/* flowtag's DUT device recorded as flowtagd records the interfaces it
+	 * attaches (ft_links, ft_devs: link type and hand-off counters) */
+	err = dut_is_ft(d) ? ft_link_record(&d->pol->l, (uint32_t)d->ifindex, FT_L2_ETH,
+					   ARPHRD_ETHER) : 0;
+	if (err) {
+		snprintf(d->skip, sizeof(d->skip), "ft_link_record: %s", strerror(-err));
+		return err;
+	}
 	err = ftb_ns_enter(d->ns);
 	if (err)
 		return err;

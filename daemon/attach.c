@@ -28,6 +28,7 @@
 #include "shaping.h"
 #include "loader.h"
 #include "log.h"
+#include "pinned_write.h"
 #include "verify.h"
 #include "xdp_link.h"
 
@@ -93,18 +94,30 @@ static int iface_link_type(const char *name)
 	return type;
 }
 
-/* Tell the programs what starts a packet on @ifindex (ft_links). */
-static int links_set(int map_fd, uint32_t ifindex, uint8_t l2, uint16_t type)
+int ft_link_record(struct ft_loader *l, uint32_t ifindex, uint8_t l2, uint16_t arphrd)
 {
-	struct ft_link lk = { .l2 = l2, .link_type = type };
+	struct ft_link lk = { .l2 = l2, .link_type = arphrd };
+	int err;
 
-	return bpf_map_update_elem(map_fd, &ifindex, &lk, 0) ? -errno : 0;
+	if (bpf_map_update_elem(ft_loader_map_fd(l, "ft_links"), &ifindex, &lk, 0))
+		return -errno;
+	err = ft_dev_claim(ft_loader_map_fd(l, "ft_devs"), ifindex, l2);
+	return err < 0 ? err : 0;
 }
 
-static void links_del(int map_fd, uint32_t ifindex)
+/* Forget @ifindex in ft_devs (@devs_fd), then in ft_links (@links_fd); either may be -1. */
+static void links_del(int links_fd, int devs_fd, uint32_t ifindex)
 {
-	if (map_fd >= 0)
-		bpf_map_delete_elem(map_fd, &ifindex);
+	/* the entry first: the programs fall back to ft_links meanwhile */
+	ft_dev_release(devs_fd, ifindex);
+	if (links_fd >= 0)
+		bpf_map_delete_elem(links_fd, &ifindex);
+}
+
+/* links_del() with the loader's maps. */
+static void links_forget(struct ft_loader *l, uint32_t ifindex)
+{
+	links_del(ft_loader_map_fd(l, "ft_links"), ft_loader_map_fd(l, "ft_devs"), ifindex);
 }
 
 static int iface_mtu(const char *name)
@@ -382,7 +395,7 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 	a->link_type = (uint16_t)type;
 	a->l2 = (uint8_t)l2;
 	/* before any program runs on the device: they parse by it */
-	err = links_set(ft_loader_map_fd(l, "ft_links"), a->ifindex, a->l2, a->link_type);
+	err = ft_link_record(l, a->ifindex, a->l2, a->link_type);
 	if (err) {
 		pr_err("%s: cannot record the link type: %s", iface->name, strerror(-err));
 		return err;
@@ -397,7 +410,7 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 
 	err = ft_xdp_attach(l, iface, a, prev && prev->ifindex == a->ifindex && !ours, &link_created);
 	if (err) {
-		links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
+		links_forget(l, a->ifindex);
 		return err;
 	}
 	a->xdp_mode = ft_xdp_attached_mode(a->ifindex);
@@ -452,7 +465,7 @@ undo:
 	a->link_fd = -1;
 	if (qdisc_created)
 		clsact_release(a->ifindex, iface->name);
-	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
+	links_forget(l, a->ifindex);
 	return err;
 }
 
@@ -478,7 +491,7 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 	a->link_fd = -1;
 	if (a->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(a->ifindex, a->name);
-	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
+	links_forget(l, a->ifindex);
 	pr_info("%s: detached", a->name);
 	a->flags = 0;
 	return err;
@@ -494,15 +507,25 @@ void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
 	a->link_fd = -1;
 	if (!ft_xdp_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
 		unlink(path);
-	links_del(ft_loader_map_fd(l, "ft_links"), a->ifindex);
+	links_forget(l, a->ifindex);
 	a->flags = 0;
+}
+
+/* fd of the map pinned as @name under @pin_dir, -1 if there is none. */
+static int pinned_map(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
+		return -1;
+	return bpf_obj_get(path);
 }
 
 int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 {
 	char path[PATH_MAX], name[FT_IFNAMSIZ];
+	int fd, devs_fd;
 	bool frags;
-	int fd;
 
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(rec->name), rec->name);
 	if (if_nametoindex(name) != rec->ifindex) {
@@ -530,12 +553,13 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 		ft_ingress_shaping_remove(rec->ifindex, name, NULL);
 	if (rec->flags & FT_IFACE_F_QDISC_OURS)
 		clsact_release(rec->ifindex, name);
-	if (snprintf(path, sizeof(path), "%s/ft_links", pin_dir) < (int)sizeof(path)) {
-		fd = bpf_obj_get(path);
-		links_del(fd, rec->ifindex);
-		if (fd >= 0)
-			close(fd);
-	}
+	fd = pinned_map(pin_dir, "ft_links");
+	devs_fd = pinned_map(pin_dir, "ft_devs");
+	links_del(fd, devs_fd, rec->ifindex);
+	if (fd >= 0)
+		close(fd);
+	if (devs_fd >= 0)
+		close(devs_fd);
 	pr_info("%s: detached (left by a previous flowtagd)", name);
 	return 1;
 }

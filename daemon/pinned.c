@@ -55,6 +55,8 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 				sizeof(struct ft_confirm_info), 1 },
 	[FT_PINNED_HOFF] = { "ft_hoff", BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct ft_hoff),
 			     FT_MAX_IFACES },
+	[FT_PINNED_DEVS] = { "ft_devs", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct ft_dev),
+			     FT_DEV_SLOTS },
 	/* the loader sizes it to the machine: any number of buckets */
 	[FT_PINNED_FLOW_CACHE] = { "ft_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 				   sizeof(struct ft_flow_bucket), 1 },
@@ -64,6 +66,7 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 #define PERCPU_STRIDE(size)	(((size_t)(size) + 7) & ~(size_t)7)
 #define MAX_PERCPU_VALUE	sizeof(struct ft_counters)
 _Static_assert(sizeof(struct ft_counters) >= sizeof(struct ft_hoff) &&
+	       sizeof(struct ft_counters) >= sizeof(struct ft_dev) &&
 	       sizeof(struct ft_counters) >= sizeof(struct ft_pktcnt), "the largest per-CPU value");
 
 const char *ft_pinned_map_name(enum ft_pinned_map m)
@@ -300,20 +303,55 @@ int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *
 	return err;
 }
 
-int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out)
+int ft_hoff_sum(int devs_fd, int hoff_fd, uint32_t ifindex, int ncpu, void *buf,
+		struct ft_hoff *out)
 {
+	uint32_t key = ifindex & (FT_DEV_SLOTS - 1);
 	uint64_t sum[4] = { 0 };
-	int err;
+	bool found = false;
+	int cpu, err;
 
 	_Static_assert(sizeof(struct ft_hoff) == sizeof(sum), "ft_hoff is four __u64");
-	err = lookup_percpu_sum(s, FT_PINNED_HOFF, ifindex, sum, 4);
+	_Static_assert(PERCPU_STRIDE(sizeof(struct ft_dev)) == sizeof(struct ft_dev),
+		       "ft_dev values are packed per CPU");
+	memset(out, 0, sizeof(*out));
+	if (ifindex && devs_fd >= 0 && !bpf_map_lookup_elem(devs_fd, &key, buf)) {
+		const struct ft_dev *d = buf;
+
+		/* the same tag on every CPU, but for a claim or a release
+		 * under way: a CPU without it counts nothing of @ifindex */
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			if (d[cpu].ifindex != ifindex)
+				continue;
+			found = true;
+			out->meta_written += d[cpu].hoff.meta_written;
+			out->tc_pkts += d[cpu].hoff.tc_pkts;
+			out->meta_seen += d[cpu].hoff.meta_seen;
+		}
+		if (found)
+			return 0;
+	}
+	if (hoff_fd < 0)
+		return -ENOENT;
+	err = ft_percpu_sum(hoff_fd, ifindex, sizeof(struct ft_hoff), ncpu, buf, sum, 4);
 	if (err)
 		return err;
 	out->meta_written = sum[0];
 	out->tc_pkts = sum[1];
 	out->meta_seen = sum[2];
-	out->pad = 0;
 	return 0;
+}
+
+int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out)
+{
+	int devs_fd = map_fd(s, FT_PINNED_DEVS), hoff_fd = map_fd(s, FT_PINNED_HOFF);
+
+	/* pins of a version without ft_devs: ft_hoff alone */
+	if (devs_fd < 0 && devs_fd != -ENOENT)
+		return devs_fd;
+	if (hoff_fd < 0 && hoff_fd != -ENOENT)
+		return hoff_fd;
+	return ft_hoff_sum(devs_fd, hoff_fd, ifindex, s->ncpu, s->buf, out);
 }
 
 int ft_pinned_counters(struct ft_pinned *s, uint64_t *out)

@@ -3,7 +3,7 @@
  * The read-only view of everything flowtag pins: the daemon's records
  * (ft_info, ft_ifaces, ft_health, ft_ifhealth), the active policy
  * (ft_state, ft_policy, ft_classes, ft_rule_info), the hand-off counters
- * per interface (ft_hoff) and the per-CPU counters, summed.
+ * per interface (ft_devs or ft_hoff) and the per-CPU counters, summed.
  *
  * This is how flowtagctl learns everything: no private IPC, and nothing
  * here can change what the data path does. Maps are opened on first use
@@ -40,6 +40,7 @@ enum ft_pinned_map {
 	FT_PINNED_RULE_NAME,	/* ft_rule_name */
 	FT_PINNED_FLOW_CACHE,	/* ft_flow_cache (per CPU, buckets of flows) */
 	FT_PINNED_CONFIRM,	/* ft_confirm */
+	FT_PINNED_DEVS,		/* ft_devs (per CPU, indexed by ifindex & (FT_DEV_SLOTS - 1)) */
 	FT_PINNED_MAX,
 };
 
@@ -117,11 +118,24 @@ int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *
 
 /**
  * ft_pinned_hoff() - the XDP->tc hand-off counters of @ifindex, summed over
- * the CPUs.
+ * the CPUs, from wherever they live (ft_hoff_sum()).
  * Return: 0, -ENOENT when flowtagd made no entry for @ifindex (or the pins
- * predate the map), or -errno.
+ * predate the maps), or -errno.
  */
 int ft_pinned_hoff(struct ft_pinned *s, uint32_t ifindex, struct ft_hoff *out);
+
+/**
+ * ft_hoff_sum() - the XDP->tc hand-off counters of @ifindex summed over the
+ * @ncpu possible CPUs, from where the programs count them: the ft_devs
+ * entry of @ifindex (@devs_fd) on the CPUs where its tag is @ifindex, else
+ * its ft_hoff entry (@hoff_fd). Either fd may be negative (no such map).
+ * The one reader of the counters: flowtagctl, the metrics, the self-repair
+ * and the tests all use it.
+ * @buf: room for @ncpu values of struct ft_dev
+ * Return: 0, -ENOENT when neither map holds counters of @ifindex, or -errno.
+ */
+int ft_hoff_sum(int devs_fd, int hoff_fd, uint32_t ifindex, int ncpu, void *buf,
+		struct ft_hoff *out);
 
 /**
  * ft_pinned_counters() - every health counter of ft_health_cnt, summed over

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The writer of the daemon's records in the pins (ft_info, ft_ifaces,
- * ft_health, ft_ifhealth, ft_hoff): flowtagd's side of what pinned.c reads.
+ * ft_health, ft_ifhealth, ft_hoff, ft_devs): flowtagd's side of what
+ * pinned.c reads.
  */
 #ifndef FLOWTAG_PINNED_WRITE_H
 #define FLOWTAG_PINNED_WRITE_H
@@ -26,8 +27,38 @@ struct ft_pinned_state {
 };
 
 /**
+ * ft_dev_claim() - give @ifindex its ft_devs entry (@fd), with link layer
+ * @l2 (FT_L2_*), if the entry is free or already the interface's: then the
+ * programs find both l2 and the hand-off counters in one lookup. An entry
+ * that already holds @ifindex and @l2 on every CPU is left as it is (its
+ * counters go on); otherwise every CPU's copy is written, l2 first (tag 0),
+ * then the tag (flowtag/maps.h), counters zero. Call it after ft_links has
+ * the interface: the programs read ft_links until the tag is there.
+ * Return: 1 when the entry is @ifindex's, 0 when another interface holds
+ * it (@ifindex keeps ft_links and ft_hoff, said at debug level), or -errno.
+ */
+int ft_dev_claim(int fd, uint32_t ifindex, uint32_t l2);
+
+/**
+ * ft_dev_release() - clear @ifindex's ft_devs entry (@fd), the tag first,
+ * then everything, if it holds @ifindex on some CPU; another interface's
+ * entry is left alone. A negative @fd is ignored. Errors are ignored: the
+ * programs and the readers compare the tag.
+ */
+void ft_dev_release(int fd, uint32_t ifindex);
+
+/**
+ * ft_hoff_reset() - set the hand-off counters of @ifindex to zero where
+ * they live (ft_hoff_sum()): its ft_devs entry (@devs_fd; tag and l2 stay)
+ * or its ft_hoff entry (@hoff_fd, which is not created).
+ * Return: 0, -ENOENT when neither map holds counters of @ifindex, or -errno.
+ */
+int ft_hoff_reset(int devs_fd, int hoff_fd, uint32_t ifindex);
+
+/**
  * ft_pinned_publish() - write the daemon's records: an ft_hoff entry per
- * attached ifindex (the others deleted), ft_ifaces and ft_ifhealth (the
+ * attached ifindex without an ft_devs entry of its own (the others
+ * deleted; ft_devs entries of interfaces not attached cleared), ft_ifaces and ft_ifhealth (the
  * attached interfaces, then the absent ones), ft_health, ft_confirm, and
  * ft_info last:
  * flowtagctl reload waits for ft_info, then reads the rest. Failed map

@@ -15,6 +15,7 @@
 #include "repair.h"
 #include "shaping.h"
 #include "pinned.h"
+#include "pinned_write.h"
 
 static uint64_t now_ms(void)
 {
@@ -88,23 +89,23 @@ static void repair_record(struct ft_repair *r, struct ft_watch *w, uint64_t now,
  */
 static int hoff_read(struct ft_repair *r, uint32_t ifindex, uint64_t *sum, bool reset)
 {
-	int fd = ft_loader_map_fd(r->loader, "ft_hoff"), ncpu = libbpf_num_possible_cpus(), err;
-	uint64_t all[4];
+	int devs = ft_loader_map_fd(r->loader, "ft_devs"), fd = ft_loader_map_fd(r->loader, "ft_hoff");
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct ft_hoff all;
 	void *buf;
 
-	if (fd < 0 || ncpu <= 0)
+	if (reset)
+		return ft_hoff_reset(devs, fd, ifindex) ? -1 : 0;
+	if (ncpu <= 0)
 		return -1;
-	buf = calloc((size_t)ncpu, sizeof(struct ft_hoff));
+	buf = calloc((size_t)ncpu, sizeof(struct ft_dev));
 	if (!buf)
 		return -1;
-	if (reset)
-		err = bpf_map_update_elem(fd, &ifindex, buf, BPF_ANY);
-	else
-		err = ft_percpu_sum(fd, ifindex, sizeof(struct ft_hoff), ncpu, buf, all, 4);
+	err = ft_hoff_sum(devs, fd, ifindex, ncpu, buf, &all);
 	free(buf);
 	if (!err && sum) {
-		sum[0] = all[0];
-		sum[1] = all[1];
+		sum[0] = all.meta_written;
+		sum[1] = all.tc_pkts;
 	}
 	return err ? -1 : 0;
 }

@@ -31,10 +31,13 @@ struct ft_tc_link {
 };
 
 /* What the kernel and flowtagd tell of @skb's link layer, into @lk->l2 and
- * @lk->l3proto: one ft_links lookup, paid only when a packet is parsed. */
+ * @lk->l3proto: an ft_devs lookup (ft_links on a collision), paid only
+ * when a packet is parsed. */
 static __always_inline void ft_tc_link_l2(struct __sk_buff *skb, struct ft_tc_link *lk)
 {
-	lk->l2 = ft_link_l2(skb->ingress_ifindex);
+	__u32 ifindex = skb->ingress_ifindex;
+
+	lk->l2 = ft_dev_l2(ft_dev_get(ifindex), ifindex);
 	lk->l3proto = lk->l2 == FT_L2_NONE ? (__be16)skb->protocol : 0;
 }
 
@@ -137,7 +140,9 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	/* one lookup for every health counter this packet touches */
 	if (!ft_tc_probe(skb)) {
 		cnt = ft_counters_get();
-		hoff = ft_hoff_get(skb->ingress_ifindex);
+		/* ft_devs, ft_hoff on a collision: no variable for the entry
+		 * (see above), ft_tc_link_l2() looks it up again, inlined */
+		hoff = ft_dev_hoff(ft_dev_get(skb->ingress_ifindex), skb->ingress_ifindex);
 	}
 	ft_count_in(cnt, FT_CNT_TC_PKTS);
 	if (hoff)

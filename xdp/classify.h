@@ -206,6 +206,33 @@ static __always_inline struct ft_hoff *ft_hoff_get(__u32 ifindex)
 	return bpf_map_lookup_elem(&ft_hoff, &ifindex);
 }
 
+/* Per receiving interface, its link layer and hand-off counters in one
+ * lookup (struct ft_dev, flowtag/maps.h); ft_links and ft_hoff are the
+ * fallback for the interfaces without an entry of their own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FT_DEV_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ft_dev);
+} ft_devs SEC(".maps");
+
+/* This CPU's ft_devs entry of @ifindex; NULL when the entry is free or
+ * another interface's (then ft_links and ft_hoff answer: ft_dev_l2(),
+ * ft_dev_hoff()). */
+static __always_inline struct ft_dev *ft_dev_get(__u32 ifindex)
+{
+	__u32 i = ifindex & (FT_DEV_SLOTS - 1);
+	struct ft_dev *d = bpf_map_lookup_elem(&ft_devs, &i);
+
+	return d && d->ifindex == ifindex ? d : NULL;
+}
+
+/* The hand-off counters of @ifindex: in its ft_devs entry @d (ft_dev_get()), else ft_hoff. */
+static __always_inline struct ft_hoff *ft_dev_hoff(struct ft_dev *d, __u32 ifindex)
+{
+	return d ? &d->hoff : ft_hoff_get(ifindex);
+}
+
 /* This CPU's health counters (never NULL in practice: one array entry). */
 static __always_inline struct ft_counters *ft_counters_get(void)
 {
@@ -712,6 +739,12 @@ static __always_inline __u32 ft_link_l2(__u32 ifindex)
 	return l ? l->l2 : FT_L2_ETH;
 }
 
+/* FT_L2_* of @ifindex: from its ft_devs entry @d (ft_dev_get()), else ft_links. */
+static __always_inline __u32 ft_dev_l2(const struct ft_dev *d, __u32 ifindex)
+{
+	return d ? d->l2 : ft_link_l2(ifindex);
+}
+
 /*
  * ft_uncount_meta() - take back the per-rule and per-class counts XDP made
  * for the verdict in @m, when tc replaces that verdict (VLAN offload). The
@@ -745,7 +778,7 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
 /*
  * ft_classify() - verdict for the packet at [data, data_end).
  * @ifindex: receiving interface
- * @l2:      FT_L2_* of the receiving interface (ft_link_l2())
+ * @l2:      FT_L2_* of the receiving interface (ft_dev_l2())
  * @l3proto: FT_L2_NONE: the protocol the kernel knows (tc: skb->protocol),
  *           0 to read it from the IP version nibble
  * @vlan:    outer VLAN id already stripped by the kernel, or FT_VLAN_NONE

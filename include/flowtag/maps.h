@@ -360,8 +360,10 @@ _Static_assert(sizeof(struct ft_confirm_info) == 104, "ft_confirm_info ABI size"
 
 /*
  * ft_hoff: per-interface XDP->tc hand-off counters, per CPU, keyed by the
- * receiving ifindex (__u32). flowtagd creates the entry when it attaches an
- * interface; the programs only look it up (no insert on the packet path).
+ * receiving ifindex (__u32): where the counters of an interface without an
+ * ft_devs entry of its own live (below). flowtagd creates the entry when it
+ * attaches such an interface; the programs only look it up (no insert on
+ * the packet path).
  */
 struct ft_hoff {
 	__u64 meta_written;		/* XDP wrote flowtag_meta */
@@ -371,6 +373,38 @@ struct ft_hoff {
 };
 
 _Static_assert(sizeof(struct ft_hoff) == 32, "ft_hoff ABI size");
+
+/*
+ * ft_devs: per receiving interface, its link layer and its hand-off
+ * counters in one entry of a per-CPU array, so the data path pays one
+ * lookup for both (an array lookup: the verifier inlines it on kernels
+ * that inline per-CPU array lookups, 6.18 does; 6.1 calls a helper), not
+ * two hash lookups (ft_links, ft_hoff). Entry ifindex & (FT_DEV_SLOTS - 1)
+ * belongs to the interface whose ifindex its tag holds; the programs use
+ * it only when the tag equals the packet's ingress ifindex, and the
+ * readers of the counters compare it too, so an entry never speaks for
+ * another interface.
+ *
+ * flowtagd claims an interface's entry when it attaches it, if the entry
+ * is free (tag 0) or already the interface's; an interface whose entry
+ * another ifindex holds (equal modulo FT_DEV_SLOTS) keeps its link type in
+ * ft_links and its counters in ft_hoff, the fallback the programs take on
+ * a tag mismatch. ft_links is written for every attached interface: it
+ * also answers while an entry is being claimed. The tag and l2 are the
+ * same on every CPU; a claim writes l2 (tag 0) first and the tag after,
+ * a release clears the tag first: no packet pairs a tag with another
+ * interface's l2. Detach and interfaces gone clear the entry (all zero).
+ */
+#define FT_DEV_SLOTS	256	/* ft_devs entries: a power of two (indexed by a mask) */
+
+struct ft_dev {
+	__u32 ifindex;			/* tag: the interface this entry belongs to, 0 = free */
+	__u32 l2;			/* FT_L2_* of that interface */
+	struct ft_hoff hoff;		/* its hand-off counters (this CPU's) */
+};
+
+_Static_assert(sizeof(struct ft_dev) == 40, "ft_dev ABI size");
+_Static_assert((FT_DEV_SLOTS & (FT_DEV_SLOTS - 1)) == 0, "FT_DEV_SLOTS is a power of two");
 
 /* ft_state: the one value a reload flips. */
 struct ft_state {

@@ -39,11 +39,13 @@ struct tc_result {
 };
 
 /* Run XDP once (repeat = 1: non-live runs reuse one xdp_buff, see
- * design.md) on @pkt, as if received on ifindex 1. */
-static inline struct xdp_result ft_run_xdp(int prog_fd, const void *pkt, size_t len)
+ * design.md) on @pkt, as if received on @ifindex (a device of this network
+ * namespace; 0: the loopback device, ifindex 1). */
+static inline struct xdp_result ft_run_xdp_on(int prog_fd, const void *pkt, size_t len,
+					      __u32 ifindex)
 {
 	struct xdp_result r = { 0 };
-	struct xdp_md ctx_in = { .data_end = len }, ctx_out = { 0 };
+	struct xdp_md ctx_in = { .data_end = len, .ingress_ifindex = ifindex }, ctx_out = { 0 };
 	unsigned char out[2048 + 64];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx_in,
@@ -59,13 +61,20 @@ static inline struct xdp_result ft_run_xdp(int prog_fd, const void *pkt, size_t 
 	return r;
 }
 
+/* ft_run_xdp_on() on the loopback device, ifindex 1. */
+static inline struct xdp_result ft_run_xdp(int prog_fd, const void *pkt, size_t len)
+{
+	return ft_run_xdp_on(prog_fd, pkt, len, 0);
+}
+
 /* Run a tc program on @pkt (no metadata: the kernel's test run cannot
- * inject data_meta) with skb->mark and skb->priority preset. */
-static inline struct tc_result ft_run_tc(int prog_fd, const void *pkt, size_t len, __u32 mark,
-					 __u32 priority)
+ * inject data_meta) with skb->mark and skb->priority preset, as if
+ * received on @ifindex (skb->ingress_ifindex; no device needed). */
+static inline struct tc_result ft_run_tc_on(int prog_fd, const void *pkt, size_t len, __u32 mark,
+					    __u32 priority, __u32 ifindex)
 {
 	struct tc_result r = { 0 };
-	struct __sk_buff in = { .mark = mark, .priority = priority, .ingress_ifindex = 1 };
+	struct __sk_buff in = { .mark = mark, .priority = priority, .ingress_ifindex = ifindex };
 	struct __sk_buff out = { 0 };
 	unsigned char data[2048];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
@@ -78,6 +87,13 @@ static inline struct tc_result ft_run_tc(int prog_fd, const void *pkt, size_t le
 	r.mark = out.mark;
 	r.priority = out.priority;
 	return r;
+}
+
+/* ft_run_tc_on() ifindex 1. */
+static inline struct tc_result ft_run_tc(int prog_fd, const void *pkt, size_t len, __u32 mark,
+					 __u32 priority)
+{
+	return ft_run_tc_on(prog_fd, pkt, len, mark, priority, 1);
 }
 
 /*
@@ -136,6 +152,20 @@ static inline __u64 ft_counter(struct ft_loader *l, enum ft_counter idx)
 	/* one entry holds every counter (struct ft_counters) */
 	ft_percpu(l, "ft_health_cnt", 0, sizeof(struct ft_counters), sum, FT_CNT_MAX);
 	return idx < FT_CNT_MAX ? sum[idx] : 0;
+}
+
+/* The hand-off counters of @ifindex, where the programs count them (ft_hoff_sum()). */
+static inline struct ft_hoff ft_handoff(struct ft_loader *l, __u32 ifindex)
+{
+	struct ft_hoff h = { 0 };
+	int ncpu = libbpf_num_possible_cpus();
+	void *buf = calloc(ncpu, sizeof(struct ft_dev));
+
+	if (!buf || ft_hoff_sum(ft_loader_map_fd(l, "ft_devs"), ft_loader_map_fd(l, "ft_hoff"),
+				ifindex, ncpu, buf, &h))
+		memset(&h, 0, sizeof(h));
+	free(buf);
+	return h;
 }
 
 /* Sum of a per-CPU packet counter (ft_rule_cnt / ft_class_cnt). */

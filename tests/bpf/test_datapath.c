@@ -5,6 +5,7 @@
  * against the compiled policy, the reference evaluator, and the tc
  * fallback's verdict for the same packet (same class, mark under the mask).
  */
+#define _GNU_SOURCE	/* unshare(), setns(): test_devs_collision() */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,11 +13,15 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bpf/harness.h"
 #include "bpf/pkt.h"
+#include "attach.h"
+#include "pinned_write.h"
 #include "pktmut.h"
 #include "randpol.h"
 #include "refpkt.h"
@@ -409,18 +414,20 @@ static struct ft_pkt_desc desc_of(const struct pkt_spec *p)
 	return desc_len(p, len);
 }
 
-/* Tell the programs that ifindex 1 (the test runs' device) has the link
- * layer @l2 (FT_L2_*), as flowtagd does for the interfaces it attaches. */
+/*
+ * Tell the programs that @ifindex has the link layer @l2 (FT_L2_*) with
+ * flowtagd's own ft_link_record(): ft_links, then the interface's ft_devs
+ * entry unless another interface holds it.
+ */
+static void set_link_on(struct state *s, __u32 ifindex, enum ft_l2 l2)
+{
+	assert_int_equal(ft_link_record(&s->l, ifindex, l2, l2 == FT_L2_NONE ? 65534 : 772), 0);
+}
+
+/* set_link_on() ifindex 1, the test runs' device (its ft_devs entry is free or its own). */
 static void set_link(struct state *s, enum ft_l2 l2)
 {
-	__u32 ifindex = 1;
-	struct ft_link lk = { .l2 = l2, .link_type = l2 == FT_L2_NONE ? 65534 : 772 };
-	int fd = ft_loader_map_fd(&s->l, "ft_links");
-
-	if (l2 == FT_L2_ETH)
-		bpf_map_delete_elem(fd, &ifindex);
-	else
-		assert_int_equal(bpf_map_update_elem(fd, &ifindex, &lk, 0), 0);
+	set_link_on(s, 1, l2);
 }
 
 /* The index of the rule called @name in the test policy, -1 for DEFAULT. */
@@ -814,6 +821,116 @@ static void test_counters(void **st)
 	assert_int_equal(c1.bytes - c0.bytes, 6 * len);
 	assert_int_equal(ft_counter(&s->l, FT_CNT_META_WRITTEN) - w0, 5);
 	assert_int_equal(ft_counter(&s->l, FT_CNT_FALLBACK) - f0, 1);
+}
+
+/* Whether the ft_devs entry of @ifindex is the interface's on every CPU, with @meta_written and
+ * @tc_pkts summed over them. */
+static bool dev_counters(struct state *s, __u32 ifindex, __u64 *meta_written, __u64 *tc_pkts)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+	struct ft_dev *v = calloc(ncpu, sizeof(*v));
+	__u32 key = ifindex & (FT_DEV_SLOTS - 1);
+	bool own = true;
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_devs"), &key, v), 0);
+	*meta_written = *tc_pkts = 0;
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		own &= v[cpu].ifindex == ifindex;
+		*meta_written += v[cpu].hoff.meta_written;
+		*tc_pkts += v[cpu].hoff.tc_pkts;
+	}
+	free(v);
+	return own;
+}
+
+/*
+ * ft_devs and its fallback: two interfaces whose ifindexes are equal
+ * modulo FT_DEV_SLOTS, an L3 one and an Ethernet one; the first attached
+ * holds the entry, the other keeps ft_links and ft_hoff. Each must be
+ * parsed by its own link layer (a voice packet is "sip" only when parsed
+ * right) and its hand-off counters must land in its own place, never in
+ * the other's. Both orders. Runs in a network namespace of its own with a
+ * veth of ifindex 1 + FT_DEV_SLOTS (XDP test runs need the device).
+ */
+static void test_devs_collision(void **st)
+{
+	struct state *s = *st;
+	const __u32 other = 1 + FT_DEV_SLOTS;
+	const struct pkt_spec l3 = { .l2 = PKT_L2_NONE, V4(C4, "192.0.2.2"), UDP(1, 5060) };
+	const struct pkt_spec eth = { V4(C4, "192.0.2.2"), UDP(1, 5060) };
+	uint8_t p3[PKT_MAX], pe[PKT_MAX];
+	size_t hdr_end, len3 = pkt_build(&l3, p3, &hdr_end), lene = pkt_build(&eth, pe, &hdr_end);
+	int sip = rule_index(s, "sip"), home, round;
+	char cmd[128];
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(home >= 0);
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	snprintf(cmd, sizeof(cmd), "ip link add ftdev%u index %u type veth peer name ftdevp",
+		 other, other);
+	assert_int_equal(system(cmd), 0);
+	for (round = 0; round < 2; round++) {
+		/* round 0: lo (1, L3 here) holds the entry; round 1: the dummy (Ethernet) */
+		__u32 l3_if = round ? other : 1, eth_if = round ? 1 : other;
+		__u32 holder = round ? eth_if : l3_if, fallback = round ? l3_if : eth_if;
+		struct ft_hoff h3, he, a3, ae;
+		__u64 w0, t0, w1, t1;
+		struct xdp_result x;
+		struct tc_result t;
+
+		ft_dev_release(ft_loader_map_fd(&s->l, "ft_devs"), 1);
+		ft_dev_release(ft_loader_map_fd(&s->l, "ft_devs"), other);
+		/* the holder first: the other finds the entry taken */
+		set_link_on(s, holder, holder == l3_if ? FT_L2_NONE : FT_L2_ETH);
+		set_link_on(s, fallback, fallback == l3_if ? FT_L2_NONE : FT_L2_ETH);
+		assert_false(dev_counters(s, fallback, &w0, &t0));
+		/* counters of the fallback interface live in ft_hoff, as flowtagd makes them */
+		{
+			int ncpu = libbpf_num_possible_cpus();
+			void *zero = calloc(ncpu, sizeof(struct ft_hoff));
+
+			assert_non_null(zero);
+			assert_int_equal(bpf_map_update_elem(ft_loader_map_fd(&s->l, "ft_hoff"),
+							     &fallback, zero, BPF_ANY), 0);
+			free(zero);
+		}
+		h3 = ft_handoff(&s->l, l3_if);
+		he = ft_handoff(&s->l, eth_if);
+		assert_true(dev_counters(s, holder, &w0, &t0));
+
+		x = ft_run_xdp_on(ft_loader_xdp_fd(&s->l, false), p3, len3, l3_if);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.meta_len, sizeof(struct flowtag_meta));
+		assert_int_equal(x.meta.rule_id, sip);
+		x = ft_run_xdp_on(ft_loader_xdp_fd(&s->l, false), pe, lene, eth_if);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.meta_len, sizeof(struct flowtag_meta));
+		assert_int_equal(x.meta.rule_id, sip);
+		/* tc on the Ethernet interface (the skb test run wants Ethernet) */
+		t = ft_run_tc_on(ft_loader_tc_ingress_fd(&s->l), pe, lene, 0, 0, eth_if);
+		assert_int_equal(t.err, 0);
+
+		a3 = ft_handoff(&s->l, l3_if);
+		ae = ft_handoff(&s->l, eth_if);
+		assert_int_equal(a3.meta_written - h3.meta_written, 1);
+		assert_int_equal(a3.tc_pkts - h3.tc_pkts, 0);
+		assert_int_equal(ae.meta_written - he.meta_written, 1);
+		assert_int_equal(ae.tc_pkts - he.tc_pkts, 1);
+		/* and the holder's entry counted the holder's packets only */
+		assert_true(dev_counters(s, holder, &w1, &t1));
+		assert_int_equal(w1 - w0, 1);
+		assert_int_equal(t1 - t0, holder == eth_if);
+	}
+	/* as test_cases expects it: ifindex 1 holds its entry, Ethernet */
+	ft_dev_release(ft_loader_map_fd(&s->l, "ft_devs"), other);
+	bpf_map_delete_elem(ft_loader_map_fd(&s->l, "ft_hoff"), &(__u32){ 1 });
+	bpf_map_delete_elem(ft_loader_map_fd(&s->l, "ft_hoff"), &(__u32){ other });
+	bpf_map_delete_elem(ft_loader_map_fd(&s->l, "ft_links"), &(__u32){ other });
+	set_link(s, FT_L2_ETH);
+	/* back home; the namespace and its device go with the last reference */
+	assert_int_equal(setns(home, CLONE_NEWNET), 0);
+	close(home);
 }
 
 /* The frags variant classifies like the plain program. */
@@ -1299,6 +1416,7 @@ int main(void)
 		cmocka_unit_test(test_frag_exthdr),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_frags_variant),
+		cmocka_unit_test(test_devs_collision),
 		cmocka_unit_test(test_egress),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_4096_rules),

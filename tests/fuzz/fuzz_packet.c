@@ -61,6 +61,10 @@ static struct {
 	struct ft_counters counters;
 	struct mock_hash frags;
 	char inner[5];		/* addresses name the active slot's inner maps */
+	struct ft_dev dev;	/* ft_devs entry dev_key (one CPU's); the others are free */
+	__u32 dev_key;
+	struct ft_link link;	/* ft_links entry of link_ifindex (0: none) */
+	__u32 link_ifindex;
 } M;
 
 /* The flow cache (one CPU's buckets); only the buckets a run touched are
@@ -212,9 +216,15 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 		       mock_lpm(c->src6, c->nsrc6, sizeof(*c->src6), 16, lk->addr) :
 		       mock_lpm(c->dst6, c->ndst6, sizeof(*c->dst6), 16, lk->addr);
 	}
+	if (map == &ft_devs)
+		return k == M.dev_key ? &M.dev : k < FT_DEV_SLOTS ? (void *)zero_value : NULL;
+	if (map == &ft_links) {
+		memcpy(&k, key, 4);
+		return M.link_ifindex && k == M.link_ifindex ? &M.link : NULL;
+	}
 	if (map == &ft_frags)
 		return mock_hash_find(&M.frags, key);
-	return NULL;	/* ft_links, ft_hoff, counters of rules and classes: not used here */
+	return NULL;	/* ft_hoff, counters of rules and classes: not used here */
 }
 
 long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
@@ -330,6 +340,25 @@ static int load_policy(unsigned int idx)
 	return 0;
 }
 
+/*
+ * The link layer of @ifindex as the programs find it (ft_dev_l2()): from
+ * its ft_devs entry, or, when another interface (@collide: ifindex +
+ * FT_DEV_SLOTS, of the other link layer) holds that entry, from ft_links.
+ */
+static __u32 mock_link_layer(__u32 ifindex, __u32 l2, int collide)
+{
+	M.dev_key = ifindex & (FT_DEV_SLOTS - 1);
+	M.dev = (struct ft_dev){ .ifindex = ifindex, .l2 = l2 };
+	M.link_ifindex = 0;
+	if (collide) {
+		M.dev.ifindex = ifindex + FT_DEV_SLOTS;
+		M.dev.l2 = l2 == FT_L2_NONE ? FT_L2_ETH : FT_L2_NONE;
+		M.link_ifindex = ifindex;
+		M.link = (struct ft_link){ .l2 = l2 };
+	}
+	return ft_dev_l2(ft_dev_get(ifindex), ifindex);
+}
+
 static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifindex, int n)
 {
 	struct ref_pkt r;
@@ -350,8 +379,10 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	want = ft_reference_match(&P->pol, &r.d);
 	want_v = want < 0 ? &P->c.hdr.default_verdict : &P->c.rules[want];
 
-	rc = ft_classify(copy, copy + len, ifindex, l2 ? FT_L2_NONE : FT_L2_ETH, 0, FT_VLAN_NONE,
-			 &p, &v, &slot, 0);
+	/* every other frame on an interface whose ft_devs entry another one holds */
+	rc = ft_classify(copy, copy + len, ifindex,
+			 mock_link_layer(ifindex, l2 ? FT_L2_NONE : FT_L2_ETH, n & 1), 0,
+			 FT_VLAN_NONE, &p, &v, &slot, 0);
 	got = desc_of_key(&p.key);
 	if (rc < 0 || memcmp(&got, &r.d, sizeof(got)) || memcmp(&v, want_v, sizeof(v))) {
 		fprintf(stderr, "fuzz_packet: policy %u (seed %#llx, %zu rules), frame %d, %zu bytes "

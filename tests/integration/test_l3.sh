@@ -81,7 +81,17 @@ EOF
 	expect_eq "tun IPv4 unmatched -> default 0x500/1:50" "$(nft_count dut inet ft default4)" 5
 	expect_eq "tun IPv6 TCP unmatched -> default 0x500/1:50" "$(nft_count dut inet ft default6)" 5
 
+	# one lookup for link type and hand-off counters: wg0 holds its ft_devs
+	# entry (ifindex % 256, FT_DEV_SLOTS), so it has no ft_hoff entry, and
+	# status reads the counters from the entry
+	idx=$(in_ns dut cat /sys/class/net/wg0/ifindex)
+	dev=$(bpftool -j map lookup pinned "$PIN/ft_devs" key $((idx % 256)) 0 0 0 2>&1 |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["values"]
+print(*sorted({(c["value"]["ifindex"], c["value"]["l2"]) for c in v}), sum(c["value"]["hoff"]["meta_written"] for c in v))' 2>&1)
+	expect_eq "ft_devs: wg0's entry on every CPU, link none, 30 tagged packets" "$dev" "($idx, 1) 30"
+	check "ft_hoff: no entry for wg0" bash -c "bpftool map show pinned '$PIN/ft_hoff' >/dev/null && ! bpftool map lookup pinned '$PIN/ft_hoff' key $((idx & 255)) $((idx >> 8 & 255)) $((idx >> 16 & 255)) $((idx >> 24)) >/dev/null 2>&1"
 	status=$(ctl dut status)
+	check "status: wg0's hand-off counters (from ft_devs)" grep -qE '^ *wg0 +30 +30 +30 ' <<<"$status"
 	check "status: wg0 link none, mode xdp-generic" \
 		grep -qE '^ *wg0 +[0-9]+ +none +xdp-generic' <<<"$status"
 	check "status: no non-IP, no parse errors" \
