@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +98,9 @@ int ft_dir4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_dir4_table
 {
 	struct ft_dir4_table t = { 0 };
 	struct dir4_pfx *p;
+	bool level2 = false;
 	long chunks;
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < n; i++)
 		if (ents[i].bm & FT_DIR4_CHUNK)
@@ -132,6 +134,14 @@ int ft_dir4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_dir4_table
 		if (len <= 16) {
 			dir4_paint(t.e, a >> 16, 1u << (16 - len), p[i].bm);
 			continue;
+		}
+		/* every second-level chunk before the first third-level one,
+		 * in address order: the 256-entry chunks a lookup reads second
+		 * stay together (fewer pages, fewer cache lines) */
+		if (!level2) {
+			for (j = i; j < n; j++)
+				dir4_chunk(&t, &t.e[p[j].addr >> 16]);
+			level2 = true;
 		}
 		c = dir4_chunk(&t, &t.e[a >> 16]);
 		if (len <= 24) {
