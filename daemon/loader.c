@@ -131,6 +131,25 @@ static void unpin_obsolete(const char *dir)
 	}
 }
 
+/* Pins of maps with the same name but another layout in earlier versions. */
+static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o" };
+
+int ft_loader_unpin_relaid(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(relaid_pins) / sizeof(relaid_pins[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", pin_dir, relaid_pins[i]) >=
+		    (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			n++;
+	}
+	return n;
+}
+
 /* Per-CPU memory the flow cache may take on all CPUs together. */
 #define FT_FLOW_CACHE_BUDGET	(64u << 20)
 #define FT_FLOW_MIN_BUCKETS	1024u
