@@ -519,6 +519,8 @@ json_object *l0_json(const struct cell *cells, int ncells)
 		json_object_object_add(o, "policy_kind", json_object_new_string(c->pol->kind));
 		json_object_object_add(o, "rules", json_object_new_int(c->pol->total_rules));
 		json_object_object_add(o, "prefix_set_size", json_object_new_int(c->pol->set_size));
+		json_object_object_add(o, "src4_table_bytes", json_object_new_int64(
+			(int64_t)ft_dir4_bytes(&c->pol->c.src4_table)));
 		json_object_object_add(o, "cache", json_object_new_string(mode_name[c->mode]));
 		json_object_object_add(o, "flows", json_object_new_int(
 			c->mode == MODE_HIT ? FTB_HOT : FTB_COLD));

@@ -183,6 +183,7 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 		struct pol *p = &pols[i];
 		struct cell cc = { .pol = p, .prog = PROG_XDP, .mode = MODE_MISS };
 		struct run_out r;
+		uint64_t t0;
 		uint64_t d[C_N];
 
 		p->region = (uint32_t)i;
@@ -202,11 +203,15 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 			snprintf(p->label, sizeof(p->label), "%d rule%s", p->nrules,
 				 p->nrules == 1 ? "" : "s");
 		fprintf(stderr, "loading policy: %s\n", p->label);
+		t0 = ftb_mono_ns();
 		err = pol_setup(p);
 		if (err) {
 			fprintf(stderr, "policy %s: %s\n", p->label, strerror(-err));
 			return err;
 		}
+		fprintf(stderr, "  compiled and loaded in %.2f s; src IPv4 prefix table %u chunks, "
+			"%.2f MiB\n", (double)(ftb_mono_ns() - t0) / 1e9, p->c.src4_table.nchunks,
+			(double)ft_dir4_bytes(&p->c.src4_table) / (1 << 20));
 		err = measure(&cc, true, FTB_COLD, &r, d);
 		if (err)
 			return err;

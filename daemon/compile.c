@@ -13,12 +13,15 @@
  *   prefixes:         sorted (address, length); a stack of enclosing
  *                     prefixes gives each prefix the rules of all its
  *                     ancestors, which is what an LPM lookup must return
- *                     (compile_prefix.c)
+ *                     (compile_prefix.c); IPv6 stays those LPM trie
+ *                     entries, IPv4 becomes a DIR-16-8-8 table painted
+ *                     from them (compile_dir4.c, flowtag/dir4.h)
  *
  * Which of these a field gets is its row's `table` in the field table
  * (fields.c); ft_compile() walks the table, and so does the userspace
  * mirror of the BPF search, ft_compiled_match().
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -390,6 +393,9 @@ static int compile_field(struct compile_ctx *c, const struct ft_field_desc *f)
 		err = compile_trie(c, f, AF_INET, (void **)(src ? &o->src4 : &o->dst4),
 				   src ? &o->nsrc4 : &o->ndst4);
 		if (!err)
+			err = ft_dir4_build(src ? o->src4 : o->dst4, src ? o->nsrc4 : o->ndst4,
+					    src ? &o->src4_table : &o->dst4_table);
+		if (!err)
 			err = compile_trie(c, f, AF_INET6, (void **)(src ? &o->src6 : &o->dst6),
 					   src ? &o->nsrc6 : &o->ndst6);
 		return err;
@@ -481,6 +487,8 @@ void ft_compiled_free(struct ft_compiled *c)
 	free(c->bitmaps);
 	free(c->src4);
 	free(c->dst4);
+	free(c->src4_table.e);
+	free(c->dst4_table.e);
 	free(c->src6);
 	free(c->dst6);
 	free(c->iif);
@@ -494,35 +502,22 @@ void ft_compiled_free(struct ft_compiled *c)
 static uint32_t lpm_lookup(const struct ft_compiled *c, enum ft_field f, const struct ft_flow_key *k)
 {
 	const uint32_t *addr = f == FT_F_SRC ? k->src : k->dst;
+	const struct ft_lpm6_ent *e = f == FT_F_SRC ? c->src6 : c->dst6;
+	size_t i, n = f == FT_F_SRC ? c->nsrc6 : c->ndst6;
 	uint32_t best_bm = UINT32_MAX;
 	int best = -1;
-	size_t i, n;
 
-	if (k->family == FT_FAM_IPV4) {
-		const struct ft_lpm4_ent *e = f == FT_F_SRC ? c->src4 : c->dst4;
+	/* IPv4: the table the kernel gets, walked as ft_prefix_bm() walks it */
+	if (k->family == FT_FAM_IPV4)
+		return ft_dir4_lookup(f == FT_F_SRC ? &c->src4_table : &c->dst4_table,
+				      ntohl(addr[0]));
+	for (i = 0; i < n; i++) {
+		struct ft_prefix p = { .family = AF_INET6, .len = e[i].key.prefixlen };
 
-		n = f == FT_F_SRC ? c->nsrc4 : c->ndst4;
-		for (i = 0; i < n; i++) {
-			struct ft_prefix p = { .family = AF_INET, .len = e[i].key.prefixlen };
-
-			memcpy(p.addr, &e[i].key.addr, 4);
-			if ((int)p.len > best && ft_prefix_contains(&p, (const uint8_t *)addr)) {
-				best = p.len;
-				best_bm = e[i].bm;
-			}
-		}
-	} else {
-		const struct ft_lpm6_ent *e = f == FT_F_SRC ? c->src6 : c->dst6;
-
-		n = f == FT_F_SRC ? c->nsrc6 : c->ndst6;
-		for (i = 0; i < n; i++) {
-			struct ft_prefix p = { .family = AF_INET6, .len = e[i].key.prefixlen };
-
-			memcpy(p.addr, e[i].key.addr, 16);
-			if ((int)p.len > best && ft_prefix_contains(&p, (const uint8_t *)addr)) {
-				best = p.len;
-				best_bm = e[i].bm;
-			}
+		memcpy(p.addr, e[i].key.addr, 16);
+		if ((int)p.len > best && ft_prefix_contains(&p, (const uint8_t *)addr)) {
+			best = p.len;
+			best_bm = e[i].bm;
 		}
 	}
 	return best_bm;

@@ -10,11 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowtag/dir4.h"
 #include "flowtag/maps.h"
 #include "policy.h"
 
 /* Upper bound on distinct rule bitmaps (520 bytes each in the kernel). */
 #define FT_MAX_BITMAPS	(1u << 18)
+
+_Static_assert(FT_MAX_BITMAPS <= FT_DIR4_CHUNK, "bitmap indexes stay clear of the chunk flag");
 
 struct ft_lpm4_ent {
 	struct ft_lpm4 key;
@@ -24,6 +27,16 @@ struct ft_lpm4_ent {
 struct ft_lpm6_ent {
 	struct ft_lpm6 key;
 	uint32_t bm;
+};
+
+/*
+ * An IPv4 prefix table (flowtag/dir4.h): FT_DIR4_TOP + nchunks *
+ * FT_DIR4_STRIDE entries, host memory order; the kernel's array holds the
+ * same entries as FT_DIR4_TOP / FT_DIR4_STRIDE + nchunks blocks.
+ */
+struct ft_dir4_table {
+	__u32 *e;			/* entries */
+	uint32_t nchunks;		/* chunks after the top level */
 };
 
 struct ft_iif_ent {
@@ -53,8 +66,9 @@ struct ft_compiled {
 	uint32_t *scalar;		/* FT_SC_SIZE bitmap indices */
 	struct ft_bitmap *bitmaps;	/* the shared bitmap table */
 	size_t nbitmaps;
-	struct ft_lpm4_ent *src4, *dst4;
-	size_t nsrc4, ndst4;
+	struct ft_lpm4_ent *src4, *dst4;	/* IPv4 prefixes: what the tables are built */
+	size_t nsrc4, ndst4;			/* from (and the shadow analysis reads) */
+	struct ft_dir4_table src4_table, dst4_table; /* ... what the kernel gets */
 	struct ft_lpm6_ent *src6, *dst6;
 	size_t nsrc6, ndst6;
 	struct ft_iif_ent *iif;
@@ -74,9 +88,51 @@ struct ft_compiled {
  *       absent, such a name never matches)
  * @out: zeroed by the caller; free with ft_compiled_free()
  * Returns 0, -E2BIG when the policy exceeds FT_MAX_RULES, FT_MAX_CLASSES,
- * FT_MAX_IFACES or FT_MAX_BITMAPS, -ENOMEM.
+ * FT_MAX_IFACES or FT_MAX_BITMAPS, -EFBIG when an IPv4 prefix table would
+ * need more than FT_DIR4_MAX_CHUNKS chunks (FT_DIR4_TOO_BIG), -ENOMEM.
  */
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out);
+
+/* Why ft_compile() returned -EFBIG, one sentence (the limit is of the
+ * whole policy: no FILE:LINE to point at). */
+#define FT_DIR4_TOO_BIG								\
+	"the IPv4 src or dst prefixes need a lookup table of more than 130816 "	\
+	"chunks (128 MiB): every /16 holding a prefix longer than /16 takes a 1 KiB " \
+	"chunk, every /24 holding one longer than /24 another"
+_Static_assert(FT_DIR4_MAX_CHUNKS == 130816, "FT_DIR4_TOO_BIG names the limit");
+
+/**
+ * ft_dir4_build() - the DIR-16-8-8 table (flowtag/dir4.h) of @n IPv4
+ * prefixes @ents: for every address, the bitmap index of the longest entry
+ * that holds it (the compiler always has a /0; addresses no entry holds
+ * get FT_DIR4_EMPTY). Entries must be distinct prefixes; host bits of
+ * key.addr (network byte order) are ignored.
+ * @out: filled on success; free out->e with free()
+ * Returns 0, -E2BIG when a bitmap index reaches FT_DIR4_CHUNK, -EFBIG when
+ * the table would need more than FT_DIR4_MAX_CHUNKS chunks, -ENOMEM.
+ */
+int ft_dir4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_dir4_table *out);
+
+/**
+ * ft_dir4_chunks() - the chunks the table of @n IPv4 prefixes @ents needs
+ * (the distinct /16s of prefixes longer than /16 plus the distinct /24s of
+ * those longer than /24), without building it; -ENOMEM.
+ */
+long ft_dir4_chunks(const struct ft_lpm4_ent *ents, size_t n);
+
+/**
+ * ft_dir4_lookup() - the entry of IPv4 address @addr (host byte order) in
+ * @t: a bitmap index, FT_DIR4_EMPTY or FT_DIR4_NONE (FT_DIR4_DEFINE_LOOKUP,
+ * the walk the data path does).
+ */
+uint32_t ft_dir4_lookup(const struct ft_dir4_table *t, uint32_t addr);
+
+/* Bytes of table @t in the kernel (its array's elements). */
+static inline uint64_t ft_dir4_bytes(const struct ft_dir4_table *t)
+{
+	return ((uint64_t)FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks) *
+	       sizeof(struct ft_dir4_block);
+}
 
 void ft_compiled_free(struct ft_compiled *c);
 

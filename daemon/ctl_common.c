@@ -242,7 +242,9 @@ void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t l
 {
 	const char *file = pol->file ? pol->file : "policy";
 
-	if (err != -E2BIG)
+	if (err == -EFBIG)
+		snprintf(buf, len, "%s: error: %s", file, FT_DIR4_TOO_BIG);
+	else if (err != -E2BIG)
 		snprintf(buf, len, "%s: error: cannot compile the policy: %s", file,
 			 strerror(-err));
 	else if (pol->nrules > FT_MAX_RULES)

@@ -115,20 +115,37 @@ static bool any_pin_exists(struct bpf_object *obj)
  */
 static const char *const obsolete_pins[] = { "ft_flows", "ft_counters" };
 
+/* Unlink the pins @names (@n of them) under @dir, each logged; their count. */
+static int unpin_names(const char *dir, const char *const *names, size_t n)
+{
+	char path[PATH_MAX];
+	int removed = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0) {
+			pr_info("removed %s, a map of an earlier flowtag version", path);
+			removed++;
+		}
+	}
+	return removed;
+}
+
 /* Remove the obsolete pins under @dir: nothing reads them any more (the
  * programs still attached hold their own references). */
 static void unpin_obsolete(const char *dir)
 {
-	char path[PATH_MAX];
-	size_t i;
+	unpin_names(dir, obsolete_pins, sizeof(obsolete_pins) / sizeof(obsolete_pins[0]));
+}
 
-	for (i = 0; i < sizeof(obsolete_pins) / sizeof(obsolete_pins[0]); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, obsolete_pins[i]) >=
-		    (int)sizeof(path))
-			continue;
-		if (unlink(path) == 0)
-			pr_info("removed %s, a map of an earlier flowtag version", path);
-	}
+/* Pins of maps with the same name but another layout in earlier versions. */
+static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o" };
+
+int ft_loader_unpin_relaid(const char *pin_dir)
+{
+	return unpin_names(pin_dir, relaid_pins, sizeof(relaid_pins) / sizeof(relaid_pins[0]));
 }
 
 /* Per-CPU memory the flow cache may take on all CPUs together. */

@@ -44,6 +44,16 @@ void ft_loader_flow_cache_params(const struct ft_loader *l, __u64 *seed, __u32 *
 /** ft_loader_close() - drop our references; pins (and what they hold) stay. */
 void ft_loader_close(struct ft_loader *l);
 
+/**
+ * ft_loader_unpin_relaid() - remove the pins under @pin_dir of maps whose
+ * layout changed since an earlier version under the same name (the IPv4
+ * prefix maps ft_src4_o / ft_dst4_o held LPM tries): the objects cannot
+ * load over them. Only for --cleanup, which removes everything anyway: a
+ * start refuses instead (the old programs, still attached, read those
+ * maps). Returns how many pins it removed.
+ */
+int ft_loader_unpin_relaid(const char *pin_dir);
+
 /** ft_loader_unpin() - remove the map pins this loader created or adopted. */
 int ft_loader_unpin(struct ft_loader *l);
 

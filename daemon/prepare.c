@@ -170,7 +170,7 @@ int ft_prepare_file(const char *path, unsigned int flags, enum ft_binder binder,
 	} else if (err) {
 		pr_err("%s: cannot compile the policy: %s", path,
 		       err == -E2BIG ? "too large (rules, classes, interfaces or distinct bitmaps)" :
-				       strerror(-err));
+		       err == -EFBIG ? FT_DIR4_TOO_BIG : strerror(-err));
 	}
 	if (err) {
 		ft_prepared_free(&p);

@@ -127,10 +127,27 @@ static int trie_create(const char *name, const void *ents, size_t n, size_t esz,
 	return fd;
 }
 
-#define TRIE4(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm4_ent), \
-				      sizeof(struct ft_lpm4), offsetof(struct ft_lpm4_ent, bm))
 #define TRIE6(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm6_ent), \
 				      sizeof(struct ft_lpm6), offsetof(struct ft_lpm6_ent, bm))
+
+/* A new array holding IPv4 prefix table @t (flowtag/dir4.h), one
+ * 256-entry block per element. */
+static int dir4_create(const char *name, const struct ft_dir4_table *t)
+{
+	uint32_t n = FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks;
+	int fd, err;
+
+	fd = inner_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(struct ft_dir4_block), n,
+			  BPF_F_INNER_MAP);
+	if (fd < 0)
+		return fd;
+	err = array_write(fd, 0, t->e, sizeof(struct ft_dir4_block), n);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
 
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
@@ -264,7 +281,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	if (err)
 		goto out;
 
-	/* 2. the variable-sized tables are new inner maps */
+	/* 2. the variable-sized tables are new inner maps, filled before
+	 * they go into the slot */
 	inner[IN_BM] = inner_create(BPF_MAP_TYPE_ARRAY, "ft_bitmaps", sizeof(__u32),
 				    sizeof(struct ft_bitmap), c->nbitmaps, BPF_F_INNER_MAP);
 	if (inner[IN_BM] < 0) {
@@ -274,8 +292,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	err = array_write(inner[IN_BM], 0, c->bitmaps, sizeof(*c->bitmaps), c->nbitmaps);
 	if (err)
 		goto out;
-	inner[IN_SRC4] = TRIE4("ft_src4", c->src4, c->nsrc4);
-	inner[IN_DST4] = TRIE4("ft_dst4", c->dst4, c->ndst4);
+	inner[IN_SRC4] = dir4_create("ft_src4", &c->src4_table);
+	inner[IN_DST4] = dir4_create("ft_dst4", &c->dst4_table);
 	inner[IN_SRC6] = TRIE6("ft_src6", c->src6, c->nsrc6);
 	inner[IN_DST6] = TRIE6("ft_dst6", c->dst6, c->ndst6);
 	for (i = 0; i < IN_MAX; i++) {

@@ -32,6 +32,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "flowtag/dir4.h"
 #include "flowtag/maps.h"
 #include "parse.h"
 
@@ -94,17 +95,19 @@ struct ft_bm_inner {
 	__uint(value_size, sizeof(struct ft_bitmap));
 };
 
-struct ft_lpm4_inner {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for LPM tries */
+/* IPv4 src/dst prefixes: a DIR-16-8-8 table (flowtag/dir4.h) */
+struct ft_dir4_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct ft_lpm4));
-	__uint(value_size, sizeof(__u32));
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct ft_dir4_block));
 };
 
+/* IPv6 src/dst prefixes: LPM tries (a stride table for IPv6 is future work) */
 struct ft_lpm6_inner {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for LPM tries */
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(struct ft_lpm6));
 	__uint(value_size, sizeof(__u32));
@@ -121,7 +124,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, FT_SLOTS);
 	__type(key, __u32);
-	__array(values, struct ft_lpm4_inner);
+	__array(values, struct ft_dir4_inner);
 } ft_src4_o SEC(".maps"), ft_dst4_o SEC(".maps");
 
 struct {
@@ -313,26 +316,42 @@ static __always_inline __u32 ft_scalar_bm(__u32 slot, __u32 off)
 	return v ? *v : FT_BM_INVALID;
 }
 
-/* Bitmap index of an address in the slot's trie for @family. */
+/* Entry @i of an IPv4 prefix table: its block is one element of the array
+ * (an inner map: a helper call, which checks the index), the entry is
+ * masked into the block's 256. */
+static __always_inline const __u32 *ft_dir4_entry(void *table, __u32 i)
+{
+	__u32 blk = i / FT_DIR4_STRIDE;
+	const struct ft_dir4_block *b = bpf_map_lookup_elem(table, &blk);
+
+	return b ? &b->e[i & (FT_DIR4_STRIDE - 1)] : NULL;
+}
+
+FT_DIR4_DEFINE_LOOKUP(ft_dir4_bm, void *, ft_dir4_entry)
+
+/*
+ * Bitmap index of an address in the slot's prefix table for @family: for
+ * IPv4 at most three array lookups (flowtag/dir4.h), for IPv6 the LPM trie.
+ */
 static __always_inline __u32 ft_prefix_bm(void *outer4, void *outer6, __u32 slot,
 					  const struct ft_flow_key *k, const __u32 *addr)
 {
 	__u32 *v = NULL;
-	void *trie;
+	void *table;
 
 	if (k->family == FT_FAM_IPV4) {
-		struct ft_lpm4 key = { .prefixlen = 32, .addr = addr[0] };
-
-		trie = bpf_map_lookup_elem(outer4, &slot);
-		if (trie)
-			v = bpf_map_lookup_elem(trie, &key);
+		table = bpf_map_lookup_elem(outer4, &slot);
+		/* the compiler always paints a /0: every address has an entry */
+		return table ? ft_dir4_bm(table, bpf_ntohl(addr[0])) : FT_BM_INVALID;
 	} else {
+		/* in a scope of its own: clang can give the IPv4 walk's keys the
+		 * same stack (ft_first_rule's stack is at its limit) */
 		struct ft_lpm6 key = { .prefixlen = 128 };
 
 		__builtin_memcpy(key.addr, addr, 16);
-		trie = bpf_map_lookup_elem(outer6, &slot);
-		if (trie)
-			v = bpf_map_lookup_elem(trie, &key);
+		table = bpf_map_lookup_elem(outer6, &slot);
+		if (table)
+			v = bpf_map_lookup_elem(table, &key);
 	}
 	/* the compiler always inserts a /0 entry, so a miss means no slot data */
 	return v ? *v : FT_BM_INVALID;

@@ -5,8 +5,8 @@
  * them, the programs (xdp/, tc/) read them, flowtagctl reads the counters.
  *
  * Classification is a bit-vector search. For every match field the policy
- * compiles to a lookup (array, LPM trie or hash) that yields the index of a
- * bitmap in a shared bitmap table; bit r of a bitmap is set when rule r
+ * compiles to a lookup (array, IPv4 prefix table, LPM trie or hash) that
+ * yields the index of a bitmap in a shared bitmap table; bit r of a bitmap is set when rule r
  * accepts the field's value. The packet's rule is the lowest bit set in the
  * AND of its field bitmaps, so the per-packet cost depends on the number of
  * fields, not the number of rules. A 64-bit summary word per bitmap (bit w
@@ -16,7 +16,16 @@
  * fills the inactive slot, then flips ft_state.slot; a packet reads the slot
  * once and uses it throughout. Per-slot data is either an array indexed by
  * slot * N + i, a hash keyed by (slot, ...), or an inner map of a
- * map-in-map (variable-sized data: bitmaps and prefix tries).
+ * map-in-map (variable-sized data: bitmaps and prefix tables).
+ *
+ * Static src/dst prefixes (rule prefixes and static prefix sets), one table
+ * per field and family, each an inner map of its own:
+ *   ft_src4_o, ft_dst4_o   IPv4: a DIR-16-8-8 table (flowtag/dir4.h), an
+ *                          array of 256-entry blocks: at most three array
+ *                          lookups, whatever the number of prefixes
+ *   ft_src6_o, ft_dst6_o   IPv6: an LPM trie (key struct ft_lpm6, value the
+ *                          bitmap index); its lookup grows with the set (a
+ *                          stride table for IPv6 is future work)
  */
 #ifndef FLOWTAG_MAPS_H
 #define FLOWTAG_MAPS_H
@@ -193,7 +202,8 @@ struct ft_bitmap {
 
 _Static_assert(sizeof(struct ft_bitmap) == 8 + 8 * FT_BM_WORDS, "ft_bitmap ABI size");
 
-/* Keys of the prefix tries (inner maps of ft_src4_o, ft_dst4_o, ...). */
+/* Keys of the LPM tries: the static IPv6 prefixes (inner maps of ft_src6_o,
+ * ft_dst6_o) and the dynamic sets (both families). */
 struct ft_lpm4 {
 	__u32 prefixlen;		/* 0..32 */
 	__be32 addr;			/* network byte order */

@@ -121,7 +121,7 @@ static void mock_reset(const struct ft_compiled *c)
 		       "mock_hash entry size");
 }
 
-/* Longest-prefix match over the compiler's trie entries. */
+/* Longest-prefix match over the compiler's trie entries (IPv6). */
 static void *mock_lpm(const void *ents, size_t n, size_t esz, size_t alen, const uint8_t *addr)
 {
 	const uint8_t *best = NULL;
@@ -155,8 +155,7 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 	__u32 k = 0, active = M.state.slot;
 
 	if (map != &ft_frags && map != &ft_iif && map != &ft_links &&
-	    map != &ft_hoff && map != &ft_markcls && (void *)map != &M.inner[1] &&
-	    (void *)map != &M.inner[2] && (void *)map != &M.inner[3] &&
+	    map != &ft_hoff && map != &ft_markcls && (void *)map != &M.inner[3] &&
 	    (void *)map != &M.inner[4])
 		memcpy(&k, key, 4);	/* array keys */
 	if (map == &ft_state)
@@ -199,13 +198,13 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 	if (map == &M.inner[0])
 		return k < c->nbitmaps ? &c->bitmaps[k] : NULL;
 	if (map == &M.inner[1] || map == &M.inner[2]) {
-		const struct ft_lpm4 *lk = key;
+		/* the IPv4 prefix tables: arrays of 256-entry blocks */
+		const struct ft_dir4_table *t = map == &M.inner[1] ? &c->src4_table :
+								       &c->dst4_table;
 
-		if (lk->prefixlen != 32)
-			FUZZ_FAIL("IPv4 trie lookup with prefix length %u", lk->prefixlen);
-		return map == &M.inner[1] ?
-		       mock_lpm(c->src4, c->nsrc4, sizeof(*c->src4), 4, (const void *)&lk->addr) :
-		       mock_lpm(c->dst4, c->ndst4, sizeof(*c->dst4), 4, (const void *)&lk->addr);
+		if (k >= FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks)
+			return NULL;
+		return &t->e[(size_t)k * FT_DIR4_STRIDE];
 	}
 	if (map == &M.inner[3] || map == &M.inner[4]) {
 		const struct ft_lpm6 *lk = key;

@@ -127,4 +127,23 @@ check "--cleanup leaves nothing" nothing_left dut d0
 check "--cleanup removed the clsact qdisc flowtag created" \
 	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
 
+
+# pins of a version whose IPv4 prefix maps were LPM tries (made here with
+# bpftool: only the inner map type differs): a start cannot take them over
+# and says so; --cleanup removes them
+mkdir -p "$PIN"
+bpftool map create "$PIN/lpm_inner" type lpm_trie key 8 value 4 entries 1 name lpm_inner \
+	flags 1 &&
+	bpftool map create "$PIN/ft_src4_o" type array_of_maps key 4 value 4 entries 2 \
+		name ft_src4_o inner_map pinned "$PIN/lpm_inner"
+rm -f "$PIN/lpm_inner"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd7.log" 2>&1
+expect_eq "a start over an earlier version's IPv4 prefix pins fails (exit 1)" "$?" 1
+check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd7.log"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+	>"$TMP/cleanup2.log" 2>&1
+expect_eq "--cleanup over them: exit status 0" "$?" 0
+check "... it removed every pin" test ! -e "$PIN"
+
 finish
