@@ -26,7 +26,6 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
 	struct ft_counters *cnt = NULL;
-	struct ft_dev *dev;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
@@ -39,11 +38,13 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	if (!probe)
 		cnt = ft_counters_get();
 	ft_count_in(cnt, FT_CNT_XDP_PKTS);
-	/* one lookup for the link layer and the hand-off counters */
-	dev = ft_dev_get(ifindex);
-	/* L3 devices: the IP version nibble tells IPv4 from IPv6 */
-	res = ft_classify(data, data_end, ifindex, ft_dev_l2(dev, ifindex), 0, FT_VLAN_NONE, &p,
-			  &v, &slot, probe);
+	/* L3 devices: the IP version nibble tells IPv4 from IPv6. The
+	 * ft_devs entry is looked up again for the hand-off counter below:
+	 * kept in a register across the parse, its two states (entry or
+	 * fallback) would make the verifier walk the whole parse twice
+	 * (twice the load time); a second inlined array lookup costs less. */
+	res = ft_classify(data, data_end, ifindex, ft_dev_l2(ft_dev_get(ifindex), ifindex), 0,
+			  FT_VLAN_NONE, &p, &v, &slot, probe);
 	if (res < 0)
 		return XDP_PASS;
 	ft_count_in(cnt, res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
@@ -79,7 +80,7 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	ft_count_in(cnt, FT_CNT_META_WRITTEN);
 	if (probe)
 		return XDP_PASS;
-	hoff = ft_dev_hoff(dev, ifindex);
+	hoff = ft_dev_hoff(ft_dev_get(ifindex), ifindex);
 	if (hoff)
 		hoff->meta_written++;	/* per-CPU value: no atomic needed */
 	/* counted here only once tagged: untagged, tc's fallback counts it */
