@@ -407,6 +407,8 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 	 * precise and stops it from merging the paths (2^FT_NFIELDS of them);
 	 * both outcomes leave b[f] a pointer into the same map, so they merge.
 	 */
+	/* xs holds the all-rules bitmap until the dynamic sets below take it
+	 * for the source: one pointer less on the call chain's stack */
 	bi = h->all_bm;
 	xs = bpf_map_lookup_elem(bms, &bi);
 	if (!xs)
