@@ -209,8 +209,9 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 			fprintf(stderr, "policy %s: %s\n", p->label, strerror(-err));
 			return err;
 		}
-		fprintf(stderr, "  compiled and loaded in %.2f s; src IPv4 prefix table %u chunks, "
-			"%.2f MiB\n", (double)(ftb_mono_ns() - t0) / 1e9, p->c.src4_table.nchunks,
+		fprintf(stderr, "  compiled and loaded in %.2f s; src IPv4 prefix table %u chunks in %u "
+			"blocks, %.2f MiB\n", (double)(ftb_mono_ns() - t0) / 1e9,
+			p->c.src4_table.nchunks, p->c.src4_table.nblocks,
 			(double)ft_dir4_bytes(&p->c.src4_table) / (1 << 20));
 		err = measure(&cc, true, FTB_COLD, &r, d);
 		if (err)

@@ -30,13 +30,14 @@ struct ft_lpm6_ent {
 };
 
 /*
- * An IPv4 prefix table (flowtag/dir4.h): FT_DIR4_TOP + nchunks *
- * FT_DIR4_STRIDE entries, host memory order; the kernel's array holds the
- * same entries as FT_DIR4_TOP / FT_DIR4_STRIDE + nchunks blocks.
+ * An IPv4 prefix table (flowtag/dir4.h): nblocks * FT_DIR4_STRIDE __u32,
+ * host memory order, the top level first; the kernel's array holds the
+ * same words as nblocks elements.
  */
 struct ft_dir4_table {
-	__u32 *e;			/* entries */
-	uint32_t nchunks;		/* chunks after the top level */
+	__u32 *e;			/* the blocks' words */
+	uint32_t nblocks;		/* blocks, the top level's 256 included */
+	uint32_t nchunks;		/* chunks packed into them (a statistic) */
 };
 
 struct ft_iif_ent {
@@ -89,36 +90,32 @@ struct ft_compiled {
  * @out: zeroed by the caller; free with ft_compiled_free()
  * Returns 0, -E2BIG when the policy exceeds FT_MAX_RULES, FT_MAX_CLASSES,
  * FT_MAX_IFACES or FT_MAX_BITMAPS, -EFBIG when an IPv4 prefix table would
- * need more than FT_DIR4_MAX_CHUNKS chunks (FT_DIR4_TOO_BIG), -ENOMEM.
+ * need more than FT_DIR4_MAX_BLOCKS blocks (FT_DIR4_TOO_BIG), -ENOMEM.
  */
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out);
 
 /* Why ft_compile() returned -EFBIG, one sentence (the limit is of the
  * whole policy: no FILE:LINE to point at). */
 #define FT_DIR4_TOO_BIG								\
-	"the IPv4 src or dst prefixes need a lookup table of more than 130816 "	\
-	"chunks (128 MiB): every /16 holding a prefix longer than /16 takes a 1 KiB " \
-	"chunk, every /24 holding one longer than /24 another"
-_Static_assert(FT_DIR4_MAX_CHUNKS == 130816, "FT_DIR4_TOO_BIG names the limit");
+	"the IPv4 src or dst prefixes need a lookup table with more than 128 MiB "	\
+	"of chunks (what its 24-bit chunk offsets address): every /16 holding a "	\
+	"prefix longer than /16 takes a chunk, every /24 holding one longer than "	\
+	"/24 another, of 40 bytes (2 distinct bitmaps in it) to 1 KiB (over 192); "	\
+	"a /16 of 128 such /24s or more 16 KiB"
+_Static_assert(FT_DIR4_MAX_BLOCKS - FT_DIR4_TOP_BLOCKS == 128 * 1024,
+	       "FT_DIR4_TOO_BIG names the limit");
 
 /**
- * ft_dir4_build() - the DIR-16-8-8 table (flowtag/dir4.h) of @n IPv4
+ * ft_dir4_build() - the compressed DIR-16-8-8 table (flowtag/dir4.h) of @n IPv4
  * prefixes @ents: for every address, the bitmap index of the longest entry
  * that holds it (the compiler always has a /0; addresses no entry holds
  * get FT_DIR4_EMPTY). Entries must be distinct prefixes; host bits of
  * key.addr (network byte order) are ignored.
  * @out: filled on success; free out->e with free()
  * Returns 0, -E2BIG when a bitmap index reaches FT_DIR4_CHUNK, -EFBIG when
- * the table would need more than FT_DIR4_MAX_CHUNKS chunks, -ENOMEM.
+ * the table would need more than FT_DIR4_MAX_BLOCKS blocks, -ENOMEM.
  */
 int ft_dir4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_dir4_table *out);
-
-/**
- * ft_dir4_chunks() - the chunks the table of @n IPv4 prefixes @ents needs
- * (the distinct /16s of prefixes longer than /16 plus the distinct /24s of
- * those longer than /24), without building it; -ENOMEM.
- */
-long ft_dir4_chunks(const struct ft_lpm4_ent *ents, size_t n);
 
 /**
  * ft_dir4_lookup() - the entry of IPv4 address @addr (host byte order) in
@@ -130,8 +127,7 @@ uint32_t ft_dir4_lookup(const struct ft_dir4_table *t, uint32_t addr);
 /* Bytes of table @t in the kernel (its array's elements). */
 static inline uint64_t ft_dir4_bytes(const struct ft_dir4_table *t)
 {
-	return ((uint64_t)FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks) *
-	       sizeof(struct ft_dir4_block);
+	return (uint64_t)t->nblocks * sizeof(struct ft_dir4_block);
 }
 
 void ft_compiled_free(struct ft_compiled *c);

@@ -130,11 +130,11 @@ static int trie_create(const char *name, const void *ents, size_t n, size_t esz,
 #define TRIE6(name, v, n) trie_create(name, v, n, sizeof(struct ft_lpm6_ent), \
 				      sizeof(struct ft_lpm6), offsetof(struct ft_lpm6_ent, bm))
 
-/* A new array holding IPv4 prefix table @t (flowtag/dir4.h), one
- * 256-entry block per element. */
+/* A new array holding IPv4 prefix table @t (flowtag/dir4.h), one 1 KiB
+ * block per element. */
 static int dir4_create(const char *name, const struct ft_dir4_table *t)
 {
-	uint32_t n = FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks;
+	uint32_t n = t->nblocks;
 	int fd, err;
 
 	fd = inner_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(struct ft_dir4_block), n,

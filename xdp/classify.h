@@ -95,7 +95,7 @@ struct ft_bm_inner {
 	__uint(value_size, sizeof(struct ft_bitmap));
 };
 
-/* IPv4 src/dst prefixes: a DIR-16-8-8 table (flowtag/dir4.h) */
+/* IPv4 src/dst prefixes: a DIR-16-8-8 table of palette chunks (flowtag/dir4.h) */
 struct ft_dir4_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP);
@@ -316,18 +316,14 @@ static __always_inline __u32 ft_scalar_bm(__u32 slot, __u32 off)
 	return v ? *v : FT_BM_INVALID;
 }
 
-/* Entry @i of an IPv4 prefix table: its block is one element of the array
- * (an inner map: a helper call, which checks the index), the entry is
- * masked into the block's 256. */
-static __always_inline const __u32 *ft_dir4_entry(void *table, __u32 i)
+/* Block @k of an IPv4 prefix table: one element of the array (an inner
+ * map: a helper call, which checks the index). */
+static __always_inline const struct ft_dir4_block *ft_dir4_block_at(void *table, __u32 k)
 {
-	__u32 blk = i / FT_DIR4_STRIDE;
-	const struct ft_dir4_block *b = bpf_map_lookup_elem(table, &blk);
-
-	return b ? &b->e[i & (FT_DIR4_STRIDE - 1)] : NULL;
+	return bpf_map_lookup_elem(table, &k);
 }
 
-FT_DIR4_DEFINE_LOOKUP(ft_dir4_bm, void *, ft_dir4_entry)
+FT_DIR4_DEFINE_LOOKUP(ft_dir4_bm, void *, ft_dir4_block_at)
 
 /*
  * Bitmap index of an address in the slot's prefix table for @family: for

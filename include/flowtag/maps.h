@@ -20,9 +20,10 @@
  *
  * Static src/dst prefixes (rule prefixes and static prefix sets), one table
  * per field and family, each an inner map of its own:
- *   ft_src4_o, ft_dst4_o   IPv4: a DIR-16-8-8 table (flowtag/dir4.h), an
- *                          array of 256-entry blocks: at most three array
- *                          lookups, whatever the number of prefixes
+ *   ft_src4_o, ft_dst4_o   IPv4: a DIR-16-8-8 table of palette-compressed
+ *                          chunks (flowtag/dir4.h), an array of 1 KiB
+ *                          blocks: at most three array lookups, whatever
+ *                          the number of prefixes
  *   ft_src6_o, ft_dst6_o   IPv6: an LPM trie (key struct ft_lpm6, value the
  *                          bitmap index); its lookup grows with the set (a
  *                          stride table for IPv6 is future work)

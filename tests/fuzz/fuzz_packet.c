@@ -198,11 +198,11 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 	if (map == &M.inner[0])
 		return k < c->nbitmaps ? &c->bitmaps[k] : NULL;
 	if (map == &M.inner[1] || map == &M.inner[2]) {
-		/* the IPv4 prefix tables: arrays of 256-entry blocks */
+		/* the IPv4 prefix tables: arrays of 1 KiB blocks */
 		const struct ft_dir4_table *t = map == &M.inner[1] ? &c->src4_table :
 								       &c->dst4_table;
 
-		if (k >= FT_DIR4_TOP / FT_DIR4_STRIDE + t->nchunks)
+		if (k >= t->nblocks)
 			return NULL;
 		return &t->e[(size_t)k * FT_DIR4_STRIDE];
 	}

@@ -2,8 +2,9 @@
 /*
  * The IPv4 prefix table (flowtag/dir4.h, daemon/compile_dir4.c): what the
  * builder paints, entry by entry where it matters, looked up with the walk
- * the data path does; a random differential against a plain longest-prefix
- * match; the size limit; and that the compiled search reads the table.
+ * the data path does; each chunk format at its edges, every address of the
+ * chunk against a plain longest-prefix match; a random differential; the
+ * size limit; and that the compiled search reads the table.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,6 +61,56 @@ static struct ft_lpm4_ent *ents_of(const struct pfx *p, size_t n)
 	return e;
 }
 
+/* Block @k of @t, NULL past its end (the walk's userspace accessor). */
+static const struct ft_dir4_block *blk(const struct ft_dir4_table *t, __u32 k)
+{
+	return k < t->nblocks ? (const struct ft_dir4_block *)&t->e[(size_t)k * FT_DIR4_STRIDE] :
+				NULL;
+}
+
+/* walk(t, addr) and walk_chunk(t, e, byte): the data path's walk */
+FT_DIR4_DEFINE_LOOKUP(walk, const struct ft_dir4_table *, blk)
+
+/* The format of chunk reference @e. */
+static uint32_t format_of(uint32_t e)
+{
+	assert_true(e & FT_DIR4_CHUNK);
+	return (e >> FT_DIR4_FORMAT_SHIFT) & 7;
+}
+
+/* The longest of @e[0, @n) that holds @a: its bitmap, FT_DIR4_EMPTY if none. */
+static uint32_t lpm(const struct ft_lpm4_ent *e, size_t n, uint32_t a)
+{
+	uint32_t want = FT_DIR4_EMPTY, best = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t len = e[i].key.prefixlen, m = len ? ~0u << (32 - len) : 0;
+
+		if ((a & m) == (ntohl(e[i].key.addr) & m) && (len >= best || want == FT_DIR4_EMPTY)) {
+			best = len;
+			want = e[i].bm;
+		}
+	}
+	return want;
+}
+
+/* Addresses [@first, @first + @count) of @t against lpm(); mismatches. */
+static size_t check_range(const struct ft_dir4_table *t, const struct ft_lpm4_ent *e, size_t n,
+			  uint32_t first, uint32_t count)
+{
+	size_t bad = 0;
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		uint32_t a = first + i, got = ft_dir4_lookup(t, a), want = lpm(e, n, a);
+
+		if (got != want && bad++ < 5)
+			fprintf(stderr, "# %#x: got %#x, want %#x\n", a, got, want);
+	}
+	return bad;
+}
+
 /* Build the table of @p, check its chunk count and every probe. */
 static void check_table(const struct pfx *p, size_t np, uint32_t nchunks, const struct probe *pr,
 			size_t npr, struct ft_dir4_table *keep)
@@ -70,12 +121,12 @@ static void check_table(const struct pfx *p, size_t np, uint32_t nchunks, const 
 
 	assert_int_equal(ft_dir4_build(e, np, &t), 0);
 	assert_int_equal(t.nchunks, nchunks);
-	assert_int_equal(ft_dir4_chunks(e, np), nchunks);
 	for (i = 0; i < npr; i++) {
 		uint32_t got = ft_dir4_lookup(&t, a4(pr[i].addr));
 
 		if (got != pr[i].want && bad++ < 10)
 			fprintf(stderr, "# %s: got %#x, want %#x\n", pr[i].addr, got, pr[i].want);
+		assert_int_equal(walk(&t, a4(pr[i].addr)), got);
 	}
 	free(e);
 	if (keep)
@@ -103,16 +154,24 @@ static void test_nested(void **st)
 		{ "0.0.0.0", 0 },	   { "255.255.255.255", 0 },
 	};
 	struct ft_dir4_table t;
+	uint32_t l2, l3;
 
 	(void)st;
 	/* one chunk for 10.1/16 (the /24), one for 10.1.2/24 (the /32) */
 	check_table(p, N(p), 2, pr, N(pr), &t);
-	assert_int_equal(t.e[(10 << 8) | 0], 1);			/* 10.0/16: the /8 */
-	assert_int_equal(t.e[(10 << 8) | 1], FT_DIR4_CHUNK | 0);	/* 10.1/16: chunk 0 */
-	assert_int_equal(t.e[FT_DIR4_TOP + 2], FT_DIR4_CHUNK | 1);	/* 10.1.2/24: chunk 1 */
-	assert_int_equal(t.e[FT_DIR4_TOP + 3], 2);			/* 10.1.3/24: the /16 */
-	assert_int_equal(t.e[FT_DIR4_TOP + 256 + 3], 4);		/* 10.1.2.3 */
-	assert_int_equal(t.e[FT_DIR4_TOP + 256 + 4], 3);
+	assert_int_equal(t.e[(10 << 8) | 0], 1);		/* 10.0/16: the /8 */
+	l2 = t.e[(10 << 8) | 1];				/* 10.1/16: a chunk */
+	l3 = walk_chunk(&t, l2, 2);				/* 10.1.2/24: a chunk */
+	assert_int_equal(walk_chunk(&t, l2, 3), 2);		/* 10.1.3/24: the /16 */
+	assert_int_equal(walk_chunk(&t, l3, 3), 4);		/* 10.1.2.3 */
+	assert_int_equal(walk_chunk(&t, l3, 4), 3);
+	/* two distinct entries each: 1-bit fields, 40 bytes, both in the
+	 * first block of the chunk area, the /24's first */
+	assert_int_equal(format_of(l2), 0);
+	assert_int_equal(format_of(l3), 0);
+	assert_int_equal(l3 & FT_DIR4_OFF_MASK, 0);
+	assert_int_equal(l2 & FT_DIR4_OFF_MASK, 5);
+	assert_int_equal(t.nblocks, FT_DIR4_TOP_BLOCKS + 1);
 	free(t.e);
 }
 
@@ -137,9 +196,9 @@ static void test_unaligned(void **st)
 	(void)st;
 	/* 10.1/16, 10.2/16, 10.3/16 and 10.3.3/24 */
 	check_table(p, N(p), 4, pr, N(pr), &t);
-	/* the /17: the upper half of chunk 0 */
+	/* the /17: the upper half of 10.1/16's chunk */
 	for (i = 0; i < 256; i++)
-		assert_int_equal(t.e[FT_DIR4_TOP + i], i < 128 ? 0 : 5);
+		assert_int_equal(walk_chunk(&t, t.e[(10 << 8) | 1], i), i < 128 ? 0 : 5);
 	free(t.e);
 }
 
@@ -218,18 +277,170 @@ static void test_cut_short(void **st)
 	static const struct pfx p[] = { { "0.0.0.0/0", 0 }, { "10.1.2.3/32", 1 } };
 	struct ft_lpm4_ent *e = ents_of(p, N(p));
 	struct ft_dir4_table t, none = { 0 };
+	uint32_t l2, l3, *pal;
 
 	(void)st;
 	assert_int_equal(ft_dir4_build(e, N(p), &t), 0);
 	assert_int_equal(ft_dir4_lookup(&none, a4("10.1.2.3")), FT_DIR4_NONE);
-	t.nchunks = 1;		/* the /24's chunk is gone */
+	l2 = t.e[(10 << 8) | 1];
+	l3 = walk_chunk(&t, l2, 2);
+	/* a chunk reference of no known format */
+	t.e[(10 << 8) | 1] = l2 | 7u << FT_DIR4_FORMAT_SHIFT;
 	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.2.3")), FT_DIR4_NONE);
-	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.3.0")), 0);
-	t.nchunks = 2;		/* and a chunk named at the last level */
-	t.e[FT_DIR4_TOP + 256 + 3] = FT_DIR4_CHUNK | 0;
+	t.e[(10 << 8) | 1] = l2;
+	/* a chunk reference at the last level: the /24's palette entry 1 */
+	pal = &t.e[FT_DIR4_TOP + (l3 & FT_DIR4_OFF_MASK) * 2 + 8];
+	assert_int_equal(pal[1], 1);
+	pal[1] = l3;
 	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.2.3")), FT_DIR4_NONE);
+	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.2.4")), 0);
+	/* the chunk area gone: only the top level answers */
+	t.nblocks = FT_DIR4_TOP_BLOCKS;
+	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.2.3")), FT_DIR4_NONE);
+	assert_int_equal(ft_dir4_lookup(&t, a4("10.1.3.0")), FT_DIR4_NONE);
+	assert_int_equal(ft_dir4_lookup(&t, a4("10.2.0.0")), 0);
 	free(t.e);
 	free(e);
+}
+
+/*
+ * Each format at its edges: a /24 of @k distinct entries, from a /26 at 64
+ * (fields 64..127: two 32-bit words of 1-bit fields), a /27 at 160 and
+ * /32s (at 0, 255, around the word boundaries, then the rest) of k - 1
+ * bitmaps in turn; address 200 keeps the /0's. Every address of the /24's
+ * /16 against lpm().
+ */
+static void check_format(uint32_t k, uint32_t want_format, uint32_t want_units)
+{
+	static const uint8_t first[] = { 0, 255, 63, 64, 127, 128, 31, 32, 159, 160, 191, 192 };
+	struct ft_lpm4_ent e[260] = { 0 };
+	uint32_t base = a4("192.0.2.0"), l3, val[256], seen[256], ndistinct = 0, m, i, j;
+	uint8_t order[256], taken[256] = { 0 };
+	struct ft_dir4_table t;
+	size_t n = 0;
+
+	m = k + 1 < 8 ? 8 : k + 1;	/* prefixes besides the /0 */
+	for (i = 0; i < sizeof(first); i++) {
+		order[n++] = first[i];
+		taken[first[i]] = 1;
+	}
+	taken[200] = 1;
+	for (i = 0; i < 256; i++)
+		if (!taken[i])
+			order[n++] = (uint8_t)i;
+	order[n] = 200;		/* never reached: k <= 256 takes 255 /32s */
+	n = 0;
+	e[n++].bm = 1000;	/* the /0 */
+	for (i = 0; i < m; i++, n++) {
+		e[n].key.prefixlen = i == 0 ? 26 : i == 1 ? 27 : 32;
+		e[n].key.addr = htonl(base + (i == 0 ? 64 : i == 1 ? 160 : order[i - 2]));
+		e[n].bm = 1 + i % (k - 1 ? k - 1 : 1);
+	}
+	for (i = 0; i < 256; i++) {
+		val[i] = lpm(e, n, base + i);
+		for (j = 0; j < ndistinct && seen[j] != val[i]; j++)
+			;
+		if (j == ndistinct)
+			seen[ndistinct++] = val[i];
+	}
+	assert_int_equal(ndistinct, k);
+	assert_int_equal(ft_dir4_build(e, n, &t), 0);
+	l3 = walk_chunk(&t, t.e[base >> 16], (base >> 8) & 0xff);
+	assert_int_equal(format_of(l3), want_format);
+	assert_int_equal(check_range(&t, e, n, base & ~0xffffu, 1u << 16), 0);
+	/* the /24's chunk is the first; the /16's follows it in its block, or
+	 * starts a new one after a chunk of a whole block */
+	assert_int_equal(l3 & FT_DIR4_OFF_MASK, 0);
+	assert_int_equal(t.e[base >> 16] & FT_DIR4_OFF_MASK, want_units);
+	free(t.e);
+}
+
+static void test_formats(void **st)
+{
+	(void)st;
+	/* distinct entries of the /24 -> format, 8-byte units */
+	check_format(2, 0, (32 + 2 * 4) / 8);		/* 1-bit fields */
+	check_format(3, 1, (64 + 3 * 4) / 8 + 1);	/* 2-bit fields */
+	check_format(4, 1, (64 + 4 * 4) / 8);
+	check_format(5, 2, (128 + 5 * 4) / 8 + 1);	/* 4-bit fields */
+	check_format(16, 2, (128 + 16 * 4) / 8);
+	check_format(17, 3, (256 + 17 * 4) / 8 + 1);	/* 8-bit fields */
+	check_format(192, 3, FT_DIR4_BLOCK_UNITS);	/* exactly a block */
+	check_format(193, FT_DIR4_PLAIN, FT_DIR4_BLOCK_UNITS);
+	check_format(256, FT_DIR4_PLAIN, FT_DIR4_BLOCK_UNITS);
+}
+
+/* 256 runs of two bitmaps: /32s on every other address, 1-bit fields; a
+ * /24 of one bitmap (two /25s alike) takes no chunk. */
+static void test_many_runs(void **st)
+{
+	struct ft_lpm4_ent e[131] = { 0 };
+	struct ft_dir4_table t;
+	uint32_t base = a4("198.51.100.0"), i, n = 0;
+
+	(void)st;
+	e[n++].bm = 0;
+	for (i = 1; i < 256; i += 2) {
+		e[n].key.prefixlen = 32;
+		e[n].key.addr = htonl(base + i);
+		e[n++].bm = 7;
+	}
+	e[n].key.prefixlen = 25;
+	e[n].key.addr = htonl(base + 256);
+	e[n++].bm = 8;
+	e[n].key.prefixlen = 25;
+	e[n].key.addr = htonl(base + 384);
+	e[n++].bm = 8;
+	assert_int_equal(ft_dir4_build(e, n, &t), 0);
+	assert_int_equal(format_of(walk_chunk(&t, t.e[base >> 16], 100)), 0);
+	assert_int_equal(walk_chunk(&t, t.e[base >> 16], 101), 8);
+	/* the /24's chunk and the /16's: 40 bytes each, one block */
+	assert_int_equal(t.nchunks, 2);
+	assert_int_equal(t.nblocks, FT_DIR4_TOP_BLOCKS + 1);
+	assert_int_equal(check_range(&t, e, n, base & ~0xffffu, 1u << 16), 0);
+	free(t.e);
+}
+
+/*
+ * A /16 where at least half the /24s hold longer prefixes, each /24 of at
+ * most two distinct entries, is an array of 256 1-bit chunks (no
+ * second-level read); a third entry in one /24 makes it chunks again.
+ */
+static void test_array(void **st)
+{
+	struct ft_lpm4_ent e[260] = { 0 };
+	struct ft_dir4_table t;
+	uint32_t base = a4("203.0.0.0"), i, n = 0;
+
+	(void)st;
+	e[n++].bm = 0;
+	e[n].key.prefixlen = 17;	/* the upper half: another bitmap */
+	e[n].key.addr = htonl(base + (128u << 8));
+	e[n++].bm = 9;
+	for (i = 0; i < 128; i++) {	/* /32 at .0, .255 or a /26 */
+		e[n].key.prefixlen = i % 3 == 2 ? 26 : 32;
+		e[n].key.addr = htonl(base + (i * 2 << 8) + (i % 3 == 0 ? 0 : i % 3 == 1 ? 255 : 64));
+		e[n++].bm = 1 + i % 2;
+	}
+	assert_int_equal(ft_dir4_build(e, n, &t), 0);
+	assert_int_equal(format_of(t.e[base >> 16]), FT_DIR4_ARRAY);
+	assert_int_equal(t.nblocks, FT_DIR4_TOP_BLOCKS + 16);
+	assert_int_equal(check_range(&t, e, n, base, 1u << 16), 0);
+	free(t.e);
+
+	e[n].key.prefixlen = 32;	/* a third entry in 203.0.0/24 */
+	e[n].key.addr = htonl(base + 1);
+	e[n++].bm = 7;
+	assert_int_equal(ft_dir4_build(e, n, &t), 0);
+	assert_int_equal(format_of(t.e[base >> 16]), 3);
+	assert_int_equal(check_range(&t, e, n, base, 1u << 16), 0);
+	free(t.e);
+
+	n -= 2;		/* 127 /24s: chunks */
+	assert_int_equal(ft_dir4_build(e, n, &t), 0);
+	assert_int_equal(format_of(t.e[base >> 16]), 3);
+	assert_int_equal(check_range(&t, e, n, base, 1u << 16), 0);
+	free(t.e);
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -240,18 +451,23 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-/* Random prefixes around the strides' edges against a plain longest match. */
+/* Random prefixes around the strides' edges against a plain longest match:
+ * spread over /12s, packed into a /20 or into 512 addresses (chunks of
+ * many distinct entries: every format), of distinct bitmaps or a few. */
 static void test_random(void **st)
 {
 	static const uint8_t lens[] = { 1, 7, 8, 12, 15, 16, 17, 20, 23, 24, 25, 28, 31, 32 };
+	static const uint32_t spreads[] = { 0x000fffff, 0x00000fff, 0x000001ff };
 	const char *env = getenv("FT_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
 	uint64_t s = seed | 1;
 	size_t round, i, j, bad = 0;
 
 	(void)st;
-	for (round = 0; round < 50; round++) {
+	for (round = 0; round < 60; round++) {
 		size_t n = 1 + rnd(&s) % 300;
+		uint32_t spread = spreads[round % 3];
+		uint32_t pool = round % 2 ? (uint32_t)n : 1 + (uint32_t)(rnd(&s) % 20);
 		struct ft_lpm4_ent *e = calloc(n + 1, sizeof(*e));
 		struct ft_dir4_table t;
 
@@ -263,7 +479,7 @@ static void test_random(void **st)
 
 			for (tries = 0; tries < 8; tries++) {
 				a = (uint32_t)(rnd(&s) % 4) << 20 | 0x0a000000u |
-				    (uint32_t)(rnd(&s) & 0x000fffffu);
+				    ((uint32_t)rnd(&s) & spread);
 				a &= ~0u << (32 - len);
 				for (j = 0; j < i; j++)
 					if (e[j].key.prefixlen == len && ntohl(e[j].key.addr) == a)
@@ -275,14 +491,15 @@ static void test_random(void **st)
 				continue;
 			e[i].key.prefixlen = len;
 			e[i].key.addr = htonl(a);
-			e[i].bm = (uint32_t)i + 1;
+			e[i].bm = 1 + (uint32_t)i % pool;
 			i++;
 		}
 		e[n].bm = 0;	/* the /0 */
 		assert_int_equal(ft_dir4_build(e, n + 1, &t), 0);
 		for (j = 0; j < 2000; j++) {
 			uint32_t a = 0x0a000000u | (uint32_t)(rnd(&s) % 5) << 20 |
-				     (uint32_t)(rnd(&s) & 0x000fffffu), want = 0, best = 0;
+				     ((uint32_t)rnd(&s) & (j % 2 ? spread : 0x000fffff));
+			uint32_t want;
 
 			if (j % 4 == 0) {	/* a prefix's first or last address */
 				const struct ft_lpm4_ent *pe = &e[rnd(&s) % n];
@@ -291,22 +508,22 @@ static void test_random(void **st)
 				if (rnd(&s) & 1 && pe->key.prefixlen < 32)
 					a |= ~0u >> pe->key.prefixlen;
 			}
-			for (i = 0; i <= n; i++) {
-				uint32_t len = e[i].key.prefixlen, m = len ? ~0u << (32 - len) : 0;
-
-				if ((a & m) == ntohl(e[i].key.addr) && len >= best) {
-					best = len;
-					want = e[i].bm;
-				}
-			}
+			want = lpm(e, n + 1, a);
 			if (ft_dir4_lookup(&t, a) != want && bad++ < 5)
 				fprintf(stderr, "# seed %#llx round %zu: %#x got %u want %u\n",
 					(unsigned long long)seed, round, a, ft_dir4_lookup(&t, a),
 					want);
 		}
+		/* packed: every address of the first 4096 of each /12 */
+		if (spread != spreads[0])
+			for (j = 0; j < 4; j++)
+				bad += check_range(&t, e, n + 1, 0x0a000000u | (uint32_t)j << 20,
+						   4096);
 		free(t.e);
 		free(e);
 	}
+	if (bad)
+		fprintf(stderr, "# seed %#llx\n", (unsigned long long)seed);
 	assert_int_equal(bad, 0);
 }
 
@@ -325,29 +542,35 @@ static struct ft_lpm4_ent *spread_25(size_t n)
 	return e;	/* e[n]: the /0, bitmap 0 */
 }
 
-/* 130816 chunks (128 MiB) fit, one more is refused with -EFBIG. */
+/*
+ * 128 MiB of chunks fit, one block more is refused with -EFBIG. A whole
+ * /16 of spread_25() is an array of 256 1-bit chunks, 16 blocks: 8192 of
+ * them fill the 131072 blocks of the chunk area exactly.
+ */
 static void test_limit(void **st)
 {
-	const size_t fits = 130306;	/* + 510 /16s = FT_DIR4_MAX_CHUNKS */
+	const size_t fits = 256 * 8192;
 	struct ft_lpm4_ent *e = spread_25(fits + 1);
 	struct ft_dir4_table t;
 
 	(void)st;
-	assert_int_equal(ft_dir4_chunks(e, fits), FT_DIR4_MAX_CHUNKS);
 	e[fits].key.addr = 0;	/* the /0 instead of one more /25 */
 	e[fits].key.prefixlen = 0;
 	e[fits].bm = 0;
 	assert_int_equal(ft_dir4_build(e, fits + 1, &t), 0);
-	assert_int_equal(t.nchunks, FT_DIR4_MAX_CHUNKS);
-	assert_int_equal(ft_dir4_bytes(&t), 128u << 20);
+	assert_int_equal(t.nblocks, FT_DIR4_MAX_BLOCKS);
+	assert_int_equal(t.nchunks, fits);
+	assert_int_equal(ft_dir4_bytes(&t), (128u << 20) + (256u << 10));
+	assert_int_equal(format_of(t.e[0]), FT_DIR4_ARRAY);
 	assert_int_equal(ft_dir4_lookup(&t, (uint32_t)(fits - 1) << 8 | 0x7f), 1);
 	assert_int_equal(ft_dir4_lookup(&t, (uint32_t)(fits - 1) << 8 | 0x80), 0);
+	assert_int_equal(ft_dir4_lookup(&t, (uint32_t)fits << 8), 0);
 	free(t.e);
 	free(e);
 
+	/* one /25 more: its /16's chunk and its /24's do not fit */
 	e = spread_25(fits + 1);
-	assert_int_equal(ft_dir4_chunks(e, fits + 1), FT_DIR4_MAX_CHUNKS + 1);
-	assert_int_equal(ft_dir4_build(e, fits + 1, &t), -EFBIG);
+	assert_int_equal(ft_dir4_build(e, fits + 2, &t), -EFBIG);
 	/* a bitmap index that would read as a chunk */
 	e[0].bm = FT_DIR4_CHUNK;
 	assert_int_equal(ft_dir4_build(e, 1, &t), -E2BIG);
@@ -357,7 +580,7 @@ static void test_limit(void **st)
 /* The policy compiler refuses such a policy with -EFBIG. */
 static void test_limit_policy(void **st)
 {
-	const size_t n = 130307;
+	const size_t n = 256 * 8192 + 1;
 	struct ft_policy pol = { 0 };
 	struct ft_compiled c = { 0 };
 	size_t i;
@@ -410,9 +633,10 @@ static void test_match_reads_table(void **st)
 	assert_int_equal(ft_compiled_match(&c, &k), 0);
 	assert_int_equal(c.src4_table.nchunks, 1);
 	assert_int_equal(ft_dir4_bytes(&c.src4_table), 257 * 1024);
-	/* the /24's entries take the /0's bitmap: the rule no longer matches */
-	for (i = 0; i < FT_DIR4_STRIDE; i++)
-		c.src4_table.e[FT_DIR4_TOP + i] = c.src4_table.e[0];
+	/* the /16's chunk: 1-bit fields, the /24 is palette entry 1; it takes
+	 * the /0's bitmap: the rule no longer matches */
+	i = FT_DIR4_TOP + (c.src4_table.e[(10 << 8) | 1] & FT_DIR4_OFF_MASK) * 2 + 8;
+	c.src4_table.e[i + 1] = c.src4_table.e[0];
 	assert_int_equal(ft_compiled_match(&c, &k), FT_RULE_NONE);
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);
@@ -428,6 +652,9 @@ int main(void)
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_no_root),
 		cmocka_unit_test(test_cut_short),
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_many_runs),
+		cmocka_unit_test(test_array),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_limit_policy),
