@@ -700,9 +700,12 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * first fragment it drops still teaches its followers their ports,
 	 * should a reload come between them, and the key stays the one the
 	 * rest of the path would have used. */
-	rule = ft_prefilter(&p->key, h, slot);
-	if (rule < FT_MAX_RULES)
-		return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
+	if (h->flags & FT_POL_PF_MASK) {
+		/* tested here: a policy without one pays no call */
+		rule = ft_prefilter(&p->key, h, slot);
+		if (rule < FT_MAX_RULES)
+			return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
+	}
 
 	/* A stack copy of the key, 8-byte aligned for the hash and the
 	 * compare, with the fields below cleared. */
