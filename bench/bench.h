@@ -54,7 +54,7 @@ extern const char *const mode_name[NMODES];
 /* the counters the proof reads, in ft_health_cnt */
 enum {
 	C_XDP, C_WRITTEN, C_FAILED, C_HIT, C_MISS, C_TC, C_SEEN, C_FALLBACK, C_NONE, C_PARSE,
-	C_DROP, C_N
+	C_DROP, C_PREFILTER, C_N
 };
 extern const enum ft_counter cnt_idx[C_N];
 extern const char *const cnt_name[C_N];

@@ -317,16 +317,18 @@ void l0_summarize(struct cell *cells, int ncells)
 			c->proven = c->d[C_TC] == c->pkts && c->d[C_FALLBACK] == c->pkts &&
 				    c->d[C_NONE] == c->pkts;
 		if (c->mode == MODE_FLOOD) {
-			/* every packet a new flow, dropped */
+			/* every packet a new flow, dropped by the drop pre-filter:
+			 * no flow cache lookup at all */
 			c->proven = c->d[C_XDP] == c->pkts && c->d[C_DROP] == c->pkts &&
-				    c->d[C_WRITTEN] == 0;
-			want_cache = c->d[C_MISS];
+				    c->d[C_WRITTEN] == 0 && c->d[C_HIT] + c->d[C_MISS] == 0;
+			want_cache = c->d[C_PREFILTER];
 		} else if (c->mode == MODE_UNDER_FLOOD) {
-			/* the flood dropped, the established flows tagged; a hit
-			 * can only be an established flow's */
+			/* the flood dropped by the pre-filter, the established
+			 * flows tagged from the cache (a hit or a miss each) */
 			c->proven = c->d[C_XDP] == c->pkts && c->d[C_DROP] == c->pkts - est &&
 				    c->d[C_WRITTEN] == est && c->d[C_FAILED] == 0 &&
-				    c->d[C_HIT] <= est && c->d[C_HIT] + c->d[C_MISS] == c->pkts;
+				    c->d[C_PREFILTER] == c->pkts - est &&
+				    c->d[C_HIT] + c->d[C_MISS] == est;
 			want_cache = c->pkts;
 			c->hit_rate = est ? (double)c->d[C_HIT] / (double)est : 0;
 		}
@@ -386,8 +388,8 @@ void l0_print(const struct cell *cells, int ncells, const struct naive *nv,
 		char wf[64], hm[64];
 
 		if (c->mode == MODE_FLOOD || c->mode == MODE_UNDER_FLOOD)
-			snprintf(wf, sizeof(wf), "%" PRIu64 "/%" PRIu64 " drop %" PRIu64,
-				 c->d[C_WRITTEN], c->d[C_FAILED], c->d[C_DROP]);
+			snprintf(wf, sizeof(wf), "%" PRIu64 "/%" PRIu64 " drop %" PRIu64 " pf %" PRIu64,
+				 c->d[C_WRITTEN], c->d[C_FAILED], c->d[C_DROP], c->d[C_PREFILTER]);
 		else if (c->prog == PROG_XDP)
 			snprintf(wf, sizeof(wf), "%" PRIu64 "/%" PRIu64, c->d[C_WRITTEN],
 				 c->d[C_FAILED]);

@@ -19,11 +19,12 @@ const char *const mode_name[NMODES] = { "hit", "miss", "flood", "under_flood" };
 const enum ft_counter cnt_idx[C_N] = {
 	FT_CNT_XDP_PKTS,  FT_CNT_META_WRITTEN, FT_CNT_ADJUST_FAILED, FT_CNT_CACHE_HIT,
 	FT_CNT_CACHE_MISS, FT_CNT_TC_PKTS,     FT_CNT_META_SEEN,     FT_CNT_FALLBACK,
-	FT_CNT_META_NONE, FT_CNT_PARSE_ERR, FT_CNT_XDP_DROP,
+	FT_CNT_META_NONE, FT_CNT_PARSE_ERR, FT_CNT_XDP_DROP, FT_CNT_PREFILTER,
 };
 const char *const cnt_name[C_N] = {
 	"xdp_pkts", "meta_written", "adjust_failed", "cache_hit", "cache_miss",
 	"tc_pkts",  "meta_seen",    "fallback",      "meta_none", "parse_err", "xdp_drop",
+	"prefilter",
 };
 
 struct bench_xdp *skel;

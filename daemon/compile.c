@@ -365,6 +365,75 @@ static int compile_verdicts(struct compile_ctx *c)
 	return 0;
 }
 
+/* ---- the drop pre-filter (flowtag/maps.h, ft_policy_hdr.flags) ---- */
+
+/* Match keys a pre-filter rule may have: all of them decided by the IPv4 prefix tables. */
+#define PF_KEYS	(FT_MK_SRC | FT_MK_DST | FT_MK_FAMILY)
+
+/* Whether @rule names a dynamic set in @am: its bit comes from ft_dynor, not the tables. */
+static bool names_dynset(const struct ft_policy *pol, const struct ft_addr_match *am)
+{
+	size_t i;
+
+	for (i = 0; i < am->nsets; i++)
+		if (pol->sets[am->sets[i]].dynamic)
+			return true;
+	return false;
+}
+
+/*
+ * The leading run of rules the pre-filter decides: drop rules whose match
+ * has no key but src, dst and family, and names no dynamic set. Such a
+ * rule accepts every value of every other field (its bit is set in every
+ * bitmap of those fields), so for an IPv4 packet its bit in the src and
+ * dst words of the DIR-16-8-8 tables is the whole answer. IPv6 prefixes
+ * of such a rule do not matter: IPv6 packets skip the pre-filter.
+ */
+static void compile_prefilter(struct compile_ctx *c)
+{
+	struct ft_policy_hdr *h = &c->out->hdr;
+	unsigned int n;
+
+	for (n = 0; n < c->nrules && n < FT_POL_PF_MAX; n++) {
+		const struct ft_rule *rule = &c->pol->rules[n];
+
+		if (rule->action != FT_ACT_DROP || (rule->match.keys & ~PF_KEYS) ||
+		    names_dynset(c->pol, &rule->match.src) ||
+		    names_dynset(c->pol, &rule->match.dst))
+			break;
+		if (has_key(c, rule, FT_F_SRC))
+			h->flags |= FT_POL_F_PF_SRC;
+		if (has_key(c, rule, FT_F_DST))
+			h->flags |= FT_POL_F_PF_DST;
+	}
+	h->flags |= n << FT_POL_PF_SHIFT;
+}
+
+unsigned int ft_compiled_prefilter_rules(const struct ft_compiled *c)
+{
+	return (c->hdr.flags & FT_POL_PF_MASK) >> FT_POL_PF_SHIFT;
+}
+
+/* The pre-filter's answer for @k, as ft_prefilter() in xdp/classify.h. */
+static uint32_t prefilter_match(const struct ft_compiled *c, const struct ft_flow_key *k)
+{
+	unsigned int n = ft_compiled_prefilter_rules(c);
+	uint64_t m = n >= FT_POL_PF_MAX ? ~0ULL : (1ULL << n) - 1;
+	uint32_t bi;
+
+	if (!n || k->family != FT_FAM_IPV4)
+		return FT_RULE_NONE;
+	if (c->hdr.flags & FT_POL_F_PF_SRC) {
+		bi = ft_dir4_lookup(&c->src4_table, ntohl(k->src[0]));
+		m &= bi < c->nbitmaps ? c->bitmaps[bi].w[0] : 0;
+	}
+	if (c->hdr.flags & FT_POL_F_PF_DST) {
+		bi = ft_dir4_lookup(&c->dst4_table, ntohl(k->dst[0]));
+		m &= bi < c->nbitmaps ? c->bitmaps[bi].w[0] : 0;
+	}
+	return m ? (uint32_t)__builtin_ctzll(m) : FT_RULE_NONE;
+}
+
 /* Field @f's part of the search, built the way its row says. */
 void compile_field_keys(unsigned int keys[FT_NFIELDS])
 {
@@ -458,6 +527,7 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 		err = compile_verdicts(&c);
 	if (err)
 		goto fail;
+	compile_prefilter(&c);
 
 	out->sets = pol->sets;
 	out->nsets = pol->nsets;
@@ -568,6 +638,11 @@ uint32_t ft_compiled_match(const struct ft_compiled *c, const struct ft_flow_key
 	uint64_t sum = ~0ULL;
 	unsigned int f, w;
 
+	/* the data path asks the pre-filter first (ft_decide()): so do we,
+	 * and the differential tests hold it to the reference */
+	w = prefilter_match(c, k);
+	if (w != FT_RULE_NONE)
+		return w;
 	for (f = 0; f < FT_NFIELDS; f++)
 		idx[f] = h->all_bm;
 	for (fd = ft_fields; fd < ft_fields + FT_NMATCH_FIELDS; fd++)

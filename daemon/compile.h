@@ -141,9 +141,16 @@ void ft_compiled_free(struct ft_compiled *c);
 uint32_t ft_compiled_dyn_hits(const struct ft_compiled *c, const struct ft_flow_key *k);
 
 /**
+ * ft_compiled_prefilter_rules() - how many leading rules of @c the drop
+ * pre-filter decides (flowtag/maps.h, ft_policy_hdr.flags), 0 to 64.
+ */
+unsigned int ft_compiled_prefilter_rules(const struct ft_compiled *c);
+
+/**
  * ft_compiled_match() - what the BPF classifier (ft_first_rule() in
- * xdp/classify.h) computes for @k, done in userspace from the compiled
- * tables (the same bit-vector search); it must agree with the reference,
+ * xdp/classify.h, behind the drop pre-filter of ft_decide()) computes for
+ * @k, done in userspace from the compiled tables (the same pre-filter and
+ * bit-vector search); it must agree with the reference,
  * ft_reference_match().
  * Returns the rule index or FT_RULE_NONE.
  */

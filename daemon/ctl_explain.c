@@ -578,6 +578,9 @@ static int do_explain(const struct ctl *c, int argc, char **argv)
 	ft_out_opt_u64(o, "reference_rule", NULL, ref >= 0, (uint64_t)ref, NULL, true);
 	ft_out_bool(o, "agree", NULL, agree, "yes", "no");
 	ft_out_str(o, NULL, "compiled search", text);
+	/* the data path decides it ahead of the flow cache (ft_prefilter()) */
+	ft_out_bool(o, "prefilter", "drop pre-filter", agree && k.family == FT_FAM_IPV4 &&
+		    compiled < ft_compiled_prefilter_rules(comp), "yes (no flow cache entry)", "no");
 	if (!agree) {
 		pr_err("BUG: the compiled bit-vector search chose rule %d, the reference "
 		       "evaluator rule %d for this packet. The data path would not do what the "

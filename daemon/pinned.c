@@ -480,6 +480,7 @@ const struct ft_counter_name ft_counter_names[] = {
 	[FT_CNT_EGRESS_PKTS] = { "egress_packets", "egress packets" },
 	[FT_CNT_EGRESS_RESTORED] = { "egress_restored", "egress restored" },
 	[FT_CNT_VLAN_RECLASS] = { "vlan_reclassified", "reclassified (VLAN offload)" },
+	[FT_CNT_PREFILTER] = { "prefiltered", "decided by the drop pre-filter" },
 };
 
 /*

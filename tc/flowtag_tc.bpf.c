@@ -189,7 +189,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 			   &v, &slot, !cnt);
 	if (decided < 0)
 		return TC_ACT_UNSPEC;
-	ft_count_in(cnt, decided == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
+	ft_count_in(cnt, ft_decide_counter(decided));
 	if (cnt)
 		ft_count_verdict(slot, &v, skb->len);
 	if (v.action == FT_ACT_DROP) {

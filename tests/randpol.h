@@ -118,6 +118,32 @@ static inline void rp_ranges(uint64_t *s, struct ft_range **r, size_t *n)
  * programs): then about half the random prefix sets are dynamic. */
 static bool rp_dynamic_sets;
 
+/* Set by a test of the drop pre-filter (ft_prefilter()): then about half
+ * the policies begin with 1..4 drop rules on src, dst and family alone
+ * (the pre-filter's rules; a random policy seldom has one). */
+static bool rp_prefilter;
+
+/* Make rule @r of @pol a drop rule that keeps only its src, dst and family
+ * keys, and has a src or a dst. */
+static inline void rp_prefilter_rule(uint64_t *s, struct ft_policy *pol, size_t r)
+{
+	struct ft_match *m = &pol->rules[r].match;
+
+	pol->rules[r].action = FT_ACT_DROP;
+	pol->rules[r].class_idx = -1;
+	/* the other keys' values stay allocated, unread: ft_policy_free() frees them */
+	m->keys &= FT_MK_SRC | FT_MK_DST | FT_MK_FAMILY;
+	if (m->keys & (FT_MK_SRC | FT_MK_DST))
+		return;
+	if (rp_below(s, 2)) {
+		m->keys |= FT_MK_SRC;
+		rp_addr_match(s, &m->src, m->keys & FT_MK_FAMILY ? m->family : 0, pol->nsets);
+	} else {
+		m->keys |= FT_MK_DST;
+		rp_addr_match(s, &m->dst, m->keys & FT_MK_FAMILY ? m->family : 0, pol->nsets);
+	}
+}
+
 static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 {
 	size_t i, r;
@@ -245,6 +271,10 @@ static inline void rp_policy(uint64_t *s, struct ft_policy *pol, size_t nrules)
 			}
 		}
 	}
+	/* no draw without rp_prefilter: the other tests' sequences stay */
+	if (rp_prefilter && rp_below(s, 2))
+		for (r = 0, i = 1 + rp_below(s, 4); r < i && r < nrules; r++)
+			rp_prefilter_rule(s, pol, r);
 }
 
 /**

@@ -18,8 +18,10 @@
  *                                            compiled tables, in userspace
  *   ft_first_rule()       here              the same search in BPF, over the
  *                                            maps the loader filled
- *   ft_decide()           here              flow cache, else ft_first_rule(),
- *                                            else the default: the verdict
+ *   ft_decide()           here              drop pre-filter (ft_prefilter()),
+ *                                            else flow cache, else
+ *                                            ft_first_rule(), else the
+ *                                            default: the verdict
  *   ft_classify()         here              parse the packet, then ft_decide()
  *
  * The differential tests (tests/unit/test_compile.c, tests/fuzz/, the
@@ -488,6 +490,63 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 	return FT_RULE_NONE | hits;
 }
 
+/* ---- the drop pre-filter (flowtag/maps.h, ft_policy_hdr.flags) ---- */
+
+/* The first bitmap word of IPv4 address @addr (network order) in the
+ * slot's DIR-16-8-8 table of @outer4; 0 when a lookup fails. */
+static __always_inline __u64 ft_prefilter_word(void *outer4, void *bms, __u32 slot, __u32 addr)
+{
+	const struct ft_bitmap *b;
+	void *table;
+	__u32 bi;
+
+	table = bpf_map_lookup_elem(outer4, &slot);
+	if (!table)
+		return 0;
+	bi = ft_dir4_bm(table, bpf_ntohl(addr));
+	b = bpf_map_lookup_elem(bms, &bi);	/* NULL for FT_DIR4_NONE too */
+	return b ? b->w[0] : 0;
+}
+
+/*
+ * ft_prefilter() - the leading drop rules of the policy @h in @slot that
+ * match on static prefixes alone, decided from the IPv4 addresses of @k:
+ * the rule that ft_first_rule() would return when it is one of them,
+ * else FT_RULE_NONE (not IPv4, no pre-filter, or none of them matches;
+ * then no rule below PF_N does, and the caller goes on as without it).
+ * Exact: rules 0..PF_N-1 accept every value of every other field, so bit
+ * r of the src and dst words is whether rule r matches, and the lowest
+ * such r is the first match. No hash, no flow cache: a flood of new
+ * flows from a blocked prefix costs two table walks and never evicts an
+ * established flow.
+ *
+ * Global, as ft_first_rule(): verified once, a frame of its own.
+ */
+__attribute__((noinline)) __u32 ft_prefilter(const struct ft_flow_key *k,
+					     const struct ft_policy_hdr *h, __u32 slot)
+{
+	__u32 n, flags;
+	__u64 m;
+	void *bms;
+
+	if (!k || !h || k->family != FT_FAM_IPV4)
+		return FT_RULE_NONE;
+	flags = h->flags;
+	n = (flags & FT_POL_PF_MASK) >> FT_POL_PF_SHIFT;
+	if (!n)
+		return FT_RULE_NONE;
+	m = n >= FT_POL_PF_MAX ? ~0ULL : (1ULL << n) - 1;
+	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+	if (!bms)
+		return FT_RULE_NONE;
+	/* a field none of them constrains accepts them all: no lookup */
+	if (flags & FT_POL_F_PF_SRC)
+		m &= ft_prefilter_word(&ft_src4_o, bms, slot, k->src[0]);
+	if (m && (flags & FT_POL_F_PF_DST))
+		m &= ft_prefilter_word(&ft_dst4_o, bms, slot, k->dst[0]);
+	return m ? ft_ctz64(m) : FT_RULE_NONE;
+}
+
 /*
  * Fill in protocol, ports and TCP flags of a non-first fragment from its
  * first fragment, or remember the first fragment's. The key is (addresses,
@@ -572,16 +631,26 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
  * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
  * @probe:  a probe frame (flowtag/meta.h): decide by the rules alone, write
  *          nothing (no counter, no flow-cache or fragment entry)
- * Returns FT_DECIDE_HIT (flow cache hit) or FT_DECIDE_MISS (the classifier
- * ran), or -1 when no policy is loaded. The caller counts the hit or miss
- * with the counters it already holds: one lookup less per packet.
+ * Returns FT_DECIDE_HIT (flow cache hit), FT_DECIDE_MISS (the classifier
+ * ran) or FT_DECIDE_PREFILTER (the drop pre-filter decided, the flow cache
+ * untouched), or -1 when no policy is loaded. The caller counts it
+ * (ft_decide_counter()) with the counters it already holds: one lookup
+ * less per packet.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
  * verifier's one-million-instruction budget).
  */
-#define FT_DECIDE_HIT	0
-#define FT_DECIDE_MISS	1
+#define FT_DECIDE_HIT		0
+#define FT_DECIDE_MISS		1
+#define FT_DECIDE_PREFILTER	2
+
+/* The health counter of ft_decide()'s answer @res (>= 0). */
+static __always_inline __u32 ft_decide_counter(int res)
+{
+	return res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT :
+	       res == FT_DECIDE_MISS ? FT_CNT_CACHE_MISS : FT_CNT_PREFILTER;
+}
 
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
 					__u32 *slotp, int probe)
@@ -622,6 +691,17 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	/* a truncated first fragment teaches its followers nothing */
 	if (p->frag == FT_FRAG_LATER || (p->frag == FT_FRAG_FIRST && res == FT_PARSE_OK))
 		ft_frag_track(p);
+	/* The drop pre-filter: no flow cache entry (a flood would churn the
+	 * cache). After the fragment table, which only fragments pay: a
+	 * first fragment it drops still teaches its followers their ports,
+	 * should a reload come between them, and the key stays the one the
+	 * rest of the path would have used. */
+	if (h->flags & FT_POL_PF_MASK) {
+		/* tested here: a policy without one pays no call */
+		rule = ft_prefilter(&p->key, h, slot);
+		if (rule < FT_MAX_RULES)
+			return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
+	}
 
 	/* A stack copy of the key, 8-byte aligned for the hash and the
 	 * compare, with the fields below cleared. */
@@ -803,7 +883,7 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
  * @probe:   a probe frame: change nothing (ft_decide())
- * Returns FT_DECIDE_HIT or FT_DECIDE_MISS (ft_decide()), or -1 when no
+ * Returns FT_DECIDE_HIT, FT_DECIDE_MISS or FT_DECIDE_PREFILTER (ft_decide()), or -1 when no
  * policy is loaded (the caller passes the packet untouched).
  */
 static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,

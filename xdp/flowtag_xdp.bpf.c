@@ -47,7 +47,7 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 			  FT_VLAN_NONE, &p, &v, &slot, probe);
 	if (res < 0)
 		return XDP_PASS;
-	ft_count_in(cnt, res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT : FT_CNT_CACHE_MISS);
+	ft_count_in(cnt, ft_decide_counter(res));
 	if (v.action == FT_ACT_DROP) {
 		if (p.key.vlan != FT_VLAN_NONE || !ft_policy_uses(slot, FT_F_VLAN)) {
 			ft_count_in(cnt, FT_CNT_XDP_DROP);

@@ -108,9 +108,30 @@ struct ft_policy_hdr {
 
 _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 
-/* ft_policy_hdr.flags */
+/*
+ * ft_policy_hdr.flags:
+ *
+ *   31..15  14..8   7..4  3       2       1        0
+ *   zero    PF_N    zero  PF_DST  PF_SRC  DYNSETS  TC_OK
+ *
+ * The drop pre-filter (xdp/classify.h, ft_prefilter()): rules 0..PF_N-1
+ * (PF_N <= 64, 0 = no pre-filter) are drop rules that match on static
+ * src/dst prefixes alone (inline or static prefix sets, and family), so
+ * for an IPv4 packet the first word of its src and dst bitmaps decides
+ * them: the lowest bit set in both, below PF_N, is the packet's rule,
+ * with no flow cache lookup; none set, none of them matches. PF_SRC /
+ * PF_DST: one of them constrains src / dst (else that lookup is skipped).
+ * Bits of flags, not fields: the header keeps its size, so an upgrade
+ * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
+ * pre-filter.
+ */
 #define FT_POL_F_TC_OK		0x1	/* tc returns TC_ACT_OK, not TC_ACT_UNSPEC */
 #define FT_POL_F_DYNSETS	0x2	/* rules name dynamic sets: ft_dynpol[slot] */
+#define FT_POL_F_PF_SRC		0x4	/* a pre-filter rule matches on src */
+#define FT_POL_F_PF_DST		0x8	/* a pre-filter rule matches on dst */
+#define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
+#define FT_POL_PF_MASK		0x7f00u
+#define FT_POL_PF_MAX		64	/* one bitmap word */
 
 /*
  * Dynamic prefix sets ("runtime sets"): changed by flowtagctl set while
@@ -452,6 +473,8 @@ enum ft_counter {
 	FT_CNT_EGRESS_RESTORED,	/* egress restored skb->priority from the mark */
 	FT_CNT_VLAN_RECLASS,	/* tc reclassified: the skb carries a VLAN tag XDP
 				 * could not see (offloaded) and the policy uses vlan */
+	FT_CNT_PREFILTER,	/* decided by the drop pre-filter: no flow cache
+				 * lookup, counted instead of a cache hit or miss */
 	FT_CNT_MAX,
 };
 

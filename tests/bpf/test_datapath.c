@@ -1301,6 +1301,31 @@ static int check_flow_key(struct state *s, const char *name, const struct ft_flo
 }
 
 /*
+ * Whether the flow cache holds nothing in @k's bucket (emptied by the
+ * caller) on any CPU: what a packet the drop pre-filter decided leaves.
+ * 0 = yes; else prints it.
+ */
+static int check_flow_untouched(struct state *s, const char *name, const struct ft_flow_key *k)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
+	__u32 bi = flow_bucket(s, k);
+	struct ft_flow_bucket *b = calloc((size_t)ncpu, sizeof(*b));
+	int cpu, w, used = 0;
+
+	assert_non_null(b);
+	assert_int_equal(bpf_map_lookup_elem(fd, &bi, b), 0);
+	for (cpu = 0; cpu < ncpu; cpu++)
+		for (w = 0; w < FT_FLOW_WAYS; w++)
+			used += b[cpu].generation[w] != 0 || b[cpu].tick != 0;
+	free(b);
+	if (!used)
+		return 0;
+	fprintf(stderr, "# %s: decided by the drop pre-filter, yet %d flow cache ways were "
+		"written\n", name, used);
+	return 1;
+}
+
+/*
  * Random policies and random, mutated frames (tests/pktmut.h: PPPoE, L3
  * device, 802.1Q and QinQ, IPv4 options, IPv6 extension headers and AH,
  * first and later fragments, truncation, bit flips, edge bytes, garbage)
@@ -1309,7 +1334,8 @@ static int check_flow_key(struct state *s, const char *name, const struct ft_flo
  * (tests/refpkt.h) reads of the frame, fragment table included (both
  * tables are emptied with every policy), and the flow key it classified
  * under (read back from the flow cache) the reference's, whatever the
- * policy matches on. Seed from FT_SEED to replay;
+ * policy matches on; or, for an IPv4 packet whose rule is one the drop
+ * pre-filter decides, no flow cache entry at all. Seed from FT_SEED to replay;
  * FT_RANDOM_POLICIES x FT_RANDOM_PACKETS (default 40 x 150; `make stress`
  * runs 10^7 frames). Prints the frames, the mutations and the mismatches.
  */
@@ -1320,7 +1346,7 @@ static void test_random(void **st)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0;
+	long runs = 0, npf = 0;
 	struct pm_state gen = { 0 };
 	struct ref_frags frags = { 0 };
 	time_t t0 = time(NULL), last = t0;
@@ -1329,6 +1355,7 @@ static void test_random(void **st)
 	/* half the random prefix sets are dynamic: the real tries, created
 	 * by ft_policy_swap() with their initial prefixes */
 	rp_dynamic_sets = true;
+	rp_prefilter = true;	/* half the policies begin with drop pre-filter rules */
 	for (i = 0; i < npol; i++) {
 		struct ft_policy pol;
 		struct ft_compiled c = { 0 };
@@ -1348,6 +1375,7 @@ static void test_random(void **st)
 			struct ref_pkt ref;
 			char name[96];
 			uint8_t pkt[PKT_MAX];
+			bool prefiltered;
 			size_t len;
 			int want, l2;
 
@@ -1364,9 +1392,13 @@ static void test_random(void **st)
 			flow_cache_key(&key, c.hdr.used_fields, &key);
 			flow_cache_clear(s, &key);
 			set_link(s, l2 ? FT_L2_NONE : FT_L2_ETH);
+			prefiltered = ref.d.family == AF_INET && want >= 0 &&
+				      (unsigned int)want < ft_compiled_prefilter_rules(&c);
+			npf += prefiltered;
 			if (check_packet(s, name, pkt, len,
 					 want < 0 ? &c.hdr.default_verdict : &c.rules[want], &k) +
-			    check_flow_key(s, name, &key, generation)) {
+			    (prefiltered ? check_flow_untouched(s, name, &key) :
+					   check_flow_key(s, name, &key, generation))) {
 				size_t b;
 
 				fprintf(stderr, "#   frame (%s):", l2 ? "L3 device" : "Ethernet");
@@ -1397,13 +1429,180 @@ static void test_random(void **st)
 	pm_print_kinds(stderr, &gen);
 	fprintf(stderr, "# fragment table: %llu later fragments found their first, %llu did not\n",
 		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
-	fprintf(stderr, "# seed %#llx: %ld random packets over %d policies through XDP, "
-		"xdp.frags and tc in %lds, %d mismatches\n", (unsigned long long)seed, runs, i,
-		(long)(time(NULL) - t0), failures);
+	fprintf(stderr, "# seed %#llx: %ld random packets (%ld decided by the drop pre-filter) "
+		"over %d policies through XDP, xdp.frags and tc in %lds, %d mismatches\n",
+		(unsigned long long)seed, runs, npf, i, (long)(time(NULL) - t0), failures);
 	free(frags.e);
 	free(frags.used);
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
+}
+
+/* The drop pre-filter's test policies: two leading drop rules on prefixes
+ * (block with one more field in the second), then a class rule. */
+#define PF_POLICY(block)								\
+	"interfaces = ( { name = \"lo\"; } );\n"					\
+	"mark_mask = 0xff00;\n"								\
+	"classes = ( { name = \"a\"; mark = 0x100; }, { name = \"d\"; mark = 0x300; } );\n" \
+	"prefix_sets = ( { name = \"blocked\"; prefixes = [ \"198.18.0.0/24\","		\
+	" \"198.18.7.7/32\", \"2001:db8:bad::/48\" ]; } );\n"				\
+	"rules = (\n"									\
+	"  { name = \"block\"; match = { " block " }; action = \"drop\"; },\n"		\
+	"  { name = \"bogon\"; match = { dst = \"198.19.255.0/24\"; }; action = \"drop\"; },\n" \
+	"  { name = \"dns\"; match = { proto = \"udp\"; dport = 53; }; class = \"a\"; }\n" \
+	");\n"										\
+	"default_class = \"d\";\n"
+
+/* The counters a verdict touches. */
+struct pf_counts {
+	__u64 prefilter, hit, miss, xdp_drop, tc_drop;
+	struct ft_pktcnt rule;
+};
+
+static struct pf_counts pf_counts(struct state *s, __u32 slot, int rule)
+{
+	if (rule == FT_RULE_NONE)	/* the default has no rule counter */
+		rule = FT_MAX_RULES - 1;
+	return (struct pf_counts){
+		.prefilter = health(s, FT_CNT_PREFILTER),
+		.hit = health(s, FT_CNT_CACHE_HIT),
+		.miss = health(s, FT_CNT_CACHE_MISS),
+		.xdp_drop = health(s, FT_CNT_XDP_DROP),
+		.tc_drop = health(s, FT_CNT_TC_DROP),
+		.rule = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + (__u32)rule),
+	};
+}
+
+/*
+ * One packet through XDP (and, with @tc, the tc fallback too): its rule
+ * @rule and XDP verdict @retval; @prefiltered: decided by the drop
+ * pre-filter (its counter, no cache hit or miss, nothing in the flow
+ * cache), else by the classifier behind the flow cache (a miss, and the
+ * flow in the cache). The rule's counters count every run.
+ */
+static void pf_check(struct state *s, const struct ft_compiled *c, const struct pkt_spec *p,
+		     int rule, __u32 retval, bool prefiltered, bool tc)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(p, pkt, &hdr_end);
+	struct ft_pkt_desc d = desc_of(p);
+	struct ft_flow_key key;
+	struct pf_counts a, b;
+	struct xdp_result x;
+	struct tc_result t;
+	__u32 slot, gen;
+	int runs = tc ? 2 : 1;
+
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	ft_pkt_flow_key(&d, &key);
+	flow_cache_key(&key, c->hdr.used_fields, &key);
+	flow_cache_clear(s, &key);
+	/* the userspace mirror agrees, behind its own pre-filter */
+	assert_int_equal(ft_compiled_match(c, &key), rule);
+
+	b = pf_counts(s, slot, rule);
+	x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+	assert_int_equal(x.err, 0);
+	assert_int_equal(x.retval, retval);
+	if (retval == XDP_PASS)
+		assert_int_equal(x.meta.rule_id, rule);
+	if (tc) {
+		t = ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pkt, len, 0, 0);
+		assert_int_equal(t.err, 0);
+		assert_int_equal(t.retval, retval == XDP_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC);
+	}
+	a = pf_counts(s, slot, rule);
+
+	if (rule != FT_RULE_NONE) {
+		assert_int_equal(a.rule.packets - b.rule.packets, runs);
+		assert_int_equal(a.rule.bytes - b.rule.bytes, runs * len);
+	}
+	assert_int_equal(a.xdp_drop - b.xdp_drop, retval == XDP_DROP);
+	assert_int_equal(a.tc_drop - b.tc_drop, tc && retval == XDP_DROP);
+	assert_int_equal(a.prefilter - b.prefilter, prefiltered ? runs : 0);
+	assert_int_equal(a.hit - b.hit, 0);
+	if (prefiltered) {
+		assert_int_equal(a.miss - b.miss, 0);
+		assert_int_equal(check_flow_untouched(s, "prefiltered", &key), 0);
+	} else {
+		/* tc would find the flow XDP cached (a hit): XDP alone here */
+		assert_false(tc);
+		assert_int_equal(a.miss - b.miss, 1);
+		assert_int_equal(check_flow_key(s, "classified", &key, gen), 0);
+	}
+}
+
+/*
+ * The drop pre-filter (ft_prefilter()): the leading drop rules on static
+ * prefixes decide IPv4 packets ahead of the flow cache, exactly as the
+ * classifier would, counted as before plus "prefiltered", with nothing
+ * written into the flow cache; whatever they do not match takes the
+ * normal path, and IPv6 packets always do. A leading drop rule with one
+ * more field (dport) is no pre-filter rule, yet classified the same.
+ */
+static void test_prefilter(void **st)
+{
+	struct state *s = *st;
+	struct ft_policy pol;
+	struct ft_compiled c;
+
+	assert_int_equal(ft_apply_text(&s->l, PF_POLICY("src = \"@blocked\";"), &pol, &c), 0);
+	assert_int_equal(ft_compiled_prefilter_rules(&c), 2);
+	{
+		/* in the set: rule 0, in XDP and in tc's fallback */
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
+
+		pf_check(s, &c, &p, 0, XDP_DROP, true, true);
+	}
+	{
+		/* in the set and in bogon: the first of them */
+		struct pkt_spec p = { V4("198.18.7.7", "198.19.255.9"), TCP(1, 2) };
+
+		pf_check(s, &c, &p, 0, XDP_DROP, true, false);
+	}
+	{
+		/* next to the set's /32, to bogon: rule 1 */
+		struct pkt_spec p = { V4("198.18.7.6", "198.19.255.1"), UDP(1000, 53) };
+
+		pf_check(s, &c, &p, 1, XDP_DROP, true, true);
+	}
+	{
+		/* outside both: the later rule, through the flow cache */
+		struct pkt_spec p = { V4("198.18.1.1", "198.19.1.1"), UDP(1000, 53) };
+
+		pf_check(s, &c, &p, 2, XDP_PASS, false, false);
+	}
+	{
+		/* IPv6 in the set: rule 0 by the classifier, no pre-filter */
+		struct pkt_spec p = { V6("2001:db8:bad::1", "2001:db8::2"), UDP(1000, 53) };
+
+		pf_check(s, &c, &p, 0, XDP_DROP, false, false);
+	}
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+
+	/* block asks for dport 53 too: no pre-filter rule, nor is bogon behind it */
+	assert_int_equal(ft_apply_text(&s->l, PF_POLICY("src = \"@blocked\"; dport = 53;"), &pol,
+				       &c), 0);
+	assert_int_equal(ft_compiled_prefilter_rules(&c), 0);
+	{
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
+
+		pf_check(s, &c, &p, 0, XDP_DROP, false, false);
+	}
+	{
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 54) };
+
+		pf_check(s, &c, &p, FT_RULE_NONE, XDP_PASS, false, false);
+	}
+	{
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.255.1"), UDP(1000, 54) };
+
+		pf_check(s, &c, &p, 1, XDP_DROP, false, false);
+	}
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 }
 
 int main(void)
@@ -1415,6 +1614,7 @@ int main(void)
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_frag_exthdr),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_prefilter),
 		cmocka_unit_test(test_frags_variant),
 		cmocka_unit_test(test_devs_collision),
 		cmocka_unit_test(test_egress),

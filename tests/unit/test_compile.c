@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "compile.h"
+#include "prepare.h"
 #include "randpol.h"
 
 static uint64_t seed0(void)
@@ -22,13 +23,15 @@ static uint64_t seed0(void)
 	return env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 1;
 }
 
-/* The userspace mirror of the BPF search agrees with the reference. */
-static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
+/* The userspace mirror of the BPF search (the drop pre-filter in front)
+ * agrees with the reference. Returns the packets the pre-filter decided. */
+static size_t run_random(size_t npolicies, size_t max_rules, size_t npackets)
 {
 	uint64_t seed = seed0(), s = seed;
-	size_t i, j, mismatches = 0;
+	size_t i, j, mismatches = 0, prefiltered = 0;
 
 	rp_dynamic_sets = true;	/* the dynamic sets' initial prefixes as their content */
+	rp_prefilter = true;	/* half the policies begin with pre-filter rules */
 	for (i = 0; i < npolicies; i++) {
 		struct ft_policy pol;
 		struct ft_compiled c = { 0 };
@@ -46,6 +49,8 @@ static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
 			ft_pkt_flow_key(&d, &k);
 			want = ft_reference_match(&pol, &d);
 			got = ft_compiled_match(&c, &k);
+			prefiltered += k.family == FT_FAM_IPV4 && want >= 0 &&
+				       (unsigned int)want < ft_compiled_prefilter_rules(&c);
 			if ((want < 0 ? FT_RULE_NONE : (uint32_t)want) != got) {
 				if (mismatches++ < 5)
 					fprintf(stderr,
@@ -58,12 +63,14 @@ static void run_random(size_t npolicies, size_t max_rules, size_t npackets)
 		ft_policy_free(&pol);
 	}
 	assert_int_equal(mismatches, 0);
+	return prefiltered;
 }
 
 static void test_random_small(void **st)
 {
 	(void)st;
-	run_random(400, 40, 400);
+	/* some packets took the pre-filter's answer */
+	assert_true(run_random(400, 40, 400) > 0);
 }
 
 static void test_random_large(void **st)
@@ -223,6 +230,99 @@ static void test_too_many_rules(void **st)
 	ft_policy_free(&pol);
 }
 
+/*
+ * The drop pre-filter's rules (flowtag/maps.h, ft_policy_hdr.flags): the
+ * leading run of drop rules that match on static src/dst prefixes (and
+ * family) alone, at most 64; whatever else a rule matches on, a dynamic
+ * set, another action, ends the run.
+ */
+static void test_prefilter_rules(void **st)
+{
+	static const struct ft_ifname lo = { "lo", 1 };
+	static const struct {
+		const char *rules;	/* the rules = ( ... ) list */
+		unsigned int n;		/* rules the pre-filter decides */
+		unsigned int flags;	/* FT_POL_F_PF_SRC / _DST */
+	} cases[] = {
+		{ "{ match = { src = \"@s\"; }; action = \"drop\"; }", 1, FT_POL_F_PF_SRC },
+		{ "{ match = { dst = \"198.18.0.0/15\"; }; action = \"drop\"; },"
+		  "{ match = { src = [\"198.18.1.0/24\", \"@s\"]; dst = \"@s\"; }; action = \"drop\"; },"
+		  "{ match = { proto = \"udp\"; }; action = \"drop\"; }",
+		  2, FT_POL_F_PF_SRC | FT_POL_F_PF_DST },
+		/* family is decided by the IPv4 tables too; IPv6 prefixes do not matter */
+		{ "{ match = { family = \"ipv6\"; }; action = \"drop\"; },"
+		  "{ match = { src = [\"2001:db8::/32\", \"198.18.0.0/24\"]; }; action = \"drop\"; }",
+		  2, FT_POL_F_PF_SRC | FT_POL_F_PF_DST },
+		{ "{ match = { }; action = \"drop\"; }", 1, 0 },
+		/* one more field, a dynamic set, another action: none */
+		{ "{ match = { src = \"@s\"; dport = 53; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; proto = \"tcp\"; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; iif = \"lo\"; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; vlan = 7; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; dscp = \"EF\"; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = [\"198.18.0.0/24\", \"@d\"]; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; }; action = \"pass\"; }", 0, 0 },
+		{ "{ match = { src = \"@s\"; }; class = \"a\"; }", 0, 0 },
+		/* the run ends at the first rule that is not one */
+		{ "{ match = { src = \"@s\"; }; class = \"a\"; },"
+		  "{ match = { dst = \"@s\"; }; action = \"drop\"; }", 0, 0 },
+		{ "{ match = { dst = \"@s\"; }; action = \"drop\"; },"
+		  "{ match = { src = \"@s\"; tcp_flags = \"syn\"; }; action = \"drop\"; },"
+		  "{ match = { src = \"@s\"; }; action = \"drop\"; }", 1, FT_POL_F_PF_DST },
+	};
+	char text[2048];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ft_prepare_opts o = { .text = text, .name = "prefilter.conf",
+						   .dir = ".", .binder = FT_BIND_FIXED,
+						   .fixed = &lo, .nfixed = 1 };
+		struct ft_prepared p;
+		unsigned int n, flags;
+
+		snprintf(text, sizeof(text),
+			 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n"
+			 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
+			 "prefix_sets = ( { name = \"s\"; prefixes = [ \"198.18.7.0/24\" ]; },\n"
+			 "  { name = \"d\"; dynamic = true; } );\n"
+			 "rules = ( %s );\n", cases[i].rules);
+		if (ft_prepare(&o, &p)) {
+			fprintf(stderr, "# case %zu does not compile:\n%s", i,
+				p.diag.text ? p.diag.text : "");
+			fail();
+		}
+		n = ft_compiled_prefilter_rules(&p.comp);
+		flags = p.comp.hdr.flags & (FT_POL_F_PF_SRC | FT_POL_F_PF_DST);
+		if (n != cases[i].n || flags != cases[i].flags)
+			fprintf(stderr, "# case %zu (%s): got %u rules, flags %#x; want %u, %#x\n",
+				i, cases[i].rules, n, flags, cases[i].n, cases[i].flags);
+		assert_int_equal(n, cases[i].n);
+		assert_int_equal(flags, cases[i].flags);
+		ft_prepared_free(&p);
+	}
+}
+
+/* 70 leading drop rules: the pre-filter takes the first 64 (one bitmap word). */
+static void test_prefilter_64(void **st)
+{
+	struct ft_policy pol = one_class_policy(70);
+	struct ft_compiled c = { 0 };
+	size_t r;
+
+	(void)st;
+	for (r = 0; r < pol.nrules; r++) {
+		pol.rules[r].action = FT_ACT_DROP;
+		pol.rules[r].class_idx = -1;
+		pol.rules[r].match.keys = FT_MK_FAMILY;
+		pol.rules[r].match.family = r % 2 ? AF_INET : AF_INET6;
+	}
+	assert_int_equal(ft_compile(&pol, &c), 0);
+	assert_int_equal(ft_compiled_prefilter_rules(&c), FT_POL_PF_MAX);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_set_dedup),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_prefilter_rules),
+		cmocka_unit_test(test_prefilter_64),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
