@@ -140,8 +140,17 @@ static void unpin_obsolete(const char *dir)
 	unpin_names(dir, obsolete_pins, sizeof(obsolete_pins) / sizeof(obsolete_pins[0]));
 }
 
-/* Pins of maps with the same name but another layout in earlier versions. */
-static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o" };
+/*
+ * Pins of maps with the same name but another layout in earlier versions:
+ * ft_src4_o / ft_dst4_o held LPM tries, then plain DIR-16-8-8 tables (the
+ * compressed chunks of flowtag/dir4.h read the same array otherwise); the
+ * health counters ft_health_cnt had one counter fewer. The objects cannot
+ * load over the last of these, so a start never adopts pins whose tables
+ * an old program still attached would misread: it refuses, and --cleanup
+ * removes these first. A change of a pinned map's content that libbpf
+ * cannot see (same type and sizes) must also change something it checks.
+ */
+static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o", "ft_health_cnt" };
 
 int ft_loader_unpin_relaid(const char *pin_dir)
 {

@@ -47,8 +47,9 @@ void ft_loader_close(struct ft_loader *l);
 /**
  * ft_loader_unpin_relaid() - remove the pins under @pin_dir of maps whose
  * layout changed since an earlier version under the same name (the IPv4
- * prefix maps ft_src4_o / ft_dst4_o held LPM tries): the objects cannot
- * load over them. Only for --cleanup, which removes everything anyway: a
+ * prefix maps ft_src4_o / ft_dst4_o held LPM tries, then uncompressed
+ * tables; ft_health_cnt had one counter fewer): the objects cannot load
+ * over them. Only for --cleanup, which removes everything anyway: a
  * start refuses instead (the old programs, still attached, read those
  * maps). Returns how many pins it removed.
  */

@@ -146,4 +146,19 @@ nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
 expect_eq "--cleanup over them: exit status 0" "$?" 0
 check "... it removed every pin" test ! -e "$PIN"
 
+# pins of a version with one health counter fewer (ft_health_cnt, 20
+# counters of 8 bytes): the same refusal, the same way out
+mkdir -p "$PIN"
+bpftool map create "$PIN/ft_health_cnt" type percpu_array key 4 value 160 entries 1 \
+	name ft_health_cnt
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd8.log" 2>&1
+expect_eq "a start over an earlier version's health counters fails (exit 1)" "$?" 1
+check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd8.log"
+check "... and attached nothing" bash -c "! ip -n $(ns dut) link show d0 | grep -q xdp"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+	>"$TMP/cleanup3.log" 2>&1
+expect_eq "--cleanup over them: exit status 0" "$?" 0
+check "... it removed every pin" test ! -e "$PIN"
+
 finish
