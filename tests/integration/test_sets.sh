@@ -189,7 +189,7 @@ daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" "" \
 ctl dut set list blocked >"$TMP/list3.txt"
 check "after kill -9 + start the elements are there" grep -q '198.18.99.0/24' "$TMP/list3.txt"
 check "metrics: elements and hits per set" wait_log "$TMP/metrics.prom" \
-	'^flowtag_set_elements{set="blocked"} 3$' 12 ||
+	'^flowtag_set_elements{set="blocked"} 3$' 30 ||
 	grep '^flowtag_set' "$TMP/metrics.prom" | sed 's/^/#   /'
 check "metrics: ... hits counted" grep -q -E '^flowtag_set_hits_total\{set="blocked"\} [1-9]' \
 	"$TMP/metrics.prom"
