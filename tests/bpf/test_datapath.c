@@ -1259,26 +1259,104 @@ static void flow_cache_key(const struct ft_flow_key *k, __u32 used_fields,
 		out->dscp = 0;
 }
 
-/* Empty @k's bucket of the flow cache on every CPU. */
-static void flow_cache_clear(struct state *s, const struct ft_flow_key *k)
+/* The compact cache's hash of @c (ft_flow4_hash() in xdp/classify.h). */
+static __u64 flow4_hash(const struct ft_flow4_key *c, __u64 seed)
 {
-	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
-	__u32 bi = flow_bucket(s, k);
-	void *zero = calloc((size_t)ncpu, sizeof(struct ft_flow_bucket));
+	__u64 w0, w1;
+	__u32 w2;
 
-	assert_non_null(zero);
-	assert_int_equal(bpf_map_update_elem(fd, &bi, zero, BPF_ANY), 0);
-	free(zero);
+	memcpy(&w0, c, 8);
+	memcpy(&w1, (const char *)c + 8, 8);
+	memcpy(&w2, (const char *)c + 16, 4);
+	return ft_flow4_hash_words(w0, w1, w2, seed);
 }
 
-/*
- * Whether the programs classified @pkt under the flow key the reference
- * parser gives (@k, as cached): the flow cache must hold it, for generation
- * @gen, on some CPU once they ran. The caller emptied its bucket before.
- * 0 = yes; else prints both.
- */
-static int check_flow_key(struct state *s, const char *name, const struct ft_flow_key *k,
-			  __u32 gen)
+/* Where the compact key of @k (ft_flow4_fits()) lives: its page on CPU 0
+ * (@page; CPU c's is @page + c * (@mask + 1)), its two lines, its check. */
+struct flow4_place {
+	struct ft_flow4_key key;
+	__u32 page, mask, line[2];
+	__u16 check;
+};
+
+static struct flow4_place flow4_place(const struct state *s, const struct ft_flow_key *k)
+{
+	struct flow4_place f;
+	__u64 seed, h;
+	__u32 mask;
+
+	memset(&f, 0, sizeof(f));
+	ft_loader_flow_cache_params(&s->l, &seed, &mask);
+	ft_loader_flow4_params(&s->l, &f.mask);
+	ft_flow4_key_of(k, &f.key);
+	h = flow4_hash(&f.key, seed);
+	f.page = (__u32)h & f.mask;
+	ft_flow4_lines(h, &f.line[0], &f.line[1]);
+	f.check = (__u16)(h >> 48);
+	return f;
+}
+
+/* Empty @k's bucket (or page) of the flow cache on every CPU. */
+static void flow_cache_clear(struct state *s, const struct ft_flow_key *k)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+
+	if (ft_flow4_fits(k)) {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow4");
+		struct flow4_place f = flow4_place(s, k);
+		struct ft_flow4_page *zero = calloc(1, sizeof(*zero));
+
+		assert_non_null(zero);
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			__u32 pi = f.page + (__u32)cpu * (f.mask + 1);
+
+			assert_int_equal(bpf_map_update_elem(fd, &pi, zero, BPF_ANY), 0);
+		}
+		free(zero);
+	} else {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow_cache");
+		__u32 bi = flow_bucket(s, k);
+		void *zero = calloc((size_t)ncpu, sizeof(struct ft_flow_bucket));
+
+		assert_non_null(zero);
+		assert_int_equal(bpf_map_update_elem(fd, &bi, zero, BPF_ANY), 0);
+		free(zero);
+	}
+}
+
+/* The way of @k's compact entry of generation @gen on some CPU, copied to
+ * @out (may be NULL): 1 when found (in one of its two lines), else 0. */
+static int flow4_find(struct state *s, const struct ft_flow_key *k, __u32 gen,
+		      struct ft_flow4_way *out)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_flow4"), ncpu = libbpf_num_possible_cpus();
+	struct flow4_place f = flow4_place(s, k);
+	struct ft_flow4_page *pg = calloc(1, sizeof(*pg));
+	int cpu, i, w, found = 0;
+
+	assert_non_null(pg);
+	for (cpu = 0; cpu < ncpu && !found; cpu++) {
+		__u32 pi = f.page + (__u32)cpu * (f.mask + 1);
+
+		if (bpf_map_lookup_elem(fd, &pi, pg))
+			continue;
+		for (i = 0; i < 2 && !found; i++)
+			for (w = 0; w < FT_FLOW4_WAYS && !found; w++) {
+				const struct ft_flow4_way *x = &pg->line[f.line[i]].way[w];
+
+				found = x->generation == gen &&
+					!memcmp(&x->key, &f.key, sizeof(f.key)) &&
+					x->check == (__u16)(f.check ^ x->rule);
+				if (found && out)
+					*out = *x;
+			}
+	}
+	free(pg);
+	return found;
+}
+
+/* Whether the wide cache holds @k for generation @gen on some CPU. */
+static int flow_wide_find(struct state *s, const struct ft_flow_key *k, __u32 gen)
 {
 	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
 	__u32 bi = flow_bucket(s, k);
@@ -1292,7 +1370,19 @@ static int check_flow_key(struct state *s, const char *name, const struct ft_flo
 				found = b[cpu].generation[w] == gen &&
 					!memcmp(&b[cpu].key[w], k, sizeof(*k));
 	free(b);
-	if (found)
+	return found;
+}
+
+/*
+ * Whether the programs classified @pkt under the flow key the reference
+ * parser gives (@k, as cached): the flow cache must hold it, for generation
+ * @gen, on some CPU once they ran, in the cache ft_flow4_fits() picks. The
+ * caller emptied its bucket or page before. 0 = yes; else prints both.
+ */
+static int check_flow_key(struct state *s, const char *name, const struct ft_flow_key *k,
+			  __u32 gen)
+{
+	if (ft_flow4_fits(k) ? flow4_find(s, k, gen, NULL) : flow_wide_find(s, k, gen))
 		return 0;
 	fprintf(stderr, "# %s: the programs did not use the reference's flow key (family %u "
 		"proto %u l4 %#x sport %u dport %u vlan %u dscp %u tcp_flags %#x)\n", name,
