@@ -678,7 +678,7 @@ __attribute__((noinline)) int ft_flow4_insert(struct ft_flow4_page *pg, const st
 				x->state = (__u16)(state + 1);
 		}
 	}
-	x = &pg->line[line[(victim >> 1) & 1] & (FT_FLOW4_LINES - 1)].way[victim & 1];
+	x = &pg->line[(victim >> 1 ? line[1] : line[0]) & (FT_FLOW4_LINES - 1)].way[victim & 1];
 	x->generation = 0;
 	x->key = *k;
 	x->rule = rule;
