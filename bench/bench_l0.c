@@ -333,9 +333,10 @@ void l0_summarize(struct cell *cells, int ncells)
 			c->hit_rate = est ? (double)c->d[C_HIT] / (double)est : 0;
 		}
 		if (c->mode == MODE_HIT) {
-			/* a 4-way set holds at most 4 of the hot flows: a bucket
-			 * that 5 of the 4096 hash to (rare, the seed is random)
-			 * misses; at least 99% hits, every packet hit or missed */
+			/* a flow's 4 candidate ways hold at most 4 of the hot
+			 * flows: one whose ways 4 others took (rare, the seed is
+			 * random) misses; at least 99% hits, every packet hit or
+			 * missed */
 			c->proven = c->proven && c->d[C_HIT] + c->d[C_MISS] == c->pkts;
 			want_cache = c->d[C_HIT] * 100 >= c->pkts * 99 ? c->pkts : c->d[C_HIT];
 		}

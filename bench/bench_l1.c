@@ -102,7 +102,7 @@ static const char *l1_proof(const struct dut *x, char *buf, size_t len)
 
 	if (dut_is_ft(x)) {
 		uint64_t cache = x->kind == V_FT_MISS ? x->l1_d[C_MISS] : x->l1_d[C_HIT];
-		/* hits: at least 99% (a 4-way bucket holds 4 of the hot flows),
+		/* hits: at least 99% (a flow's 4 ways hold 4 of the hot flows),
 		 * misses: every frame (each a new flow) */
 		bool cache_ok = x->kind == V_FT_MISS ? cache == x->l1_frames :
 				cache * 100 >= x->l1_frames * 99 &&

@@ -105,31 +105,23 @@ static int set_add(struct flow_set *s, const struct ft_flow_key *k, uint16_t rul
 	return 0;
 }
 
-/* ft_pinned_flow_cache() callback: the ways of one bucket of one CPU. */
-static int read_bucket(const struct ft_flow_bucket *b, int cpu, void *arg)
+/* ft_pinned_flow_cache() callback: one entry of one CPU. */
+static int read_entry(const struct ft_flow_key *k, __u32 generation, __u16 rule, int cpu,
+		      void *arg)
 {
 	struct flow_set *s = arg;
-	unsigned int w;
-	int err;
 
 	(void)cpu;
-	for (w = 0; w < FT_FLOW_WAYS; w++) {
-		if (!b->generation[w])
-			continue;	/* empty, or being written */
-		s->entries++;
-		if (b->generation[w] != s->generation) {
-			s->stale++;	/* computed under an earlier policy: ignored by the data path */
-			continue;
-		}
-		if (b->rule[w] >= s->nrules && b->rule[w] != FT_RULE_NONE) {
-			s->bogus++;	/* no rule of the running policy: not a finished entry */
-			continue;
-		}
-		err = set_add(s, &b->key[w], b->rule[w]);
-		if (err)
-			return err;
+	s->entries++;
+	if (generation != s->generation) {
+		s->stale++;	/* computed under an earlier policy: ignored by the data path */
+		return 0;
 	}
-	return 0;
+	if (rule >= s->nrules && rule != FT_RULE_NONE) {
+		s->bogus++;	/* no rule of the running policy: not a finished entry */
+		return 0;
+	}
+	return set_add(s, k, rule);
 }
 
 /* The running policy's outcome for @rule (FT_RULE_NONE: its default). */
@@ -331,7 +323,7 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	}
 	fs.generation = st.generation;
 	fs.nrules = h.nrules < FT_MAX_RULES ? h.nrules : FT_MAX_RULES;
-	err = ft_pinned_flow_cache(&p.maps, read_bucket, &fs);
+	err = ft_pinned_flow_cache(&p.maps, read_entry, &fs);
 	if (err) {
 		pr_err("cannot read the flow cache: %s", strerror(-err));
 		goto out;

@@ -689,7 +689,8 @@ int ft_dynset_copy(struct ft_dynset *from, struct ft_dynset *to)
 	return ft_dynset_walk(from, copy_one, to);
 }
 
-/* Zero the flow cache (every bucket on every CPU): the epoch wrapped. */
+/* Zero a flow cache (every bucket or page on every CPU; a per-CPU value
+ * is ncpu copies, a plain one takes the first): the epoch wrapped. */
 static int flow_cache_clear(int fd)
 {
 	struct bpf_map_info info = { 0 };
@@ -736,13 +737,17 @@ int ft_dynset_publish(const char *pin_dir, struct ft_dynset *s)
 		 * entry stored while one clear runs is wiped by the next). */
 		epoch++;
 		if (!(epoch & 0x7fff)) {
+			static const char *const caches[] = { "ft_flow_cache", "ft_flow4" };
+			size_t i;
 			int cfd;
 
-			snprintf(path, sizeof(path), "%s/ft_flow_cache", pin_dir);
-			cfd = bpf_obj_get(path);
-			if (cfd >= 0) {
-				flow_cache_clear(cfd);
-				close(cfd);
+			for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+				snprintf(path, sizeof(path), "%s/%s", pin_dir, caches[i]);
+				cfd = bpf_obj_get(path);
+				if (cfd >= 0) {
+					flow_cache_clear(cfd);
+					close(cfd);
+				}
 			}
 		}
 		if (bpf_map_update_elem(efd, &zero, &epoch, 0))

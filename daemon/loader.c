@@ -180,15 +180,40 @@ static uint32_t flow_cache_buckets(void)
 	return n;
 }
 
+/*
+ * The compact flow cache's pages per CPU (struct ft_flow4_page, 4 KiB):
+ * FT_FLOW4_PAGES (1 MiB, 32768 flows) while all CPUs together stay within
+ * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW4_MIN_PAGES.
+ * A power of two: the programs index it with a mask.
+ */
+static uint32_t flow4_pages(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t n = FT_FLOW4_PAGES;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	while (n > FT_FLOW4_MIN_PAGES &&
+	       (uint64_t)n * sizeof(struct ft_flow4_page) * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
+		n /= 2;
+	return n;
+}
+
 void ft_loader_flow_cache_params(const struct ft_loader *l, __u64 *seed, __u32 *mask)
 {
 	*seed = l->xdp->rodata->ft_flow_seed;
 	*mask = l->xdp->rodata->ft_flow_mask;
 }
 
+void ft_loader_flow4_params(const struct ft_loader *l, __u32 *mask)
+{
+	*mask = l->xdp->rodata->ft_flow4_mask;
+}
+
 int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 {
-	uint32_t buckets = flow_cache_buckets();
+	uint32_t buckets = flow_cache_buckets(), pages = flow4_pages();
+	int ncpu = libbpf_num_possible_cpus();
 	uint64_t seed = 0;
 	int err;
 
@@ -208,6 +233,11 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		goto fail;
 	l->xdp->rodata->ft_flow_mask = buckets - 1;
 	l->xdp->rodata->ft_flow_seed = seed;
+	/* the compact cache: each possible CPU its pages */
+	err = bpf_map__set_max_entries(l->xdp->maps.ft_flow4, pages * (uint32_t)(ncpu < 1 ? 1 : ncpu));
+	if (err)
+		goto fail;
+	l->xdp->rodata->ft_flow4_mask = pages - 1;
 	if (pin_dir) {
 		if (snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir) >=
 		    (int)sizeof(l->pin_dir)) {
@@ -237,9 +267,10 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 		pr_err("cannot open the tc object: %s", strerror(-err));
 		goto fail;
 	}
-	/* the same buckets as the XDP object, whose ft_flow_cache it shares */
+	/* the same buckets and pages as the XDP object, whose flow caches it shares */
 	l->tc->rodata->ft_flow_mask = buckets - 1;
 	l->tc->rodata->ft_flow_seed = seed;
+	l->tc->rodata->ft_flow4_mask = pages - 1;
 	err = share_maps(l->tc->obj, l->xdp->obj);
 	if (err)
 		goto fail;

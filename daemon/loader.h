@@ -41,6 +41,13 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir);
  */
 void ft_loader_flow_cache_params(const struct ft_loader *l, __u64 *seed, __u32 *mask);
 
+/**
+ * ft_loader_flow4_params() - how the programs of @l index ft_flow4, the
+ * compact flow cache: @mask is its pages per CPU - 1 (CPU c's pages start
+ * at c * (@mask + 1)); the hash seed is ft_loader_flow_cache_params()'s.
+ */
+void ft_loader_flow4_params(const struct ft_loader *l, __u32 *mask);
+
 /** ft_loader_close() - drop our references; pins (and what they hold) stay. */
 void ft_loader_close(struct ft_loader *l);
 

@@ -60,6 +60,9 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 	/* the loader sizes it to the machine: any number of buckets */
 	[FT_PINNED_FLOW_CACHE] = { "ft_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 				   sizeof(struct ft_flow_bucket), 1 },
+	/* the loader sizes it: possible CPUs x pages per CPU */
+	[FT_PINNED_FLOW4] = { "ft_flow4", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			      sizeof(struct ft_flow4_page), 1 },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
@@ -211,17 +214,66 @@ static int lookup_percpu_sum(struct ft_pinned *s, enum ft_pinned_map m, uint32_t
 	return ft_percpu_sum(fd, key, map_specs[m].value_size, s->ncpu, s->buf, sum, nwords);
 }
 
+/* The compact cache's entries: CPU c holds pages c * P .. c * P + P - 1. */
+static int walk_flow4(struct ft_pinned *s,
+		      int (*fn)(const struct ft_flow_key *k, __u32 generation, __u16 rule, int cpu,
+				void *arg),
+		      void *arg)
+{
+	struct ft_flow4_page *pg;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), key, per_cpu, l, w;
+	int fd = map_fd(s, FT_PINNED_FLOW4), rc = 0;
+	struct ft_flow_key k;
+
+	if (fd < 0)
+		return fd;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	per_cpu = info.max_entries / (__u32)(s->ncpu > 0 ? s->ncpu : 1);
+	if (!per_cpu)
+		return -EPROTO;
+	pg = malloc(sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	for (key = 0; key < info.max_entries && !rc; key++) {
+		if (bpf_map_lookup_elem(fd, &key, pg)) {
+			rc = -errno;
+			break;
+		}
+		for (l = 0; l < FT_FLOW4_LINES && !rc; l++)
+			for (w = 0; w < FT_FLOW4_WAYS && !rc; w++) {
+				const struct ft_flow4_way *x = &pg->line[l].way[w];
+
+				if (!x->generation)
+					continue;
+				ft_flow4_key_wide(&x->key, &k);
+				rc = fn(&k, x->generation, x->rule, (int)(key / per_cpu), arg);
+			}
+	}
+	free(pg);
+	return rc;
+}
+
 int ft_pinned_flow_cache(struct ft_pinned *s,
-			 int (*fn)(const struct ft_flow_bucket *b, int cpu, void *arg), void *arg)
+			 int (*fn)(const struct ft_flow_key *k, __u32 generation, __u16 rule, int cpu,
+				   void *arg),
+			 void *arg)
 {
 	size_t stride = PERCPU_STRIDE(sizeof(struct ft_flow_bucket));
 	struct bpf_map_info info;
 	__u32 len = sizeof(info), key;
-	int fd = map_fd(s, FT_PINNED_FLOW_CACHE), cpu, rc = 0;
+	int fd = map_fd(s, FT_PINNED_FLOW_CACHE), cpu, rc;
+	unsigned int w;
 	char *buf;
 
 	if (fd < 0)
 		return fd;
+	rc = walk_flow4(s, fn, arg);
+	if (rc && rc != -ENOENT)
+		return rc;
+	rc = 0;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
@@ -233,8 +285,14 @@ int ft_pinned_flow_cache(struct ft_pinned *s,
 			rc = -errno;
 			break;
 		}
-		for (cpu = 0; cpu < s->ncpu && !rc; cpu++)
-			rc = fn((const struct ft_flow_bucket *)(buf + (size_t)cpu * stride), cpu, arg);
+		for (cpu = 0; cpu < s->ncpu && !rc; cpu++) {
+			const struct ft_flow_bucket *b =
+				(const struct ft_flow_bucket *)(buf + (size_t)cpu * stride);
+
+			for (w = 0; w < FT_FLOW_WAYS && !rc; w++)
+				if (b->generation[w])
+					rc = fn(&b->key[w], b->generation[w], b->rule[w], cpu, arg);
+		}
 	}
 	free(buf);
 	return rc;

@@ -41,6 +41,7 @@ enum ft_pinned_map {
 	FT_PINNED_FLOW_CACHE,	/* ft_flow_cache (per CPU, buckets of flows) */
 	FT_PINNED_CONFIRM,	/* ft_confirm */
 	FT_PINNED_DEVS,		/* ft_devs (per CPU, indexed by ifindex & (FT_DEV_SLOTS - 1)) */
+	FT_PINNED_FLOW4,	/* ft_flow4 (pages of the compact flow cache, per CPU by index) */
 	FT_PINNED_MAX,
 };
 
@@ -170,15 +171,20 @@ int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
 			struct ft_rule_name *rn);
 
 /**
- * ft_pinned_flow_cache() - walk the flow cache (struct ft_flow_bucket,
- * flowtag/maps.h): @fn is called for every bucket of every CPU, with the
- * CPU's copy; a non-zero return from @fn stops the walk and is returned.
+ * ft_pinned_flow_cache() - walk both flow caches (ft_flow4, the compact
+ * one, then ft_flow_cache; flowtag/maps.h): @fn is called for every way
+ * that holds an entry (generation not 0), on every CPU, with its key as a
+ * struct ft_flow_key (a compact key widened), its policy @generation and
+ * @rule; a non-zero return from @fn stops the walk and is returned.
  * The data path keeps writing while we read: a way may be half written
  * (its generation is 0 while that happens, or its key is of no real flow).
- * Return: 0, @fn's value, or -errno (-ENOENT: pins without a flow cache).
+ * Return: 0, @fn's value, or -errno (-ENOENT: pins without a flow cache;
+ * pins of a version without ft_flow4 are walked in ft_flow_cache alone).
  */
 int ft_pinned_flow_cache(struct ft_pinned *s,
-			 int (*fn)(const struct ft_flow_bucket *b, int cpu, void *arg), void *arg);
+			 int (*fn)(const struct ft_flow_key *k, __u32 generation, __u16 rule, int cpu,
+				   void *arg),
+			 void *arg);
 /**
  * ft_pinned_confirm() - the state of reload --confirm and rollback, @c->why
  * NUL-terminated.

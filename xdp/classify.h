@@ -169,6 +169,22 @@ struct {
 const volatile __u32 ft_flow_mask = FT_FLOW_BUCKETS - 1;
 const volatile __u64 ft_flow_seed = 0;
 
+/*
+ * The compact flow cache (flowtag/maps.h): pages of FT_FLOW4_LINES lines
+ * of two ways, ft_flow4_mask + 1 pages per CPU, CPU c's from c * (mask + 1).
+ * Mmapable: its values start page aligned, so a line is a cache line. The
+ * loader sets max_entries (possible CPUs * pages) and the mask.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, FT_FLOW4_PAGES);
+	__type(key, __u32);
+	__type(value, struct ft_flow4_page);
+} ft_flow4 SEC(".maps");
+
+const volatile __u32 ft_flow4_mask = FT_FLOW4_PAGES - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FT_FRAG_ENTRIES);
@@ -597,6 +613,137 @@ static __always_inline __u64 ft_flow_hash(const struct ft_flow_key *k)
 	return ft_flow_hash_words((const __u64 *)k, ft_flow_seed);
 }
 
+/* The hash of a compact key (ft_flow4_hash_words() in flowtag/maps.h). */
+static __always_inline __u64 ft_flow4_hash(const struct ft_flow4_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+
+	return ft_flow4_hash_words(w[0], w[1], ((const __u32 *)k)[4], ft_flow_seed);
+}
+
+/* Whether way @w holds the compact key @k (both 8-byte aligned), valid
+ * under generation @gen, set epoch @epoch, with the check of hash bits
+ * @check. */
+static __always_inline int ft_flow4_match(const struct ft_flow4_way *w, const struct ft_flow4_key *k,
+					  __u32 gen, __u16 epoch, __u16 check)
+{
+	const __u64 *x = (const __u64 *)&w->key, *y = (const __u64 *)k;
+
+	return w->generation == gen && w->epoch == epoch && w->check == (__u16)(check ^ w->rule) &&
+	       !((x[0] ^ y[0]) | (x[1] ^ y[1]) |
+		 (((const __u32 *)x)[4] ^ ((const __u32 *)y)[4]));
+}
+
+/* The replacement score of compact way @w (higher: evicted first): empty
+ * or stale, else on probation or idle, else established, each by age. */
+static __always_inline __u32 ft_flow4_score(const struct ft_flow4_way *w, __u32 gen, __u16 epoch)
+{
+	__u32 state = w->state, age = state & FT_FLOW4_AGE;
+
+	if (w->generation != gen || w->epoch != epoch)
+		return 0x30000;
+	if (!(state & FT_FLOW4_ESTABLISHED) || age > FT_FLOW4_IDLE)
+		return 0x10000 + age;
+	return age;
+}
+
+/*
+ * ft_flow4_lookup() - the compact cache's entry for the key @k of hash
+ * @hash in its page @pg, valid under generation @gen and set epoch @epoch
+ * (low 16 bits): the first line, then the second. A hit marks its way
+ * established and fresh (writing only when that changes something).
+ * Returns the entry's rule id (FT_RULE_NONE: the default), or -1 on a miss.
+ *
+ * Global functions, this one and ft_flow4_insert(): the verifier checks
+ * each once, and their stack frames stay off ft_decide()'s (the tc call
+ * chain is near the 512-byte limit).
+ */
+__attribute__((noinline)) int ft_flow4_lookup(struct ft_flow4_page *pg, const struct ft_flow4_key *k,
+					      __u64 hash, __u32 gen, __u32 epoch)
+{
+	__u32 line[2], w;
+	int i;
+
+	if (!pg || !k)
+		return -1;
+	ft_flow4_lines(hash, &line[0], &line[1]);
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		struct ft_flow4_line *l = &pg->line[line[i] & (FT_FLOW4_LINES - 1)];
+
+#pragma unroll
+		for (w = 0; w < FT_FLOW4_WAYS; w++) {
+			struct ft_flow4_way *x = &l->way[w];
+
+			if (!ft_flow4_match(x, k, gen, (__u16)epoch, (__u16)(hash >> 48)))
+				continue;
+			if (x->state != FT_FLOW4_ESTABLISHED)
+				x->state = FT_FLOW4_ESTABLISHED;
+			return x->rule;
+		}
+	}
+	return -1;
+}
+
+/*
+ * ft_flow4_insert() - store the key @k of hash @hash in its page @pg with
+ * the rule of generation @gen, @epoch_rule: the set epoch (low 16 bits)
+ * << 16 | the rule id (FT_RULE_NONE: the default); one argument, as a BPF
+ * function takes five. The victim is the way ft_flow4_score() ranks
+ * highest among the 4 of the two lines (the first line's first on a tie);
+ * the other 3 age by one new flow. Returns 0, -1 when @pg or @k is NULL.
+ */
+__attribute__((noinline)) int ft_flow4_insert(struct ft_flow4_page *pg, const struct ft_flow4_key *k,
+					      __u64 hash, __u32 gen, __u32 epoch_rule)
+{
+	__u32 line[2], w, victim = 0, best = 0, state;
+	__u16 epoch = (__u16)(epoch_rule >> 16), rule = (__u16)epoch_rule;
+	struct ft_flow4_way *x;
+	int i;
+
+	if (!pg || !k)
+		return -1;
+	ft_flow4_lines(hash, &line[0], &line[1]);
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+#pragma unroll
+		for (w = 0; w < FT_FLOW4_WAYS; w++) {
+			__u32 score = ft_flow4_score(
+				&pg->line[line[i] & (FT_FLOW4_LINES - 1)].way[w], gen, epoch);
+
+			if (score > best) {
+				best = score;
+				victim = i * FT_FLOW4_WAYS + w;
+			}
+		}
+	}
+	/* the others age: a way's age counts the new flows that came to
+	 * its lines since its last use (saturating); counting only the new
+	 * flows stored in its own line, a flood's old entries in one line
+	 * look as young as a flow just stored in the other */
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+#pragma unroll
+		for (w = 0; w < FT_FLOW4_WAYS; w++) {
+			if (victim == i * FT_FLOW4_WAYS + w)
+				continue;
+			x = &pg->line[line[i] & (FT_FLOW4_LINES - 1)].way[w];
+			state = x->state;
+			if ((state & FT_FLOW4_AGE) != FT_FLOW4_AGE)
+				x->state = (__u16)(state + 1);
+		}
+	}
+	x = &pg->line[(victim >> 1 ? line[1] : line[0]) & (FT_FLOW4_LINES - 1)].way[victim & 1];
+	x->generation = 0;
+	x->key = *k;
+	x->rule = rule;
+	x->check = (__u16)(hash >> 48) ^ rule;
+	x->epoch = epoch;
+	x->state = 0;
+	x->generation = gen;
+	return 0;
+}
+
 /* Whether two flow keys are equal, all 48 bytes (both 8-byte aligned). */
 static __always_inline int ft_flow_key_eq(const struct ft_flow_key *a, const struct ft_flow_key *b)
 {
@@ -655,12 +802,18 @@ static __always_inline __u32 ft_decide_counter(int res)
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
 					__u32 *slotp, int probe)
 {
-	struct ft_flow_key key __attribute__((aligned(8)));
+	/* the flow's cache key, wide (ft_flow_cache) or compact (ft_flow4):
+	 * one stack slot for either, 8-byte aligned for the hash and the compare */
+	union {
+		struct ft_flow_key wide;
+		struct ft_flow4_key compact;
+	} key __attribute__((aligned(8)));
 	const struct ft_policy_hdr *h;
 	struct ft_flow_bucket *b = NULL;
+	struct ft_flow4_page *pg = NULL;
 	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0, nocache, hits;
 	__u16 tick = 0, epoch = 0;
-	__u64 hash;
+	__u64 hash = 0;
 
 	if (!p || !out || !slotp)
 		return -1;
@@ -671,9 +824,9 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 
 	/* A probe asks what the rules say; a cached verdict of this
 	 * generation is the same by construction (same key, same rules). It
-	 * skips the counters, the fragment table and the flow cache (b stays
-	 * NULL), and shares the classification below: one call chain, one
-	 * stack depth. */
+	 * skips the counters, the fragment table and the flow cache (b and
+	 * pg stay NULL), and shares the classification below: one call
+	 * chain, one stack depth. */
 	if (probe)
 		goto classify;
 
@@ -703,29 +856,17 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 			return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
 	}
 
-	/* A stack copy of the key, 8-byte aligned for the hash and the
-	 * compare, with the fields below cleared. */
-	__builtin_memcpy(&key, &p->key, sizeof(key));
-	/*
-	 * Key only what some rule can match on among the fields that change
-	 * from packet to packet within a flow: without a rule on TCP flags or
-	 * DSCP, a SYN, the ACKs and a FIN of one connection (or a DSCP change)
-	 * are one cache entry, not several. Branch-free: no verifier states.
-	 */
-	used = h->used_fields;
-	key.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
-	key.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
-
 	/*
 	 * The flow cache. Safe without locks or sequence numbers: the bucket
-	 * is this CPU's, and its writers, ft_xdp and ft_tc_ingress, run in
-	 * softirq context (NAPI, netif_receive_skb) with bottom halves off,
-	 * so they never interleave on one CPU. Should a writer ever be
+	 * (or page) is this CPU's, and its writers, ft_xdp and ft_tc_ingress,
+	 * run in softirq context (NAPI, netif_receive_skb) with bottom halves
+	 * off, so they never interleave on one CPU. Should a writer ever be
 	 * interrupted by another in the same way (a test run preempted by a
 	 * softirq), the mixed entry has a key no flow hashes to with its
 	 * check, or a key of no flow: the full key compare and the check make
 	 * sure a packet never gets another flow's rule.
 	 */
+	used = h->used_fields;
 	gen = h->generation;
 	/*
 	 * The set epoch, read BEFORE the set lookups of ft_first_rule(), and
@@ -741,7 +882,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 *    would have waited for it, and (3) came after), so it sees the
 	 *    trie as (1) left it: the entry is right.
 	 * The epoch is compared in its low 16 bits; flowtagctl clears the
-	 * flow cache every 2^15 changes, so an old entry is gone before the
+	 * flow caches every 2^15 changes, so an old entry is gone before the
 	 * same 16 bits come round again. Without dynamic sets in the policy the epoch is 0.
 	 */
 	if (h->flags & FT_POL_F_DYNSETS) {
@@ -749,7 +890,36 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 
 		epoch = ep ? (__u16)*ep : 0;
 	}
-	hash = ft_flow_hash(&key);
+
+	/*
+	 * Key only what some rule can match on among the fields that change
+	 * from packet to packet within a flow: without a rule on TCP flags or
+	 * DSCP, a SYN, the ACKs and a FIN of one connection (or a DSCP change)
+	 * are one cache entry, not several. Branch-free: no verifier states.
+	 */
+	if (ft_flow4_fits(&p->key)) {
+		/* IPv4 and non-IP: the compact cache, one line per hit */
+		ft_flow4_key_of(&p->key, &key.compact);
+		key.compact.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
+		key.compact.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
+		hash = ft_flow4_hash(&key.compact);
+		bi = bpf_get_smp_processor_id() * (ft_flow4_mask + 1) + ((__u32)hash & ft_flow4_mask);
+		pg = bpf_map_lookup_elem(&ft_flow4, &bi);
+		if (pg) {
+			int r = ft_flow4_lookup(pg, &key.compact, hash, gen, epoch);
+
+			if (r >= 0)
+				return ft_rule_verdict(h, slot, (__u32)r, out) ? -1 : FT_DECIDE_HIT;
+		}
+		goto classify;
+	}
+
+	/* IPv6 (or an ifindex beyond 16 bits): the wide cache. A stack copy
+	 * of the key with the fields above cleared. */
+	__builtin_memcpy(&key.wide, &p->key, sizeof(key.wide));
+	key.wide.tcp_flags &= (__u8)-(__s32)((used >> FT_F_TCPFL) & 1);
+	key.wide.dscp &= (__u8)-(__s32)((used >> FT_F_DSCP) & 1);
+	hash = ft_flow_hash(&key.wide);
 	bi = (__u32)hash & ft_flow_mask;
 	check = (__u32)(hash >> 32);
 	b = bpf_map_lookup_elem(&ft_flow_cache, &bi);
@@ -760,7 +930,8 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 #pragma unroll
 		for (w = 0; w < FT_FLOW_WAYS; w++) {
 			if (b->generation[w] == gen && b->epoch[w] == epoch &&
-			    b->check[w] == (check ^ b->rule[w]) && ft_flow_key_eq(&b->key[w], &key)) {
+			    b->check[w] == (check ^ b->rule[w]) &&
+			    ft_flow_key_eq(&b->key[w], &key.wide)) {
 				if (b->stamp[w] != tick)
 					b->stamp[w] = tick;
 				if (!b->established[w])
@@ -782,7 +953,13 @@ classify:
 		rule = FT_RULE_NONE;
 	if (ft_rule_verdict(h, slot, rule, out))
 		return -1;
-	if (!b || nocache)
+	if (nocache)
+		return FT_DECIDE_MISS;
+	if (pg) {
+		ft_flow4_insert(pg, &key.compact, hash, gen, (__u32)epoch << 16 | rule);
+		return FT_DECIDE_MISS;
+	}
+	if (!b)
 		return FT_DECIDE_MISS;
 	/* The victim: an empty or stale way, else the least recently used
 	 * of the ways on probation (or idle too long), else the least
@@ -805,7 +982,7 @@ classify:
 	w = victim & (FT_FLOW_WAYS - 1);
 	tick = (__u16)++b->tick;
 	b->generation[w] = 0;
-	b->key[w] = key;
+	b->key[w] = key.wide;
 	b->rule[w] = (__u16)rule;
 	b->check[w] = check ^ (__u16)rule;
 	b->stamp[w] = tick;

@@ -1259,26 +1259,104 @@ static void flow_cache_key(const struct ft_flow_key *k, __u32 used_fields,
 		out->dscp = 0;
 }
 
-/* Empty @k's bucket of the flow cache on every CPU. */
-static void flow_cache_clear(struct state *s, const struct ft_flow_key *k)
+/* The compact cache's hash of @c (ft_flow4_hash() in xdp/classify.h). */
+static __u64 flow4_hash(const struct ft_flow4_key *c, __u64 seed)
 {
-	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
-	__u32 bi = flow_bucket(s, k);
-	void *zero = calloc((size_t)ncpu, sizeof(struct ft_flow_bucket));
+	__u64 w0, w1;
+	__u32 w2;
 
-	assert_non_null(zero);
-	assert_int_equal(bpf_map_update_elem(fd, &bi, zero, BPF_ANY), 0);
-	free(zero);
+	memcpy(&w0, c, 8);
+	memcpy(&w1, (const char *)c + 8, 8);
+	memcpy(&w2, (const char *)c + 16, 4);
+	return ft_flow4_hash_words(w0, w1, w2, seed);
 }
 
-/*
- * Whether the programs classified @pkt under the flow key the reference
- * parser gives (@k, as cached): the flow cache must hold it, for generation
- * @gen, on some CPU once they ran. The caller emptied its bucket before.
- * 0 = yes; else prints both.
- */
-static int check_flow_key(struct state *s, const char *name, const struct ft_flow_key *k,
-			  __u32 gen)
+/* Where the compact key of @k (ft_flow4_fits()) lives: its page on CPU 0
+ * (@page; CPU c's is @page + c * (@mask + 1)), its two lines, its check. */
+struct flow4_place {
+	struct ft_flow4_key key;
+	__u32 page, mask, line[2];
+	__u16 check;
+};
+
+static struct flow4_place flow4_place(const struct state *s, const struct ft_flow_key *k)
+{
+	struct flow4_place f;
+	__u64 seed, h;
+	__u32 mask;
+
+	memset(&f, 0, sizeof(f));
+	ft_loader_flow_cache_params(&s->l, &seed, &mask);
+	ft_loader_flow4_params(&s->l, &f.mask);
+	ft_flow4_key_of(k, &f.key);
+	h = flow4_hash(&f.key, seed);
+	f.page = (__u32)h & f.mask;
+	ft_flow4_lines(h, &f.line[0], &f.line[1]);
+	f.check = (__u16)(h >> 48);
+	return f;
+}
+
+/* Empty @k's bucket (or page) of the flow cache on every CPU. */
+static void flow_cache_clear(struct state *s, const struct ft_flow_key *k)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+
+	if (ft_flow4_fits(k)) {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow4");
+		struct flow4_place f = flow4_place(s, k);
+		struct ft_flow4_page *zero = calloc(1, sizeof(*zero));
+
+		assert_non_null(zero);
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			__u32 pi = f.page + (__u32)cpu * (f.mask + 1);
+
+			assert_int_equal(bpf_map_update_elem(fd, &pi, zero, BPF_ANY), 0);
+		}
+		free(zero);
+	} else {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow_cache");
+		__u32 bi = flow_bucket(s, k);
+		void *zero = calloc((size_t)ncpu, sizeof(struct ft_flow_bucket));
+
+		assert_non_null(zero);
+		assert_int_equal(bpf_map_update_elem(fd, &bi, zero, BPF_ANY), 0);
+		free(zero);
+	}
+}
+
+/* The way of @k's compact entry of generation @gen on some CPU, copied to
+ * @out (may be NULL): 1 when found (in one of its two lines), else 0. */
+static int flow4_find(struct state *s, const struct ft_flow_key *k, __u32 gen,
+		      struct ft_flow4_way *out)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_flow4"), ncpu = libbpf_num_possible_cpus();
+	struct flow4_place f = flow4_place(s, k);
+	struct ft_flow4_page *pg = calloc(1, sizeof(*pg));
+	int cpu, i, w, found = 0;
+
+	assert_non_null(pg);
+	for (cpu = 0; cpu < ncpu && !found; cpu++) {
+		__u32 pi = f.page + (__u32)cpu * (f.mask + 1);
+
+		if (bpf_map_lookup_elem(fd, &pi, pg))
+			continue;
+		for (i = 0; i < 2 && !found; i++)
+			for (w = 0; w < FT_FLOW4_WAYS && !found; w++) {
+				const struct ft_flow4_way *x = &pg->line[f.line[i]].way[w];
+
+				found = x->generation == gen &&
+					!memcmp(&x->key, &f.key, sizeof(f.key)) &&
+					x->check == (__u16)(f.check ^ x->rule);
+				if (found && out)
+					*out = *x;
+			}
+	}
+	free(pg);
+	return found;
+}
+
+/* Whether the wide cache holds @k for generation @gen on some CPU. */
+static int flow_wide_find(struct state *s, const struct ft_flow_key *k, __u32 gen)
 {
 	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
 	__u32 bi = flow_bucket(s, k);
@@ -1292,7 +1370,19 @@ static int check_flow_key(struct state *s, const char *name, const struct ft_flo
 				found = b[cpu].generation[w] == gen &&
 					!memcmp(&b[cpu].key[w], k, sizeof(*k));
 	free(b);
-	if (found)
+	return found;
+}
+
+/*
+ * Whether the programs classified @pkt under the flow key the reference
+ * parser gives (@k, as cached): the flow cache must hold it, for generation
+ * @gen, on some CPU once they ran, in the cache ft_flow4_fits() picks. The
+ * caller emptied its bucket or page before. 0 = yes; else prints both.
+ */
+static int check_flow_key(struct state *s, const char *name, const struct ft_flow_key *k,
+			  __u32 gen)
+{
+	if (ft_flow4_fits(k) ? flow4_find(s, k, gen, NULL) : flow_wide_find(s, k, gen))
 		return 0;
 	fprintf(stderr, "# %s: the programs did not use the reference's flow key (family %u "
 		"proto %u l4 %#x sport %u dport %u vlan %u dscp %u tcp_flags %#x)\n", name,
@@ -1300,24 +1390,212 @@ static int check_flow_key(struct state *s, const char *name, const struct ft_flo
 	return 1;
 }
 
+/* The flow key ft_decide() caches for @p under the test policy. */
+static struct ft_flow_key spec_key(const struct state *s, const struct pkt_spec *p)
+{
+	struct ft_pkt_desc d = desc_of(p);
+	struct ft_flow_key k;
+
+	ft_pkt_flow_key(&d, &k);
+	flow_cache_key(&k, s->c.hdr.used_fields, &k);
+	return k;
+}
+
+/* One run of @p through ft_xdp: 1 when it was a flow cache hit, 0 when a
+ * miss (the health counters say which); its class in @class. */
+static int run_hit(struct state *s, const struct pkt_spec *p, __u32 *class)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(p, pkt, &hdr_end);
+	__u64 hits = health(s, FT_CNT_CACHE_HIT), misses = health(s, FT_CNT_CACHE_MISS);
+	struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+
+	assert_int_equal(x.retval, XDP_PASS);
+	if (class)
+		*class = x.meta.class_id;
+	assert_int_equal(health(s, FT_CNT_CACHE_HIT) + health(s, FT_CNT_CACHE_MISS),
+			 hits + misses + 1);
+	return health(s, FT_CNT_CACHE_HIT) == hits + 1;
+}
+
 /*
- * Whether the flow cache holds nothing in @k's bucket (emptied by the
- * caller) on any CPU: what a packet the drop pre-filter decided leaves.
- * 0 = yes; else prints it.
+ * The next UDP flow from @p's addresses, at or after @n, whose compact key
+ * lands in the page and first line of @like, and in its second line too
+ * when @both: ports from the running number n (source 1000 + n % 64000,
+ * destination 20000 + n / 64000: no rule of the test policy matches them).
+ * Sets @p's ports; returns n.
+ */
+static int colliding_flow(struct state *s, struct pkt_spec *p, const struct flow4_place *like,
+			  int n, bool both)
+{
+	struct ft_flow_key k = spec_key(s, p);
+
+	for (; n < 64000 * 1000; n++) {
+		struct flow4_place f;
+
+		k.sport = (__u16)(1000 + n % 64000);
+		k.dport = (__u16)(20000 + n / 64000);
+		f = flow4_place(s, &k);
+		if (f.page == like->page && f.line[0] == like->line[0] &&
+		    (!both || f.line[1] == like->line[1])) {
+			p->sport = k.sport;
+			p->dport = k.dport;
+			return n;
+		}
+	}
+	fail_msg("no flow collides");
+	return -1;
+}
+
+/*
+ * The two flow caches through the real program, on one CPU (each CPU has
+ * its own): an IPv4 flow is cached in ft_flow4 (and not in the wide
+ * cache), misses once, then hits and is established; a second flow in
+ * the same line keeps its own verdict; a reload invalidates both; a
+ * flood of single-packet flows into one pair of lines evicts the ways on
+ * probation and never an established way, and once all 4 ways are
+ * established a new flow takes the one unused longest; an IPv6 flow goes
+ * to the wide cache.
+ */
+static void test_flow_cache(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec a = { V4(C4, "192.0.2.2"), UDP(40001, 5060) };
+	struct pkt_spec b = { V4(C4, "192.0.2.2"), UDP(0, 9999) };
+	struct pkt_spec v6 = { V6(C6, "2001:db8:1::1"), UDP(40001, 9999) };
+	struct pkt_spec g = b;
+	struct ft_flow_key ka = spec_key(s, &a), kb, k6 = spec_key(s, &v6), kg[8];
+	struct flow4_place pa = flow4_place(s, &ka);
+	struct ft_flow4_way way;
+	cpu_set_t old, one;
+	__u32 slot, gen, class_a, class_b, cls;
+	int i, n;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(old), &old), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+
+	/* IPv4: miss, then a hit; compact, probation, then established */
+	assert_true(ft_flow4_fits(&ka));
+	flow_cache_clear(s, &ka);
+	assert_int_equal(run_hit(s, &a, &class_a), 0);
+	assert_true(flow4_find(s, &ka, gen, &way));
+	assert_int_equal(way.state, 0);
+	assert_int_equal(way.rule, rule_index(s, "sip"));
+	assert_false(flow_wide_find(s, &ka, gen));
+	assert_int_equal(run_hit(s, &a, &cls), 1);
+	assert_int_equal(cls, class_a);
+	assert_true(flow4_find(s, &ka, gen, &way));
+	assert_int_equal(way.state, FT_FLOW4_ESTABLISHED);
+
+	/* another flow in the same page and first line: the other way */
+	n = colliding_flow(s, &b, &pa, 0, false);
+	kb = spec_key(s, &b);
+	assert_int_equal(run_hit(s, &b, &class_b), 0);
+	assert_int_not_equal(class_b, class_a);
+	assert_int_equal(run_hit(s, &b, &cls), 1);
+	assert_int_equal(cls, class_b);
+	assert_int_equal(run_hit(s, &a, &cls), 1);
+	assert_int_equal(cls, class_a);
+	assert_true(flow4_find(s, &kb, gen, &way));
+	assert_int_equal(way.rule, FT_RULE_NONE);
+
+	/* a reload (a new generation): both miss once, then hit again */
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	assert_int_equal(run_hit(s, &a, NULL), 0);
+	assert_int_equal(run_hit(s, &b, NULL), 0);
+	assert_int_equal(run_hit(s, &a, &cls), 1);
+	assert_int_equal(cls, class_a);
+	assert_int_equal(run_hit(s, &b, &cls), 1);
+	assert_int_equal(cls, class_b);
+
+	/* a flood into a's two lines: 8 single-packet flows, each with both
+	 * of a's lines as its own. a and b, established, stay; each new flow
+	 * takes a way on probation (the two of the second line, after its
+	 * empty ways), so the first ones are gone when the last came. Their
+	 * ports come after b's, so none is b. */
+	for (i = 0; i < 8; i++) {
+		n = colliding_flow(s, &g, &pa, n + 1, true);
+		kg[i] = spec_key(s, &g);
+		assert_int_equal(run_hit(s, &g, NULL), 0);
+	}
+	assert_int_equal(run_hit(s, &a, &cls), 1);
+	assert_int_equal(cls, class_a);
+	assert_int_equal(run_hit(s, &b, &cls), 1);
+	assert_int_equal(cls, class_b);
+	assert_false(flow4_find(s, &kg[0], gen, NULL));
+	assert_true(flow4_find(s, &kg[6], gen, NULL));
+	assert_true(flow4_find(s, &kg[7], gen, NULL));
+
+	/* the last two established too: with all 4 ways established, a
+	 * new flow replaces the oldest; no new flow came since their last
+	 * use, so all are of age 0 and the tie goes to the first way of the
+	 * first line: a's (stored first in the emptied page) */
+	g.sport = kg[6].sport;
+	g.dport = kg[6].dport;
+	assert_int_equal(run_hit(s, &g, NULL), 1);
+	g.sport = kg[7].sport;
+	g.dport = kg[7].dport;
+	assert_int_equal(run_hit(s, &g, NULL), 1);
+	assert_int_equal(run_hit(s, &b, &cls), 1);
+	n = colliding_flow(s, &g, &pa, n + 1, true);
+	kg[0] = spec_key(s, &g);
+	assert_int_equal(run_hit(s, &g, NULL), 0);
+	assert_true(flow4_find(s, &kg[0], gen, NULL));
+	assert_false(flow4_find(s, &ka, gen, NULL));
+	assert_int_equal(run_hit(s, &b, &cls), 1);
+	assert_int_equal(cls, class_b);
+
+	/* IPv6: the wide cache */
+	assert_false(ft_flow4_fits(&k6));
+	flow_cache_clear(s, &k6);
+	assert_int_equal(run_hit(s, &v6, NULL), 0);
+	assert_true(flow_wide_find(s, &k6, gen));
+	assert_int_equal(run_hit(s, &v6, NULL), 1);
+
+	assert_int_equal(sched_setaffinity(0, sizeof(old), &old), 0);
+}
+
+/*
+ * Whether the flow cache holds nothing in @k's bucket, or in the two lines
+ * of its page (emptied by the caller), in the cache ft_flow4_fits() picks,
+ * on any CPU: what a packet the drop pre-filter decided leaves. 0 = yes;
+ * else prints it.
  */
 static int check_flow_untouched(struct state *s, const char *name, const struct ft_flow_key *k)
 {
-	int fd = ft_loader_map_fd(&s->l, "ft_flow_cache"), ncpu = libbpf_num_possible_cpus();
-	__u32 bi = flow_bucket(s, k);
-	struct ft_flow_bucket *b = calloc((size_t)ncpu, sizeof(*b));
-	int cpu, w, used = 0;
+	int ncpu = libbpf_num_possible_cpus(), cpu, i, w, used = 0;
 
-	assert_non_null(b);
-	assert_int_equal(bpf_map_lookup_elem(fd, &bi, b), 0);
-	for (cpu = 0; cpu < ncpu; cpu++)
-		for (w = 0; w < FT_FLOW_WAYS; w++)
-			used += b[cpu].generation[w] != 0 || b[cpu].tick != 0;
-	free(b);
+	if (ft_flow4_fits(k)) {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow4");
+		struct flow4_place f = flow4_place(s, k);
+		struct ft_flow4_page *pg = calloc(1, sizeof(*pg));
+
+		assert_non_null(pg);
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			__u32 pi = f.page + (__u32)cpu * (f.mask + 1);
+
+			assert_int_equal(bpf_map_lookup_elem(fd, &pi, pg), 0);
+			for (i = 0; i < 2; i++)
+				for (w = 0; w < FT_FLOW4_WAYS; w++)
+					used += pg->line[f.line[i]].way[w].generation != 0;
+		}
+		free(pg);
+	} else {
+		int fd = ft_loader_map_fd(&s->l, "ft_flow_cache");
+		__u32 bi = flow_bucket(s, k);
+		struct ft_flow_bucket *b = calloc((size_t)ncpu, sizeof(*b));
+
+		assert_non_null(b);
+		assert_int_equal(bpf_map_lookup_elem(fd, &bi, b), 0);
+		for (cpu = 0; cpu < ncpu; cpu++)
+			for (w = 0; w < FT_FLOW_WAYS; w++)
+				used += b[cpu].generation[w] != 0 || b[cpu].tick != 0;
+		free(b);
+	}
 	if (!used)
 		return 0;
 	fprintf(stderr, "# %s: decided by the drop pre-filter, yet %d flow cache ways were "
@@ -1618,6 +1896,7 @@ int main(void)
 		cmocka_unit_test(test_frags_variant),
 		cmocka_unit_test(test_devs_collision),
 		cmocka_unit_test(test_egress),
+		cmocka_unit_test(test_flow_cache),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_4096_rules),
 		cmocka_unit_test(test_dynset_epoch),

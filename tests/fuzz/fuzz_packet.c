@@ -95,6 +95,39 @@ static struct ft_flow_bucket *mock_bucket(__u32 k)
 	return &mock_buckets[k];
 }
 
+/* The compact flow cache (CPU 0's pages, 1 MiB), emptied as the buckets. */
+static struct ft_flow4_page mock_pages[FT_FLOW4_PAGES];
+static __u32 mock_pages_touched[256];
+static size_t mock_npages_touched;
+
+static void mock_pages_reset(void)
+{
+	size_t i;
+
+	if (mock_npages_touched > sizeof(mock_pages_touched) / sizeof(mock_pages_touched[0]))
+		memset(mock_pages, 0, sizeof(mock_pages));
+	else
+		for (i = 0; i < mock_npages_touched; i++)
+			memset(&mock_pages[mock_pages_touched[i]], 0, sizeof(mock_pages[0]));
+	mock_npages_touched = 0;
+}
+
+static struct ft_flow4_page *mock_page(__u32 k)
+{
+	if (k >= FT_FLOW4_PAGES || k > ft_flow4_mask)
+		return NULL;
+	if (mock_npages_touched < sizeof(mock_pages_touched) / sizeof(mock_pages_touched[0]))
+		mock_pages_touched[mock_npages_touched] = k;
+	mock_npages_touched++;
+	return &mock_pages[k];
+}
+
+/* one CPU: the pages of CPU 0 */
+__u32 bpf_get_smp_processor_id(void)
+{
+	return 0;
+}
+
 static const uint8_t zero_value[sizeof(struct ft_verdict) + sizeof(struct ft_bitmap)];
 
 static void *mock_hash_find(struct mock_hash *h, const void *key)
@@ -115,6 +148,7 @@ static void mock_reset(const struct ft_compiled *c)
 	M.hdr[0].generation = 1;
 	M.state.generation = 1;
 	mock_buckets_reset();
+	mock_pages_reset();
 	M.frags.ksize = sizeof(struct ft_frag_key);
 	M.frags.vsize = sizeof(struct ft_frag_val);
 	_Static_assert(sizeof(struct ft_frag_key) <= 64 && sizeof(struct ft_frag_val) <= 64,
@@ -166,6 +200,8 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 		return k < 1 ? &M.counters : NULL;
 	if (map == &ft_flow_cache)
 		return k <= ft_flow_mask ? mock_bucket(k) : NULL;
+	if (map == &ft_flow4)
+		return mock_page(k);
 	if (map == &ft_rules) {
 		if (k >= FT_SLOTS * FT_MAX_RULES)
 			return NULL;

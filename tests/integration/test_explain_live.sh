@@ -54,6 +54,7 @@ snapshot()
 		grep -o '"counters":{[^}]*}\|"meta_written":[0-9]*\|"tc_packets":[0-9]*\|"meta_seen":[0-9]*'
 	ctl dut -j stats
 	"$FT_BUILD/tests/ftmapsum" "$PIN/ft_flow_cache"
+	"$FT_BUILD/tests/ftmapsum" "$PIN/ft_flow4"
 	"$FT_BUILD/tests/ftmapsum" "$PIN/ft_frags"
 }
 snapshot >"$TMP/before"

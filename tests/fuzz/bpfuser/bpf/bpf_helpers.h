@@ -22,5 +22,6 @@
 void *bpf_map_lookup_elem(void *map, const void *key);
 long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 __u64 bpf_ktime_get_boot_ns(void);
+__u32 bpf_get_smp_processor_id(void);
 
 #endif /* FLOWTAG_FUZZ_BPF_HELPERS_H */
