@@ -742,13 +742,19 @@ static inline __attribute__((always_inline)) __u64 ft_flow4_hash_words(__u64 w0,
 	return h;
 }
 
-/* The two lines of a hash @h in its page: distinct (the second is the
- * first xor an odd number). */
+/*
+ * The two lines of a hash @h in its page: distinct (the second is the first
+ * plus an odd number, modulo FT_FLOW4_LINES). A sum and a mask, not an xor:
+ * clang drops the mask after an xor of two values below FT_FLOW4_LINES,
+ * and Linux 6.1's verifier cannot bound an xor, so it would refuse the
+ * line's address (it bounds an AND).
+ */
 static inline __attribute__((always_inline)) void ft_flow4_lines(__u64 h, __u32 *first,
 								 __u32 *second)
 {
 	*first = (__u32)(h >> 16) & (FT_FLOW4_LINES - 1);
-	*second = *first ^ (((__u32)(h >> 22) & (FT_FLOW4_LINES - 1)) | 1);
+	*second = (*first + (((__u32)(h >> 22) & (FT_FLOW4_LINES - 1)) | 1)) &
+		  (FT_FLOW4_LINES - 1);
 }
 
 /* ft_frags: first-fragment ports for the fragments that follow. */
