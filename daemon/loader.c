@@ -157,44 +157,28 @@ int ft_loader_unpin_relaid(const char *pin_dir)
 	return unpin_names(pin_dir, relaid_pins, sizeof(relaid_pins) / sizeof(relaid_pins[0]));
 }
 
-/* Per-CPU memory the flow cache may take on all CPUs together. */
+/* Per-CPU memory each flow cache (wide, compact) may take on all CPUs together. */
 #define FT_FLOW_CACHE_BUDGET	(64u << 20)
 #define FT_FLOW_MIN_BUCKETS	1024u
 
 /*
- * The flow cache's buckets per CPU: FT_FLOW_BUCKETS (16384 buckets, 65536
- * flows, 4 MiB per CPU) while all CPUs together stay within
- * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW_MIN_BUCKETS.
- * A power of two: the programs index it with a mask.
+ * How many entries of @size bytes each CPU's flow cache takes: @most while
+ * all CPUs together stay within FT_FLOW_CACHE_BUDGET, halved until they
+ * do, at least @least. A power of two when @most is: the programs index
+ * the caches with a mask.
+ *  - the wide cache: FT_FLOW_BUCKETS buckets (16384, 65536 flows, 4 MiB
+ *    per CPU), at least FT_FLOW_MIN_BUCKETS;
+ *  - the compact cache: FT_FLOW4_PAGES pages (struct ft_flow4_page, 4 KiB;
+ *    1 MiB, 32768 flows per CPU), at least FT_FLOW4_MIN_PAGES.
  */
-static uint32_t flow_cache_buckets(void)
+static uint32_t flow_cache_entries(uint32_t most, uint32_t least, size_t size)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	uint32_t n = FT_FLOW_BUCKETS;
+	uint32_t n = most;
 
 	if (ncpu < 1)
 		ncpu = 1;
-	while (n > FT_FLOW_MIN_BUCKETS &&
-	       (uint64_t)n * sizeof(struct ft_flow_bucket) * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
-		n /= 2;
-	return n;
-}
-
-/*
- * The compact flow cache's pages per CPU (struct ft_flow4_page, 4 KiB):
- * FT_FLOW4_PAGES (1 MiB, 32768 flows) while all CPUs together stay within
- * FT_FLOW_CACHE_BUDGET, halved until they do, at least FT_FLOW4_MIN_PAGES.
- * A power of two: the programs index it with a mask.
- */
-static uint32_t flow4_pages(void)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint32_t n = FT_FLOW4_PAGES;
-
-	if (ncpu < 1)
-		ncpu = 1;
-	while (n > FT_FLOW4_MIN_PAGES &&
-	       (uint64_t)n * sizeof(struct ft_flow4_page) * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
+	while (n > least && (uint64_t)n * size * (uint64_t)ncpu > FT_FLOW_CACHE_BUDGET)
 		n /= 2;
 	return n;
 }
@@ -212,7 +196,10 @@ void ft_loader_flow4_params(const struct ft_loader *l, __u32 *mask)
 
 int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 {
-	uint32_t buckets = flow_cache_buckets(), pages = flow4_pages();
+	uint32_t buckets = flow_cache_entries(FT_FLOW_BUCKETS, FT_FLOW_MIN_BUCKETS,
+					      sizeof(struct ft_flow_bucket));
+	uint32_t pages = flow_cache_entries(FT_FLOW4_PAGES, FT_FLOW4_MIN_PAGES,
+					    sizeof(struct ft_flow4_page));
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t seed = 0;
 	int err;
