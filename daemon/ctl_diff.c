@@ -393,6 +393,13 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	if (np.comp.hdr.used_fields & ~h.used_fields & (1u << FT_F_DSCP))
 		ft_out_warn(o, "the new policy matches on dscp and the running one does not: the "
 			    "flow cache does not keep it, flows are judged as if it were 0 (CS0)");
+	/* the drop pre-filter decides before the cache: what it drops leaves
+	 * no entry here (xdp/classify.h ft_prefilter()) */
+	if (h.flags & FT_POL_PF_MASK)
+		ft_out_warn(o, "the running policy's first %u rule(s) are a drop pre-filter: the "
+			    "flows they drop enter no flow cache, so this preview cannot list "
+			    "them (their rule counters: flowtagctl stats)",
+			    (h.flags & FT_POL_PF_MASK) >> FT_POL_PF_SHIFT);
 	ft_out_str(o, "policy", "new policy", argv[0]);
 	if (!ft_pinned_info(&p.maps, &info) && info.policy[0])
 		ft_out_str(o, "running_policy", "running policy", info.policy);

@@ -131,6 +131,24 @@ send gen -d 198.18.21.2 -p 9000 -f 10 -s 30000 -n 10
 ctl dut -j diff "$TMP/new.conf" >"$TMP/diff.json"
 expect_eq "traffic again: the 3 moved 9000 flows count again" "$(pair bulk voice)" 3
 
+# a running policy that drops 198.18.21.1 with the drop pre-filter: its
+# flows enter no cache, so diff cannot preview that same.conf lets them
+# pass again, and it says so instead of a silent 0
+{ sed '/^rules = (/q' "$TMP/same.conf"
+  echo '  { match = { src = "198.18.21.1/32"; }; action = "drop"; },'
+  sed '1,/^rules = (/d' "$TMP/same.conf"; } >"$TMP/policy.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/flowtagd.log" "generation 3," 10
+send gen -d 198.18.21.2 -p 9000 -f 10 -s 30000 -n 10
+ctl dut -j diff "$TMP/same.conf" >"$TMP/diff.json"
+expect_eq "pre-filtered flows are not in the cache: 0 changes" "$(field changed)" 0
+check "... and diff warns that the pre-filter's drops cannot be listed" \
+	python3 -c 'import json,sys
+w = json.load(open(sys.argv[1])).get("warnings", [])
+sys.exit(0 if any("first 1 rule(s) are a drop pre-filter" in x for x in w) else 1)' "$TMP/diff.json"
+ctl dut diff "$TMP/same.conf" >"$TMP/diff.txt" 2>&1
+check "... in the text output too" grep -q "drop pre-filter" "$TMP/diff.txt"
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "nothing left" nothing_left dut d0
