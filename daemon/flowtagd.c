@@ -177,6 +177,12 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 	pr_info("policy %s active: generation %u, %zu rules, %zu classes, %zu prefix sets, "
 		"%zu bitmaps, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
 		pol->nsets, c->nbitmaps, pol->mark_mask);
+	/* how close the tables are to their limit, and what the pre-filter
+	 * decides: what an operator whose block list grows needs to know */
+	pr_info("IPv4 prefix tables: src %.2f MiB, dst %.2f MiB (chunks at most %u MiB each); "
+		"drop pre-filter: %u leading rule(s)",
+		c->src4_table.nblocks / 1024.0, c->dst4_table.nblocks / 1024.0,
+		(FT_DIR4_MAX_BLOCKS - FT_DIR4_TOP_BLOCKS) / 1024, ft_compiled_prefilter_rules(c));
 }
 
 /*

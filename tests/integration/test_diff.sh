@@ -139,6 +139,9 @@ expect_eq "traffic again: the 3 moved 9000 flows count again" "$(pair bulk voice
   sed '1,/^rules = (/d' "$TMP/same.conf"; } >"$TMP/policy.conf"
 kill -HUP "$DAEMON_PID"
 wait_log "$TMP/flowtagd.log" "generation 3," 10
+check "the log says what the pre-filter decides and how big the prefix tables are" \
+	wait_log "$TMP/flowtagd.log" \
+	"IPv4 prefix tables: src 0.2[0-9] MiB, dst 0.25 MiB (chunks at most 128 MiB each); drop pre-filter: 1 leading rule(s)" 5
 send gen -d 198.18.21.2 -p 9000 -f 10 -s 30000 -n 10
 ctl dut -j diff "$TMP/same.conf" >"$TMP/diff.json"
 expect_eq "pre-filtered flows are not in the cache: 0 changes" "$(field changed)" 0
