@@ -93,13 +93,13 @@ static int cleanup_pins(struct daemon *d)
 
 	if (access(d->pin_dir, F_OK))
 		return -ENOENT;
-	err = ft_loader_open(&d->loader, d->pin_dir);
+	err = ft_loader_open_maps(&d->loader, d->pin_dir);
 	if (err && ft_loader_unpin_relaid(d->pin_dir) > 0) {
 		/* pins of an earlier version: without the maps whose layout
 		 * changed, the rest (the records) can be adopted */
 		pr_info("loading again without the pins of maps an earlier flowtag "
 			"version laid out otherwise");
-		err = ft_loader_open(&d->loader, d->pin_dir);
+		err = ft_loader_open_maps(&d->loader, d->pin_dir);
 	}
 	if (err)
 		return err;

@@ -194,7 +194,8 @@ void ft_loader_flow4_params(const struct ft_loader *l, __u32 *mask)
 	*mask = l->xdp->rodata->ft_flow4_mask;
 }
 
-int ft_loader_open(struct ft_loader *l, const char *pin_dir)
+/* ft_loader_open() and ft_loader_open_maps(): @progs false loads no program. */
+static int loader_open(struct ft_loader *l, const char *pin_dir, bool progs)
 {
 	uint32_t buckets = flow_cache_entries(FT_FLOW_BUCKETS, FT_FLOW_MIN_BUCKETS,
 					      sizeof(struct ft_flow_bucket));
@@ -236,6 +237,12 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 			goto fail;
 		l->adopted = any_pin_exists(l->xdp->obj);
 	}
+	if (!progs) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, l->xdp->obj)
+			bpf_program__set_autoload(prog, false);
+	}
 	/* libbpf reuses compatible pinned maps and pins the maps it creates */
 	err = flowtag_xdp__load(l->xdp);
 	if (err) {
@@ -247,6 +254,9 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 	}
 	if (pin_dir)
 		unpin_obsolete(pin_dir);
+	/* the tc object has no map of its own: it shares the XDP object's */
+	if (!progs)
+		return 0;
 
 	l->tc = flowtag_tc__open();
 	if (!l->tc) {
@@ -271,6 +281,16 @@ int ft_loader_open(struct ft_loader *l, const char *pin_dir)
 fail:
 	ft_loader_close(l);
 	return err;
+}
+
+int ft_loader_open(struct ft_loader *l, const char *pin_dir)
+{
+	return loader_open(l, pin_dir, true);
+}
+
+int ft_loader_open_maps(struct ft_loader *l, const char *pin_dir)
+{
+	return loader_open(l, pin_dir, false);
 }
 
 void ft_loader_close(struct ft_loader *l)

@@ -35,6 +35,17 @@ struct ft_loader {
 int ft_loader_open(struct ft_loader *l, const char *pin_dir);
 
 /**
+ * ft_loader_open_maps() - ft_loader_open() without loading any program:
+ * the maps only, adopted from @pin_dir (or created and pinned there), for
+ * flowtagd --cleanup, which reads the records and unpins. The verifier
+ * never runs (it takes about 10 s per start in a TCG guest); the XDP and
+ * tc program fds of @l are invalid, @l->tc is NULL.
+ * Returns 0 or -errno, like ft_loader_open() (pins an earlier version
+ * laid out otherwise fail the same way).
+ */
+int ft_loader_open_maps(struct ft_loader *l, const char *pin_dir);
+
+/**
  * ft_loader_flow_cache_params() - how the programs of @l index ft_flow_cache:
  * @seed of the flow-key hash (ft_flow_hash() in xdp/classify.h) and @mask,
  * the number of buckets - 1 (a bucket index is hash & mask).
