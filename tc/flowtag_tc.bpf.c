@@ -13,6 +13,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+/* the context ft_parse_ip() takes the packet from (xdp/parse.h) */
+#define FT_PARSE_CTX struct __sk_buff
 #include "classify.h"
 
 #define FT_TC_PULL	128	/* bytes of headers the fallback wants linear */
@@ -181,11 +183,9 @@ int ft_tc_ingress(struct __sk_buff *skb)
 	/* The fallback parses the linear head: make sure headers are in it. */
 	if (data_end - data < FT_TC_PULL && skb->len > data_end - data)
 		bpf_skb_pull_data(skb, skb->len < FT_TC_PULL ? skb->len : FT_TC_PULL);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
 
 	ft_tc_link_l2(skb, &lk);
-	decided = ft_classify(data, data_end, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
+	decided = ft_classify(skb, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
 			   &v, &slot, !cnt);
 	if (decided < 0)
 		return TC_ACT_UNSPEC;

@@ -1050,7 +1050,7 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
 }
 
 /*
- * ft_classify() - verdict for the packet at [data, data_end).
+ * ft_classify() - verdict for @ctx's packet, [ctx->data, ctx->data_end).
  * @ifindex: receiving interface
  * @l2:      FT_L2_* of the receiving interface (ft_dev_l2())
  * @l3proto: FT_L2_NONE: the protocol the kernel knows (tc: skb->protocol),
@@ -1063,7 +1063,7 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * Returns FT_DECIDE_HIT, FT_DECIDE_MISS or FT_DECIDE_PREFILTER (ft_decide()), or -1 when no
  * policy is loaded (the caller passes the packet untouched).
  */
-static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex, __u32 l2,
+static __always_inline int ft_classify(FT_PARSE_CTX *ctx, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,
 				       struct ft_verdict *out, __u32 *slot, int probe)
 {
@@ -1071,7 +1071,7 @@ static __always_inline int ft_classify(void *data, void *data_end, __u32 ifindex
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->key.ifindex = ifindex;
-	res = ft_parse(data, data_end, l2, l3proto, vlan, p);
+	res = ft_parse(ctx, l2, l3proto, vlan, p);
 	return ft_decide(p, res, out, slot, probe);
 }
 

@@ -21,14 +21,13 @@ static __always_inline int ft_xdp_probe(struct xdp_md *ctx)
 
 static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct flowtag_meta *meta;
 	struct ft_counters *cnt = NULL;
 	struct ft_hoff *hoff;
 	struct ft_verdict v;
 	struct ft_pkt p;
+	void *data;
 	__u32 slot = 0;
 	int res, probe;
 
@@ -43,7 +42,7 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, __u64 bytes)
 	 * kept in a register across the parse, its two states (entry or
 	 * fallback) would make the verifier walk the whole parse twice
 	 * (twice the load time); a second inlined array lookup costs less. */
-	res = ft_classify(data, data_end, ifindex, ft_dev_l2(ft_dev_get(ifindex), ifindex), 0,
+	res = ft_classify(ctx, ifindex, ft_dev_l2(ft_dev_get(ifindex), ifindex), 0,
 			  FT_VLAN_NONE, &p, &v, &slot, probe);
 	if (res < 0)
 		return XDP_PASS;

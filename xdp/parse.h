@@ -389,17 +389,65 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 }
 
 /*
- * ft_parse() - fill @p from the packet at [data, data_end).
+ * FT_PARSE_CTX - the program's context type, the one that gives the packet
+ * as ctx->data and ctx->data_end: struct xdp_md unless the program says
+ * otherwise before including this file (tc: struct __sk_buff; the
+ * userspace fuzz harness has its own).
+ */
+#ifndef FT_PARSE_CTX
+#define FT_PARSE_CTX struct xdp_md
+#endif
+
+/* Where the network header may start: Ethernet 14 + two VLAN tags 8 +
+ * PPPoE and PPP 8 = 30 bytes at most. */
+#define FT_L3_OFF_MAX		64
+
+/*
+ * ft_parse_ip() - the IPv4 or IPv6 header at @p->l3_off of @ctx's packet,
+ * and the upper-layer header behind it, into @p.
+ * @ipv6: 0 for IPv4, 1 for IPv6
+ * Returns enum ft_parse_result; FT_PARSE_BAD also when @p is NULL or
+ * @p->l3_off exceeds FT_L3_OFF_MAX.
+ *
+ * A global function: the verifier checks it once, for every link layer at
+ * once (l3_off unknown), instead of once for every path through the VLAN
+ * tags and PPPoE header before it, and the caller goes on from a single
+ * state (the IPv6 extension header walk alone leaves many). Inlined, the
+ * parse was verified once per link-layer path: 534k instructions processed
+ * for ft_xdp on Linux 6.1 (4.1 s per start in a TCG guest), 420k on 6.18;
+ * as a global function 127k (0.74 s) and 133k.
+ */
+__attribute__((noinline)) int ft_parse_ip(FT_PARSE_CTX *ctx, struct ft_pkt *p, __u32 ipv6)
+{
+	void *data = (void *)(long)ctx->data;
+	struct ft_cursor c;
+	__u32 off;
+
+	if (!p)
+		return FT_PARSE_BAD;
+	off = p->l3_off;
+	if (off > FT_L3_OFF_MAX)
+		return FT_PARSE_BAD;
+	c.pos = data + off;
+	c.end = (void *)(long)ctx->data_end;
+	if (ipv6)
+		return ft_parse_ipv6(&c, p);
+	return ft_parse_ipv4(&c, p);
+}
+
+/*
+ * ft_parse() - fill @p from @ctx's packet, [ctx->data, ctx->data_end).
  * @l2:      FT_L2_* of the receiving device
  * @l3proto: see ft_parse_l2()
  * @vlan:    outer VLAN id the kernel already stripped, or FT_VLAN_NONE.
  * Returns enum ft_parse_result. On FT_PARSE_BAD the key holds the fields
  * read before the bad header (see the top of this file).
  */
-static __always_inline int ft_parse(void *data, void *data_end, __u32 l2, __be16 l3proto,
-				    __u16 vlan, struct ft_pkt *p)
+static __always_inline int ft_parse(FT_PARSE_CTX *ctx, __u32 l2, __be16 l3proto, __u16 vlan,
+				    struct ft_pkt *p)
 {
-	struct ft_cursor c = { .pos = data, .end = data_end };
+	void *data = (void *)(long)ctx->data;
+	struct ft_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end };
 	__be16 proto = 0;
 
 	p->key.vlan = vlan;
@@ -407,9 +455,9 @@ static __always_inline int ft_parse(void *data, void *data_end, __u32 l2, __be16
 		return FT_PARSE_BAD;
 	p->l3_off = c.pos - data;
 	if (proto == bpf_htons(ETH_P_IP))
-		return ft_parse_ipv4(&c, p);
+		return ft_parse_ip(ctx, p, 0);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return ft_parse_ipv6(&c, p);
+		return ft_parse_ip(ctx, p, 1);
 	return FT_PARSE_NON_IP;
 }
 

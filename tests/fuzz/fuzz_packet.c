@@ -37,6 +37,12 @@
 #include "randpol.h"
 #include "refpkt.h"
 
+/* what ft_parse_ip() reads the frame from: a pointer fits no __u32 here */
+struct ft_fuzz_ctx {
+	unsigned long data;
+	unsigned long data_end;
+};
+#define FT_PARSE_CTX struct ft_fuzz_ctx
 #include "classify.h"	/* userspace build: tests/fuzz/bpfuser/bpf/bpf_helpers.h */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -401,6 +407,7 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	struct ft_pkt p;
 	struct ft_verdict v;
 	struct ft_pkt_desc got;
+	struct ft_fuzz_ctx ctx;
 	const struct ft_verdict *want_v;
 	uint8_t *copy = malloc(len ? len : 1);	/* exact size: ASan sees overreads */
 	__u32 slot = 0;
@@ -416,7 +423,9 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	want_v = want < 0 ? &P->c.hdr.default_verdict : &P->c.rules[want];
 
 	/* every other frame on an interface whose ft_devs entry another one holds */
-	rc = ft_classify(copy, copy + len, ifindex,
+	ctx.data = (unsigned long)copy;
+	ctx.data_end = (unsigned long)(copy + len);
+	rc = ft_classify(&ctx, ifindex,
 			 mock_link_layer(ifindex, l2 ? FT_L2_NONE : FT_L2_ETH, n & 1), 0,
 			 FT_VLAN_NONE, &p, &v, &slot, 0);
 	got = desc_of_key(&p.key);
