@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -464,6 +465,15 @@ static int compile_field(struct compile_ctx *c, const struct ft_field_desc *f)
 		if (!err)
 			err = ft_dir4_build(src ? o->src4 : o->dst4, src ? o->nsrc4 : o->ndst4,
 					    src ? &o->src4_table : &o->dst4_table);
+		if (err == -EFBIG) {
+			const struct ft_lpm4_ent *e = src ? o->src4 : o->dst4;
+			size_t i, n = src ? o->nsrc4 : o->ndst4;
+
+			/* the prefixes the rules give, not the /0 every table has */
+			o->too_big = src ? "src" : "dst";
+			for (i = 0; i < n; i++)
+				o->too_big_prefixes += e[i].key.prefixlen > 0;
+		}
 		if (!err)
 			err = compile_trie(c, f, AF_INET6, (void **)(src ? &o->src6 : &o->dst6),
 					   src ? &o->nsrc6 : &o->ndst6);
@@ -543,8 +553,92 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 fail:
 	free(c.bt.v);
 	free(c.bt.slots);
-	ft_compiled_free(out);
+	{
+		const char *too_big = out->too_big;
+		size_t too_big_prefixes = out->too_big_prefixes;
+
+		ft_compiled_free(out);
+		out->too_big = too_big;
+		out->too_big_prefixes = too_big_prefixes;
+	}
 	return err;
+}
+
+/* How many distinct interfaces the rules' iif lists name (ifindex 1..max). */
+static size_t distinct_iifs(const struct ft_policy *pol)
+{
+	uint32_t max = 0;
+	size_t r, i;
+
+	for (r = 0; r < pol->nrules; r++)
+		for (i = 0; i < pol->rules[r].match.niif; i++)
+			if (pol->rules[r].match.iif_index[i] > max)
+				max = pol->rules[r].match.iif_index[i];
+	return max;
+}
+
+/* The static prefix set with the most IPv4 prefixes among those the rules
+ * match on @dst (or src); -1 when they name none. */
+static int largest_set4(const struct ft_policy *pol, bool dst, size_t *n4)
+{
+	int best = -1;
+	size_t r, i, k, n;
+
+	*n4 = 0;
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_addr_match *m = dst ? &pol->rules[r].match.dst :
+						      &pol->rules[r].match.src;
+
+		for (i = 0; i < m->nsets; i++) {
+			const struct ft_prefix_set *set = &pol->sets[m->sets[i]];
+
+			if (set->dynamic)
+				continue;
+			for (k = 0, n = 0; k < set->npfx; k++)
+				n += set->pfx[k].family == AF_INET;
+			if (best < 0 || n > *n4) {
+				best = m->sets[i];
+				*n4 = n;
+			}
+		}
+	}
+	return best;
+}
+
+void ft_compile_error(const struct ft_policy *pol, const struct ft_compiled *c, int err,
+		      char *buf, size_t len)
+{
+	const char *file = pol->file ? pol->file : "policy";
+	char set[FT_SET_NAME_LEN + 64] = "";
+	size_t n4;
+	int s;
+
+	if (err == -EFBIG) {
+		const char *side = c->too_big ? c->too_big : "src or dst";
+
+		s = c->too_big ? largest_set4(pol, !strcmp(c->too_big, "dst"), &n4) : -1;
+		if (s >= 0)
+			snprintf(set, sizeof(set), "; the most from prefix set '%s' (line %d), %zu",
+				 pol->sets[s].name, pol->sets[s].line, n4);
+		snprintf(buf, len, "%s: error: the IPv4 %s prefixes of the rules (%zu distinct%s) %s",
+			 file, side, c->too_big_prefixes, set, FT_DIR4_TOO_BIG);
+	} else if (err != -E2BIG) {
+		snprintf(buf, len, "%s: error: cannot compile the policy: %s", file,
+			 strerror(-err));
+	} else if (pol->nrules > FT_MAX_RULES) {
+		snprintf(buf, len, "%s: error: too many rules (%zu; at most %d)", file,
+			 pol->nrules, FT_MAX_RULES);
+	} else if (pol->nclasses > FT_MAX_CLASSES) {
+		snprintf(buf, len, "%s: error: too many classes (%zu; at most %d)", file,
+			 pol->nclasses, FT_MAX_CLASSES);
+	} else if (distinct_iifs(pol) > FT_MAX_IFACES) {
+		snprintf(buf, len, "%s: error: rules name too many interfaces in iif (%zu; at "
+			 "most %d)", file, distinct_iifs(pol), FT_MAX_IFACES);
+	} else {
+		snprintf(buf, len, "%s: error: the rules need more than %u distinct rule "
+			 "bitmaps: split large port or prefix lists across fewer rules", file,
+			 FT_MAX_BITMAPS);
+	}
 }
 
 void ft_compiled_free(struct ft_compiled *c)

@@ -81,6 +81,11 @@ struct ft_compiled {
 	struct ft_compiled_dynset dyn[FT_MAX_DYNSETS];	/* hdr.flags & FT_POL_F_DYNSETS */
 	size_t ndyn;
 	uint32_t *dynor;		/* FT_DYNOR_PER_SLOT bitmap indices (slot 0 layout) */
+	/* ft_compile() returned -EFBIG: the IPv4 table that would not fit,
+	 * "src" or "dst", and its distinct prefixes longer than /0 (ft_compiled_free() of
+	 * the failed compile leaves both, for ft_compile_error()) */
+	const char *too_big;
+	size_t too_big_prefixes;
 };
 
 /**
@@ -94,10 +99,21 @@ struct ft_compiled {
  */
 int ft_compile(const struct ft_policy *pol, struct ft_compiled *out);
 
-/* Why ft_compile() returned -EFBIG, one sentence (the limit is of the
- * whole policy: no FILE:LINE to point at). */
+/**
+ * ft_compile_error() - why ft_compile() refused the valid policy @pol
+ * (@err, its return value; @c, its output), as one "FILE: error: ..."
+ * diagnostic line into @buf (@len bytes, always terminated). -EFBIG names
+ * the table (src or dst), its distinct IPv4 prefixes and the static prefix
+ * set giving it the most, with the line that defines the set; -E2BIG the
+ * limit exceeded and by how much.
+ */
+void ft_compile_error(const struct ft_policy *pol, const struct ft_compiled *c, int err,
+		      char *buf, size_t len);
+
+/* Why ft_compile() returned -EFBIG: the end of the sentence
+ * ft_compile_error() begins with which table and its largest set. */
 #define FT_DIR4_TOO_BIG								\
-	"the IPv4 src or dst prefixes need a lookup table with more than 128 MiB "	\
+	"need a lookup table with more than 128 MiB "	\
 	"of chunks (what its 24-bit chunk offsets address): every /16 holding a "	\
 	"prefix longer than /16 takes a chunk, every /24 holding one longer than "	\
 	"/24 another, of 40 bytes (2 distinct bitmaps in it) to 1 KiB (over 192); "	\

@@ -141,12 +141,6 @@ void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *p);
 
 /**
- * ctl_compile_error() - why ft_compile() refused a valid policy (@err),
- * as a "FILE: error: ..." diagnostic line.
- */
-void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len);
-
-/**
  * ctl_out_sets() - the table of the dynamic sets pinned under @pin_dir
  * (size, timeout, elements, lookups, hits, changes); nothing without
  * sets. In ctl_set.c, for set and stats.

@@ -32,7 +32,7 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	const char **errs = NULL, **warns = NULL;
 	size_t nerrs = 0, nwarns = 0, i;
 	struct ft_out *o = NULL;
-	char cerr[512] = "", *text = NULL;
+	char cerr[1024] = "", *text = NULL;
 	bool parsed, valid;
 	int err, nerr, ret = EXIT_FAIL;
 
@@ -41,7 +41,7 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	err = ft_prepare(&opts, &p);
 	parsed = p.parsed;
 	if (err && parsed)
-		ctl_compile_error(pol, err, cerr, sizeof(cerr));
+		ft_compile_error(pol, comp, err, cerr, sizeof(cerr));
 	valid = !err;
 	nerr = diag->nerrors + (cerr[0] ? 1 : 0);
 	if (!valid && !nerr)

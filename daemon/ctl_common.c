@@ -206,23 +206,9 @@ const char *ctl_daemon_state_name(enum ft_daemon_state ds)
 		       daemon_state_names[ds] : "?";
 }
 
-/* ---- compile errors ------------------------------------------------- */
-
-static size_t distinct_iifs(const struct ft_policy *pol)
-{
-	uint32_t max = 0;
-	size_t r, i;
-
-	for (r = 0; r < pol->nrules; r++)
-		for (i = 0; i < pol->rules[r].match.niif; i++)
-			if (pol->rules[r].match.iif_index[i] > max)
-				max = pol->rules[r].match.iif_index[i];
-	return max;
-}
-
 int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *p)
 {
-	char msg[512];
+	char msg[1024];
 	int err;
 
 	err = ft_prepare(&(struct ft_prepare_opts){ .path = path, .flags = c->config_flags,
@@ -232,32 +218,9 @@ int ctl_prepare_host(const struct ctl *c, const char *path, struct ft_prepared *
 		return err;
 	}
 	if (err) {
-		ctl_compile_error(&p->pol, err, msg, sizeof(msg));
+		ft_compile_error(&p->pol, &p->comp, err, msg, sizeof(msg));
 		pr_err("%s", msg);
 	}
 	return err;
 }
 
-void ctl_compile_error(const struct ft_policy *pol, int err, char *buf, size_t len)
-{
-	const char *file = pol->file ? pol->file : "policy";
-
-	if (err == -EFBIG)
-		snprintf(buf, len, "%s: error: %s", file, FT_DIR4_TOO_BIG);
-	else if (err != -E2BIG)
-		snprintf(buf, len, "%s: error: cannot compile the policy: %s", file,
-			 strerror(-err));
-	else if (pol->nrules > FT_MAX_RULES)
-		snprintf(buf, len, "%s: error: too many rules (%zu; at most %d)", file,
-			 pol->nrules, FT_MAX_RULES);
-	else if (pol->nclasses > FT_MAX_CLASSES)
-		snprintf(buf, len, "%s: error: too many classes (%zu; at most %d)", file,
-			 pol->nclasses, FT_MAX_CLASSES);
-	else if (distinct_iifs(pol) > FT_MAX_IFACES)
-		snprintf(buf, len, "%s: error: rules name too many interfaces in iif (%zu; at "
-			 "most %d)", file, distinct_iifs(pol), FT_MAX_IFACES);
-	else
-		snprintf(buf, len, "%s: error: the rules need more than %u distinct rule "
-			 "bitmaps: split large port or prefix lists across fewer rules", file,
-			 FT_MAX_BITMAPS);
-}

@@ -168,9 +168,10 @@ int ft_prepare_file(const char *path, unsigned int flags, enum ft_binder binder,
 		else if (!p.diag.nerrors)
 			pr_err("%s: %s", path, strerror(-err));
 	} else if (err) {
-		pr_err("%s: cannot compile the policy: %s", path,
-		       err == -E2BIG ? "too large (rules, classes, interfaces or distinct bitmaps)" :
-		       err == -EFBIG ? FT_DIR4_TOO_BIG : strerror(-err));
+		char msg[1024];
+
+		ft_compile_error(&p.pol, &p.comp, err, msg, sizeof(msg));
+		pr_err("%s", msg);
 	}
 	if (err) {
 		ft_prepared_free(&p);

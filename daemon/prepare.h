@@ -71,7 +71,7 @@ struct ft_prepared {
  * policy is not valid or one of its tests failed, @out->parsed false and
  * the reasons in @out->diag;
  * or ft_compile()'s -errno (-E2BIG: too large) with @out->parsed true and
- * @out->pol still filled, for the caller to say why (ctl_compile_error()).
+ * @out->pol still filled, for the caller to say why (ft_compile_error()).
  */
 int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out);
 

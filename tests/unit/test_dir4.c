@@ -583,6 +583,7 @@ static void test_limit_policy(void **st)
 	const size_t n = 256 * 8192 + 1;
 	struct ft_policy pol = { 0 };
 	struct ft_compiled c = { 0 };
+	char msg[1024];
 	size_t i;
 
 	(void)st;
@@ -601,11 +602,23 @@ static void test_limit_policy(void **st)
 		p->len = 25;
 		memcpy(p->addr, &a, 4);
 	}
+	strcpy(pol.sets[0].name, "blocklist");
+	pol.sets[0].line = 17;
+	pol.file = strdup("/etc/flowtag/flowtag.conf");
 	pol.rules[0].action = FT_ACT_DROP;
 	pol.rules[0].match.keys = FT_MK_DST;
 	pol.rules[0].match.dst.sets = calloc(1, sizeof(int));
 	pol.rules[0].match.dst.nsets = 1;
 	assert_int_equal(ft_compile(&pol, &c), -EFBIG);
+	/* the message says which table, how many prefixes, which set, where */
+	assert_string_equal(c.too_big, "dst");
+	assert_int_equal(c.too_big_prefixes, n);
+	ft_compile_error(&pol, &c, -EFBIG, msg, sizeof(msg));
+	ft_compiled_free(&c);
+	assert_non_null(strstr(msg, "/etc/flowtag/flowtag.conf: error: the IPv4 dst prefixes of "
+				    "the rules (2097153 distinct; the most from prefix set "
+				    "'blocklist' (line 17), 2097153) need a lookup table with "
+				    "more than 128 MiB of chunks"));
 	ft_policy_free(&pol);
 }
 
