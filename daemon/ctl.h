@@ -37,6 +37,12 @@ enum {
 	EXIT_STATUS_NOT_RUNNING = 2,	/* no flowtagd (or it died) */
 };
 
+/* How long reload waits for flowtagd's answer by default, seconds:
+ * plain, and with --confirm (which attaches and shapes before answering) */
+#define CTL_RELOAD_TIMEOUT_S		10
+#define CTL_RELOAD_CONFIRM_TIMEOUT_S	60
+#define CTL_RELOAD_TIMEOUT_MAX_S	3600
+
 /* The global options. */
 struct ctl {
 	bool json;
@@ -48,6 +54,7 @@ struct ctl {
 	bool live;		/* explain --live: ask the running programs too */
 	int confirm;		/* reload --confirm SECONDS, 0 without */
 	bool no_wait;		/* reload --confirm: return once applied */
+	int timeout;		/* reload --timeout SECONDS, 0: the default */
 	const char *file;	/* -f FILE: set add/del's prefixes */
 };
 

@@ -105,9 +105,12 @@ int ctl_reload_confirm(const struct ctl *c)
 		goto out;
 	}
 	/* a reload takes a moment (attach, shaping): generous, but bounded */
-	err = ft_control_read(fd, line, sizeof(line), 60000);
+	err = ft_control_read(fd, line, sizeof(line),
+			      (c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S) * 1000);
 	if (err) {
-		pr_err("flowtagd did not answer the reload: %s", strerror(-err));
+		pr_err("flowtagd did not answer the reload: %s%s", strerror(-err),
+		       err == -ETIMEDOUT ? " (it may still be compiling a large policy: "
+					   "flowtagctl status tells; --timeout SECONDS waits longer)" : "");
 		goto out;
 	}
 	rest = split_word(line);

@@ -15,7 +15,6 @@
 #include "ctl.h"
 #include "log.h"
 
-#define RELOAD_TIMEOUT_MS	10000
 #define RELOAD_POLL_MS		100
 
 static uint64_t now_ms(void)
@@ -38,10 +37,10 @@ static const char *const reload_names[] = {
 
 /* Wait for flowtagd to report the outcome of the reload in ft_info. */
 static int reload_wait(struct ft_pinned *s, const struct ft_daemon_info *before,
-		       struct ft_daemon_info *after, enum reload_result *res)
+		       struct ft_daemon_info *after, enum reload_result *res, int timeout_s)
 {
 	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
-	uint64_t deadline = now_ms() + RELOAD_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
 	char comm[32];
 	int err;
 
@@ -100,7 +99,7 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	struct ctl_pins p;
 	struct ft_out *o = NULL;
 	char comm[32];
-	int err, ret = EXIT_FAIL;
+	int err, ret = EXIT_FAIL, timeout;
 
 	(void)argv;
 	if (argc)
@@ -137,7 +136,8 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 			pr_err("cannot signal flowtagd (pid %u): %s", before.pid, strerror(-err));
 		goto out;
 	}
-	err = reload_wait(&p.maps, &before, &after, &res);
+	timeout = c->timeout ? c->timeout : CTL_RELOAD_TIMEOUT_S;
+	err = reload_wait(&p.maps, &before, &after, &res, timeout);
 	if (err) {
 		pr_err("cannot read ft_info: %s", strerror(-err));
 		goto out;
@@ -187,7 +187,8 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 		break;
 	case RL_TIMEOUT:
 		ft_out_text(o, "flowtagd (pid %u) did not report the reload within %d s; see the "
-			    "daemon log", before.pid, RELOAD_TIMEOUT_MS / 1000);
+			    "daemon log (it may still be compiling a large policy: flowtagctl "
+			    "status tells; --timeout SECONDS waits longer)", before.pid, timeout);
 		break;
 	}
 out:
@@ -203,13 +204,17 @@ static void reload_help(FILE *f, const char *prog)
 		"  --confirm SECONDS  flowtagd swaps back to the policy before unless\n"
 		"                     `%s confirm` arrives within SECONDS (1..%d); waits\n"
 		"                     for the outcome: exit 0 confirmed, 3 rolled back\n"
-		"  --no-wait          with --confirm: return once the policy is applied\n",
-		prog, FT_CONFIRM_MAX_S);
+		"  --no-wait          with --confirm: return once the policy is applied\n"
+		"  --timeout SECONDS  wait at most SECONDS (1..%d) for flowtagd's answer\n"
+		"                     (default %d, with --confirm %d): compiling 10^6\n"
+		"                     prefixes takes seconds\n",
+		prog, FT_CONFIRM_MAX_S, CTL_RELOAD_TIMEOUT_MAX_S, CTL_RELOAD_TIMEOUT_S,
+		CTL_RELOAD_CONFIRM_TIMEOUT_S);
 }
 
 const struct ctl_cmd ctl_reload = {
 	.name = "reload",
-	.args = "[--confirm SECONDS [--no-wait]]",
+	.args = "[--timeout SECONDS] [--confirm SECONDS [--no-wait]]",
 	.help = reload_help,
 	.summary = "make flowtagd reload its policy and report the outcome",
 	.run = do_reload,

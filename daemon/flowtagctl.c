@@ -53,6 +53,7 @@ static void print_options(void)
 	       "                        programs too (flowtagctl(8))\n"
 	       "      --confirm SECONDS reload: roll back unless confirmed in time\n"
 	       "      --no-wait         reload --confirm: do not wait for the outcome\n"
+	       "      --timeout SECONDS reload: wait at most this long for the answer\n"
 	       "  -v, --verbose         more messages (twice: libbpf's too)\n"
 	       "  -h, --help            this help\n"
 	       "  -V, --version         print the version\n",
@@ -110,7 +111,7 @@ static const struct ctl_cmd *find_cmd(const char *name)
 	return found;
 }
 
-enum { OPT_PIN_DIR = 256, OPT_INSECURE, OPT_LIVE, OPT_CONFIRM, OPT_NO_WAIT };
+enum { OPT_PIN_DIR = 256, OPT_INSECURE, OPT_LIVE, OPT_CONFIRM, OPT_NO_WAIT, OPT_TIMEOUT };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -122,6 +123,7 @@ static const struct option long_opts[] = {
 	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "confirm", required_argument, NULL, OPT_CONFIRM },
 	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -179,6 +181,16 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 		case OPT_NO_WAIT:
 			c->no_wait = true;
 			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 1 || v > CTL_RELOAD_TIMEOUT_MAX_S)
+				return ctl_usage_error("--timeout: 1..%d seconds, not '%s'",
+						       CTL_RELOAD_TIMEOUT_MAX_S, optarg);
+			c->timeout = (int)v;
+			break;
+		}
 		case 'v':
 			c->verbose++;
 			break;
@@ -228,8 +240,8 @@ int main(int argc, char **argv)
 		return ret;
 	if (c.live && cmd != &ctl_explain)
 		return ctl_usage_error("--live belongs to explain");
-	if ((c.confirm || c.no_wait) && cmd != &ctl_reload)
-		return ctl_usage_error("--confirm and --no-wait belong to reload");
+	if ((c.confirm || c.no_wait || c.timeout) && cmd != &ctl_reload)
+		return ctl_usage_error("--confirm, --no-wait and --timeout belong to reload");
 	if (c.no_wait && !c.confirm)
 		return ctl_usage_error("--no-wait needs --confirm SECONDS");
 	ft_log_init(ctl_prog, FT_LOG_STDERR, c.verbose);

@@ -47,7 +47,7 @@ expect_eq "explain --live <TAB>: the keys" "$(comp 'flowtagctl explain --live ')
 	"dport dscp dst family iif proto sport src tcp-flags vlan "
 expect_eq "explain --live proto <TAB>: its values" \
 	"$(comp 'flowtagctl explain --live proto ic')" "icmp icmpv6 "
-check "flowtagctl reload --<TAB>: --confirm" bash -c "[[ '$(comp 'flowtagctl reload --')' == *--confirm*--no-wait* ]]"
+check "flowtagctl reload --<TAB>: --confirm --no-wait --timeout" bash -c "[[ '$(comp 'flowtagctl reload --')' == *--confirm*--no-wait*--timeout* ]]"
 check "flowtagd --<TAB>: long options" bash -c "[[ '$(comp 'flowtagd --')' == *--check*--metrics-interval* ]]"
 check "flowtagd -c <TAB>: files" bash -c "[[ '$(comp 'flowtagd -c etc/flowtag.c')' == 'etc/flowtag.conf ' ]]"
 

@@ -127,6 +127,26 @@ ip -n "$(ns dut)" link set dev d1 xdpgeneric off
 ctl dut reload >"$TMP/rl4" 2>&1
 expect_eq "d1 freed: reload exit 0" "$?" 0
 
+# a daemon that cannot answer in time (stopped here; in the field one
+# compiling 10^6 prefixes on a busy machine): reload --timeout 1 gives up
+# after 1 s, not 10, and says what it does not know; the reload happens
+# once the daemon runs again
+g0=$(ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["generation"])')
+[[ $g0 =~ ^[0-9]+$ ]] || not_ok "status -j gives the generation in force ('$g0')"
+kill -STOP "$DAEMON_PID"
+t0=$(date +%s%N)
+ctl dut reload --timeout 1 >"$TMP/rl5" 2>&1
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill -CONT "$DAEMON_PID"
+expect_eq "reload --timeout 1 with the daemon stopped: exit 1" "$rc" 1
+check "it gave up after about 1 s, not 10 (${ms} ms)" bash -c "[[ $ms -ge 1000 && $ms -lt 5000 ]]"
+check "it says it did not hear within 1 s and how to wait longer" \
+	grep -q "did not report the reload within 1 s.*--timeout SECONDS waits longer" "$TMP/rl5"
+check "the daemon reloads once it runs again" wait_log "$TMP/flowtagd.log" "generation $((g0 + 1))," 20
+ctl dut reload --timeout 0 >"$TMP/rl6" 2>&1
+expect_eq "reload --timeout 0: usage error (exit 2)" "$?" 2
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "nothing left on d0" nothing_left dut d0
