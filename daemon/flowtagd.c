@@ -128,6 +128,26 @@ size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 	return n;
 }
 
+/*
+ * Pins another flowtag version wrote in another data-path format (ft_info):
+ * refused before anything is adopted, attached or written. 0 is a version
+ * before the formats were numbered, whose maps libbpf's checks vouch for.
+ */
+static int check_format(struct daemon *d)
+{
+	struct ft_daemon_info info = { 0 };
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info) || !info.format ||
+	    info.format == FT_DATAPATH_FORMAT)
+		return 0;
+	pr_err("the pins in %s hold data-path format %u, this flowtagd reads format %u "
+	       "(pinned maps from another flowtag version): nothing adopted or attached; "
+	       "remove them with flowtagd --cleanup (classification stops until the next start)",
+	       d->pin_dir, info.format, FT_DATAPATH_FORMAT);
+	return -EPROTO;
+}
+
 /* Another flowtagd still alive on these pins? */
 pid_t running_daemon(struct daemon *d)
 {
@@ -538,6 +558,9 @@ static int start(struct daemon *d)
 			err = -EBUSY;
 			goto out_close;
 		}
+		err = check_format(d);
+		if (err)
+			goto out_close;
 		nrec = read_records(d, rec);
 		ft_loader_state(&d->loader, &old_slot, &old_gen);
 		lost_confirm(d);
@@ -572,6 +595,7 @@ static int start(struct daemon *d)
 	d->health.policy_ino = file_id.st_ino;
 	d->health.policy_mtime = file_id.st_mtime;
 	d->info.pid = getpid();
+	d->info.format = FT_DATAPATH_FORMAT;
 	d->info.generation = gen;
 	d->info.started = d->info.loaded = time(NULL);
 	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);

@@ -148,7 +148,8 @@ static void unpin_obsolete(const char *dir)
  * load over the last of these, so a start never adopts pins whose tables
  * an old program still attached would misread: it refuses, and --cleanup
  * removes these first. A change of a pinned map's content that libbpf
- * cannot see (same type and sizes) must also change something it checks.
+ * cannot see (same type and sizes) increments FT_DATAPATH_FORMAT
+ * (flowtag/maps.h) instead, which flowtagd checks before it adopts.
  */
 static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o", "ft_health_cnt" };
 

@@ -297,9 +297,20 @@ struct ft_daemon_info {
 	__u32 reloads;			/* successful reloads */
 	__u32 reload_failures;		/* rejected reloads (bad file, ...) */
 	__u32 nifaces;			/* valid entries of ft_ifaces */
-	__u32 pad;			/* zero */
+	__u32 format;			/* FT_DATAPATH_FORMAT of the flowtagd that wrote
+					 * it; 0: written before formats were numbered */
 	char policy[256];		/* policy file path */
 };
+
+/*
+ * The data-path format: what the pinned maps hold and how the programs
+ * read it. flowtagd writes it into ft_info and refuses to adopt pins of
+ * another format (flowtagd --cleanup removes them). Increment it with
+ * every change of a pinned map's content that libbpf's reuse check (type,
+ * key and value size, max_entries, flags) cannot see; a change it sees
+ * needs no new number, but a name in loader.c's relaid_pins.
+ */
+#define FT_DATAPATH_FORMAT	1
 
 #define FT_IFACE_F_INGRESS	0x1	/* tc ingress filter attached */
 #define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */

@@ -166,4 +166,39 @@ nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
 expect_eq "--cleanup over them: exit status 0" "$?" 0
 check "... it removed every pin" test ! -e "$PIN"
 
+# pins written in another data-path format (ft_info.format; here a future
+# 99, made by rewriting the record of a killed flowtagd): maps libbpf takes
+# as compatible, content this flowtagd would misread. A start refuses and
+# says so, attaches nothing; --cleanup removes them
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd9.log" || { not_ok "start before the format case"; finish; }
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+xdp_id() { ip -n "$(ns dut)" link show dev d0 | grep -o 'prog/xdp id [0-9]*'; }
+id0=$(xdp_id)	# the killed daemon's XDP link stays, pinned
+python3 - "$PIN/ft_info" <<'PY'
+import json, subprocess, sys
+path = sys.argv[1]
+v = json.loads(subprocess.check_output(["bpftool", "-j", "map", "lookup", "pinned", path,
+                                        "key", "0", "0", "0", "0"]))
+val = [int(b, 16) for b in v["value"]]
+assert int.from_bytes(bytes(val[36:40]), "little") == 1, "format 1 written by this flowtagd"
+val[36:40] = list((99).to_bytes(4, "little"))
+subprocess.check_call(["bpftool", "map", "update", "pinned", path, "key", "0", "0", "0", "0",
+                       "value"] + [str(b) for b in val])
+PY
+expect_eq "the killed daemon's ft_info said format 1; rewritten to 99" "$?" 0
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd10.log" 2>&1
+expect_eq "a start over pins of data-path format 99 fails (exit 1)" "$?" 1
+check "it names both formats and the way out" \
+	grep -q "hold data-path format 99, this flowtagd reads format 1 .*flowtagd --cleanup" \
+	"$TMP/flowtagd10.log"
+expect_eq "... and replaced nothing: d0 keeps the killed daemon's XDP program" \
+	"$(xdp_id)" "${id0:-none}"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+	>"$TMP/cleanup4.log" 2>&1
+expect_eq "--cleanup over them: exit status 0" "$?" 0
+check "... it removed every pin" test ! -e "$PIN"
+check "... and detached d0" nothing_left dut d0
+
 finish
