@@ -39,6 +39,18 @@ static const char *synopsis(const struct ctl_cmd *cmd, char *buf, size_t len)
 	return buf;
 }
 
+/* A whole number of seconds, 1..@max, into @out; -1 when @s is not one. */
+static int parse_seconds(const char *s, int max, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 static void print_options(void)
 {
 	printf("Options:\n"
@@ -168,29 +180,19 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 		case OPT_LIVE:
 			c->live = true;
 			break;
-		case OPT_CONFIRM: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (!*optarg || *end || v < 1 || v > FT_CONFIRM_MAX_S)
+		case OPT_CONFIRM:
+			if (parse_seconds(optarg, FT_CONFIRM_MAX_S, &c->confirm))
 				return ctl_usage_error("--confirm: 1..%d seconds, not '%s'",
 						       FT_CONFIRM_MAX_S, optarg);
-			c->confirm = (int)v;
 			break;
-		}
 		case OPT_NO_WAIT:
 			c->no_wait = true;
 			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (!*optarg || *end || v < 1 || v > CTL_RELOAD_TIMEOUT_MAX_S)
+		case OPT_TIMEOUT:
+			if (parse_seconds(optarg, CTL_RELOAD_TIMEOUT_MAX_S, &c->timeout))
 				return ctl_usage_error("--timeout: 1..%d seconds, not '%s'",
 						       CTL_RELOAD_TIMEOUT_MAX_S, optarg);
-			c->timeout = (int)v;
 			break;
-		}
 		case 'v':
 			c->verbose++;
 			break;

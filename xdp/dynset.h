@@ -134,6 +134,17 @@ static __always_inline void ft_dset_count(__u32 id, int hit)
 #define FT_DSET_HIT_DST		2u
 #define FT_DSET_HIT_TIMED	4u
 
+/* ft_dset_has()'s answer @r for direction @d (1: dst) of set @id as
+ * ft_dynset_one() bits, counted in ft_set_cnt when @count. */
+static __always_inline __u32 ft_dset_result(__u32 id, __u32 d, int r, int count)
+{
+	if (count)
+		ft_dset_count(id, r);
+	if (!r)
+		return 0;
+	return (d ? FT_DSET_HIT_DST : FT_DSET_HIT_SRC) | (r == 2 ? FT_DSET_HIT_TIMED : 0);
+}
+
 /*
  * ft_dynset_one() - whether dynamic set @id holds the packet's source
  * (FT_DSET_HIT_SRC) and destination (FT_DSET_HIT_DST) address, the fields
@@ -165,12 +176,7 @@ __attribute__((noinline)) __u32 ft_dynset_one(const struct ft_flow_key *k, __u32
 				continue;
 			key.addr = d ? k->dst[0] : k->src[0];
 			r = ft_dset_has(trie, &key, &key.prefixlen, now);
-			if (count)
-				ft_dset_count(id, r);
-			if (r)
-				hits |= d ? FT_DSET_HIT_DST : FT_DSET_HIT_SRC;
-			if (r == 2)
-				hits |= FT_DSET_HIT_TIMED;
+			hits |= ft_dset_result(id, d, r, count);
 		}
 		return hits;
 	}
@@ -184,12 +190,7 @@ __attribute__((noinline)) __u32 ft_dynset_one(const struct ft_flow_key *k, __u32
 			continue;
 		__builtin_memcpy(key.addr, d ? k->dst : k->src, 16);
 		r = ft_dset_has(trie, &key, &key.prefixlen, now);
-		if (count)
-			ft_dset_count(id, r);
-		if (r)
-			hits |= d ? FT_DSET_HIT_DST : FT_DSET_HIT_SRC;
-		if (r == 2)
-			hits |= FT_DSET_HIT_TIMED;
+		hits |= ft_dset_result(id, d, r, count);
 	}
 	return hits;
 }
