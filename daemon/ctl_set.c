@@ -38,17 +38,23 @@ static void set_help(FILE *f, const char *prog)
 		prog, prog, prog, prog, prog);
 }
 
-/* Where the pins are: the running daemon's (through /proc/PID/root if need be), else --pin-dir. */
-static void pin_dir_of(const struct ctl *c, char *buf, size_t len)
+/*
+ * Where the pins are: the running daemon's (through /proc/PID/root if need
+ * be), else --pin-dir. Returns 0, or -EPROTO for pins of another flowtag
+ * version (ctl_open_pins() said so), whose sets this build must not write.
+ */
+static int pin_dir_of(const struct ctl *c, char *buf, size_t len)
 {
 	struct ctl_pins p = { 0 };
+	int err = ctl_open_pins(c, &p, true);
 
-	if (!ctl_open_pins(c, &p, true)) {
+	if (!err) {
 		snprintf(buf, len, "%s", p.path);
 		ctl_close_pins(&p);
-		return;
+		return 0;
 	}
 	snprintf(buf, len, "%s", c->pin_dir);
+	return err == -EPROTO ? err : 0;
 }
 
 /* The prefixes of -f FILE (errors as FILE:LINE on stderr). */
@@ -250,7 +256,8 @@ static int do_set(const struct ctl *c, int argc, char **argv)
 	}
 	if (a.file && read_file(c, a.file, &fpfx, &nf))
 		goto out;
-	pin_dir_of(c, pin_dir, sizeof(pin_dir));
+	if (pin_dir_of(c, pin_dir, sizeof(pin_dir)))
+		goto out;
 	if (a.op != FT_SET_LIST) {
 		lock = ft_dynset_lock(pin_dir, false);
 		if (lock == -ENOENT) {
