@@ -12,7 +12,6 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-FTINJECT=$FT_BUILD/tests/ftinject
 
 ns_add gen
 ns_add dut
@@ -43,61 +42,8 @@ rules = (
 default_class = "default";
 END
 
-in_ns dut nft -f - <<'END'
-table netdev ft {
-  chain in {
-    type filter hook ingress device "d0" priority 0;
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x000 counter comment "m0"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x100 counter comment "m1"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x200 counter comment "m2"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x300 counter comment "m3"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x400 counter comment "m4"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x500 counter comment "m5"
-  }
-}
-END
-
+mark_counters dut d0
 N=5
-declare -A LAST=([m0]=0 [m1]=0 [m2]=0 [m3]=0 [m4]=0 [m5]=0)
-# mark_of FTINJECT-ARGS...: MARK = the mark counter N such frames reached
-mark_of()
-{
-	local m got="" total try
-	declare -A now
-
-	MARK=send-failed
-	in_ns gen "$FTINJECT" -i g0 -n "$N" "$@" >/dev/null || return
-	# until all N are counted (frames cut short may never be): 2 s at most
-	for try in $(seq 20); do
-		while read -r m c; do now[$m]=$c; done < <(in_ns dut nft list table netdev ft |
-			sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "\(m[0-9]\)".*/\2 \1/p')
-		total=0
-		for m in m0 m1 m2 m3 m4 m5; do total=$((total + now[$m] - LAST[$m])); done
-		[[ $total -ge $N ]] && break
-		sleep 0.1
-	done
-	for m in m0 m1 m2 m3 m4 m5; do
-		[[ $((now[$m] - LAST[$m])) -gt 0 ]] && got+="$m=$((now[$m] - LAST[$m])) "
-		LAST[$m]=${now[$m]}
-	done
-	got=${got% }
-	if [[ $got == *" "* || $got != *"=$N" ]]; then
-		MARK="mixed:$got"
-	else
-		MARK=${got%=*}
-	fi
-}
-
-explain_mark()
-{
-	local cls
-
-	cls=$(ctl dut explain "$@" 2>/dev/null | sed -n 's/.*class \([a-z0-9]*\).*/\1/p' | head -n1)
-	case $cls in
-	c1) echo m1 ;; c2) echo m2 ;; c3) echo m3 ;; c4) echo m4 ;; default) echo m5 ;;
-	*) echo "explain:$cls" ;;
-	esac
-}
 
 # flow SRC DST: one UDP 5060 flow (fixed ports: flow cache hits after the first)
 FLOWS=(
@@ -114,9 +60,9 @@ verify()
 		read -r s d <<<"$f"
 		# an element may expire meanwhile: explain before and after
 		for _ in 1 2; do
-			before=$(explain_mark src "$s" dst "$d" proto udp sport 40000 dport 5060)
-			mark_of -s "$s" -d "$d" -p 5060 -S 40000
-			want=$(explain_mark src "$s" dst "$d" proto udp sport 40000 dport 5060)
+			before=$(explain_mark dut src "$s" dst "$d" proto udp sport 40000 dport 5060)
+			mark_of gen g0 "$N" -s "$s" -d "$d" -p 5060 -S 40000
+			want=$(explain_mark dut src "$s" dst "$d" proto udp sport 40000 dport 5060)
 			[[ $before == "$want" ]] && break
 		done
 		expect_eq "$1: $s -> $d: the class explain gives" "$MARK" "$want"

@@ -17,7 +17,6 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-FTINJECT=$FT_BUILD/tests/ftinject
 
 ns_add gen
 ns_add dut
@@ -45,63 +44,8 @@ default_class = "default";
 END
 }
 
-in_ns dut nft -f - <<'END'
-table netdev ft {
-  chain in {
-    type filter hook ingress device "d0" priority 0;
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x000 counter comment "m0"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x100 counter comment "m1"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x200 counter comment "m2"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x300 counter comment "m3"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x400 counter comment "m4"
-    ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x500 counter comment "m5"
-  }
-}
-END
-
-# mark_of FTINJECT-ARGS...: MARK = the mark counter ("m1") that N such
-# frames (ftinject's source MAC) reached, "mixed:..." when not all under one
+mark_counters dut d0
 N=10
-declare -A LAST=([m0]=0 [m1]=0 [m2]=0 [m3]=0 [m4]=0 [m5]=0)
-mark_of()
-{
-	local m got="" total try
-	declare -A now
-
-	MARK=send-failed
-	in_ns gen "$FTINJECT" -i g0 -n "$N" "$@" >/dev/null || return
-	# until all N are counted (frames cut short may never be): 2 s at most
-	for try in $(seq 20); do
-		while read -r m c; do now[$m]=$c; done < <(in_ns dut nft list table netdev ft |
-			sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "\(m[0-9]\)".*/\2 \1/p')
-		total=0
-		for m in m0 m1 m2 m3 m4 m5; do total=$((total + now[$m] - LAST[$m])); done
-		[[ $total -ge $N ]] && break
-		sleep 0.1
-	done
-	for m in m0 m1 m2 m3 m4 m5; do
-		[[ $((now[$m] - LAST[$m])) -gt 0 ]] && got+="$m=$((now[$m] - LAST[$m])) "
-		LAST[$m]=${now[$m]}
-	done
-	got=${got% }
-	if [[ $got == *" "* || $got != *"=$N" ]]; then
-		MARK="mixed:$got"
-	else
-		MARK=${got%=*}
-	fi
-}
-
-# explain_mark KEYS...: the mark counter of the class explain gives
-explain_mark()
-{
-	local cls
-
-	cls=$(ctl dut explain "$@" 2>/dev/null | sed -n 's/.*class \([a-z0-9]*\).*/\1/p' | head -n1)
-	case $cls in
-	v4voice) echo m1 ;; v6voice) echo m2 ;; v6any) echo m3 ;; v4any) echo m4 ;;
-	default) echo m5 ;; *) echo "explain:$cls" ;;
-	esac
-}
 
 Q="-v 100 -v 200 -o"		# QinQ + PPPoE: the network header at byte 30
 V4="-s 198.18.41.1 -d 198.18.41.2 -p 5060"
@@ -136,17 +80,17 @@ round()
 	for k in "${KINDS[@]}"; do
 		IFS='|' read -r name args keys <<<"$k"
 		# shellcheck disable=SC2086
-		mark_of $args
+		mark_of gen g0 "$N" $args
 		got=$MARK
 		R[$1:$name]=$got
 		# shellcheck disable=SC2086
-		expect_eq "$1: $name -> the class explain gives" "$got" "$(explain_mark $keys)"
+		expect_eq "$1: $name -> the class explain gives" "$got" "$(explain_mark dut $keys)"
 	done
 	for k in "${CUTS[@]}"; do
 		IFS='|' read -r name args keys <<<"$k"
 		for cut in $keys; do
 			# shellcheck disable=SC2086
-			mark_of $args -T "$cut"
+			mark_of gen g0 "$N" $args -T "$cut"
 			R[$1:$name:$cut]=$MARK
 		done
 	done
