@@ -564,17 +564,29 @@ fail:
 	return err;
 }
 
-/* How many distinct interfaces the rules' iif lists name (ifindex 1..max). */
+/* How many distinct interfaces the rules' iif lists name, counted as
+ * compile_iif() counts them (absent ones, ifindex 0, not), up to
+ * FT_MAX_IFACES + 1: enough to tell whether they are too many. */
 static size_t distinct_iifs(const struct ft_policy *pol)
 {
-	uint32_t max = 0;
-	size_t r, i;
+	uint32_t seen[FT_MAX_IFACES + 1];
+	size_t r, i, k, n = 0;
 
-	for (r = 0; r < pol->nrules; r++)
-		for (i = 0; i < pol->rules[r].match.niif; i++)
-			if (pol->rules[r].match.iif_index[i] > max)
-				max = pol->rules[r].match.iif_index[i];
-	return max;
+	for (r = 0; r < pol->nrules; r++) {
+		const struct ft_match *m = &pol->rules[r].match;
+
+		if (!(m->keys & FT_MK_IIF))
+			continue;
+		for (i = 0; i < m->niif && n <= FT_MAX_IFACES; i++) {
+			if (!m->iif_index[i])
+				continue;
+			for (k = 0; k < n && seen[k] != m->iif_index[i]; k++)
+				;
+			if (k == n)
+				seen[n++] = m->iif_index[i];
+		}
+	}
+	return n;
 }
 
 /* The static prefix set with the most IPv4 prefixes among those the rules
@@ -632,8 +644,8 @@ void ft_compile_error(const struct ft_policy *pol, const struct ft_compiled *c, 
 		snprintf(buf, len, "%s: error: too many classes (%zu; at most %d)", file,
 			 pol->nclasses, FT_MAX_CLASSES);
 	} else if (distinct_iifs(pol) > FT_MAX_IFACES) {
-		snprintf(buf, len, "%s: error: rules name too many interfaces in iif (%zu; at "
-			 "most %d)", file, distinct_iifs(pol), FT_MAX_IFACES);
+		snprintf(buf, len, "%s: error: rules name too many interfaces in iif (more than "
+			 "%d)", file, FT_MAX_IFACES);
 	} else {
 		snprintf(buf, len, "%s: error: the rules need more than %u distinct rule "
 			 "bitmaps: split large port or prefix lists across fewer rules", file,

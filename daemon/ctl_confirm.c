@@ -107,10 +107,18 @@ int ctl_reload_confirm(const struct ctl *c)
 	/* a reload takes a moment (attach, shaping): generous, but bounded */
 	err = ft_control_read(fd, line, sizeof(line),
 			      (c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S) * 1000);
+	if (err == -ETIMEDOUT) {
+		/* as plain reload's answer; the request stays with the daemon */
+		ft_out_str(o, "result", NULL, "timeout");
+		pr_err("flowtagd did not answer the reload within %d s (it may still be "
+		       "compiling a large policy: flowtagctl status tells; --timeout SECONDS "
+		       "waits longer); if it applies it, it rolls back %d s later unless "
+		       "flowtagctl confirm", c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S,
+		       c->confirm);
+		goto out;
+	}
 	if (err) {
-		pr_err("flowtagd did not answer the reload: %s%s", strerror(-err),
-		       err == -ETIMEDOUT ? " (it may still be compiling a large policy: "
-					   "flowtagctl status tells; --timeout SECONDS waits longer)" : "");
+		pr_err("flowtagd did not answer the reload: %s", strerror(-err));
 		goto out;
 	}
 	rest = split_word(line);

@@ -38,17 +38,23 @@ static void set_help(FILE *f, const char *prog)
 		prog, prog, prog, prog, prog);
 }
 
-/* Where the pins are: the running daemon's (through /proc/PID/root if need be), else --pin-dir. */
-static void pin_dir_of(const struct ctl *c, char *buf, size_t len)
+/*
+ * Where the pins are: the running daemon's (through /proc/PID/root if need
+ * be), else --pin-dir. Returns 0, or -EPROTO for pins of another flowtag
+ * version (ctl_open_pins() said so), whose sets this build must not write.
+ */
+static int pin_dir_of(const struct ctl *c, char *buf, size_t len)
 {
 	struct ctl_pins p = { 0 };
+	int err = ctl_open_pins(c, &p, true);
 
-	if (!ctl_open_pins(c, &p, true)) {
+	if (!err) {
 		snprintf(buf, len, "%s", p.path);
 		ctl_close_pins(&p);
-		return;
+		return 0;
 	}
 	snprintf(buf, len, "%s", c->pin_dir);
+	return err == -EPROTO ? err : 0;
 }
 
 /* The prefixes of -f FILE (errors as FILE:LINE on stderr). */
@@ -109,13 +115,18 @@ static void out_set_fields(struct ft_out *o, const char *pin_dir, const struct f
 {
 	struct ft_set_cnt cnt;
 	bool has_cnt = !ft_dynset_counters(pin_dir, s->inf.id, &cnt);
+	char lookups[24], hits[24];
 
+	/* the text output needs the figures as text too ("-": unreadable) */
+	snprintf(lookups, sizeof(lookups), "%llu", (unsigned long long)cnt.lookups);
+	snprintf(hits, sizeof(hits), "%llu", (unsigned long long)cnt.hits);
 	ft_out_str(o, "name", "set", s->inf.name);
 	ft_out_u64(o, "size", "size", s->inf.size);
 	ft_out_u64(o, "timeout", "timeout", s->inf.timeout);
 	ft_out_u64(o, "elements", "elements", s->inf.elements);
-	ft_out_opt_u64(o, "lookups", "lookups", has_cnt, has_cnt ? cnt.lookups : 0, NULL, false);
-	ft_out_opt_u64(o, "hits", "hits", has_cnt, has_cnt ? cnt.hits : 0, NULL, false);
+	ft_out_opt_u64(o, "lookups", "lookups", has_cnt, cnt.lookups, has_cnt ? lookups : NULL,
+		       true);
+	ft_out_opt_u64(o, "hits", "hits", has_cnt, cnt.hits, has_cnt ? hits : NULL, true);
 	ft_out_u64(o, "changes", "changes", s->inf.changes);
 }
 
@@ -250,7 +261,8 @@ static int do_set(const struct ctl *c, int argc, char **argv)
 	}
 	if (a.file && read_file(c, a.file, &fpfx, &nf))
 		goto out;
-	pin_dir_of(c, pin_dir, sizeof(pin_dir));
+	if (pin_dir_of(c, pin_dir, sizeof(pin_dir)))
+		goto out;
 	if (a.op != FT_SET_LIST) {
 		lock = ft_dynset_lock(pin_dir, false);
 		if (lock == -ENOENT) {

@@ -125,6 +125,24 @@ static int map_fd(struct ft_pinned *s, enum ft_pinned_map m)
 	return fd;
 }
 
+/*
+ * Pins another flowtag version wrote in another data-path format (ft_info,
+ * FT_DATAPATH_FORMAT): same map sizes, content this build would misread.
+ * 0 is a version before the formats were numbered (the layout checks vouch
+ * for those); an unreadable ft_info is left to the caller.
+ */
+static int check_format(struct ft_pinned *s)
+{
+	struct ft_daemon_info info;
+
+	if (ft_pinned_info(s, &info) || !info.format || info.format == FT_DATAPATH_FORMAT)
+		return 0;
+	pr_err("the pins in %s hold data-path format %u, this flowtagctl reads format %u "
+	       "(pinned maps from another flowtag version): use that version's flowtagctl, "
+	       "or remove them with flowtagd --cleanup", s->dir, info.format, FT_DATAPATH_FORMAT);
+	return -EPROTO;
+}
+
 int ft_pinned_open(struct ft_pinned *s, const char *pin_dir)
 {
 	int i, err;
@@ -149,6 +167,9 @@ int ft_pinned_open(struct ft_pinned *s, const char *pin_dir)
 	}
 	err = map_fd(s, FT_PINNED_STATE);
 	if (err < 0)
+		goto fail;
+	err = check_format(s);
+	if (err)
 		goto fail;
 	return 0;
 fail:

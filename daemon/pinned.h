@@ -62,7 +62,9 @@ struct ft_pinned {
  * is there at all; other maps open on first use.
  * Return: 0; -ENOENT when nothing is pinned there (flowtagd is not
  * running); -EACCES or -EPERM without the privileges to open pinned maps;
- * -EPROTO when the pins do not have the layout of this build; other -errno.
+ * -EPROTO when the pins do not have the layout of this build, or ft_info
+ * names another data-path format (FT_DATAPATH_FORMAT; both said on stderr);
+ * other -errno.
  */
 int ft_pinned_open(struct ft_pinned *s, const char *pin_dir);
 

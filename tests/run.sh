@@ -182,7 +182,8 @@ fi
 # a time window (shaped throughput, "tagged again 1 s later", packets per
 # second while the daemon is dead) always run alone
 SERIAL=(test_shaping.sh test_ingress_shaping.sh test_netfilter.sh test_routing.sh
-	test_hotplug.sh test_repair.sh test_restart.sh test_reload.sh test_confirm.sh test_sets.sh)
+	test_hotplug.sh test_repair.sh test_restart.sh test_reload.sh test_confirm.sh test_sets.sh
+	test_dynsets_multi.sh)
 serial()
 {
 	local s

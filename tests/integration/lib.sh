@@ -290,6 +290,67 @@ send_stop()
 	SENT=$(sed -n 's/^sent //p' "$2")
 }
 
+# mark_counters NS DEV: nftables counters m0 .. m5 in NS's netdev ingress
+# hook of DEV, for the flowtag marks 0x000 .. 0x500 (mark & 0xff00) of
+# frames from ftinject's source MAC; mark_of reads them
+mark_counters()
+{
+	MARK_NS=$1
+	MARK_LAST=([m0]=0 [m1]=0 [m2]=0 [m3]=0 [m4]=0 [m5]=0)
+	{
+		echo "table netdev ftmarks { chain in {"
+		echo "  type filter hook ingress device \"$2\" priority 0;"
+		for m in 0 1 2 3 4 5; do
+			echo "  ether saddr 02:00:00:00:00:01 meta mark & 0xff00 == 0x${m}00 counter comment \"m$m\""
+		done
+		echo "}"
+		echo "}"
+	} | in_ns "$1" nft -f -
+}
+declare -A MARK_LAST
+
+# mark_of NS IF N FTINJECT-ARGS...: N frames by ftinject -i IF from NS;
+# MARK = the counter of mark_counters all N reached ("m1"), "mixed:m1=3 ..."
+# when they did not all reach one (2 s at most for the last to arrive)
+mark_of()
+{
+	local ns=$1 ifc=$2 n=$3 m c got="" total
+	local -A now=([m0]=0 [m1]=0 [m2]=0 [m3]=0 [m4]=0 [m5]=0)
+	shift 3
+
+	MARK=send-failed
+	in_ns "$ns" "$FT_BUILD/tests/ftinject" -i "$ifc" -n "$n" "$@" >/dev/null || return
+	for _ in $(seq 20); do
+		while read -r m c; do now[$m]=$c; done < <(in_ns "$MARK_NS" nft list table netdev ftmarks |
+			sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "\(m[0-9]\)".*/\2 \1/p')
+		total=0
+		for m in m0 m1 m2 m3 m4 m5; do total=$((total + now[$m] - MARK_LAST[$m])); done
+		[[ $total -ge $n ]] && break
+		sleep 0.1
+	done
+	for m in m0 m1 m2 m3 m4 m5; do
+		[[ $((now[$m] - MARK_LAST[$m])) -gt 0 ]] && got+="$m=$((now[$m] - MARK_LAST[$m])) "
+		MARK_LAST[$m]=${now[$m]}
+	done
+	got=${got% }
+	if [[ $got == *" "* || $got != *"=$n" ]]; then
+		MARK="mixed:$got"
+	else
+		MARK=${got%=*}
+	fi
+}
+
+# explain_mark NS KEYS...: the mark_counters counter of the mark
+# flowtagctl explain gives for KEYS ("m1" for 0x100)
+explain_mark()
+{
+	local ns=$1 mark
+	shift
+
+	mark=$(ctl "$ns" explain "$@" 2>/dev/null | sed -n 's/^mark: *0x\([0-5]\)00 .*/\1/p')
+	echo "m${mark:-?}"
+}
+
 # asan_clean LOG: no ASan/UBSan/LSan report in LOG
 asan_clean()
 {

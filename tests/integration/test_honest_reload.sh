@@ -147,6 +147,23 @@ check "the daemon reloads once it runs again" wait_log "$TMP/flowtagd.log" "gene
 ctl dut reload --timeout 0 >"$TMP/rl6" 2>&1
 expect_eq "reload --timeout 0: usage error (exit 2)" "$?" 2
 
+# the same with --confirm: the daemon applies the reload once it runs
+# again, and nobody is there to confirm it; the client says so, and JSON
+# names the result as plain reload does
+g1=$(ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["generation"])')
+kill -STOP "$DAEMON_PID"
+ctl dut -j reload --confirm 3 --timeout 1 >"$TMP/rl7" 2>"$TMP/rl7.err"
+rc=$?
+kill -CONT "$DAEMON_PID"
+expect_eq "reload --confirm 3 --timeout 1 with the daemon stopped: exit 1" "$rc" 1
+expect_eq "JSON: result timeout" \
+	"$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("result"))' <"$TMP/rl7")" timeout
+check "it says an unconfirmed reload rolls back within 3 s of being applied" \
+	grep -q "rolls back .*3 s.*flowtagctl confirm" "$TMP/rl7.err"
+check "the daemon applies it once it runs again" \
+	wait_log "$TMP/flowtagd.log" "generation $((g1 + 1)) must be confirmed within 3 s" 20
+check "and rolls back, nobody confirmed" wait_log "$TMP/flowtagd.log" "rollback: generation $((g1 + 1))" 20
+
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
 check "nothing left on d0" nothing_left dut d0

@@ -195,6 +195,17 @@ check "it names both formats and the way out" \
 	"$TMP/flowtagd10.log"
 expect_eq "... and replaced nothing: d0 keeps the killed daemon's XDP program" \
 	"$(xdp_id)" "${id0:-none}"
+# flowtagctl reads those maps as this version lays them out: it must not
+# show their figures as if it could, nor write into their sets
+ctl dut status >"$TMP/status99" 2>&1
+expect_eq "flowtagctl status over format 99: exit 1, not a report" "$?" 1
+check "... it names both formats" \
+	grep -q "hold data-path format 99, this flowtagctl reads format 1" "$TMP/status99"
+ctl dut stats >/dev/null 2>&1
+expect_eq "flowtagctl stats over format 99: exit 1" "$?" 1
+ctl dut set add blocked 198.18.0.1 >"$TMP/set99" 2>&1
+expect_eq "flowtagctl set add over format 99: exit 1, nothing written" "$?" 1
+check "... it names both formats" grep -q "hold data-path format 99" "$TMP/set99"
 nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
 	>"$TMP/cleanup4.log" 2>&1
 expect_eq "--cleanup over them: exit status 0" "$?" 0

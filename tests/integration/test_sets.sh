@@ -161,8 +161,13 @@ assert set(e) == {"198.18.99.0/24", "fd00:99::/48"}, e
 assert all(99 <= v <= 100 for v in e.values()), e
 assert d["set"]["hits"] >= 1 and d["set"]["lookups"] >= d["set"]["hits"], d["set"]
 EOF
+check "set list (text) shows the lookups and hits counted, not '-'" \
+	bash -c "grep -q -E '^lookups: +[1-9][0-9]*$' '$TMP/list.txt' &&
+		 grep -q -E '^hits: +[1-9][0-9]*$' '$TMP/list.txt'"
 ctl dut stats >"$TMP/stats.txt"
 check "flowtagctl stats lists the dynamic sets" grep -q -E '^ *blocked +1000 ' "$TMP/stats.txt"
+check "... with their lookups and hits as numbers" \
+	grep -q -E '^ *blocked +1000 +[0-9]+ +[0-9]+ +[1-9][0-9]* +[1-9][0-9]* ' "$TMP/stats.txt"
 
 # survival: SIGHUP (with a new size), SIGTERM + start, kill -9 + start
 ctl dut set add blocked 198.18.7.1 >/dev/null

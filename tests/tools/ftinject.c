@@ -6,13 +6,19 @@
  * sent on an interface through a packet socket.
  *
  *   ftinject -t TUNDEV -s SRC -d DST [-P PROTO] [-p DPORT] [-n COUNT]
- *   ftinject -i IFNAME [-o] [-v VLAN] [-e ETHERTYPE] [-s SRC -d DST ...]
+ *   ftinject -i IFNAME [-o] [-v VLAN [-v VLAN]] [-e ETHERTYPE] [-s SRC -d DST ...]
+ *            [-x EXTHDR,...] [-f first|later] [-O OPTBYTES] [-T LEN]
  *
  * -t: the IP packet alone (IFF_TUN, no packet information header), into an
  * existing tun device (ip tuntap add dev TUNDEV mode tun).
  * -i: an Ethernet frame to the broadcast address; -o wraps the IP packet
  * in a PPPoE session header (EtherType 0x8864, PPP 0x0021/0x0057); -e
  * sends a frame of that EtherType instead of IP (28 zero bytes of payload).
+ * A second -v makes the frame QinQ (802.1ad outer, the first -v, then
+ * 802.1Q). -x: IPv6 extension headers in this order (next-header numbers:
+ * 0, 43, 44, 51, 60); -f: a first or later fragment (IPv4, or IPv6 with
+ * 44 among -x); -O: IPv4 option bytes (NOPs, multiple of 4, <= 40); -T:
+ * send only the first LEN bytes of the frame (truncated headers).
  * IPv4 header checksums are valid; L4 checksums are zero (the tests count
  * packets in netfilter before any L4 check).
  * Prints "sent N".
@@ -38,7 +44,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ftinject (-t TUNDEV | -i IFNAME [-o] [-v VLAN] [-e ETHERTYPE])\n"
 		   "                [-s SRC -d DST] [-P udp|tcp|icmp|NUM] [-p DPORT] [-S SPORT]\n"
-		   "                [-n COUNT]\n");
+		   "                [-n COUNT] [-x EXTHDR,...] [-f first|later] [-O OPTBYTES]\n"
+		   "                [-T LEN]\n");
 }
 
 static uint16_t csum16(const uint8_t *p, size_t len)
@@ -60,16 +67,40 @@ int main(int argc, char **argv)
 	uint8_t buf[PKT_MAX];
 	size_t hdr_end, len, l3;
 
-	long count = 1, sent = 0;
+	long count = 1, sent = 0, trunc = 0;
+	char *tok, *save;
 	int opt, fd;
 
 	sp.sport = 40000;
-	while ((opt = getopt(argc, argv, "t:i:ov:e:s:d:P:p:S:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:i:ov:e:s:d:P:p:S:n:x:f:O:T:h")) != -1) {
 		switch (opt) {
 		case 't': tun = optarg; break;
 		case 'i': ifname = optarg; break;
 		case 'o': sp.l2 = PKT_L2_PPPOE; break;
-		case 'v': sp.nvlan = 1; sp.vlan[0] = atoi(optarg); break;
+		case 'v':
+			if (sp.nvlan == 2) {
+				usage(stderr);
+				return 2;
+			}
+			sp.vlan[sp.nvlan++] = atoi(optarg);
+			break;
+		case 'x':
+			for (tok = strtok_r(optarg, ",", &save); tok && sp.next < 4;
+			     tok = strtok_r(NULL, ",", &save))
+				sp.ext[sp.next++] = atoi(tok);
+			break;
+		case 'f':
+			sp.frag = !strcmp(optarg, "later") ? PKT_FRAG_LATER : PKT_FRAG_FIRST;
+			sp.frag_id = 0x1234;
+			break;
+		case 'O':
+			sp.ip4_optlen = atoi(optarg) & ~3;
+			if (sp.ip4_optlen < 0 || sp.ip4_optlen > 40) {
+				fprintf(stderr, "ftinject: -O: 0..40 option bytes\n");
+				return 2;
+			}
+			break;
+		case 'T': trunc = atol(optarg); break;
 		case 'e':
 			sp.etype = (int)strtol(optarg, NULL, 0);
 			if (!sp.etype)
@@ -149,6 +180,8 @@ int main(int argc, char **argv)
 		buf[l3 + 11] = c & 0xff;
 	}
 
+	if (trunc > 0 && (size_t)trunc < len)
+		len = (size_t)trunc;
 	for (; sent < count; sent++) {
 		if (write(fd, buf, len) != (ssize_t)len) {
 			perror("ftinject: write");

@@ -578,6 +578,42 @@ static void test_limit(void **st)
 }
 
 /* The policy compiler refuses such a policy with -EFBIG. */
+/* The E2BIG message counts the distinct interfaces the rules name, as the
+ * compiler does, not their largest ifindex: a container host's interface
+ * 300 is one interface, and a policy naming it that fails for another
+ * reason must not be told it names too many. */
+static void test_e2big_iif_message(void **st)
+{
+	struct ft_policy pol = { 0 };
+	struct ft_compiled c = { 0 };
+	uint32_t idx[FT_MAX_IFACES + 1];
+	char msg[1024];
+	size_t i;
+
+	(void)st;
+	pol.default_class = -1;
+	pol.nrules = 1;
+	pol.rules = calloc(1, sizeof(*pol.rules));
+	assert_non_null(pol.rules);
+	pol.file = "p.conf";
+	pol.rules[0].match.keys = FT_MK_IIF;
+	pol.rules[0].match.iif_index = idx;
+	/* one interface of ifindex 300 */
+	idx[0] = 300;
+	pol.rules[0].match.niif = 1;
+	ft_compile_error(&pol, &c, -E2BIG, msg, sizeof(msg));
+	assert_null(strstr(msg, "too many interfaces"));
+	assert_non_null(strstr(msg, "distinct rule bitmaps"));
+	/* 65 interfaces of ifindex 1000..1064: too many, whatever the numbers */
+	for (i = 0; i <= FT_MAX_IFACES; i++)
+		idx[i] = 1000 + (uint32_t)i;
+	pol.rules[0].match.niif = FT_MAX_IFACES + 1;
+	ft_compile_error(&pol, &c, -E2BIG, msg, sizeof(msg));
+	assert_string_equal(msg, "p.conf: error: rules name too many interfaces in iif (more "
+				 "than 64)");
+	free(pol.rules);
+}
+
 static void test_limit_policy(void **st)
 {
 	const size_t n = 256 * 8192 + 1;
@@ -671,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_limit_policy),
+		cmocka_unit_test(test_e2big_iif_message),
 		cmocka_unit_test(test_match_reads_table),
 	};
 
