@@ -113,20 +113,15 @@ static int list_one(const struct ft_dynset_elem *e, void *arg)
 /* The set's header fields: name, size, timeout, elements, lookups, hits. */
 static void out_set_fields(struct ft_out *o, const char *pin_dir, const struct ft_dynset *s)
 {
-	struct ft_set_cnt cnt;
+	struct ft_set_cnt cnt = { 0 };
 	bool has_cnt = !ft_dynset_counters(pin_dir, s->inf.id, &cnt);
-	char lookups[24], hits[24];
 
-	/* the text output needs the figures as text too ("-": unreadable) */
-	snprintf(lookups, sizeof(lookups), "%llu", (unsigned long long)cnt.lookups);
-	snprintf(hits, sizeof(hits), "%llu", (unsigned long long)cnt.hits);
 	ft_out_str(o, "name", "set", s->inf.name);
 	ft_out_u64(o, "size", "size", s->inf.size);
 	ft_out_u64(o, "timeout", "timeout", s->inf.timeout);
 	ft_out_u64(o, "elements", "elements", s->inf.elements);
-	ft_out_opt_u64(o, "lookups", "lookups", has_cnt, cnt.lookups, has_cnt ? lookups : NULL,
-		       true);
-	ft_out_opt_u64(o, "hits", "hits", has_cnt, cnt.hits, has_cnt ? hits : NULL, true);
+	ft_out_opt_u64(o, "lookups", "lookups", has_cnt, cnt.lookups, NULL, true);
+	ft_out_opt_u64(o, "hits", "hits", has_cnt, cnt.hits, NULL, true);
 	ft_out_u64(o, "changes", "changes", s->inf.changes);
 }
 

@@ -493,6 +493,12 @@ void ft_out_bool(struct ft_out *o, const char *key, const char *label, bool v, c
 void ft_out_opt_u64(struct ft_out *o, const char *key, const char *label, bool has, uint64_t v,
 		    const char *text, bool numeric)
 {
+	char buf[32];
+
+	if (!text && has) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+		text = buf;
+	}
 	put_value(o, key, label, o->json && has ? json_object_new_uint64(v) : NULL, text, numeric);
 }
 

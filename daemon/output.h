@@ -83,8 +83,8 @@ void ft_out_bool(struct ft_out *o, const char *key, const char *label, bool v, c
 
 /**
  * ft_out_opt_u64() - an unsigned number that may be absent: @v in JSON when
- * @has, else null; @text in text (NULL: "-"). @numeric right-aligns it in
- * text.
+ * @has, else null; in text @text, or without one @v in decimal when @has,
+ * else "-". @numeric right-aligns it in text.
  */
 void ft_out_opt_u64(struct ft_out *o, const char *key, const char *label, bool has, uint64_t v,
 		    const char *text, bool numeric);

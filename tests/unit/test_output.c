@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Unit tests for daemon/output.c: what a value that may be absent prints,
+ * in text and in JSON, as the commands' tables and field blocks show it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "output.h"
+
+/* The document ft_out_opt_u64() makes of @has/@v/@text, in text or JSON
+ * (a field block "f" and a one-row table "t", the same value in each);
+ * the caller frees it. */
+static char *render(bool json, bool has, uint64_t v, const char *text)
+{
+	static const char *const heads[] = { "n", NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ft_out *o;
+
+	assert_non_null(f);
+	o = ft_out_new(f, json, false);
+	assert_non_null(o);
+	ft_out_begin_fields(o, "f", "block");
+	ft_out_opt_u64(o, "n", "n", has, v, text, true);
+	ft_out_end_fields(o);
+	ft_out_begin_table(o, "t", "table", heads);
+	ft_out_begin_row(o);
+	ft_out_opt_u64(o, "n", "n", has, v, text, true);
+	ft_out_end_row(o);
+	ft_out_end_table(o);
+	assert_int_equal(ft_out_finish(o), 0);
+	fclose(f);
+	return buf;
+}
+
+/* How often @needle occurs in @s. */
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (s = strstr(s, needle); s; s = strstr(s + 1, needle))
+		n++;
+	return n;
+}
+
+/* A present number without a text of its own shows as the number: a
+ * table column of counters or VLAN ids must not read "-" for a value. */
+static void test_opt_u64_text(void **st)
+{
+	char *s;
+
+	(void)st;
+	s = render(false, true, 4242, NULL);
+	assert_int_equal(count(s, "4242"), 2);	/* the field and the row */
+	assert_int_equal(count(s, "-"), 0);
+	free(s);
+	s = render(false, false, 4242, NULL);
+	assert_int_equal(count(s, "4242"), 0);
+	assert_int_equal(count(s, "-"), 2);
+	free(s);
+	s = render(false, true, 4242, "4.2k");
+	assert_int_equal(count(s, "4.2k"), 2);
+	assert_int_equal(count(s, "4242"), 0);
+	free(s);
+}
+
+/* JSON: the number when present, null when absent, whatever the text. */
+static void test_opt_u64_json(void **st)
+{
+	char *s;
+
+	(void)st;
+	s = render(true, true, 4242, "4.2k");
+	assert_non_null(strstr(s, "\"f\":{\"n\":4242}"));
+	assert_non_null(strstr(s, "\"t\":[{\"n\":4242}]"));
+	free(s);
+	s = render(true, false, 4242, NULL);
+	assert_non_null(strstr(s, "\"f\":{\"n\":null}"));
+	assert_non_null(strstr(s, "\"t\":[{\"n\":null}]"));
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_opt_u64_text),
+		cmocka_unit_test(test_opt_u64_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
