@@ -92,7 +92,7 @@ int ctl_reload_confirm(const struct ctl *c)
 	struct ctl_pins p = { 0 };
 	uint64_t applied;
 	struct ft_out *o = NULL;
-	int fd, err, ret = EXIT_FAIL, incomplete;
+	int fd, err, ret = EXIT_FAIL, incomplete, timeout;
 	uint32_t i;
 
 	snprintf(req, sizeof(req), "reload %d", c->confirm);
@@ -105,16 +105,15 @@ int ctl_reload_confirm(const struct ctl *c)
 		goto out;
 	}
 	/* a reload takes a moment (attach, shaping): generous, but bounded */
-	err = ft_control_read(fd, line, sizeof(line),
-			      (c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S) * 1000);
+	timeout = c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S;
+	err = ft_control_read(fd, line, sizeof(line), timeout * 1000);
 	if (err == -ETIMEDOUT) {
 		/* as plain reload's answer; the request stays with the daemon */
 		ft_out_str(o, "result", NULL, "timeout");
 		pr_err("flowtagd did not answer the reload within %d s (it may still be "
 		       "compiling a large policy: flowtagctl status tells; --timeout SECONDS "
 		       "waits longer); if it applies it, it rolls back %d s later unless "
-		       "flowtagctl confirm", c->timeout ? c->timeout : CTL_RELOAD_CONFIRM_TIMEOUT_S,
-		       c->confirm);
+		       "flowtagctl confirm", timeout, c->confirm);
 		goto out;
 	}
 	if (err) {

@@ -129,17 +129,17 @@ size_t read_records(struct daemon *d, struct ft_iface_info *rec)
 }
 
 /*
- * Pins another flowtag version wrote in another data-path format (ft_info):
- * refused before anything is adopted, attached or written. 0 is a version
- * before the formats were numbered, whose maps libbpf's checks vouch for.
+ * Pins another flowtag version wrote in another data-path format (ft_info,
+ * ft_datapath_format_foreign()): refused before anything is adopted,
+ * attached or written.
  */
 static int check_format(struct daemon *d)
 {
 	struct ft_daemon_info info = { 0 };
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info) || !info.format ||
-	    info.format == FT_DATAPATH_FORMAT)
+	if (bpf_map_lookup_elem(map_fd(d, "ft_info"), &zero, &info) ||
+	    !ft_datapath_format_foreign(info.format))
 		return 0;
 	pr_err("the pins in %s hold data-path format %u, this flowtagd reads format %u "
 	       "(pinned maps from another flowtag version): nothing adopted or attached; "

@@ -127,15 +127,14 @@ static int map_fd(struct ft_pinned *s, enum ft_pinned_map m)
 
 /*
  * Pins another flowtag version wrote in another data-path format (ft_info,
- * FT_DATAPATH_FORMAT): same map sizes, content this build would misread.
- * 0 is a version before the formats were numbered (the layout checks vouch
- * for those); an unreadable ft_info is left to the caller.
+ * ft_datapath_format_foreign()): same map sizes, content this build would
+ * misread. An unreadable ft_info is left to the caller.
  */
 static int check_format(struct ft_pinned *s)
 {
 	struct ft_daemon_info info;
 
-	if (ft_pinned_info(s, &info) || !info.format || info.format == FT_DATAPATH_FORMAT)
+	if (ft_pinned_info(s, &info) || !ft_datapath_format_foreign(info.format))
 		return 0;
 	pr_err("the pins in %s hold data-path format %u, this flowtagctl reads format %u "
 	       "(pinned maps from another flowtag version): use that version's flowtagctl, "

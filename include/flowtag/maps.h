@@ -312,6 +312,14 @@ struct ft_daemon_info {
  */
 #define FT_DATAPATH_FORMAT	1
 
+/* Whether pins whose ft_info says @format were written for programs that
+ * read them otherwise: another number. 0 is a version before the formats
+ * were numbered, whose maps libbpf's reuse checks vouch for. */
+static inline int ft_datapath_format_foreign(__u32 format)
+{
+	return format && format != FT_DATAPATH_FORMAT;
+}
+
 #define FT_IFACE_F_INGRESS	0x1	/* tc ingress filter attached */
 #define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */
 #define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
