@@ -13,9 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-ns_add gen
-ns_add dut
-veth gen g0 198.18.42.1/24 dut d0 198.18.42.2/24
+gen_dut 198.18.42
 
 cat >"$TMP/policy.conf" <<'END'
 interfaces = ( { name = "d0"; } );

@@ -577,7 +577,15 @@ static void test_limit(void **st)
 	free(e);
 }
 
-/* The policy compiler refuses such a policy with -EFBIG. */
+/* @pol (zeroed): one rule, matching everything, no default class. */
+static void one_rule_policy(struct ft_policy *pol)
+{
+	pol->default_class = -1;
+	pol->nrules = 1;
+	pol->rules = calloc(1, sizeof(*pol->rules));
+	assert_non_null(pol->rules);
+}
+
 /* The E2BIG message counts the distinct interfaces the rules name, as the
  * compiler does, not their largest ifindex: a container host's interface
  * 300 is one interface, and a policy naming it that fails for another
@@ -591,10 +599,7 @@ static void test_e2big_iif_message(void **st)
 	size_t i;
 
 	(void)st;
-	pol.default_class = -1;
-	pol.nrules = 1;
-	pol.rules = calloc(1, sizeof(*pol.rules));
-	assert_non_null(pol.rules);
+	one_rule_policy(&pol);
 	pol.file = "p.conf";
 	pol.rules[0].match.keys = FT_MK_IIF;
 	pol.rules[0].match.iif_index = idx;
@@ -614,6 +619,7 @@ static void test_e2big_iif_message(void **st)
 	free(pol.rules);
 }
 
+/* The policy compiler refuses such a policy with -EFBIG. */
 static void test_limit_policy(void **st)
 {
 	const size_t n = 256 * 8192 + 1;
@@ -623,9 +629,7 @@ static void test_limit_policy(void **st)
 	size_t i;
 
 	(void)st;
-	pol.default_class = -1;
-	pol.nrules = 1;
-	pol.rules = calloc(1, sizeof(*pol.rules));
+	one_rule_policy(&pol);
 	pol.nsets = 1;
 	pol.sets = calloc(1, sizeof(*pol.sets));
 	pol.sets[0].pfx = calloc(n, sizeof(struct ft_prefix));
@@ -667,9 +671,7 @@ static void test_match_reads_table(void **st)
 	uint32_t a = htonl(a4("10.1.2.3")), i;
 
 	(void)st;
-	pol.default_class = -1;
-	pol.nrules = 1;
-	pol.rules = calloc(1, sizeof(*pol.rules));
+	one_rule_policy(&pol);
 	pol.rules[0].action = FT_ACT_DROP;
 	pol.rules[0].match.keys = FT_MK_SRC;
 	pol.rules[0].match.src.pfx = calloc(1, sizeof(struct ft_prefix));
