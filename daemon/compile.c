@@ -548,6 +548,7 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	out->hdr.flags |= pol->tc_ok ? FT_POL_F_TC_OK : 0;
 	out->bitmaps = c.bt.v;
 	out->nbitmaps = c.bt.n;
+	ft_flow_cache_choose(pol, out);
 	free(c.bt.slots);
 	return 0;
 fail:
@@ -562,6 +563,78 @@ fail:
 		out->too_big_prefixes = too_big_prefixes;
 	}
 	return err;
+}
+
+uint64_t ft_search_bytes(const struct ft_compiled *c)
+{
+	uint64_t n = (uint64_t)c->nbitmaps * (1 + c->hdr.nwords) * sizeof(__u64);
+
+	if (c->hdr.used_fields & (1u << FT_F_SRC))
+		n += ft_dir4_bytes(&c->src4_table);
+	if (c->hdr.used_fields & (1u << FT_F_DST))
+		n += ft_dir4_bytes(&c->dst4_table);
+	return n;
+}
+
+/* Whether IPv6 prefixes longer than the /0 every table has are in @e (@n). */
+static bool has_v6_prefixes(const struct ft_lpm6_ent *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].key.prefixlen > 0)
+			return true;
+	return false;
+}
+
+void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
+{
+	c->search_bytes = ft_search_bytes(c);
+	if (pol->flow_cache == FT_FLOW_CACHE_ON)
+		c->flow_cache_reason = FT_FC_SET_ON;
+	else if (pol->flow_cache == FT_FLOW_CACHE_OFF)
+		c->flow_cache_reason = FT_FC_SET_OFF;
+	else if (c->hdr.flags & FT_POL_F_DYNSETS)
+		c->flow_cache_reason = FT_FC_AUTO_DYNSETS;
+	else if (has_v6_prefixes(c->src6, c->nsrc6) || has_v6_prefixes(c->dst6, c->ndst6))
+		c->flow_cache_reason = FT_FC_AUTO_IPV6;
+	else if (c->search_bytes > FT_FLOW_CACHE_AUTO_BYTES)
+		c->flow_cache_reason = FT_FC_AUTO_LARGE;
+	else
+		c->flow_cache_reason = FT_FC_AUTO_SMALL;
+	if (c->flow_cache_reason == FT_FC_SET_OFF || c->flow_cache_reason == FT_FC_AUTO_SMALL)
+		c->hdr.flags |= FT_POL_F_NOCACHE;
+	else
+		c->hdr.flags &= ~FT_POL_F_NOCACHE;
+}
+
+const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len)
+{
+	double mib = (double)c->search_bytes / (1 << 20), limit = FT_FLOW_CACHE_AUTO_BYTES / (double)(1 << 20);
+
+	switch (c->flow_cache_reason) {
+	case FT_FC_SET_ON:
+		snprintf(buf, len, "on (flow_cache \"on\")");
+		break;
+	case FT_FC_SET_OFF:
+		snprintf(buf, len, "off (flow_cache \"off\")");
+		break;
+	case FT_FC_AUTO_DYNSETS:
+		snprintf(buf, len, "on (flow_cache \"auto\": the rules name dynamic sets)");
+		break;
+	case FT_FC_AUTO_IPV6:
+		snprintf(buf, len, "on (flow_cache \"auto\": the rules match IPv6 prefixes)");
+		break;
+	case FT_FC_AUTO_LARGE:
+		snprintf(buf, len, "on (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, more than %.0f MiB)",
+			 mib, limit);
+		break;
+	default:
+		snprintf(buf, len, "off (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, at most %.0f MiB, and no dynamic set or IPv6 prefix)",
+			 mib, limit);
+		break;
+	}
+	return buf;
 }
 
 /* How many distinct interfaces the rules' iif lists name, counted as

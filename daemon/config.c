@@ -15,6 +15,9 @@
  *    sharing skb->mark expects. Configs that share the mark say so.
  *  - tc_verdict = "continue" (default) | "ok": whether tc lets later clsact
  *    filters run (TC_ACT_UNSPEC) or stops them (TC_ACT_OK).
+ *  - flow_cache = "auto" (default) | "on" | "off": whether the programs
+ *    keep a per-flow verdict cache; "auto" lets the compiler weigh the
+ *    classifier's cost against a cache miss (ft_flow_cache_choose()).
  *  - Missing top-level keys are reported at line 1, the only line that
  *    exists in every file.
  *  - A prefix set file reports at most FT_SET_FILE_MAX_ERRORS errors, then
@@ -422,6 +425,18 @@ static void parse_scalars(struct cfg_ctx *c, config_setting_t *root)
 		else
 			err_at(c, s, "bad tc_verdict '%s' (expected \"continue\" or \"ok\")", v);
 	}
+
+	s = config_setting_get_member(root, "flow_cache");
+	if (s && (v = cfg_get_str(c, s))) {
+		if (!strcmp(v, "auto"))
+			c->pol->flow_cache = FT_FLOW_CACHE_AUTO;
+		else if (!strcmp(v, "on"))
+			c->pol->flow_cache = FT_FLOW_CACHE_ON;
+		else if (!strcmp(v, "off"))
+			c->pol->flow_cache = FT_FLOW_CACHE_OFF;
+		else
+			err_at(c, s, "bad flow_cache '%s' (expected \"auto\", \"on\" or \"off\")", v);
+	}
 }
 
 /* ---- the whole file ------------------------------------------------- */
@@ -472,7 +487,7 @@ static void warn_unused(struct cfg_ctx *c, config_setting_t *root)
 static int parse_root(struct cfg_ctx *c, config_setting_t *root)
 {
 	static const char *const keys[] = {
-		"interfaces", "mark_mask", "tc_verdict", "classes", "prefix_sets", "rules",
+		"interfaces", "mark_mask", "tc_verdict", "flow_cache", "classes", "prefix_sets", "rules",
 		"default_class", "tests", NULL,
 	};
 	int rc;

@@ -89,6 +89,14 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	ft_out_opt_u64(o, "rules", NULL, parsed, pol->nrules, NULL, true);
 	ft_out_opt_u64(o, "classes", NULL, parsed, pol->nclasses, NULL, true);
 	ft_out_opt_u64(o, "bitmaps", NULL, valid, comp->nbitmaps, NULL, true);
+	if (valid) {
+		char why[256];
+
+		ft_flow_cache_describe(comp, why, sizeof(why));
+		ft_out_bool(o, "flow_cache", NULL, !(comp->hdr.flags & FT_POL_F_NOCACHE), "on", "off");
+		ft_out_str(o, "flow_cache_reason", NULL, why);
+		ft_out_text(o, "%s: flow cache: %s", path, why);
+	}
 	if (valid)
 		ft_out_text(o, "%s: valid: %zu rule%s, %zu class%s, %zu rule bitmap%s%s", path,
 			    pol->nrules, pol->nrules == 1 ? "" : "s", pol->nclasses,

@@ -321,6 +321,14 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 		       err == -ENODATA ? "none loaded yet" : strerror(-err));
 		goto out;
 	}
+	/* no cache, no flows: an empty list would read as "nothing changes" */
+	if (h.flags & FT_POL_F_NOCACHE) {
+		pr_err("the running policy keeps no flow cache (flow_cache \"off\", or \"auto\" "
+		       "chose none): there are no flows to compare; set flow_cache = \"on\" "
+		       "in the running policy to preview with diff, or ask about single "
+		       "packets with flowtagctl explain");
+		goto out;
+	}
 	fs.generation = st.generation;
 	fs.nrules = h.nrules < FT_MAX_RULES ? h.nrules : FT_MAX_RULES;
 	err = ft_pinned_flow_cache(&p.maps, read_entry, &fs);

@@ -195,6 +195,10 @@ static int print_status_policy(struct ft_out *o, struct ft_pinned *s,
 	ctl_out_time(o, "loaded", "loaded", info->generation == st->generation ? info->loaded : 0);
 	ft_out_u64(o, "rules", "rules", st->generation ? h.nrules : 0);
 	ft_out_u64(o, "classes", "classes", st->generation ? h.nclasses : 0);
+	/* from the header the programs read, not from the daemon's memory */
+	if (st->generation)
+		ft_out_bool(o, "flow_cache", "flow cache", !(h.flags & FT_POL_F_NOCACHE), "on",
+			    "off (every packet classified by the rules)");
 	ft_out_u64(o, "reloads", "reloads", info->reloads);
 	ft_out_u64(o, "reload_failures", "rejected reloads", info->reload_failures);
 	ft_out_u64(o, "repairs", "repairs", hl->repairs);

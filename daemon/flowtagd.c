@@ -194,6 +194,8 @@ int sync_shaping(struct daemon *d, const struct ft_policy *pol)
 
 static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c, uint32_t gen)
 {
+	char why[256];
+
 	pr_info("policy %s active: generation %u, %zu rules, %zu classes, %zu prefix sets, "
 		"%zu bitmaps, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
 		pol->nsets, c->nbitmaps, pol->mark_mask);
@@ -203,6 +205,7 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 		"drop pre-filter: %u leading rule(s)",
 		c->src4_table.nblocks / 1024.0, c->dst4_table.nblocks / 1024.0,
 		(FT_DIR4_MAX_BLOCKS - FT_DIR4_TOP_BLOCKS) / 1024, ft_compiled_prefilter_rules(c));
+	pr_info("flow cache: %s", ft_flow_cache_describe(c, why, sizeof(why)));
 }
 
 /*

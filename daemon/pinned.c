@@ -546,6 +546,7 @@ const struct ft_counter_name ft_counter_names[] = {
 	[FT_CNT_NON_IP] = { "non_ip", "non-IP" },
 	[FT_CNT_CACHE_HIT] = { "cache_hits", "cache hits" },
 	[FT_CNT_CACHE_MISS] = { "cache_misses", "cache misses" },
+	[FT_CNT_UNCACHED] = { "uncached", "classified, no flow cache" },
 	[FT_CNT_FRAG_HIT] = { "frag_hits", "fragment hits" },
 	[FT_CNT_FRAG_MISS] = { "frag_misses", "fragments before their first" },
 	[FT_CNT_TC_PKTS] = { "tc_packets", "tc packets" },

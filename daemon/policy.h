@@ -183,10 +183,18 @@ struct ft_policy_test {
 	int rule;		/* rule = "NAME": the rule that must match, else -1 */
 };
 
+/* flow_cache: whether the programs keep a per-flow verdict cache. */
+enum ft_flow_cache_mode {
+	FT_FLOW_CACHE_AUTO = 0,		/* the compiler decides (ft_flow_cache_choose()) */
+	FT_FLOW_CACHE_ON,
+	FT_FLOW_CACHE_OFF,
+};
+
 struct ft_policy {
 	char *file;			/* policy file path */
 	uint32_t mark_mask;		/* skb->mark bits flowtag owns */
 	bool tc_ok;			/* tc returns TC_ACT_OK instead of TC_ACT_UNSPEC */
+	enum ft_flow_cache_mode flow_cache; /* flow_cache = "auto" (default) | "on" | "off" */
 	int default_class;		/* index into classes, -1 = leave untagged */
 	struct ft_iface *ifaces;
 	size_t nifaces;

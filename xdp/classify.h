@@ -779,8 +779,9 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
  * @probe:  a probe frame (flowtag/meta.h): decide by the rules alone, write
  *          nothing (no counter, no flow-cache or fragment entry)
  * Returns FT_DECIDE_HIT (flow cache hit), FT_DECIDE_MISS (the classifier
- * ran) or FT_DECIDE_PREFILTER (the drop pre-filter decided, the flow cache
- * untouched), or -1 when no policy is loaded. The caller counts it
+ * ran), FT_DECIDE_PREFILTER (the drop pre-filter decided, the flow cache
+ * untouched) or FT_DECIDE_UNCACHED (the classifier ran under a policy
+ * without a flow cache, FT_POL_F_NOCACHE), or -1 when no policy is loaded. The caller counts it
  * (ft_decide_counter()) with the counters it already holds: one lookup
  * less per packet.
  *
@@ -791,12 +792,14 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
 #define FT_DECIDE_HIT		0
 #define FT_DECIDE_MISS		1
 #define FT_DECIDE_PREFILTER	2
+#define FT_DECIDE_UNCACHED	3
 
 /* The health counter of ft_decide()'s answer @res (>= 0). */
 static __always_inline __u32 ft_decide_counter(int res)
 {
 	return res == FT_DECIDE_HIT ? FT_CNT_CACHE_HIT :
-	       res == FT_DECIDE_MISS ? FT_CNT_CACHE_MISS : FT_CNT_PREFILTER;
+	       res == FT_DECIDE_MISS ? FT_CNT_CACHE_MISS :
+	       res == FT_DECIDE_PREFILTER ? FT_CNT_PREFILTER : FT_CNT_UNCACHED;
 }
 
 __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
@@ -811,7 +814,7 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	const struct ft_policy_hdr *h;
 	struct ft_flow_bucket *b = NULL;
 	struct ft_flow4_page *pg = NULL;
-	__u32 slot = 0, rule, used, gen, bi, check, w, victim = 0, best = 0, nocache, hits;
+	__u32 slot = 0, rule, used, gen = 0, bi, check = 0, w, victim = 0, best = 0, nocache, hits;
 	__u16 tick = 0, epoch = 0;
 	__u64 hash = 0;
 
@@ -866,6 +869,11 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * check, or a key of no flow: the full key compare and the check make
 	 * sure a packet never gets another flow's rule.
 	 */
+	/* A policy whose classifier costs less than a flow cache miss (two
+	 * cache lines of a 1 MiB table, cold for a new flow, and a write)
+	 * goes without: b and pg stay NULL, nothing is inserted. */
+	if (h->flags & FT_POL_F_NOCACHE)
+		goto classify;
 	used = h->used_fields;
 	gen = h->generation;
 	/*
@@ -953,6 +961,8 @@ classify:
 		rule = FT_RULE_NONE;
 	if (ft_rule_verdict(h, slot, rule, out))
 		return -1;
+	if (h->flags & FT_POL_F_NOCACHE)
+		return FT_DECIDE_UNCACHED;
 	if (nocache)
 		return FT_DECIDE_MISS;
 	if (pg) {
@@ -1060,8 +1070,9 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @out:     the verdict
  * @slot:    the policy slot of the verdict (for ft_count_verdict())
  * @probe:   a probe frame: change nothing (ft_decide())
- * Returns FT_DECIDE_HIT, FT_DECIDE_MISS or FT_DECIDE_PREFILTER (ft_decide()), or -1 when no
- * policy is loaded (the caller passes the packet untouched).
+ * Returns FT_DECIDE_HIT, FT_DECIDE_MISS, FT_DECIDE_PREFILTER or
+ * FT_DECIDE_UNCACHED (ft_decide()), or -1 when no policy is loaded (the
+ * caller passes the packet untouched).
  */
 static __always_inline int ft_classify(FT_PARSE_CTX *ctx, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,

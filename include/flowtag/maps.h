@@ -111,8 +111,8 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 /*
  * ft_policy_hdr.flags:
  *
- *   31..15  14..8   7..4  3       2       1        0
- *   zero    PF_N    zero  PF_DST  PF_SRC  DYNSETS  TC_OK
+ *   31..15  14..8   7..5  4        3       2       1        0
+ *   zero    PF_N    zero  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
  *
  * The drop pre-filter (xdp/classify.h, ft_prefilter()): rules 0..PF_N-1
  * (PF_N <= 64, 0 = no pre-filter) are drop rules that match on static
@@ -121,14 +121,18 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
  * them: the lowest bit set in both, below PF_N, is the packet's rule,
  * with no flow cache lookup; none set, none of them matches. PF_SRC /
  * PF_DST: one of them constrains src / dst (else that lookup is skipped).
+ * NOCACHE: the programs classify every packet by the rules and never
+ * read or write the flow caches (flow_cache in flowtag.conf(5); the
+ * compiler's choice under "auto": ft_flow_cache_choose(), daemon/compile.c).
  * Bits of flags, not fields: the header keeps its size, so an upgrade
  * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
- * pre-filter.
+ * pre-filter and a flow cache.
  */
 #define FT_POL_F_TC_OK		0x1	/* tc returns TC_ACT_OK, not TC_ACT_UNSPEC */
 #define FT_POL_F_DYNSETS	0x2	/* rules name dynamic sets: ft_dynpol[slot] */
 #define FT_POL_F_PF_SRC		0x4	/* a pre-filter rule matches on src */
 #define FT_POL_F_PF_DST		0x8	/* a pre-filter rule matches on dst */
+#define FT_POL_F_NOCACHE	0x10	/* no flow cache: every packet by the rules */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */
@@ -494,6 +498,9 @@ enum ft_counter {
 				 * could not see (offloaded) and the policy uses vlan */
 	FT_CNT_PREFILTER,	/* decided by the drop pre-filter: no flow cache
 				 * lookup, counted instead of a cache hit or miss */
+	FT_CNT_UNCACHED,	/* classified by the rules under a policy without
+				 * a flow cache (FT_POL_F_NOCACHE), counted
+				 * instead of a cache hit or miss */
 	FT_CNT_MAX,
 };
 

@@ -1560,6 +1560,86 @@ static void test_flow_cache(void **st)
 }
 
 /*
+ * flow_cache = "off": every packet is classified by the rules, in XDP and
+ * in tc's fallback, counted as uncached (never a cache hit or miss), and
+ * nothing enters either flow cache; "on" caches the same flow. The main
+ * policy ("auto") keeps its cache: it matches IPv6 prefixes.
+ */
+static void test_flow_cache_off(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec a = { V4(C4, "192.0.2.2"), UDP(40001, 5060) };
+	struct pkt_spec v6 = { V6(C6, "2001:db8:1::1"), UDP(40001, 9999) };
+	struct ft_flow_key ka = spec_key(s, &a), k6 = spec_key(s, &v6);
+	size_t n = strlen(policy_main) + 64;
+	char *text = malloc(n);
+	struct ft_policy pol;
+	struct ft_compiled c;
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len;
+	struct tc_result t;
+	__u64 unc, hits, misses;
+	__u32 slot, gen, cls = 0;
+	int i;
+
+	assert_false(s->c.hdr.flags & FT_POL_F_NOCACHE);
+	assert_int_equal(s->c.flow_cache_reason, FT_FC_AUTO_IPV6);
+	assert_non_null(text);
+	snprintf(text, n, "%sflow_cache = \"off\";\n", policy_main);
+	assert_int_equal(ft_apply_text(&s->l, text, &pol, &c), 0);
+	assert_true(c.hdr.flags & FT_POL_F_NOCACHE);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	flow_cache_clear(s, &ka);
+	flow_cache_clear(s, &k6);
+	unc = health(s, FT_CNT_UNCACHED);
+	hits = health(s, FT_CNT_CACHE_HIT);
+	misses = health(s, FT_CNT_CACHE_MISS);
+	for (i = 0; i < 3; i++) {
+		struct xdp_result x;
+
+		len = pkt_build(&a, pkt, &hdr_end);
+		x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+		assert_int_equal(x.retval, XDP_PASS);
+		assert_int_equal(x.meta.rule_id, rule_index(s, "sip"));
+		assert_int_equal(x.meta.mark, 0x100);
+		len = pkt_build(&v6, pkt, &hdr_end);
+		x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+		assert_int_equal(x.retval, XDP_PASS);
+		assert_int_equal(x.meta.rule_id, rule_index(s, "v6-128"));
+	}
+	/* tc's fallback: a frame without metadata */
+	len = pkt_build(&a, pkt, &hdr_end);
+	t = ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pkt, len, OTHER_BITS, OLD_PRIO);
+	assert_int_equal(t.err, 0);
+	assert_int_equal(t.mark, (OTHER_BITS & ~MASK) | 0x100);
+	assert_int_equal(health(s, FT_CNT_UNCACHED), unc + 7);
+	assert_int_equal(health(s, FT_CNT_CACHE_HIT), hits);
+	assert_int_equal(health(s, FT_CNT_CACHE_MISS), misses);
+	assert_false(flow4_find(s, &ka, gen, NULL));
+	assert_false(flow_wide_find(s, &k6, gen));
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+
+	/* "on": the same IPv4 flow misses once, then hits */
+	snprintf(text, n, "%sflow_cache = \"on\";\n", policy_main);
+	assert_int_equal(ft_apply_text(&s->l, text, &pol, &c), 0);
+	assert_false(c.hdr.flags & FT_POL_F_NOCACHE);
+	assert_int_equal(c.flow_cache_reason, FT_FC_SET_ON);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	flow_cache_clear(s, &ka);
+	unc = health(s, FT_CNT_UNCACHED);
+	assert_int_equal(run_hit(s, &a, &cls), 0);
+	assert_int_equal(run_hit(s, &a, &cls), 1);
+	assert_true(flow4_find(s, &ka, gen, NULL));
+	assert_int_equal(health(s, FT_CNT_UNCACHED), unc);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+	free(text);
+	/* restore the main policy for the other tests */
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+}
+
+/*
  * Whether the flow cache holds nothing in @k's bucket, or in the two lines
  * of its page (emptied by the caller), in the cache ft_flow4_fits() picks,
  * on any CPU: what a packet the drop pre-filter decided leaves. 0 = yes;
@@ -1624,7 +1704,7 @@ static void test_random(void **st)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0, npf = 0;
+	long runs = 0, npf = 0, nuncached = 0;
 	struct pm_state gen = { 0 };
 	struct ref_frags frags = { 0 };
 	time_t t0 = time(NULL), last = t0;
@@ -1643,7 +1723,10 @@ static void test_random(void **st)
 		for (r = 0; r < pol.nrules; r++)
 			if (pol.rules[r].match.niif)
 				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
+		/* flow_cache "auto", "on" or "off": both data paths */
+		pol.flow_cache = (enum ft_flow_cache_mode)rp_below(&rs, 3);
 		assert_int_equal(ft_compile(&pol, &c), 0);
+		nuncached += !!(c.hdr.flags & FT_POL_F_NOCACHE);
 		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
 		clear_frags(s);
@@ -1675,7 +1758,8 @@ static void test_random(void **st)
 			npf += prefiltered;
 			if (check_packet(s, name, pkt, len,
 					 want < 0 ? &c.hdr.default_verdict : &c.rules[want], &k) +
-			    (prefiltered ? check_flow_untouched(s, name, &key) :
+			    (prefiltered || (c.hdr.flags & FT_POL_F_NOCACHE) ?
+				     check_flow_untouched(s, name, &key) :
 					   check_flow_key(s, name, &key, generation))) {
 				size_t b;
 
@@ -1708,8 +1792,10 @@ static void test_random(void **st)
 	fprintf(stderr, "# fragment table: %llu later fragments found their first, %llu did not\n",
 		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
 	fprintf(stderr, "# seed %#llx: %ld random packets (%ld decided by the drop pre-filter) "
-		"over %d policies through XDP, xdp.frags and tc in %lds, %d mismatches\n",
-		(unsigned long long)seed, runs, npf, i, (long)(time(NULL) - t0), failures);
+		"over %d policies (%ld without a flow cache) through XDP, xdp.frags and tc "
+		"in %lds, %d mismatches\n",
+		(unsigned long long)seed, runs, npf, i, nuncached, (long)(time(NULL) - t0),
+		failures);
 	free(frags.e);
 	free(frags.used);
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
@@ -1900,6 +1986,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_4096_rules),
 		cmocka_unit_test(test_dynset_epoch),
+		cmocka_unit_test(test_flow_cache_off),
 		cmocka_unit_test(test_random),
 	};
 

@@ -5,7 +5,9 @@
 # NEW.conf moves exactly K of them (3 bulk -> voice, 1 voice -> drop);
 # diff reports K changed flows with that breakdown, counts a flow seen on
 # both CPUs once, ignores the entries of an earlier generation after a
-# reload, refuses a NEW.conf whose test fails, and changes nothing.
+# reload, refuses a NEW.conf whose test fails, and changes nothing. The
+# policies say flow_cache = "on": under "auto" this small one would get
+# none, and then diff has no flows to compare: it says so and exits 1.
 #
 #   gen (g0 198.18.21.1) ---- (d0 198.18.21.2) dut
 
@@ -19,6 +21,7 @@ policy()	# FILE [NEW]: the running policy, or with NEW the one diff previews
 	{
 		echo 'interfaces = ( { name = "d0"; } );'
 		echo 'mark_mask = 0x0000ff00;'
+		echo 'flow_cache = "on";'
 		echo 'classes = ('
 		echo '  { name = "voice"; mark = 0x100; priority = "1:10"; },'
 		echo '  { name = "bulk"; mark = 0x300; priority = "1:30"; },'
@@ -151,6 +154,35 @@ w = json.load(open(sys.argv[1])).get("warnings", [])
 sys.exit(0 if any("first 1 rule(s) are a drop pre-filter" in x for x in w) else 1)' "$TMP/diff.json"
 ctl dut diff "$TMP/same.conf" >"$TMP/diff.txt" 2>&1
 check "... in the text output too" grep -q "drop pre-filter" "$TMP/diff.txt"
+
+# status: the flow cache as the programs run it
+cache_state()
+{
+	ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["flow_cache"])'
+}
+expect_eq "status: flow cache on" "$(cache_state)" True
+
+# the default, "auto": this small policy gets no flow cache
+grep -v '^flow_cache' "$TMP/same.conf" >"$TMP/policy.conf"
+kill -HUP "$DAEMON_PID"
+wait_log "$TMP/flowtagd.log" "generation 4," 10
+check "the log says the policy runs without a flow cache, and why" \
+	wait_log "$TMP/flowtagd.log" "flow cache: off (flow_cache \"auto\": the rules' search reads 0.0[0-9] MiB of tables, at most 1 MiB" 5
+expect_eq "status: flow cache off" "$(cache_state)" False
+before=$(ctl dut -j status | python3 -c 'import json,sys; c = json.load(sys.stdin)["counters"]; print(c["uncached"], c["cache_hits"] + c["cache_misses"])')
+send gen -d 198.18.21.2 -p 9000 -f 10 -s 30000 -n 10
+sleep 0.3
+expect_eq "without a flow cache the 9000 flows are still bulk" "$(nft_count dut inet ft bulk)" 30
+after=$(ctl dut -j status | python3 -c 'import json,sys; c = json.load(sys.stdin)["counters"]; print(c["uncached"], c["cache_hits"] + c["cache_misses"])')
+read -r unc0 cache0 <<<"$before"
+read -r unc1 cache1 <<<"$after"
+check "status counts them uncached ($unc0 -> $unc1), none a cache hit or miss ($cache0 -> $cache1)" \
+	bash -c "(( $unc1 - $unc0 >= 10 && $cache1 == $cache0 ))"
+ctl dut diff "$TMP/new.conf" >"$TMP/nocache.out" 2>&1
+expect_eq "diff with no flow cache running: exit 1" "$?" 1
+check "... saying there are no flows to compare" grep -q "keeps no flow cache.*no flows to compare" "$TMP/nocache.out"
+ctl dut -j diff "$TMP/new.conf" >"$TMP/nocache.json" 2>/dev/null
+expect_eq "... and no JSON preview" "$(wc -c <"$TMP/nocache.json")" 0
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0

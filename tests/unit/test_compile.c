@@ -303,6 +303,92 @@ static void test_prefilter_rules(void **st)
 	}
 }
 
+/* The rules = ( ... ) list of @n rules "{ match = { proto = "udp"; dport =
+ * 1024+i; src = "198.(18+i/256).(i%256).0/24"; }; class = "a"; }": the
+ * benchmark's shape (malloc'ed). */
+static char *sweep_rules(size_t n)
+{
+	size_t cap = n * 96 + 64, len = 0, i;
+	char *buf = malloc(cap);
+
+	assert_non_null(buf);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"%s{ match = { proto = \"udp\"; dport = %zu; "
+					"src = \"198.%zu.%zu.0/24\"; }; class = \"a\"; }",
+					i ? "," : "", 1024 + i, 18 + i / 256, i % 256);
+	return buf;
+}
+
+/*
+ * flow_cache: "on" and "off" as set; "auto" on for dynamic sets, IPv6
+ * prefixes and a search reading more than FT_FLOW_CACHE_AUTO_BYTES
+ * (4096 rules of the benchmark's shape: about 4 MiB of bitmaps), else
+ * off (10 and 1000 such rules); FT_POL_F_NOCACHE in the header follows,
+ * and ft_flow_cache_describe() says which and why.
+ */
+static void test_flow_cache_choice(void **st)
+{
+	static const struct ft_ifname lo = { "lo", 1 };
+	char *r10 = sweep_rules(10), *r1000 = sweep_rules(1000), *r4096 = sweep_rules(4096);
+	const struct {
+		const char *setting;	/* flow_cache = ...; or "" */
+		const char *rules;
+		enum ft_flow_cache_reason reason;
+		const char *says;	/* the start of ft_flow_cache_describe() */
+	} cases[] = {
+		{ "", r10, FT_FC_AUTO_SMALL, "off (flow_cache \"auto\": the rules' search reads 0." },
+		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_SMALL, "off (flow_cache \"auto\"" },
+		{ "", r4096, FT_FC_AUTO_LARGE, "on (flow_cache \"auto\": the rules' search reads " },
+		{ "flow_cache = \"off\";", r4096, FT_FC_SET_OFF, "off (flow_cache \"off\")" },
+		{ "flow_cache = \"on\";", r10, FT_FC_SET_ON, "on (flow_cache \"on\")" },
+		{ "", "{ match = { src = \"@d\"; }; class = \"a\"; }", FT_FC_AUTO_DYNSETS,
+		  "on (flow_cache \"auto\": the rules name dynamic sets)" },
+		{ "", "{ match = { dst = \"2001:db8::/32\"; }; class = \"a\"; }", FT_FC_AUTO_IPV6,
+		  "on (flow_cache \"auto\": the rules match IPv6 prefixes)" },
+		{ "flow_cache = \"off\";", "{ match = { src = \"@d\"; }; class = \"a\"; }",
+		  FT_FC_SET_OFF, "off (flow_cache \"off\")" },
+	};
+	size_t cap = 4096 * 96 + 1024, i;
+	char *text = malloc(cap), why[256];
+
+	(void)st;
+	assert_non_null(text);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ft_prepare_opts o = { .text = text, .name = "cache.conf",
+						   .dir = ".", .binder = FT_BIND_FIXED,
+						   .fixed = &lo, .nfixed = 1 };
+		struct ft_prepared p;
+		bool off = cases[i].reason == FT_FC_SET_OFF || cases[i].reason == FT_FC_AUTO_SMALL;
+
+		snprintf(text, cap,
+			 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n%s\n"
+			 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
+			 "prefix_sets = ( { name = \"d\"; dynamic = true; } );\n"
+			 "rules = ( %s );\n", cases[i].setting, cases[i].rules);
+		if (ft_prepare(&o, &p)) {
+			fprintf(stderr, "# case %zu does not compile:\n%s", i,
+				p.diag.text ? p.diag.text : "");
+			fail();
+		}
+		ft_flow_cache_describe(&p.comp, why, sizeof(why));
+		fprintf(stderr, "# case %zu: %s\n", i, why);
+		assert_int_equal(p.comp.flow_cache_reason, cases[i].reason);
+		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_NOCACHE), off);
+		assert_int_equal(strncmp(why, cases[i].says, strlen(cases[i].says)), 0);
+		if (cases[i].reason == FT_FC_AUTO_SMALL)
+			assert_true(p.comp.search_bytes <= FT_FLOW_CACHE_AUTO_BYTES);
+		if (cases[i].reason == FT_FC_AUTO_LARGE)
+			assert_true(p.comp.search_bytes > FT_FLOW_CACHE_AUTO_BYTES);
+		ft_prepared_free(&p);
+	}
+	free(text);
+	free(r10);
+	free(r1000);
+	free(r4096);
+}
+
 /* 70 leading drop rules: the pre-filter takes the first 64 (one bitmap word). */
 static void test_prefilter_64(void **st)
 {
@@ -333,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_prefilter_rules),
+		cmocka_unit_test(test_flow_cache_choice),
 		cmocka_unit_test(test_prefilter_64),
 	};
 

@@ -139,6 +139,7 @@ static void test_sample(void **state)
 	assert_string_equal(p.file, path);
 	assert_int_equal(p.mark_mask, 0x0000ff00);
 	assert_false(p.tc_ok);
+	assert_int_equal(p.flow_cache, FT_FLOW_CACHE_AUTO);	/* the default */
 
 	assert_int_equal(p.nifaces, 1);
 	assert_string_equal(p.ifaces[0].name, "eth0");
@@ -263,7 +264,7 @@ static void test_all_keys(void **state)
 		fail_msg("rc %d:\n%s", rc, d.text ? d.text : "");
 	/* the last rule is shadowed by the match-all one before it */
 	assert_int_equal(d.nwarnings, 1);
-	assert_true(diag_has(&d, path, 36, "warning", "the rule at line 35 matches every packet"));
+	assert_true(diag_has(&d, path, 37, "warning", "the rule at line 36 matches every packet"));
 
 	assert_int_equal(p.nifaces, 3);
 	assert_int_equal(p.ifaces[1].xdp_mode, FT_XDP_GENERIC);
@@ -272,6 +273,7 @@ static void test_all_keys(void **state)
 	assert_string_equal(p.ifaces[2].name, "veth-dut");
 	assert_int_equal(p.mark_mask, 0xffff0000);
 	assert_true(p.tc_ok);
+	assert_int_equal(p.flow_cache, FT_FLOW_CACHE_OFF);
 
 	assert_string_equal(p.rules[0].name, "every-key");
 	assert_string_equal(p.rules[1].name, "");		/* the name is optional */
@@ -574,6 +576,9 @@ static const struct {
 	  "longer than 15 characters" },
 	{ "interfaces = ( { name = \"eth/0\"; } );\n", 1, "not a valid interface name" },
 	{ BASE "tc_verdict = \"stop\";\n", 3, "bad tc_verdict 'stop'" },
+	{ BASE "flow_cache = \"yes\";\n", 3,
+	  "bad flow_cache 'yes' (expected \"auto\", \"on\" or \"off\")" },
+	{ BASE "flow_cache = true;\n", 3, "'flow_cache' must be a string" },
 	{ BASE "prefix_sets = ( { name = \"@s\"; prefixes = []; } );\n", 3,
 	  "must not start with '@'" },
 
