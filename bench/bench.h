@@ -54,7 +54,7 @@ extern const char *const mode_name[NMODES];
 /* the counters the proof reads, in ft_health_cnt */
 enum {
 	C_XDP, C_WRITTEN, C_FAILED, C_HIT, C_MISS, C_TC, C_SEEN, C_FALLBACK, C_NONE, C_PARSE,
-	C_DROP, C_PREFILTER, C_N
+	C_DROP, C_PREFILTER, C_UNCACHED, C_N
 };
 extern const enum ft_counter cnt_idx[C_N];
 extern const char *const cnt_name[C_N];
@@ -67,6 +67,7 @@ struct pol {
 	int nrules;		/* sweep rules */
 	int set_size;		/* prefixes in @subs; 0: no set rule */
 	int total_rules;	/* rules in the policy */
+	bool uncached;		/* compiled without a flow cache (FT_POL_F_NOCACHE) */
 	uint32_t region;	/* its region of ftb_flows */
 	struct ft_loader l;
 	struct ft_policy p;

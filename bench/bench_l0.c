@@ -332,7 +332,11 @@ void l0_summarize(struct cell *cells, int ncells)
 			want_cache = c->pkts;
 			c->hit_rate = est ? (double)c->d[C_HIT] / (double)est : 0;
 		}
-		if (c->mode == MODE_HIT) {
+		if (c->pol->uncached && (c->mode == MODE_HIT || c->mode == MODE_MISS)) {
+			/* no flow cache: every packet classified by the rules */
+			c->proven = c->proven && c->d[C_HIT] + c->d[C_MISS] == 0;
+			want_cache = c->d[C_UNCACHED];
+		} else if (c->mode == MODE_HIT) {
 			/* a flow's 4 candidate ways hold at most 4 of the hot
 			 * flows: one whose ways 4 others took (rare, the seed is
 			 * random) misses; at least 99% hits, every packet hit or
@@ -396,7 +400,10 @@ void l0_print(const struct cell *cells, int ncells, const struct naive *nv,
 				 c->d[C_FAILED]);
 		else
 			snprintf(wf, sizeof(wf), "(tc fallback %" PRIu64 ")", c->d[C_FALLBACK]);
-		snprintf(hm, sizeof(hm), "%" PRIu64 "/%" PRIu64, c->d[C_HIT], c->d[C_MISS]);
+		if (c->pol->uncached && c->mode != MODE_FLOOD && c->mode != MODE_UNDER_FLOOD)
+			snprintf(hm, sizeof(hm), "uncached %" PRIu64, c->d[C_UNCACHED]);
+		else
+			snprintf(hm, sizeof(hm), "%" PRIu64 "/%" PRIu64, c->d[C_HIT], c->d[C_MISS]);
 		printf("%-4s %-22s %-5s %6u %9.1f %7.1f %9.1f %6.2f %26s %20s %s of %" PRIu64 "\n",
 		       prog_name[c->prog], c->pol->label, mode_name[c->mode],
 		       c->mode == MODE_HIT ? FTB_HOT : FTB_COLD, c->sft.med, c->sempty.med,

@@ -101,10 +101,15 @@ static const char *l1_proof(const struct dut *x, char *buf, size_t len)
 	bool ok = x->l1_ipin == x->l1_frames && x->l1_hdrerr == 0;
 
 	if (dut_is_ft(x)) {
-		uint64_t cache = x->kind == V_FT_MISS ? x->l1_d[C_MISS] : x->l1_d[C_HIT];
+		bool unc = x->pol->uncached;
+		uint64_t cache = unc ? x->l1_d[C_UNCACHED] :
+				 x->kind == V_FT_MISS ? x->l1_d[C_MISS] : x->l1_d[C_HIT];
 		/* hits: at least 99% (a flow's 4 ways hold 4 of the hot flows),
-		 * misses: every frame (each a new flow) */
-		bool cache_ok = x->kind == V_FT_MISS ? cache == x->l1_frames :
+		 * misses: every frame (each a new flow); no flow cache: every
+		 * frame classified by the rules */
+		bool cache_ok = unc ? cache == x->l1_frames &&
+				      x->l1_d[C_HIT] + x->l1_d[C_MISS] == 0 :
+				x->kind == V_FT_MISS ? cache == x->l1_frames :
 				cache * 100 >= x->l1_frames * 99 &&
 				x->l1_d[C_HIT] + x->l1_d[C_MISS] == x->l1_frames;
 
@@ -113,7 +118,8 @@ static const char *l1_proof(const struct dut *x, char *buf, size_t len)
 		snprintf(buf, len, "%s ip %" PRIu64 "/%" PRIu64 " written %" PRIu64 " failed %"
 			 PRIu64 " tc-seen %" PRIu64 " %s %" PRIu64, ok ? "ok" : "FAILED",
 			 x->l1_ipin, x->l1_frames, x->l1_d[C_WRITTEN], x->l1_d[C_FAILED],
-			 x->l1_d[C_SEEN], x->kind == V_FT_MISS ? "miss" : "hit", cache);
+			 x->l1_d[C_SEEN], unc ? "uncached" : x->kind == V_FT_MISS ? "miss" : "hit",
+			 cache);
 	} else {
 		snprintf(buf, len, "%s ip %" PRIu64 "/%" PRIu64, ok ? "ok" : "FAILED", x->l1_ipin,
 			 x->l1_frames);

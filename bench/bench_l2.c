@@ -382,7 +382,8 @@ bool l2_proven(const struct dut *x)
 	if (dut_is_ft(x))
 		ok = ok && c[C_XDP] == x->l2_sent && c[C_WRITTEN] == c[C_XDP] && !c[C_FAILED] &&
 		     c[C_SEEN] == c[C_WRITTEN] && c[C_TC] == c[C_XDP] && !c[C_PARSE] &&
-		     c[C_HIT] + c[C_MISS] == c[C_XDP];
+		     c[C_HIT] + c[C_MISS] + c[C_UNCACHED] == c[C_XDP] &&
+		     (x->pol->uncached ? c[C_UNCACHED] == c[C_XDP] : !c[C_UNCACHED]);
 	return ok;
 }
 
@@ -406,7 +407,7 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 	       L2_RULES, bench_cpu, bench_cpu, reps2);
 	printf("%-10s %6s %9s %8s %8s %8s %10s  %s\n", "variant", "rules", "pps", "ns/pkt",
 	       "diff", "x floor", "recv/sent", "proof: marks ok/bad; flowtag: meta written, "
-	       "tc seen, hits");
+	       "tc seen, hits (or uncached: no flow cache)");
 	for (i = 0; i < nduts; i++) {
 		const struct dut *x = &duts[i];
 		int n;
@@ -422,8 +423,9 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 			     l2_proven(x) ? "ok" : "FAILED", x->l2_mark_ok, x->l2_mark_bad);
 		if (dut_is_ft(x))
 			snprintf(proof + n, sizeof(proof) - (size_t)n,
-				 "; %" PRIu64 ", %" PRIu64 ", %" PRIu64, x->l2_d[C_WRITTEN],
-				 x->l2_d[C_SEEN], x->l2_d[C_HIT]);
+				 "; %" PRIu64 ", %" PRIu64 ", %s%" PRIu64, x->l2_d[C_WRITTEN],
+				 x->l2_d[C_SEEN], x->pol->uncached ? "uncached " : "",
+				 x->pol->uncached ? x->l2_d[C_UNCACHED] : x->l2_d[C_HIT]);
 		printf("%-10s %6s %9.0f %8.1f %8.1f %8.3f %9.2f%%  %s\n", var_name[x->kind],
 		       rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
 		       x->s2ratio.med, x->l2_sent ? 100.0 * (double)x->l2_recv / (double)x->l2_sent : 0,
