@@ -781,9 +781,9 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
  * Returns FT_DECIDE_HIT (flow cache hit), FT_DECIDE_MISS (the classifier
  * ran), FT_DECIDE_PREFILTER (the drop pre-filter decided, the flow cache
  * untouched) or FT_DECIDE_UNCACHED (the classifier ran under a policy
- * without a flow cache, FT_POL_F_NOCACHE), or -1 when no policy is loaded. The caller counts it
- * (ft_decide_counter()) with the counters it already holds: one lookup
- * less per packet.
+ * without a flow cache, FT_POL_F_NOCACHE), or -1 when no policy is
+ * loaded. The caller counts it (ft_decide_counter()) with the counters it
+ * already holds: one lookup less per packet.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
@@ -859,6 +859,12 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 			return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
 	}
 
+	/* A policy whose classifier costs less than a flow cache miss (two
+	 * cache lines of a 1 MiB table, cold for a new flow, and a write)
+	 * goes without: b and pg stay NULL, nothing is inserted. */
+	if (h->flags & FT_POL_F_NOCACHE)
+		goto classify;
+
 	/*
 	 * The flow cache. Safe without locks or sequence numbers: the bucket
 	 * (or page) is this CPU's, and its writers, ft_xdp and ft_tc_ingress,
@@ -869,11 +875,6 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * check, or a key of no flow: the full key compare and the check make
 	 * sure a packet never gets another flow's rule.
 	 */
-	/* A policy whose classifier costs less than a flow cache miss (two
-	 * cache lines of a 1 MiB table, cold for a new flow, and a write)
-	 * goes without: b and pg stay NULL, nothing is inserted. */
-	if (h->flags & FT_POL_F_NOCACHE)
-		goto classify;
 	used = h->used_fields;
 	gen = h->generation;
 	/*

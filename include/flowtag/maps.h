@@ -199,7 +199,8 @@ _Static_assert(sizeof(struct ft_dynpol) == 4 + 4 * FT_MAX_DYNSETS + FT_MAX_DYNSE
 
 /* ft_set_cnt value (per CPU, indexed by set id). */
 struct ft_set_cnt {
-	__u64 lookups;			/* addresses looked up in the set (flow cache misses) */
+	__u64 lookups;			/* addresses looked up in the set (flow cache
+					 * misses; every packet without a cache) */
 	__u64 hits;			/* ... found there, not expired */
 };
 
