@@ -589,7 +589,6 @@ static bool has_v6_prefixes(const struct ft_lpm6_ent *e, size_t n)
 
 void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 {
-	c->search_bytes = ft_search_bytes(c);
 	if (pol->flow_cache == FT_FLOW_CACHE_ON)
 		c->flow_cache_reason = FT_FC_SET_ON;
 	else if (pol->flow_cache == FT_FLOW_CACHE_OFF)
@@ -598,7 +597,7 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 		c->flow_cache_reason = FT_FC_AUTO_DYNSETS;
 	else if (has_v6_prefixes(c->src6, c->nsrc6) || has_v6_prefixes(c->dst6, c->ndst6))
 		c->flow_cache_reason = FT_FC_AUTO_IPV6;
-	else if (c->search_bytes > FT_FLOW_CACHE_AUTO_BYTES)
+	else if (ft_search_bytes(c) > FT_FLOW_CACHE_AUTO_BYTES)
 		c->flow_cache_reason = FT_FC_AUTO_LARGE;
 	else
 		c->flow_cache_reason = FT_FC_AUTO_SMALL;
@@ -610,7 +609,7 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len)
 {
-	double mib = (double)c->search_bytes / (1 << 20), limit = FT_FLOW_CACHE_AUTO_BYTES / (double)(1 << 20);
+	double mib = (double)ft_search_bytes(c) / (1 << 20), limit = FT_FLOW_CACHE_AUTO_BYTES / (double)(1 << 20);
 
 	switch (c->flow_cache_reason) {
 	case FT_FC_SET_ON:
@@ -629,6 +628,7 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 		snprintf(buf, len, "on (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, more than %.0f MiB)",
 			 mib, limit);
 		break;
+	case FT_FC_AUTO_SMALL:
 	default:
 		snprintf(buf, len, "off (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, at most %.0f MiB, and no dynamic set or IPv6 prefix)",
 			 mib, limit);

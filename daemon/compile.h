@@ -113,7 +113,6 @@ struct ft_compiled {
 	/* the flow cache: on or off (hdr.flags & FT_POL_F_NOCACHE), and why
 	 * (ft_flow_cache_choose()) */
 	enum ft_flow_cache_reason flow_cache_reason;
-	uint64_t search_bytes;		/* ft_search_bytes() */
 };
 
 /**
@@ -191,7 +190,7 @@ uint64_t ft_search_bytes(const struct ft_compiled *c);
  * on when the rules name dynamic sets or IPv6 prefixes (LPM trie walks,
  * 100 ns and more each) or the search reads more than
  * FT_FLOW_CACHE_AUTO_BYTES, else off. Sets or clears FT_POL_F_NOCACHE in
- * c->hdr.flags and fills c->flow_cache_reason and c->search_bytes.
+ * c->hdr.flags and fills c->flow_cache_reason.
  * ft_compile() calls it.
  */
 void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c);

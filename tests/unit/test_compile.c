@@ -378,9 +378,9 @@ static void test_flow_cache_choice(void **st)
 		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_NOCACHE), off);
 		assert_int_equal(strncmp(why, cases[i].says, strlen(cases[i].says)), 0);
 		if (cases[i].reason == FT_FC_AUTO_SMALL)
-			assert_true(p.comp.search_bytes <= FT_FLOW_CACHE_AUTO_BYTES);
+			assert_true(ft_search_bytes(&p.comp) <= FT_FLOW_CACHE_AUTO_BYTES);
 		if (cases[i].reason == FT_FC_AUTO_LARGE)
-			assert_true(p.comp.search_bytes > FT_FLOW_CACHE_AUTO_BYTES);
+			assert_true(ft_search_bytes(&p.comp) > FT_FLOW_CACHE_AUTO_BYTES);
 		ft_prepared_free(&p);
 	}
 	free(text);
