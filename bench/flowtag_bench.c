@@ -211,9 +211,10 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 			return err;
 		}
 		fprintf(stderr, "  compiled and loaded in %.2f s; src IPv4 prefix table %u chunks in %u "
-			"blocks, %.2f MiB; flow cache %s\n", (double)(ftb_mono_ns() - t0) / 1e9,
+			"blocks, %.2f MiB; %s; flow cache %s\n", (double)(ftb_mono_ns() - t0) / 1e9,
 			p->c.src4_table.nchunks, p->c.src4_table.nblocks,
 			(double)ft_dir4_bytes(&p->c.src4_table) / (1 << 20),
+			p->c.hdr.flags & FT_POL_F_WORD ? "one-word search" : "bitmap search",
 			ft_flow_cache_describe(&p->c, why, sizeof(why)));
 		err = measure(&cc, true, FTB_COLD, &r, d);
 		if (err)

@@ -548,6 +548,9 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	out->hdr.flags |= pol->tc_ok ? FT_POL_F_TC_OK : 0;
 	out->bitmaps = c.bt.v;
 	out->nbitmaps = c.bt.n;
+	/* the one-word search: flowtag/maps.h, FT_POL_F_WORD */
+	if (c.bt.nwords == 1 && !(out->hdr.flags & FT_POL_F_DYNSETS) && c.bt.n <= FT_BMW_MAX)
+		out->hdr.flags |= FT_POL_F_WORD;
 	ft_flow_cache_choose(pol, out);
 	free(c.bt.slots);
 	return 0;
@@ -567,7 +570,9 @@ fail:
 
 uint64_t ft_search_bytes(const struct ft_compiled *c)
 {
-	uint64_t n = (uint64_t)c->nbitmaps * (1 + c->hdr.nwords) * sizeof(__u64);
+	/* the one-word search reads ft_bmw, one word a bitmap */
+	uint64_t words = c->hdr.flags & FT_POL_F_WORD ? 1 : 1 + c->hdr.nwords;
+	uint64_t n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
 
 	if (c->hdr.used_fields & (1u << FT_F_SRC))
 		n += ft_dir4_bytes(&c->src4_table);

@@ -178,7 +178,7 @@ void ft_compiled_free(struct ft_compiled *c);
 /**
  * ft_search_bytes() - bytes of tables the bit-vector search of @c can read
  * for one packet: its rule bitmaps (hdr.nwords words each, and the summary
- * word) and the IPv4 prefix tables of the fields the rules match on (the
+ * word; one word each under FT_POL_F_WORD, in ft_bmw) and the IPv4 prefix tables of the fields the rules match on (the
  * IPv6 and dynamic sets' LPM tries not included). A measure of the
  * search's memory, for ft_flow_cache_choose().
  */

@@ -197,8 +197,9 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 	char why[256];
 
 	pr_info("policy %s active: generation %u, %zu rules, %zu classes, %zu prefix sets, "
-		"%zu bitmaps, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
-		pol->nsets, c->nbitmaps, pol->mark_mask);
+		"%zu bitmaps%s, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
+		pol->nsets, c->nbitmaps,
+		c->hdr.flags & FT_POL_F_WORD ? " (one-word search)" : "", pol->mark_mask);
 	/* how close the tables are to their limit, and what the pre-filter
 	 * decides: what an operator whose block list grows needs to know */
 	pr_info("IPv4 prefix tables: src %.2f MiB, dst %.2f MiB (chunks at most %u MiB each); "

@@ -149,6 +149,28 @@ static int dir4_create(const char *name, const struct ft_dir4_table *t)
 	return fd;
 }
 
+/* The one-word search's words (FT_POL_F_WORD): word 0 of each bitmap of
+ * @c into @slot's part of ft_bmw (@fd). */
+static int bmw_write(int fd, uint32_t slot, const struct ft_compiled *c)
+{
+	__u64 *w;
+	size_t i;
+	int err;
+
+	if (!(c->hdr.flags & FT_POL_F_WORD))
+		return 0;
+	if (c->nbitmaps > FT_BMW_MAX)
+		return -E2BIG;
+	w = malloc((c->nbitmaps ? c->nbitmaps : 1) * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < c->nbitmaps; i++)
+		w[i] = c->bitmaps[i].w[0];
+	err = array_write(fd, slot * FT_BMW_MAX, w, sizeof(*w), c->nbitmaps);
+	free(w);
+	return err;
+}
+
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
 /*
@@ -278,6 +300,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	if (!err && c->dynor)
 		err = array_write(bpf_map__fd(s->maps.ft_dynor), slot * FT_DYNOR_PER_SLOT,
 				  c->dynor, sizeof(*c->dynor), FT_DYNOR_PER_SLOT);
+	if (!err)
+		err = bmw_write(bpf_map__fd(s->maps.ft_bmw), slot, c);
 	if (err)
 		goto out;
 

@@ -71,6 +71,14 @@ struct {
 	__type(value, __u32);
 } ft_scalar SEC(".maps");
 
+/* word 0 of every bitmap, for the one-word search (flowtag/maps.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_BMW_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ft_bmw SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FT_SLOTS * FT_MAX_IFACES);
@@ -380,6 +388,54 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
 	return v ? *v : absent;
 }
 
+/* Word 0 of bitmap @bi of @slot from ft_bmw: 0 (no rule) for an index
+ * outside it, FT_BM_INVALID and FT_DIR4_NONE among them. */
+static __always_inline __u64 ft_bm_word(__u32 slot, __u32 bi)
+{
+	__u32 i = slot * FT_BMW_MAX + bi;
+	__u64 *w;
+
+	if (bi >= FT_BMW_MAX)
+		return 0;
+	w = bpf_map_lookup_elem(&ft_bmw, &i);
+	return w ? *w : 0;
+}
+
+/*
+ * ft_first_rule_word() - ft_first_rule() for a policy with FT_POL_F_WORD
+ * (at most 64 rules, no dynamic set): the AND of one word per field the
+ * rules use, from ft_bmw, whose lowest set bit is the first rule that
+ * accepts the packet; FT_RULE_NONE when it is 0. Every lookup is in a
+ * global array, which the verifier inlines: no helper call.
+ */
+static __always_inline __u32 ft_first_rule_word(const struct ft_flow_key *k,
+						const struct ft_policy_hdr *h, __u32 slot)
+{
+	__u32 used = h->used_fields, n = h->nrules;
+	int ip = k->family != FT_FAM_NONE;
+	__u64 acc;
+
+	/* the rules of the policy: with no field used, every one accepts */
+	acc = n >= 64 ? ~0ULL : (1ULL << (n & 63)) - 1;
+#define FT_WORD(f, have, lookup)						\
+	do {									\
+		if (acc && (used & (1u << (f))))				\
+			acc &= ft_bm_word(slot, (have) ? (lookup) : h->absent_bm[f]); \
+	} while (0)
+
+	FT_WORD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
+	FT_WORD(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));
+	FT_WORD(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
+	FT_WORD(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));
+	FT_WORD(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));
+	FT_WORD(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));
+	FT_WORD(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags));
+	FT_WORD(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff)));
+	FT_WORD(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]));
+#undef FT_WORD
+	return acc ? ft_ctz64(acc) : FT_RULE_NONE;
+}
+
 /* or'ed into ft_first_rule()'s answer: valid for this packet only */
 #define FT_RULE_NOCACHE		0x10000u
 
@@ -408,6 +464,8 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 
 	if (!k || !h)
 		return FT_RULE_NONE;
+	if (h->flags & FT_POL_F_WORD)
+		return ft_first_rule_word(k, h, slot);
 	used = h->used_fields;
 	ip = k->family != FT_FAM_NONE;
 	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
@@ -509,7 +567,8 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 /* ---- the drop pre-filter (flowtag/maps.h, ft_policy_hdr.flags) ---- */
 
 /* The first bitmap word of IPv4 address @addr (network order) in the
- * slot's DIR-16-8-8 table of @outer4; 0 when a lookup fails. */
+ * slot's DIR-16-8-8 table of @outer4; 0 when a lookup fails. From ft_bmw
+ * when @bms is NULL (FT_POL_F_WORD), else from the slot's bitmaps @bms. */
 static __always_inline __u64 ft_prefilter_word(void *outer4, void *bms, __u32 slot, __u32 addr)
 {
 	const struct ft_bitmap *b;
@@ -520,6 +579,8 @@ static __always_inline __u64 ft_prefilter_word(void *outer4, void *bms, __u32 sl
 	if (!table)
 		return 0;
 	bi = ft_dir4_bm(table, bpf_ntohl(addr));
+	if (!bms)
+		return ft_bm_word(slot, bi);
 	b = bpf_map_lookup_elem(bms, &bi);	/* NULL for FT_DIR4_NONE too */
 	return b ? b->w[0] : 0;
 }
@@ -552,9 +613,12 @@ __attribute__((noinline)) __u32 ft_prefilter(const struct ft_flow_key *k,
 	if (!n)
 		return FT_RULE_NONE;
 	m = n >= FT_POL_PF_MAX ? ~0ULL : (1ULL << n) - 1;
-	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
-	if (!bms)
-		return FT_RULE_NONE;
+	bms = NULL;	/* the one-word search's ft_bmw */
+	if (!(flags & FT_POL_F_WORD)) {
+		bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+		if (!bms)
+			return FT_RULE_NONE;
+	}
 	/* a field none of them constrains accepts them all: no lookup */
 	if (flags & FT_POL_F_PF_SRC)
 		m &= ft_prefilter_word(&ft_src4_o, bms, slot, k->src[0]);

@@ -111,8 +111,8 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 /*
  * ft_policy_hdr.flags:
  *
- *   31..15  14..8   7..5  4        3       2       1        0
- *   zero    PF_N    zero  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
+ *   31..15  14..8   7..6  5     4        3       2       1        0
+ *   zero    PF_N    zero  WORD  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
  *
  * The drop pre-filter (xdp/classify.h, ft_prefilter()): rules 0..PF_N-1
  * (PF_N <= 64, 0 = no pre-filter) are drop rules that match on static
@@ -124,6 +124,9 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
  * NOCACHE: the programs classify every packet by the rules and never
  * read or write the flow caches (flow_cache in flowtag.conf(5); the
  * compiler's choice under "auto": ft_flow_cache_choose(), daemon/compile.c).
+ * WORD: the one-word search: every bitmap has one word (nwords == 1) and
+ * ft_bmw holds it, so the search reads ft_bmw instead of the slot's
+ * ft_bitmaps (ft_first_rule_word(), xdp/classify.h); never with DYNSETS.
  * Bits of flags, not fields: the header keeps its size, so an upgrade
  * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
  * pre-filter and a flow cache.
@@ -133,6 +136,7 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_POL_F_PF_SRC		0x4	/* a pre-filter rule matches on src */
 #define FT_POL_F_PF_DST		0x8	/* a pre-filter rule matches on dst */
 #define FT_POL_F_NOCACHE	0x10	/* no flow cache: every packet by the rules */
+#define FT_POL_F_WORD		0x20	/* one-word search: word 0 of each bitmap in ft_bmw */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */
@@ -220,6 +224,18 @@ struct ft_set_info {
 };
 
 _Static_assert(sizeof(struct ft_set_info) == 104, "ft_set_info ABI size");
+
+/*
+ * ft_bmw (FT_SLOTS * FT_BMW_MAX __u64, index slot * FT_BMW_MAX + bitmap
+ * index): word 0 of each of the slot's first FT_BMW_MAX bitmaps, written
+ * with the slot when the policy has at most 64 rules, no dynamic set and
+ * at most FT_BMW_MAX distinct bitmaps (FT_POL_F_WORD). A fixed array, not
+ * an inner map: the verifier inlines a lookup in it into a bounds check
+ * and an add (array_map_gen_lookup(), kernel/bpf/arraymap.c), where a
+ * lookup in an inner map is a helper call; and one word is read per
+ * field instead of a summary word and then a word.
+ */
+#define FT_BMW_MAX		16384
 
 /* ft_bitmaps inner map value. */
 struct ft_bitmap {

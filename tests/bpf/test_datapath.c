@@ -580,9 +580,9 @@ static int check_packet(struct state *s, const char *name, const uint8_t *pkt, s
 	return bad;
 }
 
-static void test_cases(void **st)
+/* The table of cases through the active policy (s->c): failures. */
+static int run_cases(struct state *s)
 {
-	struct state *s = *st;
 	int failures = 0;
 	size_t i;
 
@@ -619,6 +619,48 @@ static void test_cases(void **st)
 		failures += check_packet(s, tc->name, pkt, len, v, &k) ? 1 : 0;
 		set_link(s, FT_L2_ETH);
 	}
+	return failures;
+}
+
+/* Whether ft_bmw holds word 0 of every bitmap of @c in the active slot. */
+static bool bmw_holds(struct state *s, const struct ft_compiled *c)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_bmw");
+	__u32 slot, gen, i, k;
+	__u64 w;
+
+	if (fd < 0 || ft_loader_state(&s->l, &slot, &gen))
+		return false;
+	for (i = 0; i < c->nbitmaps; i++) {
+		k = slot * FT_BMW_MAX + i;
+		if (bpf_map_lookup_elem(fd, &k, &w) || w != c->bitmaps[i].w[0]) {
+			fprintf(stderr, "# ft_bmw[%u] of bitmap %u: %#llx, want %#llx\n", k, i,
+				(unsigned long long)w, (unsigned long long)c->bitmaps[i].w[0]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The table through both searches: the test policy has fewer than 64
+ * rules and no dynamic set, so the compiler chose the one-word search
+ * (FT_POL_F_WORD, ft_bmw); then the same policy without the flag, which
+ * the bitmaps of ft_bm_o answer.
+ */
+static void test_cases(void **st)
+{
+	struct state *s = *st;
+	int failures;
+
+	assert_true(s->c.hdr.flags & FT_POL_F_WORD);
+	assert_true(bmw_holds(s, &s->c));
+	failures = run_cases(s);
+	s->c.hdr.flags &= ~FT_POL_F_WORD;
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	failures += run_cases(s);
+	s->c.hdr.flags |= FT_POL_F_WORD;
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
 }
 
@@ -1704,7 +1746,7 @@ static void test_random(void **st)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0, npf = 0, nuncached = 0;
+	long runs = 0, npf = 0, nuncached = 0, nword = 0;
 	struct pm_state gen = { 0 };
 	struct ref_frags frags = { 0 };
 	time_t t0 = time(NULL), last = t0;
@@ -1719,7 +1761,8 @@ static void test_random(void **st)
 		struct ft_compiled c = { 0 };
 		size_t r;
 
-		rp_policy(&rs, &pol, 1 + rp_below(&rs, 60));
+		/* up to 100 rules: one-word search and bitmaps both */
+		rp_policy(&rs, &pol, 1 + rp_below(&rs, 100));
 		for (r = 0; r < pol.nrules; r++)
 			if (pol.rules[r].match.niif)
 				pol.rules[r].match.iif_index[0] = rp_below(&rs, 2) ? 1 : 2;
@@ -1727,6 +1770,9 @@ static void test_random(void **st)
 		pol.flow_cache = (enum ft_flow_cache_mode)rp_below(&rs, 3);
 		assert_int_equal(ft_compile(&pol, &c), 0);
 		nuncached += !!(c.hdr.flags & FT_POL_F_NOCACHE);
+		nword += !!(c.hdr.flags & FT_POL_F_WORD);
+		assert_int_equal(!!(c.hdr.flags & FT_POL_F_WORD),
+				 c.hdr.nwords == 1 && !(c.hdr.flags & FT_POL_F_DYNSETS));
 		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
 		clear_frags(s);
@@ -1792,14 +1838,19 @@ static void test_random(void **st)
 	fprintf(stderr, "# fragment table: %llu later fragments found their first, %llu did not\n",
 		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
 	fprintf(stderr, "# seed %#llx: %ld random packets (%ld decided by the drop pre-filter) "
-		"over %d policies (%ld without a flow cache) through XDP, xdp.frags and tc "
-		"in %lds, %d mismatches\n",
-		(unsigned long long)seed, runs, npf, i, nuncached, (long)(time(NULL) - t0),
+		"over %d policies (%ld without a flow cache, %ld with the one-word search) "
+		"through XDP, xdp.frags and tc in %lds, %d mismatches\n",
+		(unsigned long long)seed, runs, npf, i, nuncached, nword, (long)(time(NULL) - t0),
 		failures);
 	free(frags.e);
 	free(frags.used);
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
+	/* both searches ran (npol policies, rules uniform in 1..100) */
+	if (npol >= 20) {
+		assert_true(nword > 0);
+		assert_true(nword < i);
+	}
 }
 
 /* The drop pre-filter's test policies: two leading drop rules on prefixes

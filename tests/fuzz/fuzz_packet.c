@@ -10,7 +10,9 @@
  * kernel's own build of the same code gets the mutated packets of
  * `make stress` (test_datapath's test_random).
  *
- * Input: 1 byte: which of 256 random policies (randpol.h), then frames, each [ctl][len lo][len hi][len bytes]: ctl bit 0
+ * Input: 1 byte: which of 256 random policies (randpol.h; 1..32 rules, so
+ * the compiler picks the one-word search: in policies 128..255 it is
+ * switched off, and the bitmaps of ft_bm_o answer), then frames, each [ctl][len lo][len hi][len bytes]: ctl bit 0
  * = received on an L3 device (no link-layer header), bits 1-2 = ifindex - 1.
  * Frames share the flow cache and the fragment table, as consecutive packets
  * do in the kernel.
@@ -213,6 +215,14 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 			return NULL;
 		if (k / FT_MAX_RULES == active && k % FT_MAX_RULES < c->nrules)
 			return &c->rules[k % FT_MAX_RULES];
+		return (void *)zero_value;
+	}
+	if (map == &ft_bmw) {
+		/* word 0 of each bitmap, as ft_policy_swap() writes it */
+		if (k >= FT_SLOTS * FT_BMW_MAX)
+			return NULL;
+		if (k / FT_BMW_MAX == active && k % FT_BMW_MAX < c->nbitmaps)
+			return &c->bitmaps[k % FT_BMW_MAX].w[0];
 		return (void *)zero_value;
 	}
 	if (map == &ft_scalar) {
@@ -455,6 +465,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || load_policy(data[0]))
 		return 0;
 	mock_reset(&P->c);
+	if (P->idx >= NPOLICIES / 2)
+		M.hdr[0].flags &= ~FT_POL_F_WORD;	/* the bitmap search */
 	ref_frags_clear(&R);
 	for (n = 0; n < MAX_FRAMES && off + 3 <= size; n++) {
 		uint8_t ctl = data[off];

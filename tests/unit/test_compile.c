@@ -389,6 +389,70 @@ static void test_flow_cache_choice(void **st)
 	free(r4096);
 }
 
+/*
+ * The one-word search (FT_POL_F_WORD): up to 64 rules without a dynamic
+ * set; not at 65 rules, 4096, or with a rule naming a dynamic set. Its
+ * search reads one word a bitmap: ft_search_bytes() counts that.
+ */
+static void test_one_word(void **st)
+{
+	static const struct ft_ifname lo = { "lo", 1 };
+	char *r1 = sweep_rules(1), *r64 = sweep_rules(64), *r65 = sweep_rules(65);
+	char *r4096 = sweep_rules(4096);
+	const struct {
+		const char *rules;
+		bool word;
+	} cases[] = {
+		{ r1, true },
+		{ r64, true },
+		{ r65, false },
+		{ r4096, false },
+		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false },
+		{ "{ match = { dport = 53; }; class = \"a\"; }, "
+		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false },
+	};
+	size_t cap = 4096 * 96 + 1024, i;
+	char *text = malloc(cap);
+
+	(void)st;
+	assert_non_null(text);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ft_prepare_opts o = { .text = text, .name = "word.conf",
+						   .dir = ".", .binder = FT_BIND_FIXED,
+						   .fixed = &lo, .nfixed = 1 };
+		struct ft_prepared p;
+		uint64_t words, tables;
+
+		snprintf(text, cap,
+			 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n"
+			 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
+			 "prefix_sets = ( { name = \"d\"; dynamic = true; } );\n"
+			 "rules = ( %s );\n", cases[i].rules);
+		if (ft_prepare(&o, &p)) {
+			fprintf(stderr, "# case %zu does not compile:\n%s", i,
+				p.diag.text ? p.diag.text : "");
+			fail();
+		}
+		fprintf(stderr, "# case %zu: %zu rules, %zu bitmaps, one-word search %s\n", i,
+			p.comp.nrules, p.comp.nbitmaps,
+			p.comp.hdr.flags & FT_POL_F_WORD ? "yes" : "no");
+		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_WORD), cases[i].word);
+		words = cases[i].word ? 1 : 1 + p.comp.hdr.nwords;
+		tables = ft_dir4_bytes(&p.comp.src4_table) +
+			 (p.comp.hdr.used_fields & (1u << FT_F_DST) ?
+				  ft_dir4_bytes(&p.comp.dst4_table) : 0);
+		if (p.comp.hdr.used_fields & (1u << FT_F_SRC))
+			assert_int_equal(ft_search_bytes(&p.comp),
+					 p.comp.nbitmaps * words * 8 + tables);
+		ft_prepared_free(&p);
+	}
+	free(text);
+	free(r1);
+	free(r64);
+	free(r65);
+	free(r4096);
+}
+
 /* 70 leading drop rules: the pre-filter takes the first 64 (one bitmap word). */
 static void test_prefilter_64(void **st)
 {
@@ -421,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_prefilter_rules),
 		cmocka_unit_test(test_flow_cache_choice),
 		cmocka_unit_test(test_prefilter_64),
+		cmocka_unit_test(test_one_word),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
