@@ -602,11 +602,9 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 		c->flow_cache_reason = FT_FC_AUTO_DYNSETS;
 	else if (has_v6_prefixes(c->src6, c->nsrc6) || has_v6_prefixes(c->dst6, c->ndst6))
 		c->flow_cache_reason = FT_FC_AUTO_IPV6;
-	else if (ft_search_bytes(c) > FT_FLOW_CACHE_AUTO_BYTES)
-		c->flow_cache_reason = FT_FC_AUTO_LARGE;
 	else
-		c->flow_cache_reason = FT_FC_AUTO_SMALL;
-	if (c->flow_cache_reason == FT_FC_SET_OFF || c->flow_cache_reason == FT_FC_AUTO_SMALL)
+		c->flow_cache_reason = FT_FC_AUTO_BOUNDED;
+	if (c->flow_cache_reason == FT_FC_SET_OFF || c->flow_cache_reason == FT_FC_AUTO_BOUNDED)
 		c->hdr.flags |= FT_POL_F_NOCACHE;
 	else
 		c->hdr.flags &= ~FT_POL_F_NOCACHE;
@@ -614,7 +612,7 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len)
 {
-	double mib = (double)ft_search_bytes(c) / (1 << 20), limit = FT_FLOW_CACHE_AUTO_BYTES / (double)(1 << 20);
+	double mib = (double)ft_search_bytes(c) / (1 << 20);
 
 	switch (c->flow_cache_reason) {
 	case FT_FC_SET_ON:
@@ -629,14 +627,10 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 	case FT_FC_AUTO_IPV6:
 		snprintf(buf, len, "on (flow_cache \"auto\": the rules match IPv6 prefixes)");
 		break;
-	case FT_FC_AUTO_LARGE:
-		snprintf(buf, len, "on (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, more than %.0f MiB)",
-			 mib, limit);
-		break;
-	case FT_FC_AUTO_SMALL:
+	case FT_FC_AUTO_BOUNDED:
 	default:
-		snprintf(buf, len, "off (flow_cache \"auto\": the rules' search reads %.2f MiB of tables, at most %.0f MiB, and no dynamic set or IPv6 prefix)",
-			 mib, limit);
+		snprintf(buf, len, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix: "
+			 "a bounded search, %.2f MiB of tables)", mib);
 		break;
 	}
 	return buf;
