@@ -329,6 +329,21 @@ static size_t prefix_key(const struct ft_prefix *p, void *key);
 static int key4_cmp(const void *a, const void *b);
 static int key6_cmp(const void *a, const void *b);
 
+/*
+ * Whether the trie @fd holds the element @key exactly. A lookup in an LPM
+ * trie is a longest-prefix match (trie_lookup_elem(), kernel/bpf/lpm_trie.c):
+ * for 198.18.7.1/32 it finds 198.18.7.0/24 when only that is there. The
+ * value's prefixlen (the element's own, ft_set_elem) tells them apart.
+ */
+static bool trie_has(int fd, const void *key)
+{
+	struct ft_set_elem v;
+	__u32 plen;
+
+	memcpy(&plen, key, sizeof(plen));	/* prefixlen leads both key layouts */
+	return !bpf_map_lookup_elem(fd, key, &v) && v.prefixlen == plen;
+}
+
 /* count_present()'s walk: how many elements are among the sorted keys. */
 struct present {
 	const char *keys;
@@ -357,7 +372,6 @@ static long count_present(int fd, unsigned int fam, const char *keys, size_t ksi
 			  uint64_t elements)
 {
 	struct present p = { .keys = keys, .ksize = ksize, .n = n };
-	struct ft_set_elem old;
 	size_t i;
 	int rc;
 
@@ -365,7 +379,7 @@ static long count_present(int fd, unsigned int fam, const char *keys, size_t ksi
 		return 0;
 	if (n <= FT_DYNSET_LOOKUP_MAX || elements > (uint64_t)n * 8) {
 		for (i = 0; i < n; i++)
-			if (!bpf_map_lookup_elem(fd, keys + i * ksize, &old))
+			if (trie_has(fd, keys + i * ksize))
 				p.found++;
 		return (long)p.found;
 	}
@@ -377,10 +391,8 @@ static long count_present(int fd, unsigned int fam, const char *keys, size_t ksi
 static int uncount_absent(int fd, const char *keys, size_t ksize, size_t from, size_t n,
 			  size_t *added)
 {
-	struct ft_set_elem old;
-
 	for (; from < n; from++)
-		if (bpf_map_lookup_elem(fd, keys + from * ksize, &old) && *added)
+		if (!trie_has(fd, keys + from * ksize) && *added)
 			(*added)--;
 	return -ENOSPC;
 }
@@ -669,24 +681,38 @@ int ft_dynset_gc(struct ft_dynset *s, uint64_t now, size_t *n)
 	return delete_collected(s, now ? now : 1, n);
 }
 
-/* Copy one element into the set ft_dynset_copy() fills. */
+/* ft_dynset_copy()'s walk: the set it fills and the time of the copy. */
+struct copy {
+	struct ft_dynset *to;
+	uint64_t now;		/* CLOCK_BOOTTIME ns */
+};
+
+/* Copy one live element into the set ft_dynset_copy() fills. */
 static int copy_one(const struct ft_dynset_elem *e, void *arg)
 {
-	struct ft_dynset *to = arg;
+	struct copy *c = arg;
+	struct ft_dynset *to = c->to;
 	char key[sizeof(struct ft_lpm6)];
 	struct ft_set_elem v = { .expires = e->expires, .prefixlen = e->pfx.len };
 
+	if (e->expires && e->expires <= c->now)
+		return 0;	/* expired: the collector would delete it */
 	prefix_key(&e->pfx, key);
 	if (bpf_map_update_elem(e->pfx.family == AF_INET ? to->v4 : to->v6, key, &v, 0))
 		return errno == E2BIG ? -ENOSPC : -errno;
 	to->inf.elements++;
+	if (e->expires && (!to->inf.next_expiry || e->expires < to->inf.next_expiry))
+		to->inf.next_expiry = e->expires;
 	return 0;
 }
 
 int ft_dynset_copy(struct ft_dynset *from, struct ft_dynset *to)
 {
+	struct copy c = { .to = to, .now = ft_boot_ns() };
+
 	to->inf.elements = 0;
-	return ft_dynset_walk(from, copy_one, to);
+	to->inf.next_expiry = 0;
+	return ft_dynset_walk(from, copy_one, &c);
 }
 
 /* Zero a flow cache (every bucket or page on every CPU; a per-CPU value

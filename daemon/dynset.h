@@ -136,7 +136,10 @@ int ft_dynset_flush(struct ft_dynset *s, size_t *n);
 int ft_dynset_gc(struct ft_dynset *s, uint64_t now, size_t *n);
 
 /**
- * ft_dynset_copy() - copy every element of @from into @to (a resize).
+ * ft_dynset_copy() - copy every live element of @from into @to (a
+ * resize); expired ones stay behind, as the collector would delete them.
+ * Sets to->inf.elements to the elements copied and to->inf.next_expiry
+ * to the earliest expiry among them (0: none has a timeout).
  * Return: 0, -ENOSPC when they do not fit, or -errno.
  */
 int ft_dynset_copy(struct ft_dynset *from, struct ft_dynset *to);

@@ -101,8 +101,15 @@ static int open_or_create(const char *pin_dir, const struct ft_prefix_set *set,
 				return err;
 			}
 			/* they fit: the pins get the new tries (the lock keeps
-			 * flowtagctl out meanwhile) */
-			n.inf = s->inf;
+			 * flowtagctl out meanwhile), with the count and the
+			 * next expiry of what was copied */
+			{
+				uint64_t elements = n.inf.elements, next = n.inf.next_expiry;
+
+				n.inf = s->inf;
+				n.inf.elements = elements;
+				n.inf.next_expiry = next;
+			}
 			n.inf.size = set->size;
 			ft_dynset_close(s);
 			ft_dynset_remove(pin_dir, set->name);

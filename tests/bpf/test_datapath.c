@@ -21,6 +21,7 @@
 #include "bpf/harness.h"
 #include "bpf/pkt.h"
 #include "attach.h"
+#include "dynset.h"
 #include "pinned_write.h"
 #include "pktmut.h"
 #include "randpol.h"
@@ -1241,6 +1242,101 @@ static void test_dynset_epoch(void **st)
 	ft_policy_free(&pol);
 }
 
+/* Add the prefixes @list (a NULL-terminated array) to @s: ft_dynset_add()'s
+ * return value, *@added what it counted. */
+static int dset_add(struct ft_dynset *s, const char *const *list, size_t *added)
+{
+	struct ft_prefix p[8];
+	char err[128];
+	size_t n;
+
+	for (n = 0; list[n]; n++)
+		assert_int_equal(ft_parse_prefix(list[n], &p[n], err, sizeof(err)), 0);
+	return ft_dynset_add(s, p, n, 0, added);
+}
+
+static int count_elem(const struct ft_dynset_elem *e, void *arg)
+{
+	(void)e;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/*
+ * A dynamic set counts its elements (flowtagctl set list, the metrics)
+ * exactly: adding 198.18.7.1 under 198.18.7.0/24 adds an element, though
+ * a lookup of 198.18.7.1/32 in the LPM trie finds the /24 (a longest-prefix
+ * match, not an exact one); so does a full set taking part of a list,
+ * and a resize (ft_dynset_copy()), which leaves expired elements behind.
+ * Every count is checked against a walk of the tries.
+ */
+static void test_dynset_count(void **st)
+{
+	static const char *const l24[] = { "198.18.7.0/24", NULL },
+				 *const l32[] = { "198.18.7.1", NULL },
+				 *const l16[] = { "198.18.0.0/16", NULL },
+				 *const mixed[] = { "198.18.7.2", "198.18.7.0/24", NULL },
+				 *const v6[] = { "fd00:99::/48", "fd00:99::1", NULL },
+				 *const two[] = { "198.18.7.1", "198.18.7.2", NULL };
+	struct ft_dynset s;
+	uint64_t walked;
+	size_t added;
+
+	(void)st;
+	assert_int_equal(ft_dynset_create(NULL, "count", FT_MAX_SETIDS - 1, 16, 0, &s), 0);
+	assert_int_equal(dset_add(&s, l24, &added), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(dset_add(&s, l32, &added), 0);
+	assert_int_equal(added, 1);	/* under the /24: a new element */
+	assert_int_equal(dset_add(&s, l32, &added), 0);
+	assert_int_equal(added, 0);	/* a refresh */
+	assert_int_equal(dset_add(&s, l16, &added), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(dset_add(&s, mixed, &added), 0);
+	assert_int_equal(added, 1);	/* .2 new, the /24 refreshed */
+	assert_int_equal(dset_add(&s, v6, &added), 0);
+	assert_int_equal(added, 2);
+	walked = 0;
+	assert_int_equal(ft_dynset_walk(&s, count_elem, &walked), 0);
+	assert_int_equal(walked, 6);
+	assert_int_equal(s.inf.elements, 6);
+
+	/* a resize copies the live elements and counts them: one expired long
+	 * ago (still in the trie, counted until collected) stays behind, one
+	 * with a timeout sets the copy's next expiry */
+	{
+		struct ft_lpm4 k1 = { .prefixlen = 32, .addr = htonl(0xc6120909) },
+			       k2 = { .prefixlen = 32, .addr = htonl(0xc612090a) };
+		struct ft_set_elem gone = { .expires = 1, .prefixlen = 32 },
+				   later = { .expires = ft_boot_ns() + 100ULL * 1000000000,
+					     .prefixlen = 32 };
+		struct ft_dynset to;
+
+		assert_int_equal(bpf_map_update_elem(s.v4, &k1, &gone, 0), 0);
+		assert_int_equal(bpf_map_update_elem(s.v4, &k2, &later, 0), 0);
+		assert_int_equal(ft_dynset_create(NULL, "copy", FT_MAX_SETIDS - 1, 32, 0, &to), 0);
+		assert_int_equal(ft_dynset_copy(&s, &to), 0);
+		assert_int_equal(to.inf.elements, 7);
+		assert_int_equal(to.inf.next_expiry, later.expires);
+		walked = 0;
+		assert_int_equal(ft_dynset_walk(&to, count_elem, &walked), 0);
+		assert_int_equal(walked, 7);
+		ft_dynset_close(&to);
+	}
+	ft_dynset_close(&s);
+
+	/* a set of 2 per family holding the /24: of .1 and .2 one gets in */
+	assert_int_equal(ft_dynset_create(NULL, "full", FT_MAX_SETIDS - 1, 2, 0, &s), 0);
+	assert_int_equal(dset_add(&s, l24, &added), 0);
+	assert_int_equal(dset_add(&s, two, &added), -ENOSPC);
+	assert_int_equal(added, 1);
+	walked = 0;
+	assert_int_equal(ft_dynset_walk(&s, count_elem, &walked), 0);
+	assert_int_equal(walked, 2);
+	assert_int_equal(s.inf.elements, 2);
+	ft_dynset_close(&s);
+}
+
 static int env_int(const char *name, int fallback)
 {
 	const char *v = getenv(name);
@@ -2037,6 +2133,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_4096_rules),
 		cmocka_unit_test(test_dynset_epoch),
+		cmocka_unit_test(test_dynset_count),
 		cmocka_unit_test(test_flow_cache_off),
 		cmocka_unit_test(test_random),
 	};
