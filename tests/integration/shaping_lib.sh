@@ -47,8 +47,13 @@ within()
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
 }
 
-# check_ceil CEIL_MBIT: the bulk rate just measured (MBIT) holds CEIL within
-# 10 %. Where this machine cannot carry 1.5 times the ceil (CAPACITY,
+# check_ceil CEIL_MBIT [TRANSFER_ARGS...]: the bulk rate just measured (MBIT)
+# holds CEIL within 10 %. A rate below that is measured once more with
+# transfer TRANSFER_ARGS (the ones that gave it) before it fails: one TCP
+# retransmission timeout (200 ms and more) in a 5 s transfer costs a tenth
+# of it, and one run of make check measured 4.40 Mbit/s at an 8 Mbit/s
+# ceil where every other run measured 7.2-7.7; above the ceil fails at
+# once (shaping is what is tested). Where this machine cannot carry 1.5 times the ceil (CAPACITY,
 # measured first), or its CPU is emulated (FT_VM_ACCEL=tcg in the kernel VM:
 # HTB's timers fire late there, measured at 50-60 % of a 4 Mbit/s ceil with
 # a 7 Mbit/s path), only the upper bound can be checked, and the test name
@@ -56,12 +61,17 @@ within()
 check_ceil()
 {
 	local ceil=$1 lo hi
+	shift
 	lo=$(awk -v c="$ceil" 'BEGIN { print c * 0.9 }')
 	hi=$(awk -v c="$ceil" 'BEGIN { print c * 1.1 }')
 	if [[ ${FT_VM_ACCEL:-} == tcg ]]; then
 		check "bulk TCP stays under its $ceil Mbit/s ceil + 10 % ($MBIT Mbit/s; emulated CPU: no lower bound)" \
 			within "$MBIT" 0.1 "$hi"
 	elif awk -v cap="$CAPACITY" -v c="$ceil" 'BEGIN { exit !(cap >= 1.5 * c) }'; then
+		if (($# > 0)) && ! within "$MBIT" "$lo" 1000000; then
+			diag "bulk at ceil $ceil Mbit/s: $MBIT Mbit/s, below $lo: measured once more"
+			transfer "$@"
+		fi
 		check "bulk TCP holds its $ceil Mbit/s ceil within 10 % ($MBIT Mbit/s)" \
 			within "$MBIT" "$lo" "$hi"
 	else

@@ -62,7 +62,7 @@ expect_eq "class 1:20 (bulk) ceil on ifb-r1" "$(class_stat rtr ifb-r1 1:20 ceil)
 b0=$(class_stat rtr ifb-r1 1:20 bytes)
 transfer srv cli 198.18.32.1 5
 diag "download bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
-check_ceil 4
+check_ceil 4 srv cli 198.18.32.1 5
 expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat rtr ifb-r1 1:10 dropped)" 0
 v1=$(class_stat rtr ifb-r1 1:10 pkts)
 check "the download's voice went through ifb-r1's class 1:10 ($v1 packets for $VOICE_SENT sent)" \
@@ -115,7 +115,7 @@ b2=$(class_stat rtr ifb-r1 1:20 bytes)
 check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
 transfer srv cli 198.18.32.1 5
 diag "download bulk at ceil 8mbit: $MBIT Mbit/s"
-check_ceil 8
+check_ceil 8 srv cli 198.18.32.1 5
 expect_eq "voice still dropped nothing" "$(class_stat rtr ifb-r1 1:10 dropped)" 0
 v2=$(class_stat rtr ifb-r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))

@@ -48,7 +48,7 @@ check "$LEAF leaf under 1:10" bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep 
 
 transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 4mbit: $MBIT Mbit/s; voice sent $VOICE_SENT"
-check_ceil 4
+check_ceil 4 cli srv 198.18.31.2 5
 expect_eq "voice (guaranteed 2mbit) dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
 v1=$(class_stat rtr r1 1:10 pkts)
 check "voice went through class 1:10 ($v1 packets for $VOICE_SENT sent)" \
@@ -74,7 +74,7 @@ b2=$(class_stat rtr r1 1:20 bytes)
 check "class counters kept over the reload ($b1 -> $b2 bytes)" test "${b2:-0}" -ge "${b1:-1}"
 transfer cli srv 198.18.31.2 5
 diag "bulk at ceil 8mbit: $MBIT Mbit/s"
-check_ceil 8
+check_ceil 8 cli srv 198.18.31.2 5
 expect_eq "voice still dropped nothing" "$(class_stat rtr r1 1:10 dropped)" 0
 v2=$(class_stat rtr r1 1:10 pkts)
 check "voice counter kept growing over the reload ($v1 -> $v2)" test "${v2:-0}" -ge $((v1 + VOICE_SENT))
