@@ -254,6 +254,20 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	slot = cur_slot ^ 1;
 	hdr.generation = cur_gen + 1 ? cur_gen + 1 : 1;
 
+	/* 0. the inactive slot's header stops naming the policy it held:
+	 * should this swap fail half way, ft_policy_flip_back() must not flip
+	 * to tables that are partly this policy's (it checks the generation) */
+	{
+		struct ft_policy_hdr old;
+
+		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.ft_policy), &slot, &old) &&
+		    old.generation) {
+			old.generation = 0;
+			if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_policy), &slot, &old, 0))
+				return -errno;
+		}
+	}
+
 	/* 1. everything into the inactive slot; nothing reads it */
 	err = array_write(bpf_map__fd(s->maps.ft_scalar), slot * FT_SC_SIZE, c->scalar,
 			  sizeof(*c->scalar), FT_SC_SIZE);

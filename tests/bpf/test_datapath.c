@@ -1063,6 +1063,38 @@ static void test_reload(void **st)
 	free(text);
 }
 
+/*
+ * A swap that fails half way (here: more bitmaps than ft_bmw holds, after
+ * the scalar and rule tables were written) leaves the inactive slot with
+ * generation 0: a rollback to the policy it held before is refused
+ * (-ESTALE: flowtagd then compiles that policy again) instead of flipping
+ * to tables that are partly the failed policy's. The active policy stays.
+ */
+static void test_swap_fail(void **st)
+{
+	struct state *s = *st;
+	struct ft_policy pol2;
+	struct ft_compiled c2;
+	__u32 slot, gen0, gen1, gen2, g;
+	size_t nbm;
+
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen0), 0);
+	assert_int_equal(ft_apply_text(&s->l, policy_main, &pol2, &c2), 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen1), 0);
+	assert_int_equal(gen1, gen0 + 1);
+	nbm = c2.nbitmaps;
+	c2.hdr.flags |= FT_POL_F_WORD;
+	c2.nbitmaps = FT_BMW_MAX + 1;
+	assert_int_equal(ft_policy_swap(&s->l, &c2, NULL), -E2BIG);
+	c2.nbitmaps = nbm;
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen2), 0);
+	assert_int_equal(gen2, gen1);	/* still the running policy */
+	assert_int_equal(ft_policy_flip_back(&s->l, gen0, &g), -ESTALE);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	ft_compiled_free(&c2);
+	ft_policy_free(&pol2);
+}
+
 /* 4096 rules: each one reachable, the last one too, and past it the default. */
 static void test_4096_rules(void **st)
 {
@@ -2131,6 +2163,7 @@ int main(void)
 		cmocka_unit_test(test_egress),
 		cmocka_unit_test(test_flow_cache),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_swap_fail),
 		cmocka_unit_test(test_4096_rules),
 		cmocka_unit_test(test_dynset_epoch),
 		cmocka_unit_test(test_dynset_count),
