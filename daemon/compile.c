@@ -581,6 +581,70 @@ uint64_t ft_search_bytes(const struct ft_compiled *c)
 	return n;
 }
 
+/* Words of bitmap @bi the search visits at most: its summary's bits. */
+static unsigned int bm_words(const struct ft_compiled *c, uint32_t bi)
+{
+	return bi < c->nbitmaps ? (unsigned int)__builtin_popcountll(c->bitmaps[bi].summary) : 0;
+}
+
+static unsigned int max_u(unsigned int a, unsigned int b)
+{
+	return a > b ? a : b;
+}
+
+/* The most words any bitmap a packet can get for field @f has non-zero. */
+static unsigned int field_words(const struct ft_compiled *c, unsigned int f)
+{
+	static const struct {
+		unsigned int f;
+		uint32_t off, n;
+	} sc[] = {
+		{ FT_F_DPORT, FT_SC_DPORT, 65536 }, { FT_F_SPORT, FT_SC_SPORT, 65536 },
+		{ FT_F_PROTO, FT_SC_PROTO, 256 },   { FT_F_DSCP, FT_SC_DSCP, 64 },
+		{ FT_F_VLAN, FT_SC_VLAN, 4096 },    { FT_F_TCPFL, FT_SC_TCPFL, 256 },
+	};
+	unsigned int w = bm_words(c, c->hdr.absent_bm[f]);
+	size_t i, j;
+
+	for (i = 0; i < sizeof(sc) / sizeof(sc[0]); i++)
+		if (sc[i].f == f)
+			for (j = 0; j < sc[i].n; j++)
+				w = max_u(w, bm_words(c, c->scalar[sc[i].off + j]));
+	if (f == FT_F_SRC || f == FT_F_DST) {
+		const struct ft_lpm4_ent *e4 = f == FT_F_SRC ? c->src4 : c->dst4;
+		const struct ft_lpm6_ent *e6 = f == FT_F_SRC ? c->src6 : c->dst6;
+		size_t n4 = f == FT_F_SRC ? c->nsrc4 : c->ndst4, n6 = f == FT_F_SRC ? c->nsrc6 : c->ndst6;
+
+		for (j = 0; j < n4; j++)
+			w = max_u(w, bm_words(c, e4[j].bm));
+		for (j = 0; j < n6; j++)
+			w = max_u(w, bm_words(c, e6[j].bm));
+	}
+	if (f == FT_F_IIF)
+		for (j = 0; j < c->niif; j++)
+			w = max_u(w, bm_words(c, c->iif[j].bm));
+	return w;
+}
+
+unsigned int ft_search_words(const struct ft_compiled *c)
+{
+	unsigned int f, fw, w = FT_BM_WORDS, used = 0;
+
+	if (!c->scalar)
+		return 0;
+	/* a word is visited only when its bit is set in the summary of every
+	 * field's bitmap: at most the fewest any one field allows */
+	for (f = 0; f < FT_NFIELDS; f++) {
+		if (!(c->hdr.used_fields & (1u << f)))
+			continue;
+		fw = field_words(c, f);
+		w = fw < w ? fw : w;
+		used++;
+	}
+	/* no field used: every rule accepts every packet, word 0 decides */
+	return used ? w : 1;
+}
+
 /* Whether IPv6 prefixes longer than the /0 every table has are in @e (@n). */
 static bool has_v6_prefixes(const struct ft_lpm6_ent *e, size_t n)
 {
@@ -602,6 +666,8 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 		c->flow_cache_reason = FT_FC_AUTO_DYNSETS;
 	else if (has_v6_prefixes(c->src6, c->nsrc6) || has_v6_prefixes(c->dst6, c->ndst6))
 		c->flow_cache_reason = FT_FC_AUTO_IPV6;
+	else if (ft_search_words(c) > FT_FLOW_CACHE_AUTO_WORDS)
+		c->flow_cache_reason = FT_FC_AUTO_WORDS;
 	else
 		c->flow_cache_reason = FT_FC_AUTO_BOUNDED;
 	if (c->flow_cache_reason == FT_FC_SET_OFF || c->flow_cache_reason == FT_FC_AUTO_BOUNDED)
@@ -627,10 +693,15 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 	case FT_FC_AUTO_IPV6:
 		snprintf(buf, len, "on (flow_cache \"auto\": the rules match IPv6 prefixes)");
 		break;
+	case FT_FC_AUTO_WORDS:
+		snprintf(buf, len, "on (flow_cache \"auto\": the search can visit %u bitmap words, "
+			 "more than %u)", ft_search_words(c), FT_FLOW_CACHE_AUTO_WORDS);
+		break;
 	case FT_FC_AUTO_BOUNDED:
 	default:
-		snprintf(buf, len, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix: "
-			 "a bounded search, %.2f MiB of tables)", mib);
+		snprintf(buf, len, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, "
+			 "the search visits at most %u bitmap word%s: %.2f MiB of tables)",
+			 ft_search_words(c), ft_search_words(c) == 1 ? "" : "s", mib);
 		break;
 	}
 	return buf;

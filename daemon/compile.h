@@ -62,8 +62,21 @@ enum ft_flow_cache_reason {
 	FT_FC_SET_OFF,			/* flow_cache = "off" */
 	FT_FC_AUTO_DYNSETS,		/* "auto": the rules name dynamic sets */
 	FT_FC_AUTO_IPV6,		/* "auto": the rules match IPv6 prefixes */
-	FT_FC_AUTO_BOUNDED,		/* "auto": none of these: a bounded search, no cache */
+	FT_FC_AUTO_WORDS,		/* "auto": the search can visit more than FT_FLOW_CACHE_AUTO_WORDS words */
+	FT_FC_AUTO_BOUNDED,		/* "auto": none of these: a short search, no cache */
 };
+
+/*
+ * Under flow_cache = "auto", a policy whose bit-vector search can visit
+ * more than this many bitmap words (ft_search_words()) keeps a flow cache:
+ * each visited word costs a read per field. Measured (bpftool prog run of
+ * ft_xdp, 2-core Xeon VM) on policies whose packet falls through words
+ * that every field allows: 64 words (4096 rules) 450-500 ns, 16 words
+ * (1000 rules) about 200, 2 words 130-160, one word 67; a cache hit
+ * 55-60 ns, and a new flow's cache miss adds some 100-150 ns to its
+ * search. Around 8 words the worst search costs what a miss adds.
+ */
+#define FT_FLOW_CACHE_AUTO_WORDS	8
 
 struct ft_compiled {
 	struct ft_policy_hdr hdr;	/* generation is 0: the loader assigns it */
@@ -171,19 +184,34 @@ void ft_compiled_free(struct ft_compiled *c);
 uint64_t ft_search_bytes(const struct ft_compiled *c);
 
 /**
+ * ft_search_words() - an upper bound on the bitmap words the search of @c
+ * visits for one packet: it visits a word only when the word's bit is set
+ * in the summary of every field's bitmap, so at most, over the fields the
+ * rules use, the fewest that field's worst bitmap (any value, or the
+ * field absent) has non-zero. 1 for a one-word policy or one without
+ * fields; the rules' own shape decides it, not their number: 4096 rules
+ * each with its own port visit one word, 4096 sharing two ports and two
+ * prefixes up to 64. Dynamic sets' bitmaps (ORed in) are not counted.
+ */
+unsigned int ft_search_words(const struct ft_compiled *c);
+
+/**
  * ft_flow_cache_choose() - whether the programs keep a flow cache for the
  * compiled policy @c of @pol: flow_cache = "on" / "off" as set; "auto":
  * on when the rules name dynamic sets or IPv6 prefixes (LPM trie walks,
- * 100 ns and more each, growing with the set), else off: without a trie
- * the search is bounded (a few array reads per field, at most three per
- * IPv4 prefix field, one or 64 bitmap words), and its worst case costs
+ * 100 ns and more each, growing with the set) or the search can visit
+ * more than FT_FLOW_CACHE_AUTO_WORDS bitmap words (ft_search_words()),
+ * else off: then the search is short (a few array reads per field, at
+ * most three per IPv4 prefix field, at most that many words) and costs
  * less than a new flow's cache miss (two cold lines of a 1 MiB table and
- * a write). make bench on a 2-core Xeon VM (two runs, 2026-12-01), the
- * stack path (L1), ns per packet: 4096 rules, every packet a new flow,
- * 313 with the cache against 193-205 without; an established flow 138
- * against 173-178. XDP alone, a new flow under a 10^5-prefix set: 241
- * against 136-138. So "auto" makes a new flow cost what an established
- * one does; "on" buys cheaper established flows with dearer new ones.
+ * a write), whatever the number of rules and static prefixes. make bench
+ * on a 2-core Xeon VM (two runs, 2026-12-01), 4096 rules each with its
+ * own port (one word), the stack path (L1), ns per packet: every packet
+ * a new flow, 313 with the cache against 193-205 without; an established
+ * flow 138 against 173-178. XDP alone, a new flow under a 10^5-prefix
+ * set: 241 against 136-138. So "auto" makes a new flow cost what an
+ * established one does where the search allows it; "on" buys cheaper
+ * established flows with dearer new ones.
  * Sets or clears FT_POL_F_NOCACHE in c->hdr.flags and fills
  * c->flow_cache_reason. ft_compile() calls it.
  */

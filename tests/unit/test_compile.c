@@ -321,41 +321,74 @@ static char *sweep_rules(size_t n)
 	return buf;
 }
 
+/* @n rules sharing two ports and two prefixes, alternately: "{ match = {
+ * proto = "udp"; dport = 80 + i%2; src = "198.18.(1+i%2).0/24"; };
+ * class = "a"; }", whose search for a packet of port 80 from the other
+ * prefix visits every word (malloc'ed). */
+static char *shared_rules(size_t n)
+{
+	size_t cap = n * 96 + 64, len = 0, i;
+	char *buf = malloc(cap);
+
+	assert_non_null(buf);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"%s{ match = { proto = \"udp\"; dport = %zu; "
+					"src = \"198.18.%zu.0/24\"; }; class = \"a\"; }",
+					i ? "," : "", 80 + i % 2, 1 + i % 2);
+	return buf;
+}
+
 /*
  * flow_cache: "on" and "off" as set; "auto" on for dynamic sets and IPv6
- * prefixes (LPM tries), else off: 10, 1000 and 4096 rules of the
- * benchmark's shape (4096: about 2.5 MiB of tables) and a static set;
- * FT_POL_F_NOCACHE in the header follows, and ft_flow_cache_describe()
- * says which and why.
+ * prefixes (LPM tries) and a search that can visit more than
+ * FT_FLOW_CACHE_AUTO_WORDS words, else off: 10, 1000 and 4096 rules of
+ * the benchmark's shape (each its own port: one word; 4096 take about
+ * 2.3 MiB of tables), a static set, 512 shared rules (8 words); on for
+ * 576 and 4096 shared ones (9 and 64 words). FT_POL_F_NOCACHE in the
+ * header follows, and ft_flow_cache_describe() says which and why.
  */
 static void test_flow_cache_choice(void **st)
 {
 	static const struct ft_ifname lo = { "lo", 1 };
 	char *r10 = sweep_rules(10), *r1000 = sweep_rules(1000), *r4096 = sweep_rules(4096);
+	char *s512 = shared_rules(512), *s576 = shared_rules(576), *s4096 = shared_rules(4096);
 	const struct {
 		const char *setting;	/* flow_cache = ...; or "" */
 		const char *rules;
 		enum ft_flow_cache_reason reason;
 		const char *says;	/* the start of ft_flow_cache_describe() */
+		unsigned int words;	/* ft_search_words(), 0: not checked */
 	} cases[] = {
 		{ "", r10, FT_FC_AUTO_BOUNDED,
-		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix: a bounded search, 0." },
-		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\"" },
+		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
+		  "at most 1 bitmap word: 0.", 1 },
+		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\"", 1 },
 		{ "", r4096, FT_FC_AUTO_BOUNDED,
-		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix: a bounded search, 2." },
+		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
+		  "at most 1 bitmap word: 2.", 1 },
 		{ "", "{ match = { src = \"@s\"; }; class = \"a\"; }", FT_FC_AUTO_BOUNDED,
-		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix" },
+		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix", 1 },
+		{ "", s512, FT_FC_AUTO_BOUNDED,
+		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
+		  "at most 8 bitmap words: ", 8 },
+		{ "", s576, FT_FC_AUTO_WORDS,
+		  "on (flow_cache \"auto\": the search can visit 9 bitmap words, more than 8)", 9 },
+		{ "", s4096, FT_FC_AUTO_WORDS,
+		  "on (flow_cache \"auto\": the search can visit 64 bitmap words, more than 8)", 64 },
+		{ "flow_cache = \"off\";", s4096, FT_FC_SET_OFF, "off (flow_cache \"off\")", 64 },
 		{ "", "{ match = { dst = \"192.0.2.0/24\"; }; class = \"a\"; }, "
 		      "{ match = { src = \"@d\"; }; class = \"a\"; }", FT_FC_AUTO_DYNSETS,
-		  "on (flow_cache \"auto\": the rules name dynamic sets)" },
-		{ "flow_cache = \"off\";", r4096, FT_FC_SET_OFF, "off (flow_cache \"off\")" },
-		{ "flow_cache = \"on\";", r10, FT_FC_SET_ON, "on (flow_cache \"on\")" },
+		  "on (flow_cache \"auto\": the rules name dynamic sets)", 0 },
+		{ "flow_cache = \"off\";", r4096, FT_FC_SET_OFF, "off (flow_cache \"off\")", 0 },
+		{ "flow_cache = \"on\";", r10, FT_FC_SET_ON, "on (flow_cache \"on\")", 0 },
 		{ "", "{ match = { src = \"@d\"; }; class = \"a\"; }", FT_FC_AUTO_DYNSETS,
-		  "on (flow_cache \"auto\": the rules name dynamic sets)" },
+		  "on (flow_cache \"auto\": the rules name dynamic sets)", 0 },
 		{ "", "{ match = { dst = \"2001:db8::/32\"; }; class = \"a\"; }", FT_FC_AUTO_IPV6,
-		  "on (flow_cache \"auto\": the rules match IPv6 prefixes)" },
+		  "on (flow_cache \"auto\": the rules match IPv6 prefixes)", 0 },
 		{ "flow_cache = \"off\";", "{ match = { src = \"@d\"; }; class = \"a\"; }",
-		  FT_FC_SET_OFF, "off (flow_cache \"off\")" },
+		  FT_FC_SET_OFF, "off (flow_cache \"off\")", 0 },
 	};
 	size_t cap = 4096 * 96 + 1024, i;
 	char *text = malloc(cap), why[256];
@@ -385,12 +418,17 @@ static void test_flow_cache_choice(void **st)
 		assert_int_equal(p.comp.flow_cache_reason, cases[i].reason);
 		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_NOCACHE), off);
 		assert_int_equal(strncmp(why, cases[i].says, strlen(cases[i].says)), 0);
+		if (cases[i].words)
+			assert_int_equal(ft_search_words(&p.comp), cases[i].words);
 		ft_prepared_free(&p);
 	}
 	free(text);
 	free(r10);
 	free(r1000);
 	free(r4096);
+	free(s512);
+	free(s576);
+	free(s4096);
 }
 
 /*
