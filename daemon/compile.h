@@ -220,7 +220,8 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c);
 /**
  * ft_flow_cache_describe() - "on" or "off" and why, for the logs and
  * flowtagctl check: e.g. "off (flow_cache \"auto\": no dynamic set or
- * IPv6 prefix: a bounded search, 0.50 MiB of tables)". Writes at most @len bytes (NUL included) into @buf.
+ * IPv6 prefix, the search visits at most 1 bitmap word: 0.50 MiB of
+ * tables)". Writes at most @len bytes (NUL included) into @buf.
  * Returns @buf.
  */
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len);

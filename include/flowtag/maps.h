@@ -129,7 +129,7 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
  * ft_bitmaps (ft_first_rule_word(), xdp/classify.h); never with DYNSETS.
  * Bits of flags, not fields: the header keeps its size, so an upgrade
  * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
- * pre-filter and a flow cache.
+ * pre-filter, a flow cache and the bitmap search.
  */
 #define FT_POL_F_TC_OK		0x1	/* tc returns TC_ACT_OK, not TC_ACT_UNSPEC */
 #define FT_POL_F_DYNSETS	0x2	/* rules name dynamic sets: ft_dynpol[slot] */
