@@ -375,6 +375,11 @@ test_cache_off()
 # "auto" (the default): this policy matches IPv6 prefixes, so it gets one
 test_cache_auto()
 {
+	# on an emulated CPU (the 6.1 VM, where this file takes minutes) the
+	# kernel side of "auto" here is test_cache_on's: the choice is the
+	# compiler's, in userspace, and the same on every kernel
+	[[ ${FT_VM_ACCEL:-} == tcg ]] &&
+		skip_test "emulated CPU: \"auto\" runs the data path of test_cache_on; the host runs it"
 	one_mode auto
 }
 
@@ -384,7 +389,7 @@ test_cache_auto()
 test_reload_switches()
 {
 	local line name proto src dst dport rule class i=0 tcp pids=() ok_n all_n
-	local bad=0 arrived=0 dsent=0 psent=0 seen_off
+	local bad=0 arrived=0 dsent=0 psent=0 seen_off total=0 seen drops pf lost
 	local -A B0 B1 sent
 
 	policy on
@@ -458,8 +463,19 @@ test_reload_switches()
 	diag "2 reloads under traffic: $arrived packets arrived, $bad misclassified, $dsent sent to be dropped"
 	expect_eq "under reloads: misclassified packets" "$bad" 0
 	S0=$Q0 S1=$Q1
-	expect_eq "under reloads: XDP dropped the dropped flows' packets, no other (pre-filter)" \
-		"$(delta xdp_drops) ($(delta prefiltered))" "$dsent ($psent)"
+	# A slow CPU (the emulated 6.1 guest) loses packets on the veth before
+	# XDP sees them (its ring is full): every packet XDP saw was dropped
+	# there or arrived with its class, and the drops are the dropped
+	# flows' packets less at most what was lost on the way
+	for name in "${!sent[@]}"; do total=$((total + ${sent[$name]})); done
+	seen=$(delta xdp_packets) drops=$(delta xdp_drops) pf=$(delta prefiltered)
+	lost=$((total - seen))
+	diag "under reloads: $total sent, $seen seen by XDP ($lost lost before it)"
+	expect_eq "under reloads: every packet XDP saw was dropped there or arrived with its class" \
+		"$((drops + arrived))" "$seen"
+	check "under reloads: XDP dropped the dropped flows' packets, no other ($drops of $dsent sent; pre-filter $pf of $psent)" \
+		test "$lost" -ge 0 -a "$drops" -le "$dsent" -a "$drops" -ge $((dsent - lost)) \
+		-a "$pf" -le "$psent" -a "$pf" -ge $((psent - lost))
 	expect_eq "under reloads: no tc fallback, no tc drop" "$(delta fallback) $(delta tc_drops)" "0 0"
 
 	# and once more, with exact rounds: on -> off, off -> on
