@@ -388,6 +388,25 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
 	return v ? *v : absent;
 }
 
+/*
+ * FT_EACH_FIELD(X) - X(field, have, lookup) for every match field, in the
+ * order of enum ft_field: whether the packet has the field (else the
+ * rules get h->absent_bm[field]) and the lookup of its bitmap index. One
+ * list for both searches (ft_first_rule_word(), ft_first_rule()), which
+ * name the key @k, the header @h, the @slot and @ip (the key has IP
+ * addresses) alike.
+ */
+#define FT_EACH_FIELD(X)								\
+	X(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));	\
+	X(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));	\
+	X(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));	\
+	X(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));	\
+	X(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));	\
+	X(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));		\
+	X(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags)); \
+	X(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff))); \
+	X(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]))
+
 /* Word 0 of bitmap @bi of @slot from ft_bmw: 0 (no rule) for an index
  * outside it, FT_BM_INVALID and FT_DIR4_NONE among them. */
 static __always_inline __u64 ft_bm_word(__u32 slot, __u32 bi)
@@ -423,15 +442,7 @@ static __always_inline __u32 ft_first_rule_word(const struct ft_flow_key *k,
 			acc &= ft_bm_word(slot, (have) ? (lookup) : h->absent_bm[f]); \
 	} while (0)
 
-	FT_WORD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
-	FT_WORD(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));
-	FT_WORD(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
-	FT_WORD(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));
-	FT_WORD(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));
-	FT_WORD(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));
-	FT_WORD(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags));
-	FT_WORD(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff)));
-	FT_WORD(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]));
+	FT_EACH_FIELD(FT_WORD);
 #undef FT_WORD
 	return acc ? ft_ctz64(acc) : FT_RULE_NONE;
 }
@@ -500,15 +511,7 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 		}							\
 	} while (0)
 
-	FT_FIELD(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));
-	FT_FIELD(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));
-	FT_FIELD(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));
-	FT_FIELD(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, k, k->dst));
-	FT_FIELD(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, k, k->src));
-	FT_FIELD(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));
-	FT_FIELD(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags));
-	FT_FIELD(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff)));
-	FT_FIELD(FT_F_IIF, 1, ft_iif_bm(slot, k->ifindex, h->absent_bm[FT_F_IIF]));
+	FT_EACH_FIELD(FT_FIELD);
 #undef FT_FIELD
 
 	/* dynamic sets: OR the rules of the sets that hold the address into
