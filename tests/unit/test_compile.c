@@ -303,10 +303,15 @@ static void test_prefilter_rules(void **st)
 	}
 }
 
-/* The rules = ( ... ) list of @n rules "{ match = { proto = "udp"; dport =
- * 1024+i; src = "198.(18+i/256).(i%256).0/24"; }; class = "a"; }": the
- * benchmark's shape (malloc'ed). */
-static char *sweep_rules(size_t n)
+/*
+ * The rules = ( ... ) list of @n rules "{ match = { proto = "udp"; dport =
+ * P; src = "S"; }; class = "a"; }" (malloc'ed). Not @shared: the
+ * benchmark's shape, P 1024+i and S 198.(18+i/256).(i%256).0/24, each rule
+ * its own port (the search visits one word). @shared: two ports and two
+ * prefixes, alternately, P 80+i%2 and S 198.18.(1+i%2).0/24, whose search
+ * for a packet of port 80 from the other prefix visits every word.
+ */
+static char *rule_list(size_t n, bool shared)
 {
 	size_t cap = n * 96 + 64, len = 0, i;
 	char *buf = malloc(cap);
@@ -317,27 +322,41 @@ static char *sweep_rules(size_t n)
 		len += (size_t)snprintf(buf + len, cap - len,
 					"%s{ match = { proto = \"udp\"; dport = %zu; "
 					"src = \"198.%zu.%zu.0/24\"; }; class = \"a\"; }",
-					i ? "," : "", 1024 + i, 18 + i / 256, i % 256);
+					i ? "," : "", shared ? 80 + i % 2 : 1024 + i,
+					shared ? 18 : 18 + i / 256, shared ? 1 + i % 2 : i % 256);
 	return buf;
 }
 
-/* @n rules sharing two ports and two prefixes, alternately: "{ match = {
- * proto = "udp"; dport = 80 + i%2; src = "198.18.(1+i%2).0/24"; };
- * class = "a"; }", whose search for a packet of port 80 from the other
- * prefix visits every word (malloc'ed). */
-static char *shared_rules(size_t n)
+/*
+ * Compile the policy of one class "a" (mark 0x100) on lo with the
+ * dynamic set "d", the static set "s" (198.18.0.0/24, 203.0.113.7), the
+ * top-level @setting ("" or e.g. flow_cache = "on";) and the rules list
+ * @rules, as flowtagd would (ft_prepare()); fails the test, with the
+ * diagnostics, when it does not compile. Case @i names it.
+ */
+static void prepare_rules(size_t i, const char *setting, const char *rules,
+			  struct ft_prepared *p)
 {
-	size_t cap = n * 96 + 64, len = 0, i;
-	char *buf = malloc(cap);
+	static const struct ft_ifname lo = { "lo", 1 };
+	size_t cap = strlen(rules) + 1024;
+	char *text = malloc(cap);
+	const struct ft_prepare_opts o = { .text = text, .name = "t.conf", .dir = ".",
+					   .binder = FT_BIND_FIXED, .fixed = &lo, .nfixed = 1 };
 
-	assert_non_null(buf);
-	buf[0] = '\0';
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, cap - len,
-					"%s{ match = { proto = \"udp\"; dport = %zu; "
-					"src = \"198.18.%zu.0/24\"; }; class = \"a\"; }",
-					i ? "," : "", 80 + i % 2, 1 + i % 2);
-	return buf;
+	assert_non_null(text);
+	snprintf(text, cap,
+		 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n%s\n"
+		 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
+		 "prefix_sets = ( { name = \"d\"; dynamic = true; },\n"
+		 "  { name = \"s\"; prefixes = [ \"198.18.0.0/24\", \"203.0.113.7\" ]; } );\n"
+		 "rules = ( %s );\n", setting, rules);
+	if (ft_prepare(&o, p)) {
+		fprintf(stderr, "# case %zu does not compile:\n%s", i,
+			p->diag.text ? p->diag.text : "");
+		free(text);
+		fail();
+	}
+	free(text);
 }
 
 /*
@@ -351,9 +370,9 @@ static char *shared_rules(size_t n)
  */
 static void test_flow_cache_choice(void **st)
 {
-	static const struct ft_ifname lo = { "lo", 1 };
-	char *r10 = sweep_rules(10), *r1000 = sweep_rules(1000), *r4096 = sweep_rules(4096);
-	char *s512 = shared_rules(512), *s576 = shared_rules(576), *s4096 = shared_rules(4096);
+	char *r10 = rule_list(10, false), *r1000 = rule_list(1000, false);
+	char *r4096 = rule_list(4096, false), *s512 = rule_list(512, true);
+	char *s576 = rule_list(576, true), *s4096 = rule_list(4096, true);
 	const struct {
 		const char *setting;	/* flow_cache = ...; or "" */
 		const char *rules;
@@ -390,29 +409,15 @@ static void test_flow_cache_choice(void **st)
 		{ "flow_cache = \"off\";", "{ match = { src = \"@d\"; }; class = \"a\"; }",
 		  FT_FC_SET_OFF, "off (flow_cache \"off\")", 0 },
 	};
-	size_t cap = 4096 * 96 + 1024, i;
-	char *text = malloc(cap), why[256];
+	char why[256];
+	size_t i;
 
 	(void)st;
-	assert_non_null(text);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct ft_prepare_opts o = { .text = text, .name = "cache.conf",
-						   .dir = ".", .binder = FT_BIND_FIXED,
-						   .fixed = &lo, .nfixed = 1 };
 		struct ft_prepared p;
 		bool off = cases[i].reason == FT_FC_SET_OFF || cases[i].reason == FT_FC_AUTO_BOUNDED;
 
-		snprintf(text, cap,
-			 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n%s\n"
-			 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
-			 "prefix_sets = ( { name = \"d\"; dynamic = true; },\n"
-			 "  { name = \"s\"; prefixes = [ \"198.18.0.0/24\", \"203.0.113.7\" ]; } );\n"
-			 "rules = ( %s );\n", cases[i].setting, cases[i].rules);
-		if (ft_prepare(&o, &p)) {
-			fprintf(stderr, "# case %zu does not compile:\n%s", i,
-				p.diag.text ? p.diag.text : "");
-			fail();
-		}
+		prepare_rules(i, cases[i].setting, cases[i].rules, &p);
 		ft_flow_cache_describe(&p.comp, why, sizeof(why));
 		fprintf(stderr, "# case %zu: %s\n", i, why);
 		assert_int_equal(p.comp.flow_cache_reason, cases[i].reason);
@@ -422,7 +427,6 @@ static void test_flow_cache_choice(void **st)
 			assert_int_equal(ft_search_words(&p.comp), cases[i].words);
 		ft_prepared_free(&p);
 	}
-	free(text);
 	free(r10);
 	free(r1000);
 	free(r4096);
@@ -438,9 +442,8 @@ static void test_flow_cache_choice(void **st)
  */
 static void test_one_word(void **st)
 {
-	static const struct ft_ifname lo = { "lo", 1 };
-	char *r1 = sweep_rules(1), *r64 = sweep_rules(64), *r65 = sweep_rules(65);
-	char *r4096 = sweep_rules(4096);
+	char *r1 = rule_list(1, false), *r64 = rule_list(64, false), *r65 = rule_list(65, false);
+	char *r4096 = rule_list(4096, false);
 	const struct {
 		const char *rules;
 		bool word;
@@ -453,28 +456,14 @@ static void test_one_word(void **st)
 		{ "{ match = { dport = 53; }; class = \"a\"; }, "
 		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false },
 	};
-	size_t cap = 4096 * 96 + 1024, i;
-	char *text = malloc(cap);
+	size_t i;
 
 	(void)st;
-	assert_non_null(text);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct ft_prepare_opts o = { .text = text, .name = "word.conf",
-						   .dir = ".", .binder = FT_BIND_FIXED,
-						   .fixed = &lo, .nfixed = 1 };
 		struct ft_prepared p;
 		uint64_t words, tables;
 
-		snprintf(text, cap,
-			 "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff00;\n"
-			 "classes = ( { name = \"a\"; mark = 0x100; } );\n"
-			 "prefix_sets = ( { name = \"d\"; dynamic = true; } );\n"
-			 "rules = ( %s );\n", cases[i].rules);
-		if (ft_prepare(&o, &p)) {
-			fprintf(stderr, "# case %zu does not compile:\n%s", i,
-				p.diag.text ? p.diag.text : "");
-			fail();
-		}
+		prepare_rules(i, "", cases[i].rules, &p);
 		fprintf(stderr, "# case %zu: %zu rules, %zu bitmaps, one-word search %s\n", i,
 			p.comp.nrules, p.comp.nbitmaps,
 			p.comp.hdr.flags & FT_POL_F_WORD ? "yes" : "no");
@@ -488,7 +477,6 @@ static void test_one_word(void **st)
 					 p.comp.nbitmaps * words * 8 + tables);
 		ft_prepared_free(&p);
 	}
-	free(text);
 	free(r1);
 	free(r64);
 	free(r65);
