@@ -679,6 +679,7 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len)
 {
 	double mib = (double)ft_search_bytes(c) / (1 << 20);
+	unsigned int words = ft_search_words(c);	/* a walk of every field's bitmaps: once */
 
 	switch (c->flow_cache_reason) {
 	case FT_FC_SET_ON:
@@ -695,13 +696,13 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 		break;
 	case FT_FC_AUTO_WORDS:
 		snprintf(buf, len, "on (flow_cache \"auto\": the search can visit %u bitmap words, "
-			 "more than %u)", ft_search_words(c), FT_FLOW_CACHE_AUTO_WORDS);
+			 "more than %u)", words, FT_FLOW_CACHE_AUTO_WORDS);
 		break;
 	case FT_FC_AUTO_BOUNDED:
 	default:
 		snprintf(buf, len, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, "
 			 "the search visits at most %u bitmap word%s: %.2f MiB of tables)",
-			 ft_search_words(c), ft_search_words(c) == 1 ? "" : "s", mib);
+			 words, words == 1 ? "" : "s", mib);
 		break;
 	}
 	return buf;
