@@ -678,8 +678,17 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c)
 
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len)
 {
-	double mib = (double)ft_search_bytes(c) / (1 << 20);
+	uint64_t bytes = ft_search_bytes(c);
 	unsigned int words = ft_search_words(c);	/* a walk of every field's bitmaps: once */
+	char size[32];
+
+	/* a port-only policy's few words are not "0.00 MiB" */
+	if (bytes < 1024)
+		snprintf(size, sizeof(size), "%llu bytes", (unsigned long long)bytes);
+	else if (bytes < (1 << 20))
+		snprintf(size, sizeof(size), "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(size, sizeof(size), "%.2f MiB", bytes / (double)(1 << 20));
 
 	switch (c->flow_cache_reason) {
 	case FT_FC_SET_ON:
@@ -701,8 +710,8 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 	case FT_FC_AUTO_BOUNDED:
 	default:
 		snprintf(buf, len, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, "
-			 "the search visits at most %u bitmap word%s: %.2f MiB of tables)",
-			 words, words == 1 ? "" : "s", mib);
+			 "the search visits at most %u bitmap word%s: %s of tables)",
+			 words, words == 1 ? "" : "s", size);
 		break;
 	}
 	return buf;

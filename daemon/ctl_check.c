@@ -89,13 +89,23 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	ft_out_opt_u64(o, "rules", NULL, parsed, pol->nrules, NULL, true);
 	ft_out_opt_u64(o, "classes", NULL, parsed, pol->nclasses, NULL, true);
 	ft_out_opt_u64(o, "bitmaps", NULL, valid, comp->nbitmaps, NULL, true);
-	if (valid) {
+	{
+		/* null for an invalid policy: the keys are always there */
 		char why[256];
 
-		ft_flow_cache_describe(comp, why, sizeof(why));
-		ft_out_bool(o, "flow_cache", NULL, !(comp->hdr.flags & FT_POL_F_NOCACHE), "on", "off");
-		ft_out_str(o, "flow_cache_reason", NULL, why);
-		ft_out_text(o, "%s: flow cache: %s", path, why);
+		if (valid)
+			ft_flow_cache_describe(comp, why, sizeof(why));
+		ft_out_opt_bool(o, "flow_cache", NULL, valid, !(comp->hdr.flags & FT_POL_F_NOCACHE),
+				"on", "off");
+		ft_out_str(o, "flow_cache_reason", NULL, valid ? why : NULL);
+		ft_out_str(o, "search", NULL, valid ? ft_search_name(comp->hdr.flags) : NULL);
+		if (valid) {
+			ft_out_text(o, "%s: flow cache: %s", path, why);
+			ft_out_text(o, "%s: search: %s", path,
+				    comp->hdr.flags & FT_POL_F_WORD ?
+				    "one-word (at most 64 rules, no dynamic set: one word per field)" :
+				    "bitmap (more than 64 rules, a dynamic set, or more than 16384 distinct bitmaps)");
+		}
 	}
 	if (valid)
 		ft_out_text(o, "%s: valid: %zu rule%s, %zu class%s, %zu rule bitmap%s%s", path,

@@ -199,6 +199,8 @@ static int print_status_policy(struct ft_out *o, struct ft_pinned *s,
 	if (st->generation)
 		ft_out_bool(o, "flow_cache", "flow cache", !(h.flags & FT_POL_F_NOCACHE), "on",
 			    "off (every packet classified by the rules)");
+	if (st->generation)
+		ft_out_str(o, "search", "search", ft_search_name(h.flags));
 	ft_out_u64(o, "reloads", "reloads", info->reloads);
 	ft_out_u64(o, "reload_failures", "rejected reloads", info->reload_failures);
 	ft_out_u64(o, "repairs", "repairs", hl->repairs);

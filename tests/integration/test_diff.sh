@@ -167,8 +167,10 @@ grep -v '^flow_cache' "$TMP/same.conf" >"$TMP/policy.conf"
 kill -HUP "$DAEMON_PID"
 wait_log "$TMP/flowtagd.log" "generation 4," 10
 check "the log says the policy runs without a flow cache, and why" \
-	wait_log "$TMP/flowtagd.log" "flow cache: off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits at most 1 bitmap word: 0.0[0-9] MiB of tables)" 5
+	wait_log "$TMP/flowtagd.log" "flow cache: off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits at most 1 bitmap word: [0-9.]* \\(bytes\\|KiB\\) of tables)" 5
 expect_eq "status: flow cache off" "$(cache_state)" False
+expect_eq "status: the small policy runs the one-word search" \
+	"$(ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["search"])')" one-word
 before=$(ctl dut -j status | python3 -c 'import json,sys; c = json.load(sys.stdin)["counters"]; print(c["uncached"], c["cache_hits"] + c["cache_misses"])')
 send gen -d 198.18.21.2 -p 9000 -f 10 -s 30000 -n 10
 sleep 0.3

@@ -56,8 +56,10 @@ check "... with the test's FILE:LINE" \
 out=$("$FTCTL" check "$TMP/bad.conf" 2>&1)
 expect_eq "flowtagctl check: exit 1" "$?" 1
 check "... with the test's FILE:LINE" grep -q "^$TMP/bad.conf:15: error: test failed" <<<"$out"
-r=$("$FTCTL" -j check "$TMP/bad.conf" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], len(d["errors"]))')
-expect_eq "flowtagctl -j check: invalid, one error" "$r" "False 1"
+r=$("$FTCTL" -j check "$TMP/bad.conf" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], len(d["errors"]), d["flow_cache"], d["search"])')
+expect_eq "flowtagctl -j check: invalid, one error, no flow cache or search to report" "$r" "False 1 None None"
+r=$("$FTCTL" -j check "$TMP/good.conf" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], d["flow_cache"], d["search"])')
+expect_eq "flowtagctl -j check: 2 rules, no dynamic set: no flow cache (auto), the one-word search" "$r" "True False one-word"
 
 # a bad entry is a config error at its line too
 policy "$TMP/entry.conf" bulk "$T_VOICE" '  { packet = "proto udp src 198.18.22.1 dport 9000"; expect = "gold"; }'

@@ -52,6 +52,9 @@ daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" || { not_ok "start"; fin
 ok "flowtagd starts with two dynamic sets (one of size 10^6)"
 check "the sets were created" wait_log "$TMP/flowtagd.log" "dynamic set 'big' created" 2
 reach gen 198.18.7.2
+expect_eq "status: a policy with dynamic sets has a flow cache and the bitmap search" \
+	"$(ctl dut -j status | python3 -c 'import json,sys; p = json.load(sys.stdin)["policy"]; print(p["flow_cache"], p["search"])')" \
+	"True bitmap"
 
 got() { nft_count dut inet ft all; }
 burst() { send gen -d 198.18.7.2 -p 9000 -s 40000 -f 1 -n 5; sleep 0.3; }

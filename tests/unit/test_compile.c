@@ -364,7 +364,9 @@ static void prepare_rules(size_t i, const char *setting, const char *rules,
  * prefixes (LPM tries) and a search that can visit more than
  * FT_FLOW_CACHE_AUTO_WORDS words, else off: 10, 1000 and 4096 rules of
  * the benchmark's shape (each its own port: one word; 4096 take about
- * 2.3 MiB of tables), a static set, 512 shared rules (8 words); on for
+ * 2.3 MiB of tables; 10 take 257.1 KiB, the sizes below 1 MiB in KiB),
+ * one port-only rule (16 bytes of tables: two bitmap words), a static
+ * set, 512 shared rules (8 words); on for
  * 576 and 4096 shared ones (9 and 64 words). FT_POL_F_NOCACHE in the
  * header follows, and ft_flow_cache_describe() says which and why.
  */
@@ -382,7 +384,10 @@ static void test_flow_cache_choice(void **st)
 	} cases[] = {
 		{ "", r10, FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
-		  "at most 1 bitmap word: 0.", 1 },
+		  "at most 1 bitmap word: 257.1 KiB of tables)", 1 },
+		{ "", "{ match = { proto = \"udp\"; dport = 9000; }; class = \"a\"; }",
+		  FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, "
+		  "the search visits at most 1 bitmap word: 16 bytes of tables)", 1 },
 		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\"", 1 },
 		{ "", r4096, FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
