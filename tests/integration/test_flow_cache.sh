@@ -346,6 +346,16 @@ mode_is()
 	expect_eq "$1: flowtagctl -j status: policy.flow_cache" "$(cache_mode)" "${want%% *}"
 }
 
+# reload_to MODE GEN [LABEL]: the policy with flow_cache = MODE, SIGHUP,
+# generation GEN in the log, and MODE in the log and status
+reload_to()
+{
+	policy "$1"
+	kill -HUP "$DAEMON_PID"
+	check "SIGHUP${3:+ $3}: generation $2" wait_log "$TMP/flowtagd.log" "generation $2," 10
+	mode_is "generation $2" "$1" "$2"
+}
+
 # one_mode MODE: flowtagd with flow_cache = MODE, a round of traffic, a stop
 one_mode()
 {
@@ -415,18 +425,12 @@ test_reload_switches()
 	done
 	sleep 0.5
 	# on -> off, traffic going on; P0..P1 is a stretch of generation 2
-	policy off
-	kill -HUP "$DAEMON_PID"
-	check "SIGHUP under traffic: generation 2" wait_log "$TMP/flowtagd.log" "generation 2," 10
-	mode_is "generation 2" off 2
+	reload_to off 2 "under traffic"
 	P0=$(ft_snap)
 	sleep 0.7
 	P1=$(ft_snap)
 	# off -> on; P2..P3 is a stretch of generation 3
-	policy on
-	kill -HUP "$DAEMON_PID"
-	check "SIGHUP under traffic: generation 3" wait_log "$TMP/flowtagd.log" "generation 3," 10
-	mode_is "generation 3" on 3
+	reload_to on 3 "under traffic"
 	P2=$(ft_snap)
 	sleep 0.7
 	P3=$(ft_snap)
@@ -484,16 +488,10 @@ test_reload_switches()
 	expect_eq "under reloads: no tc fallback, no tc drop" "$(delta fallback) $(delta tc_drops)" "0 0"
 
 	# and once more, with exact rounds: on -> off, off -> on
-	policy off
-	kill -HUP "$DAEMON_PID"
-	check "SIGHUP: generation 4" wait_log "$TMP/flowtagd.log" "generation 4," 10
-	mode_is "generation 4" off 4
+	reload_to off 4
 	round "reload on -> off" off
 	seen_off=$SEEN
-	policy on
-	kill -HUP "$DAEMON_PID"
-	check "SIGHUP: generation 5" wait_log "$TMP/flowtagd.log" "generation 5," 10
-	mode_is "generation 5" on 5
+	reload_to on 5
 	round "reload off -> on" on
 	expect_eq "the same packets arrived in the same classes with and without the flow cache" \
 		"${SEEN% }" "${seen_off% }"
