@@ -140,8 +140,15 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m; done
 o=trans=virtio,version=9p2000.L,msize=512000
+# cache=loose: the guest keeps what it read of the host's root, the
+# project and the modules in its page and dentry caches instead of asking
+# the host again at every exec and open. Nothing the guest reads there
+# changes on the host while the VM runs, and only the guest writes to the
+# project. Under TCG a process start costs about 0.1 s and the tests start
+# thousands: test_parse_paths took 126 s with cache=none, 94 s with this.
+# vmctl, written by both sides, stays uncached.
 mkdir -p /mnt/lower /mnt/rw
-mount -t 9p -o $o,ro hostroot /mnt/lower || { echo "vm: cannot mount the host root"; poweroff -f; }
+mount -t 9p -o $o,ro,cache=loose hostroot /mnt/lower || { echo "vm: cannot mount the host root"; poweroff -f; }
 mount -t tmpfs -o size=2g tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot ||
@@ -152,8 +159,8 @@ ftinit=$(sed -n 's/.*ftinit=\([^ ]*\).*/\1/p' /proc/cmdline)
 # it would hide /run/ftvm
 [ "$ftinit" = guest-systemd.sh ] && mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /newroot/run
 mkdir -p /newroot/mnt/ftproj /newroot/lib/modules/$kver /newroot/run/ftvm
-mount -t 9p -o $o project /newroot/mnt/ftproj
-mount -t 9p -o $o,ro modules /newroot/lib/modules/$kver
+mount -t 9p -o $o,cache=loose project /newroot/mnt/ftproj
+mount -t 9p -o $o,ro,cache=loose modules /newroot/lib/modules/$kver
 mount -t 9p -o $o vmctl /newroot/run/ftvm
 umount /proc /sys
 mount --move /dev /newroot/dev
