@@ -682,10 +682,11 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 	unsigned int words = ft_search_words(c);	/* a walk of every field's bitmaps: once */
 	char size[32];
 
-	/* a port-only policy's few words are not "0.00 MiB" */
+	/* a port-only policy's few words are not "0.00 MiB"; and nothing
+	 * that %.1f would round to 1024.0 is given in KiB */
 	if (bytes < 1024)
 		snprintf(size, sizeof(size), "%llu bytes", (unsigned long long)bytes);
-	else if (bytes < (1 << 20))
+	else if (bytes < (1 << 20) - 52)
 		snprintf(size, sizeof(size), "%.1f KiB", bytes / 1024.0);
 	else
 		snprintf(size, sizeof(size), "%.2f MiB", bytes / (double)(1 << 20));
@@ -714,6 +715,23 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 			 words, words == 1 ? "" : "s", size);
 		break;
 	}
+	return buf;
+}
+
+const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t len)
+{
+	/* in the order of the test in ft_compile() */
+	if (c->hdr.flags & FT_POL_F_WORD)
+		snprintf(buf, len, "one-word (at most 64 rules, no dynamic set, at most %u distinct "
+			 "bitmaps: one word per field)", FT_BMW_MAX);
+	else if (c->hdr.nwords > 1)
+		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap)",
+			 c->hdr.nrules, c->hdr.nwords);
+	else if (c->hdr.flags & FT_POL_F_DYNSETS)
+		snprintf(buf, len, "bitmap (the rules name dynamic sets)");
+	else
+		snprintf(buf, len, "bitmap (%zu distinct bitmaps, more than %u)", c->nbitmaps,
+			 FT_BMW_MAX);
 	return buf;
 }
 

@@ -227,10 +227,20 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c);
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len);
 
 /**
+ * ft_search_describe() - ft_search_name() of @c and why, for flowtagctl
+ * check: e.g. "one-word (at most 64 rules, no dynamic set, at most 16384
+ * distinct bitmaps: one word per field)" or "bitmap (65 rules, more than
+ * 64: 2 words per bitmap)". Writes at most @len bytes (NUL included) into
+ * @buf. Returns @buf.
+ */
+const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t len);
+
+/**
  * ft_search_name() - which rule search the data path runs for a policy
  * header's flags (struct ft_policy_hdr.flags, flowtag/maps.h):
- * "one-word" under FT_POL_F_WORD (at most 64 rules, no dynamic set: one
- * word per field from ft_bmw), else "bitmap" (the summary word, then the
+ * "one-word" under FT_POL_F_WORD (at most 64 rules, no dynamic set, at
+ * most FT_BMW_MAX distinct bitmaps: one word per field from ft_bmw),
+ * else "bitmap" (the summary word, then the
  * words it names, from each field's inner bitmap map). For flowtagctl
  * check and status, and the JSON key "search". Never NULL.
  */

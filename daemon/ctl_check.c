@@ -102,9 +102,7 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 		if (valid) {
 			ft_out_text(o, "%s: flow cache: %s", path, why);
 			ft_out_text(o, "%s: search: %s", path,
-				    comp->hdr.flags & FT_POL_F_WORD ?
-				    "one-word (at most 64 rules, no dynamic set: one word per field)" :
-				    "bitmap (more than 64 rules, a dynamic set, or more than 16384 distinct bitmaps)");
+				    ft_search_describe(comp, why, sizeof(why)));
 		}
 	}
 	if (valid)

@@ -196,11 +196,10 @@ static int print_status_policy(struct ft_out *o, struct ft_pinned *s,
 	ft_out_u64(o, "rules", "rules", st->generation ? h.nrules : 0);
 	ft_out_u64(o, "classes", "classes", st->generation ? h.nclasses : 0);
 	/* from the header the programs read, not from the daemon's memory */
-	if (st->generation)
-		ft_out_bool(o, "flow_cache", "flow cache", !(h.flags & FT_POL_F_NOCACHE), "on",
-			    "off (every packet classified by the rules)");
-	if (st->generation)
-		ft_out_str(o, "search", "search", ft_search_name(h.flags));
+	/* null (text "-") without a policy, as check -j for an invalid one */
+	ft_out_opt_bool(o, "flow_cache", "flow cache", st->generation, !(h.flags & FT_POL_F_NOCACHE),
+			"on", "off (every packet classified by the rules)");
+	ft_out_str(o, "search", "search", st->generation ? ft_search_name(h.flags) : NULL);
 	ft_out_u64(o, "reloads", "reloads", info->reloads);
 	ft_out_u64(o, "reload_failures", "rejected reloads", info->reload_failures);
 	ft_out_u64(o, "repairs", "repairs", hl->repairs);

@@ -445,22 +445,52 @@ static void test_flow_cache_choice(void **st)
  * set; not at 65 rules, 4096, or with a rule naming a dynamic set. Its
  * search reads one word a bitmap: ft_search_bytes() counts that.
  */
+/* 15 rules, rule k matching the source addresses 10.0.0.0 + i, 1 <= i <=
+ * 16500, whose bit k is set: 16500 distinct source bitmaps, the one of no
+ * address and the all-rules one of the fields no rule constrains, 16502,
+ * more than FT_BMW_MAX with one bitmap word. Freed by the caller. */
+static char *many_bitmaps_rules(void)
+{
+	size_t cap = 4u << 20, n = 0;
+	char *t = malloc(cap);
+	unsigned int k, i;
+
+	assert_non_null(t);
+	for (k = 0; k < 15; k++) {
+		n += snprintf(t + n, cap - n, "%s{ match = { src = [ ", k ? ", " : "");
+		for (i = 1; i <= 16500; i++)
+			if (i & (1u << k))
+				n += snprintf(t + n, cap - n, "\"10.0.%u.%u\", ", i >> 8, i & 255);
+		n -= 2;	/* the last ", " */
+		n += snprintf(t + n, cap - n, " ]; }; class = \"a\"; }");
+		assert_true(n < cap - 64);
+	}
+	return t;
+}
+
 static void test_one_word(void **st)
 {
 	char *r1 = rule_list(1, false), *r64 = rule_list(64, false), *r65 = rule_list(65, false);
-	char *r4096 = rule_list(4096, false);
+	char *r4096 = rule_list(4096, false), *many = many_bitmaps_rules();
+	const char *word = "one-word (at most 64 rules, no dynamic set, at most 16384 distinct "
+			   "bitmaps: one word per field)";
 	const struct {
 		const char *rules;
 		bool word;
+		const char *says;	/* ft_search_describe() */
 	} cases[] = {
-		{ r1, true },
-		{ r64, true },
-		{ r65, false },
-		{ r4096, false },
-		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false },
+		{ r1, true, word },
+		{ r64, true, word },
+		{ r65, false, "bitmap (65 rules, more than 64: 2 words per bitmap)" },
+		{ r4096, false, "bitmap (4096 rules, more than 64: 64 words per bitmap)" },
+		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false,
+		  "bitmap (the rules name dynamic sets)" },
 		{ "{ match = { dport = 53; }; class = \"a\"; }, "
-		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false },
+		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false,
+		  "bitmap (the rules name dynamic sets)" },
+		{ many, false, "bitmap (16502 distinct bitmaps, more than 16384)" },
 	};
+	char why[160];
 	size_t i;
 
 	(void)st;
@@ -473,6 +503,8 @@ static void test_one_word(void **st)
 			p.comp.nrules, p.comp.nbitmaps,
 			p.comp.hdr.flags & FT_POL_F_WORD ? "yes" : "no");
 		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_WORD), cases[i].word);
+		assert_string_equal(ft_search_describe(&p.comp, why, sizeof(why)), cases[i].says);
+		assert_string_equal(ft_search_name(p.comp.hdr.flags), cases[i].word ? "one-word" : "bitmap");
 		words = cases[i].word ? 1 : 1 + p.comp.hdr.nwords;
 		tables = ft_dir4_bytes(&p.comp.src4_table) +
 			 (p.comp.hdr.used_fields & (1u << FT_F_DST) ?
@@ -486,6 +518,7 @@ static void test_one_word(void **st)
 	free(r64);
 	free(r65);
 	free(r4096);
+	free(many);
 }
 
 /* 70 leading drop rules: the pre-filter takes the first 64 (one bitmap word). */
