@@ -195,9 +195,11 @@ serial()
 # end (in the 6.1 guest test_parse_paths takes about 100 s, most others
 # 10-45 s).
 LONG=(test_parse_paths.sh test_flow_cache.sh)
+first=()
+[[ $JOBS -gt 1 ]] && first=("${LONG[@]/#/tests/integration/}")
 together=()
 alone=()
-for t in "${LONG[@]/#/tests/integration/}" tests/integration/test_*.sh; do
+for t in "${first[@]}" tests/integration/test_*.sh; do
 	[[ -e $t ]] || continue
 	name=$(basename "$t")
 	[[ -n $FILTER && $name != *"$FILTER"* ]] && continue

@@ -246,14 +246,19 @@ wait_log()
 	return 1
 }
 
-# nft_count NS FAMILY TABLE COMMENT: packets of the counter with COMMENT
+# nft_count NS FAMILY TABLE COMMENT: packets of the (first) counter whose
+# comment is COMMENT, taken literally; nothing when there is none
 nft_count()
 {
-	local out re="counter packets ([0-9]+) bytes [0-9]+ comment \"$4\""
+	local line
 
 	# parsed by bash: two processes less (see mark_of)
-	out=$(ip netns exec "${NSP}-$1" nft list table "$2" "$3" 2>/dev/null)
-	[[ $out =~ $re ]] && echo "${BASH_REMATCH[1]}"
+	while IFS= read -r line; do
+		if [[ $line == *"comment \"$4\""* && $line =~ counter\ packets\ ([0-9]+)\ bytes ]]; then
+			echo "${BASH_REMATCH[1]}"
+			break
+		fi
+	done < <(ip netns exec "${NSP}-$1" nft list table "$2" "$3" 2>/dev/null)
 	return 0
 }
 
