@@ -154,14 +154,7 @@ setup()
 # nft_snap ARRAY: every counter of dut's table inet ft, by comment
 nft_snap()
 {
-	local -n snap=$1
-	local c p
-
-	snap=()
-	while read -r c p; do
-		snap[$c]=$p
-	done < <(in_ns dut nft list table inet ft |
-		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "\([^"]*\)".*/\2 \1/p')
+	nft_counters "$1" dut inet ft
 }
 
 # ft_snap: one line of the numbers a round compares: status counters, the
