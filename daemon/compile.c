@@ -683,10 +683,10 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 	char size[32];
 
 	/* a port-only policy's few words are not "0.00 MiB"; and nothing
-	 * that %.1f would round to 1024.0 is given in KiB */
+	 * that %.1f would round up to "1024.0" is given in KiB */
 	if (bytes < 1024)
 		snprintf(size, sizeof(size), "%llu bytes", (unsigned long long)bytes);
-	else if (bytes < (1 << 20) - 52)
+	else if (bytes / 1024.0 < 1023.95)
 		snprintf(size, sizeof(size), "%.1f KiB", bytes / 1024.0);
 	else
 		snprintf(size, sizeof(size), "%.2f MiB", bytes / (double)(1 << 20));

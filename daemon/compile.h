@@ -221,8 +221,8 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c);
  * ft_flow_cache_describe() - "on" or "off" and why, for the logs and
  * flowtagctl check: e.g. "off (flow_cache \"auto\": no dynamic set or
  * IPv6 prefix, the search visits at most 1 bitmap word: 256.0 KiB of
- * tables)"; sizes below 1 MiB in KiB, below 1 KiB in bytes. Writes at most @len bytes (NUL
- * included) into @buf. Returns @buf.
+ * tables)"; sizes below 1 MiB in KiB, below 1 KiB in bytes. Writes at
+ * most @len bytes (NUL included) into @buf. Returns @buf.
  */
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len);
 
@@ -240,9 +240,9 @@ const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t le
  * header's flags (struct ft_policy_hdr.flags, flowtag/maps.h):
  * "one-word" under FT_POL_F_WORD (at most 64 rules, no dynamic set, at
  * most FT_BMW_MAX distinct bitmaps: one word per field from ft_bmw),
- * else "bitmap" (the summary word, then the
- * words it names, from each field's inner bitmap map). For flowtagctl
- * check and status, and the JSON key "search". Never NULL.
+ * else "bitmap" (the summary word, then the words it names, from each
+ * field's inner bitmap map). For flowtagctl check and status, and the
+ * JSON key "search". Never NULL.
  */
 static inline const char *ft_search_name(__u32 hdr_flags)
 {

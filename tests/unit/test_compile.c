@@ -440,11 +440,6 @@ static void test_flow_cache_choice(void **st)
 	free(s4096);
 }
 
-/*
- * The one-word search (FT_POL_F_WORD): up to 64 rules without a dynamic
- * set; not at 65 rules, 4096, or with a rule naming a dynamic set. Its
- * search reads one word a bitmap: ft_search_bytes() counts that.
- */
 /* 15 rules, rule k matching the source addresses 10.0.0.0 + i, 1 <= i <=
  * 16500, whose bit k is set: 16500 distinct source bitmaps, the one of no
  * address and the all-rules one of the fields no rule constrains, 16502,
@@ -468,6 +463,13 @@ static char *many_bitmaps_rules(void)
 	return t;
 }
 
+/*
+ * The one-word search (FT_POL_F_WORD): up to 64 rules without a dynamic
+ * set and with at most FT_BMW_MAX distinct bitmaps; not at 65 rules, 4096,
+ * with a rule naming a dynamic set, or with 16502 bitmaps. Its search
+ * reads one word a bitmap: ft_search_bytes() counts that.
+ * ft_search_describe() says which search and why.
+ */
 static void test_one_word(void **st)
 {
 	char *r1 = rule_list(1, false), *r64 = rule_list(64, false), *r65 = rule_list(65, false);
