@@ -214,7 +214,9 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 			"blocks, %.2f MiB; %s; flow cache %s\n", (double)(ftb_mono_ns() - t0) / 1e9,
 			p->c.src4_table.nchunks, p->c.src4_table.nblocks,
 			(double)ft_dir4_bytes(&p->c.src4_table) / (1 << 20),
-			p->c.hdr.flags & FT_POL_F_WORD ? "one-word search" : "bitmap search",
+			p->c.hdr.flags & FT_POL_F_WORD ? "one-word search" :
+			p->c.hdr.flags & FT_POL_F_HEADS ? "bitmap search from the heads" :
+			"bitmap search",
 			ft_flow_cache_describe(&p->c, why, sizeof(why)));
 		err = measure(&cc, true, FTB_COLD, &r, d);
 		if (err)

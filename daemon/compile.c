@@ -551,6 +551,9 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	/* the one-word search: flowtag/maps.h, FT_POL_F_WORD */
 	if (c.bt.nwords == 1 && !(out->hdr.flags & FT_POL_F_DYNSETS) && c.bt.n <= FT_BMW_MAX)
 		out->hdr.flags |= FT_POL_F_WORD;
+	/* else the bitmap search from the heads: FT_POL_F_HEADS */
+	else if (!(out->hdr.flags & FT_POL_F_DYNSETS) && c.bt.n <= FT_BMW_MAX)
+		out->hdr.flags |= FT_POL_F_HEADS;
 	ft_flow_cache_choose(pol, out);
 	free(c.bt.slots);
 	return 0;
@@ -568,11 +571,48 @@ fail:
 	return err;
 }
 
+/* Whether @b has more than one non-zero word. */
+static bool ft_bm_multi(const struct ft_bitmap *b)
+{
+	return b->summary & (b->summary - 1);
+}
+
+/* How many bitmaps of @c the heads search reads whole in ft_bitmaps:
+ * those of more than one non-zero word but the all-rules one. */
+static size_t ft_bm_read_whole(const struct ft_compiled *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nbitmaps; i++)
+		n += ft_bm_multi(&c->bitmaps[i]) && i != c->hdr.all_bm;
+	return n;
+}
+
+struct ft_bm_head ft_bm_head_of(const struct ft_compiled *c, size_t i)
+{
+	struct ft_bm_head x = { 0 };
+
+	if (i >= c->nbitmaps)
+		return x;
+	x.summary = c->bitmaps[i].summary;
+	if (ft_bm_multi(&c->bitmaps[i]))
+		x.word = i == c->hdr.all_bm ? FT_BM_HEAD_ALL : i;
+	else if (x.summary)
+		x.word = c->bitmaps[i].w[__builtin_ctzll(x.summary)];
+	return x;
+}
+
 uint64_t ft_search_bytes(const struct ft_compiled *c)
 {
 	/* the one-word search reads ft_bmw, one word a bitmap */
 	uint64_t words = c->hdr.flags & FT_POL_F_WORD ? 1 : 1 + c->hdr.nwords;
 	uint64_t n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
+
+	/* the heads, and the bitmaps a head does not hold whole */
+	if (c->hdr.flags & FT_POL_F_HEADS) {
+		n = (uint64_t)c->nbitmaps * sizeof(struct ft_bm_head);
+		n += ft_bm_read_whole(c) * words * sizeof(__u64);
+	}
 
 	if (c->hdr.used_fields & (1u << FT_F_SRC))
 		n += ft_dir4_bytes(&c->src4_table);
@@ -724,9 +764,17 @@ const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t le
 	if (c->hdr.flags & FT_POL_F_WORD)
 		snprintf(buf, len, "one-word (at most 64 rules, no dynamic set, at most %u distinct "
 			 "bitmaps: one word per field)", FT_BMW_MAX);
+	else if (c->hdr.nwords > 1 && (c->hdr.flags & FT_POL_F_HEADS))
+		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; "
+			 "%zu of %zu bitmaps read from their 16-byte heads alone)", c->hdr.nrules,
+			 c->hdr.nwords, c->nbitmaps - ft_bm_read_whole(c), c->nbitmaps);
+	else if (c->hdr.nwords > 1 && (c->hdr.flags & FT_POL_F_DYNSETS))
+		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; the "
+			 "rules name dynamic sets)", c->hdr.nrules, c->hdr.nwords);
 	else if (c->hdr.nwords > 1)
-		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap)",
-			 c->hdr.nrules, c->hdr.nwords);
+		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; %zu "
+			 "distinct bitmaps, more than %u)", c->hdr.nrules, c->hdr.nwords,
+			 c->nbitmaps, FT_BMW_MAX);
 	else if (c->hdr.flags & FT_POL_F_DYNSETS)
 		snprintf(buf, len, "bitmap (the rules name dynamic sets)");
 	else

@@ -174,9 +174,22 @@ static inline uint64_t ft_dir4_bytes(const struct ft_dir4_table *t)
 void ft_compiled_free(struct ft_compiled *c);
 
 /**
+ * ft_bm_head_of() - the head of bitmap @i of @c (struct ft_bm_head,
+ * flowtag/maps.h): what ft_policy_swap() writes into ft_bmh for a policy
+ * with FT_POL_F_HEADS. Its summary; and the bitmap's one non-zero word
+ * (0 if none), FT_BM_HEAD_ALL for the all-rules bitmap (hdr.all_bm) of
+ * more than one word, or the index @i for another bitmap of more than
+ * one. All zero for an index past the bitmaps.
+ */
+struct ft_bm_head ft_bm_head_of(const struct ft_compiled *c, size_t i);
+
+/**
  * ft_search_bytes() - bytes of tables the bit-vector search of @c can read
  * for one packet: its rule bitmaps (hdr.nwords words each, and the
- * summary word; one word each under FT_POL_F_WORD, in ft_bmw) and the
+ * summary word; one word each under FT_POL_F_WORD, in ft_bmw; under
+ * FT_POL_F_HEADS a 16-byte head each, in ft_bmh, and the bitmaps of more
+ * than one non-zero word but the all-rules one, which that search never
+ * reads) and the
  * IPv4 prefix tables of the fields the rules match on (the IPv6 and
  * dynamic sets' LPM tries not included). A measure of the search's
  * memory, for ft_flow_cache_describe().
@@ -230,8 +243,9 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
  * ft_search_describe() - ft_search_name() of @c and why, for flowtagctl
  * check: e.g. "one-word (at most 64 rules, no dynamic set, at most 16384
  * distinct bitmaps: one word per field)" or "bitmap (65 rules, more than
- * 64: 2 words per bitmap)". Writes at most @len bytes (NUL included) into
- * @buf. Returns @buf.
+ * 64: 2 words per bitmap; 67 of 67 bitmaps read from their 16-byte heads
+ * alone)". Writes at most @len bytes (NUL included) into @buf. Returns
+ * @buf.
  */
 const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t len);
 
@@ -240,9 +254,10 @@ const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t le
  * header's flags (struct ft_policy_hdr.flags, flowtag/maps.h):
  * "one-word" under FT_POL_F_WORD (at most 64 rules, no dynamic set, at
  * most FT_BMW_MAX distinct bitmaps: one word per field from ft_bmw),
- * else "bitmap" (the summary word, then the words it names, from each
- * field's inner bitmap map). For flowtagctl check and status, and the
- * JSON key "search". Never NULL.
+ * else "bitmap" (the summary word, then the words it names: from each
+ * bitmap's head in ft_bmh under FT_POL_F_HEADS, and from each field's
+ * inner bitmap map for a bitmap of more than one word). For flowtagctl
+ * check and status, and the JSON key "search". Never NULL.
  */
 static inline const char *ft_search_name(__u32 hdr_flags)
 {

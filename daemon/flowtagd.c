@@ -199,7 +199,9 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 	pr_info("policy %s active: generation %u, %zu rules, %zu classes, %zu prefix sets, "
 		"%zu bitmaps%s, mark_mask %#010x", pol->file, gen, pol->nrules, pol->nclasses,
 		pol->nsets, c->nbitmaps,
-		c->hdr.flags & FT_POL_F_WORD ? " (one-word search)" : "", pol->mark_mask);
+		c->hdr.flags & FT_POL_F_WORD ? " (one-word search)" :
+		c->hdr.flags & FT_POL_F_HEADS ? " (bitmap search from their heads)" : "",
+		pol->mark_mask);
 	/* how close the tables are to their limit, and what the pre-filter
 	 * decides: what an operator whose block list grows needs to know */
 	pr_info("IPv4 prefix tables: src %.2f MiB, dst %.2f MiB (chunks at most %u MiB each); "

@@ -171,6 +171,28 @@ static int bmw_write(int fd, uint32_t slot, const struct ft_compiled *c)
 	return err;
 }
 
+/* The bitmap search's heads (FT_POL_F_HEADS): the head of each bitmap of
+ * @c into @slot's part of ft_bmh (@fd). */
+static int bmh_write(int fd, uint32_t slot, const struct ft_compiled *c)
+{
+	struct ft_bm_head *x;
+	size_t i;
+	int err;
+
+	if (!(c->hdr.flags & FT_POL_F_HEADS))
+		return 0;
+	if (c->nbitmaps > FT_BMW_MAX)
+		return -E2BIG;
+	x = calloc(c->nbitmaps ? c->nbitmaps : 1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	for (i = 0; i < c->nbitmaps; i++)
+		x[i] = ft_bm_head_of(c, i);
+	err = array_write(fd, slot * FT_BMW_MAX, x, sizeof(*x), c->nbitmaps);
+	free(x);
+	return err;
+}
+
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
 /*
@@ -316,6 +338,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 				  c->dynor, sizeof(*c->dynor), FT_DYNOR_PER_SLOT);
 	if (!err)
 		err = bmw_write(bpf_map__fd(s->maps.ft_bmw), slot, c);
+	if (!err)
+		err = bmh_write(bpf_map__fd(s->maps.ft_bmh), slot, c);
 	if (err)
 		goto out;
 

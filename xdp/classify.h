@@ -20,8 +20,10 @@
  *                                            maps the loader filled
  *   ft_decide()           here              drop pre-filter (ft_prefilter()),
  *                                            else flow cache, else
- *                                            ft_first_rule(), else the
- *                                            default: the verdict
+ *                                            ft_first_rule_heads() (the
+ *                                            same search from the bitmaps'
+ *                                            heads) or ft_first_rule(),
+ *                                            else the default: the verdict
  *   ft_classify()         here              parse the packet, then ft_decide()
  *
  * The differential tests (tests/unit/test_compile.c, tests/fuzz/, the
@@ -78,6 +80,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ft_bmw SEC(".maps");
+
+/* the head of every bitmap, for the bitmap search (flowtag/maps.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_BMW_MAX);
+	__type(key, __u32);
+	__type(value, struct ft_bm_head);
+} ft_bmh SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -392,9 +402,9 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
  * FT_EACH_FIELD(X) - X(field, have, lookup) for every match field, in the
  * order of enum ft_field: whether the packet has the field (else the
  * rules get h->absent_bm[field]) and the lookup of its bitmap index. One
- * list for both searches (ft_first_rule_word(), ft_first_rule()), which
- * name the key @k, the header @h, the @slot and @ip (the key has IP
- * addresses) alike.
+ * list for the three searches (ft_first_rule_word(), ft_first_rule_heads(),
+ * ft_first_rule()), which name the key @k, the header @h, the @slot and
+ * @ip (the key has IP addresses) alike.
  */
 #define FT_EACH_FIELD(X)								\
 	X(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));	\
@@ -445,6 +455,127 @@ static __always_inline __u32 ft_first_rule_word(const struct ft_flow_key *k,
 	FT_EACH_FIELD(FT_WORD);
 #undef FT_WORD
 	return acc ? ft_ctz64(acc) : FT_RULE_NONE;
+}
+
+/* Head of bitmap @bi of @slot in ft_bmh; NULL for an index outside it,
+ * FT_BM_INVALID and FT_DIR4_NONE among them. */
+static __always_inline const struct ft_bm_head *ft_bm_head(__u32 slot, __u32 bi)
+{
+	__u32 i = slot * FT_BMW_MAX + bi;
+
+	if (bi >= FT_BMW_MAX)
+		return NULL;
+	return bpf_map_lookup_elem(&ft_bmh, &i);
+}
+
+/* ft_first_rule_heads()'s answer when the summaries name more words than
+ * it visits: ft_first_rule() reads them all in ft_bitmaps */
+#define FT_RULE_FULL		0x20000u
+
+/* What ft_first_rule_heads() keeps of the heads of a packet's bitmaps:
+ * scalars only. */
+struct ft_heads {
+	__u64 sum;			/* AND of the fields' summaries */
+	__u64 acc;			/* AND of the single-word bitmaps' words */
+	__u32 multi;			/* bit f: field f's bitmap has more words */
+	__u32 bi[FT_NFIELDS];		/* bitmap index of each multi field */
+};
+
+/*
+ * ft_first_rule_heads() - ft_first_rule() for a policy with FT_POL_F_HEADS
+ * (no dynamic set), from the heads of the fields' bitmaps in ft_bmh. A
+ * bitmap with at most one non-zero word is all in its head, and the
+ * all-rules bitmap is no constraint: only the other bitmaps are read in
+ * the slot's ft_bitmaps, and only the words the AND of the summaries
+ * names, lowest first. When some field's bitmap is a single word, that
+ * AND has at most its bit: one word is visited. Past FT_HEADS_WORDS
+ * words (flowtag/maps.h) it answers FT_RULE_FULL, for ft_first_rule()
+ * to search all of them: a bound of the verifier's work.
+ *
+ * For the verifier: what a field contributes is computed without a
+ * branch, and @unk, 0 at run time but unknown to the verifier (the
+ * header's nwords >> 31: nwords <= FT_BM_WORDS), is or'ed into what
+ * the branches below test. Else a field no rule uses would leave known
+ * zeros there, the branches on them would be decided on some paths, the
+ * verifier would mark them precise and walk every combination of the
+ * fields' outcomes (2^FT_NFIELDS) instead of merging them.
+ *
+ * Global, called from ft_decide() rather than from ft_first_rule(): the
+ * call chain through ft_first_rule() has no stack left for its frame.
+ * Even so the chains are at the limit on 6.1, whose verifier rounds each
+ * frame up to 32 bytes: ft_tc_ingress, ft_decide and this one, or
+ * ft_dynset_hits() and ft_dynset_one() under ft_decide, make 512 bytes
+ * (hits is looked up after this call, not kept across it, for that).
+ */
+__attribute__((noinline)) __u32 ft_first_rule_heads(const struct ft_flow_key *k,
+						    const struct ft_policy_hdr *h, __u32 slot)
+{
+	struct ft_heads heads, *o = &heads;
+	const struct ft_bm_head *x;
+	const struct ft_bitmap *b;
+	__u32 used, unk, w, r;
+	void *bms;
+	int ip, f, i;
+
+	if (!k || !h)
+		return FT_RULE_NONE;
+	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+	if (!bms)
+		return FT_RULE_NONE;
+	used = h->used_fields;
+	unk = h->nwords >> 31;
+	ip = k->family != FT_FAM_NONE;
+	o->sum = ~(__u64)unk;
+	o->acc = ~(__u64)unk;
+	o->multi = unk;
+#define FT_HEAD(f, have, lookup)						\
+	do {									\
+		o->bi[f] = unk;							\
+		if (used & (1u << (f))) {					\
+			__u64 t, a;						\
+										\
+			x = ft_bm_head(slot, (have) ? (lookup) : h->absent_bm[f]); \
+			if (!x)							\
+				return FT_RULE_NONE; /* FT_BM_INVALID too */	\
+			o->sum &= x->summary;					\
+			t = x->summary & (x->summary - 1);			\
+			t = (t | -t) >> 63;	/* 1: more than one word */	\
+			/* the all-rules bitmap is no constraint */		\
+			a = x->word + 1;					\
+			t &= (a | -a) >> 63;					\
+			o->multi |= (__u32)t << (f);				\
+			o->bi[f] = (__u32)x->word;				\
+			o->acc &= x->word | -t;					\
+		}								\
+	} while (0)
+
+	FT_EACH_FIELD(FT_HEAD);
+#undef FT_HEAD
+	o->multi |= unk * ((1u << FT_NFIELDS) - 1);
+	/* no field used: every rule accepts, the first is rule 0 (if any) */
+	for (i = 0; i < FT_HEADS_WORDS; i++) {
+		__u64 acc = o->acc;
+
+		if (!o->sum)
+			return FT_RULE_NONE;
+		/* mask: tell the verifier w indexes inside a bitmap's words */
+		w = ft_ctz64(o->sum) & (FT_BM_WORDS - 1);
+		o->sum &= o->sum - 1;
+#pragma unroll
+		for (f = 0; f < FT_NFIELDS; f++) {
+			if (!(o->multi & (1u << f)))
+				continue;
+			b = bpf_map_lookup_elem(bms, &o->bi[f]);
+			if (!b)
+				return FT_RULE_NONE;
+			acc &= b->w[w];
+		}
+		if (acc) {
+			r = w * 64 + ft_ctz64(acc);
+			return r < h->nrules ? r : FT_RULE_NONE;
+		}
+	}
+	return o->sum ? FT_RULE_FULL : FT_RULE_NONE;
 }
 
 /* or'ed into ft_first_rule()'s answer: valid for this packet only */
@@ -1019,10 +1150,17 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	}
 
 classify:
-	hits = 0;
-	if ((h->flags & FT_POL_F_DYNSETS) && p->key.family != FT_FAM_NONE)
-		hits = ft_dynset_hits(&p->key, slot, !probe);
-	rule = ft_first_rule(&p->key, h, slot, hits);
+	/* from the bitmaps' heads (FT_POL_F_HEADS): a call of its own from
+	 * here, where the call chain has stack left */
+	rule = FT_RULE_FULL;
+	if ((h->flags & (FT_POL_F_HEADS | FT_POL_F_DYNSETS)) == FT_POL_F_HEADS)
+		rule = ft_first_rule_heads(&p->key, h, slot);
+	if (rule == FT_RULE_FULL) {
+		hits = 0;
+		if ((h->flags & FT_POL_F_DYNSETS) && p->key.family != FT_FAM_NONE)
+			hits = ft_dynset_hits(&p->key, slot, !probe);
+		rule = ft_first_rule(&p->key, h, slot, hits);
+	}
 	nocache = rule & FT_RULE_NOCACHE;
 	rule &= ~FT_RULE_NOCACHE;
 	if (rule >= FT_MAX_RULES)

@@ -111,8 +111,8 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 /*
  * ft_policy_hdr.flags:
  *
- *   31..15  14..8   7..6  5     4        3       2       1        0
- *   zero    PF_N    zero  WORD  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
+ *   31..15  14..8   7     6      5     4        3       2       1        0
+ *   zero    PF_N    zero  HEADS  WORD  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
  *
  * The drop pre-filter (xdp/classify.h, ft_prefilter()): rules 0..PF_N-1
  * (PF_N <= 64, 0 = no pre-filter) are drop rules that match on static
@@ -127,6 +127,11 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
  * WORD: the one-word search: every bitmap has one word (nwords == 1) and
  * ft_bmw holds it, so the search reads ft_bmw instead of the slot's
  * ft_bitmaps (ft_first_rule_word(), xdp/classify.h); never with DYNSETS.
+ * HEADS: the bitmap search starts from the bitmaps' heads in ft_bmh
+ * (struct ft_bm_head): a bitmap with at most one non-zero word is read
+ * there whole, only the others in the slot's ft_bitmaps
+ * (ft_first_rule_heads(), xdp/classify.h); never with WORD or DYNSETS.
+ * The drop pre-filter still reads the slot's ft_bitmaps.
  * Bits of flags, not fields: the header keeps its size, so an upgrade
  * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
  * pre-filter, a flow cache and the bitmap search.
@@ -137,6 +142,7 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_POL_F_PF_DST		0x8	/* a pre-filter rule matches on dst */
 #define FT_POL_F_NOCACHE	0x10	/* no flow cache: every packet by the rules */
 #define FT_POL_F_WORD		0x20	/* one-word search: word 0 of each bitmap in ft_bmw */
+#define FT_POL_F_HEADS		0x40	/* bitmap search from the heads in ft_bmh */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */
@@ -236,6 +242,36 @@ _Static_assert(sizeof(struct ft_set_info) == 104, "ft_set_info ABI size");
  * field instead of a summary word and then a word.
  */
 #define FT_BMW_MAX		16384
+
+/*
+ * ft_bmh (FT_SLOTS * FT_BMW_MAX struct ft_bm_head, indexed as ft_bmw): the
+ * head of each of the slot's first FT_BMW_MAX bitmaps, written with the
+ * slot when the policy has more than 64 rules, no dynamic set and at most
+ * FT_BMW_MAX distinct bitmaps (FT_POL_F_HEADS). Most bitmaps of a large
+ * policy have one non-zero word (a port or a prefix that few rules name):
+ * the search reads those 16 bytes from a fixed array (an inlined lookup)
+ * instead of a summary and a word, two cache lines of a 520-byte element
+ * of an inner map (a helper call); 16384 bitmaps take 256 KiB a slot, not
+ * 8.1 MiB. A bitmap with more non-zero words is read in ft_bitmaps.
+ */
+struct ft_bm_head {
+	__u64 summary;			/* the bitmap's summary (struct ft_bitmap) */
+	__u64 word;			/* at most one bit in summary: that word (0 if
+					 * none); more: the bitmap's index, or
+					 * FT_BM_HEAD_ALL for the all-rules bitmap */
+};
+
+/* Words of ft_bitmaps the heads search visits at most; a packet whose
+ * summaries name more is searched again from ft_bitmaps alone. flowtag.conf
+ * "auto" gives a policy whose search can visit more a flow cache
+ * (FT_FLOW_CACHE_AUTO_WORDS, daemon/compile.h): only its misses pay that. */
+#define FT_HEADS_WORDS		8
+
+/* ft_bm_head.word of the all-rules bitmap (ft_policy_hdr.all_bm) of more
+ * than one word: no constraint, no read in ft_bitmaps. */
+#define FT_BM_HEAD_ALL		(~0ULL)
+
+_Static_assert(sizeof(struct ft_bm_head) == 16, "ft_bm_head ABI size");
 
 /* ft_bitmaps inner map value. */
 struct ft_bitmap {

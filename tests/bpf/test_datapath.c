@@ -643,11 +643,36 @@ static bool bmw_holds(struct state *s, const struct ft_compiled *c)
 	return true;
 }
 
+/* Whether ft_bmh holds the head (ft_bm_head_of()) of every bitmap of @c
+ * in the active slot. */
+static bool bmh_holds(struct state *s, const struct ft_compiled *c)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_bmh");
+	struct ft_bm_head x, want;
+	__u32 slot, gen, i, k;
+
+	if (fd < 0 || ft_loader_state(&s->l, &slot, &gen))
+		return false;
+	for (i = 0; i < c->nbitmaps; i++) {
+		k = slot * FT_BMW_MAX + i;
+		want = ft_bm_head_of(c, i);
+		if (bpf_map_lookup_elem(fd, &k, &x) || x.summary != want.summary ||
+		    x.word != want.word) {
+			fprintf(stderr, "# ft_bmh[%u] of bitmap %u: %#llx %#llx, want %#llx %#llx\n",
+				k, i, (unsigned long long)x.summary, (unsigned long long)x.word,
+				(unsigned long long)want.summary, (unsigned long long)want.word);
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
- * The table through both searches: the test policy has fewer than 64
- * rules and no dynamic set, so the compiler chose the one-word search
- * (FT_POL_F_WORD, ft_bmw); then the same policy without the flag, which
- * the bitmaps of ft_bm_o answer.
+ * The table through the three searches: the test policy has fewer than
+ * 64 rules and no dynamic set, so the compiler chose the one-word search
+ * (FT_POL_F_WORD, ft_bmw); then the same policy with the heads instead
+ * (FT_POL_F_HEADS, ft_bmh), and with neither, which the bitmaps of
+ * ft_bm_o alone answer.
  */
 static void test_cases(void **st)
 {
@@ -655,9 +680,15 @@ static void test_cases(void **st)
 	int failures;
 
 	assert_true(s->c.hdr.flags & FT_POL_F_WORD);
+	assert_false(s->c.hdr.flags & FT_POL_F_HEADS);
 	assert_true(bmw_holds(s, &s->c));
 	failures = run_cases(s);
 	s->c.hdr.flags &= ~FT_POL_F_WORD;
+	s->c.hdr.flags |= FT_POL_F_HEADS;
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	assert_true(bmh_holds(s, &s->c));
+	failures += run_cases(s);
+	s->c.hdr.flags &= ~FT_POL_F_HEADS;
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	failures += run_cases(s);
 	s->c.hdr.flags |= FT_POL_F_WORD;
@@ -1086,6 +1117,9 @@ static void test_swap_fail(void **st)
 	c2.hdr.flags |= FT_POL_F_WORD;
 	c2.nbitmaps = FT_BMW_MAX + 1;
 	assert_int_equal(ft_policy_swap(&s->l, &c2, NULL), -E2BIG);
+	/* the heads' array is as large: refused too */
+	c2.hdr.flags ^= FT_POL_F_WORD | FT_POL_F_HEADS;
+	assert_int_equal(ft_policy_swap(&s->l, &c2, NULL), -E2BIG);
 	c2.nbitmaps = nbm;
 	assert_int_equal(ft_loader_state(&s->l, &slot, &gen2), 0);
 	assert_int_equal(gen2, gen1);	/* still the running policy */
@@ -1137,6 +1171,116 @@ static void test_4096_rules(void **st)
 
 		assert_int_equal(x.meta.rule_id, FT_RULE_NONE);
 		assert_int_equal(x.meta.mark, 3);
+	}
+	/* restore the main policy for the other tests */
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+	free(text);
+}
+
+/*
+ * The heads search (FT_POL_F_HEADS) where bitmaps have several words: 640
+ * rules (10 words), every one udp (the all-rules bitmap: no constraint),
+ * even ones on port 80 and odd ones on 81 (several words each), sources
+ * shared by many rules: 198.18.9.0/24 in the odd rules below 600 and in
+ * rules 602 and 630, 198.18.11.0/24 in the odd rules below 64 and in rule
+ * 66, 198.18.20.0/24 in the others; rule 630 alone on port 9000 (a
+ * single word). Each packet's rule, with the heads and with the bitmaps
+ * alone:
+ *   9.1 -> 81: rule 1, the first word the summaries name;
+ *   11.1 -> 80: rule 66, the second (word 0 holds no rule of both);
+ *   9.1 -> 80: rule 602, word 9: past the words the heads visit
+ *     (FT_HEADS_WORDS), so ft_first_rule() searches again;
+ *   9.1 -> 9000: rule 630, the one word of a single-word bitmap, read in
+ *     the other field's bitmap;
+ *   20.1 -> 80: rule 0; 12.1 -> 80 (no rule's source): none.
+ * Which search answered: a second pass zeroes the all-rules bitmap in
+ * ft_bm_o, which only the bitmaps alone read (for proto): the heads' own
+ * answers stay, the one past FT_HEADS_WORDS (602) becomes none.
+ */
+static void test_heads_words(void **st)
+{
+	struct state *s = *st;
+	size_t cap = 640 * 160 + 4096, n = 0;
+	char *text = malloc(cap);
+	struct ft_policy pol;
+	struct ft_compiled c;
+	static const struct {
+		const char *src;
+		unsigned int dport;
+		int rule;	/* -1: none */
+		bool heads;	/* the heads answer it */
+	} probes[] = {
+		{ "198.18.9.1", 81, 1, true },     { "198.18.11.1", 80, 66, true },
+		{ "198.18.9.1", 80, 602, false },  { "198.18.9.1", 9000, 630, true },
+		{ "198.18.20.1", 80, 0, true },    { "198.18.12.1", 80, -1, true },
+	};
+	static const char *const passes[] = { "heads", "heads, all-rules bitmap zeroed",
+					       "bitmaps alone" };
+	struct ft_bitmap zero = { 0 };
+	__u32 slot, gen, id;
+	int i, pass, inner;
+	size_t k;
+
+	assert_non_null(text);
+	n += snprintf(text + n, cap - n,
+		      "interfaces = ( { name = \"lo\"; } );\nmark_mask = 0xff;\n"
+		      "flow_cache = \"off\";\n"	/* every packet searched */
+		      "classes = ( { name = \"a\"; mark = 1; }, { name = \"b\"; mark = 2; },"
+		      " { name = \"d\"; mark = 3; } );\nrules = (\n");
+	for (i = 0; i < 640; i++) {
+		const char *src = "\"198.18.20.0/24\"";
+
+		if (i == 602 || i == 630)
+			src = "\"198.18.9.0/24\"";
+		else if (i == 66)
+			src = "\"198.18.11.0/24\"";
+		else if (i % 2 && i < 64)
+			src = "[ \"198.18.9.0/24\", \"198.18.11.0/24\" ]";
+		else if (i % 2 && i < 600)
+			src = "\"198.18.9.0/24\"";
+		n += snprintf(text + n, cap - n,
+			      "{ match = { proto = \"udp\"; dport = %d; src = %s; }; class = \"%s\"; }%s\n",
+			      i == 630 ? 9000 : 80 + i % 2, src, i % 2 ? "b" : "a", i == 639 ? "" : ",");
+	}
+	snprintf(text + n, cap - n, ");\ndefault_class = \"d\";\n");
+	assert_int_equal(ft_apply_text(&s->l, text, &pol, &c), 0);
+	assert_int_equal(c.hdr.nwords, 10);
+	assert_true(c.hdr.flags & FT_POL_F_HEADS);
+	for (pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			/* the slot's ft_bitmaps, its all-rules bitmap zeroed */
+			assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+			assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_bm_o"),
+							     &slot, &id), 0);
+			inner = bpf_map_get_fd_by_id(id);
+			assert_true(inner >= 0);
+			assert_int_equal(bpf_map_update_elem(inner, &c.hdr.all_bm, &zero, 0), 0);
+			close(inner);
+		} else if (pass == 2) {
+			/* the same policy without the heads: the bitmaps of ft_bm_o */
+			c.hdr.flags &= ~FT_POL_F_HEADS;
+			assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
+		}
+		for (k = 0; k < sizeof(probes) / sizeof(probes[0]); k++) {
+			struct pkt_spec p = { V4(probes[k].src, "192.0.2.2"), UDP(1, probes[k].dport) };
+			int want = pass == 1 && !probes[k].heads ? -1 : probes[k].rule;
+			uint8_t pkt[PKT_MAX];
+			size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
+			struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+
+			fprintf(stderr, "# %s: %s -> %u: rule %u, want %d\n", passes[pass],
+				probes[k].src, probes[k].dport, x.meta.rule_id, want);
+			assert_int_equal(x.retval, XDP_PASS);
+			if (want < 0) {
+				assert_int_equal(x.meta.rule_id, FT_RULE_NONE);
+				assert_int_equal(x.meta.mark, 3);
+			} else {
+				assert_int_equal(x.meta.rule_id, want);
+				assert_int_equal(x.meta.mark, want % 2 ? 2 : 1);
+			}
+		}
 	}
 	/* restore the main policy for the other tests */
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
@@ -1874,7 +2018,7 @@ static void test_random(void **st)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0, npf = 0, nuncached = 0, nword = 0;
+	long runs = 0, npf = 0, nuncached = 0, nword = 0, nheads = 0;
 	struct pm_state gen = { 0 };
 	struct ref_frags frags = { 0 };
 	time_t t0 = time(NULL), last = t0;
@@ -1901,6 +2045,9 @@ static void test_random(void **st)
 		nword += !!(c.hdr.flags & FT_POL_F_WORD);
 		assert_int_equal(!!(c.hdr.flags & FT_POL_F_WORD),
 				 c.hdr.nwords == 1 && !(c.hdr.flags & FT_POL_F_DYNSETS));
+		nheads += !!(c.hdr.flags & FT_POL_F_HEADS);
+		assert_int_equal(!!(c.hdr.flags & FT_POL_F_HEADS),
+				 c.hdr.nwords > 1 && !(c.hdr.flags & FT_POL_F_DYNSETS));
 		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
 		clear_frags(s);
@@ -1966,18 +2113,20 @@ static void test_random(void **st)
 	fprintf(stderr, "# fragment table: %llu later fragments found their first, %llu did not\n",
 		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
 	fprintf(stderr, "# seed %#llx: %ld random packets (%ld decided by the drop pre-filter) "
-		"over %d policies (%ld without a flow cache, %ld with the one-word search) "
-		"through XDP, xdp.frags and tc in %lds, %d mismatches\n",
-		(unsigned long long)seed, runs, npf, i, nuncached, nword, (long)(time(NULL) - t0),
-		failures);
+		"over %d policies (%ld without a flow cache, %ld with the one-word search, "
+		"%ld with the heads) through XDP, xdp.frags and tc in %lds, %d mismatches\n",
+		(unsigned long long)seed, runs, npf, i, nuncached, nword, nheads,
+		(long)(time(NULL) - t0), failures);
 	free(frags.e);
 	free(frags.used);
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
-	/* both searches ran (npol policies, rules uniform in 1..100) */
+	/* the one-word search and the heads both ran, and the bitmaps alone
+	 * (npol policies, rules uniform in 1..100, dynamic sets in some) */
 	if (npol >= 20) {
 		assert_true(nword > 0);
-		assert_true(nword < i);
+		assert_true(nheads > 0);
+		assert_true(nword + nheads < i);
 	}
 }
 
@@ -2165,6 +2314,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_swap_fail),
 		cmocka_unit_test(test_4096_rules),
+		cmocka_unit_test(test_heads_words),
 		cmocka_unit_test(test_dynset_epoch),
 		cmocka_unit_test(test_dynset_count),
 		cmocka_unit_test(test_flow_cache_off),

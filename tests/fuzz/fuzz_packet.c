@@ -225,6 +225,19 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 			return &c->bitmaps[k % FT_BMW_MAX].w[0];
 		return (void *)zero_value;
 	}
+	if (map == &ft_bmh) {
+		/* the heads, as ft_policy_swap() writes them; the search reads
+		 * each before it looks up the next: a small ring will do */
+		static struct ft_bm_head ring[4];
+		static unsigned int next;
+		struct ft_bm_head *x = &ring[next++ % 4];
+
+		if (k >= FT_SLOTS * FT_BMW_MAX)
+			return NULL;
+		*x = k / FT_BMW_MAX == active ? ft_bm_head_of(c, k % FT_BMW_MAX) :
+						(struct ft_bm_head){ 0 };
+		return x;
+	}
 	if (map == &ft_scalar) {
 		if (k >= FT_SLOTS * FT_SC_SIZE)
 			return NULL;
@@ -381,7 +394,7 @@ static int load_policy(unsigned int idx)
 			return -1;
 		cp->idx = idx;
 		cp->seed = s = 0x9e3779b97f4a7c15ULL * (idx + 1);
-		cp->nrules = 1 + idx % 32;
+		cp->nrules = 1 + idx % 96;	/* 1 to 2 bitmap words */
 		rp_prefilter = true;	/* half of them with drop pre-filter rules first */
 		rp_policy(&s, &cp->pol, cp->nrules);
 		if (ft_compile(&cp->pol, &cp->c))
@@ -465,8 +478,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || load_policy(data[0]))
 		return 0;
 	mock_reset(&P->c);
-	if (P->idx >= NPOLICIES / 2)
-		M.hdr[0].flags &= ~FT_POL_F_WORD;	/* the bitmap search */
+	/* each policy through one of the three searches: the compiler's
+	 * choice (one-word up to 64 rules, the heads above), the heads, or
+	 * the bitmaps alone */
+	/* (idx / 3 % 3: each rule count, idx % 96, gets all three) */
+	if (P->idx / 3 % 3) {
+		M.hdr[0].flags &= ~(FT_POL_F_WORD | FT_POL_F_HEADS);
+		if (P->idx / 3 % 3 == 1)
+			M.hdr[0].flags |= FT_POL_F_HEADS;
+	}
 	ref_frags_clear(&R);
 	for (n = 0; n < MAX_FRAMES && off + 3 <= size; n++) {
 		uint8_t ctl = data[off];

@@ -363,8 +363,10 @@ static void prepare_rules(size_t i, const char *setting, const char *rules,
  * flow_cache: "on" and "off" as set; "auto" on for dynamic sets and IPv6
  * prefixes (LPM tries) and a search that can visit more than
  * FT_FLOW_CACHE_AUTO_WORDS words, else off: 10, 1000 and 4096 rules of
- * the benchmark's shape (each its own port: one word; 4096 take about
- * 2.3 MiB of tables; 10 take 257.1 KiB, the sizes below 1 MiB in KiB),
+ * the benchmark's shape (each its own port: one word; 4096 take 336.0
+ * KiB of tables, their bitmaps' 16-byte heads and the prefix table, where
+ * the bitmaps themselves take 2.0 MiB; 10 take 257.1 KiB, the sizes below
+ * 1 MiB in KiB),
  * one port-only rule (16 bytes of tables: two bitmap words), a static
  * set, 512 shared rules (8 words); on for
  * 576 and 4096 shared ones (9 and 64 words). FT_POL_F_NOCACHE in the
@@ -391,7 +393,7 @@ static void test_flow_cache_choice(void **st)
 		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\"", 1 },
 		{ "", r4096, FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
-		  "at most 1 bitmap word: 2.", 1 },
+		  "at most 1 bitmap word: 336.0 KiB of tables)", 1 },
 		{ "", "{ match = { src = \"@s\"; }; class = \"a\"; }", FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix", 1 },
 		{ "", s512, FT_FC_AUTO_BOUNDED,
@@ -467,55 +469,88 @@ static char *many_bitmaps_rules(void)
  * The one-word search (FT_POL_F_WORD): up to 64 rules without a dynamic
  * set and with at most FT_BMW_MAX distinct bitmaps; not at 65 rules, 4096,
  * with a rule naming a dynamic set, or with 16502 bitmaps. Its search
- * reads one word a bitmap: ft_search_bytes() counts that.
+ * reads one word a bitmap: ft_search_bytes() counts that. The heads
+ * (FT_POL_F_HEADS): above 64 rules, without a dynamic set and with at most
+ * FT_BMW_MAX bitmaps; a 16-byte head a bitmap, and the bitmaps of more
+ * than one non-zero word but the all-rules one read whole (130 rules
+ * sharing two ports and two prefixes: 4 bitmaps, all rules, none, the
+ * even and the odd rules; those two read whole).
  * ft_search_describe() says which search and why.
  */
 static void test_one_word(void **st)
 {
 	char *r1 = rule_list(1, false), *r64 = rule_list(64, false), *r65 = rule_list(65, false);
 	char *r4096 = rule_list(4096, false), *many = many_bitmaps_rules();
+	char *r130s = rule_list(130, true);
 	const char *word = "one-word (at most 64 rules, no dynamic set, at most 16384 distinct "
 			   "bitmaps: one word per field)";
 	const struct {
 		const char *rules;
-		bool word;
+		bool word, heads;
+		size_t whole;		/* bitmaps the heads search reads whole */
 		const char *says;	/* ft_search_describe() */
 	} cases[] = {
-		{ r1, true, word },
-		{ r64, true, word },
-		{ r65, false, "bitmap (65 rules, more than 64: 2 words per bitmap)" },
-		{ r4096, false, "bitmap (4096 rules, more than 64: 64 words per bitmap)" },
-		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false,
+		{ r1, true, false, 0, word },
+		{ r64, true, false, 0, word },
+		{ r65, false, true, 0, "bitmap (65 rules, more than 64: 2 words per bitmap; "
+		  "67 of 67 bitmaps read from their 16-byte heads alone)" },
+		{ r4096, false, true, 0, "bitmap (4096 rules, more than 64: 64 words per bitmap; "
+		  "4098 of 4098 bitmaps read from their 16-byte heads alone)" },
+		{ r130s, false, true, 2, "bitmap (130 rules, more than 64: 3 words per bitmap; "
+		  "2 of 4 bitmaps read from their 16-byte heads alone)" },
+		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false, false, 0,
 		  "bitmap (the rules name dynamic sets)" },
 		{ "{ match = { dport = 53; }; class = \"a\"; }, "
-		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false,
+		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false, false, 0,
 		  "bitmap (the rules name dynamic sets)" },
-		{ many, false, "bitmap (16502 distinct bitmaps, more than 16384)" },
+		{ many, false, false, 0, "bitmap (16502 distinct bitmaps, more than 16384)" },
 	};
-	char why[160];
-	size_t i;
+	char why[200];
+	size_t i, b, whole;
 
 	(void)st;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ft_prepared p;
-		uint64_t words, tables;
+		uint64_t words, tables, bytes;
 
 		prepare_rules(i, "", cases[i].rules, &p);
-		fprintf(stderr, "# case %zu: %zu rules, %zu bitmaps, one-word search %s\n", i,
-			p.comp.nrules, p.comp.nbitmaps,
-			p.comp.hdr.flags & FT_POL_F_WORD ? "yes" : "no");
+		fprintf(stderr, "# case %zu: %zu rules, %zu bitmaps, one-word search %s, heads %s\n",
+			i, p.comp.nrules, p.comp.nbitmaps,
+			p.comp.hdr.flags & FT_POL_F_WORD ? "yes" : "no",
+			p.comp.hdr.flags & FT_POL_F_HEADS ? "yes" : "no");
 		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_WORD), cases[i].word);
+		assert_int_equal(!!(p.comp.hdr.flags & FT_POL_F_HEADS), cases[i].heads);
 		assert_string_equal(ft_search_describe(&p.comp, why, sizeof(why)), cases[i].says);
 		assert_string_equal(ft_search_name(p.comp.hdr.flags), cases[i].word ? "one-word" : "bitmap");
+		/* each head as flowtag/maps.h says, and those read whole */
+		for (b = 0, whole = 0; b < p.comp.nbitmaps; b++) {
+			const struct ft_bitmap *bm = &p.comp.bitmaps[b];
+			struct ft_bm_head x = ft_bm_head_of(&p.comp, b);
+			int nz = __builtin_popcountll(bm->summary);
+
+			assert_true(x.summary == bm->summary);
+			if (nz == 0)
+				assert_true(x.word == 0);
+			else if (nz == 1)
+				assert_true(x.word == bm->w[__builtin_ctzll(bm->summary)]);
+			else if (b == p.comp.hdr.all_bm)
+				assert_true(x.word == FT_BM_HEAD_ALL);
+			else
+				assert_true(x.word == b);
+			whole += nz > 1 && b != p.comp.hdr.all_bm;
+		}
+		assert_int_equal(whole, cases[i].whole);
 		words = cases[i].word ? 1 : 1 + p.comp.hdr.nwords;
 		tables = ft_dir4_bytes(&p.comp.src4_table) +
 			 (p.comp.hdr.used_fields & (1u << FT_F_DST) ?
 				  ft_dir4_bytes(&p.comp.dst4_table) : 0);
+		bytes = cases[i].heads ? p.comp.nbitmaps * 16 + whole * words * 8 :
+					 p.comp.nbitmaps * words * 8;
 		if (p.comp.hdr.used_fields & (1u << FT_F_SRC))
-			assert_int_equal(ft_search_bytes(&p.comp),
-					 p.comp.nbitmaps * words * 8 + tables);
+			assert_int_equal(ft_search_bytes(&p.comp), bytes + tables);
 		ft_prepared_free(&p);
 	}
+	free(r130s);
 	free(r1);
 	free(r64);
 	free(r65);
