@@ -552,7 +552,15 @@ __attribute__((noinline)) __u32 ft_first_rule_heads(const struct ft_flow_key *k,
 	FT_EACH_FIELD(FT_HEAD);
 #undef FT_HEAD
 	o->multi |= unk * ((1u << FT_NFIELDS) - 1);
-	/* no field used: every rule accepts, the first is rule 0 (if any) */
+	/* No bitmap to read (every field's in its head, or the all-rules
+	 * one): the lowest word the summaries name holds the answer, if any
+	 * does (with no field used, every rule accepts: rule 0, if any). */
+	if (!o->multi) {
+		if (!o->sum || !o->acc)
+			return FT_RULE_NONE;
+		r = (ft_ctz64(o->sum) & (FT_BM_WORDS - 1)) * 64 + ft_ctz64(o->acc);
+		return r < h->nrules ? r : FT_RULE_NONE;
+	}
 	for (i = 0; i < FT_HEADS_WORDS; i++) {
 		__u64 acc = o->acc;
 
