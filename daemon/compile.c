@@ -606,13 +606,14 @@ uint64_t ft_search_bytes(const struct ft_compiled *c)
 {
 	/* the one-word search reads ft_bmw, one word a bitmap */
 	uint64_t words = c->hdr.flags & FT_POL_F_WORD ? 1 : 1 + c->hdr.nwords;
-	uint64_t n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
+	uint64_t n;
 
 	/* the heads, and the bitmaps a head does not hold whole */
-	if (c->hdr.flags & FT_POL_F_HEADS) {
-		n = (uint64_t)c->nbitmaps * sizeof(struct ft_bm_head);
-		n += ft_bm_read_whole(c) * words * sizeof(__u64);
-	}
+	if (c->hdr.flags & FT_POL_F_HEADS)
+		n = (uint64_t)c->nbitmaps * sizeof(struct ft_bm_head) +
+		    ft_bm_read_whole(c) * words * sizeof(__u64);
+	else
+		n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
 
 	if (c->hdr.used_fields & (1u << FT_F_SRC))
 		n += ft_dir4_bytes(&c->src4_table);
@@ -760,26 +761,27 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 
 const char *ft_search_describe(const struct ft_compiled *c, char *buf, size_t len)
 {
+	char why[96];
+
 	/* in the order of the test in ft_compile() */
-	if (c->hdr.flags & FT_POL_F_WORD)
+	if (c->hdr.flags & FT_POL_F_WORD) {
 		snprintf(buf, len, "one-word (at most 64 rules, no dynamic set, at most %u distinct "
 			 "bitmaps: one word per field)", FT_BMW_MAX);
-	else if (c->hdr.nwords > 1 && (c->hdr.flags & FT_POL_F_HEADS))
-		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; "
-			 "%zu of %zu bitmaps read from their 16-byte heads alone)", c->hdr.nrules,
-			 c->hdr.nwords, c->nbitmaps - ft_bm_read_whole(c), c->nbitmaps);
-	else if (c->hdr.nwords > 1 && (c->hdr.flags & FT_POL_F_DYNSETS))
-		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; the "
-			 "rules name dynamic sets)", c->hdr.nrules, c->hdr.nwords);
-	else if (c->hdr.nwords > 1)
-		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; %zu "
-			 "distinct bitmaps, more than %u)", c->hdr.nrules, c->hdr.nwords,
-			 c->nbitmaps, FT_BMW_MAX);
+		return buf;
+	}
+	if (c->hdr.flags & FT_POL_F_HEADS)
+		snprintf(why, sizeof(why), "%zu of %zu bitmaps read from their 16-byte heads alone",
+			 c->nbitmaps - ft_bm_read_whole(c), c->nbitmaps);
 	else if (c->hdr.flags & FT_POL_F_DYNSETS)
-		snprintf(buf, len, "bitmap (the rules name dynamic sets)");
+		snprintf(why, sizeof(why), "the rules name dynamic sets");
 	else
-		snprintf(buf, len, "bitmap (%zu distinct bitmaps, more than %u)", c->nbitmaps,
+		snprintf(why, sizeof(why), "%zu distinct bitmaps, more than %u", c->nbitmaps,
 			 FT_BMW_MAX);
+	if (c->hdr.nwords > 1)
+		snprintf(buf, len, "bitmap (%u rules, more than 64: %u words per bitmap; %s)",
+			 c->hdr.nrules, c->hdr.nwords, why);
+	else
+		snprintf(buf, len, "bitmap (%s)", why);
 	return buf;
 }
 

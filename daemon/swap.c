@@ -149,47 +149,38 @@ static int dir4_create(const char *name, const struct ft_dir4_table *t)
 	return fd;
 }
 
-/* The one-word search's words (FT_POL_F_WORD): word 0 of each bitmap of
- * @c into @slot's part of ft_bmw (@fd). */
-static int bmw_write(int fd, uint32_t slot, const struct ft_compiled *c)
+/*
+ * The fixed per-bitmap array of @c's search, into @slot's part: word 0 of
+ * each bitmap into ft_bmw (@bmw_fd) for the one-word search
+ * (FT_POL_F_WORD), each bitmap's head (ft_bm_head_of()) into ft_bmh
+ * (@bmh_fd) for the heads (FT_POL_F_HEADS); nothing for the others.
+ */
+static int bm_fixed_write(int bmw_fd, int bmh_fd, uint32_t slot, const struct ft_compiled *c)
 {
+	bool word = c->hdr.flags & FT_POL_F_WORD;
+	size_t esz = word ? sizeof(__u64) : sizeof(struct ft_bm_head), i;
 	__u64 *w;
-	size_t i;
-	int err;
-
-	if (!(c->hdr.flags & FT_POL_F_WORD))
-		return 0;
-	if (c->nbitmaps > FT_BMW_MAX)
-		return -E2BIG;
-	w = malloc((c->nbitmaps ? c->nbitmaps : 1) * sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	for (i = 0; i < c->nbitmaps; i++)
-		w[i] = c->bitmaps[i].w[0];
-	err = array_write(fd, slot * FT_BMW_MAX, w, sizeof(*w), c->nbitmaps);
-	free(w);
-	return err;
-}
-
-/* The bitmap search's heads (FT_POL_F_HEADS): the head of each bitmap of
- * @c into @slot's part of ft_bmh (@fd). */
-static int bmh_write(int fd, uint32_t slot, const struct ft_compiled *c)
-{
 	struct ft_bm_head *x;
-	size_t i;
+	void *v;
 	int err;
 
-	if (!(c->hdr.flags & FT_POL_F_HEADS))
+	if (!word && !(c->hdr.flags & FT_POL_F_HEADS))
 		return 0;
 	if (c->nbitmaps > FT_BMW_MAX)
 		return -E2BIG;
-	x = calloc(c->nbitmaps ? c->nbitmaps : 1, sizeof(*x));
-	if (!x)
+	v = calloc(c->nbitmaps ? c->nbitmaps : 1, esz);
+	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < c->nbitmaps; i++)
-		x[i] = ft_bm_head_of(c, i);
-	err = array_write(fd, slot * FT_BMW_MAX, x, sizeof(*x), c->nbitmaps);
-	free(x);
+	w = v;
+	x = v;
+	for (i = 0; i < c->nbitmaps; i++) {
+		if (word)
+			w[i] = c->bitmaps[i].w[0];
+		else
+			x[i] = ft_bm_head_of(c, i);
+	}
+	err = array_write(word ? bmw_fd : bmh_fd, slot * FT_BMW_MAX, v, esz, c->nbitmaps);
+	free(v);
 	return err;
 }
 
@@ -337,9 +328,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 		err = array_write(bpf_map__fd(s->maps.ft_dynor), slot * FT_DYNOR_PER_SLOT,
 				  c->dynor, sizeof(*c->dynor), FT_DYNOR_PER_SLOT);
 	if (!err)
-		err = bmw_write(bpf_map__fd(s->maps.ft_bmw), slot, c);
-	if (!err)
-		err = bmh_write(bpf_map__fd(s->maps.ft_bmh), slot, c);
+		err = bm_fixed_write(bpf_map__fd(s->maps.ft_bmw), bpf_map__fd(s->maps.ft_bmh), slot,
+				     c);
 	if (err)
 		goto out;
 

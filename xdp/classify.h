@@ -519,9 +519,6 @@ __attribute__((noinline)) __u32 ft_first_rule_heads(const struct ft_flow_key *k,
 
 	if (!k || !h)
 		return FT_RULE_NONE;
-	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
-	if (!bms)
-		return FT_RULE_NONE;
 	used = h->used_fields;
 	unk = h->nwords >> 31;
 	ip = k->family != FT_FAM_NONE;
@@ -561,6 +558,9 @@ __attribute__((noinline)) __u32 ft_first_rule_heads(const struct ft_flow_key *k,
 		r = (ft_ctz64(o->sum) & (FT_BM_WORDS - 1)) * 64 + ft_ctz64(o->acc);
 		return r < h->nrules ? r : FT_RULE_NONE;
 	}
+	bms = bpf_map_lookup_elem(&ft_bm_o, &slot);
+	if (!bms)
+		return FT_RULE_NONE;
 	for (i = 0; i < FT_HEADS_WORDS; i++) {
 		__u64 acc = o->acc;
 
