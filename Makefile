@@ -238,7 +238,7 @@ $(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h | $(BUILD)/tests
 # the parsing modules only: what a policy or prefix-set file reaches
 FUZZ_CC		?= $(CLANG)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS	:= $(addprefix daemon/,cfgtext.c cfgtext_scan.c compile.c compile_dir4.c compile_prefix.c \
+FUZZ_SRCS	:= $(addprefix daemon/,cfgtext.c cfgtext_scan.c compile.c compile_dir4.c compile_pfx4.c compile_prefix.c \
 		   config.c config_class.c config_iface.c config_rule.c config_test.c diag.c fields.c \
 		   lcguard.c pktspec.c policy.c policytest.c setfile.c shadow.c strparse.c textfile.c)
 FUZZ_OBJS	:= $(FUZZ_SRCS:daemon/%.c=$(BUILD)/fuzz/obj/%.o)

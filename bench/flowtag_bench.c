@@ -211,9 +211,10 @@ static int load_policies(struct pol *pols, int npols, struct cell *cells, int *n
 			return err;
 		}
 		fprintf(stderr, "  compiled and loaded in %.2f s; src IPv4 prefix table %u chunks in %u "
-			"blocks, %.2f MiB; %s; flow cache %s\n", (double)(ftb_mono_ns() - t0) / 1e9,
+			"blocks, %.2f MiB; %s; %s; flow cache %s\n", (double)(ftb_mono_ns() - t0) / 1e9,
 			p->c.src4_table.nchunks, p->c.src4_table.nblocks,
 			(double)ft_dir4_bytes(&p->c.src4_table) / (1 << 20),
+			p->c.hdr.flags & FT_POL_F_PFX4_SRC ? "src hashed" : "src from the table",
 			p->c.hdr.flags & FT_POL_F_WORD ? "one-word search" :
 			p->c.hdr.flags & FT_POL_F_HEADS ? "bitmap search from the heads" :
 			"bitmap search",

@@ -474,6 +474,15 @@ static int compile_field(struct compile_ctx *c, const struct ft_field_desc *f)
 			for (i = 0; i < n; i++)
 				o->too_big_prefixes += e[i].key.prefixlen > 0;
 		}
+		/* the prefix hash, when the lengths are few: else the table alone */
+		if (!err) {
+			err = ft_pfx4_build(src ? o->src4 : o->dst4, src ? o->nsrc4 : o->ndst4,
+					    src ? &o->src4_pfx : &o->dst4_pfx);
+			if (!err)
+				o->hdr.flags |= src ? FT_POL_F_PFX4_SRC : FT_POL_F_PFX4_DST;
+			else if (err == -E2BIG)
+				err = 0;
+		}
 		if (!err)
 			err = compile_trie(c, f, AF_INET6, (void **)(src ? &o->src6 : &o->dst6),
 					   src ? &o->nsrc6 : &o->ndst6);
@@ -615,11 +624,52 @@ uint64_t ft_search_bytes(const struct ft_compiled *c)
 	else
 		n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
 
+	/* an IPv4 field's prefix hash, else its table */
 	if (c->hdr.used_fields & (1u << FT_F_SRC))
-		n += ft_dir4_bytes(&c->src4_table);
+		n += c->hdr.flags & FT_POL_F_PFX4_SRC ? ft_pfx4_bytes(&c->src4_pfx) :
+							ft_dir4_bytes(&c->src4_table);
 	if (c->hdr.used_fields & (1u << FT_F_DST))
-		n += ft_dir4_bytes(&c->dst4_table);
+		n += c->hdr.flags & FT_POL_F_PFX4_DST ? ft_pfx4_bytes(&c->dst4_pfx) :
+							ft_dir4_bytes(&c->dst4_table);
 	return n;
+}
+
+/* Distinct prefix lengths besides /0 among @e (@n entries). */
+static unsigned int pfx4_lengths(const struct ft_lpm4_ent *e, size_t n)
+{
+	uint64_t seen = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].key.prefixlen > 0 && e[i].key.prefixlen <= 32)
+			seen |= 1ULL << e[i].key.prefixlen;
+	return (unsigned int)__builtin_popcountll(seen);
+}
+
+const char *ft_prefix4_describe(const struct ft_compiled *c, char *buf, size_t len)
+{
+	char part[2][96];
+	unsigned int x;
+
+	for (x = 0; x < 2; x++) {
+		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
+		unsigned int n = pfx4_lengths(x ? c->dst4 : c->src4, x ? c->ndst4 : c->nsrc4);
+
+		if (!n)
+			snprintf(part[x], sizeof(part[x]), "%s /0 alone", x ? "dst" : "src");
+		else if (c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC))
+			snprintf(part[x], sizeof(part[x]), "%s hashed (%u length%s besides /0, "
+				 "%u bucket%s)", x ? "dst" : "src", n, n == 1 ? "" : "s",
+				 t->nbuckets, t->nbuckets == 1 ? "" : "s");
+		else if (n > FT_PFX4_LENS)
+			snprintf(part[x], sizeof(part[x]), "%s in its table (%u lengths besides /0, "
+				 "more than %u)", x ? "dst" : "src", n, FT_PFX4_LENS);
+		else
+			snprintf(part[x], sizeof(part[x]), "%s in its table (more prefixes than %u "
+				 "buckets hold)", x ? "dst" : "src", FT_PFX4_BUCKETS);
+	}
+	snprintf(buf, len, "%s, %s", part[0], part[1]);
+	return buf;
 }
 
 /* Words of bitmap @bi the search visits at most: its summary's bits. */
@@ -886,6 +936,8 @@ void ft_compiled_free(struct ft_compiled *c)
 	free(c->dst4);
 	free(c->src4_table.e);
 	free(c->dst4_table.e);
+	free(c->src4_pfx.b);
+	free(c->dst4_pfx.b);
 	free(c->src6);
 	free(c->dst6);
 	free(c->iif);

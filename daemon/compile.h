@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "flowtag/dir4.h"
+#include "flowtag/pfx4.h"
 #include "flowtag/maps.h"
 #include "policy.h"
 
@@ -38,6 +39,16 @@ struct ft_dir4_table {
 	__u32 *e;			/* the blocks' words */
 	uint32_t nblocks;		/* blocks, the top level's 256 included */
 	uint32_t nchunks;		/* chunks packed into them (a statistic) */
+};
+
+/*
+ * An IPv4 prefix hash (flowtag/pfx4.h): the descriptor and nbuckets
+ * buckets, what ft_pfx4d and the field's part of ft_pfx4 get.
+ */
+struct ft_pfx4_table {
+	struct ft_pfx4_desc d;
+	struct ft_pfx4_bucket *b;
+	uint32_t nbuckets;
 };
 
 struct ft_iif_ent {
@@ -92,6 +103,9 @@ struct ft_compiled {
 	struct ft_lpm4_ent *src4, *dst4;	/* IPv4 prefixes: what the tables are built */
 	size_t nsrc4, ndst4;			/* from (and the shadow analysis reads) */
 	struct ft_dir4_table src4_table, dst4_table; /* ... what the kernel gets */
+	/* ... and their prefix hashes, for fields of at most FT_PFX4_LENS
+	 * lengths besides /0 (hdr.flags FT_POL_F_PFX4_SRC / _DST) */
+	struct ft_pfx4_table src4_pfx, dst4_pfx;
 	struct ft_lpm6_ent *src6, *dst6;
 	size_t nsrc6, ndst6;
 	struct ft_iif_ent *iif;
@@ -159,6 +173,30 @@ _Static_assert(FT_DIR4_MAX_BLOCKS - FT_DIR4_TOP_BLOCKS == 128 * 1024,
 int ft_dir4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_dir4_table *out);
 
 /**
+ * ft_pfx4_build() - the IPv4 prefix hash (flowtag/pfx4.h) of @n IPv4
+ * prefix entries @ents (distinct prefixes, host bits clear, as for
+ * ft_dir4_build()): one table per length besides /0, the /0's bitmap index
+ * (FT_DIR4_EMPTY without one) for an address no table holds.
+ * Returns 0, -E2BIG when the prefixes have more than FT_PFX4_LENS lengths
+ * besides /0 or need more than FT_PFX4_BUCKETS buckets (then the field is
+ * searched in its DIR-16-8-8 table alone), -ENOMEM.
+ */
+int ft_pfx4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_pfx4_table *out);
+
+/**
+ * ft_pfx4_lookup() - the bitmap index of IPv4 address @addr (host byte
+ * order) in @t (FT_PFX4_DEFINE_LOOKUP, the data path's lookup): for the
+ * prefixes @t was built from, the entry ft_dir4_lookup() gives.
+ */
+uint32_t ft_pfx4_lookup(const struct ft_pfx4_table *t, uint32_t addr);
+
+/* Bytes of @t the kernel gets: its descriptor and buckets. */
+static inline uint64_t ft_pfx4_bytes(const struct ft_pfx4_table *t)
+{
+	return sizeof(t->d) + (uint64_t)t->nbuckets * sizeof(struct ft_pfx4_bucket);
+}
+
+/**
  * ft_dir4_lookup() - the entry of IPv4 address @addr (host byte order) in
  * @t: a bitmap index, FT_DIR4_EMPTY or FT_DIR4_NONE (FT_DIR4_DEFINE_LOOKUP,
  * the walk the data path does).
@@ -189,8 +227,8 @@ struct ft_bm_head ft_bm_head_of(const struct ft_compiled *c, size_t i);
  * summary word; one word each under FT_POL_F_WORD, in ft_bmw; under
  * FT_POL_F_HEADS a 16-byte head each, in ft_bmh, and the bitmaps of more
  * than one non-zero word but the all-rules one, which that search never
- * reads) and the
- * IPv4 prefix tables of the fields the rules match on (the IPv6 and
+ * reads) and, for the IPv4 fields the rules match on, each one's prefix
+ * hash (FT_POL_F_PFX4_*) or else its prefix table (the IPv6 and
  * dynamic sets' LPM tries not included). A measure of the search's
  * memory, for ft_flow_cache_describe().
  */
@@ -238,6 +276,16 @@ void ft_flow_cache_choose(const struct ft_policy *pol, struct ft_compiled *c);
  * most @len bytes (NUL included) into @buf. Returns @buf.
  */
 const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_t len);
+
+/**
+ * ft_prefix4_describe() - how the data path reads @c's IPv4 src and dst
+ * prefixes, into @buf (@len bytes, always terminated): each field "/0
+ * alone" (no rule names a prefix there), "hashed (N lengths besides /0, M
+ * buckets)" (its prefix hash, flowtag/pfx4.h) or "in its table (...)"
+ * (its DIR-16-8-8 table: more than FT_PFX4_LENS lengths, or more prefixes
+ * than FT_PFX4_BUCKETS buckets hold). Returns @buf.
+ */
+const char *ft_prefix4_describe(const struct ft_compiled *c, char *buf, size_t len);
 
 /**
  * ft_search_describe() - ft_search_name() of @c and why, for flowtagctl

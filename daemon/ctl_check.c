@@ -103,7 +103,10 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 			ft_out_text(o, "%s: flow cache: %s", path, why);
 			ft_out_text(o, "%s: search: %s", path,
 				    ft_search_describe(comp, why, sizeof(why)));
+			ft_prefix4_describe(comp, why, sizeof(why));
+			ft_out_text(o, "%s: IPv4 prefixes: %s", path, why);
 		}
+		ft_out_str(o, "ipv4_prefixes", NULL, valid ? why : NULL);
 	}
 	if (valid)
 		ft_out_text(o, "%s: valid: %zu rule%s, %zu class%s, %zu rule bitmap%s%s", path,

@@ -208,6 +208,7 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 		"drop pre-filter: %u leading rule(s)",
 		c->src4_table.nblocks / 1024.0, c->dst4_table.nblocks / 1024.0,
 		(FT_DIR4_MAX_BLOCKS - FT_DIR4_TOP_BLOCKS) / 1024, ft_compiled_prefilter_rules(c));
+	pr_info("IPv4 prefixes: %s", ft_prefix4_describe(c, why, sizeof(why)));
 	pr_info("flow cache: %s", ft_flow_cache_describe(c, why, sizeof(why)));
 }
 

@@ -184,6 +184,35 @@ static int bm_fixed_write(int bmw_fd, int bmh_fd, uint32_t slot, const struct ft
 	return err;
 }
 
+/*
+ * The IPv4 prefix hashes of @c (flowtag/pfx4.h) into @slot's part of
+ * ft_pfx4d (@desc_fd) and ft_pfx4 (@bucket_fd): each field's whose
+ * FT_POL_F_PFX4_* flag is set; nothing for the others (the data path
+ * reads their DIR-16-8-8 tables).
+ */
+static int pfx4_write(int desc_fd, int bucket_fd, uint32_t slot, const struct ft_compiled *c)
+{
+	static const __u32 flag[2] = { FT_POL_F_PFX4_SRC, FT_POL_F_PFX4_DST };
+	uint32_t x;
+	int err;
+
+	for (x = 0; x < 2; x++) {
+		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
+		__u32 sx = slot * 2 + x;
+
+		if (!(c->hdr.flags & flag[x]))
+			continue;
+		if (t->nbuckets > FT_PFX4_BUCKETS)
+			return -E2BIG;
+		err = array_write(bucket_fd, sx * FT_PFX4_BUCKETS, t->b, sizeof(*t->b), t->nbuckets);
+		if (err)
+			return err;
+		if (bpf_map_update_elem(desc_fd, &sx, &t->d, 0))
+			return -errno;
+	}
+	return 0;
+}
+
 enum { IN_BM, IN_SRC4, IN_DST4, IN_SRC6, IN_DST6, IN_MAX };
 
 /*
@@ -330,6 +359,8 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	if (!err)
 		err = bm_fixed_write(bpf_map__fd(s->maps.ft_bmw), bpf_map__fd(s->maps.ft_bmh), slot,
 				     c);
+	if (!err)
+		err = pfx4_write(bpf_map__fd(s->maps.ft_pfx4d), bpf_map__fd(s->maps.ft_pfx4), slot, c);
 	if (err)
 		goto out;
 

@@ -132,6 +132,10 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
  * there whole, only the others in the slot's ft_bitmaps
  * (ft_first_rule_heads(), xdp/classify.h); never with WORD or DYNSETS.
  * The drop pre-filter still reads the slot's ft_bitmaps.
+ * PFX4_SRC, PFX4_DST: the field's static IPv4 prefixes have at most
+ * FT_PFX4_LENS lengths besides /0, and its prefix hash (flowtag/pfx4.h)
+ * in ft_pfx4d / ft_pfx4 gives an IPv4 address's bitmap index, in every
+ * search and the pre-filter, instead of its DIR-16-8-8 table.
  * Bits of flags, not fields: the header keeps its size, so an upgrade
  * adopts the pinned ft_policy, and an earlier compiler's zeros mean no
  * pre-filter, a flow cache and the bitmap search.
@@ -143,6 +147,8 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_POL_F_NOCACHE	0x10	/* no flow cache: every packet by the rules */
 #define FT_POL_F_WORD		0x20	/* one-word search: word 0 of each bitmap in ft_bmw */
 #define FT_POL_F_HEADS		0x40	/* bitmap search from the heads in ft_bmh */
+#define FT_POL_F_PFX4_SRC	0x80	/* IPv4 src from its prefix hash (flowtag/pfx4.h) */
+#define FT_POL_F_PFX4_DST	0x10000	/* IPv4 dst from its prefix hash */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */

@@ -667,31 +667,73 @@ static bool bmh_holds(struct state *s, const struct ft_compiled *c)
 	return true;
 }
 
+/* Whether ft_pfx4d and ft_pfx4 hold the prefix hashes of @c in the
+ * active slot, for each field whose FT_POL_F_PFX4_* flag is set. */
+static bool pfx4_holds(struct state *s, const struct ft_compiled *c)
+{
+	int dfd = ft_loader_map_fd(&s->l, "ft_pfx4d"), bfd = ft_loader_map_fd(&s->l, "ft_pfx4");
+	struct ft_pfx4_bucket b;
+	struct ft_pfx4_desc d;
+	__u32 slot, gen, x, i, k;
+
+	if (dfd < 0 || bfd < 0 || ft_loader_state(&s->l, &slot, &gen))
+		return false;
+	for (x = 0; x < 2; x++) {
+		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
+
+		if (!(c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC)))
+			continue;
+		k = slot * 2 + x;
+		if (bpf_map_lookup_elem(dfd, &k, &d) || memcmp(&d, &t->d, sizeof(d))) {
+			fprintf(stderr, "# ft_pfx4d[%u] differs from the compiled one\n", k);
+			return false;
+		}
+		for (i = 0; i < t->nbuckets; i++) {
+			k = (slot * 2 + x) * FT_PFX4_BUCKETS + i;
+			if (bpf_map_lookup_elem(bfd, &k, &b) || memcmp(&b, &t->b[i], sizeof(b))) {
+				fprintf(stderr, "# ft_pfx4[%u] differs from the compiled one\n", k);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 /*
- * The table through the three searches: the test policy has fewer than
- * 64 rules and no dynamic set, so the compiler chose the one-word search
- * (FT_POL_F_WORD, ft_bmw); then the same policy with the heads instead
+ * The table through the three searches, each with the IPv4 prefix hashes
+ * and with the DIR-16-8-8 tables: the test policy has fewer than 64 rules
+ * and no dynamic set, so the compiler chose the one-word search
+ * (FT_POL_F_WORD, ft_bmw), and its src and dst prefixes have few lengths
+ * (FT_POL_F_PFX4_SRC / _DST); then the same policy with the heads instead
  * (FT_POL_F_HEADS, ft_bmh), and with neither, which the bitmaps of
- * ft_bm_o alone answer.
+ * ft_bm_o alone answer; then all three again from the tables.
  */
 static void test_cases(void **st)
 {
+	static const __u32 search[] = { FT_POL_F_WORD, FT_POL_F_HEADS, 0 };
+	const __u32 pfx4 = FT_POL_F_PFX4_SRC | FT_POL_F_PFX4_DST;
 	struct state *s = *st;
-	int failures;
+	__u32 flags = s->c.hdr.flags;
+	int failures = 0;
+	size_t i, p;
 
-	assert_true(s->c.hdr.flags & FT_POL_F_WORD);
-	assert_false(s->c.hdr.flags & FT_POL_F_HEADS);
-	assert_true(bmw_holds(s, &s->c));
-	failures = run_cases(s);
-	s->c.hdr.flags &= ~FT_POL_F_WORD;
-	s->c.hdr.flags |= FT_POL_F_HEADS;
-	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
-	assert_true(bmh_holds(s, &s->c));
-	failures += run_cases(s);
-	s->c.hdr.flags &= ~FT_POL_F_HEADS;
-	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
-	failures += run_cases(s);
-	s->c.hdr.flags |= FT_POL_F_WORD;
+	assert_true(flags & FT_POL_F_WORD);
+	assert_false(flags & FT_POL_F_HEADS);
+	assert_int_equal(flags & pfx4, pfx4);
+	for (p = 0; p < 2; p++) {
+		for (i = 0; i < sizeof(search) / sizeof(search[0]); i++) {
+			s->c.hdr.flags = (flags & ~(FT_POL_F_WORD | FT_POL_F_HEADS | pfx4)) |
+					 search[i] | (p ? 0 : pfx4);
+			assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+			if (search[i] == FT_POL_F_WORD)
+				assert_true(bmw_holds(s, &s->c));
+			if (search[i] == FT_POL_F_HEADS)
+				assert_true(bmh_holds(s, &s->c));
+			assert_true(pfx4_holds(s, &s->c));
+			failures += run_cases(s);
+		}
+	}
+	s->c.hdr.flags = flags;
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
 }
@@ -2018,7 +2060,7 @@ static void test_random(void **st)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) | 1, rs = seed;
 	int npol = env_int("FT_RANDOM_POLICIES", 40), npkt = env_int("FT_RANDOM_PACKETS", 150);
 	int failures = 0, i, j;
-	long runs = 0, npf = 0, nuncached = 0, nword = 0, nheads = 0;
+	long runs = 0, npf = 0, nuncached = 0, nword = 0, nheads = 0, npfx4 = 0, npfx4_both = 0;
 	struct pm_state gen = { 0 };
 	struct ref_frags frags = { 0 };
 	time_t t0 = time(NULL), last = t0;
@@ -2048,6 +2090,9 @@ static void test_random(void **st)
 		nheads += !!(c.hdr.flags & FT_POL_F_HEADS);
 		assert_int_equal(!!(c.hdr.flags & FT_POL_F_HEADS),
 				 c.hdr.nwords > 1 && !(c.hdr.flags & FT_POL_F_DYNSETS));
+		npfx4 += !!(c.hdr.flags & (FT_POL_F_PFX4_SRC | FT_POL_F_PFX4_DST));
+		npfx4_both += (c.hdr.flags & (FT_POL_F_PFX4_SRC | FT_POL_F_PFX4_DST)) ==
+			      (FT_POL_F_PFX4_SRC | FT_POL_F_PFX4_DST);
 		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
 		assert_int_equal(ft_loader_state(&s->l, &slot, &generation), 0);
 		clear_frags(s);
@@ -2114,9 +2159,10 @@ static void test_random(void **st)
 		(unsigned long long)frags.hits, (unsigned long long)frags.misses);
 	fprintf(stderr, "# seed %#llx: %ld random packets (%ld decided by the drop pre-filter) "
 		"over %d policies (%ld without a flow cache, %ld with the one-word search, "
-		"%ld with the heads) through XDP, xdp.frags and tc in %lds, %d mismatches\n",
-		(unsigned long long)seed, runs, npf, i, nuncached, nword, nheads,
-		(long)(time(NULL) - t0), failures);
+		"%ld with the heads, %ld with an IPv4 prefix hash, %ld of them for src and dst) "
+		"through XDP, xdp.frags and tc in %lds, %d mismatches\n",
+		(unsigned long long)seed, runs, npf, i, nuncached, nword, nheads, npfx4,
+		npfx4_both, (long)(time(NULL) - t0), failures);
 	free(frags.e);
 	free(frags.used);
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
@@ -2127,6 +2173,10 @@ static void test_random(void **st)
 		assert_true(nword > 0);
 		assert_true(nheads > 0);
 		assert_true(nword + nheads < i);
+		/* the prefix hashes too, and the tables for fields of more
+		 * prefix lengths (the random sets') */
+		assert_true(npfx4_both > 0);
+		assert_true(npfx4_both < i);
 	}
 }
 

@@ -238,6 +238,19 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 						(struct ft_bm_head){ 0 };
 		return x;
 	}
+	if (map == &ft_pfx4d || map == &ft_pfx4) {
+		/* the prefix hashes, as ft_policy_swap() writes them */
+		uint32_t sx = map == &ft_pfx4d ? k : k / FT_PFX4_BUCKETS, b = k % FT_PFX4_BUCKETS;
+		const struct ft_pfx4_table *t = sx % 2 ? &c->dst4_pfx : &c->src4_pfx;
+
+		if (sx >= FT_SLOTS * 2)
+			return NULL;
+		if (sx / 2 != active)
+			return (void *)zero_value;
+		if (map == &ft_pfx4d)
+			return (void *)&t->d;
+		return b < t->nbuckets ? &t->b[b] : (void *)zero_value;
+	}
 	if (map == &ft_scalar) {
 		if (k >= FT_SLOTS * FT_SC_SIZE)
 			return NULL;
@@ -487,6 +500,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (P->idx / 3 % 3 == 1)
 			M.hdr[0].flags |= FT_POL_F_HEADS;
 	}
+	/* and, every other time, the IPv4 prefix tables instead of their
+	 * prefix hashes */
+	if (P->idx / 9 % 2)
+		M.hdr[0].flags &= ~(FT_POL_F_PFX4_SRC | FT_POL_F_PFX4_DST);
 	ref_frags_clear(&R);
 	for (n = 0; n < MAX_FRAMES && off + 3 <= size; n++) {
 		uint8_t ctl = data[off];

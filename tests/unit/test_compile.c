@@ -363,10 +363,10 @@ static void prepare_rules(size_t i, const char *setting, const char *rules,
  * flow_cache: "on" and "off" as set; "auto" on for dynamic sets and IPv6
  * prefixes (LPM tries) and a search that can visit more than
  * FT_FLOW_CACHE_AUTO_WORDS words, else off: 10, 1000 and 4096 rules of
- * the benchmark's shape (each its own port: one word; 4096 take 336.0
- * KiB of tables, their bitmaps' 16-byte heads and the prefix table, where
- * the bitmaps themselves take 2.0 MiB; 10 take 257.1 KiB, the sizes below
- * 1 MiB in KiB),
+ * the benchmark's shape (each its own port: one word; 4096 take 192.1
+ * KiB of tables, their bitmaps' 16-byte heads and the src prefix hash,
+ * where the bitmaps themselves take 2.0 MiB; 10 take 648 bytes, the sizes
+ * below 1 MiB in KiB),
  * one port-only rule (16 bytes of tables: two bitmap words), a static
  * set, 512 shared rules (8 words); on for
  * 576 and 4096 shared ones (9 and 64 words). FT_POL_F_NOCACHE in the
@@ -386,14 +386,14 @@ static void test_flow_cache_choice(void **st)
 	} cases[] = {
 		{ "", r10, FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
-		  "at most 1 bitmap word: 257.1 KiB of tables)", 1 },
+		  "at most 1 bitmap word: 648 bytes of tables)", 1 },
 		{ "", "{ match = { proto = \"udp\"; dport = 9000; }; class = \"a\"; }",
 		  FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, "
 		  "the search visits at most 1 bitmap word: 16 bytes of tables)", 1 },
 		{ "flow_cache = \"auto\";", r1000, FT_FC_AUTO_BOUNDED, "off (flow_cache \"auto\"", 1 },
 		{ "", r4096, FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix, the search visits "
-		  "at most 1 bitmap word: 336.0 KiB of tables)", 1 },
+		  "at most 1 bitmap word: 192.1 KiB of tables)", 1 },
 		{ "", "{ match = { src = \"@s\"; }; class = \"a\"; }", FT_FC_AUTO_BOUNDED,
 		  "off (flow_cache \"auto\": no dynamic set or IPv6 prefix", 1 },
 		{ "", s512, FT_FC_AUTO_BOUNDED,
@@ -489,21 +489,28 @@ static void test_one_word(void **st)
 		bool word, heads;
 		size_t whole;		/* bitmaps the heads search reads whole */
 		const char *says;	/* ft_search_describe() */
+		const char *prefixes;	/* ft_prefix4_describe() */
 	} cases[] = {
-		{ r1, true, false, 0, word },
-		{ r64, true, false, 0, word },
+		{ r1, true, false, 0, word, "src hashed (1 length besides /0, 1 bucket), dst /0 alone" },
+		{ r64, true, false, 0, word, "src hashed (1 length besides /0, 32 buckets), dst /0 alone" },
 		{ r65, false, true, 0, "bitmap (65 rules, more than 64: 2 words per bitmap; "
-		  "67 of 67 bitmaps read from their 16-byte heads alone)" },
+		  "67 of 67 bitmaps read from their 16-byte heads alone)",
+		  "src hashed (1 length besides /0, 64 buckets), dst /0 alone" },
 		{ r4096, false, true, 0, "bitmap (4096 rules, more than 64: 64 words per bitmap; "
-		  "4098 of 4098 bitmaps read from their 16-byte heads alone)" },
+		  "4098 of 4098 bitmaps read from their 16-byte heads alone)",
+		  "src hashed (1 length besides /0, 2048 buckets), dst /0 alone" },
 		{ r130s, false, true, 2, "bitmap (130 rules, more than 64: 3 words per bitmap; "
-		  "2 of 4 bitmaps read from their 16-byte heads alone)" },
+		  "2 of 4 bitmaps read from their 16-byte heads alone)",
+		  "src hashed (1 length besides /0, 1 bucket), dst /0 alone" },
 		{ "{ match = { src = \"@d\"; }; class = \"a\"; }", false, false, 0,
-		  "bitmap (the rules name dynamic sets)" },
+		  "bitmap (the rules name dynamic sets)",
+		  "src /0 alone, dst /0 alone" },
 		{ "{ match = { dport = 53; }; class = \"a\"; }, "
 		  "{ match = { src = \"@d\"; }; class = \"a\"; }", false, false, 0,
-		  "bitmap (the rules name dynamic sets)" },
-		{ many, false, false, 0, "bitmap (16502 distinct bitmaps, more than 16384)" },
+		  "bitmap (the rules name dynamic sets)",
+		  "src /0 alone, dst /0 alone" },
+		{ many, false, false, 0, "bitmap (16502 distinct bitmaps, more than 16384)",
+		  "src in its table (more prefixes than 2048 buckets hold), dst /0 alone" },
 	};
 	char why[200];
 	size_t i, b, whole;
@@ -541,9 +548,16 @@ static void test_one_word(void **st)
 		}
 		assert_int_equal(whole, cases[i].whole);
 		words = cases[i].word ? 1 : 1 + p.comp.hdr.nwords;
-		tables = ft_dir4_bytes(&p.comp.src4_table) +
+		/* each IPv4 field's prefix hash, or its table */
+		tables = (p.comp.hdr.flags & FT_POL_F_PFX4_SRC ? ft_pfx4_bytes(&p.comp.src4_pfx) :
+								   ft_dir4_bytes(&p.comp.src4_table)) +
 			 (p.comp.hdr.used_fields & (1u << FT_F_DST) ?
-				  ft_dir4_bytes(&p.comp.dst4_table) : 0);
+				  (p.comp.hdr.flags & FT_POL_F_PFX4_DST ?
+					   ft_pfx4_bytes(&p.comp.dst4_pfx) :
+					   ft_dir4_bytes(&p.comp.dst4_table)) : 0);
+		fprintf(stderr, "# case %zu: IPv4 prefixes: %s\n", i,
+			ft_prefix4_describe(&p.comp, why, sizeof(why)));
+		assert_string_equal(why, cases[i].prefixes);
 		bytes = cases[i].heads ? p.comp.nbitmaps * 16 + whole * words * 8 :
 					 p.comp.nbitmaps * words * 8;
 		if (p.comp.hdr.used_fields & (1u << FT_F_SRC))

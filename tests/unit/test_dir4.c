@@ -4,7 +4,9 @@
  * builder paints, entry by entry where it matters, looked up with the walk
  * the data path does; each chunk format at its edges, every address of the
  * chunk against a plain longest-prefix match; a random differential; the
- * size limit; and that the compiled search reads the table.
+ * size limit; and that the compiled search reads the table. And the IPv4
+ * prefix hash (flowtag/pfx4.h, daemon/compile_pfx4.c) of the same
+ * prefixes, for fields of few lengths: the same answers, its limits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -527,6 +529,191 @@ static void test_random(void **st)
 	assert_int_equal(bad, 0);
 }
 
+/* Whether every bucket of @t holds at most FT_PFX4_WAYS keys of its own
+ * table (ways a key of another bucket holds are unused) and every table's
+ * /32 has two buckets or more. */
+static void check_pfx4_shape(const struct ft_pfx4_table *t)
+{
+	uint32_t i, b, w;
+
+	assert_true(t->nbuckets <= FT_PFX4_BUCKETS);
+	for (i = 0; i < t->d.nlens; i++) {
+		uint32_t len = t->d.len[i], bits = t->d.bits[i];
+
+		assert_true(len >= 1 && len <= 32);
+		assert_true(i == 0 || len < t->d.len[i - 1]);	/* longest first */
+		assert_true(t->d.mult[i] & 1);
+		assert_true(len < 32 || bits >= 1);
+		assert_true(t->d.off[i] + (1u << bits) <= t->nbuckets);
+		for (b = 0; b < (1u << bits); b++)
+			for (w = 0; w < FT_PFX4_WAYS; w++) {
+				uint32_t k = t->b[t->d.off[i] + b].key[w];
+
+				/* a key of this bucket, or one no address of
+				 * this table compares equal to here: of
+				 * another bucket, or ~0 below /32 */
+				if (ft_pfx4_hash(k, t->d.mult[i], bits) != b ||
+				    (len < 32 && k == ~0u))
+					continue;
+				assert_true(len == 32 || k < (1u << len));
+				assert_int_not_equal(t->b[t->d.off[i] + b].bm[w], FT_DIR4_NONE);
+			}
+	}
+}
+
+/*
+ * The prefix hash against the table and a plain longest-prefix match:
+ * random prefixes of 1..4 lengths (/32 among them), nested and touching,
+ * with and without a /0, from a few prefixes to thousands (tables of
+ * several buckets a length), at random addresses and at each prefix's
+ * first and last address.
+ */
+static void test_pfx4_random(void **st)
+{
+	static const uint8_t lens[] = { 1, 8, 12, 16, 20, 23, 24, 25, 28, 31, 32 };
+	const char *env = getenv("FT_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u + 3;
+	uint64_t s = seed | 1;
+	size_t round, i, j, bad = 0;
+
+	(void)st;
+	for (round = 0; round < 80; round++) {
+		size_t n = round % 4 == 3 ? 1000 + rnd(&s) % 1000 : 1 + rnd(&s) % 200;
+		uint32_t nl = 1 + (uint32_t)(rnd(&s) % FT_PFX4_LENS), pl[FT_PFX4_LENS];
+		bool root = round % 2;
+		struct ft_lpm4_ent *e = calloc(n + 1, sizeof(*e));
+		struct ft_pfx4_table t;
+		struct ft_dir4_table d;
+
+		assert_non_null(e);
+		for (i = 0; i < nl; i++)
+			pl[i] = lens[rnd(&s) % sizeof(lens)];
+		for (i = 0; i < n;) {
+			uint32_t len = pl[rnd(&s) % nl], a = 0, tries;
+
+			for (tries = 0; tries < 8; tries++) {
+				a = 0x0a000000u | ((uint32_t)rnd(&s) & 0x003fffff);
+				if (rnd(&s) % 8 == 0)
+					a = (uint32_t)rnd(&s);	/* anywhere: 255.255.255.255/32 too */
+				a &= ~0u << (32 - len);
+				for (j = 0; j < i; j++)
+					if (e[j].key.prefixlen == len && ntohl(e[j].key.addr) == a)
+						break;
+				if (j == i)
+					break;
+			}
+			if (tries == 8) {
+				n = i;	/* a short length ran out of prefixes */
+				break;
+			}
+			e[i].key.prefixlen = len;
+			e[i].key.addr = htonl(a);
+			e[i].bm = 1 + (uint32_t)i;
+			i++;
+		}
+		e[n].bm = 0;	/* the /0, when there is one */
+		assert_int_equal(ft_pfx4_build(e, n + root, &t), 0);
+		assert_int_equal(ft_dir4_build(e, n + root, &d), 0);
+		check_pfx4_shape(&t);
+		assert_int_equal(t.d.dflt, root ? 0 : FT_DIR4_EMPTY);
+		for (j = 0; j < 4000; j++) {
+			uint32_t a = j % 3 ? 0x0a000000u | ((uint32_t)rnd(&s) & 0x003fffff) :
+					     (uint32_t)rnd(&s);
+			uint32_t want, got;
+
+			if (j % 4 == 0 && n) {	/* a prefix's first or last address */
+				const struct ft_lpm4_ent *pe = &e[rnd(&s) % n];
+
+				a = ntohl(pe->key.addr);
+				if (rnd(&s) & 1 && pe->key.prefixlen < 32)
+					a |= ~0u >> pe->key.prefixlen;
+			}
+			if (j == 1)
+				a = ~0u;
+			want = lpm(e, n + root, a);
+			got = ft_pfx4_lookup(&t, a);
+			if ((got != want || ft_dir4_lookup(&d, a) != want) && bad++ < 5)
+				fprintf(stderr, "# seed %#llx round %zu: %#x got %u (table %u) want %u\n",
+					(unsigned long long)seed, round, a, got,
+					ft_dir4_lookup(&d, a), want);
+		}
+		free(t.b);
+		free(d.e);
+		free(e);
+	}
+	if (bad)
+		fprintf(stderr, "# seed %#llx\n", (unsigned long long)seed);
+	assert_int_equal(bad, 0);
+}
+
+/*
+ * What the prefix hash refuses (-E2BIG: the field keeps its table alone):
+ * a fifth length besides /0, more prefixes than FT_PFX4_BUCKETS buckets
+ * hold. Four lengths and a /0, and 8192 /24s, fit; a table of /32s has
+ * two buckets however few they are, so its unused ways can hold a key of
+ * the other bucket (here 0.0.0.0/32 and 255.255.255.255/32 are keys).
+ */
+static void test_pfx4_limits(void **st)
+{
+	static const struct pfx five[] = {
+		{ "10.0.0.0/8", 1 }, { "10.1.0.0/16", 2 }, { "10.1.2.0/24", 3 },
+		{ "10.1.2.128/25", 4 }, { "10.1.2.200/32", 5 }, { "0.0.0.0/0", 0 },
+	};
+	static const struct pfx ends[] = {
+		{ "0.0.0.0/32", 1 }, { "255.255.255.255/32", 2 },
+	};
+	static const struct probe ends_probe[] = {
+		{ "0.0.0.0", 1 }, { "255.255.255.255", 2 }, { "0.0.0.1", FT_DIR4_EMPTY },
+		{ "255.255.255.254", FT_DIR4_EMPTY }, { "128.0.0.0", FT_DIR4_EMPTY },
+	};
+	struct ft_lpm4_ent *e = ents_of(five, N(five));
+	struct ft_pfx4_table t;
+	size_t i, n;
+
+	(void)st;
+	assert_int_equal(ft_pfx4_build(e, N(five), &t), -E2BIG);
+	assert_null(t.b);
+	/* without the /32: four lengths and the /0 */
+	e[4] = e[5];
+	assert_int_equal(ft_pfx4_build(e, N(five) - 1, &t), 0);
+	assert_int_equal(t.d.nlens, 4);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("10.1.2.200")), 4);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("10.1.3.1")), 2);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("11.0.0.1")), 0);
+	free(t.b);
+	free(e);
+
+	e = ents_of(ends, N(ends));
+	assert_int_equal(ft_pfx4_build(e, N(ends), &t), 0);
+	check_pfx4_shape(&t);
+	assert_int_equal(t.d.bits[0], 1);
+	for (i = 0; i < N(ends_probe); i++)
+		assert_int_equal(ft_pfx4_lookup(&t, a4(ends_probe[i].addr)), ends_probe[i].want);
+	free(t.b);
+	free(e);
+
+	/* /24s: 8192 fit (one length, 2048 buckets at four a bucket) */
+	for (n = 8192; n <= 65536; n *= 8) {
+		e = calloc(n, sizeof(*e));
+		assert_non_null(e);
+		for (i = 0; i < n; i++) {
+			e[i].key.prefixlen = 24;
+			e[i].key.addr = htonl(0x0a000000u | (uint32_t)i << 8);
+			e[i].bm = (uint32_t)i;
+		}
+		if (n == 8192) {
+			assert_int_equal(ft_pfx4_build(e, n, &t), 0);
+			check_pfx4_shape(&t);
+			for (i = 0; i < n; i += 97)
+				assert_int_equal(ft_pfx4_lookup(&t, 0x0a000000u | (uint32_t)i << 8 | 7), i);
+			free(t.b);
+		} else {
+			assert_int_equal(ft_pfx4_build(e, n, &t), -E2BIG);
+		}
+		free(e);
+	}
+}
+
 /* /25s in distinct /24s: each costs a chunk, their /16s one per 256. */
 static struct ft_lpm4_ent *spread_25(size_t n)
 {
@@ -711,6 +898,8 @@ int main(void)
 		cmocka_unit_test(test_limit_policy),
 		cmocka_unit_test(test_e2big_iif_message),
 		cmocka_unit_test(test_match_reads_table),
+		cmocka_unit_test(test_pfx4_random),
+		cmocka_unit_test(test_pfx4_limits),
 	};
 
 	return cmocka_run_group_tests_name("dir4", tests, NULL, NULL);
