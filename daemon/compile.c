@@ -415,6 +415,16 @@ unsigned int ft_compiled_prefilter_rules(const struct ft_compiled *c)
 	return (c->hdr.flags & FT_POL_PF_MASK) >> FT_POL_PF_SHIFT;
 }
 
+/* The bitmap index of IPv4 address @addr (network byte order) in field @x
+ * (0 src, 1 dst) of @c, read as the data path reads it: from the field's
+ * prefix hash under FT_POL_F_PFX4_SRC / _DST, else from its table. */
+static uint32_t ipv4_bm(const struct ft_compiled *c, unsigned int x, __be32 addr)
+{
+	if (c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC))
+		return ft_pfx4_lookup(x ? &c->dst4_pfx : &c->src4_pfx, ntohl(addr));
+	return ft_dir4_lookup(x ? &c->dst4_table : &c->src4_table, ntohl(addr));
+}
+
 /* The pre-filter's answer for @k, as ft_prefilter() in xdp/classify.h. */
 static uint32_t prefilter_match(const struct ft_compiled *c, const struct ft_flow_key *k)
 {
@@ -425,11 +435,11 @@ static uint32_t prefilter_match(const struct ft_compiled *c, const struct ft_flo
 	if (!n || k->family != FT_FAM_IPV4)
 		return FT_RULE_NONE;
 	if (c->hdr.flags & FT_POL_F_PF_SRC) {
-		bi = ft_dir4_lookup(&c->src4_table, ntohl(k->src[0]));
+		bi = ipv4_bm(c, 0, k->src[0]);
 		m &= bi < c->nbitmaps ? c->bitmaps[bi].w[0] : 0;
 	}
 	if (c->hdr.flags & FT_POL_F_PF_DST) {
-		bi = ft_dir4_lookup(&c->dst4_table, ntohl(k->dst[0]));
+		bi = ipv4_bm(c, 1, k->dst[0]);
 		m &= bi < c->nbitmaps ? c->bitmaps[bi].w[0] : 0;
 	}
 	return m ? (uint32_t)__builtin_ctzll(m) : FT_RULE_NONE;
@@ -956,10 +966,9 @@ static uint32_t lpm_lookup(const struct ft_compiled *c, enum ft_field f, const s
 	uint32_t best_bm = UINT32_MAX;
 	int best = -1;
 
-	/* IPv4: the table the kernel gets, walked as ft_prefix_bm() walks it */
+	/* IPv4: what the kernel reads, as ft_prefix_bm() reads it */
 	if (k->family == FT_FAM_IPV4)
-		return ft_dir4_lookup(f == FT_F_SRC ? &c->src4_table : &c->dst4_table,
-				      ntohl(addr[0]));
+		return ipv4_bm(c, f == FT_F_DST, addr[0]);
 	for (i = 0; i < n; i++) {
 		struct ft_prefix p = { .family = AF_INET6, .len = e[i].key.prefixlen };
 

@@ -2,9 +2,10 @@
 /*
  * The policy compiler's IPv4 prefix hash (flowtag/pfx4.h): the (prefix ->
  * bitmap index) entries of compile_trie() of a field with few prefix
- * lengths, one hash table per length. For each length the smallest table
- * from about two keys a bucket (more where the buckets left are fewer, up
- * to FT_PFX4_WAYS) and the first multiplier of a fixed
+ * lengths, one hash table per length. Each table starts at about two keys
+ * a bucket; while they need more than FT_PFX4_BUCKETS, the largest one
+ * that can (FT_PFX4_WAYS keys a bucket on average at most) is halved;
+ * then each gets the first multiplier of a fixed
  * sequence under which no bucket holds more than FT_PFX4_WAYS keys;
  * deterministic, so the same policy compiles to the same tables.
  */
@@ -65,88 +66,142 @@ static int pfx4_len_cmp(const void *a, const void *b)
 	return (x->key.prefixlen < y->key.prefixlen) - (x->key.prefixlen > y->key.prefixlen);
 }
 
+/* The tables being sized: each length's first entry, keys and bits. */
+struct pfx4_len {
+	size_t first, n;
+	uint32_t len, bits, mult;
+};
+
+/* The fewest buckets a table of @l may have: a /32 needs two (an unused
+ * way's key must be another bucket's), and none more than FT_PFX4_WAYS
+ * keys on average. */
+static uint32_t pfx4_min_bits(const struct pfx4_len *l)
+{
+	uint32_t bits = l->len == 32;
+
+	while (((size_t)FT_PFX4_WAYS << bits) < l->n)
+		bits++;
+	return bits;
+}
+
+/* Sum of the buckets of @l[0, @nl). */
+static uint32_t pfx4_buckets(const struct pfx4_len *l, uint32_t nl)
+{
+	uint32_t i, sum = 0;
+
+	for (i = 0; i < nl; i++)
+		sum += 1u << l[i].bits;
+	return sum;
+}
+
 int ft_pfx4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_pfx4_table *out)
 {
 	struct ft_pfx4_table t = { .d = { .dflt = FT_DIR4_EMPTY } };
+	struct pfx4_len l[FT_PFX4_LENS];
 	struct ft_lpm4_ent *e = NULL;
-	uint32_t *keys = NULL, used = 0;
+	uint32_t *keys = NULL, nl = 0, used = 0, i, b;
 	uint8_t *load = NULL;
-	size_t i, j;
+	size_t j, k;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	e = malloc((n ? n : 1) * sizeof(*e));
 	keys = malloc((n ? n : 1) * sizeof(*keys));
 	load = malloc(FT_PFX4_BUCKETS);
-	t.b = calloc(FT_PFX4_BUCKETS, sizeof(*t.b));
-	if (!e || !keys || !load || !t.b) {
+	if (!e || !keys || !load) {
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(e, ents, n * sizeof(*e));
+	if (n)
+		memcpy(e, ents, n * sizeof(*e));
 	qsort(e, n, sizeof(*e), pfx4_len_cmp);	/* longest first */
-	for (i = 0; i < n; i = j) {
-		uint32_t len = e[i].key.prefixlen, bits, mult = 0, b;
-		size_t m;
 
-		for (j = i; j < n && e[j].key.prefixlen == len; j++)
-			keys[j - i] = pfx4_key(ntohl(e[j].key.addr), len);
-		m = j - i;
+	/* the lengths, each table at about two keys a bucket */
+	for (j = 0; j < n; j = k) {
+		uint32_t len = e[j].key.prefixlen;
+
+		for (k = j; k < n && e[k].key.prefixlen == len; k++)
+			keys[k] = pfx4_key(ntohl(e[k].key.addr), len);
 		if (len == 0) {
-			t.d.dflt = e[i].bm;	/* distinct prefixes: one /0 */
+			t.d.dflt = e[j].bm;	/* distinct prefixes: one /0 */
 			continue;
 		}
-		if (len > 32 || t.d.nlens == FT_PFX4_LENS) {
+		if (len > 32 || nl == FT_PFX4_LENS) {
 			err = -E2BIG;
 			goto out;
 		}
-		/* about two keys a bucket, up to FT_PFX4_WAYS where the buckets
-		 * left are fewer; a /32 table at least two buckets */
-		for (bits = len == 32; ((size_t)2 << bits) < m; bits++)
-			;
-		while (bits > (len == 32) && used + (1u << bits) > FT_PFX4_BUCKETS &&
-		       ((size_t)FT_PFX4_WAYS << (bits - 1)) >= m)
-			bits--;
-		for (;; bits++) {
+		l[nl] = (struct pfx4_len){ .first = j, .n = k - j, .len = len, .bits = len == 32 };
+		while (((size_t)2 << l[nl].bits) < l[nl].n)
+			l[nl].bits++;
+		nl++;
+	}
+	/* too many buckets: halve the largest table that still holds its
+	 * keys at FT_PFX4_WAYS a bucket on average, until they fit */
+	while (pfx4_buckets(l, nl) > FT_PFX4_BUCKETS) {
+		uint32_t big = nl;
+
+		for (i = 0; i < nl; i++)
+			if (l[i].bits > pfx4_min_bits(&l[i]) && (big == nl || l[i].bits > l[big].bits))
+				big = i;
+		if (big == nl) {
+			err = -E2BIG;
+			goto out;
+		}
+		l[big].bits--;
+	}
+	/* each table's multiplier: the first under which no bucket holds
+	 * more than FT_PFX4_WAYS keys, else twice the buckets if they fit */
+	for (i = 0; i < nl; i++) {
+		for (;;) {
 			unsigned int try;
 
-			if (used + (1u << bits) > FT_PFX4_BUCKETS) {
-				err = -E2BIG;
-				goto out;
-			}
-			mult = 0x9e3779b1u;
-			for (try = 0; try < PFX4_TRIES; try++, mult = pfx4_next_mult(mult))
-				if (pfx4_fits(keys, m, mult, bits, load))
+			l[i].mult = 0x9e3779b1u;
+			for (try = 0; try < PFX4_TRIES; try++, l[i].mult = pfx4_next_mult(l[i].mult))
+				if (pfx4_fits(keys + l[i].first, l[i].n, l[i].mult, l[i].bits, load))
 					break;
 			if (try < PFX4_TRIES)
 				break;
+			if (pfx4_buckets(l, nl) + (1u << l[i].bits) > FT_PFX4_BUCKETS) {
+				err = -E2BIG;
+				goto out;
+			}
+			l[i].bits++;
 		}
-		/* fill: unused ways first, then each key at its bucket's next way */
-		for (b = 0; b < (1u << bits); b++) {
-			struct ft_pfx4_bucket *x = &t.b[used + b];
+	}
+
+	t.nbuckets = pfx4_buckets(l, nl);
+	t.b = calloc(t.nbuckets ? t.nbuckets : 1, sizeof(*t.b));
+	if (!t.b) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nl; i++) {
+		const struct pfx4_len *x = &l[i];
+
+		/* unused ways first, then each key at its bucket's next way */
+		for (b = 0; b < (1u << x->bits); b++) {
 			uint32_t w;
 
 			for (w = 0; w < FT_PFX4_WAYS; w++) {
-				x->key[w] = pfx4_unused_key(len, mult, bits, b);
-				x->bm[w] = FT_DIR4_NONE;
+				t.b[used + b].key[w] = pfx4_unused_key(x->len, x->mult, x->bits, b);
+				t.b[used + b].bm[w] = FT_DIR4_NONE;
 			}
 			load[b] = 0;
 		}
-		for (j = i; j < i + m; j++) {
-			uint32_t k = keys[j - i], h = ft_pfx4_hash(k, mult, bits);
-			struct ft_pfx4_bucket *x = &t.b[used + h];
+		for (j = x->first; j < x->first + x->n; j++) {
+			uint32_t h = ft_pfx4_hash(keys[j], x->mult, x->bits);
+			struct ft_pfx4_bucket *bk = &t.b[used + h];
 
-			x->key[load[h]] = k;
-			x->bm[load[h]++] = e[j].bm;
+			bk->key[load[h]] = keys[j];
+			bk->bm[load[h]++] = e[j].bm;
 		}
-		t.d.len[t.d.nlens] = (uint8_t)len;
-		t.d.bits[t.d.nlens] = (uint8_t)bits;
-		t.d.mult[t.d.nlens] = mult;
-		t.d.off[t.d.nlens] = (uint16_t)used;
-		t.d.nlens++;
-		used += 1u << bits;
+		t.d.len[i] = (uint8_t)x->len;
+		t.d.bits[i] = (uint8_t)x->bits;
+		t.d.mult[i] = x->mult;
+		t.d.off[i] = (uint16_t)used;
+		used += 1u << x->bits;
 	}
-	t.nbuckets = used;
+	t.d.nlens = (uint8_t)nl;
 	*out = t;
 	t.b = NULL;
 out:

@@ -111,8 +111,8 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 /*
  * ft_policy_hdr.flags:
  *
- *   31..15  14..8   7     6      5     4        3       2       1        0
- *   zero    PF_N    zero  HEADS  WORD  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
+ *   31..16  15        14..8  7         6      5     4        3       2       1        0
+ *   zero    PFX4_DST  PF_N   PFX4_SRC  HEADS  WORD  NOCACHE  PF_DST  PF_SRC  DYNSETS  TC_OK
  *
  * The drop pre-filter (xdp/classify.h, ft_prefilter()): rules 0..PF_N-1
  * (PF_N <= 64, 0 = no pre-filter) are drop rules that match on static
@@ -148,7 +148,7 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_POL_F_WORD		0x20	/* one-word search: word 0 of each bitmap in ft_bmw */
 #define FT_POL_F_HEADS		0x40	/* bitmap search from the heads in ft_bmh */
 #define FT_POL_F_PFX4_SRC	0x80	/* IPv4 src from its prefix hash (flowtag/pfx4.h) */
-#define FT_POL_F_PFX4_DST	0x10000	/* IPv4 dst from its prefix hash */
+#define FT_POL_F_PFX4_DST	0x8000	/* IPv4 dst from its prefix hash */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */

@@ -700,6 +700,49 @@ static bool pfx4_holds(struct state *s, const struct ft_compiled *c)
 }
 
 /*
+ * Empty the prefix hash of field @x (0 src, 1 dst) in the active slot:
+ * no table, so every IPv4 address gets the /0's bitmap index. Returns the
+ * descriptor it replaced, for pfx4_restore(). Whether a verdict follows
+ * shows that the data path reads the hash, not the field's table.
+ */
+static struct ft_pfx4_desc pfx4_hide(struct state *s, __u32 x)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_pfx4d");
+	struct ft_pfx4_desc d, empty;
+	__u32 slot, gen, k;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	k = slot * 2 + x;
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, &d), 0);
+	empty = d;
+	empty.nlens = 0;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &empty, 0), 0);
+	return d;
+}
+
+static void pfx4_restore(struct state *s, __u32 x, const struct ft_pfx4_desc *d)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_pfx4d");
+	__u32 slot, gen, k;
+
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	k = slot * 2 + x;
+	assert_int_equal(bpf_map_update_elem(fd, &k, d, 0), 0);
+}
+
+/* The rule ft_xdp gives @p (FT_RULE_NONE: the default; -1: dropped). */
+static int xdp_rule(struct state *s, const struct pkt_spec *p)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(p, pkt, &hdr_end);
+	struct xdp_result x = ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+
+	assert_int_equal(x.err, 0);
+	return x.retval == XDP_DROP ? -1 : x.meta.rule_id;
+}
+
+/*
  * The table through the three searches, each with the IPv4 prefix hashes
  * and with the DIR-16-8-8 tables: the test policy has fewer than 64 rules
  * and no dynamic set, so the compiler chose the one-word search
@@ -736,6 +779,21 @@ static void test_cases(void **st)
 	s->c.hdr.flags = flags;
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 	assert_int_equal(failures, 0);
+	/* the data path reads the dst hash: emptied, 203.0.113.9 is no
+	 * longer host32's (the flow cache holds no flow of it: the swap
+	 * above cleared it, and xdp_rule() runs on a new generation) */
+	{
+		struct pkt_spec p = { V4(C4, "203.0.113.9"), UDP(1000, 9999) };
+		struct ft_pfx4_desc d;
+
+		assert_int_equal(xdp_rule(s, &p), rule_index(s, "host32"));
+		assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+		d = pfx4_hide(s, 1);
+		assert_int_equal(xdp_rule(s, &p), FT_RULE_NONE);
+		pfx4_restore(s, 1, &d);
+		assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+		assert_int_equal(xdp_rule(s, &p), rule_index(s, "host32"));
+	}
 }
 
 /*
@@ -2319,6 +2377,19 @@ static void test_prefilter(void **st)
 		struct pkt_spec p = { V6("2001:db8:bad::1", "2001:db8::2"), UDP(1000, 53) };
 
 		pf_check(s, &c, &p, 0, XDP_DROP, false, false);
+	}
+	{
+		/* the pre-filter reads the src hash (a /24 and a /32): emptied,
+		 * the set's address passes to dns, classified and cached */
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
+		struct ft_pfx4_desc d;
+
+		assert_true(c.hdr.flags & FT_POL_F_PFX4_SRC);
+		d = pfx4_hide(s, 0);
+		assert_int_equal(xdp_rule(s, &p), 2);
+		pfx4_restore(s, 0, &d);
+		assert_int_equal(ft_policy_swap(&s->l, &c, NULL), 0);
+		assert_int_equal(xdp_rule(s, &p), -1);
 	}
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);

@@ -649,7 +649,7 @@ static void test_pfx4_random(void **st)
 /*
  * What the prefix hash refuses (-E2BIG: the field keeps its table alone):
  * a fifth length besides /0, more prefixes than FT_PFX4_BUCKETS buckets
- * hold. Four lengths and a /0, and 8192 /24s, fit; a table of /32s has
+ * hold. Four lengths and a /0, 8192 /24s, and 2049 /24s with a /16 fit; a table of /32s has
  * two buckets however few they are, so its unused ways can hold a key of
  * the other bucket (here 0.0.0.0/32 and 255.255.255.255/32 are keys).
  */
@@ -712,6 +712,38 @@ static void test_pfx4_limits(void **st)
 		}
 		free(e);
 	}
+
+	/* the buckets are shared out before any table is filled: 2049 /24s
+	 * at two a bucket would take all 2048, leaving none for a /16; the
+	 * /24s' table is halved instead. Four lengths of 5000 each do not fit
+	 * at eight a bucket: refused. */
+	n = 2049 + 1;
+	e = calloc(4 * 5000, sizeof(*e));
+	assert_non_null(e);
+	for (i = 0; i < 2049; i++) {
+		e[i].key.prefixlen = 24;
+		e[i].key.addr = htonl(0x0a000000u | (uint32_t)i << 8);
+		e[i].bm = (uint32_t)i;
+	}
+	e[2049].key.prefixlen = 16;
+	e[2049].key.addr = htonl(0x0b000000u);
+	e[2049].bm = 9999;
+	assert_int_equal(ft_pfx4_build(e, n, &t), 0);
+	check_pfx4_shape(&t);
+	assert_int_equal(t.d.nlens, 2);
+	assert_int_equal(t.d.bits[0], 10);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("10.8.0.1")), 2048);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("11.0.200.1")), 9999);
+	assert_int_equal(ft_pfx4_lookup(&t, a4("12.0.0.1")), FT_DIR4_EMPTY);
+	free(t.b);
+	for (i = 0; i < 4 * 5000; i++) {
+		e[i].key.prefixlen = 20 + (uint32_t)(i / 5000) * 4;
+		e[i].key.addr = htonl((uint32_t)(i % 5000) << (32 - e[i].key.prefixlen));
+		e[i].bm = 1;
+	}
+	assert_int_equal(ft_pfx4_build(e, 4 * 5000, &t), -E2BIG);
+	assert_null(t.b);
+	free(e);
 }
 
 /* /25s in distinct /24s: each costs a chunk, their /16s one per 256. */
@@ -849,7 +881,8 @@ static void test_limit_policy(void **st)
 	ft_policy_free(&pol);
 }
 
-/* ft_compiled_match() reads the table the kernel gets, not the prefixes. */
+/* ft_compiled_match() reads what the kernel reads (the prefix hash, else
+ * the table), not the prefixes. */
 static void test_match_reads_table(void **st)
 {
 	struct ft_policy pol = { 0 };
@@ -871,8 +904,20 @@ static void test_match_reads_table(void **st)
 	assert_int_equal(ft_compiled_match(&c, &k), 0);
 	assert_int_equal(c.src4_table.nchunks, 1);
 	assert_int_equal(ft_dir4_bytes(&c.src4_table), 257 * 1024);
-	/* the /16's chunk: 1-bit fields, the /24 is palette entry 1; it takes
-	 * the /0's bitmap: the rule no longer matches */
+	/* one length: the data path reads the prefix hash, and so does the
+	 * search in userspace; the /24's way takes the /0's bitmap: the rule
+	 * no longer matches */
+	assert_true(c.hdr.flags & FT_POL_F_PFX4_SRC);
+	assert_int_equal(c.src4_pfx.nbuckets, 1);
+	for (i = 0; i < FT_PFX4_WAYS && c.src4_pfx.b[0].key[i] != ntohl(a) >> 8; i++)
+		;
+	assert_true(i < FT_PFX4_WAYS);
+	c.src4_pfx.b[0].bm[i] = c.src4_pfx.d.dflt;
+	assert_int_equal(ft_compiled_match(&c, &k), FT_RULE_NONE);
+	/* without the hash, the table: intact, then the same change there
+	 * (the /16's chunk: 1-bit fields, the /24 is palette entry 1) */
+	c.hdr.flags &= ~FT_POL_F_PFX4_SRC;
+	assert_int_equal(ft_compiled_match(&c, &k), 0);
 	i = FT_DIR4_TOP + (c.src4_table.e[(10 << 8) | 1] & FT_DIR4_OFF_MASK) * 2 + 8;
 	c.src4_table.e[i + 1] = c.src4_table.e[0];
 	assert_int_equal(ft_compiled_match(&c, &k), FT_RULE_NONE);
