@@ -665,8 +665,14 @@ const char *ft_prefix4_describe(const struct ft_compiled *c, char *buf, size_t l
 		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
 		unsigned int n = pfx4_lengths(x ? c->dst4 : c->src4, x ? c->ndst4 : c->nsrc4);
 
+		bool dyn = false;
+		size_t i;
+
+		for (i = 0; i < c->ndyn; i++)
+			dyn |= !!(c->dyn[i].fields & (x ? FT_SET_E_DST : FT_SET_E_SRC));
 		if (!n)
-			snprintf(part[x], sizeof(part[x]), "%s /0 alone", x ? "dst" : "src");
+			snprintf(part[x], sizeof(part[x]), "%s no static IPv4 prefix%s", x ? "dst" : "src",
+				 dyn ? " (dynamic sets: their tries)" : "");
 		else if (c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC))
 			snprintf(part[x], sizeof(part[x]), "%s hashed (%u length%s besides /0, "
 				 "%u bucket%s)", x ? "dst" : "src", n, n == 1 ? "" : "s",

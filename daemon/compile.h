@@ -279,8 +279,9 @@ const char *ft_flow_cache_describe(const struct ft_compiled *c, char *buf, size_
 
 /**
  * ft_prefix4_describe() - how the data path reads @c's IPv4 src and dst
- * prefixes, into @buf (@len bytes, always terminated): each field "/0
- * alone" (no rule names a prefix there), "hashed (N lengths besides /0, M
+ * prefixes, into @buf (@len bytes, always terminated): each field "no
+ * static IPv4 prefix" (no rule names one there; "(dynamic sets: their
+ * tries)" when a dynamic set is looked up there), "hashed (N lengths besides /0, M
  * buckets)" (its prefix hash, flowtag/pfx4.h) or "in its table (...)"
  * (its DIR-16-8-8 table: more than FT_PFX4_LENS lengths, or more prefixes
  * than FT_PFX4_BUCKETS buckets hold). Returns @buf.

@@ -4,10 +4,11 @@
  * bitmap index) entries of compile_trie() of a field with few prefix
  * lengths, one hash table per length. Each table starts at about two keys
  * a bucket; while they need more than FT_PFX4_BUCKETS, the largest one
- * that can (FT_PFX4_WAYS keys a bucket on average at most) is halved;
- * then each gets the first multiplier of a fixed
- * sequence under which no bucket holds more than FT_PFX4_WAYS keys;
- * deterministic, so the same policy compiles to the same tables.
+ * that can (FT_PFX4_WAYS keys a bucket on average at most) gives up
+ * buckets; then each gets the first multiplier of a fixed sequence under
+ * which no bucket holds more than FT_PFX4_WAYS keys (else an eighth more
+ * buckets, where they fit); deterministic, so the same policy compiles to
+ * the same tables.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,7 @@
 
 /* Multipliers tried per table size: Knuth's golden-ratio constant, then
  * the odd outputs of a xorshift32 generator seeded with it. */
-#define PFX4_TRIES	32
+#define PFX4_TRIES	64
 
 static uint32_t pfx4_next_mult(uint32_t m)
 {
@@ -34,28 +35,28 @@ static uint32_t pfx4_key(uint32_t addr, uint32_t len)
 	return addr >> ((32 - len) & 31);
 }
 
-/* Whether @n keys fit 2^@bits buckets under @mult; fills @load. */
-static bool pfx4_fits(const uint32_t *keys, size_t n, uint32_t mult, uint32_t bits, uint8_t *load)
+/* Whether @n keys fit @nb buckets under @mult; fills @load. */
+static bool pfx4_fits(const uint32_t *keys, size_t n, uint32_t mult, uint32_t nb, uint8_t *load)
 {
 	size_t i;
 
-	memset(load, 0, (size_t)1 << bits);
+	memset(load, 0, nb);
 	for (i = 0; i < n; i++)
-		if (++load[ft_pfx4_hash(keys[i], mult, bits)] > FT_PFX4_WAYS)
+		if (++load[ft_pfx4_hash(keys[i], mult, nb)] > FT_PFX4_WAYS)
 			return false;
 	return true;
 }
 
-/* A key no address of table (@mult, @bits, length @len) compares equal
- * to in bucket @b: ~0 below /32, else a key hashed to another bucket. */
-static uint32_t pfx4_unused_key(uint32_t len, uint32_t mult, uint32_t bits, uint32_t b)
+/* A key no address of table (@mult, @nb, length @len) compares equal to
+ * in bucket @b: ~0 below /32, else a key hashed to another bucket. */
+static uint32_t pfx4_unused_key(uint32_t len, uint32_t mult, uint32_t nb, uint32_t b)
 {
 	uint32_t k = 0;
 
 	if (len < 32)
 		return ~0u;
-	while (ft_pfx4_hash(k, mult, bits) == b)
-		k++;	/* bits >= 1: a few steps at most */
+	while (ft_pfx4_hash(k, mult, nb) == b)
+		k++;	/* nb >= 2: a few steps at most */
 	return k;
 }
 
@@ -66,31 +67,32 @@ static int pfx4_len_cmp(const void *a, const void *b)
 	return (x->key.prefixlen < y->key.prefixlen) - (x->key.prefixlen > y->key.prefixlen);
 }
 
-/* The tables being sized: each length's first entry, keys and bits. */
+/* The tables being sized: each length's first entry, keys and buckets. */
 struct pfx4_len {
 	size_t first, n;
-	uint32_t len, bits, mult;
+	uint32_t len, nb, mult;
 };
 
 /* The fewest buckets a table of @l may have: a /32 needs two (an unused
  * way's key must be another bucket's), and none more than FT_PFX4_WAYS
  * keys on average. */
-static uint32_t pfx4_min_bits(const struct pfx4_len *l)
+static uint32_t pfx4_min_nb(const struct pfx4_len *l)
 {
-	uint32_t bits = l->len == 32;
+	size_t nb = (l->n + FT_PFX4_WAYS - 1) / FT_PFX4_WAYS;
 
-	while (((size_t)FT_PFX4_WAYS << bits) < l->n)
-		bits++;
-	return bits;
+	if (nb < 1u + (l->len == 32))
+		nb = 1u + (l->len == 32);
+	return nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
 }
 
 /* Sum of the buckets of @l[0, @nl). */
-static uint32_t pfx4_buckets(const struct pfx4_len *l, uint32_t nl)
+static size_t pfx4_buckets(const struct pfx4_len *l, uint32_t nl)
 {
-	uint32_t i, sum = 0;
+	size_t sum = 0;
+	uint32_t i;
 
 	for (i = 0; i < nl; i++)
-		sum += 1u << l[i].bits;
+		sum += l[i].nb;
 	return sum;
 }
 
@@ -130,46 +132,54 @@ int ft_pfx4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_pfx4_table
 			err = -E2BIG;
 			goto out;
 		}
-		l[nl] = (struct pfx4_len){ .first = j, .n = k - j, .len = len, .bits = len == 32 };
-		while (((size_t)2 << l[nl].bits) < l[nl].n)
-			l[nl].bits++;
+		l[nl] = (struct pfx4_len){ .first = j, .n = k - j, .len = len };
+		l[nl].nb = (uint32_t)((l[nl].n + 1) / 2);
+		if (l[nl].nb < pfx4_min_nb(&l[nl]))
+			l[nl].nb = pfx4_min_nb(&l[nl]);
+		if (l[nl].nb > FT_PFX4_BUCKETS)
+			l[nl].nb = FT_PFX4_BUCKETS;
 		nl++;
 	}
-	/* too many buckets: halve the largest table that still holds its
-	 * keys at FT_PFX4_WAYS a bucket on average, until they fit */
+	/* too many buckets: the largest table that still holds its keys at
+	 * FT_PFX4_WAYS a bucket on average gives up what is too many, as
+	 * far as it can, until they fit */
 	while (pfx4_buckets(l, nl) > FT_PFX4_BUCKETS) {
-		uint32_t big = nl;
+		size_t over = pfx4_buckets(l, nl) - FT_PFX4_BUCKETS;
+		uint32_t big = nl, give;
 
 		for (i = 0; i < nl; i++)
-			if (l[i].bits > pfx4_min_bits(&l[i]) && (big == nl || l[i].bits > l[big].bits))
+			if (l[i].nb > pfx4_min_nb(&l[i]) && (big == nl || l[i].nb > l[big].nb))
 				big = i;
 		if (big == nl) {
 			err = -E2BIG;
 			goto out;
 		}
-		l[big].bits--;
+		give = l[big].nb - pfx4_min_nb(&l[big]);
+		l[big].nb -= over < give ? (uint32_t)over : give;
 	}
 	/* each table's multiplier: the first under which no bucket holds
-	 * more than FT_PFX4_WAYS keys, else twice the buckets if they fit */
+	 * more than FT_PFX4_WAYS keys, else an eighth more buckets if they fit */
 	for (i = 0; i < nl; i++) {
 		for (;;) {
 			unsigned int try;
+			uint32_t more;
 
 			l[i].mult = 0x9e3779b1u;
 			for (try = 0; try < PFX4_TRIES; try++, l[i].mult = pfx4_next_mult(l[i].mult))
-				if (pfx4_fits(keys + l[i].first, l[i].n, l[i].mult, l[i].bits, load))
+				if (pfx4_fits(keys + l[i].first, l[i].n, l[i].mult, l[i].nb, load))
 					break;
 			if (try < PFX4_TRIES)
 				break;
-			if (pfx4_buckets(l, nl) + (1u << l[i].bits) > FT_PFX4_BUCKETS) {
+			more = l[i].nb / 8 ? l[i].nb / 8 : 1;
+			if (pfx4_buckets(l, nl) + more > FT_PFX4_BUCKETS) {
 				err = -E2BIG;
 				goto out;
 			}
-			l[i].bits++;
+			l[i].nb += more;
 		}
 	}
 
-	t.nbuckets = pfx4_buckets(l, nl);
+	t.nbuckets = (uint32_t)pfx4_buckets(l, nl);
 	t.b = calloc(t.nbuckets ? t.nbuckets : 1, sizeof(*t.b));
 	if (!t.b) {
 		err = -ENOMEM;
@@ -179,27 +189,27 @@ int ft_pfx4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_pfx4_table
 		const struct pfx4_len *x = &l[i];
 
 		/* unused ways first, then each key at its bucket's next way */
-		for (b = 0; b < (1u << x->bits); b++) {
+		for (b = 0; b < x->nb; b++) {
 			uint32_t w;
 
 			for (w = 0; w < FT_PFX4_WAYS; w++) {
-				t.b[used + b].key[w] = pfx4_unused_key(x->len, x->mult, x->bits, b);
+				t.b[used + b].key[w] = pfx4_unused_key(x->len, x->mult, x->nb, b);
 				t.b[used + b].bm[w] = FT_DIR4_NONE;
 			}
 			load[b] = 0;
 		}
 		for (j = x->first; j < x->first + x->n; j++) {
-			uint32_t h = ft_pfx4_hash(keys[j], x->mult, x->bits);
+			uint32_t h = ft_pfx4_hash(keys[j], x->mult, x->nb);
 			struct ft_pfx4_bucket *bk = &t.b[used + h];
 
 			bk->key[load[h]] = keys[j];
 			bk->bm[load[h]++] = e[j].bm;
 		}
 		t.d.len[i] = (uint8_t)x->len;
-		t.d.bits[i] = (uint8_t)x->bits;
+		t.d.nb[i] = (uint16_t)x->nb;
 		t.d.mult[i] = x->mult;
 		t.d.off[i] = (uint16_t)used;
-		used += 1u << x->bits;
+		used += x->nb;
 	}
 	t.d.nlens = (uint8_t)nl;
 	*out = t;

@@ -28,10 +28,11 @@
  *
  * Table i holds the prefixes of length len[i] (1..32, longest first). A
  * prefix's key is its network shifted right: v = addr >> (32 - len[i]).
- * Its bucket is h(v) = ((v * mult[i]) mod 2^32) >> (32 - bits[i]) (a
- * multiplicative hash, Knuth; computed in 64 bits, so 0 bits is a table of
- * one bucket), and it is one of that bucket's FT_PFX4_WAYS ways: the
- * compiler picks mult[i] and bits[i] so that no bucket overflows. An
+ * Its bucket is h(v) = (((v * mult[i]) mod 2^32) * nb[i]) >> 32 (a
+ * multiplicative hash, Knuth, reduced to the table's nb[i] buckets by a
+ * multiply and a shift, Lemire's "fastrange": any number of buckets, not a
+ * power of two), and it is one of that bucket's FT_PFX4_WAYS ways: the
+ * compiler picks mult[i] and nb[i] so that no bucket overflows. An
  * unused way holds ~0 when len < 32 (more than any key of that length),
  * else a key whose own bucket is another one (a /32 table has at least two
  * buckets): no address ever compares equal to it, and the lookup compares
@@ -60,19 +61,20 @@ struct ft_pfx4_desc {
 					 * index, FT_DIR4_EMPTY without a /0 */
 	__u8 nlens;			/* tables: 0..FT_PFX4_LENS */
 	__u8 len[FT_PFX4_LENS];		/* table i's prefix length, longest first */
-	__u8 bits[FT_PFX4_LENS];	/* table i has 2^bits[i] buckets */
 	__u8 pad[3];
 	__u32 mult[FT_PFX4_LENS];	/* table i's multiplier (odd) */
 	__u16 off[FT_PFX4_LENS];	/* table i's first bucket in the field's */
+	__u16 nb[FT_PFX4_LENS];		/* table i's buckets, 1..FT_PFX4_BUCKETS */
 };
 
-_Static_assert(sizeof(struct ft_pfx4_desc) == 40, "ft_pfx4_desc ABI size");
-_Static_assert(FT_PFX4_BUCKETS <= 65536, "bucket offsets fit ft_pfx4_desc.off");
+_Static_assert(sizeof(struct ft_pfx4_desc) == 44, "ft_pfx4_desc ABI size");
+_Static_assert(FT_PFX4_BUCKETS < 65536, "bucket counts and offsets fit ft_pfx4_desc");
 
-/* The bucket of key @v in a table of 2^@bits buckets hashed with @mult. */
-static inline __attribute__((always_inline)) __u32 ft_pfx4_hash(__u32 v, __u32 mult, __u32 bits)
+/* The bucket of key @v in a table of @nb buckets hashed with @mult: below
+ * @nb for any @v. */
+static inline __attribute__((always_inline)) __u32 ft_pfx4_hash(__u32 v, __u32 mult, __u32 nb)
 {
-	return (__u32)(((__u64)(__u32)(v * mult) << (bits & 31)) >> 32);
+	return (__u32)(((__u64)(__u32)(v * mult) * nb) >> 32);
 }
 
 /*
@@ -100,7 +102,7 @@ static inline __attribute__((always_inline)) __u32 ft_pfx4_hash(__u32 v, __u32 m
 				break;							\
 			/* len 1..32: a shift of 0..31 */				\
 			v = addr >> ((32 - d->len[i]) & 31);				\
-			b = bucket(table, d->off[i] + ft_pfx4_hash(v, d->mult[i], d->bits[i])); \
+			b = bucket(table, d->off[i] + ft_pfx4_hash(v, d->mult[i], d->nb[i])); \
 			if (!b)								\
 				continue;						\
 			for (j = 0; j < FT_PFX4_WAYS; j++)				\

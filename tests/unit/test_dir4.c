@@ -538,21 +538,21 @@ static void check_pfx4_shape(const struct ft_pfx4_table *t)
 
 	assert_true(t->nbuckets <= FT_PFX4_BUCKETS);
 	for (i = 0; i < t->d.nlens; i++) {
-		uint32_t len = t->d.len[i], bits = t->d.bits[i];
+		uint32_t len = t->d.len[i], nb = t->d.nb[i];
 
 		assert_true(len >= 1 && len <= 32);
 		assert_true(i == 0 || len < t->d.len[i - 1]);	/* longest first */
 		assert_true(t->d.mult[i] & 1);
-		assert_true(len < 32 || bits >= 1);
-		assert_true(t->d.off[i] + (1u << bits) <= t->nbuckets);
-		for (b = 0; b < (1u << bits); b++)
+		assert_true(nb >= 1 && (len < 32 || nb >= 2));
+		assert_true(t->d.off[i] + nb <= t->nbuckets);
+		for (b = 0; b < nb; b++)
 			for (w = 0; w < FT_PFX4_WAYS; w++) {
 				uint32_t k = t->b[t->d.off[i] + b].key[w];
 
 				/* a key of this bucket, or one no address of
 				 * this table compares equal to here: of
 				 * another bucket, or ~0 below /32 */
-				if (ft_pfx4_hash(k, t->d.mult[i], bits) != b ||
+				if (ft_pfx4_hash(k, t->d.mult[i], nb) != b ||
 				    (len < 32 && k == ~0u))
 					continue;
 				assert_true(len == 32 || k < (1u << len));
@@ -649,7 +649,8 @@ static void test_pfx4_random(void **st)
 /*
  * What the prefix hash refuses (-E2BIG: the field keeps its table alone):
  * a fifth length besides /0, more prefixes than FT_PFX4_BUCKETS buckets
- * hold. Four lengths and a /0, 8192 /24s, and 2049 /24s with a /16 fit; a table of /32s has
+ * hold. Four lengths and a /0, 8192 /24s, 2049 /24s with a /16 and 5000
+ * with a /8 fit; a table of /32s has
  * two buckets however few they are, so its unused ways can hold a key of
  * the other bucket (here 0.0.0.0/32 and 255.255.255.255/32 are keys).
  */
@@ -686,7 +687,7 @@ static void test_pfx4_limits(void **st)
 	e = ents_of(ends, N(ends));
 	assert_int_equal(ft_pfx4_build(e, N(ends), &t), 0);
 	check_pfx4_shape(&t);
-	assert_int_equal(t.d.bits[0], 1);
+	assert_int_equal(t.d.nb[0], 2);
 	for (i = 0; i < N(ends_probe); i++)
 		assert_int_equal(ft_pfx4_lookup(&t, a4(ends_probe[i].addr)), ends_probe[i].want);
 	free(t.b);
@@ -713,10 +714,11 @@ static void test_pfx4_limits(void **st)
 		free(e);
 	}
 
-	/* the buckets are shared out before any table is filled: 2049 /24s
-	 * at two a bucket would take all 2048, leaving none for a /16; the
-	 * /24s' table is halved instead. Four lengths of 5000 each do not fit
-	 * at eight a bucket: refused. */
+	/* the buckets are shared out before any table is filled, any number
+	 * to a table: 2049 /24s and a /16 take 1025 and 1; 5000 scattered
+	 * /24s (a set, say) and a /8, where the /24s alone would take 2500 at
+	 * two a bucket, take 2047 and 1, not a refusal. Four lengths of 5000
+	 * each do not fit at eight a bucket: refused. */
 	n = 2049 + 1;
 	e = calloc(4 * 5000, sizeof(*e));
 	assert_non_null(e);
@@ -731,11 +733,42 @@ static void test_pfx4_limits(void **st)
 	assert_int_equal(ft_pfx4_build(e, n, &t), 0);
 	check_pfx4_shape(&t);
 	assert_int_equal(t.d.nlens, 2);
-	assert_int_equal(t.d.bits[0], 10);
+	assert_int_equal(t.d.nb[0], 1025);
 	assert_int_equal(ft_pfx4_lookup(&t, a4("10.8.0.1")), 2048);
 	assert_int_equal(ft_pfx4_lookup(&t, a4("11.0.200.1")), 9999);
 	assert_int_equal(ft_pfx4_lookup(&t, a4("12.0.0.1")), FT_DIR4_EMPTY);
 	free(t.b);
+	{
+		uint64_t r = 12345;
+
+		for (i = 0; i < 5000; i++) {
+			uint32_t a = 0;
+
+			do {	/* distinct /24s at random in 100.0.0.0/8 */
+				size_t j2;
+
+				a = 0x64000000u | ((uint32_t)rnd(&r) & 0x00ffff00u);
+				for (j2 = 0; j2 < i && ntohl(e[j2].key.addr) != a; j2++)
+					;
+				if (j2 == i)
+					break;
+			} while (1);
+			e[i].key.prefixlen = 24;
+			e[i].key.addr = htonl(a);
+			e[i].bm = 1 + (uint32_t)i;
+		}
+		e[5000].key.prefixlen = 8;
+		e[5000].key.addr = htonl(0x0a000000u);
+		e[5000].bm = 77777;
+		assert_int_equal(ft_pfx4_build(e, 5001, &t), 0);
+		check_pfx4_shape(&t);
+		assert_int_equal(t.d.nb[0], 2047);
+		assert_int_equal(t.d.nb[1], 1);
+		for (i = 0; i < 5000; i += 7)
+			assert_int_equal(ft_pfx4_lookup(&t, ntohl(e[i].key.addr) | 0x42), 1 + i);
+		assert_int_equal(ft_pfx4_lookup(&t, a4("10.200.0.1")), 77777);
+		free(t.b);
+	}
 	for (i = 0; i < 4 * 5000; i++) {
 		e[i].key.prefixlen = 20 + (uint32_t)(i / 5000) * 4;
 		e[i].key.addr = htonl((uint32_t)(i % 5000) << (32 - e[i].key.prefixlen));
