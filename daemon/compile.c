@@ -420,8 +420,10 @@ unsigned int ft_compiled_prefilter_rules(const struct ft_compiled *c)
  * prefix hash under FT_POL_F_PFX4_SRC / _DST, else from its table. */
 static uint32_t ipv4_bm(const struct ft_compiled *c, unsigned int x, __be32 addr)
 {
-	if (c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC))
-		return ft_pfx4_lookup(x ? &c->dst4_pfx : &c->src4_pfx, ntohl(addr));
+	const struct ft_pfx4_table *t = ft_pfx4_of(c, x);
+
+	if (t)
+		return ft_pfx4_lookup(t, ntohl(addr));
 	return ft_dir4_lookup(x ? &c->dst4_table : &c->src4_table, ntohl(addr));
 }
 
@@ -625,6 +627,7 @@ uint64_t ft_search_bytes(const struct ft_compiled *c)
 {
 	/* the one-word search reads ft_bmw, one word a bitmap */
 	uint64_t words = c->hdr.flags & FT_POL_F_WORD ? 1 : 1 + c->hdr.nwords;
+	unsigned int x;
 	uint64_t n;
 
 	/* the heads, and the bitmaps a head does not hold whole */
@@ -635,12 +638,12 @@ uint64_t ft_search_bytes(const struct ft_compiled *c)
 		n = (uint64_t)c->nbitmaps * words * sizeof(__u64);
 
 	/* an IPv4 field's prefix hash, else its table */
-	if (c->hdr.used_fields & (1u << FT_F_SRC))
-		n += c->hdr.flags & FT_POL_F_PFX4_SRC ? ft_pfx4_bytes(&c->src4_pfx) :
-							ft_dir4_bytes(&c->src4_table);
-	if (c->hdr.used_fields & (1u << FT_F_DST))
-		n += c->hdr.flags & FT_POL_F_PFX4_DST ? ft_pfx4_bytes(&c->dst4_pfx) :
-							ft_dir4_bytes(&c->dst4_table);
+	for (x = 0; x < 2; x++) {
+		const struct ft_pfx4_table *t = ft_pfx4_of(c, x);
+
+		if (c->hdr.used_fields & (1u << (x ? FT_F_DST : FT_F_SRC)))
+			n += t ? ft_pfx4_bytes(t) : ft_dir4_bytes(x ? &c->dst4_table : &c->src4_table);
+	}
 	return n;
 }
 
@@ -662,9 +665,8 @@ const char *ft_prefix4_describe(const struct ft_compiled *c, char *buf, size_t l
 	unsigned int x;
 
 	for (x = 0; x < 2; x++) {
-		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
+		const struct ft_pfx4_table *t = ft_pfx4_of(c, x);
 		unsigned int n = pfx4_lengths(x ? c->dst4 : c->src4, x ? c->ndst4 : c->nsrc4);
-
 		bool dyn = false;
 		size_t i;
 
@@ -673,7 +675,7 @@ const char *ft_prefix4_describe(const struct ft_compiled *c, char *buf, size_t l
 		if (!n)
 			snprintf(part[x], sizeof(part[x]), "%s no static IPv4 prefix%s", x ? "dst" : "src",
 				 dyn ? " (dynamic sets: their tries)" : "");
-		else if (c->hdr.flags & (x ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC))
+		else if (t)
 			snprintf(part[x], sizeof(part[x]), "%s hashed (%u length%s besides /0, "
 				 "%u bucket%s)", x ? "dst" : "src", n, n == 1 ? "" : "s",
 				 t->nbuckets, t->nbuckets == 1 ? "" : "s");

@@ -190,6 +190,15 @@ int ft_pfx4_build(const struct ft_lpm4_ent *ents, size_t n, struct ft_pfx4_table
  */
 uint32_t ft_pfx4_lookup(const struct ft_pfx4_table *t, uint32_t addr);
 
+/* Field @x's (0 src, 1 dst) prefix hash in @c; NULL when the data path
+ * reads the field from its table (no FT_POL_F_PFX4(x)). */
+static inline const struct ft_pfx4_table *ft_pfx4_of(const struct ft_compiled *c, unsigned int x)
+{
+	if (!(c->hdr.flags & FT_POL_F_PFX4(x)))
+		return NULL;
+	return x ? &c->dst4_pfx : &c->src4_pfx;
+}
+
 /* Bytes of @t the kernel gets: its descriptor and buckets. */
 static inline uint64_t ft_pfx4_bytes(const struct ft_pfx4_table *t)
 {

@@ -107,10 +107,8 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 			ft_out_text(o, "%s: IPv4 prefixes: %s", path, why);
 		}
 		ft_out_str(o, "ipv4_prefixes", NULL, valid ? why : NULL);
-		ft_out_opt_bool(o, "ipv4_src_hashed", NULL, valid,
-				comp->hdr.flags & FT_POL_F_PFX4_SRC, "yes", "no");
-		ft_out_opt_bool(o, "ipv4_dst_hashed", NULL, valid,
-				comp->hdr.flags & FT_POL_F_PFX4_DST, "yes", "no");
+		ft_out_opt_bool(o, "ipv4_src_hashed", NULL, valid, ft_pfx4_of(comp, 0), "yes", "no");
+		ft_out_opt_bool(o, "ipv4_dst_hashed", NULL, valid, ft_pfx4_of(comp, 1), "yes", "no");
 	}
 	if (valid)
 		ft_out_text(o, "%s: valid: %zu rule%s, %zu class%s, %zu rule bitmap%s%s", path,

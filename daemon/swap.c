@@ -192,15 +192,14 @@ static int bm_fixed_write(int bmw_fd, int bmh_fd, uint32_t slot, const struct ft
  */
 static int pfx4_write(int desc_fd, int bucket_fd, uint32_t slot, const struct ft_compiled *c)
 {
-	static const __u32 flag[2] = { FT_POL_F_PFX4_SRC, FT_POL_F_PFX4_DST };
 	uint32_t x;
 	int err;
 
 	for (x = 0; x < 2; x++) {
-		const struct ft_pfx4_table *t = x ? &c->dst4_pfx : &c->src4_pfx;
+		const struct ft_pfx4_table *t = ft_pfx4_of(c, x);
 		__u32 sx = slot * 2 + x;
 
-		if (!(c->hdr.flags & flag[x]))
+		if (!t)
 			continue;
 		if (t->nbuckets > FT_PFX4_BUCKETS)
 			return -E2BIG;

@@ -402,23 +402,37 @@ static __always_inline __u32 ft_pfx4_bm(__u32 slot, __u32 x, __u32 addr)
 }
 
 /*
+ * Bitmap index of IPv4 address @addr (network byte order) in field @x (0
+ * src, 1 dst) of @slot: from its prefix hash when the policy's @flags say
+ * it has one (FT_POL_F_PFX4()), else from its DIR-16-8-8 table in @outer4,
+ * at most three array lookups (flowtag/dir4.h); FT_BM_INVALID without a
+ * table. The searches and the drop pre-filter read IPv4 prefixes here.
+ */
+static __always_inline __u32 ft_ipv4_bm(void *outer4, __u32 slot, __u32 x, __u32 flags,
+					__u32 addr)
+{
+	void *table;
+
+	if (flags & FT_POL_F_PFX4(x))
+		return ft_pfx4_bm(slot, x, bpf_ntohl(addr));
+	table = bpf_map_lookup_elem(outer4, &slot);
+	/* the compiler always paints a /0: every address has an entry */
+	return table ? ft_dir4_bm(table, bpf_ntohl(addr)) : FT_BM_INVALID;
+}
+
+/*
  * Bitmap index of an address in the slot's prefix table for @family: for
- * IPv4 the prefix hash of field @x (0 src, 1 dst) when @pfx (its
- * FT_POL_F_PFX4_* flag) says it has one, else at most three array lookups
- * (flowtag/dir4.h); for IPv6 the LPM trie.
+ * IPv4 ft_ipv4_bm() of field @x (0 src, 1 dst) under the policy's @flags,
+ * for IPv6 the LPM trie.
  */
 static __always_inline __u32 ft_prefix_bm(void *outer4, void *outer6, __u32 slot, __u32 x,
-					  __u32 pfx, const struct ft_flow_key *k, const __u32 *addr)
+					  __u32 flags, const struct ft_flow_key *k, const __u32 *addr)
 {
 	__u32 *v = NULL;
 	void *table;
 
 	if (k->family == FT_FAM_IPV4) {
-		if (pfx)
-			return ft_pfx4_bm(slot, x, bpf_ntohl(addr[0]));
-		table = bpf_map_lookup_elem(outer4, &slot);
-		/* the compiler always paints a /0: every address has an entry */
-		return table ? ft_dir4_bm(table, bpf_ntohl(addr[0])) : FT_BM_INVALID;
+		return ft_ipv4_bm(outer4, slot, x, flags, addr[0]);
 	} else {
 		/* in a scope of its own: clang can give the IPv4 walk's keys the
 		 * same stack (ft_first_rule's stack is at its limit) */
@@ -454,10 +468,8 @@ static __always_inline __u32 ft_iif_bm(__u32 slot, __u32 ifindex, __u32 absent)
 	X(FT_F_DPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_DPORT + k->dport));	\
 	X(FT_F_SPORT, k->l4 & FT_L4_PORTS, ft_scalar_bm(slot, FT_SC_SPORT + k->sport));	\
 	X(FT_F_PROTO, k->l4 & FT_L4_PROTO, ft_scalar_bm(slot, FT_SC_PROTO + k->proto));	\
-	X(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, 1,			\
-				     h->flags & FT_POL_F_PFX4_DST, k, k->dst));		\
-	X(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, 0,			\
-				     h->flags & FT_POL_F_PFX4_SRC, k, k->src));		\
+	X(FT_F_DST, ip, ft_prefix_bm(&ft_dst4_o, &ft_dst6_o, slot, 1, h->flags, k, k->dst)); \
+	X(FT_F_SRC, ip, ft_prefix_bm(&ft_src4_o, &ft_src6_o, slot, 0, h->flags, k, k->src)); \
 	X(FT_F_DSCP, ip, ft_scalar_bm(slot, FT_SC_DSCP + (k->dscp & 63)));		\
 	X(FT_F_TCPFL, k->l4 & FT_L4_TCPFL, ft_scalar_bm(slot, FT_SC_TCPFL + k->tcp_flags)); \
 	X(FT_F_VLAN, k->vlan < FT_VLAN_NONE, ft_scalar_bm(slot, FT_SC_VLAN + (k->vlan & 0xfff))); \
@@ -754,26 +766,16 @@ __attribute__((noinline)) __u32 ft_first_rule(const struct ft_flow_key *k,
 
 /* ---- the drop pre-filter (flowtag/maps.h, ft_policy_hdr.flags) ---- */
 
-/* The first bitmap word of IPv4 address @addr (network order) in the
- * slot's prefix hash of field @x when @pfx (its FT_POL_F_PFX4_* flag),
- * else in its DIR-16-8-8 table of @outer4; 0 when a lookup fails. From
- * ft_bmw when @bms is NULL (FT_POL_F_WORD), else from the slot's bitmaps
- * @bms. */
+/* The first bitmap word of IPv4 address @addr (network order) in field
+ * @x of the slot (ft_ipv4_bm() under the policy's @flags); 0 when a lookup
+ * fails. From ft_bmw when @bms is NULL (FT_POL_F_WORD), else from the
+ * slot's bitmaps @bms. */
 static __always_inline __u64 ft_prefilter_word(void *outer4, void *bms, __u32 slot, __u32 x,
-					       __u32 pfx, __u32 addr)
+					       __u32 flags, __u32 addr)
 {
 	const struct ft_bitmap *b;
-	void *table;
-	__u32 bi;
+	__u32 bi = ft_ipv4_bm(outer4, slot, x, flags, addr);
 
-	if (pfx) {
-		bi = ft_pfx4_bm(slot, x, bpf_ntohl(addr));
-	} else {
-		table = bpf_map_lookup_elem(outer4, &slot);
-		if (!table)
-			return 0;
-		bi = ft_dir4_bm(table, bpf_ntohl(addr));
-	}
 	if (!bms)
 		return ft_bm_word(slot, bi);
 	b = bpf_map_lookup_elem(bms, &bi);	/* NULL for FT_DIR4_NONE too */
@@ -816,11 +818,9 @@ __attribute__((noinline)) __u32 ft_prefilter(const struct ft_flow_key *k,
 	}
 	/* a field none of them constrains accepts them all: no lookup */
 	if (flags & FT_POL_F_PF_SRC)
-		m &= ft_prefilter_word(&ft_src4_o, bms, slot, 0, flags & FT_POL_F_PFX4_SRC,
-				       k->src[0]);
+		m &= ft_prefilter_word(&ft_src4_o, bms, slot, 0, flags, k->src[0]);
 	if (m && (flags & FT_POL_F_PF_DST))
-		m &= ft_prefilter_word(&ft_dst4_o, bms, slot, 1, flags & FT_POL_F_PFX4_DST,
-				       k->dst[0]);
+		m &= ft_prefilter_word(&ft_dst4_o, bms, slot, 1, flags, k->dst[0]);
 	return m ? ft_ctz64(m) : FT_RULE_NONE;
 }
 

@@ -149,6 +149,7 @@ _Static_assert(sizeof(struct ft_policy_hdr) == 92, "ft_policy_hdr ABI size");
 #define FT_POL_F_HEADS		0x40	/* bitmap search from the heads in ft_bmh */
 #define FT_POL_F_PFX4_SRC	0x80	/* IPv4 src from its prefix hash (flowtag/pfx4.h) */
 #define FT_POL_F_PFX4_DST	0x8000	/* IPv4 dst from its prefix hash */
+#define FT_POL_F_PFX4(x)	((x) ? FT_POL_F_PFX4_DST : FT_POL_F_PFX4_SRC) /* x: 0 src, 1 dst */
 #define FT_POL_PF_SHIFT		8	/* PF_N: rules the pre-filter decides */
 #define FT_POL_PF_MASK		0x7f00u
 #define FT_POL_PF_MAX		64	/* one bitmap word */
