@@ -146,6 +146,11 @@ struct dut {
 	int kind;		/* V_* */
 	struct pol *pol;	/* flows (and for flowtag the loader) of this size */
 	struct dut *share;	/* flowtag-miss measures flowtag's namespace */
+	bool l2_only;		/* a floor of L2 alone (another traffic pattern) */
+	int l2_rules;		/* a floor's L2 traffic: that of a policy of so
+				 * many rules (0: of the largest policy) */
+	int l2_nk;		/* L2: rules (ports, receiving sockets) its
+				 * traffic cycles over, min(rules, 64) */
 	int ns;			/* DUT namespace fd */
 	int ifindex;		/* DUT_DEV in it */
 	int gen_ifindex;	/* its veth peer in the generator namespace */
@@ -241,6 +246,8 @@ void l1_print(const struct dut *duts, int nduts, const struct opts *o);
 int run_l2(struct dut *duts, int nduts, int reps, double target_ms, int verbose);
 /* Is @d a row of L2 (the floor, flowtag, nft-set)? */
 bool l2_row(const struct dut *d);
+/* The floor measured with the L2 traffic of @x (same rules cycled over), NULL if none. */
+const struct dut *l2_floor_of(const struct dut *duts, int nduts, const struct dut *x);
 /* Every packet of L2 row @x received, with its mark; flowtag's counters agree. */
 bool l2_proven(const struct dut *x);
 void l2_print(const struct dut *duts, int nduts, int reps2);

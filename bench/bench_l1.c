@@ -58,7 +58,7 @@ int run_l1(struct dut *duts, int nduts, const struct opts *o)
 
 	fprintf(stderr, "L1: calibrating %d rows\n", nduts);
 	for (i = 0; i < nduts; i++) {
-		if (!duts[i].ready)
+		if (!duts[i].ready || duts[i].l2_only)
 			continue;
 		err = l1_measure(&duts[i], 4096, &ns, &fr, &in, &he, d);
 		if (err) {
@@ -80,7 +80,7 @@ int run_l1(struct dut *duts, int nduts, const struct opts *o)
 			struct dut *x = &duts[order[i]];
 			int k;
 
-			if (!x->ready)
+			if (!x->ready || x->l2_only)
 				continue;
 			err = l1_measure(x, x->repeat1, &ns, &fr, &in, &he, d);
 			if (err)
@@ -143,6 +143,8 @@ void l1_print(const struct dut *duts, int nduts, const struct opts *o)
 	for (i = 0; i < nduts; i++) {
 		const struct dut *x = &duts[i];
 
+		if (x->l2_only)
+			continue;
 		if (!x->n1) {
 			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
 			       x->skip);

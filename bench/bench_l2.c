@@ -35,7 +35,7 @@ struct l2_io {
 };
 
 static struct l2_io l2io[MAX_DUTS];
-static int l2_pattern_rules;	/* the floor's traffic: the largest policy's */
+static int l2_pattern_rules;	/* the first floor's traffic: the largest policy's */
 
 bool l2_row(const struct dut *d)
 {
@@ -87,8 +87,10 @@ static int l2_open(struct dut *d, struct l2_io *io, int verbose)
 	io->tx = -1;
 	for (k = 0; k <= L2_RULES; k++)
 		io->rx[k] = -1;
-	io->nrules = d->kind == V_FLOOR ? l2_pattern_rules : d->pol->nrules;
+	io->nrules = d->kind != V_FLOOR ? d->pol->nrules :
+		     d->l2_rules ? d->l2_rules : l2_pattern_rules;
 	io->nk = io->nrules < L2_RULES ? io->nrules : L2_RULES;
+	d->l2_nk = io->nk;
 	io->batch = 0;
 
 	/* the sources are not the DUT's routes: no reverse-path filter */
@@ -395,7 +397,7 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 
 	printf("\nL2  veth end to end with socket traffic: a UDP socket in a generator\n"
 	       "    namespace sends 60-byte frames with sendmmsg() (64 per call, 64 sources\n"
-	       "    per call, one destination port: %d rules x 64 sources) over a veth\n"
+	       "    per call, one destination port: up to %d rules x 64 sources) over a veth\n"
 	       "    (GRO/GSO/TSO off on both ends, ethtool -K) to the DUT namespace: native\n"
 	       "    XDP, tc ingress, netfilter, IP, UDP sockets that receive with recvmmsg()\n"
 	       "    and check each packet's mark (SO_RCVMARK) against its flow's class.\n"
@@ -403,7 +405,10 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 	       "    thread + ksoftirqd/%d / received packets (sender, receiver, the DUT's\n"
 	       "    NAPI); x floor = floor ns/pkt / row ns/pkt of the same repetition\n"
 	       "    (packets per CPU-second relative to the floor); pps = received / wall\n"
-	       "    time (noisy on a shared machine). Median of %d, rows interleaved.\n\n",
+	       "    time (noisy on a shared machine). Median of %d, rows interleaved.\n"
+	       "    A policy of fewer rules cycles over fewer ports and sockets (cheaper\n"
+	       "    for the socket layer): each row's diff and x floor are against the\n"
+	       "    floor of the same traffic, floor (n) cycling over n rules' ports.\n\n",
 	       L2_RULES, bench_cpu, bench_cpu, reps2);
 	printf("%-10s %6s %9s %8s %8s %8s %10s  %s\n", "variant", "rules", "pps", "ns/pkt",
 	       "diff", "x floor", "recv/sent", "proof: marks ok/bad; flowtag: meta written, "
@@ -426,8 +431,10 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 				 "; %" PRIu64 ", %" PRIu64 ", %s%" PRIu64, x->l2_d[C_WRITTEN],
 				 x->l2_d[C_SEEN], x->pol->uncached ? "uncached " : "",
 				 x->pol->uncached ? x->l2_d[C_UNCACHED] : x->l2_d[C_HIT]);
+		if (x->kind == V_FLOOR)	/* the rules of its traffic */
+			snprintf(rb, sizeof(rb), "(%d)", x->l2_nk);
 		printf("%-10s %6s %9.0f %8.1f %8.1f %8.3f %9.2f%%  %s\n", var_name[x->kind],
-		       rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
+		       x->kind == V_FLOOR ? rb : rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
 		       x->s2ratio.med, x->l2_sent ? 100.0 * (double)x->l2_recv / (double)x->l2_sent : 0,
 		       proof);
 	}
