@@ -453,6 +453,17 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
+/* Whether the prefix @a/@len (host order) is among @e[0..@n). */
+static bool pfx_taken(const struct ft_lpm4_ent *e, size_t n, uint32_t len, uint32_t a)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (e[j].key.prefixlen == len && ntohl(e[j].key.addr) == a)
+			return true;
+	return false;
+}
+
 /* Random prefixes around the strides' edges against a plain longest match:
  * spread over /12s, packed into a /20 or into 512 addresses (chunks of
  * many distinct entries: every format), of distinct bitmaps or a few. */
@@ -483,10 +494,7 @@ static void test_random(void **st)
 				a = (uint32_t)(rnd(&s) % 4) << 20 | 0x0a000000u |
 				    ((uint32_t)rnd(&s) & spread);
 				a &= ~0u << (32 - len);
-				for (j = 0; j < i; j++)
-					if (e[j].key.prefixlen == len && ntohl(e[j].key.addr) == a)
-						break;
-				if (j == i)
+				if (!pfx_taken(e, i, len, a))
 					break;
 			}
 			if (tries == 8)
@@ -596,10 +604,7 @@ static void test_pfx4_random(void **st)
 				if (rnd(&s) % 8 == 0)
 					a = (uint32_t)rnd(&s);	/* anywhere: 255.255.255.255/32 too */
 				a &= ~0u << (32 - len);
-				for (j = 0; j < i; j++)
-					if (e[j].key.prefixlen == len && ntohl(e[j].key.addr) == a)
-						break;
-				if (j == i)
+				if (!pfx_taken(e, i, len, a))
 					break;
 			}
 			if (tries == 8) {
@@ -744,15 +749,9 @@ static void test_pfx4_limits(void **st)
 		for (i = 0; i < 5000; i++) {
 			uint32_t a = 0;
 
-			do {	/* distinct /24s at random in 100.0.0.0/8 */
-				size_t j2;
-
+			do	/* distinct /24s at random in 100.0.0.0/8 */
 				a = 0x64000000u | ((uint32_t)rnd(&r) & 0x00ffff00u);
-				for (j2 = 0; j2 < i && ntohl(e[j2].key.addr) != a; j2++)
-					;
-				if (j2 == i)
-					break;
-			} while (1);
+			while (pfx_taken(e, i, 24, a));
 			e[i].key.prefixlen = 24;
 			e[i].key.addr = htonl(a);
 			e[i].bm = 1 + (uint32_t)i;
