@@ -149,8 +149,6 @@ struct dut {
 	bool l2_only;		/* a floor of L2 alone (another traffic pattern) */
 	int l2_rules;		/* a floor's L2 traffic: that of a policy of so
 				 * many rules (0: of the largest policy) */
-	int l2_nk;		/* L2: rules (ports, receiving sockets) its
-				 * traffic cycles over, min(rules, 64) */
 	int ns;			/* DUT namespace fd */
 	int ifindex;		/* DUT_DEV in it */
 	int gen_ifindex;	/* its veth peer in the generator namespace */
@@ -242,10 +240,15 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer);
 /* Return: 0 or -errno. */
 int run_l1(struct dut *duts, int nduts, const struct opts *o);
 void l1_print(const struct dut *duts, int nduts, const struct opts *o);
+/* Is @d a row of L1 (all but the floors of L2 alone)? */
+bool l1_row(const struct dut *d);
 /* L2 over its rows (floor, flowtag, nft-set), interleaved. Return: 0 or -errno. */
 int run_l2(struct dut *duts, int nduts, int reps, double target_ms, int verbose);
 /* Is @d a row of L2 (the floor, flowtag, nft-set)? */
 bool l2_row(const struct dut *d);
+/* Rules (ports, receiving sockets) the L2 traffic of @d cycles over: at
+ * most 64; a floor's once run_l2() has seen the policies. */
+int l2_traffic_rules(const struct dut *d);
 /* The floor measured with the L2 traffic of @x (same rules cycled over), NULL if none. */
 const struct dut *l2_floor_of(const struct dut *duts, int nduts, const struct dut *x);
 /* Every packet of L2 row @x received, with its mark; flowtag's counters agree. */

@@ -49,6 +49,11 @@ out:
 }
 
 
+bool l1_row(const struct dut *d)
+{
+	return !d->l2_only;
+}
+
 int run_l1(struct dut *duts, int nduts, const struct opts *o)
 {
 	double target = o->target_ms * 1e6;
@@ -58,7 +63,7 @@ int run_l1(struct dut *duts, int nduts, const struct opts *o)
 
 	fprintf(stderr, "L1: calibrating %d rows\n", nduts);
 	for (i = 0; i < nduts; i++) {
-		if (!duts[i].ready || duts[i].l2_only)
+		if (!duts[i].ready || !l1_row(&duts[i]))
 			continue;
 		err = l1_measure(&duts[i], 4096, &ns, &fr, &in, &he, d);
 		if (err) {
@@ -80,7 +85,7 @@ int run_l1(struct dut *duts, int nduts, const struct opts *o)
 			struct dut *x = &duts[order[i]];
 			int k;
 
-			if (!x->ready || x->l2_only)
+			if (!x->ready || !l1_row(x))
 				continue;
 			err = l1_measure(x, x->repeat1, &ns, &fr, &in, &he, d);
 			if (err)
@@ -143,7 +148,7 @@ void l1_print(const struct dut *duts, int nduts, const struct opts *o)
 	for (i = 0; i < nduts; i++) {
 		const struct dut *x = &duts[i];
 
-		if (x->l2_only)
+		if (!l1_row(x))
 			continue;
 		if (!x->n1) {
 			printf("%-13s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),

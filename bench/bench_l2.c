@@ -64,6 +64,22 @@ static void l2_close(struct l2_io *io)
 	}
 }
 
+/* The policy size whose traffic pattern @d's L2 traffic is: a floor's
+ * l2_rules, else the largest policy's; another row's, its policy's. */
+static int l2_pattern(const struct dut *d)
+{
+	if (d->kind != V_FLOOR)
+		return d->pol->nrules;
+	return d->l2_rules ? d->l2_rules : l2_pattern_rules;
+}
+
+int l2_traffic_rules(const struct dut *d)
+{
+	int n = l2_pattern(d);
+
+	return n < L2_RULES ? n : L2_RULES;
+}
+
 /* Rule @k of the @nk the traffic of @io cycles over, spread over all rules. */
 static int l2_rule(const struct l2_io *io, int k)
 {
@@ -87,10 +103,8 @@ static int l2_open(struct dut *d, struct l2_io *io, int verbose)
 	io->tx = -1;
 	for (k = 0; k <= L2_RULES; k++)
 		io->rx[k] = -1;
-	io->nrules = d->kind != V_FLOOR ? d->pol->nrules :
-		     d->l2_rules ? d->l2_rules : l2_pattern_rules;
-	io->nk = io->nrules < L2_RULES ? io->nrules : L2_RULES;
-	d->l2_nk = io->nk;
+	io->nrules = l2_pattern(d);
+	io->nk = l2_traffic_rules(d);
 	io->batch = 0;
 
 	/* the sources are not the DUT's routes: no reverse-path filter */
@@ -392,7 +406,7 @@ bool l2_proven(const struct dut *x)
 /* The L2 table, of @reps2 repetitions. */
 void l2_print(const struct dut *duts, int nduts, int reps2)
 {
-	char proof[200], rb[12];
+	char proof[200], rb[16];	/* rules_str() needs 12 */
 	int i;
 
 	printf("\nL2  veth end to end with socket traffic: a UDP socket in a generator\n"
@@ -415,13 +429,17 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 	       "tc seen, hits (or uncached: no flow cache)");
 	for (i = 0; i < nduts; i++) {
 		const struct dut *x = &duts[i];
+		const char *rules;
 		int n;
 
 		if (!l2_row(x))
 			continue;
+		/* a floor: the rules its traffic cycles over */
+		if (x->kind == V_FLOOR)
+			snprintf(rb, sizeof(rb), "(%d)", l2_traffic_rules(x));
+		rules = x->kind == V_FLOOR ? rb : rules_str(x, rb);
 		if (!x->n2) {
-			printf("%-10s %6s  skipped: %s\n", var_name[x->kind], rules_str(x, rb),
-			       x->skip);
+			printf("%-10s %6s  skipped: %s\n", var_name[x->kind], rules, x->skip);
 			continue;
 		}
 		n = snprintf(proof, sizeof(proof), "%s %" PRIu64 "/%" PRIu64,
@@ -431,10 +449,8 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 				 "; %" PRIu64 ", %" PRIu64 ", %s%" PRIu64, x->l2_d[C_WRITTEN],
 				 x->l2_d[C_SEEN], x->pol->uncached ? "uncached " : "",
 				 x->pol->uncached ? x->l2_d[C_UNCACHED] : x->l2_d[C_HIT]);
-		if (x->kind == V_FLOOR)	/* the rules of its traffic */
-			snprintf(rb, sizeof(rb), "(%d)", x->l2_nk);
 		printf("%-10s %6s %9.0f %8.1f %8.1f %8.3f %9.2f%%  %s\n", var_name[x->kind],
-		       x->kind == V_FLOOR ? rb : rules_str(x, rb), x->spps.med, x->scpu.med, x->s2diff.med,
+		       rules, x->spps.med, x->scpu.med, x->s2diff.med,
 		       x->s2ratio.med, x->l2_sent ? 100.0 * (double)x->l2_recv / (double)x->l2_sent : 0,
 		       proof);
 	}

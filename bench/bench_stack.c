@@ -357,22 +357,20 @@ const struct dut *l2_floor_of(const struct dut *duts, int nduts, const struct du
 	int i;
 
 	for (i = 0; i < nduts; i++)
-		if (duts[i].kind == V_FLOOR && duts[i].n2 && duts[i].l2_nk == x->l2_nk)
+		if (duts[i].kind == V_FLOOR && duts[i].n2 &&
+		    l2_traffic_rules(&duts[i]) == l2_traffic_rules(x))
 			return &duts[i];
 	return NULL;
 }
 
 void stack_summarize(struct dut *duts, int nduts)
 {
-	const struct dut *ref = NULL, *floor = NULL;
+	const struct dut *ref = NULL;
 	int i, r;
 
-	for (i = 0; i < nduts; i++) {
+	for (i = 0; i < nduts; i++)
 		if (duts[i].kind == V_NONE)
 			ref = &duts[i];
-		if (duts[i].kind == V_FLOOR && !floor)
-			floor = &duts[i];
-	}
 	for (i = 0; i < nduts; i++) {
 		struct dut *x = &duts[i];
 
@@ -381,7 +379,8 @@ void stack_summarize(struct dut *duts, int nduts)
 		x->scpu = ftb_stats(x->cpu, x->n2);
 	}
 	/* differences against the reference of the same repetition: L1 'none',
-	 * L2 the floor (empty XDP + empty tc) */
+	 * L2 the floor (empty XDP + empty tc) of the same traffic; none
+	 * without one (a floor of other traffic would bias the ratio) */
 	for (i = 0; ref && i < nduts; i++) {
 		struct dut *x = &duts[i];
 		int n1 = x->n1 < ref->n1 ? x->n1 : ref->n1;
@@ -390,12 +389,13 @@ void stack_summarize(struct dut *duts, int nduts)
 			x->l1diff[r] = x->l1[r] - ref->l1[r];
 		x->s1diff = ftb_stats(x->l1diff, n1);
 	}
-	for (i = 0; floor && i < nduts; i++) {
+	for (i = 0; i < nduts; i++) {
 		struct dut *x = &duts[i];
 		const struct dut *fl = l2_floor_of(duts, nduts, x);
 		int n2;
 
-		fl = fl ? fl : floor;
+		if (!fl)
+			continue;
 		n2 = x->n2 < fl->n2 ? x->n2 : fl->n2;
 		for (r = 0; r < n2; r++) {
 			x->l2diff[r] = x->cpu[r] - fl->cpu[r];
@@ -424,7 +424,7 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer)
 		json_object *o = json_object_new_object(), *cnt;
 		const uint64_t *dd = layer == 1 ? x->l1_d : x->l2_d;
 
-		if ((layer == 2 && !l2_row(x)) || (layer == 1 && x->l2_only)) {
+		if ((layer == 2 && !l2_row(x)) || (layer == 1 && !l1_row(x))) {
 			json_object_put(o);
 			continue;
 		}
@@ -457,7 +457,7 @@ json_object *stack_json(const struct dut *duts, int nduts, int layer)
 			/* its traffic cycles over so many rules' ports and
 			 * sockets; its floor_ratio is against the floor of
 			 * the same */
-			json_object_object_add(o, "traffic_rules", json_object_new_int(x->l2_nk));
+			json_object_object_add(o, "traffic_rules", json_object_new_int(l2_traffic_rules(x)));
 			json_object_object_add(o, "generator", json_object_new_string(
 				"udp socket, sendmmsg, 64 per call; recvmmsg in the DUT namespace"));
 			json_object_object_add(o, "rx_pps_wall",
