@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Interface attachment: XDP links, the clsact qdisc (libnl-route-3) and our
- * cls_bpf filters (libbpf tc API).
+ * Interface attachment: XDP links, tc ingress as a tcx link or a cls_bpf
+ * filter, the clsact qdisc (libnl-route-3) and our cls_bpf filters (libbpf
+ * tc API).
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,16 +30,13 @@
 #include "loader.h"
 #include "log.h"
 #include "pinned_write.h"
+#include "tcx_link.h"
 #include "verify.h"
 #include "xdp_link.h"
 
 /* Without frags support XDP refuses MTUs whose frame does not fit one page
  * (4096 - 256 headroom - skb_shared_info - Ethernet header). */
 #define FT_XDP_LINEAR_MTU	3498
-
-/* tcx attach types (kernel 6.6); Debian 12's headers predate them. */
-#define FT_BPF_TCX_INGRESS	46
-#define FT_BPF_TCX_EGRESS	47
 
 /* ---- link types ---- */
 
@@ -178,21 +176,6 @@ void ft_resolve_iifs(struct ft_policy *pol)
 			pol->rules[r].match.iif_index[i] = if_nametoindex(pol->rules[r].match.iif[i]);
 }
 
-int ft_tcx_present(uint32_t ifindex)
-{
-	static const int types[] = { FT_BPF_TCX_INGRESS, FT_BPF_TCX_EGRESS };
-	__u32 ids[16], total = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		__u32 cnt = 16, flags = 0;
-
-		if (!bpf_prog_query(ifindex, types[i], 0, &flags, ids, &cnt))
-			total += cnt;
-	}
-	return total;
-}
-
 /* ---- clsact qdisc through libnl ---- */
 
 struct nl_sock *ft_nl_route_open(void)
@@ -311,34 +294,39 @@ static int clsact_filter_count(struct nl_sock *sk, uint32_t ifindex)
 	return total;
 }
 
-/* Delete the clsact qdisc we created, unless someone else's filters are on it. */
-static void clsact_release(uint32_t ifindex, const char *name)
+/* Delete the clsact qdisc we created, unless someone else's filters are on
+ * it. Returns whether it is gone. */
+static bool clsact_release(uint32_t ifindex, const char *name)
 {
 	struct rtnl_qdisc *q;
 	struct nl_sock *sk;
+	bool gone = false;
 	int n, err;
 
 	sk = ft_nl_route_open();
 	if (!sk)
-		return;
+		return false;
 	n = clsact_filter_count(sk, ifindex);
 	if (n != 0) {
 		if (n > 0)
 			pr_info("%s: keeping the clsact qdisc we created: %d other filter(s) use it",
 				name, n);
 		nl_socket_free(sk);
-		return;
+		return false;
 	}
 	q = clsact_alloc(ifindex);
 	if (q) {
 		err = rtnl_qdisc_delete(sk, q);
-		if (err < 0 && err != -NLE_OBJ_NOTFOUND)
+		if (err < 0 && err != -NLE_OBJ_NOTFOUND) {
 			pr_warn("%s: cannot delete the clsact qdisc: %s", name, nl_geterror(err));
-		else
+		} else {
 			pr_info("%s: removed the clsact qdisc we created", name);
+			gone = true;
+		}
 		rtnl_qdisc_put(q);
 	}
 	nl_socket_free(sk);
+	return gone;
 }
 
 /* ---- tc filters ---- */
@@ -363,14 +351,39 @@ static int tc_filter_detach(uint32_t ifindex, enum bpf_tc_attach_point where)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* Whether an interface needs the clsact qdisc: for tc ingress unless it
+ * runs on tcx (@tcx), for egress restore (@egress) and for the redirect of
+ * ingress shaping (@ingress_shaped), as the policy asks or as attached. */
+static bool clsact_needed(bool tcx, bool egress, bool ingress_shaped)
+{
+	return !tcx || egress || ingress_shaped;
+}
+
+/* Log the tcx programs that run on @ifindex's ingress before flowtag's tc
+ * program (@ours: its id on tcx, 0 when it is a clsact filter: then all). */
+static void warn_tcx_in_front(uint32_t ifindex, const char *name, uint32_t ours)
+{
+	uint32_t ids[64];
+	int n = ft_tcx_list(ifindex, ids, 64), i, front = 0;
+
+	for (i = 0; i < n && i < 64 && ids[i] != ours; i++)
+		front++;
+	if (front > 0)
+		pr_warn("%s: %d tcx program(s) attached before flowtag's tc ingress program: "
+			"they run first, and if one returns a verdict flowtag's never runs",
+			name, front);
+}
+
 int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		    const struct ft_iface_info *prev, bool ours, struct ft_attachment *a)
 {
-	bool qdisc_created = false, link_created = false;
-	int mtu, err, ntcx, type, l2;
+	bool qdisc_created = false, link_created = false, tcx_created = false, same;
+	int mtu, err, type, l2, tcx;
+	struct ft_live_expect exp;
 
 	memset(a, 0, sizeof(*a));
 	a->link_fd = -1;
+	a->tcx_fd = -1;
 	snprintf(a->name, sizeof(a->name), "%s", iface->name);
 	a->want_mode = iface->xdp_mode;
 	a->ifindex = if_nametoindex(iface->name);
@@ -378,7 +391,8 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		pr_err("%s: no such interface", iface->name);
 		return -ENODEV;
 	}
-	if (prev && prev->ifindex == a->ifindex)
+	same = prev && prev->ifindex == a->ifindex;
+	if (same)
 		a->flags = prev->flags & FT_IFACE_F_QDISC_OURS;
 
 	type = iface_link_type(iface->name);
@@ -418,19 +432,45 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		pr_warn("%s: XDP runs in GENERIC (SKB) mode: correct, but slower than native, "
 			"and metadata costs a copy", iface->name);
 
-	err = clsact_ensure(a->ifindex, iface->name, &qdisc_created);
-	if (err)
-		goto undo;
-	if (qdisc_created)
-		a->flags |= FT_IFACE_F_QDISC_OURS;
-
-	err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
-	if (err) {
-		pr_err("%s: cannot attach the tc ingress filter (pref %#x handle %#x): %s",
-		       iface->name, FT_TC_PRIO, FT_TC_HANDLE, strerror(-err));
+	tcx = ft_tc_hook_tcx(iface->tc_hook, a->ifindex, iface->name);
+	if (tcx < 0) {
+		err = tcx;
 		goto undo;
 	}
-	a->flags |= FT_IFACE_F_INGRESS;
+	if (tcx) {
+		err = ft_tcx_attach(l->pin_dir, iface->name, a->ifindex,
+				    ft_loader_tc_ingress_fd(l), &a->tcx_fd, &tcx_created);
+		if (err)
+			goto undo;
+		a->flags |= FT_IFACE_F_INGRESS | FT_IFACE_F_TCX;
+		/* moved from clsact: the filter there would run the program again */
+		if (same && (prev->flags & FT_IFACE_F_INGRESS) && !(prev->flags & FT_IFACE_F_TCX)) {
+			tc_filter_detach(a->ifindex, BPF_TC_INGRESS);
+			pr_info("%s: tc ingress moved from the clsact filter to a tcx link",
+				iface->name);
+		}
+	}
+	if (clsact_needed(tcx, iface->egress_restore, iface->ingress_shaping.enabled)) {
+		err = clsact_ensure(a->ifindex, iface->name, &qdisc_created);
+		if (err)
+			goto undo;
+		if (qdisc_created)
+			a->flags |= FT_IFACE_F_QDISC_OURS;
+	}
+	if (!tcx) {
+		err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
+		if (err) {
+			pr_err("%s: cannot attach the tc ingress filter (pref %#x handle %#x): %s",
+			       iface->name, FT_TC_PRIO, FT_TC_HANDLE, strerror(-err));
+			goto undo;
+		}
+		a->flags |= FT_IFACE_F_INGRESS;
+		if (same && (prev->flags & FT_IFACE_F_TCX)) {
+			ft_tcx_release(l->pin_dir, iface->name, a->ifindex, -1);
+			pr_info("%s: tc ingress moved from the tcx link to a clsact filter",
+				iface->name);
+		}
+	}
 	if (iface->egress_restore) {
 		err = tc_filter_attach(a->ifindex, BPF_TC_EGRESS, ft_loader_tc_egress_fd(l));
 		if (err) {
@@ -443,20 +483,27 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		tc_filter_detach(a->ifindex, BPF_TC_EGRESS);
 	}
 
-	ntcx = ft_tcx_present(a->ifindex);
-	if (ntcx > 0)
-		pr_warn("%s: %d tcx program(s) attached: they run before clsact filters, and "
-			"if one returns a verdict flowtag's tc program never runs",
-			iface->name, ntcx);
-	pr_info("%s: attached (ifindex %u, link %s, %s%s%s, tc ingress%s)", iface->name,
+	/* a clsact qdisc we made for a tc ingress filter that moved to tcx */
+	if (tcx && !clsact_needed(true, iface->egress_restore, iface->ingress_shaping.enabled) &&
+	    (a->flags & FT_IFACE_F_QDISC_OURS) && clsact_release(a->ifindex, iface->name))
+		a->flags &= ~FT_IFACE_F_QDISC_OURS;
+
+	ft_live_expect_fds(&exp, -1, -1, tcx ? ft_loader_tc_ingress_fd(l) : -1, -1);
+	warn_tcx_in_front(a->ifindex, iface->name, exp.tc_ingress);
+	pr_info("%s: attached (ifindex %u, link %s, %s%s%s, tc ingress on %s%s)", iface->name,
 		a->ifindex, ft_link_type_name(a->link_type),
 		(a->flags & FT_IFACE_F_TC_ONLY) ? "tc only" : "XDP ",
 		(a->flags & FT_IFACE_F_TC_ONLY) ? "" : ft_xdp_mode_name(a->xdp_mode),
 		(a->flags & FT_IFACE_F_FRAGS) && !(a->flags & FT_IFACE_F_TC_ONLY) ? " frags" : "",
-		(a->flags & FT_IFACE_F_EGRESS) ? " + egress restore" : "");
+		tcx ? "tcx" : "clsact", (a->flags & FT_IFACE_F_EGRESS) ? " + egress restore" : "");
 	return 0;
 undo:
-	if (a->flags & FT_IFACE_F_INGRESS)
+	if (tcx_created)
+		ft_tcx_release(l->pin_dir, iface->name, a->ifindex, a->tcx_fd);
+	else if (a->tcx_fd >= 0)
+		close(a->tcx_fd);
+	a->tcx_fd = -1;
+	if ((a->flags & FT_IFACE_F_INGRESS) && !(a->flags & FT_IFACE_F_TCX))
 		tc_filter_detach(a->ifindex, BPF_TC_INGRESS);
 	if (link_created)
 		ft_xdp_release(l->pin_dir, iface->name, a->link_fd);
@@ -473,7 +520,10 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 {
 	int err = 0, e;
 
-	if (a->flags & FT_IFACE_F_INGRESS) {
+	if (a->flags & FT_IFACE_F_TCX) {
+		ft_tcx_release(l->pin_dir, a->name, a->ifindex, a->tcx_fd);
+		a->tcx_fd = -1;
+	} else if (a->flags & FT_IFACE_F_INGRESS) {
 		e = tc_filter_detach(a->ifindex, BPF_TC_INGRESS);
 		if (e) {
 			pr_warn("%s: cannot detach the tc ingress filter: %s", a->name, strerror(-e));
@@ -497,15 +547,25 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 	return err;
 }
 
+void ft_attachment_close(struct ft_attachment *a)
+{
+	if (a->link_fd >= 0)
+		close(a->link_fd);
+	a->link_fd = -1;
+	if (a->tcx_fd >= 0)
+		close(a->tcx_fd);
+	a->tcx_fd = -1;
+}
+
 void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
 {
 	char path[PATH_MAX];
 
-	/* the kernel took the link, filters and qdiscs with the device */
-	if (a->link_fd >= 0)
-		close(a->link_fd);
-	a->link_fd = -1;
+	/* the kernel took the links, filters and qdiscs with the device */
+	ft_attachment_close(a);
 	if (!ft_xdp_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
+		unlink(path);
+	if (!ft_tcx_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
 		unlink(path);
 	links_forget(l, a->ifindex);
 	a->flags = 0;
@@ -533,12 +593,16 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 		 * only the pin can be ours */
 		if (!ft_xdp_link_pin_path(pin_dir, name, path, sizeof(path)))
 			unlink(path);
-		pr_warn("%s (ifindex %u) is not in this network namespace: removed its XDP link "
-			"pin only; its tc filters, if the interface still exists elsewhere, stay "
+		/* the link pin only: its link is detached when the last reference goes */
+		ft_tcx_release(pin_dir, name, 0, -1);
+		pr_warn("%s (ifindex %u) is not in this network namespace: removed its link "
+			"pins only; its tc filters, if the interface still exists elsewhere, stay "
 			"(run --cleanup in the namespace flowtagd ran in)", name, rec->ifindex);
 		return 0;
 	}
-	if (rec->flags & FT_IFACE_F_INGRESS)
+	if (rec->flags & FT_IFACE_F_TCX)
+		ft_tcx_release(pin_dir, name, rec->ifindex, -1);
+	else if (rec->flags & FT_IFACE_F_INGRESS)
 		tc_filter_detach(rec->ifindex, BPF_TC_INGRESS);
 	if (rec->flags & FT_IFACE_F_EGRESS)
 		tc_filter_detach(rec->ifindex, BPF_TC_EGRESS);
@@ -577,7 +641,9 @@ bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv)
 	if (!lv->exists)
 		return false;
 	/* a tc-only interface never had XDP: nothing to restore there */
-	return !lv->clsact || !lv->ingress.ours ||
+	return (!lv->clsact && clsact_needed(a->flags & FT_IFACE_F_TCX, a->flags & FT_IFACE_F_EGRESS,
+					      a->flags & FT_IFACE_F_INGRESS_SHAPED)) ||
+	       !lv->ingress.ours ||
 	       ((a->flags & FT_IFACE_F_EGRESS) && !lv->egress.ours) ||
 	       (!lv->xdp.id && !(a->flags & FT_IFACE_F_TC_ONLY));
 }
@@ -585,13 +651,14 @@ bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv)
 int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft_attachment *a,
 		    const struct ft_live *lv, char *what, size_t len)
 {
-	bool created = false;
+	bool created = false, tcx = a->flags & FT_IFACE_F_TCX;
 	int err, fd;
 
 	what[0] = '\0';
 	if (!ft_repair_needed(a, lv))
 		return 0;
-	if (!lv->clsact) {
+	if (!lv->clsact && clsact_needed(tcx, a->flags & FT_IFACE_F_EGRESS,
+					 a->flags & FT_IFACE_F_INGRESS_SHAPED)) {
 		err = clsact_ensure(a->ifindex, a->name, &created);
 		if (err)
 			return err;
@@ -600,7 +667,18 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 			add_what(what, len, "clsact qdisc");
 		}
 	}
-	if (!lv->clsact || !lv->ingress.ours) {
+	if (tcx && !lv->ingress.ours) {
+		/* our link was detached (bpftool link detach): a new one, pinned */
+		if (a->tcx_fd >= 0)
+			close(a->tcx_fd);
+		a->tcx_fd = -1;
+		ft_tcx_release(l->pin_dir, a->name, 0, -1);
+		err = ft_tcx_attach(l->pin_dir, a->name, a->ifindex, ft_loader_tc_ingress_fd(l),
+				    &a->tcx_fd, &created);
+		if (err)
+			return err;
+		add_what(what, len, "tcx link");
+	} else if (!tcx && (!lv->clsact || !lv->ingress.ours)) {
 		err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
 		if (err) {
 			pr_err("%s: cannot restore the tc ingress filter: %s", a->name,

@@ -5,7 +5,11 @@
  *  - XDP as a BPF link, pinned as <pin_dir>/xdp_link_<ifname> so the data
  *    path outlives the daemon; a restarted daemon swaps the program inside
  *    the pinned link (bpf_link_update), without a gap;
- *  - the clsact qdisc through libnl-route-3, created only when missing;
+ *  - tc ingress as a tcx link (kernel 6.6+, tc_hook "auto" or "tcx"),
+ *    pinned as <pin_dir>/tcx_link_<ifname> and updated in place like the
+ *    XDP link (tcx_link.h);
+ *  - the clsact qdisc through libnl-route-3, created only when missing and
+ *    needed (tc ingress on clsact, egress restore, ingress shaping);
  *  - tc ingress/egress filters with libbpf's tc API at our own fixed
  *    (priority, handle), replaced in place, never touching other filters.
  */
@@ -33,12 +37,15 @@ struct ft_attachment {
 	uint16_t link_type;		/* ARPHRD_* of the device */
 	uint8_t l2;			/* FT_L2_*: Ethernet, or the IP header first */
 	int link_fd;			/* XDP link, -1 if none */
+	int tcx_fd;			/* tcx ingress link (FT_IFACE_F_TCX), -1 if none */
 };
 
 /**
- * ft_attach_iface() - attach XDP, clsact, tc ingress (and egress when
- * @iface->egress_restore) to one interface, or adopt and update what a
- * previous flowtagd left there. Records the device's link layer in
+ * ft_attach_iface() - attach XDP, tc ingress (a tcx link, or a filter on
+ * clsact, as @iface->tc_hook and the kernel decide) and egress when
+ * @iface->egress_restore to one interface, or adopt and update what a
+ * previous flowtagd left there (moving tc ingress between clsact and tcx
+ * when the hook changed: the new one is attached before the old goes). Records the device's link layer in
  * ft_links first (from its ARPHRD_* type: Ethernet or the IP header
  * first). XDP: native, then native with the xdp.frags program, then (auto)
  * generic; L3 devices in auto mode go straight to generic; when no way
@@ -54,8 +61,8 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 
 /**
  * ft_detach_iface() - remove what ft_attach_iface() attached: our tc
- * filters, the XDP link (and its pin), and the clsact qdisc if we created it
- * and no other filter remains on it.
+ * filters or tcx link (and its pin), the XDP link (and its pin), and the
+ * clsact qdisc if we created it and no other filter remains on it.
  */
 int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a);
 
@@ -99,9 +106,11 @@ bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv);
 
 /**
  * ft_repair_iface() - put back what ft_live_check() found missing on an
- * interface this daemon attached: the clsact qdisc (then counted as ours),
- * our tc ingress/egress filters (replacing a foreign program at our
- * pref/handle), and the XDP link when nothing else holds the XDP hook.
+ * interface this daemon attached: the clsact qdisc (then counted as ours)
+ * where a filter needs it, our tc ingress/egress filters (replacing a
+ * foreign program at our pref/handle), our tcx link (a new one, appended,
+ * when ours was detached), and the XDP link when nothing else holds the
+ * XDP hook.
  * Never removes another tool's qdisc, filter or XDP program.
  * @what: out, what was restored, e.g. "clsact qdisc, tc ingress filter"
  * Return: 1 when something was restored, 0 when there was nothing this
@@ -138,18 +147,25 @@ int ft_present_ifaces(struct ft_ifname *out, size_t max);
 void ft_resolve_iifs(struct ft_policy *pol);
 
 /**
- * ft_link_pin_rename() - move the XDP link pin of interface @from to the
- * name @to (the interface was renamed; the link follows the ifindex).
+ * ft_link_pin_rename() - move the XDP and tcx link pins of interface @from
+ * to the name @to (the interface was renamed; the links follow the ifindex).
  * Return: 0 (also when there is no pin), or -errno.
  */
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to);
 
 /**
  * ft_forget_iface() - drop what is left of an attachment whose interface
- * vanished: the kernel removed the link, filters and qdisc with it; this
- * closes the link fd and removes the pin and the ft_links entry.
+ * vanished: the kernel removed the links, filters and qdisc with it; this
+ * closes the link fds and removes the pins and the ft_links entry.
  */
 void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a);
+
+/**
+ * ft_attachment_close() - close @a's link fds (XDP, tcx) without detaching
+ * anything: their pins keep the links (a reload re-adopts them, a handover
+ * leaves them to the next flowtagd).
+ */
+void ft_attachment_close(struct ft_attachment *a);
 
 struct nl_sock;
 
@@ -161,8 +177,5 @@ struct nl_sock *ft_nl_route_open(void);
 
 /** ft_prog_name() - the name of BPF program @id ("" when unreadable). */
 void ft_prog_name(uint32_t id, char *buf, size_t len);
-
-/** ft_tcx_present() - number of tcx programs on @ifindex's ingress/egress. */
-int ft_tcx_present(uint32_t ifindex);
 
 #endif /* FLOWTAG_ATTACH_H */

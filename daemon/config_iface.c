@@ -112,8 +112,9 @@ static void parse_shaping(struct cfg_ctx *c, config_setting_t *g, const char *if
 
 static void parse_iface(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 {
-	static const char *const keys[] = { "name", "required", "xdp_mode", "egress_restore",
-					    "egress_shaping", "ingress_shaping", NULL };
+	static const char *const keys[] = { "name", "required", "xdp_mode", "tc_hook",
+					    "egress_restore", "egress_shaping", "ingress_shaping",
+					    NULL };
 	struct ft_iface *ifc = &c->pol->ifaces[idx];
 	config_setting_t *s;
 	const char *v;
@@ -158,6 +159,19 @@ static void parse_iface(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 		else
 			err_at(c, s,
 			       "bad xdp_mode '%s' (expected \"native\", \"generic\" or \"auto\")",
+			       v);
+	}
+
+	s = config_setting_get_member(g, "tc_hook");
+	if (s && (v = cfg_get_str(c, s))) {
+		if (!strcmp(v, "auto"))
+			ifc->tc_hook = FT_TC_HOOK_AUTO;
+		else if (!strcmp(v, "tcx"))
+			ifc->tc_hook = FT_TC_HOOK_TCX;
+		else if (!strcmp(v, "clsact"))
+			ifc->tc_hook = FT_TC_HOOK_CLSACT;
+		else
+			err_at(c, s, "bad tc_hook '%s' (expected \"auto\", \"tcx\" or \"clsact\")",
 			       v);
 	}
 

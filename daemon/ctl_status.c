@@ -17,13 +17,15 @@
 #include "log.h"
 #include "probe.h"
 
-static const char *tc_cell(const struct ft_live *lv, const struct ft_live_prog *p, bool want)
+/* @tcx: the program is a tcx link, which needs no clsact qdisc */
+static const char *tc_cell(const struct ft_live *lv, const struct ft_live_prog *p, bool want,
+			   bool tcx)
 {
 	if (!want)
 		return "no";
 	if (!lv->exists)
 		return "-";
-	if (!lv->clsact || !p->id)
+	if ((!tcx && !lv->clsact) || !p->id)
 		return "MISSING";
 	return p->ours ? "yes" : "FOREIGN";
 }
@@ -34,7 +36,7 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	const struct ft_live *lv = &v->lv;
 	char pdesc[BPF_OBJ_NAME_LEN + 24], tcx[BPF_OBJ_NAME_LEN + 24] = "none";
 	const char *reasons[FT_LIVE_REASONS];
-	bool absent = ifc->flags & FT_IFACE_F_ABSENT;
+	bool absent = ifc->flags & FT_IFACE_F_ABSENT, on_tcx = ifc->flags & FT_IFACE_F_TCX;
 	const char *used;
 	unsigned int r;
 
@@ -77,10 +79,12 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	ft_out_bool(o, "xdp_prog_ours", NULL, lv->xdp.ours, "yes", "no");
 	ft_out_opt_bool(o, "xdp_link", NULL, lv->link >= 0, lv->link > 0, NULL, NULL);
 	ft_out_bool(o, "clsact", NULL, lv->clsact, "yes", "no");
-	ft_out_str(o, "ingress_state", "ingress", tc_cell(lv, &lv->ingress, true));
-	ft_out_bool(o, "ingress", NULL, lv->clsact && lv->ingress.ours, "yes", "no");
+	ft_out_str(o, "tc_hook", "tc hook", absent ? "-" : on_tcx ? "tcx" : "clsact");
+	ft_out_opt_bool(o, "tcx_link", NULL, lv->tcx_link >= 0, lv->tcx_link > 0, NULL, NULL);
+	ft_out_str(o, "ingress_state", "ingress", tc_cell(lv, &lv->ingress, true, on_tcx));
+	ft_out_bool(o, "ingress", NULL, (on_tcx || lv->clsact) && lv->ingress.ours, "yes", "no");
 	ft_out_str(o, "egress_state", "egress",
-		   tc_cell(lv, &lv->egress, ifc->flags & FT_IFACE_F_EGRESS));
+		   tc_cell(lv, &lv->egress, ifc->flags & FT_IFACE_F_EGRESS, false));
 	ft_out_bool(o, "egress", NULL, lv->clsact && lv->egress.ours, "yes", "no");
 	ft_out_u64(o, "tcx_programs", NULL, lv->ntcx);
 	ft_out_str(o, "tcx", "tcx in front", lv->ntcx ? tcx : "none");
@@ -279,7 +283,8 @@ static int do_status(const struct ctl *c, int argc, char **argv)
 
 	static const char *const heads[] = { "interface", "ifindex", "link", "mode", "present",
 					     "state",
-					     "xdp", "program", "ingress", "egress", "tcx in front",
+					     "xdp", "program", "tc hook", "ingress", "egress",
+					     "tcx in front",
 					     "clsact", "repairs", NULL };
 	static const char *const hheads[] = { "interface", "meta written (XDP)", "tc packets",
 					      "meta seen by tc", "share", NULL };

@@ -807,8 +807,7 @@ int main(int argc, char **argv)
 		d.info.pid = 0;
 		publish_state(&d);
 		for (i = 0; i < d.ifs.natt; i++)
-			if (d.ifs.att[i].link_fd >= 0)
-				close(d.ifs.att[i].link_fd);
+			ft_attachment_close(&d.ifs.att[i]);
 		pr_info("left the data path running in %s for the next flowtagd", d.pin_dir);
 	} else {
 		shutdown_all(&d);

@@ -281,9 +281,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 			prev.ifindex = cur->ifindex;
 			prev.flags = cur->flags;
 			p = &prev;
-			if (cur->link_fd >= 0)
-				close(cur->link_fd);
-			cur->link_fd = -1;
+			ft_attachment_close(cur);
 		} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
 			   strncmp(p->name, bound.name, sizeof(p->name))) {
 			char old[FT_IFNAMSIZ];
@@ -394,8 +392,7 @@ void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t
 
 	for (i = 0; i < s->natt; i++) {
 		if (rec_by_index(rec, nrec, s->att[i].ifindex)) {
-			if (s->att[i].link_fd >= 0)
-				close(s->att[i].link_fd);
+			ft_attachment_close(&s->att[i]);
 			kept++;
 			continue;
 		}

@@ -22,6 +22,13 @@ enum ft_xdp_mode {
 	FT_XDP_GENERIC,		/* SKB mode */
 };
 
+/* tc_hook: where the tc ingress program runs. */
+enum ft_tc_hook {
+	FT_TC_HOOK_AUTO = 0,	/* tcx where the kernel has it (6.6+), else clsact */
+	FT_TC_HOOK_TCX,		/* a tcx link (BPF_TCX_INGRESS); refused without tcx */
+	FT_TC_HOOK_CLSACT,	/* a cls_bpf filter on the clsact qdisc */
+};
+
 /* An IPv4 or IPv6 prefix; host bits are zero. */
 struct ft_prefix {
 	uint8_t family;		/* AF_INET or AF_INET6 */
@@ -145,6 +152,7 @@ struct ft_iface {
 	char name[FT_IFNAMSIZ];	/* an interface name, or a pattern (ft_ifname_is_pattern()) */
 	bool required;		/* must exist at start and reload (else refused) */
 	enum ft_xdp_mode xdp_mode;
+	enum ft_tc_hook tc_hook;
 	bool egress_restore;	/* attach the egress mark -> priority program */
 	struct ft_shaping egress_shaping;
 	struct ft_shaping ingress_shaping;

@@ -209,7 +209,9 @@ bool ft_repair_check(struct ft_repair *r, struct ft_ifaces *ifs, const struct ft
 				changed = true;
 			}
 		}
-		if (lv.state == FT_LIVE_OK && lv.clsact)
+		/* tc ingress on tcx needs no clsact qdisc, unless for a filter
+		 * (ft_live_check() then says so) */
+		if (lv.state == FT_LIVE_OK && (lv.clsact || (a->flags & FT_IFACE_F_TCX)))
 			changed |= repair_shaping(r, a, pol, ifc, w, now);
 		if (lv.state == FT_LIVE_OK) {
 			w->seen[0] = '\0';

@@ -19,10 +19,8 @@
 #include <netlink/route/tc.h>
 
 #include "attach.h"
+#include "tcx_link.h"
 #include "verify.h"
-
-/* tcx attach type (kernel 6.6); Debian 12's headers predate it. */
-#define FT_BPF_TCX_INGRESS	46
 
 const char *ft_live_state_name(enum ft_live_state st)
 {
@@ -142,6 +140,22 @@ static int link_state(const char *pin_dir, const char *name, uint32_t ifindex)
 	return ret;
 }
 
+/* Whether the tcx link pinned for @name is attached to @ifindex: 1 or 0. */
+static int tcx_link_state(const char *pin_dir, const char *name, uint32_t ifindex)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (ft_tcx_link_pin_path(pin_dir, name, path, sizeof(path)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	ret = ft_tcx_link_ifindex(fd) == (int)ifindex;
+	close(fd);
+	return ret;
+}
+
 static void reason(struct ft_live *lv, enum ft_live_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -164,18 +178,63 @@ static const char *prog_desc(const struct ft_live_prog *p, char *buf, size_t len
 	return buf;
 }
 
+/* Our tc ingress program among @rec's tcx ingress programs (in the order
+ * they run), the ones in front of it, and its pinned link. Return: 0, or
+ * -errno when the kernel could not be asked. */
+static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
+		     const char *pin_dir, struct ft_live *lv)
+{
+	uint32_t ids[64];
+	int n, i, pos = -1;
+	char d[64];
+
+	n = ft_tcx_list(rec->ifindex, ids, 64);
+	if (n < 0) {
+		reason(lv, FT_LIVE_DOWN, "cannot query tcx programs: %s", strerror(-n));
+		return n;
+	}
+	for (i = 0; i < n && i < 64 && pos < 0; i++) {
+		prog_fill(&lv->ingress, ids[i], exp->tc_ingress, 0, "ft_tc_ingress", NULL);
+		if (lv->ingress.ours)
+			pos = i;
+	}
+	if (pos < 0) {
+		memset(&lv->ingress, 0, sizeof(lv->ingress));
+		reason(lv, FT_LIVE_DOWN, "flowtag's tcx ingress link is gone: packets are not "
+		       "tagged");
+		return 0;
+	}
+	lv->ntcx = (unsigned int)pos;
+	for (i = 0; i < pos && i < FT_LIVE_MAX_TCX; i++) {
+		prog_fill(&lv->tcx[i], ids[i], 0, 0, "", NULL);
+		lv->tcx[i].ours = false;
+		reason(lv, FT_LIVE_DEGRADED, "tcx program %s runs on ingress before flowtag's: "
+		       "if it returns a verdict, packets are not tagged",
+		       prog_desc(&lv->tcx[i], d, sizeof(d)));
+	}
+	if (pin_dir) {
+		lv->tcx_link = tcx_link_state(pin_dir, rec->name, rec->ifindex);
+		if (!lv->tcx_link)
+			reason(lv, FT_LIVE_DEGRADED, "no pinned tcx link %s/tcx_link_%s: tc ingress "
+			       "would not outlive flowtagd", pin_dir, rec->name);
+	}
+	return 0;
+}
+
 int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
 		  const char *pin_dir, struct ft_live *lv)
 {
 	static const struct ft_live_expect none;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[IF_NAMESIZE], d[64];
+	bool tcx = rec->flags & FT_IFACE_F_TCX;
 	uint32_t ids[FT_LIVE_MAX_TCX], xid;
 	int err, n, cls;
 	unsigned int i;
 
 	memset(lv, 0, sizeof(*lv));
 	lv->link = -1;
+	lv->tcx_link = -1;
 	if (!exp)
 		exp = &none;
 	if (rec->flags & FT_IFACE_F_ABSENT) {
@@ -219,20 +278,35 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 			       "would not outlive flowtagd", pin_dir, rec->name);
 	}
 
-	/* tc: the clsact qdisc, then our filter at our pref/handle */
+	/* tc ingress on tcx: our program among the tcx programs, none in front */
+	if (tcx) {
+		err = tcx_check(rec, exp, pin_dir, lv);
+		if (err)
+			return err;
+	}
+
+	/* tc: the clsact qdisc, then our filters at our pref/handle */
 	cls = clsact_present(rec->ifindex);
 	if (cls < 0) {
 		reason(lv, FT_LIVE_DOWN, "cannot list qdiscs: %s", strerror(-cls));
 		return cls;
 	}
 	lv->clsact = cls;
-	if (!cls) {
+	if (!cls && !tcx) {
 		reason(lv, FT_LIVE_DOWN, "no clsact qdisc: the tc ingress filter is gone, packets "
 		       "are not tagged");
+	} else if (!cls) {
+		if (rec->flags & (FT_IFACE_F_EGRESS | FT_IFACE_F_INGRESS_SHAPED))
+			reason(lv, FT_LIVE_DEGRADED, "no clsact qdisc: %s gone",
+			       (rec->flags & FT_IFACE_F_EGRESS) ? "the tc egress restore filter is"
+								 : "the redirect to the IFB is");
 	} else {
-		prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS), exp->tc_ingress,
-			  0, "ft_tc_ingress", NULL);
-		if (!lv->ingress.id)
+		if (!tcx)
+			prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS),
+				  exp->tc_ingress, 0, "ft_tc_ingress", NULL);
+		if (tcx)
+			;	/* judged by tcx_check() */
+		else if (!lv->ingress.id)
 			reason(lv, FT_LIVE_DOWN, "no tc ingress filter at pref %#x handle %#x: "
 			       "packets are not tagged", FT_TC_PRIO, FT_TC_HANDLE);
 		else if (!lv->ingress.ours)
@@ -249,6 +323,8 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 		}
 	}
 
+	if (tcx)
+		return 0;
 	/* tcx programs run before every clsact filter */
 	n = ft_tcx_list(rec->ifindex, ids, FT_LIVE_MAX_TCX);
 	if (n < 0)

@@ -2,8 +2,9 @@
 /*
  * Live verification: what the kernel really has attached to an interface,
  * read from the kernel every time (bpf_xdp_query, the clsact qdisc, our tc
- * filter at FT_TC_PRIO/FT_TC_HANDLE through bpf_tc_query, tcx programs in
- * front of it, the pinned XDP link), never from what flowtagd remembers.
+ * filter at FT_TC_PRIO/FT_TC_HANDLE through bpf_tc_query or our program
+ * among the tcx ingress programs, tcx programs in front of it, the pinned
+ * XDP and tcx links), never from what flowtagd remembers.
  *
  * flowtagd checks its own interfaces with it (self-repair), flowtagctl
  * status and reload judge the data path with it. An interface is
@@ -12,7 +13,8 @@
  *              tc classifies itself; tcx programs in front; egress restore
  *              missing; no link pin)
  *   down     - packets are not tagged at all: the interface is gone, or the
- *              clsact qdisc or our tc ingress filter is
+ *              clsact qdisc or our tc ingress filter is (clsact), or our
+ *              tcx link is (tcx)
  */
 #ifndef FLOWTAG_VERIFY_H
 #define FLOWTAG_VERIFY_H
@@ -55,9 +57,12 @@ struct ft_live {
 	struct ft_live_prog xdp;	/* the XDP program attached */
 	int link;			/* pinned XDP link: 1 attached here, 0 missing, -1 not checked */
 	bool clsact;			/* a clsact qdisc holds the hooks */
-	struct ft_live_prog ingress;	/* at our pref/handle on ingress */
+	struct ft_live_prog ingress;	/* at our pref/handle on ingress, or
+					 * ours among the tcx programs (FT_IFACE_F_TCX) */
+	int tcx_link;			/* pinned tcx link: 1 attached here, 0 missing,
+					 * -1 not checked (or clsact) */
 	struct ft_live_prog egress;	/* at our pref/handle on egress */
-	unsigned int ntcx;		/* tcx ingress programs (in front of clsact) */
+	unsigned int ntcx;		/* tcx ingress programs in front of ours */
 	struct ft_live_prog tcx[FT_LIVE_MAX_TCX];
 	bool tcx_unsupported;		/* the kernel has no tcx: none can be in front */
 
@@ -69,7 +74,8 @@ struct ft_live {
 /**
  * ft_live_check() - read what is attached to @rec->ifindex now and judge it.
  * @rec:     the interface as flowtagd recorded it (name, ifindex, FT_IFACE_F_*
- *           flags: egress is checked only when FT_IFACE_F_EGRESS is set)
+ *           flags: egress is checked only when FT_IFACE_F_EGRESS is set, tc
+ *           ingress on tcx when FT_IFACE_F_TCX is)
  * @exp:     program ids flowtagd attaches (zeros: judge by program name)
  * @pin_dir: where the XDP link pin lives, as this process sees it; NULL
  *           skips the link check

@@ -21,6 +21,7 @@
 #include "attach.h"
 #include "loader.h"
 #include "log.h"
+#include "tcx_link.h"
 #include "verify.h"
 #include "xdp_link.h"
 
@@ -49,11 +50,13 @@ const char *ft_xdp_mode_name(uint32_t mode)
 	}
 }
 
-int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
+/* Move one link pin, named by @path_of(), of interface @from to @to. */
+static int pin_rename(int (*path_of)(const char *, const char *, char *, size_t),
+		      const char *what, const char *pin_dir, const char *from, const char *to)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
-	if (ft_xdp_link_pin_path(pin_dir, from, a, sizeof(a)) || ft_xdp_link_pin_path(pin_dir, to, b, sizeof(b)))
+	if (path_of(pin_dir, from, a, sizeof(a)) || path_of(pin_dir, to, b, sizeof(b)))
 		return -ENAMETOOLONG;
 	if (access(a, F_OK))
 		return 0;
@@ -61,8 +64,16 @@ int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
 	unlink(b);
 	if (rename(a, b))
 		return -errno;
-	pr_info("%s was renamed %s: moved its XDP link pin", from, to);
+	pr_info("%s was renamed %s: moved its %s link pin", from, to, what);
 	return 0;
+}
+
+int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
+{
+	int err = pin_rename(ft_xdp_link_pin_path, "XDP", pin_dir, from, to);
+	int e = pin_rename(ft_tcx_link_pin_path, "tcx", pin_dir, from, to);
+
+	return err ? err : e;
 }
 
 /* ---- XDP ---- */

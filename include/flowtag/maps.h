@@ -384,7 +384,7 @@ static inline int ft_datapath_format_foreign(__u32 format)
 	return format && format != FT_DATAPATH_FORMAT;
 }
 
-#define FT_IFACE_F_INGRESS	0x1	/* tc ingress filter attached */
+#define FT_IFACE_F_INGRESS	0x1	/* tc ingress program attached (filter or tcx link) */
 #define FT_IFACE_F_EGRESS	0x2	/* tc egress restore attached */
 #define FT_IFACE_F_FRAGS	0x4	/* the xdp.frags program (MTU above a page) */
 #define FT_IFACE_F_QDISC_OURS	0x8	/* flowtagd created the clsact qdisc */
@@ -395,6 +395,8 @@ static inline int ft_datapath_format_foreign(__u32 format)
 #define FT_IFACE_F_PATTERN	0x80	/* ... and its name is a pattern ("ppp*") */
 #define FT_IFACE_F_SHAPED	0x100	/* flowtagd built the egress HTB tree (root 1:) */
 #define FT_IFACE_F_INGRESS_SHAPED 0x200	/* flowtagd made the IFB, its HTB tree, the redirect */
+#define FT_IFACE_F_TCX		0x400	/* tc ingress is a tcx link (pinned tcx_link_<name>),
+					 * not a clsact filter */
 
 struct ft_iface_info {
 	char name[16];			/* interface name */

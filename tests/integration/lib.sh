@@ -382,7 +382,24 @@ asan_clean()
 	return 0
 }
 
-# nothing_left NS IF: no XDP program, no filter of ours, no pins
+# ft_tc_hook_of NS IF: where flowtag's tc ingress program runs on IF: "tcx"
+# (among IF's tcx ingress programs), "clsact" (the filter at pref 1958), or
+# "none"
+ft_tc_hook_of()
+{
+	local ns=${NSP}-$1
+
+	if nsenter --net=/run/netns/"$ns" "$FT_BUILD/tests/fttcx" --list "$2" 2>/dev/null |
+		grep -q '^ft_tc_ingress$'; then
+		echo tcx
+	elif tc -n "$ns" filter show dev "$2" ingress 2>/dev/null | grep -q 'pref 1958 bpf.*ft_tc_ingress'; then
+		echo clsact
+	else
+		echo none
+	fi
+}
+
+# nothing_left NS IF: no XDP program, no filter or tcx link of ours, no pins
 nothing_left()
 {
 	local ns=${NSP}-$1 ifc=$2
@@ -396,6 +413,11 @@ nothing_left()
 	fi
 	if tc -n "$ns" filter show dev "$ifc" egress 2>/dev/null | grep -q ft_tc; then
 		diag "$ifc still has our egress filter"
+		return 1
+	fi
+	if nsenter --net=/run/netns/"$ns" "$FT_BUILD/tests/fttcx" --list "$ifc" 2>/dev/null |
+		grep -q '^ft_tc'; then
+		diag "$ifc still has our tcx link"
 		return 1
 	fi
 	if [[ -e $PIN ]]; then

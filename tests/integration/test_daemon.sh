@@ -4,7 +4,10 @@
 # flowtagd (built with ASan/UBSan) classifies real IPv4 and IPv6 packets on a
 # veth: the marks and priorities are read back from nftables counters where
 # the packets arrive. Then --check, a drop rule, another tc filter on the
-# same hook, and a SIGTERM that must leave nothing behind.
+# same hook, and a SIGTERM that must leave nothing behind. tc ingress is a
+# clsact filter here on every kernel (tc_hook = "clsact": the coexistence
+# with other filters by pref, the qdisc kept or made); test_tcx.sh covers
+# the tcx link that tc_hook = "auto" gives on kernels 6.6+.
 #
 #   gen (g0 198.18.1.1, fd00:1::1) ---- (d0 198.18.1.2, fd00:1::2) dut
 
@@ -17,7 +20,7 @@ veth gen g0 198.18.1.1/24 dut d0 198.18.1.2/24 fd00:1::1/64 fd00:1::2/64
 ip -n "$(ns gen)" addr add fd00:66::1/128 dev g0 nodad
 
 cat >"$TMP/policy.conf" <<'EOF'
-interfaces = ( { name = "d0"; xdp_mode = "native"; } );
+interfaces = ( { name = "d0"; xdp_mode = "native"; tc_hook = "clsact"; } );
 mark_mask = 0x0000ff00;
 classes = (
   { name = "voice";       mark = 0x100; priority = "1:10"; },

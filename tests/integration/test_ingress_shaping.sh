@@ -3,7 +3,8 @@
 #
 # Ingress shaping of a download through an IFB device: flowtagd creates
 # ifb-r1, builds the HTB tree of ingress_shaping on it and redirects r1's
-# clsact ingress to it right after its own classifier, so the download
+# clsact ingress to it after its own classifier (a tcx link in front of
+# every clsact filter, or the clsact filter at the pref before), so the download
 # from srv is shaped per class on its way in; a reload changes a ceil in
 # place; stop removes the redirect and the IFB, and nothing else.
 #
@@ -45,8 +46,8 @@ check "ifb-r1 is an IFB device and up" \
 check "root qdisc htb 1: on ifb-r1 with default 1:30" \
 	bash -c "tc -n $(ns rtr) qdisc show dev ifb-r1 root | grep -q 'htb 1: root .*default 0x30\|htb 1: root .*default 30'"
 filters=$(tc -n "$(ns rtr)" filter show dev r1 ingress)
-check "r1 ingress: flowtag's classifier at pref 1958, the redirect to ifb-r1 at 1959" \
-	bash -c "grep -q 'pref 1958 bpf' <<<'$filters' && grep -q 'pref 1959 u32' <<<'$filters' &&
+check "r1 ingress: flowtag's classifier ($(ft_tc_hook_of rtr r1)), the redirect to ifb-r1 at 1959" \
+	bash -c "[[ $(ft_tc_hook_of rtr r1) != none ]] && grep -q 'pref 1959 u32' <<<'$filters' &&
 		 grep -q 'Egress Redirect to device ifb-r1' <<<'$filters'"
 check "nothing of ours on r1's egress root" \
 	bash -c "! tc -n $(ns rtr) qdisc show dev r1 root | grep -q htb"
@@ -142,7 +143,7 @@ tc -n "$(ns rtr)" qdisc del dev r1 clsact
 check "self-repair restores the redirect to ifb-r1 with the clsact qdisc" \
 	wait_log "$TMP/d3.log" 'r1: repaired.*redirect to ifb-r1' 10
 check "r1 ingress has the classifier and the redirect again" \
-	bash -c "tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf' &&
+	bash -c "[[ $(ft_tc_hook_of rtr r1) != none ]] &&
 		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
 
 # r1 vanishes (a PPP or VPN link going down): its IFB goes too; re-created:
@@ -187,7 +188,7 @@ check "reload without ingress_shaping: dl-r1 removed" \
 check "no IFB, no redirect; r1 still classifies" \
 	bash -c "[[ -z \$(ip -n $(ns rtr) -o link show type ifb) ]] &&
 		 ! tc -n $(ns rtr) filter show dev r1 ingress | grep -q mirred &&
-		 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'pref 1958 bpf'"
+		 [[ $(ft_tc_hook_of rtr r1) != none ]]"
 cp "$TMP/p1.conf" "$TMP/p.conf"
 n=$(grep -c 'r1: IFB device ifb-r1 created' "$TMP/d3.log")
 kill -HUP "$DAEMON_PID"

@@ -72,7 +72,7 @@ check "d0: plain program, natively" \
 	grep -q "d0: attached (ifindex [0-9]*, link ether, XDP native," "$TMP/flowtagd.log"
 status=$(ctl dut status)
 check "status: d1 link ether, mode xdp-native, state ok, the frags program" \
-	grep -qE '^ *d1 +[0-9]+ +ether +xdp-native +yes +ok +native +ft_xdp_frags #[0-9]+ +yes +no' <<<"$status"
+	grep -qE '^ *d1 +[0-9]+ +ether +xdp-native +yes +ok +native +ft_xdp_frags #[0-9]+ +(tcx|clsact) +yes +no' <<<"$status"
 
 # ---- case 2: PPPoE session frames ----
 inject()

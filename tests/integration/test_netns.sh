@@ -6,7 +6,8 @@
 # warns with the fix; flowtagctl, run the same way or with nsenter, finds
 # the daemon through /run/flowtag and reads its pins through /proc/PID/root;
 # a second daemon is refused; after a kill -9 the pins are gone with the
-# private bpffs, and --cleanup still removes the tc filter left behind.
+# private bpffs, and with them the tcx link (kernels 6.6+), or on clsact
+# --cleanup still removes the tc filter left behind.
 #
 #   gen (g0 198.18.10.1) ---- (d0 198.18.10.2) dut
 
@@ -52,16 +53,26 @@ expect_eq "a second flowtagd in the namespace: exit 1" "$?" 1
 check "refused as already running (pid N)" \
 	grep -q "already running (pid $DAEMON_PID)" "$TMP/second.log"
 
-# kill -9: the private bpffs (pins, XDP link) dies with the process; the
-# tc filter stays, and nothing on the host's bpffs tells of it
+# kill -9: the private bpffs (pins, XDP and tcx links) dies with the
+# process; a tc filter on clsact stays, and nothing on the host's bpffs
+# tells of it
+hook=$(ft_tc_hook_of dut d0)
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 sleep 0.5
-check "the tc filter outlived the daemon" \
-	bash -c "tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_ingress"
-in_ns dut "$FLOWTAGD" --cleanup >"$TMP/cleanup.log" 2>&1
-expect_eq "--cleanup without pins: exit 0" "$?" 0
-check "it removed the tc filter" grep -q "d0: removed flowtag's tc ingress filter" "$TMP/cleanup.log"
+if [[ $hook == tcx ]]; then
+	expect_eq "tc ingress on tcx: the link died with the private bpffs" \
+		"$(ft_tc_hook_of dut d0)" none
+	in_ns dut "$FLOWTAGD" --cleanup >"$TMP/cleanup.log" 2>&1
+	expect_eq "--cleanup without pins: exit 0" "$?" 0
+else
+	check "the tc filter outlived the daemon" \
+		bash -c "tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_ingress"
+	in_ns dut "$FLOWTAGD" --cleanup >"$TMP/cleanup.log" 2>&1
+	expect_eq "--cleanup without pins: exit 0" "$?" 0
+	check "it removed the tc filter" \
+		grep -q "d0: removed flowtag's tc ingress filter" "$TMP/cleanup.log"
+fi
 check "no flowtag filter left" \
 	bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_"
 check "no XDP program left" bash -c "! ip -n $(ns dut) link show d0 | grep -q prog/xdp"

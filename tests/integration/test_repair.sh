@@ -14,6 +14,8 @@ need_root
 
 gen_dut 198.18.7
 voice_policy with-default
+# the clsact filter on every kernel: test_tcx.sh repairs the tcx link
+sed -i 's/{ name = "d0"; }/{ name = "d0"; tc_hook = "clsact"; }/' "$TMP/policy.conf"
 
 in_ns dut nft -f - <<'NFT'
 table inet ft {

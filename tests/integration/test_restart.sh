@@ -23,9 +23,16 @@ table inet ft {
 }
 EOF
 
+# filters: how many flowtag tc ingress programs d0 runs: filters at our
+# handle on clsact and tcx links together (one, whatever the hook)
 filters()
 {
-	tc -n "$(ns dut)" filter show dev d0 ingress | grep -c 'handle 0xf7a6'
+	local f t
+
+	f=$(tc -n "$(ns dut)" filter show dev d0 ingress | grep -c 'handle 0xf7a6')
+	t=$(nsenter --net=/run/netns/"$(ns dut)" "$FT_BUILD/tests/fttcx" --list d0 2>/dev/null |
+		grep -c '^ft_tc_ingress$')
+	echo $((f + t))
 }
 
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd.log" || { not_ok "start"; finish; }
@@ -118,8 +125,9 @@ ip -n "$(ns dut)" link set dev d1 xdpgeneric off
 "$FLOWTAGD" --cleanup --pin-dir "$PIN" >"$TMP/cleanup0.log" 2>&1
 expect_eq "--cleanup outside the namespace reports failure (exit 1)" "$?" 1
 check "and explains why" grep -q "not in this network namespace" "$TMP/cleanup0.log"
-tc -n "$(ns dut)" filter del dev d0 ingress pref 0x7a6 handle 0xf7a6 bpf
-tc -n "$(ns dut)" qdisc del dev d0 clsact
+# (on clsact by hand; a tcx link went with its pin)
+tc -n "$(ns dut)" filter del dev d0 ingress pref 0x7a6 handle 0xf7a6 bpf 2>/dev/null
+tc -n "$(ns dut)" qdisc del dev d0 clsact 2>/dev/null
 
 # kill -9 again, then --cleanup from the namespace
 daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" || { not_ok "third start"; finish; }

@@ -270,6 +270,9 @@ static void test_all_keys(void **state)
 	assert_int_equal(p.ifaces[1].xdp_mode, FT_XDP_GENERIC);
 	assert_false(p.ifaces[1].egress_restore);
 	assert_int_equal(p.ifaces[2].xdp_mode, FT_XDP_AUTO);
+	assert_int_equal(p.ifaces[0].tc_hook, FT_TC_HOOK_TCX);
+	assert_int_equal(p.ifaces[1].tc_hook, FT_TC_HOOK_CLSACT);
+	assert_int_equal(p.ifaces[2].tc_hook, FT_TC_HOOK_AUTO);	/* the default */
 	assert_string_equal(p.ifaces[2].name, "veth-dut");
 	assert_int_equal(p.mark_mask, 0xffff0000);
 	assert_true(p.tc_ok);
@@ -572,6 +575,8 @@ static const struct {
 	{ BASE "rules = ( { action = \"reject\"; } );\n", 3, "unknown action 'reject'" },
 	{ "interfaces = ( { name = \"eth0\"; xdp_mode = \"offload\"; } );\n", 1,
 	  "bad xdp_mode 'offload'" },
+	{ "interfaces = ( { name = \"eth0\"; tc_hook = \"ingress\"; } );\n", 1,
+	  "bad tc_hook 'ingress' (expected \"auto\", \"tcx\" or \"clsact\")" },
 	{ "interfaces = ( { name = \"a-very-long-ifname\"; } );\n", 1,
 	  "longer than 15 characters" },
 	{ "interfaces = ( { name = \"eth/0\"; } );\n", 1, "not a valid interface name" },
