@@ -154,6 +154,8 @@ struct dut {
 	int gen_ifindex;	/* its veth peer in the generator namespace */
 	char gen_dev[16];
 	bool xdp_attached, tc_attached, ready;
+	bool tcx;		/* tc ingress is a tcx link (as flowtagd's on 6.6+): tcx_fd */
+	int tcx_fd;
 	char skip[96];		/* why the row was not measured */
 	uint32_t repeat1, repeat2;
 	/* L1 */
@@ -175,6 +177,7 @@ struct dut {
 };
 
 extern int gen_ns;		/* the generator namespace */
+extern const char *ftb_tc_hook;	/* "tcx" or "clsact": where the DUTs' tc ingress runs */
 extern int ksoftirqd_pid;	/* ksoftirqd of the bench CPU, 0 if not found */
 
 /* ---- bench_policy.c ---- */

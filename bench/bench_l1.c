@@ -140,10 +140,12 @@ void l1_print(const struct dut *duts, int nduts, const struct opts *o)
 
 	printf("\nL1  stack path: live frames (BPF_F_TEST_XDP_LIVE_FRAMES) received on a veth "
 	       "in a\n"
-	       "    namespace: XDP (bench wrapper + ft_xdp or empty), tc ingress, netfilter\n"
-	       "    prerouting, blackhole route. ns/packet = thread CPU time / frames, median of\n"
-	       "    %d; diff = row - 'none' in the same repetition. proof: ip InReceives / frames\n"
-	       "    (flowtag: meta written in XDP, seen by tc, flow cache).\n\n", o->reps);
+	       "    namespace: XDP (bench wrapper + ft_xdp or empty), tc ingress (%s, as\n"
+	       "    flowtagd's tc_hook = \"auto\" on this kernel), netfilter prerouting,\n"
+	       "    blackhole route. ns/packet = thread CPU time / frames, median of %d;\n"
+	       "    diff = row - 'none' in the same repetition. proof: ip InReceives / frames\n"
+	       "    (flowtag: meta written in XDP, seen by tc, flow cache).\n\n", ftb_tc_hook,
+	       o->reps);
 	printf("%-13s %6s %9s %9s  %s\n", "variant", "rules", "ns/pkt", "diff", "proof");
 	for (i = 0; i < nduts; i++) {
 		const struct dut *x = &duts[i];

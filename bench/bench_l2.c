@@ -413,8 +413,9 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 	       "    namespace sends 60-byte frames with sendmmsg() (64 per call, 64 sources\n"
 	       "    per call, one destination port: up to %d rules x 64 sources) over a veth\n"
 	       "    (GRO/GSO/TSO off on both ends, ethtool -K) to the DUT namespace: native\n"
-	       "    XDP, tc ingress, netfilter, IP, UDP sockets that receive with recvmmsg()\n"
-	       "    and check each packet's mark (SO_RCVMARK) against its flow's class.\n"
+	       "    XDP, tc ingress (%s), netfilter, IP, UDP sockets that receive with\n"
+	       "    recvmmsg() and check each packet's mark (SO_RCVMARK) against its flow's\n"
+	       "    class.\n"
 	       "    Sender and receiver are one thread on CPU %d: ns/pkt = CPU time of the\n"
 	       "    thread + ksoftirqd/%d / received packets (sender, receiver, the DUT's\n"
 	       "    NAPI); x floor = floor ns/pkt / row ns/pkt of the same repetition\n"
@@ -423,7 +424,7 @@ void l2_print(const struct dut *duts, int nduts, int reps2)
 	       "    A policy of fewer rules cycles over fewer ports and sockets (cheaper\n"
 	       "    for the socket layer): each row's diff and x floor are against the\n"
 	       "    floor of the same traffic, floor (n) cycling over n rules' ports.\n\n",
-	       L2_RULES, bench_cpu, bench_cpu, reps2);
+	       L2_RULES, ftb_tc_hook, bench_cpu, bench_cpu, reps2);
 	printf("%-10s %6s %9s %8s %8s %8s %10s  %s\n", "variant", "rules", "pps", "ns/pkt",
 	       "diff", "x floor", "recv/sent", "proof: marks ok/bad; flowtag: meta written, "
 	       "tc seen, hits (or uncached: no flow cache)");

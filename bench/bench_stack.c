@@ -14,6 +14,7 @@
 
 #include "attach.h"
 #include "bench.h"
+#include "tcx_link.h"
 
 const char *const var_name[NVARIANTS] = {
 	"none", "flowtag", "flowtag-miss", "flowtag-xdp", "nft-linear", "nft-set", "iptables",
@@ -21,6 +22,7 @@ const char *const var_name[NVARIANTS] = {
 };
 
 int gen_ns = -1;
+const char *ftb_tc_hook = "clsact";
 int ksoftirqd_pid;	/* ksoftirqd of the bench CPU, 0 if not found */
 
 /* The kernel thread that runs the bench CPU's deferred softirqs (NAPI). */
@@ -185,6 +187,19 @@ static int dut_attach(struct dut *d, int verbose)
 			    ft_loader_tc_ingress_fd(&d->pol->l),
 			    .handle = 0xf7, .priority = 0xf7);
 
+		/* the hook flowtagd's tc_hook = "auto" picks, for flowtag's
+		 * program and the floor's empty one alike */
+		if (ft_tcx_supported((uint32_t)d->ifindex) > 0) {
+			d->tcx_fd = bpf_link_create(to.prog_fd, d->ifindex, FT_BPF_TCX_INGRESS, NULL);
+			if (d->tcx_fd < 0) {
+				err = -errno;
+				snprintf(d->skip, sizeof(d->skip), "tcx attach: %s", strerror(-err));
+				goto out;
+			}
+			d->tc_attached = d->tcx = true;
+			ftb_tc_hook = "tcx";
+			goto out;
+		}
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
 			snprintf(d->skip, sizeof(d->skip), "clsact: %s", strerror(-err));
@@ -208,7 +223,10 @@ static void dut_detach(struct dut *d)
 {
 	if (d->share || d->ns < 0 || ftb_ns_enter(d->ns))
 		return;
-	if (d->tc_attached) {
+	if (d->tc_attached && d->tcx) {
+		bpf_link_detach(d->tcx_fd);
+		close(d->tcx_fd);
+	} else if (d->tc_attached) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 

@@ -559,6 +559,8 @@ int main(int argc, char **argv)
 	json_object_object_add(root, "l0", l0_json(cells, ncells));
 	if (nv.done)
 		json_object_object_add(root, "l0_naive_trap", naive_json(&nv));
+	if (o.l1 || o.l2)
+		json_object_object_add(root, "tc_hook", json_object_new_string(ftb_tc_hook));
 	if (o.l1)
 		json_object_object_add(root, "l1", stack_json(duts, nduts, 1));
 	if (o.l2)
