@@ -351,6 +351,33 @@ static int tc_filter_detach(uint32_t ifindex, enum bpf_tc_attach_point where)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* Remove the filter at our pref/handle on @where if it runs a program of
+ * flowtag's (ft_tc_*), whatever recorded it: 1 when one was removed, 0
+ * when there is none or it is not ours, -errno. @name/@id: out, the
+ * program's, for the log (may be NULL). */
+static int tc_filter_flowtag_detach(uint32_t ifindex, enum bpf_tc_attach_point where,
+				    char *name, uint32_t *id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
+	char prog[BPF_OBJ_NAME_LEN];
+	int err;
+
+	if (bpf_tc_query(&hook, &opts))
+		return 0;
+	ft_prog_name(opts.prog_id, prog, sizeof(prog));
+	if (strncmp(prog, "ft_tc_", 6))
+		return 0;	/* not ours, even at our pref/handle */
+	err = tc_filter_detach(ifindex, where);
+	if (err)
+		return err;
+	if (name)
+		snprintf(name, BPF_OBJ_NAME_LEN, "%s", prog);
+	if (id)
+		*id = opts.prog_id;
+	return 1;
+}
+
 /* Whether an interface needs the clsact qdisc: for tc ingress unless it
  * runs on tcx (@tcx), for egress restore (@egress) and for the redirect of
  * ingress shaping (@ingress_shaped), as the policy asks or as attached. */
@@ -443,12 +470,12 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 		if (err)
 			goto undo;
 		a->flags |= FT_IFACE_F_INGRESS | FT_IFACE_F_TCX;
-		/* moved from clsact: the filter there would run the program again */
-		if (same && (prev->flags & FT_IFACE_F_INGRESS) && !(prev->flags & FT_IFACE_F_TCX)) {
-			tc_filter_detach(a->ifindex, BPF_TC_INGRESS);
+		/* moved from clsact: the filter there would run the program
+		 * again. Looked for whatever the record says (a takeover
+		 * undone, a record of a daemon killed mid-reload, none). */
+		if (tc_filter_flowtag_detach(a->ifindex, BPF_TC_INGRESS, NULL, NULL) > 0)
 			pr_info("%s: tc ingress moved from the clsact filter to a tcx link",
 				iface->name);
-		}
 	}
 	if (clsact_needed(tcx, iface->egress_restore, iface->ingress_shaping.enabled)) {
 		err = clsact_ensure(a->ifindex, iface->name, &qdisc_created);
@@ -465,11 +492,10 @@ int ft_attach_iface(struct ft_loader *l, const struct ft_iface *iface,
 			goto undo;
 		}
 		a->flags |= FT_IFACE_F_INGRESS;
-		if (same && (prev->flags & FT_IFACE_F_TCX)) {
-			ft_tcx_release(l->pin_dir, iface->name, a->ifindex, -1);
+		/* moved from tcx (whatever the record says, as above) */
+		if (ft_tcx_release(l->pin_dir, iface->name, a->ifindex, -1))
 			pr_info("%s: tc ingress moved from the tcx link to a clsact filter",
 				iface->name);
-		}
 	}
 	if (iface->egress_restore) {
 		err = tc_filter_attach(a->ifindex, BPF_TC_EGRESS, ft_loader_tc_egress_fd(l));
@@ -565,8 +591,7 @@ void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
 	ft_attachment_close(a);
 	if (!ft_xdp_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
 		unlink(path);
-	if (!ft_tcx_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
-		unlink(path);
+	ft_tcx_pin_forget(l->pin_dir, a->name, a->ifindex);
 	links_forget(l, a->ifindex);
 	a->flags = 0;
 }
@@ -600,10 +625,12 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 			"(run --cleanup in the namespace flowtagd ran in)", name, rec->ifindex);
 		return 0;
 	}
-	if (rec->flags & FT_IFACE_F_TCX)
-		ft_tcx_release(pin_dir, name, rec->ifindex, -1);
-	else if (rec->flags & FT_IFACE_F_INGRESS)
+	/* both hooks, whatever the record says: only flowtag's go */
+	ft_tcx_release(pin_dir, name, rec->ifindex, -1);
+	if ((rec->flags & FT_IFACE_F_INGRESS) && !(rec->flags & FT_IFACE_F_TCX))
 		tc_filter_detach(rec->ifindex, BPF_TC_INGRESS);
+	else
+		tc_filter_flowtag_detach(rec->ifindex, BPF_TC_INGRESS, NULL, NULL);
 	if (rec->flags & FT_IFACE_F_EGRESS)
 		tc_filter_detach(rec->ifindex, BPF_TC_EGRESS);
 	if (ft_xdp_link_pin_path(pin_dir, name, path, sizeof(path)))
@@ -638,12 +665,13 @@ static void add_what(char *buf, size_t len, const char *part)
 
 bool ft_repair_needed(const struct ft_attachment *a, const struct ft_live *lv)
 {
-	if (!lv->exists)
+	/* nothing acted on from a state the kernel could not tell */
+	if (!lv->exists || lv->unknown)
 		return false;
 	/* a tc-only interface never had XDP: nothing to restore there */
 	return (!lv->clsact && clsact_needed(a->flags & FT_IFACE_F_TCX, a->flags & FT_IFACE_F_EGRESS,
 					      a->flags & FT_IFACE_F_INGRESS_SHAPED)) ||
-	       !lv->ingress.ours ||
+	       !lv->ingress.ours || lv->ingress_twice ||
 	       ((a->flags & FT_IFACE_F_EGRESS) && !lv->egress.ours) ||
 	       (!lv->xdp.id && !(a->flags & FT_IFACE_F_TC_ONLY));
 }
@@ -667,6 +695,9 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 			add_what(what, len, "clsact qdisc");
 		}
 	}
+	if (tcx && lv->ingress_twice &&
+	    tc_filter_flowtag_detach(a->ifindex, BPF_TC_INGRESS, NULL, NULL) > 0)
+		add_what(what, len, "tc ingress on tcx alone (removed the clsact filter)");
 	if (tcx && !lv->ingress.ours) {
 		/* our link was detached (bpftool link detach): a new one, pinned */
 		if (a->tcx_fd >= 0)
@@ -735,21 +766,12 @@ int ft_sweep_netns(void)
 		return 0;
 	for (i = ifs; i->if_index; i++) {
 		for (p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index,
-				    .attach_point = points[p]);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE,
-				    .priority = FT_TC_PRIO);
 			char name[BPF_OBJ_NAME_LEN];
+			uint32_t id = 0;
 
-			if (bpf_tc_query(&hook, &opts))
-				continue;
-			ft_prog_name(opts.prog_id, name, sizeof(name));
-			if (strncmp(name, "ft_tc_", 6))
-				continue;	/* not ours, even at our pref/handle */
-			if (!tc_filter_detach(i->if_index, points[p])) {
+			if (tc_filter_flowtag_detach(i->if_index, points[p], name, &id) > 0) {
 				pr_info("%s: removed flowtag's tc %s filter (%s, id %u)", i->if_name,
-					points[p] == BPF_TC_INGRESS ? "ingress" : "egress", name,
-					opts.prog_id);
+					points[p] == BPF_TC_INGRESS ? "ingress" : "egress", name, id);
 				removed++;
 			}
 		}

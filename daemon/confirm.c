@@ -104,6 +104,7 @@ static int do_rollback(struct daemon *d, bool automatic, const char *why, char *
 	rebind_iifs(d);
 	publish_state(d);
 	ft_check_forward_priority(&d->pol);
+	ft_check_tc_verdict(&d->pol);
 	ft_notifyf("STATUS=rolled back: generation %u, %zu rules, %zu interfaces",
 		   d->info.generation, d->pol.nrules, d->ifs.natt);
 	snprintf(answer, len, "rolledback %u %u %s", from, d->info.generation,

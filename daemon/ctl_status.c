@@ -90,7 +90,7 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	ft_out_str(o, "tcx", "tcx in front", lv->ntcx ? tcx : "none");
 	ft_out_bool(o, "frags", NULL, ifc->flags & FT_IFACE_F_FRAGS, "yes", "no");
 	ft_out_bool(o, "qdisc_ours", "clsact", ifc->flags & FT_IFACE_F_QDISC_OURS, "ours",
-		    "shared");
+		    lv->clsact ? "shared" : "none");
 	ft_out_u64(o, "repairs", "repairs", v->ih.repairs);
 	ft_out_opt_u64(o, "last_repair", NULL, v->ih.last_repair, v->ih.last_repair, NULL, false);
 	ft_out_str(o, "last_repair_restored", NULL, v->ih.last[0] ? v->ih.last : NULL);

@@ -294,6 +294,7 @@ int do_reload(struct daemon *d, int confirm_s)
 	d->info.reloads++;
 	publish_state(d);
 	ft_check_forward_priority(&d->pol);
+	ft_check_tc_verdict(&d->pol);
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces", gen,
 		   d->pol.nrules, d->ifs.natt);
 	return 0;
@@ -608,6 +609,7 @@ static int start(struct daemon *d)
 	snprintf(d->info.policy, sizeof(d->info.policy), "%s", d->config_path);
 	publish_state(d);
 	ft_check_forward_priority(&d->pol);
+	ft_check_tc_verdict(&d->pol);
 	ft_log_kernel_features();
 	return 0;
 

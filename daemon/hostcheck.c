@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pidfile.h"
 #include "probe.h"
+#include "tcx_link.h"
 
 static bool priorities_used(const struct ft_policy *pol)
 {
@@ -43,6 +44,22 @@ void ft_check_forward_priority(const struct ft_policy *pol)
 		pr_warn("net.ipv4.ip_forward_update_priority is 1: IPv4 forwarding overwrites "
 			"the skb->priority set at ingress. Set egress_restore = true on the egress "
 			"interfaces (or the sysctl to 0) for forwarded traffic to keep its class");
+}
+
+void ft_check_tc_verdict(const struct ft_policy *pol)
+{
+	size_t i;
+
+	if (!pol->tc_ok || ft_tcx_supported(1) <= 0)	/* lo: in every namespace */
+		return;
+	for (i = 0; i < pol->nifaces; i++) {
+		if (pol->ifaces[i].tc_hook == FT_TC_HOOK_CLSACT)
+			continue;
+		pr_warn("%s: tc_verdict = \"ok\" with tc ingress on tcx: flowtag's program runs "
+			"before every clsact filter there, and its verdict skips all of them, also "
+			"those at a lower pref than flowtag's (tc_hook = \"clsact\" keeps them "
+			"ordered by pref)", pol->ifaces[i].name);
+	}
 }
 
 /* Which variant of each kernel-dependent feature runs here, for the log. */

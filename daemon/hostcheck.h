@@ -15,6 +15,13 @@
  */
 void ft_check_forward_priority(const struct ft_policy *pol);
 
+/**
+ * ft_check_tc_verdict() - warn, per interface, when @pol says tc_verdict =
+ * "ok" and the interface's tc ingress goes to tcx: TCX_PASS skips every
+ * clsact filter of the hook, not only those after flowtag's pref.
+ */
+void ft_check_tc_verdict(const struct ft_policy *pol);
+
 /** ft_log_kernel_features() - which variant of each kernel-dependent feature runs here. */
 void ft_log_kernel_features(void);
 

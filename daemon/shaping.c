@@ -663,8 +663,8 @@ int ft_ingress_shaping_apply(const struct ft_policy *pol, const struct ft_iface 
 			err = redirect_add(sk, ifindex, (uint32_t)ifb);
 		if (!err)
 			pr_info("%s: clsact ingress pref %d redirects to %s (after flowtag's "
-				"classifier at pref %d)", ifc->name, FT_TC_REDIRECT_PRIO, sh->ifb,
-				FT_TC_PRIO);
+				"classifier: a tcx link, or the clsact filter at pref %d)",
+				ifc->name, FT_TC_REDIRECT_PRIO, sh->ifb, FT_TC_PRIO);
 		if (!err && rc.target && rc.target != (uint32_t)ifb && had &&
 		    ifb_delete(sk, rc.target) == 0)
 			pr_info("%s: the previous IFB device (ifindex %u) deleted", ifc->name,

@@ -132,7 +132,7 @@ int ft_tcx_attach(const char *pin_dir, const char *name, uint32_t ifindex, int p
 	return 0;
 }
 
-void ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int fd)
+bool ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int fd)
 {
 	char path[PATH_MAX];
 
@@ -142,9 +142,27 @@ void ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int
 		fd = ft_tcx_link_adopt(path, ifindex);
 	if (path[0])
 		unlink(path);
-	if (fd >= 0) {
-		/* detach even if someone else holds a reference to the link */
-		bpf_link_detach(fd);
-		close(fd);
-	}
+	if (fd < 0)
+		return false;
+	/* detach even if someone else holds a reference to the link */
+	bpf_link_detach(fd);
+	close(fd);
+	return true;
+}
+
+void ft_tcx_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex)
+{
+	char path[PATH_MAX];
+	int fd, on;
+
+	if (ft_tcx_link_pin_path(pin_dir, name, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	on = ft_tcx_link_ifindex(fd);
+	close(fd);
+	/* another interface's link by now: it was renamed to @name meanwhile */
+	if (on <= 0 || (uint32_t)on == ifindex)
+		unlink(path);
 }

@@ -80,7 +80,15 @@ int ft_tcx_attach(const char *pin_dir, const char *name, uint32_t ifindex, int p
  * (also when someone else holds a reference to it) and close it; @fd < 0: the
  * link is opened from its pin first, if still attached to @ifindex
  * (@ifindex 0: the pin only).
+ * Return: whether a link was detached.
  */
-void ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int fd);
+bool ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int fd);
+
+/**
+ * ft_tcx_pin_forget() - remove the pin of @name's tcx link when the link
+ * is detached (its device @ifindex vanished) or still on @ifindex, not when
+ * another interface's link sits there (renamed to @name meanwhile).
+ */
+void ft_tcx_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex);
 
 #endif /* FLOWTAG_TCX_LINK_H */

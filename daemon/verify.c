@@ -191,6 +191,7 @@ static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expec
 	n = ft_tcx_list(rec->ifindex, ids, 64);
 	if (n < 0) {
 		reason(lv, FT_LIVE_DOWN, "cannot query tcx programs: %s", strerror(-n));
+		lv->unknown = true;
 		return n;
 	}
 	for (i = 0; i < n && i < 64 && pos < 0; i++) {
@@ -219,6 +220,22 @@ static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expec
 			       "would not outlive flowtagd", pin_dir, rec->name);
 	}
 	return 0;
+}
+
+/* On tcx: flowtag's program also in a clsact filter at our pref/handle (a
+ * move from clsact that did not finish) runs a second time, after the tcx
+ * programs. */
+static void tcx_clsact_leftover(const struct ft_iface_info *rec, struct ft_live *lv)
+{
+	struct ft_live_prog p;
+
+	prog_fill(&p, tc_ours_id(rec->ifindex, BPF_TC_INGRESS), 0, 0, "", NULL);
+	if (!p.id || strncmp(p.name, "ft_tc_", 6))
+		return;
+	lv->ingress_twice = true;
+	reason(lv, FT_LIVE_DEGRADED, "flowtag's tc ingress program runs on tcx and also as the "
+	       "clsact filter at pref %#x handle %#x (id %u): twice", FT_TC_PRIO, FT_TC_HANDLE,
+	       p.id);
 }
 
 int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
@@ -257,6 +274,7 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 	err = bpf_xdp_query((int)rec->ifindex, 0, &q);
 	if (err) {
 		reason(lv, FT_LIVE_DOWN, "cannot query XDP: %s", strerror(-err));
+		lv->unknown = true;
 		return err;
 	}
 	lv->xdp_mode = q.attach_mode;
@@ -289,6 +307,7 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 	cls = clsact_present(rec->ifindex);
 	if (cls < 0) {
 		reason(lv, FT_LIVE_DOWN, "cannot list qdiscs: %s", strerror(-cls));
+		lv->unknown = true;
 		return cls;
 	}
 	lv->clsact = cls;
@@ -305,7 +324,7 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 			prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS),
 				  exp->tc_ingress, 0, "ft_tc_ingress", NULL);
 		if (tcx)
-			;	/* judged by tcx_check() */
+			tcx_clsact_leftover(rec, lv);
 		else if (!lv->ingress.id)
 			reason(lv, FT_LIVE_DOWN, "no tc ingress filter at pref %#x handle %#x: "
 			       "packets are not tagged", FT_TC_PRIO, FT_TC_HANDLE);

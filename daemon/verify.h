@@ -65,6 +65,10 @@ struct ft_live {
 	unsigned int ntcx;		/* tcx ingress programs in front of ours */
 	struct ft_live_prog tcx[FT_LIVE_MAX_TCX];
 	bool tcx_unsupported;		/* the kernel has no tcx: none can be in front */
+	bool ingress_twice;		/* on tcx, and flowtag's program also at our
+					 * pref/handle on clsact: it runs twice */
+	bool unknown;			/* the kernel could not be asked: judge, but
+					 * repair nothing */
 
 	enum ft_live_state state;	/* the verdict, with its reasons: */
 	unsigned int nreasons;

@@ -4,7 +4,8 @@
 # tcx (kernel 6.6+). With tc_hook = "auto" (the default) flowtag's tc
 # ingress program is itself a pinned tcx link: it tags, status says so,
 # another tool's tcx program appended after it changes nothing, one put in
-# front of it (BPF_F_BEFORE) is reported, a detached link is replaced, a
+# front of it (BPF_F_BEFORE) is reported, so is a clsact filter of
+# flowtag's left next to the link (then removed), a detached link is replaced, a
 # restarted flowtagd keeps the pinned link, a reload moves the program
 # between clsact and tcx, and a stop leaves nothing. With tc_hook =
 # "clsact", a tcx program attached after flowtagd started runs before
@@ -77,7 +78,7 @@ status_field()
 
 test_tc_on_tcx()
 {
-	local id
+	local id pid
 
 	has_tcx || skip_test "this kernel has no tcx"
 	voice_counter
@@ -123,6 +124,27 @@ test_tc_on_tcx()
 	wait "$TCX"
 	ctl dut status >/dev/null 2>&1
 	expect_eq "the one in front gone: status exit 0" "$?" 0
+
+	# flowtag's program also left as a clsact filter (a move between the
+	# hooks that did not finish): reported, and removed by the 5 s check
+	pid=$(bpftool -j link show pinned "$PIN/tcx_link_d0" 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
+	bpftool prog pin id "$pid" "$PIN-leftover"
+	tc -n "$(ns dut)" qdisc add dev d0 clsact
+	# (nsenter, not tc -n: that mounts a /sys of its own, without the bpffs)
+	nsenter --net=/run/netns/"$(ns dut)" tc filter add dev d0 ingress pref 1958 \
+		handle 0xf7a6 bpf da object-pinned "$PIN-leftover"
+	rm -f "$PIN-leftover"
+	ctl dut status >"$TMP/st2" 2>&1
+	expect_eq "flowtag's program on tcx and as a clsact filter: status exit 1" "$?" 1
+	check "status says it runs twice" grep -q \
+		"d0: flowtag's tc ingress program runs on tcx and also as the clsact filter" "$TMP/st2"
+	check "self-repair removes the clsact filter" wait_log "$TMP/flowtagd.log" \
+		"d0: repaired: flowtag's tc ingress program runs on tcx and also.*restored tc ingress on tcx alone" 8
+	check "no flowtag filter left on clsact" \
+		bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc"
+	expect_eq "tagged once more" "$(tagged 10)" 10
+	tc -n "$(ns dut)" qdisc del dev d0 clsact
 
 	# another tool detaches flowtag's link: a new one within the 5 s check
 	id=$(our_link_id)
