@@ -585,12 +585,9 @@ void ft_attachment_close(struct ft_attachment *a)
 
 void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
 {
-	char path[PATH_MAX];
-
 	/* the kernel took the links, filters and qdiscs with the device */
 	ft_attachment_close(a);
-	if (!ft_xdp_link_pin_path(l->pin_dir, a->name, path, sizeof(path)))
-		unlink(path);
+	ft_xdp_pin_forget(l->pin_dir, a->name, a->ifindex);
 	ft_tcx_pin_forget(l->pin_dir, a->name, a->ifindex);
 	links_forget(l, a->ifindex);
 	a->flags = 0;
@@ -616,10 +613,10 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 	if (if_nametoindex(name) != rec->ifindex) {
 		/* gone, another device by now, or another network namespace:
 		 * only the pin can be ours */
-		if (!ft_xdp_link_pin_path(pin_dir, name, path, sizeof(path)))
-			unlink(path);
-		/* the link pin only: its link is detached when the last reference goes */
-		ft_tcx_release(pin_dir, name, 0, -1);
+		/* the link pins only (their links are detached when the last
+		 * reference goes), unless a device attached since holds them */
+		ft_xdp_pin_forget(pin_dir, name, rec->ifindex);
+		ft_tcx_pin_forget(pin_dir, name, rec->ifindex);
 		pr_warn("%s (ifindex %u) is not in this network namespace: removed its link "
 			"pins only; its tc filters, if the interface still exists elsewhere, stay "
 			"(run --cleanup in the namespace flowtagd ran in)", name, rec->ifindex);
@@ -695,9 +692,6 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 			add_what(what, len, "clsact qdisc");
 		}
 	}
-	if (tcx && lv->ingress_twice &&
-	    tc_filter_flowtag_detach(a->ifindex, BPF_TC_INGRESS, NULL, NULL) > 0)
-		add_what(what, len, "tc ingress on tcx alone (removed the clsact filter)");
 	if (tcx && !lv->ingress.ours) {
 		/* our link was detached (bpftool link detach): a new one, pinned */
 		if (a->tcx_fd >= 0)
@@ -709,7 +703,11 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 		if (err)
 			return err;
 		add_what(what, len, "tcx link");
-	} else if (!tcx && (!lv->clsact || !lv->ingress.ours)) {
+	}
+	/* flowtag's clsact filter left next to the link: only once the link
+	 * runs, it may be what still tags */
+	if (tcx && tc_filter_flowtag_detach(a->ifindex, BPF_TC_INGRESS, NULL, NULL) > 0)
+		add_what(what, len, "tc ingress on tcx alone (removed the clsact filter)"); else if (!tcx && (!lv->clsact || !lv->ingress.ours)) {
 		err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
 		if (err) {
 			pr_err("%s: cannot restore the tc ingress filter: %s", a->name,

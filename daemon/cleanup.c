@@ -5,11 +5,15 @@
  * and sweep flowtag's tc filters left without records; and, for a normal
  * stop, whether dynamic sets stay pinned.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "attach.h"
 #include "cleanup.h"
@@ -31,6 +35,34 @@ bool kept_sets(const char *pin_dir)
 	if (!ft_dynset_dir(pin_dir, NULL, path, sizeof(path)))
 		rmdir(path);
 	return false;
+}
+
+/* The XDP and tcx link pins no record names (a record lost, a rename
+ * while no flowtagd ran): every link pinned in @pin_dir is flowtag's. */
+static void remove_link_pins(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *dir;
+	int fd;
+
+	dir = opendir(pin_dir);
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		if (strncmp(e->d_name, "xdp_link_", 9) && strncmp(e->d_name, "tcx_link_", 9))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", pin_dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+		pr_info("removed the link pin %s no record named (its link detached)", path);
+	}
+	closedir(dir);
 }
 
 static int cleanup_pins(struct daemon *d);
@@ -113,6 +145,7 @@ static int cleanup_pins(struct daemon *d)
 	for (i = 0; i < n; i++)
 		if (ft_detach_recorded(d->pin_dir, &rec[i]) > 0)
 			done++;
+	remove_link_pins(d->pin_dir);
 	ft_loader_unpin(&d->loader);
 	ft_loader_close(&d->loader);
 	remove_sets(d->pin_dir);

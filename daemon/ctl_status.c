@@ -165,7 +165,10 @@ static void print_status_kernel(struct ft_out *o)
 	ft_out_str(o, "xdp_frags", "xdp.frags programs", ft_probe_res_str(f.xdp_frags));
 	ft_out_str(o, "percpu_lookup", "per-CPU array lookups", ft_probe_percpu_str(f.percpu_inline));
 	ft_out_u64(o, "meta_max", "data_meta limit (bytes)", f.meta_max);
-	ft_out_str(o, "tc_attach", "tc attach", "clsact + cls_bpf (direct-action)");
+	ft_out_str(o, "tc_attach", "tc attach",
+		   f.tcx == FT_PROBE_YES ? "ingress: tcx link (tc_hook auto/tcx) or clsact + cls_bpf; "
+					   "egress: clsact + cls_bpf"
+					 : "clsact + cls_bpf (direct-action)");
 	ft_out_str(o, "xdp_attach", "XDP attach", "bpf_link (pinned)");
 	ft_out_end_fields(o);
 }

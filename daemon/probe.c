@@ -180,8 +180,11 @@ void ft_probe_describe(const struct ft_kernel_features *f, char *buf, size_t len
 		snprintf(meta, sizeof(meta), "unknown");
 	snprintf(buf, len,
 		 "kernel %s: tcx hooks %s, xdp.frags programs %s, per-CPU array lookups %s, "
-		 "data_meta up to %s; tc attach: clsact + cls_bpf, XDP attach: bpf_link",
+		 "data_meta up to %s; tc attach: %s, XDP attach: bpf_link",
 		 f->release, f->tcx == FT_PROBE_YES ? "present (checked for programs in front of ours)"
 			     : f->tcx == FT_PROBE_NO ? "absent" : "unknown",
-		 ft_probe_res_str(f->xdp_frags), ft_probe_percpu_str(f->percpu_inline), meta);
+		 ft_probe_res_str(f->xdp_frags), ft_probe_percpu_str(f->percpu_inline), meta,
+		 f->tcx == FT_PROBE_YES ? "ingress as a tcx link (tc_hook auto/tcx) or clsact + "
+					  "cls_bpf, egress clsact + cls_bpf"
+					: "clsact + cls_bpf");
 }

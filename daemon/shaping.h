@@ -78,11 +78,12 @@ int ft_shaping_remove(uint32_t ifindex, const char *name);
  * Ingress shaping (ingress_shaping): flowtagd creates the IFB device
  * ifb-<iface> (or the policy's ifb name), builds the same HTB tree on it,
  * and adds a u32 match-all filter with a mirred egress redirect to the IFB
- * on the interface's clsact ingress at pref FT_TC_REDIRECT_PRIO, right
- * after flowtag's classifier (FT_TC_PRIO): tc runs filters in pref order,
- * so the packet reaches the redirect with its mark and priority set, and
- * HTB on the IFB picks the class from skb->priority. Filters at a lower
- * pref run before flowtag's; filters at a higher pref never see the
+ * on the interface's clsact ingress at pref FT_TC_REDIRECT_PRIO, after
+ * flowtag's classifier (a tcx link, which runs before every clsact filter,
+ * or the clsact filter at FT_TC_PRIO: tc runs filters in pref order), so
+ * the packet reaches the redirect with its mark and priority set, and HTB
+ * on the IFB picks the class from skb->priority. On clsact, filters at a
+ * lower pref run before flowtag's; filters at a higher pref never see the
  * packet (the redirect steals it; the IFB then hands it to the stack as
  * received on the interface, without running clsact ingress again).
  */

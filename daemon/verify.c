@@ -200,9 +200,8 @@ static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expec
 			pos = i;
 	}
 	if (pos < 0) {
+		/* judged once the clsact hook is looked at (tcx_clsact_leftover()) */
 		memset(&lv->ingress, 0, sizeof(lv->ingress));
-		reason(lv, FT_LIVE_DOWN, "flowtag's tcx ingress link is gone: packets are not "
-		       "tagged");
 		return 0;
 	}
 	lv->ntcx = (unsigned int)pos;
@@ -222,20 +221,31 @@ static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expec
 	return 0;
 }
 
-/* On tcx: flowtag's program also in a clsact filter at our pref/handle (a
- * move from clsact that did not finish) runs a second time, after the tcx
- * programs. */
-static void tcx_clsact_leftover(const struct ft_iface_info *rec, struct ft_live *lv)
+/* On tcx: flowtag's program in a clsact filter at our pref/handle (a move
+ * from clsact that did not finish, or was undone) runs a second time after
+ * the tcx programs, or, with our tcx link gone, is what still tags.
+ * @cls: whether a clsact qdisc is there. Judges a missing tcx link too. */
+static void tcx_clsact_leftover(const struct ft_iface_info *rec, bool cls, struct ft_live *lv)
 {
-	struct ft_live_prog p;
+	struct ft_live_prog p = { 0 };
 
-	prog_fill(&p, tc_ours_id(rec->ifindex, BPF_TC_INGRESS), 0, 0, "", NULL);
-	if (!p.id || strncmp(p.name, "ft_tc_", 6))
-		return;
-	lv->ingress_twice = true;
-	reason(lv, FT_LIVE_DEGRADED, "flowtag's tc ingress program runs on tcx and also as the "
-	       "clsact filter at pref %#x handle %#x (id %u): twice", FT_TC_PRIO, FT_TC_HANDLE,
-	       p.id);
+	if (cls)
+		prog_fill(&p, tc_ours_id(rec->ifindex, BPF_TC_INGRESS), 0, 0, "", NULL);
+	if (p.id && strncmp(p.name, "ft_tc_", 6))
+		p.id = 0;	/* another tool's filter at our pref/handle: not ours */
+	if (!lv->ingress.ours && p.id)
+		reason(lv, FT_LIVE_DEGRADED, "flowtag's tcx ingress link is gone; its program "
+		       "still tags as the clsact filter at pref %#x handle %#x (id %u)",
+		       FT_TC_PRIO, FT_TC_HANDLE, p.id);
+	else if (!lv->ingress.ours)
+		reason(lv, FT_LIVE_DOWN, "flowtag's tcx ingress link is gone: packets are not "
+		       "tagged");
+	else if (p.id) {
+		lv->ingress_twice = true;
+		reason(lv, FT_LIVE_DEGRADED, "flowtag's tc ingress program runs on tcx and also "
+		       "as the clsact filter at pref %#x handle %#x (id %u): twice", FT_TC_PRIO,
+		       FT_TC_HANDLE, p.id);
+	}
 }
 
 int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
@@ -324,7 +334,7 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 			prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS),
 				  exp->tc_ingress, 0, "ft_tc_ingress", NULL);
 		if (tcx)
-			tcx_clsact_leftover(rec, lv);
+			;	/* tcx_clsact_leftover() below */
 		else if (!lv->ingress.id)
 			reason(lv, FT_LIVE_DOWN, "no tc ingress filter at pref %#x handle %#x: "
 			       "packets are not tagged", FT_TC_PRIO, FT_TC_HANDLE);
@@ -342,8 +352,10 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 		}
 	}
 
-	if (tcx)
+	if (tcx) {
+		tcx_clsact_leftover(rec, cls, lv);
 		return 0;
+	}
 	/* tcx programs run before every clsact filter */
 	n = ft_tcx_list(rec->ifindex, ids, FT_LIVE_MAX_TCX);
 	if (n < 0)

@@ -68,6 +68,27 @@ static int pin_rename(int (*path_of)(const char *, const char *, char *, size_t)
 	return 0;
 }
 
+void ft_xdp_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	bool other;
+	int fd;
+
+	if (ft_xdp_link_pin_path(pin_dir, name, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	/* another interface's link by now: it was renamed to @name meanwhile */
+	other = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+		info.xdp.ifindex && info.xdp.ifindex != ifindex;
+	close(fd);
+	if (!other)
+		unlink(path);
+}
+
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
 {
 	int err = pin_rename(ft_xdp_link_pin_path, "XDP", pin_dir, from, to);

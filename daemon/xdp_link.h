@@ -56,6 +56,13 @@ int ft_xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_a
 		  bool prev_daemon, bool *created);
 
 /**
+ * ft_xdp_pin_forget() - remove the pin of @name's XDP link when the link is
+ * detached (its device @ifindex vanished) or still on @ifindex, not when
+ * another interface's link sits there (renamed to @name meanwhile).
+ */
+void ft_xdp_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex);
+
+/**
  * ft_xdp_release() - remove the pin of @name's link and detach link @fd
  * (also when someone else holds a reference to it); @fd < 0: the pin only.
  */

@@ -7,7 +7,8 @@
 # front of it (BPF_F_BEFORE) is reported, so is a clsact filter of
 # flowtag's left next to the link (then removed), a detached link is replaced, a
 # restarted flowtagd keeps the pinned link, a reload moves the program
-# between clsact and tcx, and a stop leaves nothing. With tc_hook =
+# between clsact and tcx, and a stop, or --cleanup after a kill -9, leaves
+# nothing. With tc_hook =
 # "clsact", a tcx program attached after flowtagd started runs before
 # every clsact filter; one that returns a verdict keeps flowtag's tc
 # program from ever running: flowtagctl status must say degraded, name
@@ -70,6 +71,17 @@ our_link_id()
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
 }
 
+# leftover_filter PROG_ID: flowtag's program PROG_ID added by hand as the
+# clsact filter at flowtag's pref/handle on d0 (through a pin: nsenter,
+# not tc -n, which mounts a /sys of its own, without the bpffs)
+leftover_filter()
+{
+	bpftool prog pin id "$1" "$PIN-leftover"
+	nsenter --net=/run/netns/"$(ns dut)" tc filter add dev d0 ingress pref 1958 \
+		handle 0xf7a6 bpf da object-pinned "$PIN-leftover"
+	rm -f "$PIN-leftover"
+}
+
 # status_field KEY: interfaces[0][KEY] of flowtagctl status -j, then the state
 status_field()
 {
@@ -126,24 +138,30 @@ test_tc_on_tcx()
 	expect_eq "the one in front gone: status exit 0" "$?" 0
 
 	# flowtag's program also left as a clsact filter (a move between the
-	# hooks that did not finish): reported, and removed by the 5 s check
+	# hooks that did not finish): the filter event brings the check at
+	# once (the status would race it): the repair log says what it found
+	tc -n "$(ns dut)" qdisc add dev d0 clsact
 	pid=$(bpftool -j link show pinned "$PIN/tcx_link_d0" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
-	bpftool prog pin id "$pid" "$PIN-leftover"
-	tc -n "$(ns dut)" qdisc add dev d0 clsact
-	# (nsenter, not tc -n: that mounts a /sys of its own, without the bpffs)
-	nsenter --net=/run/netns/"$(ns dut)" tc filter add dev d0 ingress pref 1958 \
-		handle 0xf7a6 bpf da object-pinned "$PIN-leftover"
-	rm -f "$PIN-leftover"
-	ctl dut status >"$TMP/st2" 2>&1
-	expect_eq "flowtag's program on tcx and as a clsact filter: status exit 1" "$?" 1
-	check "status says it runs twice" grep -q \
-		"d0: flowtag's tc ingress program runs on tcx and also as the clsact filter" "$TMP/st2"
-	check "self-repair removes the clsact filter" wait_log "$TMP/flowtagd.log" \
-		"d0: repaired: flowtag's tc ingress program runs on tcx and also.*restored tc ingress on tcx alone" 8
+	leftover_filter "$pid"
+	check "self-repair removes the clsact filter, it ran twice" wait_log "$TMP/flowtagd.log" \
+		"d0: repaired: flowtag's tc ingress program runs on tcx and also as the clsact filter .*: twice; restored tc ingress on tcx alone" 8
 	check "no flowtag filter left on clsact" \
 		bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc"
 	expect_eq "tagged once more" "$(tagged 10)" 10
+
+	# ... and with flowtag's tcx link gone first: the filter is what still
+	# tags (degraded, not down); the repair puts the link back first, then
+	# removes the filter
+	bpftool link detach id "$(our_link_id)"
+	leftover_filter "$pid"
+	check "self-repair: the tcx link back, then the clsact filter removed" \
+		wait_log "$TMP/flowtagd.log" \
+		"d0: repaired: flowtag's tcx ingress link is gone; its program still tags as the clsact filter .*; restored tcx link, tc ingress on tcx alone" 8
+	expect_eq "on tcx alone again" "$(ft_tc_hook_of dut d0)" tcx
+	check "no flowtag filter left on clsact (2)" \
+		bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc"
+	expect_eq "tagged after that repair" "$(tagged 10)" 10
 	tc -n "$(ns dut)" qdisc del dev d0 clsact
 
 	# another tool detaches flowtag's link: a new one within the 5 s check
@@ -151,7 +169,7 @@ test_tc_on_tcx()
 	check "flowtag's tcx link has an id" test -n "$id"
 	bpftool link detach id "$id"
 	check "self-repair puts a new tcx link in place" \
-		wait_log "$TMP/flowtagd.log" "d0: repaired: flowtag's tcx ingress link is gone.*restored tcx link" 8
+		wait_log "$TMP/flowtagd.log" "d0: repaired: flowtag's tcx ingress link is gone: packets are not tagged; restored tcx link" 8
 	expect_eq "tagged again after the repair" "$(tagged 10)" 10
 	id=$(our_link_id)
 	check "the new link is pinned" test -n "$id"
@@ -208,10 +226,23 @@ test_tc_hook_reload()
 		bash -c "tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_ingress"
 	check "clsact again: no tcx link pin" test ! -e "$PIN/tcx_link_d0"
 	expect_eq "clsact again: tagged" "$(tagged 10)" 10
-
 	daemon_stop "$DAEMON_PID"
 	expect_eq "SIGTERM: exit status 0" "$?" 0
 	check "nothing left" nothing_left dut d0
+
+	# a killed flowtagd on tcx, its link pin under a name no record has
+	# (lost, renamed): --cleanup still detaches the link
+	sed -i 's/tc_hook = "clsact"/tc_hook = "tcx"/' "$TMP/policy.conf"
+	daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd2.log" || { not_ok "start on tcx"; finish; }
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	mv "$PIN/tcx_link_d0" "$PIN/tcx_link_gone0"
+	nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+		>"$TMP/cleanup.log" 2>&1
+	expect_eq "--cleanup: exit 0" "$?" 0
+	check "it names the pin no record named" \
+		grep -q "removed the link pin $PIN/tcx_link_gone0 no record named" "$TMP/cleanup.log"
+	check "nothing left (no tcx link, no pin)" nothing_left dut d0
 }
 
 # tc_hook = "tcx" on a kernel without tcx is refused with the reason (the
