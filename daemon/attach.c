@@ -587,8 +587,7 @@ void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a)
 {
 	/* the kernel took the links, filters and qdiscs with the device */
 	ft_attachment_close(a);
-	ft_xdp_pin_forget(l->pin_dir, a->name, a->ifindex);
-	ft_tcx_pin_forget(l->pin_dir, a->name, a->ifindex);
+	ft_link_pins_forget(l->pin_dir, a->name, a->ifindex);
 	links_forget(l, a->ifindex);
 	a->flags = 0;
 }
@@ -615,8 +614,7 @@ int ft_detach_recorded(const char *pin_dir, const struct ft_iface_info *rec)
 		 * only the pin can be ours */
 		/* the link pins only (their links are detached when the last
 		 * reference goes), unless a device attached since holds them */
-		ft_xdp_pin_forget(pin_dir, name, rec->ifindex);
-		ft_tcx_pin_forget(pin_dir, name, rec->ifindex);
+		ft_link_pins_forget(pin_dir, name, rec->ifindex);
 		pr_warn("%s (ifindex %u) is not in this network namespace: removed its link "
 			"pins only; its tc filters, if the interface still exists elsewhere, stay "
 			"(run --cleanup in the namespace flowtagd ran in)", name, rec->ifindex);
@@ -707,7 +705,8 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 	/* flowtag's clsact filter left next to the link: only once the link
 	 * runs, it may be what still tags */
 	if (tcx && tc_filter_flowtag_detach(a->ifindex, BPF_TC_INGRESS, NULL, NULL) > 0)
-		add_what(what, len, "tc ingress on tcx alone (removed the clsact filter)"); else if (!tcx && (!lv->clsact || !lv->ingress.ours)) {
+		add_what(what, len, "tc ingress on tcx alone (removed the clsact filter)");
+	if (!tcx && (!lv->clsact || !lv->ingress.ours)) {
 		err = tc_filter_attach(a->ifindex, BPF_TC_INGRESS, ft_loader_tc_ingress_fd(l));
 		if (err) {
 			pr_err("%s: cannot restore the tc ingress filter: %s", a->name,

@@ -154,6 +154,14 @@ void ft_resolve_iifs(struct ft_policy *pol);
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to);
 
 /**
+ * ft_link_pins_forget() - remove the XDP and tcx link pins of interface
+ * @name when their links are detached (the device @ifindex vanished) or
+ * still on @ifindex; a pin whose link is on another device stays (that
+ * device was renamed to @name meanwhile).
+ */
+void ft_link_pins_forget(const char *pin_dir, const char *name, uint32_t ifindex);
+
+/**
  * ft_forget_iface() - drop what is left of an attachment whose interface
  * vanished: the kernel removed the links, filters and qdisc with it; this
  * closes the link fds and removes the pins and the ft_links entry.

@@ -149,20 +149,3 @@ bool ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int
 	close(fd);
 	return true;
 }
-
-void ft_tcx_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex)
-{
-	char path[PATH_MAX];
-	int fd, on;
-
-	if (ft_tcx_link_pin_path(pin_dir, name, path, sizeof(path)))
-		return;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	on = ft_tcx_link_ifindex(fd);
-	close(fd);
-	/* another interface's link by now: it was renamed to @name meanwhile */
-	if (on <= 0 || (uint32_t)on == ifindex)
-		unlink(path);
-}

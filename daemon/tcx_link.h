@@ -84,11 +84,4 @@ int ft_tcx_attach(const char *pin_dir, const char *name, uint32_t ifindex, int p
  */
 bool ft_tcx_release(const char *pin_dir, const char *name, uint32_t ifindex, int fd);
 
-/**
- * ft_tcx_pin_forget() - remove the pin of @name's tcx link when the link
- * is detached (its device @ifindex vanished) or still on @ifindex, not when
- * another interface's link sits there (renamed to @name meanwhile).
- */
-void ft_tcx_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex);
-
 #endif /* FLOWTAG_TCX_LINK_H */

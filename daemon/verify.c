@@ -21,6 +21,7 @@
 #include "attach.h"
 #include "tcx_link.h"
 #include "verify.h"
+#include "xdp_link.h"
 
 const char *ft_live_state_name(enum ft_live_state st)
 {
@@ -122,36 +123,21 @@ static uint32_t tc_ours_id(uint32_t ifindex, enum bpf_tc_attach_point where)
 	return opts.prog_id;
 }
 
-static int link_state(const char *pin_dir, const char *name, uint32_t ifindex)
-{
-	struct bpf_link_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd, ret;
-
-	if (snprintf(path, sizeof(path), "%s/xdp_link_%s", pin_dir, name) >= (int)sizeof(path))
-		return 0;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	ret = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
-	      info.xdp.ifindex == ifindex;
-	close(fd);
-	return ret;
-}
-
-/* Whether the tcx link pinned for @name is attached to @ifindex: 1 or 0. */
-static int tcx_link_state(const char *pin_dir, const char *name, uint32_t ifindex)
+/* Whether the link pinned for @name (@path_of() names the pin) is attached
+ * to @ifindex (@ifindex_of() reads it): 1 or 0. */
+static int link_state(int (*path_of)(const char *, const char *, char *, size_t),
+		      int (*ifindex_of)(int), const char *pin_dir, const char *name,
+		      uint32_t ifindex)
 {
 	char path[PATH_MAX];
 	int fd, ret;
 
-	if (ft_tcx_link_pin_path(pin_dir, name, path, sizeof(path)))
+	if (path_of(pin_dir, name, path, sizeof(path)))
 		return 0;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	ret = ft_tcx_link_ifindex(fd) == (int)ifindex;
+	ret = ifindex_of(fd) == (int)ifindex;
 	close(fd);
 	return ret;
 }
@@ -213,7 +199,8 @@ static int tcx_check(const struct ft_iface_info *rec, const struct ft_live_expec
 		       prog_desc(&lv->tcx[i], d, sizeof(d)));
 	}
 	if (pin_dir) {
-		lv->tcx_link = tcx_link_state(pin_dir, rec->name, rec->ifindex);
+		lv->tcx_link = link_state(ft_tcx_link_pin_path, ft_tcx_link_ifindex, pin_dir,
+					  rec->name, rec->ifindex);
 		if (!lv->tcx_link)
 			reason(lv, FT_LIVE_DEGRADED, "no pinned tcx link %s/tcx_link_%s: tc ingress "
 			       "would not outlive flowtagd", pin_dir, rec->name);
@@ -300,7 +287,8 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 		reason(lv, FT_LIVE_DEGRADED, "the XDP program attached is %s, not flowtagd's",
 		       prog_desc(&lv->xdp, d, sizeof(d)));
 	if (pin_dir && lv->xdp.ours) {
-		lv->link = link_state(pin_dir, rec->name, rec->ifindex);
+		lv->link = link_state(ft_xdp_link_pin_path, ft_xdp_link_ifindex, pin_dir,
+				      rec->name, rec->ifindex);
 		if (!lv->link)
 			reason(lv, FT_LIVE_DEGRADED, "no pinned XDP link %s/xdp_link_%s: XDP "
 			       "would not outlive flowtagd", pin_dir, rec->name);
@@ -330,15 +318,14 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 			       (rec->flags & FT_IFACE_F_EGRESS) ? "the tc egress restore filter is"
 								 : "the redirect to the IFB is");
 	} else {
+		/* on tcx, the ingress filter is judged by tcx_clsact_leftover() */
 		if (!tcx)
 			prog_fill(&lv->ingress, tc_ours_id(rec->ifindex, BPF_TC_INGRESS),
 				  exp->tc_ingress, 0, "ft_tc_ingress", NULL);
-		if (tcx)
-			;	/* tcx_clsact_leftover() below */
-		else if (!lv->ingress.id)
+		if (!tcx && !lv->ingress.id)
 			reason(lv, FT_LIVE_DOWN, "no tc ingress filter at pref %#x handle %#x: "
 			       "packets are not tagged", FT_TC_PRIO, FT_TC_HANDLE);
-		else if (!lv->ingress.ours)
+		else if (!tcx && !lv->ingress.ours)
 			reason(lv, FT_LIVE_DOWN, "the tc ingress filter at pref %#x handle %#x "
 			       "runs %s, not flowtagd's", FT_TC_PRIO, FT_TC_HANDLE,
 			       prog_desc(&lv->ingress, d, sizeof(d)));

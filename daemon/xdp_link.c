@@ -68,33 +68,51 @@ static int pin_rename(int (*path_of)(const char *, const char *, char *, size_t)
 	return 0;
 }
 
-void ft_xdp_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex)
-{
-	struct bpf_link_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	bool other;
-	int fd;
-
-	if (ft_xdp_link_pin_path(pin_dir, name, path, sizeof(path)))
-		return;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	/* another interface's link by now: it was renamed to @name meanwhile */
-	other = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
-		info.xdp.ifindex && info.xdp.ifindex != ifindex;
-	close(fd);
-	if (!other)
-		unlink(path);
-}
-
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
 {
 	int err = pin_rename(ft_xdp_link_pin_path, "XDP", pin_dir, from, to);
 	int e = pin_rename(ft_tcx_link_pin_path, "tcx", pin_dir, from, to);
 
 	return err ? err : e;
+}
+
+int ft_xdp_link_ifindex(int fd)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_LINK_TYPE_XDP)
+		return -EINVAL;
+	return (int)info.xdp.ifindex;
+}
+
+/* Remove one link pin of interface @name (@path_of() names it) unless the
+ * link in it is attached to another device than @ifindex (@ifindex_of()
+ * tells: that device was renamed to @name meanwhile). */
+static void pin_forget(int (*path_of)(const char *, const char *, char *, size_t),
+		       int (*ifindex_of)(int), const char *pin_dir, const char *name,
+		       uint32_t ifindex)
+{
+	char path[PATH_MAX];
+	int fd, on;
+
+	if (path_of(pin_dir, name, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	on = ifindex_of(fd);
+	close(fd);
+	if (on <= 0 || (uint32_t)on == ifindex)
+		unlink(path);
+}
+
+void ft_link_pins_forget(const char *pin_dir, const char *name, uint32_t ifindex)
+{
+	pin_forget(ft_xdp_link_pin_path, ft_xdp_link_ifindex, pin_dir, name, ifindex);
+	pin_forget(ft_tcx_link_pin_path, ft_tcx_link_ifindex, pin_dir, name, ifindex);
 }
 
 /* ---- XDP ---- */

@@ -56,11 +56,11 @@ int ft_xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_a
 		  bool prev_daemon, bool *created);
 
 /**
- * ft_xdp_pin_forget() - remove the pin of @name's XDP link when the link is
- * detached (its device @ifindex vanished) or still on @ifindex, not when
- * another interface's link sits there (renamed to @name meanwhile).
+ * ft_xdp_link_ifindex() - the device XDP link @fd is attached to.
+ * Return: the ifindex, 0 when the link is detached (its device went away,
+ * bpftool link detach), or -errno (-EINVAL: not an XDP link).
  */
-void ft_xdp_pin_forget(const char *pin_dir, const char *name, uint32_t ifindex);
+int ft_xdp_link_ifindex(int fd);
 
 /**
  * ft_xdp_release() - remove the pin of @name's link and detach link @fd
