@@ -108,6 +108,7 @@ struct opts {
 	double target_ms;
 	bool quick;
 	bool l0, l1, l2;
+	const char *kind;	/* -k: only the policies of this kind; NULL: all */
 	int verbose;
 };
 

@@ -27,11 +27,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: flowtag_bench [-o results.json] [-d l0.dat] [-w DIR] [-r REPS] [-t MS]\n"
-		   "                     [-q] [--no-l0] [--no-l1] [--no-l2] [-v]\n"
+		   "                     [-q] [-k KIND] [--no-l0] [--no-l1] [--no-l2] [-v]\n"
 		   "  -w DIR    scratch directory (default: a new one in /tmp, removed at exit)\n"
 		   "  -r REPS   repetitions per variant (default 11; L2 uses at most 7)\n"
 		   "  -t MS     target duration of one timed run (default 20 ms)\n"
 		   "  -q        quick: 5 repetitions of 5 ms, for trying things out\n"
+		   "  -k KIND   L0 alone, with the policies of KIND only (rules, prefix_set\n"
+		   "            or flood): for trying things out; goals not measured\n"
 		   "  --no-l0   skip L0 (policies are still loaded): e.g. L2 alone with\n"
 		   "            --no-l0 --no-l1\n");
 }
@@ -92,8 +94,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:d:r:t:w:qvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:d:r:t:w:k:qvh", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'k':
+			if (strcmp(optarg, "rules") && strcmp(optarg, "prefix_set") &&
+			    strcmp(optarg, "flood")) {
+				fprintf(stderr, "flowtag_bench: -k %s: not rules, prefix_set "
+					"or flood\n", optarg);
+				return 2;
+			}
+			o->kind = optarg;
+			o->l1 = o->l2 = false;
+			break;
 		case 'w':
 			o->workdir = optarg;
 			break;
@@ -499,6 +511,14 @@ int main(int argc, char **argv)
 		err = -errno;
 		fprintf(stderr, "cannot load the bench wrappers: %s\n", strerror(-err));
 		goto out;
+	}
+	if (o.kind) {
+		int n = 0;
+
+		for (i = 0; i < npols; i++)
+			if (!strcmp(pols[i].kind, o.kind))
+				pols[n++] = pols[i];
+		npols = n;
 	}
 	if (!o.l0) {
 		/* L1 and L2 use the rule policies only: skip loading the sets */
