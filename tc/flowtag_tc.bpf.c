@@ -186,7 +186,7 @@ int ft_tc_ingress(struct __sk_buff *skb)
 
 	ft_tc_link_l2(skb, &lk);
 	decided = ft_classify(skb, skb->ingress_ifindex, lk.l2, lk.l3proto, lk.vlan, &p,
-			   &v, &slot, !cnt);
+			   &v, h, slot, cnt ? 0 : FT_DECIDE_F_PROBE);
 	if (decided < 0)
 		return TC_ACT_UNSPEC;
 	ft_count_in(cnt, ft_decide_counter(decided));

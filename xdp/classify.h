@@ -791,28 +791,28 @@ static __always_inline __u64 ft_prefilter_word(void *outer4, void *bms, __u32 sl
 }
 
 /*
- * ft_prefilter() - the leading drop rules of the policy @h in @slot that
- * match on static prefixes alone, decided from the IPv4 addresses of @k:
- * the rule that ft_first_rule() would return when it is one of them,
- * else FT_RULE_NONE (not IPv4, no pre-filter, or none of them matches;
- * then no rule below PF_N does, and the caller goes on as without it).
+ * ft_prefilter_rule() - the leading drop rules of the policy @h in @slot
+ * that match on static prefixes alone, decided from the IPv4 addresses
+ * @src and @dst (network byte order): the rule that ft_first_rule() would
+ * return when it is one of them, else FT_RULE_NONE (no pre-filter, or none
+ * of them matches; then no rule below PF_N does, and the caller goes on as
+ * without it). The caller checks that the packet is IPv4.
  * Exact: rules 0..PF_N-1 accept every value of every other field, so bit
  * r of the src and dst words is whether rule r matches, and the lowest
  * such r is the first match. No hash, no flow cache: a flood of new
  * flows from a blocked prefix costs two table walks and never evicts an
  * established flow.
  *
- * Global, as ft_first_rule(): verified once, a frame of its own.
+ * Inline in XDP's pre-filter ahead of the parse (flowtag_xdp.bpf.c), the
+ * path a flood takes; ft_decide() calls it through ft_prefilter().
  */
-__attribute__((noinline)) __u32 ft_prefilter(const struct ft_flow_key *k,
-					     const struct ft_policy_hdr *h, __u32 slot)
+static __always_inline __u32 ft_prefilter_rule(__u32 src, __u32 dst,
+					       const struct ft_policy_hdr *h, __u32 slot)
 {
 	__u32 n, flags;
 	__u64 m;
 	void *bms;
 
-	if (!k || !h || k->family != FT_FAM_IPV4)
-		return FT_RULE_NONE;
 	flags = h->flags;
 	n = (flags & FT_POL_PF_MASK) >> FT_POL_PF_SHIFT;
 	if (!n)
@@ -826,10 +826,24 @@ __attribute__((noinline)) __u32 ft_prefilter(const struct ft_flow_key *k,
 	}
 	/* a field none of them constrains accepts them all: no lookup */
 	if (flags & FT_POL_F_PF_SRC)
-		m &= ft_prefilter_word(&ft_src4_o, bms, slot, 0, flags, k->src[0]);
+		m &= ft_prefilter_word(&ft_src4_o, bms, slot, 0, flags, src);
 	if (m && (flags & FT_POL_F_PF_DST))
-		m &= ft_prefilter_word(&ft_dst4_o, bms, slot, 1, flags, k->dst[0]);
-	return m ? ft_ctz64(m) : FT_RULE_NONE;
+		m &= ft_prefilter_word(&ft_dst4_o, bms, slot, 1, flags, dst);
+	if (!m)
+		return FT_RULE_NONE;
+	/* one block list, the usual case: no bit to search for */
+	return n == 1 ? 0 : ft_ctz64(m);
+}
+
+/*
+ * ft_prefilter() - ft_prefilter_rule() for ft_decide(), FT_RULE_NONE when
+ * @h is NULL. Global, as ft_first_rule(): verified once, a frame of its
+ * own off the call chain's deepest path.
+ */
+__attribute__((noinline)) __u32 ft_prefilter(__u32 src, __u32 dst, const struct ft_policy_hdr *h,
+					     __u32 slot)
+{
+	return h ? ft_prefilter_rule(src, dst, h, slot) : FT_RULE_NONE;
 }
 
 /*
@@ -1042,22 +1056,33 @@ static __always_inline int ft_rule_verdict(const struct ft_policy_hdr *h, __u32 
 /*
  * ft_decide() - verdict for a parsed packet under the active policy.
  * @p:      parsed packet (ft_parse() output, key.ifindex filled in)
- * @res:    ft_parse() result
  * @out:    the verdict
- * @slotp:  the policy slot the verdict comes from, for ft_count_verdict()
- * @probe:  a probe frame (flowtag/meta.h): decide by the rules alone, write
- *          nothing (no counter, no flow-cache or fragment entry)
+ * @h:      the active policy's header and @slot, its slot, as
+ *          ft_active_policy() gave them to the caller: one read of the
+ *          policy state per packet, and the caller counts the verdict in
+ *          the slot it came from
+ * @how:    the ft_parse() result (enum ft_parse_result) in the low byte,
+ *          FT_DECIDE_F_* above it: FT_DECIDE_F_PROBE for a probe frame
+ *          (flowtag/meta.h): decide by the rules alone, write nothing (no
+ *          counter, no flow-cache or fragment entry); FT_DECIDE_F_PF_DONE
+ *          when the caller ran the drop pre-filter on this packet's
+ *          addresses and it matched no rule (ft_xdp_prefilter()). One
+ *          argument for both: a BPF function takes five.
  * Returns FT_DECIDE_HIT (flow cache hit), FT_DECIDE_MISS (the classifier
  * ran), FT_DECIDE_PREFILTER (the drop pre-filter decided, the flow cache
  * untouched) or FT_DECIDE_UNCACHED (the classifier ran under a policy
- * without a flow cache, FT_POL_F_NOCACHE), or -1 when no policy is
- * loaded. The caller counts it (ft_decide_counter()) with the counters it
- * already holds: one lookup less per packet.
+ * without a flow cache, FT_POL_F_NOCACHE), or -1 on a NULL argument or a
+ * failed lookup. The caller counts it (ft_decide_counter()) with the
+ * counters it already holds: one lookup less per packet.
  *
  * A global function on purpose: the verifier checks it once with unknown
  * arguments instead of once per parse path (the inlined version exceeds the
  * verifier's one-million-instruction budget).
  */
+#define FT_DECIDE_RES_MASK	0xff
+#define FT_DECIDE_F_PROBE	0x100
+#define FT_DECIDE_F_PF_DONE	0x200
+
 #define FT_DECIDE_HIT		0
 #define FT_DECIDE_MISS		1
 #define FT_DECIDE_PREFILTER	2
@@ -1071,8 +1096,8 @@ static __always_inline __u32 ft_decide_counter(int res)
 	       res == FT_DECIDE_PREFILTER ? FT_CNT_PREFILTER : FT_CNT_UNCACHED;
 }
 
-__attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_verdict *out,
-					__u32 *slotp, int probe)
+__attribute__((noinline)) int ft_decide(struct ft_pkt *p, struct ft_verdict *out,
+					const struct ft_policy_hdr *h, __u32 slot, __u32 how)
 {
 	/* the flow's cache key, wide (ft_flow_cache) or compact (ft_flow4):
 	 * one stack slot for either, 8-byte aligned for the hash and the compare */
@@ -1080,26 +1105,22 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		struct ft_flow_key wide;
 		struct ft_flow4_key compact;
 	} key __attribute__((aligned(8)));
-	const struct ft_policy_hdr *h;
+	int res = how & FT_DECIDE_RES_MASK;
 	struct ft_flow_bucket *b = NULL;
 	struct ft_flow4_page *pg = NULL;
-	__u32 slot = 0, rule, used, gen = 0, bi, check = 0, w, victim = 0, best = 0, nocache, hits;
+	__u32 rule, used, gen = 0, bi, check = 0, w, victim = 0, best = 0, nocache, hits;
 	__u16 tick = 0, epoch = 0;
 	__u64 hash = 0;
 
-	if (!p || !out || !slotp)
+	if (!p || !out || !h)
 		return -1;
-	h = ft_active_policy(&slot);
-	if (!h)
-		return -1;
-	*slotp = slot;
 
 	/* A probe asks what the rules say; a cached verdict of this
 	 * generation is the same by construction (same key, same rules). It
 	 * skips the counters, the fragment table and the flow cache (b and
 	 * pg stay NULL), and shares the classification below: one call
 	 * chain, one stack depth. */
-	if (probe)
+	if (how & FT_DECIDE_F_PROBE)
 		goto classify;
 
 	/*
@@ -1121,9 +1142,10 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 	 * first fragment it drops still teaches its followers their ports,
 	 * should a reload come between them, and the key stays the one the
 	 * rest of the path would have used. */
-	if (h->flags & FT_POL_PF_MASK) {
+	if ((h->flags & FT_POL_PF_MASK) && p->key.family == FT_FAM_IPV4 &&
+	    !(how & FT_DECIDE_F_PF_DONE)) {
 		/* tested here: a policy without one pays no call */
-		rule = ft_prefilter(&p->key, h, slot);
+		rule = ft_prefilter(p->key.src[0], p->key.dst[0], h, slot);
 		if (rule < FT_MAX_RULES)
 			return ft_rule_verdict(h, slot, rule, out) ? -1 : FT_DECIDE_PREFILTER;
 	}
@@ -1207,6 +1229,10 @@ __attribute__((noinline)) int ft_decide(struct ft_pkt *p, int res, struct ft_ver
 		tick = (__u16)b->tick;
 #pragma unroll
 		for (w = 0; w < FT_FLOW_WAYS; w++) {
+			/* the key's words are read from key.wide in every
+			 * way, not held in spill slots: the call chain's
+			 * stack is at its 512 bytes */
+			asm volatile("" ::: "memory");
 			if (b->generation[w] == gen && b->epoch[w] == epoch &&
 			    b->check[w] == (check ^ b->rule[w]) &&
 			    ft_flow_key_eq(&b->key[w], &key.wide)) {
@@ -1229,7 +1255,7 @@ classify:
 	if (rule == FT_RULE_FULL) {
 		hits = 0;
 		if ((h->flags & FT_POL_F_DYNSETS) && p->key.family != FT_FAM_NONE)
-			hits = ft_dynset_hits(&p->key, slot, !probe);
+			hits = ft_dynset_hits(&p->key, slot, !(how & FT_DECIDE_F_PROBE));
 		rule = ft_first_rule(&p->key, h, slot, hits);
 	}
 	nocache = rule & FT_RULE_NOCACHE;
@@ -1345,22 +1371,23 @@ static __always_inline void ft_uncount_meta(__u32 slot, __u16 rule_id, __u16 cla
  * @vlan:    outer VLAN id already stripped by the kernel, or FT_VLAN_NONE
  * @p:       out, the parsed packet (p->key.vlan: the VLAN id used)
  * @out:     the verdict
- * @slot:    the policy slot of the verdict (for ft_count_verdict())
- * @probe:   a probe frame: change nothing (ft_decide())
+ * @h:       the active policy's header and @slot its slot (ft_active_policy())
+ * @how:     FT_DECIDE_F_* (ft_decide())
  * Returns FT_DECIDE_HIT, FT_DECIDE_MISS, FT_DECIDE_PREFILTER or
- * FT_DECIDE_UNCACHED (ft_decide()), or -1 when no policy is loaded (the
- * caller passes the packet untouched).
+ * FT_DECIDE_UNCACHED (ft_decide()), or -1 on a failed lookup (the caller
+ * passes the packet untouched).
  */
 static __always_inline int ft_classify(FT_PARSE_CTX *ctx, __u32 ifindex, __u32 l2,
 				       __be16 l3proto, __u16 vlan, struct ft_pkt *p,
-				       struct ft_verdict *out, __u32 *slot, int probe)
+				       struct ft_verdict *out, const struct ft_policy_hdr *h,
+				       __u32 slot, __u32 how)
 {
 	int res;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->key.ifindex = ifindex;
 	res = ft_parse(ctx, l2, l3proto, vlan, p);
-	return ft_decide(p, res, out, slot, probe);
+	return ft_decide(p, out, h, slot, how | ((__u32)res & FT_DECIDE_RES_MASK));
 }
 
 #endif /* FLOWTAG_CLASSIFY_H */

@@ -2418,6 +2418,114 @@ static void test_prefilter(void **st)
 	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
 }
 
+/* Entries in the kernel's fragment table. */
+static int frag_entries(struct state *s)
+{
+	int fd = ft_loader_map_fd(&s->l, "ft_frags"), n = 0;
+	struct ft_frag_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * XDP's drop pre-filter ahead of the parse (ft_xdp_prefilter()): an IPv4
+ * packet from a blocked prefix is dropped from its IPv4 header alone, so
+ * a truncated UDP header behind it is no parse error; from elsewhere the
+ * same frame takes the full path, which counts the parse error and does
+ * not ask the pre-filter twice. A first fragment takes the full path too,
+ * which teaches the fragment table its ports before the pre-filter drops
+ * it; a VLAN-tagged frame as well (the pre-filter reads untagged frames).
+ */
+static void test_prefilter_ahead(void **st)
+{
+	struct state *s = *st;
+	struct ft_policy pol;
+	struct ft_compiled c;
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len;
+	struct xdp_result x;
+	__u64 err0, pf0, drop0;
+	int xfd;
+
+	assert_int_equal(ft_apply_text(&s->l, PF_POLICY("src = \"@blocked\";"), &pol, &c), 0);
+	assert_int_equal(ft_compiled_prefilter_rules(&c), 2);
+	xfd = ft_loader_xdp_fd(&s->l, false);
+	{
+		/* blocked, half a UDP header: dropped, no parse error */
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
+
+		pkt_build(&p, pkt, &hdr_end);
+		len = hdr_end - 4;
+		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
+		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
+		drop0 = ft_counter(&s->l, FT_CNT_XDP_DROP);
+		x = ft_run_xdp(xfd, pkt, len);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.retval, XDP_DROP);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_XDP_DROP), drop0 + 1);
+	}
+	{
+		/* not blocked, the same truncation: the full path, a parse
+		 * error, no dport for dns: the default class */
+		struct pkt_spec p = { V4("198.18.1.1", "198.19.1.1"), UDP(1000, 53) };
+
+		pkt_build(&p, pkt, &hdr_end);
+		len = hdr_end - 4;
+		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
+		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
+		x = ft_run_xdp(xfd, pkt, len);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.retval, XDP_PASS);
+		assert_int_equal(x.meta.rule_id, FT_RULE_NONE);
+		assert_int_equal(x.meta.mark, 0x300);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0 + 1);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0);
+	}
+	{
+		/* a blocked first fragment: the full path, the fragment table
+		 * learns it, then the pre-filter drops it */
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53),
+				      .frag = PKT_FRAG_FIRST, .frag_id = 77 };
+
+		clear_frags(s);
+		len = pkt_build(&p, pkt, &hdr_end);
+		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
+		x = ft_run_xdp(xfd, pkt, len);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.retval, XDP_DROP);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
+		assert_int_equal(frag_entries(s), 1);
+		clear_frags(s);
+	}
+	{
+		/* blocked behind a VLAN tag, truncated: the full path's
+		 * pre-filter drops it, and counts the parse error */
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53), .nvlan = 1,
+				      .vlan = { 7 } };
+
+		pkt_build(&p, pkt, &hdr_end);
+		len = hdr_end - 4;
+		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
+		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
+		x = ft_run_xdp(xfd, pkt, len);
+		assert_int_equal(x.err, 0);
+		assert_int_equal(x.retval, XDP_DROP);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0 + 1);
+		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
+	}
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2428,6 +2536,7 @@ int main(void)
 		cmocka_unit_test(test_frag_exthdr),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_prefilter),
+		cmocka_unit_test(test_prefilter_ahead),
 		cmocka_unit_test(test_frags_variant),
 		cmocka_unit_test(test_devs_collision),
 		cmocka_unit_test(test_egress),

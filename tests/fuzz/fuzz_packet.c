@@ -445,6 +445,7 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	struct ft_pkt_desc got;
 	struct ft_fuzz_ctx ctx;
 	const struct ft_verdict *want_v;
+	const struct ft_policy_hdr *h;
 	uint8_t *copy = malloc(len ? len : 1);	/* exact size: ASan sees overreads */
 	__u32 slot = 0;
 	int want, rc;
@@ -461,9 +462,12 @@ static void check_frame(const uint8_t *frame, size_t len, int l2, uint32_t ifind
 	/* every other frame on an interface whose ft_devs entry another one holds */
 	ctx.data = (unsigned long)copy;
 	ctx.data_end = (unsigned long)(copy + len);
+	h = ft_active_policy(&slot);
+	if (!h)
+		FUZZ_FAIL("no active policy");
 	rc = ft_classify(&ctx, ifindex,
 			 mock_link_layer(ifindex, l2 ? FT_L2_NONE : FT_L2_ETH, n & 1), 0,
-			 FT_VLAN_NONE, &p, &v, &slot, 0);
+			 FT_VLAN_NONE, &p, &v, h, slot, 0);
 	got = desc_of_key(&p.key);
 	if (rc < 0 || memcmp(&got, &r.d, sizeof(got)) || memcmp(&v, want_v, sizeof(v))) {
 		fprintf(stderr, "fuzz_packet: policy %u (seed %#llx, %zu rules), frame %d, %zu bytes "
