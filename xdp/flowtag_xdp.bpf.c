@@ -19,9 +19,10 @@ static __always_inline int ft_xdp_probe(struct xdp_md *ctx)
 	return pr->w0 == FT_PROBE_W0 && pr->w1 == FT_PROBE_W1;
 }
 
-/* Bytes of @ctx's frame: the linear part, or all of it for a multi-buffer
- * program (@frags, a constant). Not kept in a register or on the stack
- * across the classifier: the call chain's stack is at its 512 bytes. */
+/* Bytes of @ctx's frame: the linear part, or all of it for the multi-buffer
+ * program (@frags non-zero). Computed where counted, not kept in a register
+ * or on the stack across the classifier: the call chain's stack is at its
+ * 512 bytes. */
 static __always_inline __u64 ft_xdp_len(struct xdp_md *ctx, const int frags)
 {
 	if (frags)
@@ -38,7 +39,7 @@ static __always_inline __u64 ft_xdp_len(struct xdp_md *ctx, const int frags)
  * packet that is not a fragment, from its IPv4 header alone: XDP_DROP
  * when a pre-filter rule of the policy @h in @slot matches its addresses
  * (ft_prefilter_rule(); the drop counted in the health counters and in
- * the rule's and class's, @bytes long),
+ * the rule's, the frame's length as ft_xdp_len() gives it under @frags),
  * FT_PF_NO_MATCH when none does, FT_PF_NOT_TRIED for anything else (no
  * IPv4 header of at least 20 bytes right behind the Ethernet header, or
  * in front on an L3 device, @l2: a VLAN tag, a PPPoE header, another
@@ -50,15 +51,16 @@ static __always_inline __u64 ft_xdp_len(struct xdp_md *ctx, const int frags)
  * parse (ports, TCP flags, IPv6 extension headers) and two calls. The
  * answer is the one ft_decide() would give: the pre-filter's rules match
  * on the addresses alone. What differs is the health counters of a packet
- * it drops: counted as a pre-filter drop, never as a parse error (no
- * header behind the IPv4 one is read).
+ * it drops: counted as a pre-filter drop, never as a parse error (nothing
+ * beyond the IPv4 header's first 20 bytes is read: not its options, nor
+ * the header behind it).
  *
  * Global: a frame of its own, off the classifier's call chain, whose
  * stack is at the 512 bytes the verifier allows.
  */
 __attribute__((noinline)) int ft_xdp_prefilter(struct xdp_md *ctx, __u32 l2,
 					       const struct ft_policy_hdr *h, __u32 slot,
-					       __u64 bytes)
+					       __u32 frags)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -87,7 +89,7 @@ __attribute__((noinline)) int ft_xdp_prefilter(struct xdp_md *ctx, __u32 l2,
 	cnt = ft_counters_get();
 	ft_count_in(cnt, FT_CNT_PREFILTER);
 	ft_count_in(cnt, FT_CNT_XDP_DROP);
-	ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + rule, bytes);
+	ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + rule, ft_xdp_len(ctx, frags));
 	return XDP_DROP;
 }
 
@@ -129,7 +131,7 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, const int frags)
 	if (!cnt)
 		how = FT_DECIDE_F_PROBE;
 	else if ((h->flags & FT_POL_PF_MASK) && !(h->used_fields & (1u << FT_F_VLAN))) {
-		res = ft_xdp_prefilter(ctx, l2, h, slot, ft_xdp_len(ctx, frags));
+		res = ft_xdp_prefilter(ctx, l2, h, slot, frags);
 		if (res == XDP_DROP)
 			return XDP_DROP;
 		if (res == FT_PF_NO_MATCH)

@@ -2433,14 +2433,52 @@ static int frag_entries(struct state *s)
 	return n;
 }
 
+/* What one frame through XDP did: pfa_run(). */
+struct pfa_delta {
+	__u64 parse_err, prefilter, xdp_drop, packets, bytes;
+	struct xdp_result x;
+};
+
+/*
+ * One frame through XDP (the multi-buffer program with @frags): its test
+ * run's result, and what it added to the parse-error, pre-filter and XDP
+ * drop health counters and to rule @rule's packets and bytes.
+ */
+
+static struct pfa_delta pfa_run(struct state *s, const uint8_t *pkt, size_t len, bool frags,
+				int rule)
+{
+	__u32 slot, gen;
+	struct ft_pktcnt r0, r1;
+	struct pfa_delta d;
+	__u64 e0 = ft_counter(&s->l, FT_CNT_PARSE_ERR), p0 = ft_counter(&s->l, FT_CNT_PREFILTER);
+	__u64 x0 = ft_counter(&s->l, FT_CNT_XDP_DROP);
+
+	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	r0 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + (__u32)rule);
+	d.x = ft_run_xdp(ft_loader_xdp_fd(&s->l, frags), pkt, len);
+	assert_int_equal(d.x.err, 0);
+	r1 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + (__u32)rule);
+	d.parse_err = ft_counter(&s->l, FT_CNT_PARSE_ERR) - e0;
+	d.prefilter = ft_counter(&s->l, FT_CNT_PREFILTER) - p0;
+	d.xdp_drop = ft_counter(&s->l, FT_CNT_XDP_DROP) - x0;
+	d.packets = r1.packets - r0.packets;
+	d.bytes = r1.bytes - r0.bytes;
+	return d;
+}
+
 /*
  * XDP's drop pre-filter ahead of the parse (ft_xdp_prefilter()): an IPv4
- * packet from a blocked prefix is dropped from its IPv4 header alone, so
- * a truncated UDP header behind it is no parse error; from elsewhere the
- * same frame takes the full path, which counts the parse error and does
- * not ask the pre-filter twice. A first fragment takes the full path too,
- * which teaches the fragment table its ports before the pre-filter drops
- * it; a VLAN-tagged frame as well (the pre-filter reads untagged frames).
+ * packet from a blocked prefix is dropped from the first 20 bytes of its
+ * IPv4 header, so a truncated UDP header or truncated options behind them
+ * are no parse error, on Ethernet and on an L3 device, in both XDP
+ * programs, its rule counted with the frame's bytes. From elsewhere the
+ * same frame takes the full path, which counts the parse error. A first
+ * fragment takes the full path too, which teaches the fragment table its
+ * ports before the pre-filter drops it; a VLAN-tagged frame as well. Under
+ * a policy with a vlan key nothing takes it: an untagged blocked frame
+ * goes to tc with FT_META_F_DROP (its tag may be offloaded), its parse
+ * error counted.
  */
 static void test_prefilter_ahead(void **st)
 {
@@ -2449,28 +2487,51 @@ static void test_prefilter_ahead(void **st)
 	struct ft_compiled c;
 	uint8_t pkt[PKT_MAX];
 	size_t hdr_end, len;
-	struct xdp_result x;
-	__u64 err0, pf0, drop0;
-	int xfd;
+	struct pfa_delta d;
+	int frags;
 
 	assert_int_equal(ft_apply_text(&s->l, PF_POLICY("src = \"@blocked\";"), &pol, &c), 0);
 	assert_int_equal(ft_compiled_prefilter_rules(&c), 2);
-	xfd = ft_loader_xdp_fd(&s->l, false);
-	{
+	for (frags = 0; frags < 2; frags++) {
 		/* blocked, half a UDP header: dropped, no parse error */
 		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
 
 		pkt_build(&p, pkt, &hdr_end);
 		len = hdr_end - 4;
-		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
-		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
-		drop0 = ft_counter(&s->l, FT_CNT_XDP_DROP);
-		x = ft_run_xdp(xfd, pkt, len);
-		assert_int_equal(x.err, 0);
-		assert_int_equal(x.retval, XDP_DROP);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_XDP_DROP), drop0 + 1);
+		d = pfa_run(s, pkt, len, frags, 0);
+		assert_int_equal(d.x.retval, XDP_DROP);
+		assert_int_equal(d.parse_err, 0);
+		assert_int_equal(d.prefilter, 1);
+		assert_int_equal(d.xdp_drop, 1);
+		assert_int_equal(d.packets, 1);
+		assert_int_equal(d.bytes, len);
+	}
+	{
+		/* blocked, 8 bytes of options of which 4 are there */
+		struct pkt_spec p = { V4("198.18.7.7", "198.19.1.1"), UDP(1000, 53),
+				      .ip4_optlen = 8 };
+
+		pkt_build(&p, pkt, &hdr_end);
+		len = 14 + 20 + 4;
+		d = pfa_run(s, pkt, len, false, 0);
+		assert_int_equal(d.x.retval, XDP_DROP);
+		assert_int_equal(d.parse_err, 0);
+		assert_int_equal(d.prefilter, 1);
+	}
+	{
+		/* blocked on an L3 device (no link-layer header), truncated */
+		struct pkt_spec p = { .l2 = PKT_L2_NONE, V4("198.18.0.9", "198.19.1.1"),
+				      UDP(1000, 53) };
+
+		set_link(s, FT_L2_NONE);
+		pkt_build(&p, pkt, &hdr_end);
+		len = hdr_end - 4;
+		d = pfa_run(s, pkt, len, false, 0);
+		set_link(s, FT_L2_ETH);
+		assert_int_equal(d.x.retval, XDP_DROP);
+		assert_int_equal(d.parse_err, 0);
+		assert_int_equal(d.prefilter, 1);
+		assert_int_equal(d.bytes, len);
 	}
 	{
 		/* not blocked, the same truncation: the full path, a parse
@@ -2479,15 +2540,13 @@ static void test_prefilter_ahead(void **st)
 
 		pkt_build(&p, pkt, &hdr_end);
 		len = hdr_end - 4;
-		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
-		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
-		x = ft_run_xdp(xfd, pkt, len);
-		assert_int_equal(x.err, 0);
-		assert_int_equal(x.retval, XDP_PASS);
-		assert_int_equal(x.meta.rule_id, FT_RULE_NONE);
-		assert_int_equal(x.meta.mark, 0x300);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0 + 1);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0);
+		d = pfa_run(s, pkt, len, false, 0);
+		assert_int_equal(d.x.retval, XDP_PASS);
+		assert_int_equal(d.x.meta.rule_id, FT_RULE_NONE);
+		assert_int_equal(d.x.meta.mark, 0x300);
+		assert_int_equal(d.parse_err, 1);
+		assert_int_equal(d.prefilter, 0);
+		assert_int_equal(d.packets, 0);
 	}
 	{
 		/* a blocked first fragment: the full path, the fragment table
@@ -2497,11 +2556,9 @@ static void test_prefilter_ahead(void **st)
 
 		clear_frags(s);
 		len = pkt_build(&p, pkt, &hdr_end);
-		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
-		x = ft_run_xdp(xfd, pkt, len);
-		assert_int_equal(x.err, 0);
-		assert_int_equal(x.retval, XDP_DROP);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
+		d = pfa_run(s, pkt, len, false, 0);
+		assert_int_equal(d.x.retval, XDP_DROP);
+		assert_int_equal(d.prefilter, 1);
 		assert_int_equal(frag_entries(s), 1);
 		clear_frags(s);
 	}
@@ -2513,13 +2570,42 @@ static void test_prefilter_ahead(void **st)
 
 		pkt_build(&p, pkt, &hdr_end);
 		len = hdr_end - 4;
-		err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
-		pf0 = ft_counter(&s->l, FT_CNT_PREFILTER);
-		x = ft_run_xdp(xfd, pkt, len);
-		assert_int_equal(x.err, 0);
-		assert_int_equal(x.retval, XDP_DROP);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0 + 1);
-		assert_int_equal(ft_counter(&s->l, FT_CNT_PREFILTER), pf0 + 1);
+		d = pfa_run(s, pkt, len, false, 0);
+		assert_int_equal(d.x.retval, XDP_DROP);
+		assert_int_equal(d.parse_err, 1);
+		assert_int_equal(d.prefilter, 1);
+	}
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+
+	/* a vlan key in the policy: no drop in XDP for an untagged frame */
+	assert_int_equal(ft_apply_text(&s->l,
+				       "interfaces = ( { name = \"lo\"; } );\n"
+				       "mark_mask = 0xff00;\n"
+				       "classes = ( { name = \"a\"; mark = 0x100; },"
+				       " { name = \"d\"; mark = 0x300; } );\n"
+				       "rules = (\n"
+				       "  { name = \"block\"; match = { src = \"198.18.0.0/24\"; };"
+				       " action = \"drop\"; },\n"
+				       "  { name = \"v7\"; match = { vlan = 7; }; class = \"a\"; }\n"
+				       ");\n"
+				       "default_class = \"d\";\n",
+				       &pol, &c), 0);
+	assert_int_equal(ft_compiled_prefilter_rules(&c), 1);
+	assert_true(c.hdr.used_fields & (1u << FT_F_VLAN));
+	{
+		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
+
+		pkt_build(&p, pkt, &hdr_end);
+		len = hdr_end - 4;
+		d = pfa_run(s, pkt, len, false, 0);
+		assert_int_equal(d.x.retval, XDP_PASS);
+		assert_true(d.x.meta_len >= sizeof(d.x.meta));
+		assert_int_equal(d.x.meta.rule_id, 0);
+		assert_true(d.x.meta.flags & FT_META_F_DROP);
+		assert_int_equal(d.parse_err, 1);
+		assert_int_equal(d.prefilter, 1);
+		assert_int_equal(d.xdp_drop, 0);
 	}
 	ft_compiled_free(&c);
 	ft_policy_free(&pol);
