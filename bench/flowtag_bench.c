@@ -512,20 +512,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot load the bench wrappers: %s\n", strerror(-err));
 		goto out;
 	}
-	if (o.kind) {
+	{
+		/* -k: one kind only; without L0, the rule policies only (L1 and
+		 * L2 use no other): the sets are not loaded */
 		int n = 0;
 
 		for (i = 0; i < npols; i++)
-			if (!strcmp(pols[i].kind, o.kind))
-				pols[n++] = pols[i];
-		npols = n;
-	}
-	if (!o.l0) {
-		/* L1 and L2 use the rule policies only: skip loading the sets */
-		int n = 0;
-
-		for (i = 0; i < npols; i++)
-			if (!pols[i].set_size)
+			if ((!o.kind || !strcmp(pols[i].kind, o.kind)) &&
+			    (o.l0 || !pols[i].set_size))
 				pols[n++] = pols[i];
 		npols = n;
 	}

@@ -2436,29 +2436,35 @@ static int frag_entries(struct state *s)
 /* What one frame through XDP did: pfa_run(). */
 struct pfa_delta {
 	__u64 parse_err, prefilter, xdp_drop, packets, bytes;
+	size_t len;			/* the frame's length */
 	struct xdp_result x;
 };
 
 /*
- * One frame through XDP (the multi-buffer program with @frags): its test
- * run's result, and what it added to the parse-error, pre-filter and XDP
- * drop health counters and to rule @rule's packets and bytes.
+ * The frame of @p, @cut bytes short of the end of its headers (0: whole),
+ * once through XDP (the multi-buffer program with @frags): its test run's
+ * result, and what it added to the parse-error, pre-filter and XDP drop
+ * health counters and to rule @rule's packets and bytes.
  */
-
-static struct pfa_delta pfa_run(struct state *s, const uint8_t *pkt, size_t len, bool frags,
+static struct pfa_delta pfa_run(struct state *s, const struct pkt_spec *p, size_t cut, bool frags,
 				int rule)
 {
+	uint8_t pkt[PKT_MAX];
+	size_t hdr_end, len = pkt_build(p, pkt, &hdr_end);
 	__u32 slot, gen;
 	struct ft_pktcnt r0, r1;
 	struct pfa_delta d;
 	__u64 e0 = ft_counter(&s->l, FT_CNT_PARSE_ERR), p0 = ft_counter(&s->l, FT_CNT_PREFILTER);
 	__u64 x0 = ft_counter(&s->l, FT_CNT_XDP_DROP);
 
+	if (cut)
+		len = hdr_end - cut;
 	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
 	r0 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + (__u32)rule);
 	d.x = ft_run_xdp(ft_loader_xdp_fd(&s->l, frags), pkt, len);
 	assert_int_equal(d.x.err, 0);
 	r1 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + (__u32)rule);
+	d.len = len;
 	d.parse_err = ft_counter(&s->l, FT_CNT_PARSE_ERR) - e0;
 	d.prefilter = ft_counter(&s->l, FT_CNT_PREFILTER) - p0;
 	d.xdp_drop = ft_counter(&s->l, FT_CNT_XDP_DROP) - x0;
@@ -2485,8 +2491,6 @@ static void test_prefilter_ahead(void **st)
 	struct state *s = *st;
 	struct ft_policy pol;
 	struct ft_compiled c;
-	uint8_t pkt[PKT_MAX];
-	size_t hdr_end, len;
 	struct pfa_delta d;
 	int frags;
 
@@ -2496,24 +2500,21 @@ static void test_prefilter_ahead(void **st)
 		/* blocked, half a UDP header: dropped, no parse error */
 		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
 
-		pkt_build(&p, pkt, &hdr_end);
-		len = hdr_end - 4;
-		d = pfa_run(s, pkt, len, frags, 0);
+		d = pfa_run(s, &p, 4, frags, 0);
 		assert_int_equal(d.x.retval, XDP_DROP);
 		assert_int_equal(d.parse_err, 0);
 		assert_int_equal(d.prefilter, 1);
 		assert_int_equal(d.xdp_drop, 1);
 		assert_int_equal(d.packets, 1);
-		assert_int_equal(d.bytes, len);
+		assert_int_equal(d.bytes, d.len);
 	}
 	{
 		/* blocked, 8 bytes of options of which 4 are there */
 		struct pkt_spec p = { V4("198.18.7.7", "198.19.1.1"), UDP(1000, 53),
 				      .ip4_optlen = 8 };
 
-		pkt_build(&p, pkt, &hdr_end);
-		len = 14 + 20 + 4;
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 8 + 4, false, 0);
+		assert_int_equal(d.len, 14 + 20 + 4);
 		assert_int_equal(d.x.retval, XDP_DROP);
 		assert_int_equal(d.parse_err, 0);
 		assert_int_equal(d.prefilter, 1);
@@ -2524,23 +2525,19 @@ static void test_prefilter_ahead(void **st)
 				      UDP(1000, 53) };
 
 		set_link(s, FT_L2_NONE);
-		pkt_build(&p, pkt, &hdr_end);
-		len = hdr_end - 4;
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 4, false, 0);
 		set_link(s, FT_L2_ETH);
 		assert_int_equal(d.x.retval, XDP_DROP);
 		assert_int_equal(d.parse_err, 0);
 		assert_int_equal(d.prefilter, 1);
-		assert_int_equal(d.bytes, len);
+		assert_int_equal(d.bytes, d.len);
 	}
 	{
 		/* not blocked, the same truncation: the full path, a parse
 		 * error, no dport for dns: the default class */
 		struct pkt_spec p = { V4("198.18.1.1", "198.19.1.1"), UDP(1000, 53) };
 
-		pkt_build(&p, pkt, &hdr_end);
-		len = hdr_end - 4;
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 4, false, 0);
 		assert_int_equal(d.x.retval, XDP_PASS);
 		assert_int_equal(d.x.meta.rule_id, FT_RULE_NONE);
 		assert_int_equal(d.x.meta.mark, 0x300);
@@ -2555,8 +2552,7 @@ static void test_prefilter_ahead(void **st)
 				      .frag = PKT_FRAG_FIRST, .frag_id = 77 };
 
 		clear_frags(s);
-		len = pkt_build(&p, pkt, &hdr_end);
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 0, false, 0);
 		assert_int_equal(d.x.retval, XDP_DROP);
 		assert_int_equal(d.prefilter, 1);
 		assert_int_equal(frag_entries(s), 1);
@@ -2568,9 +2564,7 @@ static void test_prefilter_ahead(void **st)
 		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53), .nvlan = 1,
 				      .vlan = { 7 } };
 
-		pkt_build(&p, pkt, &hdr_end);
-		len = hdr_end - 4;
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 4, false, 0);
 		assert_int_equal(d.x.retval, XDP_DROP);
 		assert_int_equal(d.parse_err, 1);
 		assert_int_equal(d.prefilter, 1);
@@ -2596,9 +2590,7 @@ static void test_prefilter_ahead(void **st)
 	{
 		struct pkt_spec p = { V4("198.18.0.5", "198.19.1.1"), UDP(1000, 53) };
 
-		pkt_build(&p, pkt, &hdr_end);
-		len = hdr_end - 4;
-		d = pfa_run(s, pkt, len, false, 0);
+		d = pfa_run(s, &p, 4, false, 0);
 		assert_int_equal(d.x.retval, XDP_PASS);
 		assert_true(d.x.meta_len >= sizeof(d.x.meta));
 		assert_int_equal(d.x.meta.rule_id, 0);
