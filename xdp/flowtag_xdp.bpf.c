@@ -30,16 +30,15 @@ static __always_inline __u64 ft_xdp_len(struct xdp_md *ctx, const int frags)
 	return ctx->data_end - ctx->data;
 }
 
-/* ft_xdp_prefilter()'s answers besides XDP_DROP */
+/* ft_xdp_prefilter()'s answers besides a rule */
 #define FT_PF_NOT_TRIED		-1	/* it did not look: the full path decides */
 #define FT_PF_NO_MATCH		-2	/* no pre-filter rule matches the addresses */
 
 /*
  * ft_xdp_prefilter() - the drop pre-filter ahead of the parse, for an IPv4
- * packet that is not a fragment, from its IPv4 header alone: XDP_DROP
- * when a pre-filter rule of the policy @h in @slot matches its addresses
- * (ft_prefilter_rule(); the drop counted in the health counters and in
- * the rule's, the frame's length as ft_xdp_len() gives it under @frags),
+ * packet that is not a fragment, from its IPv4 header alone: the pre-filter
+ * rule of the policy @h in @slot that matches its addresses
+ * (ft_prefilter_rule(), 0..FT_MAX_RULES-1: the caller drops and counts),
  * FT_PF_NO_MATCH when none does, FT_PF_NOT_TRIED for anything else (no
  * IPv4 header of at least 20 bytes right behind the Ethernet header, or
  * in front on an L3 device, @l2: a VLAN tag, a PPPoE header, another
@@ -56,15 +55,14 @@ static __always_inline __u64 ft_xdp_len(struct xdp_md *ctx, const int frags)
  * the header behind it).
  *
  * Global: a frame of its own, off the classifier's call chain, whose
- * stack is at the 512 bytes the verifier allows.
+ * stack is at the 512 bytes the verifier allows. It counts nothing: the
+ * caller holds the health counters and the frame's length.
  */
 __attribute__((noinline)) int ft_xdp_prefilter(struct xdp_md *ctx, __u32 l2,
-					       const struct ft_policy_hdr *h, __u32 slot,
-					       __u32 frags)
+					       const struct ft_policy_hdr *h, __u32 slot)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ft_counters *cnt;
 	struct iphdr *iph = data;
 	__u32 rule;
 
@@ -81,16 +79,7 @@ __attribute__((noinline)) int ft_xdp_prefilter(struct xdp_md *ctx, __u32 l2,
 	    (iph->frag_off & bpf_htons(FT_IP_MF | FT_IP_OFFMASK)))
 		return FT_PF_NOT_TRIED;
 	rule = ft_prefilter_rule(iph->saddr, iph->daddr, h, slot);
-	if (rule >= FT_MAX_RULES)
-		return FT_PF_NO_MATCH;
-	/* A pre-filter rule drops, and a drop has no class
-	 * (compile_prefilter(), daemon/compile.c): its verdict is not read,
-	 * only its rule's counters and the health counters are counted. */
-	cnt = ft_counters_get();
-	ft_count_in(cnt, FT_CNT_PREFILTER);
-	ft_count_in(cnt, FT_CNT_XDP_DROP);
-	ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + rule, ft_xdp_len(ctx, frags));
-	return XDP_DROP;
+	return rule < FT_MAX_RULES ? (int)rule : FT_PF_NO_MATCH;
 }
 
 static __always_inline int ft_xdp_run(struct xdp_md *ctx, const int frags)
@@ -131,9 +120,16 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, const int frags)
 	if (!cnt)
 		how = FT_DECIDE_F_PROBE;
 	else if ((h->flags & FT_POL_PF_MASK) && !(h->used_fields & (1u << FT_F_VLAN))) {
-		res = ft_xdp_prefilter(ctx, l2, h, slot, frags);
-		if (res == XDP_DROP)
+		res = ft_xdp_prefilter(ctx, l2, h, slot);
+		if (res >= 0) {
+			/* A pre-filter rule drops, and a drop has no class
+			 * (compile_prefilter(), daemon/compile.c): no verdict,
+			 * only the rule's and the health counters. */
+			ft_count_in(cnt, FT_CNT_PREFILTER);
+			ft_count_in(cnt, FT_CNT_XDP_DROP);
+			ft_count_pkt(&ft_rule_cnt, slot * FT_MAX_RULES + res, ft_xdp_len(ctx, frags));
 			return XDP_DROP;
+		}
 		if (res == FT_PF_NO_MATCH)
 			how = FT_DECIDE_F_PF_DONE;
 	}

@@ -142,8 +142,10 @@ _Static_assert((8u << 3) + FT_DIR4_MAX_PALETTE <= FT_DIR4_STRIDE, "8-bit palette
 		v = v >> (bit % 32) & (~0u >> (32 - (1u << f)));			\
 		if (f == FT_DIR4_PLAIN)							\
 			return v;							\
+		/* v ? p1 : p0 without a select: clang makes that a load from	\
+		 * the address it selects, a read that waits on the field's */	\
 		if (f == 0)								\
-			return v ? p1 : p0;						\
+			return p0 ^ ((p0 ^ p1) & (0u - v));				\
 		return b->e[(first + (8u << f) + v) & 0xff];				\
 	}										\
 											\
