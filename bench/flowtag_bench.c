@@ -385,24 +385,21 @@ static json_object *goals(const struct cell *cells, int ncells, const struct pol
 
 		met = fl && un && fl->sempty.med > 0 ? 1 : -1;
 		if (met > 0) {
-			double lo = 0, hi = 0;
+			double pair[MAX_REPS];
+			struct ftb_stat rs;
 			int i;
 
 			r = fl->sft.med / fl->sempty.med;
 			met = un->hit_rate >= 0.95 && r <= 3.0;
 			/* the verdict is the medians'; the spread of each
 			 * repetition's own pair says how close to the line that is */
-			for (i = 0; i < fl->n; i++) {
-				double x = fl->empty[i] > 0 ? fl->ft[i] / fl->empty[i] : 0;
-
-				if (!i || x < lo)
-					lo = x;
-				if (!i || x > hi)
-					hi = x;
-			}
+			for (i = 0; i < fl->n; i++)
+				pair[i] = fl->empty[i] > 0 ? fl->ft[i] / fl->empty[i] : 0;
+			rs = ftb_stats(pair, fl->n);
 			snprintf(m, sizeof(m), "established hit rate %.2f%%; drop %.1f/%.1f ns = %.2fx "
 				 "(wrapper included in both; %.2f-%.2fx in the %d repetitions)",
-				 100.0 * un->hit_rate, fl->sft.med, fl->sempty.med, r, lo, hi, fl->n);
+				 100.0 * un->hit_rate, fl->sft.med, fl->sempty.med, r, rs.min, rs.max,
+				 rs.n);
 		}
 		goal_add(arr, 4, "flood resistance (L0 XDP, flood and under-flood rows)",
 			 "hit rate >= 95 %, drop <= 3.0x empty XDP_DROP",
