@@ -99,6 +99,11 @@ int ft_link_record(struct ft_loader *l, uint32_t ifindex, uint8_t l2, uint16_t a
 
 	if (bpf_map_update_elem(ft_loader_map_fd(l, "ft_links"), &ifindex, &lk, 0))
 		return -errno;
+	/* ft_state's l2_lookup: 1 before a program runs on an interface
+	 * that is not Ethernet */
+	err = ft_loader_links_sync(l);
+	if (err)
+		return err;
 	err = ft_dev_claim(ft_loader_map_fd(l, "ft_devs"), ifindex, l2);
 	return err < 0 ? err : 0;
 }
@@ -112,10 +117,12 @@ static void links_del(int links_fd, int devs_fd, uint32_t ifindex)
 		bpf_map_delete_elem(links_fd, &ifindex);
 }
 
-/* links_del() with the loader's maps. */
+/* links_del() with the loader's maps, then ft_state's l2_lookup recounted
+ * (on a failure it stays as it was: 1 only costs a lookup). */
 static void links_forget(struct ft_loader *l, uint32_t ifindex)
 {
 	links_del(ft_loader_map_fd(l, "ft_links"), ft_loader_map_fd(l, "ft_devs"), ifindex);
+	ft_loader_links_sync(l);
 }
 
 static int iface_mtu(const char *name)

@@ -91,7 +91,8 @@ int ft_link_l2(uint16_t arphrd);
  * ft_links, then the interface's ft_devs entry if it is free or its own
  * (ft_dev_claim(): one lookup for link type and hand-off counters; the
  * programs read ft_links until the entry is there, and when another
- * interface holds it). What ft_attach_iface() does before it attaches.
+ * interface holds it), and ft_state's link-type fields recounted
+ * (ft_loader_links_sync()). What ft_attach_iface() does before it attaches.
  * Return: 0 or -errno.
  */
 int ft_link_record(struct ft_loader *l, uint32_t ifindex, uint8_t l2, uint16_t arphrd);

@@ -144,14 +144,15 @@ static void unpin_obsolete(const char *dir)
  * Pins of maps with the same name but another layout in earlier versions:
  * ft_src4_o / ft_dst4_o held LPM tries, then plain DIR-16-8-8 tables (the
  * compressed chunks of flowtag/dir4.h read the same array otherwise); the
- * health counters ft_health_cnt had one counter fewer. The objects cannot
+ * health counters ft_health_cnt had one counter fewer; ft_state had no
+ * link-type fields (8 bytes, slot and generation). The objects cannot
  * load over the last of these, so a start never adopts pins whose tables
  * an old program still attached would misread: it refuses, and --cleanup
  * removes these first. A change of a pinned map's content that libbpf
  * cannot see (same type and sizes) increments FT_DATAPATH_FORMAT
  * (flowtag/maps.h) instead, which flowtagd checks before it adopts.
  */
-static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o", "ft_health_cnt" };
+static const char *const relaid_pins[] = { "ft_src4_o", "ft_dst4_o", "ft_health_cnt", "ft_state" };
 
 int ft_loader_unpin_relaid(const char *pin_dir)
 {
@@ -278,6 +279,10 @@ static int loader_open(struct ft_loader *l, const char *pin_dir, bool progs)
 		       strerror(-err));
 		goto fail;
 	}
+	/* adopted pins: ft_state's link-type fields from the ft_links adopted
+	 * with them (a failure leaves them as they were) */
+	if (l->adopted)
+		ft_loader_links_sync(l);
 	return 0;
 fail:
 	ft_loader_close(l);
@@ -352,12 +357,57 @@ int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation)
 	return 0;
 }
 
-int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation)
+int ft_loader_flip(struct ft_loader *l, uint32_t slot, uint32_t generation)
 {
-	struct ft_state st = { .slot = slot & 1, .generation = generation };
+	int fd = bpf_map__fd(l->xdp->maps.ft_state);
+	struct ft_state st;
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(l->xdp->maps.ft_state), &zero, &st, 0))
+	/* the link-type fields as they are: ft_loader_links_sync() writes them */
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		return -errno;
+	st.slot = slot & 1;
+	st.generation = generation;
+	if (bpf_map_update_elem(fd, &zero, &st, 0))
+		return -errno;
+	return 0;
+}
+
+int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation)
+{
+	return ft_loader_flip(l, slot, generation);
+}
+
+int ft_loader_links_sync(struct ft_loader *l)
+{
+	int links_fd = ft_loader_map_fd(l, "ft_links"), fd = bpf_map__fd(l->xdp->maps.ft_state);
+	__u32 key, next, zero = 0, lookup = 0, n;
+	struct ft_link lk;
+	struct ft_state st;
+	int err;
+
+	if (links_fd < 0)
+		return links_fd;
+	/* Bounded: ft_links holds at most FT_MAX_LINKS entries (a hash map's
+	 * walk starts again from its first key when the key it is given was
+	 * deleted meanwhile). flowtagd is the only writer; a walk it did not
+	 * finish counts as "not known": every packet's link type looked up. */
+	err = bpf_map_get_next_key(links_fd, NULL, &next);
+	for (n = 0; !err && n <= FT_MAX_LINKS; n++) {
+		key = next;
+		if (!bpf_map_lookup_elem(links_fd, &key, &lk) && lk.l2 != FT_L2_ETH)
+			break;
+		err = bpf_map_get_next_key(links_fd, &key, &next);
+	}
+	if (err != -ENOENT)
+		lookup = 1;
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		return -errno;
+	if (st.l2 == FT_L2_ETH && st.l2_lookup == lookup)
+		return 0;
+	st.l2 = FT_L2_ETH;
+	st.l2_lookup = lookup;
+	if (bpf_map_update_elem(fd, &zero, &st, 0))
 		return -errno;
 	return 0;
 }

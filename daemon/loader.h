@@ -80,6 +80,24 @@ int ft_loader_unpin(struct ft_loader *l);
 int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation);
 
 /**
+ * ft_loader_flip() - make the policy in @slot (0 or 1), of @generation, the
+ * active one: one write of ft_state, whose link-type fields it keeps as
+ * they are. The caller has written the slot's tables and header before.
+ * Returns 0 or -errno of the map lookup or update.
+ */
+int ft_loader_flip(struct ft_loader *l, uint32_t slot, uint32_t generation);
+
+/**
+ * ft_loader_links_sync() - recount ft_links and write ft_state's link-type
+ * fields (flowtag/maps.h, struct ft_state): l2_lookup 1 when some
+ * interface there is not Ethernet (FT_L2_ETH), or when the walk failed,
+ * else 0, and l2 FT_L2_ETH. Call it after an entry is written, before the
+ * programs are attached to that interface, and after one is deleted.
+ * Returns 0 or -errno; on an error ft_state is unchanged.
+ */
+int ft_loader_links_sync(struct ft_loader *l);
+
+/**
  * ft_loader_revert() - make @slot/@generation active again, as they were
  * before the last ft_policy_swap() (whose slot was the other one, so the
  * policy in @slot is intact). For a start that failed after applying.

@@ -240,8 +240,7 @@ int ft_policy_flip_back(struct ft_loader *l, uint32_t expect, uint32_t *generati
 {
 	struct flowtag_xdp *s = l->xdp;
 	struct ft_policy_hdr hdr;
-	struct ft_state st;
-	__u32 cur_slot, cur_gen, slot, zero = 0;
+	__u32 cur_slot, cur_gen, slot;
 	int err;
 
 	err = ft_loader_state(l, &cur_slot, &cur_gen);
@@ -257,10 +256,8 @@ int ft_policy_flip_back(struct ft_loader *l, uint32_t expect, uint32_t *generati
 	hdr.generation = cur_gen + 1 ? cur_gen + 1 : 1;
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_policy), &slot, &hdr, 0))
 		return -errno;
-	st.slot = slot;
-	st.generation = hdr.generation;
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_state), &zero, &st, 0)) {
-		err = -errno;
+	err = ft_loader_flip(l, slot, hdr.generation);
+	if (err) {
 		pr_err("flipping back to slot %u failed: %s", slot, strerror(-err));
 		return err;
 	}
@@ -275,8 +272,7 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	int inner[IN_MAX], outer[IN_MAX];
 	struct ft_policy_hdr hdr = c->hdr;
 	struct ft_dynpol dp;
-	struct ft_state st;
-	__u32 slot, cur_slot, cur_gen, zero = 0, k;
+	__u32 slot, cur_slot, cur_gen, k;
 	size_t i;
 	int err;
 
@@ -397,12 +393,9 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	}
 
 	/* 3. the flip: one value, read once per packet */
-	st.slot = slot;
-	st.generation = hdr.generation;
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.ft_state), &zero, &st, 0)) {
-		err = -errno;
+	err = ft_loader_flip(l, slot, hdr.generation);
+	if (err)
 		goto out;
-	}
 
 	/* 4. Updating a map-in-map waits for an RCU grace period
 	 * (synchronize_rcu in the kernel): after it no program that read the

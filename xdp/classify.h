@@ -339,19 +339,29 @@ static __always_inline __u32 ft_ctz64(__u64 x)
 	return (v * 0x0101010101010101ULL) >> 56;
 }
 
+/* The active policy's header and slot; NULL before the first policy. With
+ * @st non-NULL, also the state read, for its link-type fields. */
+static __always_inline const struct ft_policy_hdr *ft_active_policy_st(__u32 *slot,
+									const struct ft_state **st)
+{
+	const struct ft_policy_hdr *h;
+	const struct ft_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&ft_state, &zero);
+	if (!s)
+		return NULL;
+	*slot = s->slot & 1;
+	if (st)
+		*st = s;
+	h = bpf_map_lookup_elem(&ft_policy, slot);
+	return h && h->generation ? h : NULL;
+}
+
 /* The active policy's header and slot; NULL before the first policy. */
 static __always_inline const struct ft_policy_hdr *ft_active_policy(__u32 *slot)
 {
-	const struct ft_policy_hdr *h;
-	struct ft_state *st;
-	__u32 zero = 0;
-
-	st = bpf_map_lookup_elem(&ft_state, &zero);
-	if (!st)
-		return NULL;
-	*slot = st->slot & 1;
-	h = bpf_map_lookup_elem(&ft_policy, slot);
-	return h && h->generation ? h : NULL;
+	return ft_active_policy_st(slot, NULL);
 }
 
 /* Whether some rule of the policy in @slot matches on field @f (FT_F_*). */

@@ -85,6 +85,7 @@ __attribute__((noinline)) int ft_xdp_prefilter(struct xdp_md *ctx, __u32 l2,
 static __always_inline int ft_xdp_run(struct xdp_md *ctx, const int frags)
 {
 	const struct ft_policy_hdr *h;
+	const struct ft_state *st = NULL;
 	struct flowtag_meta *meta;
 	struct ft_counters *cnt = NULL;
 	struct ft_hoff *hoff;
@@ -105,15 +106,19 @@ static __always_inline int ft_xdp_run(struct xdp_md *ctx, const int frags)
 	if (!ft_xdp_probe(ctx))
 		cnt = ft_counters_get();
 	ft_count_in(cnt, FT_CNT_XDP_PKTS);
-	h = ft_active_policy(&slot);
+	h = ft_active_policy_st(&slot, &st);
 	if (!h)
 		return XDP_PASS;
-	/* L3 devices: the IP version nibble tells IPv4 from IPv6. The
+	/* L3 devices: the IP version nibble tells IPv4 from IPv6. While
+	 * every interface flowtagd attached is Ethernet, st->l2 says so for
+	 * every packet (struct ft_state): no lookup of this one's. The
 	 * ft_devs entry is looked up again for the hand-off counter below:
 	 * kept in a register across the parse, its two states (entry or
 	 * fallback) would make the verifier walk the whole parse twice
 	 * (twice the load time); a second inlined array lookup costs less. */
-	l2 = ft_dev_l2(ft_dev_get(ctx->ingress_ifindex), ctx->ingress_ifindex);
+	l2 = st->l2;
+	if (st->l2_lookup)
+		l2 = ft_dev_l2(ft_dev_get(ctx->ingress_ifindex), ctx->ingress_ifindex);
 
 	/* The drop pre-filter first, where its answer cannot depend on a VLAN
 	 * tag hidden in the skb (below). A probe takes the full path. */

@@ -523,11 +523,31 @@ struct ft_dev {
 _Static_assert(sizeof(struct ft_dev) == 40, "ft_dev ABI size");
 _Static_assert((FT_DEV_SLOTS & (FT_DEV_SLOTS - 1)) == 0, "FT_DEV_SLOTS is a power of two");
 
-/* ft_state: the one value a reload flips. */
+/*
+ * ft_state: the one value a reload flips (slot, generation), and what
+ * flowtagd knows of the interfaces' link types, read with it in one lookup.
+ *
+ * l2_lookup is 0 while every interface in ft_links is Ethernet: then every
+ * packet starts with an Ethernet header, as on an interface without an
+ * entry, and ft_xdp takes l2 (FT_L2_ETH) from here instead of looking the
+ * receiving interface up in ft_devs (and, on a tag mismatch, ft_links):
+ * the lookup and the ingress ifindex it needs cost a flood drop about 4
+ * ns of its 50 (bench/README.md). flowtagd recounts ft_links and writes
+ * l2_lookup 1 before it attaches to an interface of another link type
+ * (ft_link_record(), daemon/attach.c), and 0 again only after such an
+ * interface's entry is gone; the flips keep both fields as they are.
+ * l2 is a field, not the constant FT_L2_ETH in the program, for the
+ * verifier: a value loaded from a map on both paths, the parse after it
+ * is verified once, not once more for a known link type.
+ */
 struct ft_state {
 	__u32 slot;			/* active policy slot, 0 or 1 */
 	__u32 generation;		/* generation of the active policy */
+	__u32 l2;			/* FT_L2_ETH: every packet's, while l2_lookup is 0 */
+	__u32 l2_lookup;		/* 1: some interface in ft_links is not Ethernet */
 };
+
+_Static_assert(sizeof(struct ft_state) == 16, "ft_state ABI size");
 
 /* Per-CPU packet/byte counter, value of ft_rule_cnt and ft_class_cnt. */
 struct ft_pktcnt {

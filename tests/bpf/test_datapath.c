@@ -425,10 +425,28 @@ static void set_link_on(struct state *s, __u32 ifindex, enum ft_l2 l2)
 	assert_int_equal(ft_link_record(&s->l, ifindex, l2, l2 == FT_L2_NONE ? 65534 : 772), 0);
 }
 
-/* set_link_on() ifindex 1, the test runs' device (its ft_devs entry is free or its own). */
+/* ft_state's l2_lookup: whether ft_xdp looks up the receiving interface's
+ * link type (1) or takes st->l2 for every packet (0); l2 must say Ethernet. */
+static __u32 state_l2_lookup(struct state *s)
+{
+	struct ft_state st;
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_state"), &zero, &st), 0);
+	assert_int_equal(st.l2, FT_L2_ETH);
+	return st.l2_lookup;
+}
+
+/*
+ * set_link_on() ifindex 1, the test runs' device (its ft_devs entry is free
+ * or its own), the only interface in ft_links outside test_devs_collision():
+ * ft_xdp looks link types up exactly while it is not Ethernet (the L3
+ * cases would misparse otherwise; the Ethernet ones take the fast path).
+ */
 static void set_link(struct state *s, enum ft_l2 l2)
 {
 	set_link_on(s, 1, l2);
+	assert_int_equal(state_l2_lookup(s), l2 != FT_L2_ETH);
 }
 
 /* The index of the rule called @name in the test policy, -1 for DEFAULT. */
@@ -1058,6 +1076,8 @@ static void test_devs_collision(void **st)
 		/* the holder first: the other finds the entry taken */
 		set_link_on(s, holder, holder == l3_if ? FT_L2_NONE : FT_L2_ETH);
 		set_link_on(s, fallback, fallback == l3_if ? FT_L2_NONE : FT_L2_ETH);
+		/* an L3 interface among them: every packet's link type looked up */
+		assert_int_equal(state_l2_lookup(s), 1);
 		assert_false(dev_counters(s, fallback, &w0, &t0));
 		/* counters of the fallback interface live in ft_hoff, as flowtagd makes them */
 		{

@@ -174,6 +174,20 @@ nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
 expect_eq "--cleanup over them: exit status 0" "$?" 0
 check "... it removed every pin" test ! -e "$PIN"
 
+# pins of a version whose ft_state held slot and generation alone (8
+# bytes, no link-type fields): the same refusal, the same way out
+mkdir -p "$PIN"
+bpftool map create "$PIN/ft_state" type array key 4 value 8 entries 1 name ft_state
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd8b.log" 2>&1
+expect_eq "a start over an earlier version's ft_state fails (exit 1)" "$?" 1
+check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd8b.log"
+check "... and attached nothing" bash -c "! ip -n $(ns dut) link show d0 | grep -q xdp"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+	>"$TMP/cleanup3b.log" 2>&1
+expect_eq "--cleanup over them: exit status 0" "$?" 0
+check "... it removed every pin" test ! -e "$PIN"
+
 # pins written in another data-path format (ft_info.format; here a future
 # 99, made by rewriting the record of a killed flowtagd): maps libbpf takes
 # as compatible, content this flowtagd would misread. A start refuses and
