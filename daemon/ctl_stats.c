@@ -58,9 +58,13 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 	sn->rules = calloc(sn->nrules ? sn->nrules : 1, sizeof(*sn->rules));
 	if (!sn->classes || !sn->rules)
 		return -ENOMEM;
+	/* a class's total: its default packets, then its rules' (each packet
+	 * is counted once, ft_pinned_class_counts()), from the rule counters
+	 * shown below: the class lines add up to them */
 	for (i = 0; i < sn->nclasses; i++) {
-		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info,
-				      &sn->classes[i].cnt);
+		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info, NULL);
+		if (!err)
+			err = ft_pinned_class_default(s, sn->st.slot & 1, i, &sn->classes[i].cnt);
 		if (err)
 			return err;
 	}
@@ -68,6 +72,8 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 		err = ft_pinned_rule(s, sn->st.slot & 1, i, &sn->rules[i].info, &sn->rules[i].cnt);
 		if (err)
 			return err;
+		if (sn->rules[i].info.class_id < sn->nclasses)
+			ft_pktcnt_add(&sn->classes[sn->rules[i].info.class_id].cnt, &sn->rules[i].cnt);
 		/* pins of a version without rule names: none to show */
 		if (ft_pinned_rule_name(s, sn->st.slot & 1, i, &sn->rules[i].name))
 			sn->rules[i].name.name[0] = '\0';

@@ -175,11 +175,12 @@ out:
 static int write_all(FILE *f, struct ft_pinned *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
+	struct ft_pktcnt tot[FT_MAX_CLASSES];
 	struct ft_daemon_info info = { 0 };
 	struct ft_confirm_info confirm;
 	struct ft_policy_hdr h;
 	struct ft_state st;
-	uint32_t i;
+	uint32_t i, ncls;
 	int err, pass;
 
 	err = ft_pinned_state(s, &st);
@@ -221,22 +222,26 @@ static int write_all(FILE *f, struct ft_pinned *s)
 
 	/* per generation: they restart at 0 on a reload, as counters may. One
 	 * family at a time: the text format wants a family's samples together. */
+	/* every class's total in one walk of the rules (ft_pinned_class_counts()) */
+	ncls = h.nclasses < FT_MAX_CLASSES ? h.nclasses : FT_MAX_CLASSES;
+	if (ft_pinned_class_counts(s, st.slot, ncls, tot))
+		ncls = 0;
 	for (pass = 0; pass < 2; pass++) {
 		const char *what = pass ? "bytes" : "packets";
 
 		fprintf(f, "# HELP flowtag_class_%s_total %s tagged with a class.\n"
 			   "# TYPE flowtag_class_%s_total counter\n", what,
 			pass ? "Bytes" : "Packets", what);
-		for (i = 0; i < h.nclasses && i < FT_MAX_CLASSES; i++) {
+		for (i = 0; i < ncls; i++) {
 			struct ft_class_info ci;
-			struct ft_pktcnt c;
 
-			if (ft_pinned_class(s, st.slot, i, &ci, &c))
+			if (ft_pinned_class(s, st.slot, i, &ci, NULL))
 				continue;
 			ci.name[sizeof(ci.name) - 1] = '\0';
 			fprintf(f, "flowtag_class_%s_total{class=\"", what);
 			put_label(f, ci.name);
-			fprintf(f, "\"} %llu\n", (unsigned long long)(pass ? c.bytes : c.packets));
+			fprintf(f, "\"} %llu\n",
+				(unsigned long long)(pass ? tot[i].bytes : tot[i].packets));
 		}
 	}
 	write_shaping(f, s, st.slot);

@@ -452,10 +452,53 @@ static int pktcnt(struct ft_pinned *s, enum ft_pinned_map m, uint32_t key, struc
 	return 0;
 }
 
+int ft_pinned_class_default(struct ft_pinned *s, uint32_t slot, uint32_t cls,
+			    struct ft_pktcnt *cnt)
+{
+	if (slot >= FT_SLOTS || cls >= FT_MAX_CLASSES)
+		return -EINVAL;
+	return pktcnt(s, FT_PINNED_CLASS_CNT, slot * FT_MAX_CLASSES + cls, cnt);
+}
+
+void ft_pktcnt_add(struct ft_pktcnt *to, const struct ft_pktcnt *c)
+{
+	to->packets += c->packets;
+	to->bytes += c->bytes;
+}
+
+int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out)
+{
+	struct ft_policy_hdr h;
+	struct ft_rule_info ri;
+	struct ft_pktcnt c;
+	uint32_t i;
+	int err;
+
+	if (slot >= FT_SLOTS || n > FT_MAX_CLASSES)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		err = ft_pinned_class_default(s, slot, i, &out[i]);
+		if (err)
+			return err;
+	}
+	err = ft_pinned_policy(s, slot, &h);
+	if (err)
+		return err;
+	for (i = 0; i < h.nrules && i < FT_MAX_RULES; i++) {
+		err = ft_pinned_rule(s, slot, i, &ri, &c);
+		if (err)
+			return err;
+		if (ri.class_id < n)
+			ft_pktcnt_add(&out[ri.class_id], &c);
+	}
+	return 0;
+}
+
 int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
 		    struct ft_pktcnt *cnt)
 {
 	uint32_t key = slot * FT_MAX_CLASSES + cls;
+	struct ft_pktcnt *all;
 	int err;
 
 	if (slot >= FT_SLOTS || cls >= FT_MAX_CLASSES)
@@ -466,7 +509,16 @@ int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_
 			return err;
 		ci->name[sizeof(ci->name) - 1] = '\0';
 	}
-	return cnt ? pktcnt(s, FT_PINNED_CLASS_CNT, key, cnt) : 0;
+	if (!cnt)
+		return 0;
+	all = calloc(cls + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = ft_pinned_class_counts(s, slot, cls + 1, all);
+	if (!err)
+		*cnt = all[cls];
+	free(all);
+	return err;
 }
 
 int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,

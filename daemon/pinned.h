@@ -149,11 +149,38 @@ int ft_pinned_counters(struct ft_pinned *s, uint64_t *out);
 
 /**
  * ft_pinned_class() - class @cls of @slot: its description and its packet
- * counter summed over the CPUs. Either output may be NULL.
- * Return: 0, -EINVAL for an index out of range, or -errno.
+ * counter summed over the CPUs: its total, as ft_pinned_class_counts()
+ * gives it (a walk of the slot's rules: for many classes, call that once).
+ * Either output may be NULL.
+ * Return: 0, -EINVAL for an index out of range, -ENOMEM, or -errno.
  */
 int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
 		    struct ft_pktcnt *cnt);
+
+/**
+ * ft_pinned_class_default() - the packets (and bytes) of @slot that no
+ * rule matched and that got class @cls as the policy's default: its
+ * ft_class_cnt entry summed over the CPUs (flowtag/maps.h, struct
+ * ft_pktcnt). Not the class's total: see ft_pinned_class_counts().
+ * Return: 0, -EINVAL for an index out of range, or -errno.
+ */
+int ft_pinned_class_default(struct ft_pinned *s, uint32_t slot, uint32_t cls,
+			    struct ft_pktcnt *cnt);
+
+/**
+ * ft_pinned_class_counts() - the totals of classes 0..@n-1 of @slot into
+ * @out: each one's default packets (ft_pinned_class_default()) plus the
+ * counters of the slot's rules whose ft_rule_info.class_id it is. The
+ * data path counts each packet once, in its rule's counter or, without a
+ * rule, in its default class's (ft_count_verdict(), xdp/classify.h).
+ * Reads are not atomic with the data path: a reload between them mixes
+ * two policies (callers compare the generation before and after).
+ * Return: 0, -EINVAL for @slot or @n out of range, or -errno.
+ */
+int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out);
+
+/** ft_pktcnt_add() - add @c's packets and bytes to @to's. */
+void ft_pktcnt_add(struct ft_pktcnt *to, const struct ft_pktcnt *c);
 
 /**
  * ft_pinned_rule() - rule @rule of @slot: where it came from and its packet

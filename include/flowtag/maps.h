@@ -373,8 +373,11 @@ struct ft_daemon_info {
  * every change of a pinned map's content that libbpf's reuse check (type,
  * key and value size, max_entries, flags) cannot see; a change it sees
  * needs no new number, but a name in loader.c's relaid_pins.
+ *   1  the first numbered format
+ *   2  one counter per counted packet: ft_class_cnt holds only the
+ *      default verdict's packets (struct ft_pktcnt)
  */
-#define FT_DATAPATH_FORMAT	1
+#define FT_DATAPATH_FORMAT	2
 
 /* Whether pins whose ft_info says @format were written for programs that
  * read them otherwise: another number. 0 is a version before the formats
@@ -549,7 +552,15 @@ struct ft_state {
 
 _Static_assert(sizeof(struct ft_state) == 16, "ft_state ABI size");
 
-/* Per-CPU packet/byte counter, value of ft_rule_cnt and ft_class_cnt. */
+/*
+ * Per-CPU packet/byte counter, value of ft_rule_cnt (slot * FT_MAX_RULES +
+ * rule: the packets that matched the rule) and ft_class_cnt (slot *
+ * FT_MAX_CLASSES + class: the packets no rule matched that got the class
+ * as the policy's default). Each counted packet is in exactly one of
+ * them; a class's total is its ft_class_cnt entry plus the ft_rule_cnt
+ * entries of the rules whose ft_rule_info.class_id it is (data-path
+ * format 2; format 1 counted a tagged packet in both).
+ */
 struct ft_pktcnt {
 	__u64 packets;			/* packets */
 	__u64 bytes;			/* bytes (XDP: frame length, tc: skb->len) */

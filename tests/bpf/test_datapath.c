@@ -985,34 +985,55 @@ static void test_frag_exthdr(void **st)
 	assert_int_equal(failures, 0);
 }
 
-/* Per-rule and per-class counters and the hand-off counters move. */
+/*
+ * Per-rule and per-class counters and the hand-off counters move: each
+ * packet in one of them (flowtag/maps.h, struct ft_pktcnt), its rule's,
+ * or without a rule its default class's, never both.
+ */
 static void test_counters(void **st)
 {
 	struct state *s = *st;
 	struct pkt_spec p = { V4(C4, "192.0.2.77"), UDP(1, 5061), .payload = 100 };
-	uint8_t pkt[PKT_MAX];
-	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end);
-	__u32 slot, gen;
-	struct ft_pktcnt r0, r1, c0, c1;
+	struct pkt_spec pd = { V4(C4, "192.0.2.77"), UDP(1, 5062), .payload = 60 };
+	uint8_t pkt[PKT_MAX], pktd[PKT_MAX];
+	size_t hdr_end, len = pkt_build(&p, pkt, &hdr_end), lend = pkt_build(&pd, pktd, &hdr_end);
+	struct ft_policy_hdr h;
+	__u32 slot, gen, dflt;
+	struct ft_pktcnt r0, r1, c0, c1, d0, d1;
 	__u64 w0 = ft_counter(&s->l, FT_CNT_META_WRITTEN);
 	__u64 f0 = ft_counter(&s->l, FT_CNT_FALLBACK);
-	int i;
+	int i, sip = rule_index(s, "sip");
 
 	assert_int_equal(ft_loader_state(&s->l, &slot, &gen), 0);
+	assert_int_equal(bpf_map_lookup_elem(ft_loader_map_fd(&s->l, "ft_policy"), &slot, &h), 0);
+	dflt = h.default_verdict.meta.class_id;
+	assert_int_equal(dflt, 15);	/* "default", the 16th class */
+	assert_int_equal(sip, 3);
 	r0 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + 3);
 	c0 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + 0);
-	for (i = 0; i < 5; i++)
+	d0 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + dflt);
+	for (i = 0; i < 5; i++) {
 		ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pkt, len);
+		if (i < 3)
+			ft_run_xdp(ft_loader_xdp_fd(&s->l, false), pktd, lend);
+	}
 	ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pkt, len, 0, 0);
+	ft_run_tc(ft_loader_tc_ingress_fd(&s->l), pktd, lend, 0, 0);
 	r1 = ft_pktcount(&s->l, "ft_rule_cnt", slot * FT_MAX_RULES + 3);
 	c1 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + 0);
+	d1 = ft_pktcount(&s->l, "ft_class_cnt", slot * FT_MAX_CLASSES + dflt);
 
-	/* 5 XDP runs + 1 tc fallback classification */
+	/* sip: 5 XDP runs + 1 tc fallback classification, in its rule's
+	 * counter only: its class "voice" (0) holds no rule's packets */
 	assert_int_equal(r1.packets - r0.packets, 6);
-	assert_int_equal(c1.packets - c0.packets, 6);
-	assert_int_equal(c1.bytes - c0.bytes, 6 * len);
-	assert_int_equal(ft_counter(&s->l, FT_CNT_META_WRITTEN) - w0, 5);
-	assert_int_equal(ft_counter(&s->l, FT_CNT_FALLBACK) - f0, 1);
+	assert_int_equal(r1.bytes - r0.bytes, 6 * len);
+	assert_int_equal(c1.packets - c0.packets, 0);
+	assert_int_equal(c1.bytes - c0.bytes, 0);
+	/* no rule (port 5062): 3 XDP runs + 1 tc, in the default class's */
+	assert_int_equal(d1.packets - d0.packets, 4);
+	assert_int_equal(d1.bytes - d0.bytes, 4 * lend);
+	assert_int_equal(ft_counter(&s->l, FT_CNT_META_WRITTEN) - w0, 8);
+	assert_int_equal(ft_counter(&s->l, FT_CNT_FALLBACK) - f0, 2);
 }
 
 /* Whether the ft_devs entry of @ifindex is the interface's on every CPU, with @meta_written and

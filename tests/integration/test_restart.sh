@@ -203,17 +203,17 @@ path = sys.argv[1]
 v = json.loads(subprocess.check_output(["bpftool", "-j", "map", "lookup", "pinned", path,
                                         "key", "0", "0", "0", "0"]))
 val = [int(b, 16) for b in v["value"]]
-assert int.from_bytes(bytes(val[36:40]), "little") == 1, "format 1 written by this flowtagd"
+assert int.from_bytes(bytes(val[36:40]), "little") == 2, "format 2 written by this flowtagd"
 val[36:40] = list((99).to_bytes(4, "little"))
 subprocess.check_call(["bpftool", "map", "update", "pinned", path, "key", "0", "0", "0", "0",
                        "value"] + [str(b) for b in val])
 PY
-expect_eq "the killed daemon's ft_info said format 1; rewritten to 99" "$?" 0
+expect_eq "the killed daemon's ft_info said format 2; rewritten to 99" "$?" 0
 nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
 	>"$TMP/flowtagd10.log" 2>&1
 expect_eq "a start over pins of data-path format 99 fails (exit 1)" "$?" 1
 check "it names both formats and the way out" \
-	grep -q "hold data-path format 99, this flowtagd reads format 1 .*flowtagd --cleanup" \
+	grep -q "hold data-path format 99, this flowtagd reads format 2 .*flowtagd --cleanup" \
 	"$TMP/flowtagd10.log"
 expect_eq "... and replaced nothing: d0 keeps the killed daemon's XDP program" \
 	"$(xdp_id)" "${id0:-none}"
@@ -222,7 +222,7 @@ expect_eq "... and replaced nothing: d0 keeps the killed daemon's XDP program" \
 ctl dut status >"$TMP/status99" 2>&1
 expect_eq "flowtagctl status over format 99: exit 1, not a report" "$?" 1
 check "... it names both formats" \
-	grep -q "hold data-path format 99, this flowtagctl reads format 1" "$TMP/status99"
+	grep -q "hold data-path format 99, this flowtagctl reads format 2" "$TMP/status99"
 ctl dut stats >/dev/null 2>&1
 expect_eq "flowtagctl stats over format 99: exit 1" "$?" 1
 ctl dut set add blocked 198.18.0.1 >"$TMP/set99" 2>&1
