@@ -399,6 +399,15 @@ ft_tc_hook_of()
 	fi
 }
 
+# ft_state_l2: the pinned ft_state's link-type fields, "L2 L2_LOOKUP"
+# (flowtag/maps.h: "0 0" while every attached interface is Ethernet)
+ft_state_l2()
+{
+	bpftool -j map lookup pinned "$PIN/ft_state" key 0 0 0 0 2>&1 |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["value"]
+print(v["l2"], v["l2_lookup"])' 2>&1
+}
+
 # nothing_left NS IF: no XDP program, no filter or tcx link of ours, no pins
 nothing_left()
 {

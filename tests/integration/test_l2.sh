@@ -75,10 +75,7 @@ check "status: d1 link ether, mode xdp-native, state ok, the frags program" \
 	grep -qE '^ *d1 +[0-9]+ +ether +xdp-native +yes +ok +native +ft_xdp_frags #[0-9]+ +(tcx|clsact) +yes +no' <<<"$status"
 # every interface Ethernet: ft_xdp takes each packet for Ethernet without
 # looking its link type up (ft_state.l2_lookup 0; test_l3.sh the other way)
-st=$(bpftool -j map lookup pinned "$PIN/ft_state" key 0 0 0 0 2>&1 |
-	python3 -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["value"]
-print(v["l2"], v["l2_lookup"])' 2>&1)
-expect_eq "ft_state: l2 0 (Ethernet), l2_lookup 0 (d0, d1 link ether)" "$st" "0 0"
+expect_eq "ft_state: l2 0 (Ethernet), l2_lookup 0 (d0, d1 link ether)" "$(ft_state_l2)" "0 0"
 
 # ---- case 2: PPPoE session frames ----
 inject()

@@ -91,10 +91,7 @@ print(*sorted({(c["value"]["ifindex"], c["value"]["l2"]) for c in v}), sum(c["va
 	expect_eq "ft_devs: wg0's entry on every CPU, link none, 30 tagged packets" "$dev" "($idx, 1) 30"
 	# an interface that is not Ethernet: ft_xdp looks every packet's link
 	# type up (ft_state.l2_lookup), not taking it for Ethernet
-	st=$(bpftool -j map lookup pinned "$PIN/ft_state" key 0 0 0 0 2>&1 |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["value"]
-print(v["l2"], v["l2_lookup"])' 2>&1)
-	expect_eq "ft_state: l2 0 (Ethernet), l2_lookup 1 (wg0 is link none)" "$st" "0 1"
+	expect_eq "ft_state: l2 0 (Ethernet), l2_lookup 1 (wg0 is link none)" "$(ft_state_l2)" "0 1"
 	check "ft_hoff: no entry for wg0" bash -c "bpftool map show pinned '$PIN/ft_hoff' >/dev/null && ! bpftool map lookup pinned '$PIN/ft_hoff' key $((idx & 255)) $((idx >> 8 & 255)) $((idx >> 16 & 255)) $((idx >> 24)) >/dev/null 2>&1"
 	status=$(ctl dut status)
 	check "status: wg0's hand-off counters (from ft_devs)" grep -qE '^ *wg0 +30 +30 +30 ' <<<"$status"

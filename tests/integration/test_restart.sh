@@ -141,52 +141,45 @@ check "--cleanup removed the clsact qdisc flowtag created" \
 	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
 
 
-# pins of a version whose IPv4 prefix maps were LPM tries (made here with
-# bpftool: only the inner map type differs): a start cannot take them over
-# and says so; --cleanup removes them
+# A start over pins of an earlier layout (loader.c's relaid_pins, made
+# here with bpftool), @1 naming them: it cannot take them over, says so
+# and attaches nothing; --cleanup removes them. @2 names the logs.
+relaid_refused()
+{
+	nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
+		>"$TMP/flowtagd-$2.log" 2>&1
+	expect_eq "a start over an earlier version's $1 fails (exit 1)" "$?" 1
+	check "it names the cause" grep -q "pinned maps from another flowtag version" \
+		"$TMP/flowtagd-$2.log"
+	check "... and attached nothing" bash -c "! ip -n $(ns dut) link show d0 | grep -q xdp"
+	nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
+		>"$TMP/cleanup-$2.log" 2>&1
+	expect_eq "--cleanup over them: exit status 0" "$?" 0
+	check "... it removed every pin" test ! -e "$PIN"
+}
+
+# pins of a version whose IPv4 prefix maps were LPM tries (only the inner
+# map type differs)
 mkdir -p "$PIN"
 bpftool map create "$PIN/lpm_inner" type lpm_trie key 8 value 4 entries 1 name lpm_inner \
 	flags 1 &&
 	bpftool map create "$PIN/ft_src4_o" type array_of_maps key 4 value 4 entries 2 \
 		name ft_src4_o inner_map pinned "$PIN/lpm_inner"
 rm -f "$PIN/lpm_inner"
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
-	>"$TMP/flowtagd7.log" 2>&1
-expect_eq "a start over an earlier version's IPv4 prefix pins fails (exit 1)" "$?" 1
-check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd7.log"
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
-	>"$TMP/cleanup2.log" 2>&1
-expect_eq "--cleanup over them: exit status 0" "$?" 0
-check "... it removed every pin" test ! -e "$PIN"
+relaid_refused "IPv4 prefix pins" lpm
 
 # pins of a version with one health counter fewer (ft_health_cnt, 20
-# counters of 8 bytes): the same refusal, the same way out
+# counters of 8 bytes)
 mkdir -p "$PIN"
 bpftool map create "$PIN/ft_health_cnt" type percpu_array key 4 value 160 entries 1 \
 	name ft_health_cnt
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
-	>"$TMP/flowtagd8.log" 2>&1
-expect_eq "a start over an earlier version's health counters fails (exit 1)" "$?" 1
-check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd8.log"
-check "... and attached nothing" bash -c "! ip -n $(ns dut) link show d0 | grep -q xdp"
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
-	>"$TMP/cleanup3.log" 2>&1
-expect_eq "--cleanup over them: exit status 0" "$?" 0
-check "... it removed every pin" test ! -e "$PIN"
+relaid_refused "health counters" health
 
 # pins of a version whose ft_state held slot and generation alone (8
-# bytes, no link-type fields): the same refusal, the same way out
+# bytes, no link-type fields)
 mkdir -p "$PIN"
 bpftool map create "$PIN/ft_state" type array key 4 value 8 entries 1 name ft_state
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" --pin-dir "$PIN" \
-	>"$TMP/flowtagd8b.log" 2>&1
-expect_eq "a start over an earlier version's ft_state fails (exit 1)" "$?" 1
-check "it names the cause" grep -q "pinned maps from another flowtag version" "$TMP/flowtagd8b.log"
-check "... and attached nothing" bash -c "! ip -n $(ns dut) link show d0 | grep -q xdp"
-nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" --cleanup --pin-dir "$PIN" \
-	>"$TMP/cleanup3b.log" 2>&1
-expect_eq "--cleanup over them: exit status 0" "$?" 0
-check "... it removed every pin" test ! -e "$PIN"
+relaid_refused "ft_state" state
 
 # pins written in another data-path format (ft_info.format; here a future
 # 99, made by rewriting the record of a killed flowtagd): maps libbpf takes
