@@ -149,7 +149,7 @@ static int old_outcome(struct ft_pinned *p, uint32_t slot, const struct ft_polic
 	}
 	if (o->action != FT_ACT_CLASS)
 		return 0;
-	err = ft_pinned_class(p, slot, cls, &ci, NULL);
+	err = ft_pinned_class(p, slot, cls, &ci);
 	if (err)
 		return err;
 	memcpy(o->cls, ci.name, sizeof(o->cls));

@@ -368,8 +368,7 @@ static void print_live_prog(struct ft_out *o, struct ft_pinned *s, const struct 
 		} else {
 			snprintf(rule, sizeof(rule), "no rule");
 		}
-		if (m->class_id != FT_CLASS_NONE && !ft_pinned_class(s, st->slot & 1, m->class_id,
-								     &ci, NULL))
+		if (m->class_id != FT_CLASS_NONE && !ft_pinned_class(s, st->slot & 1, m->class_id, &ci))
 			snprintf(cls, sizeof(cls), "%.*s", FT_NAME_LEN, ci.name);
 		ctl_append(text, sizeof(text), &n, "%s: ", rule);
 		if (drop)

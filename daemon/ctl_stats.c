@@ -62,7 +62,7 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 	 * is counted once, ft_pinned_class_counts()), from the rule counters
 	 * shown below: the class lines add up to them */
 	for (i = 0; i < sn->nclasses; i++) {
-		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info, NULL);
+		err = ft_pinned_class(s, sn->st.slot & 1, i, &sn->classes[i].info);
 		if (!err)
 			err = ft_pinned_class_default(s, sn->st.slot & 1, i, &sn->classes[i].cnt);
 		if (err)

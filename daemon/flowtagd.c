@@ -592,7 +592,7 @@ static int start(struct daemon *d)
 		ft_ifaces_undo(&d->ifs, rec, nrec);
 		if (d->loader.adopted) {
 			/* the previous policy is intact in the other slot */
-			ft_loader_revert(&d->loader, old_slot, old_gen);
+			ft_loader_flip(&d->loader, old_slot, old_gen);
 		} else {
 			ft_loader_unpin(&d->loader);
 			if (!kept_sets(d->pin_dir))	/* dynamic sets stay */

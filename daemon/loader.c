@@ -373,11 +373,6 @@ int ft_loader_flip(struct ft_loader *l, uint32_t slot, uint32_t generation)
 	return 0;
 }
 
-int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation)
-{
-	return ft_loader_flip(l, slot, generation);
-}
-
 int ft_loader_links_sync(struct ft_loader *l)
 {
 	int links_fd = ft_loader_map_fd(l, "ft_links"), fd = bpf_map__fd(l->xdp->maps.ft_state);

@@ -82,7 +82,10 @@ int ft_loader_state(struct ft_loader *l, uint32_t *slot, uint32_t *generation);
 /**
  * ft_loader_flip() - make the policy in @slot (0 or 1), of @generation, the
  * active one: one write of ft_state, whose link-type fields it keeps as
- * they are. The caller has written the slot's tables and header before.
+ * they are. The caller has written the slot's tables and header before:
+ * ft_policy_swap(), or a start that failed after applying, which makes the
+ * slot and generation before its ft_policy_swap() active again (the policy
+ * there is intact: the swap wrote the other slot).
  * Returns 0 or -errno of the map lookup or update.
  */
 int ft_loader_flip(struct ft_loader *l, uint32_t slot, uint32_t generation);
@@ -96,13 +99,6 @@ int ft_loader_flip(struct ft_loader *l, uint32_t slot, uint32_t generation);
  * Returns 0 or -errno; on an error ft_state is unchanged.
  */
 int ft_loader_links_sync(struct ft_loader *l);
-
-/**
- * ft_loader_revert() - make @slot/@generation active again, as they were
- * before the last ft_policy_swap() (whose slot was the other one, so the
- * policy in @slot is intact). For a start that failed after applying.
- */
-int ft_loader_revert(struct ft_loader *l, uint32_t slot, uint32_t generation);
 
 /** Program fds, for attaching and for bpf_prog_test_run_opts. */
 int ft_loader_xdp_fd(struct ft_loader *l, bool frags);

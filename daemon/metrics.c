@@ -235,7 +235,7 @@ static int write_all(FILE *f, struct ft_pinned *s)
 		for (i = 0; i < ncls; i++) {
 			struct ft_class_info ci;
 
-			if (ft_pinned_class(s, st.slot, i, &ci, NULL))
+			if (ft_pinned_class(s, st.slot, i, &ci))
 				continue;
 			ci.name[sizeof(ci.name) - 1] = '\0';
 			fprintf(f, "flowtag_class_%s_total{class=\"", what);

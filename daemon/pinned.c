@@ -494,31 +494,17 @@ int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struc
 	return 0;
 }
 
-int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
-		    struct ft_pktcnt *cnt)
+int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci)
 {
-	uint32_t key = slot * FT_MAX_CLASSES + cls;
-	struct ft_pktcnt *all;
 	int err;
 
 	if (slot >= FT_SLOTS || cls >= FT_MAX_CLASSES)
 		return -EINVAL;
-	if (ci) {
-		err = lookup(s, FT_PINNED_CLASSES, key, ci);
-		if (err)
-			return err;
-		ci->name[sizeof(ci->name) - 1] = '\0';
-	}
-	if (!cnt)
-		return 0;
-	all = calloc(cls + 1, sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	err = ft_pinned_class_counts(s, slot, cls + 1, all);
-	if (!err)
-		*cnt = all[cls];
-	free(all);
-	return err;
+	err = lookup(s, FT_PINNED_CLASSES, slot * FT_MAX_CLASSES + cls, ci);
+	if (err)
+		return err;
+	ci->name[sizeof(ci->name) - 1] = '\0';
+	return 0;
 }
 
 int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_rule_info *ri,

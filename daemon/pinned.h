@@ -148,14 +148,11 @@ int ft_hoff_sum(int devs_fd, int hoff_fd, uint32_t ifindex, int ncpu, void *buf,
 int ft_pinned_counters(struct ft_pinned *s, uint64_t *out);
 
 /**
- * ft_pinned_class() - class @cls of @slot: its description and its packet
- * counter summed over the CPUs: its total, as ft_pinned_class_counts()
- * gives it (a walk of the slot's rules: for many classes, call that once).
- * Either output may be NULL.
- * Return: 0, -EINVAL for an index out of range, -ENOMEM, or -errno.
+ * ft_pinned_class() - class @cls of @slot: its description (name, mark,
+ * priority), NUL-terminated. Its packet counters: ft_pinned_class_counts().
+ * Return: 0, -EINVAL for an index out of range, or -errno.
  */
-int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci,
-		    struct ft_pktcnt *cnt);
+int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_class_info *ci);
 
 /**
  * ft_pinned_class_default() - the packets (and bytes) of @slot that no

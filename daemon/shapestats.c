@@ -119,7 +119,7 @@ static void name_classes(struct ft_pinned *s, uint32_t slot, struct ft_shaped_de
 	if (ft_pinned_policy(s, slot, &h))
 		return;
 	for (i = 0; i < h.nclasses && i < FT_MAX_CLASSES; i++) {
-		if (ft_pinned_class(s, slot, i, &ci, NULL) || !(ci.flags & FT_META_F_PRIO))
+		if (ft_pinned_class(s, slot, i, &ci) || !(ci.flags & FT_META_F_PRIO))
 			continue;
 		ci.name[sizeof(ci.name) - 1] = '\0';
 		for (k = 0; k < dev->nclasses; k++) {

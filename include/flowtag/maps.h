@@ -535,8 +535,9 @@ _Static_assert((FT_DEV_SLOTS & (FT_DEV_SLOTS - 1)) == 0, "FT_DEV_SLOTS is a powe
  * entry, and ft_xdp takes l2 (FT_L2_ETH) from here instead of looking the
  * receiving interface up in ft_devs (and, on a tag mismatch, ft_links):
  * the lookup and the ingress ifindex it needs cost a flood drop 2-4 ns
- * of its 50 (bench/README.md, "Every packet Ethernet without a lookup"). flowtagd recounts ft_links and writes
- * l2_lookup 1 before it attaches to an interface of another link type
+ * of its 50 (bench/README.md, "Every packet Ethernet without a lookup").
+ * flowtagd recounts ft_links and writes l2_lookup 1 before it attaches
+ * to an interface of another link type
  * (ft_link_record(), daemon/attach.c), and 0 again only after such an
  * interface's entry is gone; the flips keep both fields as they are.
  * l2 is a field, not the constant FT_L2_ETH in the program, for the
