@@ -176,11 +176,12 @@ static int write_all(FILE *f, struct ft_pinned *s)
 {
 	uint64_t cnt[FT_CNT_MAX];
 	struct ft_pktcnt tot[FT_MAX_CLASSES];
+	struct ft_pinned_rule_cnt *rules;
 	struct ft_daemon_info info = { 0 };
 	struct ft_confirm_info confirm;
 	struct ft_policy_hdr h;
 	struct ft_state st;
-	uint32_t i, ncls;
+	uint32_t i, ncls, nrules;
 	int err, pass;
 
 	err = ft_pinned_state(s, &st);
@@ -222,9 +223,14 @@ static int write_all(FILE *f, struct ft_pinned *s)
 
 	/* per generation: they restart at 0 on a reload, as counters may. One
 	 * family at a time: the text format wants a family's samples together. */
-	/* every class's total in one walk of the rules (ft_pinned_class_counts()) */
+	/* every class's total and every rule's counter in one walk of the
+	 * rules (ft_pinned_class_counts()): the rule lines below are the
+	 * counters the class totals were summed from */
+	rules = calloc(FT_MAX_RULES, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
 	ncls = h.nclasses < FT_MAX_CLASSES ? h.nclasses : FT_MAX_CLASSES;
-	if (ft_pinned_class_counts(s, st.slot, ncls, tot))
+	if (ft_pinned_class_counts(s, st.slot, ncls, tot, rules, &nrules))
 		ncls = 0;
 	for (pass = 0; pass < 2; pass++) {
 		const char *what = pass ? "bytes" : "packets";
@@ -247,15 +253,11 @@ static int write_all(FILE *f, struct ft_pinned *s)
 	write_shaping(f, s, st.slot);
 	fprintf(f, "# HELP flowtag_rule_packets_total Packets that matched a rule.\n"
 		   "# TYPE flowtag_rule_packets_total counter\n");
-	for (i = 0; i < h.nrules && i < FT_MAX_RULES; i++) {
-		struct ft_rule_info ri;
-		struct ft_pktcnt c;
-
-		if (ft_pinned_rule(s, st.slot, i, &ri, &c))
-			continue;
+	for (i = 0; i < nrules; i++)
 		fprintf(f, "flowtag_rule_packets_total{rule=\"%u\",line=\"%u\",action=\"%s\"} %llu\n",
-			i, ri.line, ft_action_name(ri.action), (unsigned long long)c.packets);
-	}
+			i, rules[i].info.line, ft_action_name(rules[i].info.action),
+			(unsigned long long)rules[i].cnt.packets);
+	free(rules);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -466,14 +466,16 @@ void ft_pktcnt_add(struct ft_pktcnt *to, const struct ft_pktcnt *c)
 	to->bytes += c->bytes;
 }
 
-int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out)
+int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out,
+			   struct ft_pinned_rule_cnt *rules, uint32_t *nrules)
 {
+	struct ft_pinned_rule_cnt r;
 	struct ft_policy_hdr h;
-	struct ft_rule_info ri;
-	struct ft_pktcnt c;
 	uint32_t i;
 	int err;
 
+	if (nrules)
+		*nrules = 0;
 	if (slot >= FT_SLOTS || n > FT_MAX_CLASSES)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
@@ -485,12 +487,16 @@ int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struc
 	if (err)
 		return err;
 	for (i = 0; i < h.nrules && i < FT_MAX_RULES; i++) {
-		err = ft_pinned_rule(s, slot, i, &ri, &c);
+		err = ft_pinned_rule(s, slot, i, &r.info, &r.cnt);
 		if (err)
 			return err;
-		if (ri.class_id < n)
-			ft_pktcnt_add(&out[ri.class_id], &c);
+		if (r.info.class_id < n)
+			ft_pktcnt_add(&out[r.info.class_id], &r.cnt);
+		if (rules)
+			rules[i] = r;
 	}
+	if (nrules)
+		*nrules = i;
 	return 0;
 }
 

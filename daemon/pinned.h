@@ -164,17 +164,28 @@ int ft_pinned_class(struct ft_pinned *s, uint32_t slot, uint32_t cls, struct ft_
 int ft_pinned_class_default(struct ft_pinned *s, uint32_t slot, uint32_t cls,
 			    struct ft_pktcnt *cnt);
 
+/* A rule of a slot as ft_pinned_class_counts() read it. */
+struct ft_pinned_rule_cnt {
+	struct ft_rule_info info;	/* where it came from, its class */
+	struct ft_pktcnt cnt;		/* its counter, summed over the CPUs */
+};
+
 /**
  * ft_pinned_class_counts() - the totals of classes 0..@n-1 of @slot into
  * @out: each one's default packets (ft_pinned_class_default()) plus the
  * counters of the slot's rules whose ft_rule_info.class_id it is. The
  * data path counts each packet once, in its rule's counter or, without a
  * rule, in its default class's (ft_count_verdict(), xdp/classify.h).
+ * @rules: NULL, or FT_MAX_RULES entries that receive every rule's info
+ * and counter as read for the sums (rule lines printed from them add up
+ * to the class totals; no second read); @nrules: NULL, or the number of
+ * rules read (0 on an error).
  * Reads are not atomic with the data path: a reload between them mixes
  * two policies (callers compare the generation before and after).
  * Return: 0, -EINVAL for @slot or @n out of range, or -errno.
  */
-int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out);
+int ft_pinned_class_counts(struct ft_pinned *s, uint32_t slot, uint32_t n, struct ft_pktcnt *out,
+			   struct ft_pinned_rule_cnt *rules, uint32_t *nrules);
 
 /** ft_pktcnt_add() - add @c's packets and bytes to @to's. */
 void ft_pktcnt_add(struct ft_pktcnt *to, const struct ft_pktcnt *c);
