@@ -515,6 +515,10 @@ int ft_compile(const struct ft_policy *pol, struct ft_compiled *out)
 	unsigned int f, r;
 	int err;
 
+	/* every field from here: the steps below add to it (used_fields,
+	 * niif, ...), and a caller's stack garbage once sent compile_iif()
+	 * past its table (a rollback after an interface change) */
+	memset(out, 0, sizeof(*out));
 	if (pol->nrules > FT_MAX_RULES || pol->nclasses > FT_MAX_CLASSES)
 		return -E2BIG;
 	c.nrules = pol->nrules;

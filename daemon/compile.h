@@ -131,7 +131,8 @@ struct ft_compiled {
  * ft_compile() - compile a validated policy.
  * @pol: the policy (must outlive @out: dynamic sets are borrowed); rule iif_index values must be resolved (0 = interface
  *       absent, such a name never matches)
- * @out: zeroed by the caller; free with ft_compiled_free()
+ * @out: written whole (zeroed first, whatever it held: nothing of it is
+ *       freed); free with ft_compiled_free(), also after a failure
  * Returns 0, -E2BIG when the policy exceeds FT_MAX_RULES, FT_MAX_CLASSES,
  * FT_MAX_IFACES or FT_MAX_BITMAPS, -EFBIG when an IPv4 prefix table would
  * need more than FT_DIR4_MAX_BLOCKS blocks (FT_DIR4_TOO_BIG), -ENOMEM.

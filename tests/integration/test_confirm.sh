@@ -155,6 +155,29 @@ check "... saying a confirm is pending" grep -q "already waits for flowtagctl co
 check "the timer still rolls back" wait_log "$TMP/flowtagd.log" "no confirm within 8 s" 12
 expect_eq "the old policy classifies again" "$(mark_now)" old
 
+# 6b. a rollback after an interface change: the iif rules were bound again
+# into the inactive slot, so the old policy is compiled again (flowtagd
+# crashed there once: ft_compile() got an uninitialised output)
+iif_rule='{ match = { iif = "d9"; proto = "udp"; dport = 9009; }; class = "old"; }, '
+write_policy old '{ name = "d0"; }, { name = "d9"; }' |
+	sed "s/^rules = ( /rules = ( $iif_rule/" >"$TMP/policy.conf"
+ctl dut reload >/dev/null 2>&1
+expect_eq "a policy with an iif rule for the absent d9 classifies (old)" "$(mark_now)" old
+write_policy new '{ name = "d0"; }, { name = "d9"; }' |
+	sed "s/^rules = ( /rules = ( $iif_rule/" >"$TMP/policy.conf"
+ctl dut reload --confirm 3 --no-wait >/dev/null 2>&1
+expect_eq "its successor, to be confirmed, classifies (new)" "$(mark_now)" new
+ip -n "$(ns dut)" tuntap add dev d9 mode tun
+check "d9 appears: the iif rules are bound again" \
+	wait_log "$TMP/flowtagd.log" "interfaces changed: iif rules bound again" 5
+check "no confirm: the old policy is compiled again for the rollback" \
+	wait_log "$TMP/flowtagd.log" "rollback: the inactive slot no longer holds generation" 8
+check "... and rolled back to" wait_log "$TMP/flowtagd.log" "no confirm within 3 s" 5
+check "flowtagd is still running" kill -0 "$DAEMON_PID"
+expect_eq "the old policy classifies again" "$(mark_now)" old
+ip -n "$(ns dut)" link del d9
+cp "$TMP/old.conf" "$TMP/policy.conf"
+
 send_stop "$SENDER" "$TMP/send.out"
 sleep 0.3
 read -r old new all <<<"$(counts)"
