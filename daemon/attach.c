@@ -279,6 +279,37 @@ static int clsact_ensure(uint32_t ifindex, const char *name, bool *created)
 	return err;
 }
 
+int ft_clsact_filters(struct nl_sock *sk, uint32_t ifindex, uint32_t parent,
+		      struct ft_tc_filter *out, unsigned int max)
+{
+	struct nl_cache *cache;
+	struct nl_object *obj;
+	unsigned int n = 0;
+	int err;
+
+	err = rtnl_cls_alloc_cache(sk, (int)ifindex, parent, &cache);
+	if (err < 0)
+		return -EIO;	/* libnl's code, converted here */
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_cls *cls = (struct rtnl_cls *)obj;
+		uint32_t handle = rtnl_tc_get_handle(TC_CAST(cls));
+		const char *kind = rtnl_tc_get_kind(TC_CAST(cls));
+
+		/* the dump names each filter chain (a pref and protocol)
+		 * once by itself, with handle 0, before its filters */
+		if (!handle)
+			continue;
+		if (n < max) {
+			out[n].pref = rtnl_cls_get_prio(cls);
+			out[n].handle = handle;
+			snprintf(out[n].kind, sizeof(out[n].kind), "%s", kind ? kind : "?");
+		}
+		n++;
+	}
+	nl_cache_free(cache);
+	return (int)n;
+}
+
 /* Filters left on the clsact hooks of @ifindex (ours included). */
 static int clsact_filter_count(struct nl_sock *sk, uint32_t ifindex)
 {
@@ -290,13 +321,11 @@ static int clsact_filter_count(struct nl_sock *sk, uint32_t ifindex)
 	size_t i;
 
 	for (i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
-		struct nl_cache *cache;
-		int err = rtnl_cls_alloc_cache(sk, ifindex, parents[i], &cache);
+		int n = ft_clsact_filters(sk, ifindex, parents[i], NULL, 0);
 
-		if (err < 0)
-			return -EIO;
-		total += nl_cache_nitems(cache);
-		nl_cache_free(cache);
+		if (n < 0)
+			return n;
+		total += n;
 	}
 	return total;
 }

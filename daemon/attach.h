@@ -26,6 +26,26 @@
 #define FT_TC_HANDLE	0xf7a6	/* our tc filter handle */
 
 struct ft_loader;
+struct nl_sock;
+
+/* A filter on a clsact hook, as the kernel lists it. */
+struct ft_tc_filter {
+	uint32_t pref;			/* its priority: lower runs first */
+	uint32_t handle;
+	char kind[16];			/* "bpf", "u32", "flower", ... */
+};
+
+/**
+ * ft_clsact_filters() - the filters on the clsact hook @parent
+ * (TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS or _EGRESS)) of @ifindex, as
+ * the kernel dumps them (by pref), into @out (at most @max; NULL with 0 to
+ * count). The dump's entries that name a filter chain itself (handle 0)
+ * are not filters and are left out.
+ * Return: the number of filters (more than @max when @out was too small),
+ * or -errno.
+ */
+int ft_clsact_filters(struct nl_sock *sk, uint32_t ifindex, uint32_t parent,
+		      struct ft_tc_filter *out, unsigned int max);
 
 /* What is attached to one interface (mirrors struct ft_iface_info). */
 struct ft_attachment {

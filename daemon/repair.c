@@ -210,8 +210,11 @@ bool ft_repair_check(struct ft_repair *r, struct ft_ifaces *ifs, const struct ft
 			}
 		}
 		/* tc ingress on tcx needs no clsact qdisc, unless for a filter
-		 * (ft_live_check() then says so) */
-		if (lv.state == FT_LIVE_OK && (lv.clsact || (a->flags & FT_IFACE_F_TCX)))
+		 * (ft_live_check() then says so). The hooks as flowtagd left
+		 * them, even with another tool's filter in front (degraded, not
+		 * repaired): the shaping is looked at */
+		if (!lv.unknown && !ft_repair_needed(a, &lv) &&
+		    (lv.clsact || (a->flags & FT_IFACE_F_TCX)))
 			changed |= repair_shaping(r, a, pol, ifc, w, now);
 		if (lv.state == FT_LIVE_OK) {
 			w->seen[0] = '\0';

@@ -235,6 +235,39 @@ static void tcx_clsact_leftover(const struct ft_iface_info *rec, bool cls, struc
 	}
 }
 
+/* On clsact: the other ingress filters that run before flowtag's (a lower
+ * pref, or another filter at its pref): the first one that returns a
+ * verdict ends the hook, and flowtag's filter never tags the packet. */
+static void clsact_in_front(const struct ft_iface_info *rec, struct ft_live *lv)
+{
+	struct ft_tc_filter f[16];
+	struct nl_sock *sk;
+	int n, i;
+
+	sk = ft_nl_route_open();
+	if (!sk) {
+		reason(lv, FT_LIVE_DEGRADED, "cannot list the tc ingress filters");
+		return;
+	}
+	n = ft_clsact_filters(sk, rec->ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), f,
+			      sizeof(f) / sizeof(f[0]));
+	nl_socket_free(sk);
+	if (n < 0) {
+		reason(lv, FT_LIVE_DEGRADED, "cannot list the tc ingress filters: %s",
+		       strerror(-n));
+		return;
+	}
+	/* the kernel dumps them by pref: the ones in front come first */
+	for (i = 0; i < n && i < (int)(sizeof(f) / sizeof(f[0])); i++) {
+		if (f[i].pref > FT_TC_PRIO || (f[i].pref == FT_TC_PRIO && f[i].handle == FT_TC_HANDLE))
+			continue;
+		lv->nfront++;
+		reason(lv, FT_LIVE_DEGRADED, "tc filter pref %u handle %#x (%s) runs on ingress "
+		       "before flowtag's (pref %u): if it returns a verdict, packets are not "
+		       "tagged", f[i].pref, f[i].handle, f[i].kind, FT_TC_PRIO);
+	}
+}
+
 int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
 		  const char *pin_dir, struct ft_live *lv)
 {
@@ -329,6 +362,8 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 			reason(lv, FT_LIVE_DOWN, "the tc ingress filter at pref %#x handle %#x "
 			       "runs %s, not flowtagd's", FT_TC_PRIO, FT_TC_HANDLE,
 			       prog_desc(&lv->ingress, d, sizeof(d)));
+		else if (!tcx)
+			clsact_in_front(rec, lv);
 		if (rec->flags & FT_IFACE_F_EGRESS) {
 			prog_fill(&lv->egress, tc_ours_id(rec->ifindex, BPF_TC_EGRESS),
 				  exp->tc_egress, 0, "ft_tc_egress", NULL);

@@ -10,8 +10,8 @@
  * status and reload judge the data path with it. An interface is
  *   ok       - everything flowtagd attached is there and nothing runs in front
  *   degraded - packets are still tagged, but not as configured (no XDP, so
- *              tc classifies itself; tcx programs in front; egress restore
- *              missing; no link pin)
+ *              tc classifies itself; tcx programs or, on clsact, other tc
+ *              filters in front; egress restore missing; no link pin)
  *   down     - packets are not tagged at all: the interface is gone, or the
  *              clsact qdisc or our tc ingress filter is (clsact), or our
  *              tcx link is (tcx)
@@ -65,6 +65,8 @@ struct ft_live {
 	unsigned int ntcx;		/* tcx ingress programs in front of ours */
 	struct ft_live_prog tcx[FT_LIVE_MAX_TCX];
 	bool tcx_unsupported;		/* the kernel has no tcx: none can be in front */
+	unsigned int nfront;		/* on clsact: other tc ingress filters that
+					 * run before ours (a lower pref) */
 	bool ingress_twice;		/* on tcx, and flowtag's program also at our
 					 * pref/handle on clsact: it runs twice */
 	bool unknown;			/* the kernel could not be asked: judge, but

@@ -121,12 +121,18 @@ check "the other tc filter is still there" \
 
 if [[ -x $FTCTL ]]; then
 	st=$(ctl dut status 2>&1)
-	check "flowtagctl status: running, generation 1" \
-		bash -c "grep -q '^flowtagd: *running' <<<'$st' && grep -q '^generation: *1$' <<<'$st'"
+	# (here-strings, not bash -c '...': the reasons hold quotes)
+	check "flowtagctl status: running" grep -q '^flowtagd: *running' <<<"$st"
+	check "flowtagctl status: generation 1" grep -q '^generation: *1$' <<<"$st"
 	check "flowtagctl status: d0 native with ft_xdp" grep -q "d0 .* native *ft_xdp #" <<<"$st"
+	# the other tool's filter runs first (pref 1): had it returned a
+	# verdict, nothing would be tagged; status cannot tell, so it says so
+	check "flowtagctl status: the filter in front (pref 1) is named" \
+		grep -q "d0: tc filter pref 1 handle 0x1 (bpf) runs on ingress before flowtag's" <<<"$st"
+	check "flowtagctl status: ... and the state is degraded" grep -q "^state: *degraded" <<<"$st"
 	js=$(ctl dut -j status 2>&1)
-	check "flowtagctl status -j: hand-off ok, no fallback" \
-		bash -c "grep -q '\"handoff\":{\"state\":\"ok\"' <<<'$js' && grep -q '\"fallback\":0' <<<'$js'"
+	check "flowtagctl status -j: hand-off ok" grep -q '"handoff":{"state":"ok"' <<<"$js"
+	check "flowtagctl status -j: no fallback" grep -q '"fallback":0' <<<"$js"
 	# the kernel block is probed, not assumed: tcx hooks exist from 6.6 on,
 	# and 6.1's verifier does not inline per-CPU array lookups
 	kv=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
