@@ -219,7 +219,8 @@ int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct
 	return err;
 }
 
-void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c)
+void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,
+		      const struct ft_dynpol *keep_dp)
 {
 	char (*names)[FT_SET_NAME_LEN];
 	size_t n, i, k;
@@ -230,13 +231,24 @@ void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct 
 	lock = ft_dynset_lock(pin_dir, false);
 	for (i = 0; i < n; i++) {
 		struct ft_dynset s;
-		bool keep = false;
+		bool keep = false, opened;
 
 		for (k = 0; k < c->nsets; k++)
 			keep |= c->sets[k].dynamic && !strcmp(c->sets[k].name, names[i]);
 		if (keep)
 			continue;
-		if (!ft_dynset_open(pin_dir, names[i], &s)) {
+		opened = !ft_dynset_open(pin_dir, names[i], &s);
+		/* the other slot's policy names it: kept for a way back */
+		for (k = 0; opened && keep_dp && k < keep_dp->nsets && k < FT_MAX_DYNSETS; k++)
+			keep |= keep_dp->id[k] == s.inf.id;
+		if (keep) {
+			pr_info("dynamic set '%s' is no longer in the policy; kept (%llu elements) "
+				"while the previous policy can come back (rollback), until the "
+				"next reload", names[i], (unsigned long long)s.inf.elements);
+			ft_dynset_close(&s);
+			continue;
+		}
+		if (opened) {
 			bpf_map_delete_elem(outer4, &s.inf.id);
 			bpf_map_delete_elem(outer6, &s.inf.id);
 			pr_warn("dynamic set '%s' is no longer in the policy: its %llu elements "

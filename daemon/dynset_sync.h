@@ -25,11 +25,15 @@ int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct
 		       struct ft_dynpol *dp);
 
 /**
- * ft_dynsets_prune() - remove the pinned sets the policy @c no longer
- * declares as dynamic (after the swap: no active rule names them), with a
- * warning that says how many elements go.
+ * ft_dynsets_prune() - remove the pinned sets that neither the policy @c
+ * declares as dynamic nor the policy in the other slot names (@keep: its
+ * ft_dynpol, NULL for none), with a warning that says how many elements
+ * go. Called after the swap: no active rule names them, and the policy a
+ * rollback or an undone start returns to (the other slot) still finds its
+ * sets, runtime elements and all; they go with the swap after.
  */
-void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c);
+void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,
+		      const struct ft_dynpol *keep);
 
 /**
  * ft_dynsets_gc() - delete the expired elements of every pinned set (the

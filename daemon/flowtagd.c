@@ -527,13 +527,35 @@ static int run_loop(struct daemon *d)
 	return sig;
 }
 
+/* The program ids in ft_health, those of this run's programs: what status
+ * expects attached. Nothing else of the record changes. */
+static void record_prog_ids(struct daemon *d)
+{
+	int fd = ft_loader_map_fd(&d->loader, "ft_health");
+	struct ft_health h;
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &h)) {
+		pr_warn("cannot record the program ids the kept interfaces run: status may call "
+			"them not flowtagd's");
+		return;
+	}
+	h.prog_xdp = d->expect.xdp;
+	h.prog_xdp_frags = d->expect.xdp_frags;
+	h.prog_tc_ingress = d->expect.tc_ingress;
+	h.prog_tc_egress = d->expect.tc_egress;
+	if (bpf_map_update_elem(fd, &zero, &h, 0))
+		pr_warn("cannot record the program ids the kept interfaces run: %s",
+			strerror(errno));
+}
+
 static int start(struct daemon *d)
 {
 	struct ft_iface_info rec[FT_MAX_IFACES];
 	struct ft_compiled c;
 	struct stat file_id = { 0 };
 	uint32_t gen, old_slot = 0, old_gen = 0;
-	size_t nrec = 0;
+	size_t nrec = 0, kept;
 	pid_t pid;
 	int err;
 
@@ -589,10 +611,15 @@ static int start(struct daemon *d)
 		err = sync_shaping(d, &d->pol);
 	if (err) {
 		pr_err("cannot attach every interface: undoing this start");
-		ft_ifaces_undo(&d->ifs, rec, nrec);
+		kept = ft_ifaces_undo(&d->ifs, rec, nrec);
 		if (d->loader.adopted) {
-			/* the previous policy is intact in the other slot */
+			/* the previous policy is intact in the other slot (its
+			 * dynamic sets too: ft_dynsets_prune()) */
 			ft_loader_flip(&d->loader, old_slot, old_gen);
+			/* the interfaces kept run this run's program instances
+			 * now: status judges by the ids in ft_health */
+			if (kept)
+				record_prog_ids(d);
 		} else {
 			ft_loader_unpin(&d->loader);
 			if (!kept_sets(d->pin_dir))	/* dynamic sets stay */

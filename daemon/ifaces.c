@@ -386,7 +386,7 @@ int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *gener
 	return 1;
 }
 
-void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec)
+size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec)
 {
 	size_t i, kept = 0;
 
@@ -402,4 +402,5 @@ void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t
 	if (kept)
 		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
 		       "its policy", kept);
+	return kept;
 }

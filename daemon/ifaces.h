@@ -65,10 +65,12 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 
 /**
  * ft_ifaces_undo() - undo a start that failed half-way: detach what this
- * run attached, keep (unchanged) what it took over from the previous daemon
- * in @rec, whose data path must keep running.
+ * run attached, keep what it took over from the previous daemon in @rec,
+ * whose data path must keep running: attached again by this run, they
+ * run its program instances (the same programs on the same maps).
+ * Return: the interfaces kept (the caller records its program ids).
  */
-void ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec);
+size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec);
 
 /**
  * ft_ifaces_rebind() - bind the rules' iif names and patterns of the active

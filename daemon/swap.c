@@ -403,9 +403,17 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 	k = slot;
 	if (bpf_map_update_elem(outer[IN_BM], &k, &inner[IN_BM], 0))
 		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
-	/* 5. dynamic sets the new policy dropped: no active rule names them */
-	ft_dynsets_prune(l->pin_dir, bpf_map__fd(s->maps.ft_dset4_o),
-			 bpf_map__fd(s->maps.ft_dset6_o), c);
+	/* 5. dynamic sets the new policy dropped: no active rule names them;
+	 * those of the policy now in the other slot stay for a way back */
+	{
+		struct ft_dynpol prev = { 0 };
+
+		k = slot ^ 1;
+		if (bpf_map_lookup_elem(bpf_map__fd(s->maps.ft_dynpol), &k, &prev))
+			memset(&prev, 0, sizeof(prev));
+		ft_dynsets_prune(l->pin_dir, bpf_map__fd(s->maps.ft_dset4_o),
+				 bpf_map__fd(s->maps.ft_dset6_o), c, &prev);
+	}
 	if (generation)
 		*generation = hdr.generation;
 	err = 0;

@@ -119,6 +119,12 @@ send gen -d 198.18.6.2 -p 5060 -n 10
 sleep 0.3
 expect_eq "d0 still classifies with the previous policy (voice)" \
 	"$(( $(nft_count dut inet ft ok) - ok0 ))" 10
+# d0 runs the failed start's program instances now: the record says so,
+# or status would call them another tool's (and the link gone)
+st=$(ctl dut status 2>&1)
+check "status after the failed takeover: d0's programs are flowtag's" \
+	bash -c '! grep -q -e "not flowtagd" -e "link is gone" -e "not tagged" <<<"$1"' _ "$st" ||
+	diag "$st"
 ip -n "$(ns dut)" link set dev d1 xdpgeneric off
 
 # --cleanup from the wrong network namespace cannot reach d0: it says so

@@ -228,11 +228,27 @@ check "10^5 prefixes in under $limit ms" test "$ms" -lt "$limit"
 expect_eq "the set counts 10^5 + 1 elements" \
 	"$(ctl dut -j set list big | python3 -c 'import json,sys; print(json.load(sys.stdin)["set"]["elements"])')" 100001
 
-# a policy that drops a set: said in the log, its pins go
+# a policy that drops a set: the set stays while the policy before (in
+# the other slot) can come back, runtime elements and all (a rollback, or
+# a start that failed half way and went back, once found it emptied: its
+# drop rule let everything through); the reload after drops it, said in
+# the log with its element count, and its pins go
+big_elements() { ctl dut -j set list big 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["set"]["elements"])' 2>/dev/null; }
+cp "$TMP/policy.conf" "$TMP/with-big.conf"
 sed -i -e '/name = "big"/d' -e '/@big/d' -e 's/action = "drop"; },/action = "drop"; }/' -e 's/timeout = 0; },/timeout = 0; }/' \
 	"$TMP/policy.conf"
 kill -HUP "$DAEMON_PID"
-check "a set removed from the policy is dropped, with its element count" \
+check "a set removed from the policy is kept while the policy before can come back" \
+	wait_log "$TMP/flowtagd3.log" "dynamic set 'big' is no longer in the policy; kept (100001 elements)" 10
+check "... still pinned" test -e "$PIN/sets/big"
+ctl dut rollback >/dev/null 2>&1
+expect_eq "rollback: the policy with the set is back" "$(ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["rules"])')" 2
+expect_eq "... and its set has its 10^5 + 1 runtime elements" "$(big_elements)" 100001
+cp "$TMP/policy.conf" "$TMP/without-big.conf"
+cp "$TMP/without-big.conf" "$TMP/policy.conf"
+ctl dut reload >/dev/null 2>&1
+ctl dut reload >/dev/null 2>&1
+check "the reload after drops it, with its element count" \
 	wait_log "$TMP/flowtagd3.log" "dynamic set 'big' is no longer in the policy: its 100001 elements are dropped" 10
 check "... and unpinned" test ! -e "$PIN/sets/big"
 
