@@ -52,6 +52,8 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	/* the way packets are really classified there, from the kernel's state */
 	if (absent)
 		used = "absent";
+	else if (ifc->flags & FT_IFACE_F_FAILED)
+		used = "not-attached";
 	else if (!lv->exists)
 		used = "gone";
 	else if (lv->xdp.ours && lv->xdp_mode == XDP_ATTACHED_DRV)

@@ -87,7 +87,7 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 	for (i = 0; i < n; i++) {
 		fprintf(f, "flowtag_interface_present{interface=\"");
 		put_label(f, rec[i].name);
-		fprintf(f, "\"} %d\n", !(rec[i].flags & FT_IFACE_F_ABSENT));
+		fprintf(f, "\"} %d\n", !(rec[i].flags & (FT_IFACE_F_ABSENT | FT_IFACE_F_FAILED)));
 	}
 	fprintf(f, "# HELP flowtag_interface_repairs_total Repairs on the interface.\n"
 		   "# TYPE flowtag_interface_repairs_total counter\n");

@@ -5,6 +5,7 @@
  * entries (claimed when an interface is attached). See pinned.h.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,12 +216,37 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 
 	hoff_sync(s);
 	/* the attached interfaces, then the entries nothing answers to
-	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent */
+	 * (ifindex 0, FT_IFACE_F_ABSENT): status shows them as absent; then
+	 * the interfaces there that could not be attached (ifindex 0,
+	 * FT_IFACE_F_FAILED): status shows them down */
+	char failed[FT_MAX_IFACES][FT_IFNAMSIZ];
+	__u32 nfailed = 0, k;
+
+	for (k = 0; k < s->ifs->nfailed && k < FT_MAX_IFACES; k++) {
+		char name[IF_NAMESIZE];
+
+		if (if_indextoname(s->ifs->failed[k], name))
+			snprintf(failed[nfailed++], FT_IFNAMSIZ, "%s", name);
+	}
 	s->info->nifaces = s->ifs->natt + s->ifs->nabsent;
 	if (s->info->nifaces > FT_MAX_IFACES)
 		s->info->nifaces = FT_MAX_IFACES;
+	if (nfailed > FT_MAX_IFACES - s->info->nifaces)
+		nfailed = FT_MAX_IFACES - s->info->nifaces;
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_info rec = { 0 };
+
+		if (i >= s->info->nifaces && i < s->info->nifaces + nfailed) {
+			const struct ft_iface *ifc;
+
+			memcpy(rec.name, failed[i - s->info->nifaces], sizeof(rec.name));
+			ifc = ft_policy_iface_for(s->pol, failed[i - s->info->nifaces]);
+			rec.flags = FT_IFACE_F_FAILED |
+				    (ifc && ifc->required ? FT_IFACE_F_REQUIRED : 0) |
+				    (ifc && ft_ifname_is_pattern(ifc->name) ? FT_IFACE_F_PATTERN : 0);
+			bpf_map_update_elem(fd, &i, &rec, 0);
+			continue;
+		}
 
 		if (i < s->ifs->natt) {
 			snprintf(rec.name, sizeof(rec.name), "%s", s->ifs->att[i].name);
@@ -244,6 +270,7 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 		}
 		bpf_map_update_elem(fd, &i, &rec, 0);
 	}
+	s->info->nifaces += nfailed;
 	for (i = 0; i < FT_MAX_IFACES; i++) {
 		struct ft_iface_health ih = { 0 };
 

@@ -284,6 +284,15 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 	lv->tcx_link = -1;
 	if (!exp)
 		exp = &none;
+	if (rec->flags & FT_IFACE_F_FAILED) {
+		/* there, but nothing of flowtag's is on it (ifindex 0 in the
+		 * record): the reason is flowtagd's (ft_health.missing) */
+		lv->exists = true;
+		snprintf(lv->name, sizeof(lv->name), "%.*s", (int)sizeof(rec->name), rec->name);
+		reason(lv, FT_LIVE_DOWN, "flowtagd could not attach to it: its packets are not "
+		       "classified (flowtagctl reload tries again)");
+		return 0;
+	}
 	if (rec->flags & FT_IFACE_F_ABSENT) {
 		/* a policy entry waiting for its interface: fine unless required
 		 * (flowtagd reports that one in ft_health.missing as well) */

@@ -400,6 +400,10 @@ static inline int ft_datapath_format_foreign(__u32 format)
 #define FT_IFACE_F_INGRESS_SHAPED 0x200	/* flowtagd made the IFB, its HTB tree, the redirect */
 #define FT_IFACE_F_TCX		0x400	/* tc ingress is a tcx link (pinned tcx_link_<name>),
 					 * not a clsact filter */
+#define FT_IFACE_F_FAILED	0x800	/* an interface of the policy that is there, but
+					 * flowtagd could not attach to it (ifindex 0:
+					 * nothing of flowtag's on it; ft_health.missing
+					 * says why) */
 
 struct ft_iface_info {
 	char name[16];			/* interface name */

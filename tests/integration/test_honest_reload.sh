@@ -109,6 +109,13 @@ ctl dut status >"$TMP/st" 2>&1
 expect_eq "status exit 1" "$?" 1
 check "status: degraded, d1 not attached" grep -q "1 interface(s) of the policy not attached: d1" \
 	"$TMP/st"
+# d1 has a row of its own (scripts walk interfaces[]): there, not attached, down
+r=$(ctl dut -j status | python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+i = [i for i in d["interfaces"] if i["name"] == "d1"]
+print(len(i), i[0]["mode"], i[0]["state"], i[0]["present"], i[0]["ifindex"]) if i else print(0)')
+expect_eq "status -j: d1 listed, not attached, down, present, ifindex 0" "$r" "1 not-attached down True 0"
 r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], any("d1" in p for p in d["problems"]))')
 expect_eq "JSON reload: incomplete, d1 named" "$r" "incomplete True"
 
