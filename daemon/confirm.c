@@ -212,15 +212,22 @@ void control_close(struct daemon *d)
 void lost_confirm(struct daemon *d)
 {
 	struct ft_confirm_info k = { 0 };
+	char due[32] = "?";
+	time_t t;
+	struct tm tm;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(ft_loader_map_fd(&d->loader, "ft_confirm"), &zero, &k) ||
 	    k.state != FT_CONFIRM_PENDING)
 		return;
+	/* the deadline is wall-clock seconds (time()): said as a local time */
+	t = (time_t)k.deadline;
+	if (k.deadline && localtime_r(&t, &tm))
+		strftime(due, sizeof(due), "%Y-%m-%d %H:%M:%S", &tm);
 	pr_warn("the previous flowtagd stopped while generation %u waited for flowtagctl "
-		"confirm (rollback to generation %u was due at %llu): no rollback happens "
+		"confirm (rollback to generation %u was due at %s): no rollback happens "
 		"across a restart; starting with %s as it is now", k.generation, k.previous,
-		(unsigned long long)k.deadline, d->config_path);
+		due, d->config_path);
 	d->confirm = k;
 	d->confirm.state = FT_CONFIRM_LOST;
 	d->confirm.when = (uint64_t)time(NULL);

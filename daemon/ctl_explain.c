@@ -287,13 +287,15 @@ static void print_live_sets(struct ft_out *o, const struct live_sets *ls,
 /* The daemon's policy file, if flowtagd is there to say. */
 static bool running_policy(const struct ctl *c, struct ft_daemon_info *info)
 {
-	struct ft_pinned s;
+	struct ctl_pins pins = { 0 };
 	bool ok = false;
 
-	if (ft_pinned_open(&s, c->pin_dir))
+	/* as status finds them: also a flowtagd of this network namespace
+	 * whose bpffs is private (ip netns exec) */
+	if (ctl_open_pins(c, &pins, true))
 		return false;
-	ok = !ft_pinned_info(&s, info) && info->policy[0];
-	ft_pinned_close(&s);
+	ok = !ft_pinned_info(&pins.maps, info) && info->policy[0];
+	ctl_close_pins(&pins);
 	return ok;
 }
 

@@ -103,6 +103,15 @@ diag "$(sed 's/^/  /' "$TMP/text.out")"
 check "the text output names the kernel's rule and class" \
 	grep -q "live XDP .*rule 1 'sip'.*class voice, mark 0x100" "$TMP/text.out"
 
+# without -c, the running flowtagd's policy file, also where the pins are
+# not in this process's bpffs (ip netns exec: a /sys of its own; status
+# finds the daemon's pins through /proc/PID/root, explain now too)
+ip netns exec "$(ns dut)" "$FTCTL" --pin-dir "$PIN" explain --live proto udp src 198.18.42.1 \
+	dst 198.18.42.2 dport 5060 iif d0 >"$TMP/netns.out" 2>&1
+expect_eq "explain --live under ip netns exec, no -c: exit 0" "$?" 0
+check "... it explains with the running flowtagd's policy file" \
+	grep -q "^policy: *$TMP/policy.conf$" "$TMP/netns.out"
+
 snapshot >"$TMP/after"
 if cmp -s "$TMP/before" "$TMP/after"; then
 	ok "the probes changed no counter, flow-cache or fragment entry"
