@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "loader.h"
 #include "log.h"
+#include "strparse.h"
 
 #ifndef FLOWTAG_VERSION
 #define FLOWTAG_VERSION "0.1.0"
@@ -246,6 +247,19 @@ int main(int argc, char **argv)
 		return ctl_usage_error("--confirm, --no-wait and --timeout belong to reload");
 	if (c.no_wait && !c.confirm)
 		return ctl_usage_error("--no-wait needs --confirm SECONDS");
+	{
+		const struct { const char *opt, *path; size_t max; } pa[] = {
+			{ "-c", c.config, 4096 },
+			{ "-f", c.file, 4096 },
+			{ "--pin-dir", c.pin_dir, FT_PIN_DIR_MAX },
+		};
+		char why[96];
+		size_t k;
+
+		for (k = 0; k < sizeof(pa) / sizeof(pa[0]); k++)
+			if (pa[k].path && ft_check_path_arg(pa[k].path, pa[k].max, why, sizeof(why)))
+				return ctl_usage_error("%s: %s", pa[k].opt, why);
+	}
 	ft_log_init(ctl_prog, FT_LOG_STDERR, c.verbose);
 	return cmd->run(&c, cargc - optind, cargv + optind);
 }

@@ -46,6 +46,7 @@
 #include "prepare.h"
 #include "repair.h"
 #include "shaping.h"
+#include "strparse.h"
 #include "verify.h"
 
 #ifndef FLOWTAG_VERSION
@@ -732,6 +733,22 @@ int main(int argc, char **argv)
 		}
 	}
 	d.rep.pin_dir = d.pin_dir;
+	{
+		const struct { const char *opt, *path; size_t max; } pa[] = {
+			{ "-c", d.config_path, 4096 },
+			{ "--pin-dir", d.pin_dir, FT_PIN_DIR_MAX },
+			{ "--metrics", d.metrics_path, 4096 - 8 },	/* and ".tmp" */
+		};
+		char why[96];
+		size_t k;
+
+		for (k = 0; k < sizeof(pa) / sizeof(pa[0]); k++) {
+			if (pa[k].path && ft_check_path_arg(pa[k].path, pa[k].max, why, sizeof(why))) {
+				fprintf(stderr, "flowtagd: %s: %s\n", pa[k].opt, why);
+				return 2;
+			}
+		}
+	}
 	if (optind < argc) {
 		fprintf(stderr, "flowtagd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);

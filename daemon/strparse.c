@@ -566,3 +566,18 @@ char *ft_format_rate(uint64_t bps, char *buf, size_t len)
 	snprintf(buf, len, "%llubit", (unsigned long long)bits);
 	return buf;
 }
+
+int ft_check_path_arg(const char *path, size_t max, char *err, size_t errlen)
+{
+	size_t len = strlen(path);
+
+	if (!len) {
+		snprintf(err, errlen, "the path is empty");
+		return -EINVAL;
+	}
+	if (len >= max) {
+		snprintf(err, errlen, "the path is %zu bytes long; at most %zu", len, max - 1);
+		return -EINVAL;
+	}
+	return 0;
+}

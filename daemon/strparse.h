@@ -72,6 +72,20 @@ int ft_parse_rate(const char *s, uint64_t *out, char *err, size_t errlen);
  */
 int ft_parse_size(const char *s, uint32_t *out, char *err, size_t errlen);
 
+/* Bytes a --pin-dir may have: room behind it for the pins' own names
+ * (sets/NAME/..., xdp_link_IFNAME) within PATH_MAX. */
+#define FT_PIN_DIR_MAX		(4096 - 128)
+
+/**
+ * ft_check_path_arg() - a path given on the command line, checked before
+ * anything uses it: not empty, and below @max bytes (PATH_MAX, 4096, for
+ * a file: the kernel refuses longer ones with ENAMETOOLONG, and a message
+ * quoting it would be cut before its reason).
+ * Returns 0, or -EINVAL with the reason in @err ("the path is 5006 bytes
+ * long; at most 4095").
+ */
+int ft_check_path_arg(const char *path, size_t max, char *err, size_t errlen);
+
 /** ft_format_rate() - "100mbit" style (bits/s, the largest exact unit) into @buf. */
 char *ft_format_rate(uint64_t bytes_per_sec, char *buf, size_t len);
 

@@ -32,6 +32,13 @@ for bin in "$FLOWTAGD" "$FTCTL"; do
 	"$bin" --no-such-option >/dev/null 2>&1
 	rc=$?
 	expect_eq "$(basename "$bin") rejects an unknown option with exit 2" "$rc" 2
+	# a path longer than PATH_MAX: refused up front, the length said
+	long=$(printf 'a/%.0s' $(seq 2500))x.conf
+	out=$("$bin" -c "$long" check 2>&1 >/dev/null)
+	rc=$?
+	[[ $bin == "$FLOWTAGD" ]] && { out=$("$bin" --check -c "$long" 2>&1 >/dev/null); rc=$?; }
+	expect_eq "$(basename "$bin") rejects a 5006-byte -c with exit 2" "$rc" 2
+	check "... saying how long it is" grep -q -- "-c: the path is 5006 bytes long; at most 4095" <<<"$out"
 done
 
 if command -v man >/dev/null && command -v groff >/dev/null; then

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -580,6 +581,29 @@ static void test_size(void **state)
 
 /* ---- error buffer handling ------------------------------------------ */
 
+/* Command-line paths: refused empty or at their limit, before any use (a
+ * 5000-byte -c once gave a log line cut before its reason). */
+static void test_path_arg(void **state)
+{
+	char err[96], *p = malloc(5001);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(ft_check_path_arg("/etc/flowtag/flowtag.conf", 4096, err, sizeof(err)), 0);
+	assert_int_equal(ft_check_path_arg("", 4096, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "the path is empty");
+	memset(p, 'a', 4095);
+	p[4095] = '\0';
+	assert_int_equal(ft_check_path_arg(p, 4096, err, sizeof(err)), 0);
+	memset(p, 'a', 5000);
+	p[5000] = '\0';
+	assert_int_equal(ft_check_path_arg(p, 4096, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "the path is 5000 bytes long; at most 4095");
+	p[FT_PIN_DIR_MAX] = '\0';
+	assert_int_equal(ft_check_path_arg(p, FT_PIN_DIR_MAX, err, sizeof(err)), -EINVAL);
+	free(p);
+}
+
 static void test_err_buffer(void **state)
 {
 	struct ft_prefix p;
@@ -610,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_path_arg),
 		cmocka_unit_test(test_err_buffer),
 	};
 
