@@ -609,6 +609,26 @@ int ft_detach_iface(struct ft_loader *l, struct ft_attachment *a)
 	return err;
 }
 
+void ft_attachment_undo_extras(struct ft_attachment *a, const struct ft_iface_info *prev)
+{
+	int e;
+
+	if ((a->flags & FT_IFACE_F_EGRESS) && !(prev->flags & FT_IFACE_F_EGRESS)) {
+		e = tc_filter_detach(a->ifindex, BPF_TC_EGRESS);
+		if (e)
+			pr_warn("%s: cannot detach the tc egress filter this start added: %s",
+				a->name, strerror(-e));
+		else
+			pr_info("%s: removed the tc egress filter this start added", a->name);
+		a->flags &= ~FT_IFACE_F_EGRESS;
+	}
+	/* only when nothing else is on it (ours included: tc ingress of the
+	 * previous flowtagd on clsact keeps it) */
+	if ((a->flags & FT_IFACE_F_QDISC_OURS) && !(prev->flags & FT_IFACE_F_QDISC_OURS) &&
+	    clsact_release(a->ifindex, a->name))
+		a->flags &= ~FT_IFACE_F_QDISC_OURS;
+}
+
 void ft_attachment_close(struct ft_attachment *a)
 {
 	if (a->link_fd >= 0)

@@ -190,6 +190,15 @@ void ft_link_pins_forget(const char *pin_dir, const char *name, uint32_t ifindex
 void ft_forget_iface(struct ft_loader *l, struct ft_attachment *a);
 
 /**
+ * ft_attachment_undo_extras() - on an interface an undone takeover start
+ * keeps (@a: what this start attached; @prev: the previous flowtagd's
+ * record of it), take away the hooks this start added that @prev did not
+ * have: the tc egress filter, the clsact qdisc it created (when no filter
+ * is left on it). XDP and tc ingress stay: they carry the data path.
+ */
+void ft_attachment_undo_extras(struct ft_attachment *a, const struct ft_iface_info *prev);
+
+/**
  * ft_attachment_close() - close @a's link fds (XDP, tcx) without detaching
  * anything: their pins keep the links (a reload re-adopts them, a handover
  * leaves them to the next flowtagd).

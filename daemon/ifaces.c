@@ -391,12 +391,25 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 	size_t i, kept = 0;
 
 	for (i = 0; i < s->natt; i++) {
-		if (rec_by_index(rec, nrec, s->att[i].ifindex)) {
-			ft_attachment_close(&s->att[i]);
-			kept++;
+		struct ft_attachment *a = &s->att[i];
+		const struct ft_iface_info *p = rec_by_index(rec, nrec, a->ifindex);
+
+		if (!p) {
+			ft_ifaces_detach(s, a);
 			continue;
 		}
-		ft_ifaces_detach(s, &s->att[i]);
+		/* what this start built that the previous flowtagd had not:
+		 * shaping first (its redirect filter keeps the clsact qdisc) */
+		if ((a->flags & FT_IFACE_F_SHAPED) && !(p->flags & FT_IFACE_F_SHAPED))
+			ft_shaping_remove(a->ifindex, a->name);
+		if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) && !(p->flags & FT_IFACE_F_INGRESS_SHAPED))
+			ft_ingress_shaping_remove(a->ifindex, a->name, ft_ifaces_ifb(s->active, a->name));
+		if (a->flags & p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED))
+			pr_warn("%s: its shaping may be as this start left it, not as the previous "
+				"policy had it: a reload of that policy builds it again", a->name);
+		ft_attachment_undo_extras(a, p);
+		ft_attachment_close(a);
+		kept++;
 	}
 	s->natt = 0;
 	if (kept)

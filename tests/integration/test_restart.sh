@@ -107,13 +107,15 @@ wait "$DAEMON_PID" 2>/dev/null
 ip link add d1 netns "$(ns dut)" type veth peer name g1 netns "$(ns gen)"
 ip -n "$(ns dut)" link set d1 up
 ip -n "$(ns dut)" link set dev d1 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
-sed -e 's/{ name = "d0"; }/{ name = "d0"; }, { name = "d1"; }/' \
+sed -e 's/{ name = "d0"; }/{ name = "d0"; egress_restore = true; }, { name = "d1"; }/' \
 	-e 's/class = "voice"; }/class = "default"; }/' "$TMP/policy.conf" >"$TMP/policy2.conf"
 nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy2.conf" --pin-dir "$PIN" \
 	>"$TMP/flowtagd6.log" 2>&1
 expect_eq "a takeover that cannot attach d1 fails (exit 1)" "$?" 1
 check "it says it kept the interface it took over" \
 	grep -q "kept the 1 interface(s) taken over" "$TMP/flowtagd6.log"
+check "... without the egress filter it added there (the previous policy had none)" \
+	bash -c "! tc -n $(ns dut) filter show dev d0 egress 2>/dev/null | grep -q ft_tc_egress"
 ok0=$(nft_count dut inet ft ok)
 send gen -d 198.18.6.2 -p 5060 -n 10
 sleep 0.3
