@@ -49,6 +49,7 @@ struct ctl {
 	bool pretty;
 	int verbose;
 	const char *pin_dir;
+	bool pin_dir_given;		/* --pin-dir on the command line: no other pins are read */
 	const char *config;	/* -c FILE */
 	unsigned int config_flags;	/* FT_CONFIG_*: --allow-insecure-files */
 	bool live;		/* explain --live: ask the running programs too */

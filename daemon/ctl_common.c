@@ -138,6 +138,15 @@ static int open_pins_of_daemon(const struct ctl *c, struct ctl_pins *p, bool qui
 			       "this network namespace in %s)", c->pin_dir, pidfile);
 		return -ENOENT;
 	}
+	/* an explicit --pin-dir names the pins wanted: another directory's
+	 * daemon is not them (the default may lead to the one daemon here) */
+	if (c->pin_dir_given && strcmp(dir, c->pin_dir)) {
+		if (!quiet)
+			pr_err("no flowtag maps under %s (--pin-dir); the flowtagd of this "
+			       "network namespace (pid %d) has its pins in %s", c->pin_dir,
+			       (int)pid, dir);
+		return -ENOENT;
+	}
 	if (ft_daemon_state((uint32_t)pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
 		if (!quiet)
 			pr_err("flowtagd is not running (no maps under %s; %s names pid %d, "

@@ -173,6 +173,7 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 			if (!*optarg)
 				return ctl_usage_error("--pin-dir needs a directory");
 			c->pin_dir = optarg;
+			c->pin_dir_given = true;
 			break;
 		case OPT_INSECURE:
 			c->config_flags |= FT_CONFIG_INSECURE_FILES;

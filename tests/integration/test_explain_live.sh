@@ -112,6 +112,13 @@ expect_eq "explain --live under ip netns exec, no -c: exit 0" "$?" 0
 check "... it explains with the running flowtagd's policy file" \
 	grep -q "^policy: *$TMP/policy.conf$" "$TMP/netns.out"
 
+# an explicit --pin-dir that holds no pins is not the daemon's, found
+# through /proc/PID/root: said, not silently read from elsewhere
+ip netns exec "$(ns dut)" "$FTCTL" --pin-dir "$TMP" status >"$TMP/otherdir.out" 2>&1
+expect_eq "status with a --pin-dir that holds no pins: exit 2" "$?" 2
+check "... naming the daemon's own pin directory" \
+	grep -q "no flowtag maps under $TMP (--pin-dir); the flowtagd of this network namespace (pid [0-9]*) has its pins in $PIN" "$TMP/otherdir.out"
+
 snapshot >"$TMP/after"
 if cmp -s "$TMP/before" "$TMP/after"; then
 	ok "the probes changed no counter, flow-cache or fragment entry"
