@@ -270,8 +270,10 @@ static int write_sets(FILE *f, const char *pin_dir)
 		{ "flowtag_set_elements", "gauge",
 		  "Elements of a dynamic set (expired ones until collected)." },
 		{ "flowtag_set_size", "gauge", "Elements a dynamic set holds at most, per family." },
-		{ "flowtag_set_lookups_total", "counter", "Addresses looked up in a dynamic set." },
-		{ "flowtag_set_hits_total", "counter", "Lookups that found a live element." },
+		{ "flowtag_set_lookups_total", "counter",
+		  "Addresses looked up in a dynamic set (on flow-cache misses: not a packet count)." },
+		{ "flowtag_set_hits_total", "counter",
+		  "Lookups that found a live element (a cached flow is not looked up again)." },
 	};
 	char (*names)[FT_SET_NAME_LEN];
 	size_t n, i, k;
