@@ -374,7 +374,7 @@ int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *gener
 	free(after);
 	err = ft_compile(pol, &c);
 	if (!err)
-		err = ft_policy_swap(l, &c, generation);
+		err = ft_policy_swap_rebind(l, &c, generation);
 	ft_compiled_free(&c);
 	if (err) {
 		pr_err("interfaces changed, but the iif rules cannot follow: %s; they match the "

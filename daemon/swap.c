@@ -4,6 +4,7 @@
  * maps, then the flip of ft_state. See swap.h.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,7 +267,21 @@ int ft_policy_flip_back(struct ft_loader *l, uint32_t expect, uint32_t *generati
 	return 0;
 }
 
+static int policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation,
+		       bool prune);
+
 int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation)
+{
+	return policy_swap(l, c, generation, true);
+}
+
+int ft_policy_swap_rebind(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation)
+{
+	return policy_swap(l, c, generation, false);
+}
+
+static int policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation,
+		       bool prune)
 {
 	struct flowtag_xdp *s = l->xdp;
 	int inner[IN_MAX], outer[IN_MAX];
@@ -405,7 +420,7 @@ int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *g
 		pr_warn("grace-period wait after the policy flip failed: %s", strerror(errno));
 	/* 5. dynamic sets the new policy dropped: no active rule names them;
 	 * those of the policy now in the other slot stay for a way back */
-	{
+	if (prune) {
 		struct ft_dynpol prev = { 0 };
 
 		k = slot ^ 1;

@@ -25,6 +25,16 @@
 int ft_policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_t *generation);
 
 /**
+ * ft_policy_swap_rebind() - ft_policy_swap() for the same policy compiled
+ * again (its iif rules bound to the interfaces there now): it prunes no
+ * dynamic set. The swap takes the other slot, where the policy a rollback
+ * returns to may have been, and with it that policy's sets would go
+ * (ft_dynsets_prune()); the next reload prunes them.
+ */
+int ft_policy_swap_rebind(struct ft_loader *l, const struct ft_compiled *c,
+			  uint32_t *generation);
+
+/**
  * ft_policy_flip_back() - make the policy in the inactive slot active
  * again (rollback), as a new generation, with one flip of ft_state.
  *

@@ -159,9 +159,15 @@ expect_eq "the old policy classifies again" "$(mark_now)" old
 # into the inactive slot, so the old policy is compiled again (flowtagd
 # crashed there once: ft_compile() got an uninitialised output)
 iif_rule='{ match = { iif = "d9"; proto = "udp"; dport = 9009; }; class = "old"; }, '
+# ... and a dynamic set the new policy drops: the rollback finds it, and
+# its runtime element, again (the swap that bound the iif rules again
+# took the old policy's slot, and pruned its set with it once)
+blk_rule='{ match = { src = "@blk"; }; action = "drop"; }, '
 write_policy old '{ name = "d0"; }, { name = "d9"; }' |
-	sed "s/^rules = ( /rules = ( $iif_rule/" >"$TMP/policy.conf"
+	sed -e "s/^rules = ( /prefix_sets = ( { name = \"blk\"; dynamic = true; } );\nrules = ( $blk_rule$iif_rule/" \
+	>"$TMP/policy.conf"
 ctl dut reload >/dev/null 2>&1
+ctl dut set add blk 198.18.99.1 >/dev/null 2>&1
 expect_eq "a policy with an iif rule for the absent d9 classifies (old)" "$(mark_now)" old
 write_policy new '{ name = "d0"; }, { name = "d9"; }' |
 	sed "s/^rules = ( /rules = ( $iif_rule/" >"$TMP/policy.conf"
@@ -175,6 +181,8 @@ check "no confirm: the old policy is compiled again for the rollback" \
 check "... and rolled back to" wait_log "$TMP/flowtagd.log" "no confirm within 3 s" 5
 check "flowtagd is still running" kill -0 "$DAEMON_PID"
 expect_eq "the old policy classifies again" "$(mark_now)" old
+expect_eq "... and its dynamic set still holds its runtime element" \
+	"$(ctl dut -j set list blk 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["set"]["elements"])' 2>/dev/null)" 1
 ip -n "$(ns dut)" link del d9
 cp "$TMP/old.conf" "$TMP/policy.conf"
 
