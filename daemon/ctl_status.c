@@ -37,6 +37,8 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	char pdesc[BPF_OBJ_NAME_LEN + 24], tcx[BPF_OBJ_NAME_LEN + 24] = "none";
 	const char *reasons[FT_LIVE_REASONS];
 	bool absent = ifc->flags & FT_IFACE_F_ABSENT, on_tcx = ifc->flags & FT_IFACE_F_TCX;
+	/* not attached: nothing recorded of its link or hooks */
+	bool none = absent || (ifc->flags & FT_IFACE_F_FAILED);
 	const char *used;
 	unsigned int r;
 
@@ -66,7 +68,7 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	ft_out_begin_row(o);
 	ft_out_str(o, "name", "interface", ifc->name);
 	ft_out_u64(o, "ifindex", "ifindex", ifc->ifindex);
-	ft_out_str(o, "link", "link", absent ? "-" : ft_link_type_name(ifc->link_type));
+	ft_out_str(o, "link", "link", none ? "-" : ft_link_type_name(ifc->link_type));
 	ft_out_str(o, "mode", "mode", used);
 	ft_out_bool(o, "present", "present", !absent, "yes", "no");
 	ft_out_bool(o, "required", NULL, ifc->flags & FT_IFACE_F_REQUIRED, "yes", "no");
@@ -81,7 +83,7 @@ static void print_iface(struct ft_out *o, const struct ctl_iface_view *v)
 	ft_out_bool(o, "xdp_prog_ours", NULL, lv->xdp.ours, "yes", "no");
 	ft_out_opt_bool(o, "xdp_link", NULL, lv->link >= 0, lv->link > 0, NULL, NULL);
 	ft_out_bool(o, "clsact", NULL, lv->clsact, "yes", "no");
-	ft_out_str(o, "tc_hook", "tc hook", absent ? "-" : on_tcx ? "tcx" : "clsact");
+	ft_out_str(o, "tc_hook", "tc hook", none ? "-" : on_tcx ? "tcx" : "clsact");
 	ft_out_opt_bool(o, "tcx_link", NULL, lv->tcx_link >= 0, lv->tcx_link > 0, NULL, NULL);
 	ft_out_str(o, "ingress_state", "ingress", tc_cell(lv, &lv->ingress, true, on_tcx));
 	ft_out_bool(o, "ingress", NULL, (on_tcx || lv->clsact) && lv->ingress.ours, "yes", "no");

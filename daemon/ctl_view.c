@@ -119,8 +119,11 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 		iv->has_hoff = !ft_pinned_hoff(&p->maps, iv->rec.ifindex, &iv->hoff);
 		ft_live_check(&iv->rec, &exp, p->path, &iv->lv);
 		judge_extra(iv);
+		/* one interface down is the whole degraded: down is for nothing
+		 * tagged anywhere (below) */
 		for (r = 0; r < iv->lv.nreasons; r++)
-			ctl_view_reason(v, iv->lv.state, "%s: %s", iv->rec.name, iv->lv.reason[r]);
+			ctl_view_reason(v, iv->lv.state < FT_LIVE_DEGRADED ? iv->lv.state :
+					FT_LIVE_DEGRADED, "%s: %s", iv->rec.name, iv->lv.reason[r]);
 		ndown += iv->lv.state == FT_LIVE_DOWN;
 		nabsent += !!(iv->rec.flags & FT_IFACE_F_ABSENT);
 	}
@@ -136,7 +139,8 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 	if (!v->nifs && v->st.generation)
 		ctl_view_reason(v, v->health.nmissing ? FT_LIVE_DOWN : FT_LIVE_DEGRADED,
 			    "no interface attached");
-	if (v->nifs && ndown == v->nifs)
+	/* every interface there is down (absent entries tag nothing either) */
+	if (v->nifs > nabsent && ndown == v->nifs - nabsent)
 		v->state = FT_LIVE_DOWN;
 	if (v->ds != FT_DAEMON_RUNNING)
 		ctl_view_reason(v, FT_LIVE_DEGRADED, "flowtagd is not running: the pinned data path "
