@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "prepare.h"
+#include "strparse.h"
 
 /*
  * check must not depend on the host: FT_BIND_ASSUME_PRESENT gives every
@@ -38,6 +39,8 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 
 	if (argc > 1)
 		return ctl_usage_error("check takes one policy file");
+	if (ft_check_path_arg(path, 4096, cerr, sizeof(cerr)))
+		return ctl_usage_error("check: %s", cerr);
 	err = ft_prepare(&opts, &p);
 	parsed = p.parsed;
 	if (err && parsed)

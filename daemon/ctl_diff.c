@@ -301,9 +301,12 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 	size_t nch = 0, i;
 	uint32_t late;
 	int err, ret = EXIT_FAIL;
+	char why[96];
 
 	if (argc != 1)
 		return ctl_usage_error("diff takes one policy file: diff NEW.conf");
+	if (ft_check_path_arg(argv[0], 4096, why, sizeof(why)))
+		return ctl_usage_error("diff: %s", why);
 
 	/* the new policy as flowtagd would load it here (its tests run too) */
 	if (ctl_prepare_host(c, argv[0], &np))

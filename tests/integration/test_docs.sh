@@ -40,6 +40,12 @@ for bin in "$FLOWTAGD" "$FTCTL"; do
 	expect_eq "$(basename "$bin") rejects a 5006-byte -c with exit 2" "$rc" 2
 	check "... saying how long it is" grep -q -- "-c: the path is 5006 bytes long; at most 4095" <<<"$out"
 done
+# and as the file argument of check and diff
+for cmd in check diff; do
+	out=$("$FTCTL" "$cmd" "$long" 2>&1 >/dev/null)
+	expect_eq "flowtagctl $cmd with a 5006-byte file: exit 2" "$?" 2
+	check "... saying how long it is" grep -q -- "$cmd: the path is 5006 bytes long" <<<"$out"
+done
 
 if command -v man >/dev/null && command -v groff >/dev/null; then
 	for page in man/*.[0-9]; do
