@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "confirm.h"
 #include "control.h"
 #include "daemon.h"
+#include "dynset_sync.h"
 #include "hostcheck.h"
 #include "ifaces.h"
 #include "log.h"
@@ -44,6 +46,33 @@ static void tell_waiter(struct daemon *d, const char *line)
  * @answer: out, the control answer line ("rolledback FROM TO WHY" or
  *          "error WHY")
  */
+/* The dynamic sets' sizes and timeouts as the policy rolled back to has
+ * them (the reload after it may have changed them; one swapped in again
+ * gets them from ft_policy_swap()). */
+static void prev_sets_params(struct daemon *d)
+{
+	struct ft_dynset_params *p = calloc(d->prev.nsets ? d->prev.nsets : 1, sizeof(*p));
+	size_t i, n = 0;
+
+	if (!p) {
+		pr_warn("rollback: out of memory: the dynamic sets keep their size and timeout");
+		return;
+	}
+	for (i = 0; i < d->prev.nsets; i++) {
+		const struct ft_prefix_set *set = &d->prev.sets[i];
+
+		if (!set->dynamic)
+			continue;
+		snprintf(p[n].name, sizeof(p[n].name), "%s", set->name);
+		p[n].size = set->size;
+		p[n].timeout = set->timeout;
+		n++;
+	}
+	ft_dynsets_params_restore(d->pin_dir, ft_loader_map_fd(&d->loader, "ft_dset4_o"),
+				  ft_loader_map_fd(&d->loader, "ft_dset6_o"), p, n, false);
+	free(p);
+}
+
 static int do_rollback(struct daemon *d, bool automatic, const char *why, char *answer,
 		       size_t len)
 {
@@ -61,6 +90,8 @@ static int do_rollback(struct daemon *d, bool automatic, const char *why, char *
 		return -ENOENT;
 	}
 	err = ft_policy_flip_back(&d->loader, d->prev_gen, &gen);
+	if (!err)
+		prev_sets_params(d);
 	if (err == -ESTALE) {
 		pr_info("rollback: the inactive slot no longer holds generation %u (interfaces "
 			"changed since): compiling that policy again", d->prev_gen);

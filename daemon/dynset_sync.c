@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -217,6 +218,84 @@ int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct
 	}
 	free(ids);
 	return err;
+}
+
+int ft_dynsets_params_read(const char *pin_dir, struct ft_dynset_params **out, size_t *n)
+{
+	char (*names)[FT_SET_NAME_LEN];
+	size_t cnt, i;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = ft_dynset_list(pin_dir, &names, &cnt);
+	if (err || !cnt)
+		return err;
+	*out = calloc(cnt, sizeof(**out));
+	if (!*out) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cnt; i++) {
+		struct ft_dynset s;
+
+		if (ft_dynset_open(pin_dir, names[i], &s))
+			continue;
+		memcpy((*out)[*n].name, names[i], FT_SET_NAME_LEN);
+		(*out)[*n].size = s.inf.size;
+		(*out)[*n].timeout = s.inf.timeout;
+		(*n)++;
+		ft_dynset_close(&s);
+	}
+	free(names);
+	return 0;
+}
+
+void ft_dynsets_params_restore(const char *pin_dir, int outer4, int outer6,
+			       const struct ft_dynset_params *p, size_t n, bool remove_others)
+{
+	char (*names)[FT_SET_NAME_LEN];
+	size_t cnt, i, k;
+	int lock;
+
+	if (ft_dynset_list(pin_dir, &names, &cnt) || !cnt)
+		return;
+	lock = ft_dynset_lock(pin_dir, false);
+	for (i = 0; i < cnt; i++) {
+		struct ft_prefix_set set = { .dynamic = true };
+		struct ft_dynset s;
+
+		for (k = 0; k < n && strncmp(p[k].name, names[i], FT_SET_NAME_LEN); k++)
+			;
+		if (k == n && !remove_others)
+			continue;
+		if (k == n) {
+			/* made by the start that was undone */
+			if (!ft_dynset_open(pin_dir, names[i], &s)) {
+				bpf_map_delete_elem(outer4, &s.inf.id);
+				bpf_map_delete_elem(outer6, &s.inf.id);
+				ft_dynset_close(&s);
+			}
+			ft_dynset_remove(pin_dir, names[i]);
+			pr_info("dynamic set '%s' removed: the undone start had made it", names[i]);
+			continue;
+		}
+		snprintf(set.name, sizeof(set.name), "%s", p[k].name);
+		set.size = p[k].size;
+		set.timeout = p[k].timeout;
+		if (open_or_create(pin_dir, &set, &s)) {
+			pr_warn("dynamic set '%s': cannot give it back its size %u and timeout %llu s",
+				set.name, set.size, (unsigned long long)set.timeout);
+			continue;
+		}
+		if (bpf_map_update_elem(outer4, &s.inf.id, &s.v4, 0) ||
+		    bpf_map_update_elem(outer6, &s.inf.id, &s.v6, 0))
+			pr_warn("dynamic set '%s': cannot install its tries: %s", set.name,
+				strerror(errno));
+		ft_dynset_close(&s);
+	}
+	ft_dynset_unlock(lock);
+	free(names);
 }
 
 void ft_dynsets_prune(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,

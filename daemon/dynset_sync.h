@@ -7,6 +7,7 @@
 #ifndef FLOWTAG_DYNSET_SYNC_H
 #define FLOWTAG_DYNSET_SYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "compile.h"
@@ -23,6 +24,32 @@
  */
 int ft_dynsets_install(const char *pin_dir, int outer4, int outer6, const struct ft_compiled *c,
 		       struct ft_dynpol *dp);
+
+/* A pinned dynamic set's parameters, as a policy gave them. */
+struct ft_dynset_params {
+	char name[FT_SET_NAME_LEN];
+	uint32_t size;			/* elements per family */
+	uint64_t timeout;		/* s, for new elements; 0 never */
+};
+
+/**
+ * ft_dynsets_params_read() - the pinned sets under @pin_dir and their
+ * parameters, into a malloc'ed @out (free it) of *@n entries: what a
+ * takeover start records before its policy changes them.
+ * Return: 0 (no sets: *@n 0) or -errno.
+ */
+int ft_dynsets_params_read(const char *pin_dir, struct ft_dynset_params **out, size_t *n);
+
+/**
+ * ft_dynsets_params_restore() - the pinned sets back as @p (@n entries)
+ * had them, after an undone takeover start: each one's timeout for new
+ * elements and its size (elements copied into tries of that size, which
+ * go into @outer4/@outer6 at its id); with @remove_others, a set @p does
+ * not name (the undone start made it) is removed, else left to the next
+ * reload's prune (a rollback). Runtime elements stay.
+ */
+void ft_dynsets_params_restore(const char *pin_dir, int outer4, int outer6,
+			       const struct ft_dynset_params *p, size_t n, bool remove_others);
 
 /**
  * ft_dynsets_prune() - remove the pinned sets that neither the policy @c

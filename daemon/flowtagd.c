@@ -556,7 +556,8 @@ static int start(struct daemon *d)
 	struct ft_compiled c;
 	struct stat file_id = { 0 };
 	uint32_t gen, old_slot = 0, old_gen = 0;
-	size_t nrec = 0, kept;
+	struct ft_dynset_params *sets_before = NULL;
+	size_t nrec = 0, kept, nsets_before = 0;
 	pid_t pid;
 	int err;
 
@@ -598,6 +599,11 @@ static int start(struct daemon *d)
 		pr_info("taking over the data path a previous flowtagd left in %s "
 			"(%zu interface(s), generation %u); classification continues meanwhile",
 			d->pin_dir, nrec, old_gen);
+		/* the sets' sizes and timeouts as its policy had them: an undone
+		 * start gives them back */
+		if (ft_dynsets_params_read(d->pin_dir, &sets_before, &nsets_before))
+			pr_warn("cannot read the dynamic sets' parameters: an undone start "
+				"could not give them back");
 	}
 
 	/* policy first: old and new programs share the maps, so both see it */
@@ -617,6 +623,10 @@ static int start(struct daemon *d)
 			/* the previous policy is intact in the other slot (its
 			 * dynamic sets too: ft_dynsets_prune()) */
 			ft_loader_flip(&d->loader, old_slot, old_gen);
+			ft_dynsets_params_restore(d->pin_dir,
+						  ft_loader_map_fd(&d->loader, "ft_dset4_o"),
+						  ft_loader_map_fd(&d->loader, "ft_dset6_o"),
+						  sets_before, nsets_before, true);
 			/* the interfaces kept run this run's program instances
 			 * now: status judges by the ids in ft_health */
 			if (kept)
@@ -639,6 +649,7 @@ static int start(struct daemon *d)
 	ft_check_forward_priority(&d->pol);
 	ft_check_tc_verdict(&d->pol);
 	ft_log_kernel_features();
+	free(sets_before);
 	return 0;
 
 out_close:
@@ -649,6 +660,7 @@ out_close:
 	}
 	ft_loader_close(&d->loader);
 out_free:
+	free(sets_before);
 	ft_compiled_free(&c);
 	ft_policy_free(&d->pol);
 	return err;

@@ -108,7 +108,9 @@ ip link add d1 netns "$(ns dut)" type veth peer name g1 netns "$(ns gen)"
 ip -n "$(ns dut)" link set d1 up
 ip -n "$(ns dut)" link set dev d1 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
 sed -e 's/{ name = "d0"; }/{ name = "d0"; egress_restore = true; }, { name = "d1"; }/' \
-	-e 's/class = "voice"; }/class = "default"; }/' "$TMP/policy.conf" >"$TMP/policy2.conf"
+	-e 's/class = "voice"; }/class = "default"; }/' \
+	-e 's/^rules = ( /prefix_sets = ( { name = "newset"; dynamic = true; } );\nrules = ( { match = { src = "@newset"; }; action = "drop"; }, /' \
+	"$TMP/policy.conf" >"$TMP/policy2.conf"
 nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy2.conf" --pin-dir "$PIN" \
 	>"$TMP/flowtagd6.log" 2>&1
 expect_eq "a takeover that cannot attach d1 fails (exit 1)" "$?" 1
@@ -116,6 +118,7 @@ check "it says it kept the interface it took over" \
 	grep -q "kept the 1 interface(s) taken over" "$TMP/flowtagd6.log"
 check "... without the egress filter it added there (the previous policy had none)" \
 	bash -c "! tc -n $(ns dut) filter show dev d0 egress 2>/dev/null | grep -q ft_tc_egress"
+check "... and without the dynamic set it made" test ! -e "$PIN/sets/newset"
 ok0=$(nft_count dut inet ft ok)
 send gen -d 198.18.6.2 -p 5060 -n 10
 sleep 0.3

@@ -237,6 +237,10 @@ big_elements() { ctl dut -j set list big 2>/dev/null | python3 -c 'import json,s
 cp "$TMP/policy.conf" "$TMP/with-big.conf"
 sed -i -e '/name = "big"/d' -e '/@big/d' -e 's/action = "drop"; },/action = "drop"; }/' -e 's/timeout = 0; },/timeout = 0; }/' \
 	"$TMP/policy.conf"
+# ... and it gives 'blocked' a timeout for new elements, which the
+# rollback takes back (it kept the reload's once: elements added after the
+# rollback expired)
+sed -i 's/timeout = 0; }/timeout = 30; }/' "$TMP/policy.conf"
 kill -HUP "$DAEMON_PID"
 check "a set removed from the policy is kept while the policy before can come back" \
 	wait_log "$TMP/flowtagd3.log" "dynamic set 'big' is no longer in the policy; kept (100001 elements)" 10
@@ -244,6 +248,8 @@ check "... still pinned" test -e "$PIN/sets/big"
 ctl dut rollback >/dev/null 2>&1
 expect_eq "rollback: the policy with the set is back" "$(ctl dut -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["rules"])')" 2
 expect_eq "... and its set has its 10^5 + 1 runtime elements" "$(big_elements)" 100001
+expect_eq "... and 'blocked' its timeout (0: never) again" \
+	"$(ctl dut -j set list blocked | python3 -c 'import json,sys; print(json.load(sys.stdin)["set"]["timeout"])')" 0
 cp "$TMP/policy.conf" "$TMP/without-big.conf"
 cp "$TMP/without-big.conf" "$TMP/policy.conf"
 ctl dut reload >/dev/null 2>&1
