@@ -235,7 +235,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 	static struct ft_attachment next[FT_MAX_IFACES];
 	bool renamed[FT_MAX_IFACES] = { 0 };
 	size_t i, k, n = 0, np;
-	int err = 0, e, got;
+	int err = 0, e, got, pass;
 
 	got = ft_present_ifaces(present, FT_MAX_PRESENT);
 	if (got < 0) {
@@ -248,65 +248,87 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 	s->missing[0] = '\0';
 	if (update)
 		s->nfailed = 0;
+	s->rec_untouched = false;
 
-	for (i = 0; i < np; i++) {
-		const struct ft_iface *ifc = ft_policy_iface_for(pol, present[i].name);
-		struct ft_attachment *cur = att_by_index(s, present[i].ifindex);
-		struct ft_iface_info prev = { 0 };
-		const struct ft_iface_info *p = NULL;
-		struct ft_iface bound;
+	/*
+	 * A takeover (@rec) attaches the interfaces the previous flowtagd did
+	 * not have first (pass 0): should one fail, the start is undone with
+	 * the taken-over ones untouched, still running the previous daemon's
+	 * programs with its hooks and XDP modes. Otherwise one pass (1).
+	 */
+	for (pass = nrec ? 0 : 1; pass < 2; pass++) {
+		if (pass == 1 && nrec && err) {
+			pr_err("not attaching the %zu interface(s) taken over: the start is "
+			       "undone", nrec);
+			memcpy(s->att, next, n * sizeof(next[0]));
+			s->natt = n;
+			s->rec_untouched = true;
+			note_absent(s, pol, present, np);
+			return err;
+		}
+		for (i = 0; i < np; i++) {
+			const struct ft_iface *ifc = ft_policy_iface_for(pol, present[i].name);
+			struct ft_attachment *cur = att_by_index(s, present[i].ifindex);
+			struct ft_iface_info prev = { 0 };
+			const struct ft_iface_info *p = NULL, *taken;
+			struct ft_iface bound;
 
-		if (!ifc)
-			continue;
-		if (n == FT_MAX_IFACES) {
-			add_missing(s, present[i].name, "too many interfaces bound");
-			pr_err("%s: not attached: the policy binds more than %d interfaces",
-			       present[i].name, FT_MAX_IFACES);
-			err = -E2BIG;
-			continue;
-		}
-		if (cur && !update && !renamed[cur - s->att]) {
-			next[n++] = *cur;	/* as it is */
-			continue;
-		}
-		if (!cur && !update && failed_before(s, present[i].ifindex)) {
-			add_missing(s, present[i].name, "attach failed; retried on reload");
-			continue;
-		}
-		bound = *ifc;
-		memcpy(bound.name, present[i].name, sizeof(bound.name));
-		if (cur) {
-			/* re-run: swaps programs in place, adds/removes egress */
-			memcpy(prev.name, cur->name, sizeof(prev.name));
-			prev.ifindex = cur->ifindex;
-			prev.flags = cur->flags;
-			p = &prev;
-			ft_attachment_close(cur);
-		} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
-			   strncmp(p->name, bound.name, sizeof(p->name))) {
-			char old[FT_IFNAMSIZ];
+			if (!ifc)
+				continue;
+			taken = rec_by_index(rec, nrec, present[i].ifindex);
+			if (nrec && (pass == 0) == (taken != NULL))
+				continue;
+			if (n == FT_MAX_IFACES) {
+				add_missing(s, present[i].name, "too many interfaces bound");
+				pr_err("%s: not attached: the policy binds more than %d interfaces",
+				       present[i].name, FT_MAX_IFACES);
+				err = -E2BIG;
+				continue;
+			}
+			if (cur && !update && !renamed[cur - s->att]) {
+				next[n++] = *cur;	/* as it is */
+				continue;
+			}
+			if (!cur && !update && failed_before(s, present[i].ifindex)) {
+				add_missing(s, present[i].name, "attach failed; retried on reload");
+				continue;
+			}
+			bound = *ifc;
+			memcpy(bound.name, present[i].name, sizeof(bound.name));
+			if (cur) {
+				/* re-run: swaps programs in place, adds/removes egress */
+				memcpy(prev.name, cur->name, sizeof(prev.name));
+				prev.ifindex = cur->ifindex;
+				prev.flags = cur->flags;
+				p = &prev;
+				ft_attachment_close(cur);
+			} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
+				   strncmp(p->name, bound.name, sizeof(p->name))) {
+				char old[FT_IFNAMSIZ];
 
-			/* renamed while no flowtagd ran */
-			snprintf(old, sizeof(old), "%.*s", (int)sizeof(p->name), p->name);
-			ft_link_pin_rename(s->loader->pin_dir, old, bound.name);
-		}
-		ft_log_clear_error();
-		e = ft_attach_iface(s->loader, &bound, p, cur != NULL, &next[n]);
-		if (e) {
-			const char *why = ft_log_last_error();
+				/* renamed while no flowtagd ran */
+				snprintf(old, sizeof(old), "%.*s", (int)sizeof(p->name), p->name);
+				ft_link_pin_rename(s->loader->pin_dir, old, bound.name);
+			}
+			ft_log_clear_error();
+			e = ft_attach_iface(s->loader, &bound, p, cur != NULL, &next[n]);
+			if (e) {
+				const char *why = ft_log_last_error();
 
-			add_missing(s, bound.name, why[0] ? why : strerror(-e));
-			if (s->nfailed < FT_MAX_IFACES)
-				s->failed[s->nfailed++] = present[i].ifindex;
-			if (cur)	/* left half-attached: take down what remains */
-				ft_ifaces_detach(s, cur);
-			err = e;
-			continue;
+				add_missing(s, bound.name, why[0] ? why : strerror(-e));
+				if (s->nfailed < FT_MAX_IFACES)
+					s->failed[s->nfailed++] = present[i].ifindex;
+				if (cur)	/* left half-attached: take down what remains */
+					ft_ifaces_detach(s, cur);
+				err = e;
+				continue;
+			}
+			/* the HTB tree is ours across reloads and takeovers */
+			if (p)
+				next[n].flags |= p->flags & (FT_IFACE_F_SHAPED |
+							     FT_IFACE_F_INGRESS_SHAPED);
+			n++;
 		}
-		/* the HTB tree is ours across reloads and takeovers */
-		if (p)
-			next[n].flags |= p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
-		n++;
 	}
 	/* interfaces no entry names any more (renamed away, or left the policy) */
 	for (i = 0; i < s->natt; i++) {
@@ -402,8 +424,10 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 		 * shaping first (its redirect filter keeps the clsact qdisc) */
 		if ((a->flags & FT_IFACE_F_SHAPED) && !(p->flags & FT_IFACE_F_SHAPED))
 			ft_shaping_remove(a->ifindex, a->name);
-		if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) && !(p->flags & FT_IFACE_F_INGRESS_SHAPED))
-			ft_ingress_shaping_remove(a->ifindex, a->name, ft_ifaces_ifb(s->active, a->name));
+		if ((a->flags & FT_IFACE_F_INGRESS_SHAPED) &&
+		    !(p->flags & FT_IFACE_F_INGRESS_SHAPED))
+			ft_ingress_shaping_remove(a->ifindex, a->name,
+						  ft_ifaces_ifb(s->active, a->name));
 		if (a->flags & p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED))
 			pr_warn("%s: its shaping may be as this start left it, not as the previous "
 				"policy had it: a reload of that policy builds it again", a->name);
@@ -412,7 +436,11 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 		kept++;
 	}
 	s->natt = 0;
-	if (kept)
+	/* untouched (the sync stopped before them): as the previous one left them */
+	if (s->rec_untouched && nrec)
+		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
+		       "its policy and programs, untouched", nrec);
+	else if (kept)
 		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
 		       "its policy", kept);
 	return kept;

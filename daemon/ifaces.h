@@ -33,6 +33,8 @@ struct ft_ifaces {
 	size_t natt;
 	struct ft_iface_absent absent[FT_MAX_IFACES];
 	size_t nabsent;
+	bool rec_untouched;		/* the last takeover sync stopped before the
+					 * interfaces taken over (ft_ifaces_undo()) */
 	uint32_t failed[FT_MAX_IFACES];	/* ifindexes whose attach failed: retried on reload */
 	size_t nfailed;
 	unsigned int nmissing;		/* attach failures + required interfaces absent */

@@ -107,7 +107,7 @@ wait "$DAEMON_PID" 2>/dev/null
 ip link add d1 netns "$(ns dut)" type veth peer name g1 netns "$(ns gen)"
 ip -n "$(ns dut)" link set d1 up
 ip -n "$(ns dut)" link set dev d1 xdpgeneric obj "$FT_BUILD/tests/foreign.bpf.o" sec xdp
-sed -e 's/{ name = "d0"; }/{ name = "d0"; egress_restore = true; }, { name = "d1"; }/' \
+sed -e 's/{ name = "d0"; }/{ name = "d0"; egress_restore = true; xdp_mode = "generic"; }, { name = "d1"; }/' \
 	-e 's/class = "voice"; }/class = "default"; }/' \
 	-e 's/^rules = ( /prefix_sets = ( { name = "newset"; dynamic = true; } );\nrules = ( { match = { src = "@newset"; }; action = "drop"; }, /' \
 	"$TMP/policy.conf" >"$TMP/policy2.conf"
@@ -119,6 +119,10 @@ check "it says it kept the interface it took over" \
 check "... without the egress filter it added there (the previous policy had none)" \
 	bash -c "! tc -n $(ns dut) filter show dev d0 egress 2>/dev/null | grep -q ft_tc_egress"
 check "... and without the dynamic set it made" test ! -e "$PIN/sets/newset"
+# d1 (new) is attached first and fails: d0 is never touched, so it keeps
+# its native XDP (the new policy wanted generic: half a start once left it so)
+check "... d0 still on native XDP, as the previous flowtagd left it" \
+	bash -c "ip -n $(ns dut) -d link show d0 | grep -q 'prog/xdp ' && ! ip -n $(ns dut) link show d0 | grep -q xdpgeneric"
 ok0=$(nft_count dut inet ft ok)
 send gen -d 198.18.6.2 -p 5060 -n 10
 sleep 0.3
