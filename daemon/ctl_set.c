@@ -215,7 +215,12 @@ static int do_change(const struct ctl *c, const char *pin_dir, struct ft_dynset 
 		ret = EXIT_FAIL;
 	}
 	if (!c->json) {
-		if (a->op == FT_SET_ADD)
+		/* full: what was neither added nor there before is unknown */
+		if (a->op == FT_SET_ADD && err == -ENOSPC)
+			printf("set %s: %zu added, the rest not (full); %llu elements (%.3f s)\n",
+			       a->name, done, (unsigned long long)s->inf.elements,
+			       (double)dt / 1e9);
+		else if (a->op == FT_SET_ADD)
 			printf("set %s: %zu added, %zu refreshed; %llu elements (%.3f s)\n", a->name,
 			       done, n - done,
 			       (unsigned long long)s->inf.elements, (double)dt / 1e9);

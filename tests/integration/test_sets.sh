@@ -258,6 +258,19 @@ check "the reload after drops it, with its element count" \
 	wait_log "$TMP/flowtagd3.log" "dynamic set 'big' is no longer in the policy: its 100001 elements are dropped" 10
 check "... and unpinned" test ! -e "$PIN/sets/big"
 
+# a full set: what got in is said, and nothing is called refreshed (it
+# said "2 refreshed" for two prefixes that were refused)
+ctl dut set flush blocked >/dev/null
+python3 -c '
+for i in range(2002):
+    print("198.%d.%d.%d" % (100 + i // 65536, i // 256 % 256, i % 256))' >"$TMP/2002.txt"
+ctl dut set add blocked -f "$TMP/2002.txt" >"$TMP/full.out" 2>&1
+expect_eq "set add beyond the size (2000 per family): exit 1" "$?" 1
+check "... 2000 added, the rest not, none called refreshed" \
+	grep -q "set blocked: 2000 added, the rest not (full); 2000 elements" "$TMP/full.out" ||
+	sed 's/^/#   /' "$TMP/full.out"
+ctl dut set flush blocked >/dev/null
+
 daemon_stop "$DAEMON_PID"
 expect_eq "flowtagd exits 0" "$?" 0
 check "flowtagd's log has no sanitizer report" asan_clean "$TMP/flowtagd3.log"
