@@ -206,7 +206,7 @@ static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t
 
 /* Step 4: the policy entries no interface answers to now. */
 static void note_absent(struct ft_ifaces *s, const struct ft_policy *pol,
-			const struct ft_ifname *p, size_t np)
+			const struct ft_ifname *p, size_t np, bool log)
 {
 	size_t i, k;
 
@@ -224,6 +224,11 @@ static void note_absent(struct ft_ifaces *s, const struct ft_policy *pol,
 		memcpy(ab->name, ifc->name, sizeof(ab->name));
 		ab->required = ifc->required;
 		ab->pattern = ft_ifname_is_pattern(ifc->name);
+		/* said at a start or reload, not on every link event */
+		if (log)
+			pr_info("%s: %s yet: attached when it appears%s", ifc->name,
+				ab->pattern ? "no interface matches it" : "no such interface",
+				ifc->required ? " (required: degraded until then)" : "");
 		if (ifc->required)
 			add_missing(s, ifc->name, "required interface absent");
 	}
@@ -263,7 +268,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 			memcpy(s->att, next, n * sizeof(next[0]));
 			s->natt = n;
 			s->rec_untouched = true;
-			note_absent(s, pol, present, np);
+			note_absent(s, pol, present, np, update);
 			return err;
 		}
 		for (i = 0; i < np; i++) {
@@ -351,7 +356,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 	}
 	memcpy(s->att, next, n * sizeof(next[0]));
 	s->natt = n;
-	note_absent(s, pol, present, np);
+	note_absent(s, pol, present, np, update);
 	return err;
 }
 

@@ -141,6 +141,8 @@ expect_eq "d1 freed: reload exit 0" "$?" 0
 swap rel5
 r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], len(d["problems"]))')
 expect_eq "reload naming an absent optional zz9: reloaded, no problem" "$r" "reloaded 0"
+check "... and the log says zz9 is not there yet" \
+	grep -q "zz9: no such interface yet: attached when it appears" "$TMP/flowtagd.log"
 
 # a daemon that cannot answer in time (stopped here; in the field one
 # compiling 10^6 prefixes on a busy machine): reload --timeout 1 gives up
