@@ -175,6 +175,13 @@ void ft_resolve_iifs(struct ft_policy *pol);
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to);
 
 /**
+ * ft_link_pin_move() - ft_link_pin_rename() without the log lines: for
+ * the steps through a temporary name when interfaces swap names (the
+ * caller says what happened).
+ */
+int ft_link_pin_move(const char *pin_dir, const char *from, const char *to);
+
+/**
  * ft_link_pins_forget() - remove the XDP and tcx link pins of interface
  * @name when their links are detached (the device @ifindex vanished) or
  * still on @ifindex; a pin whose link is on another device stays (that

@@ -192,8 +192,16 @@ static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t
 		}
 		renamed[n] = false;
 		if (strcmp(now->name, a->name)) {
+			char tmp[FT_IFNAMSIZ];
+
 			pr_info("%s (ifindex %u) is now called %s", a->name, a->ifindex, now->name);
-			ft_link_pin_rename(s->loader->pin_dir, a->name, now->name);
+			/* through a name of its own first: two interfaces may
+			 * have swapped names, and a pin moved straight to the
+			 * other's name would replace the other's pin. No
+			 * interface is called "ren:N" (':' is not allowed in
+			 * a name), and bpffs refuses names with a '.' */
+			snprintf(tmp, sizeof(tmp), "ren:%u", a->ifindex);
+			ft_link_pin_move(s->loader->pin_dir, a->name, tmp);
 			memcpy(a->name, now->name, sizeof(a->name));
 			renamed[n] = true;
 		}
@@ -202,6 +210,16 @@ static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t
 		n++;
 	}
 	s->natt = n;
+	for (i = 0; i < n; i++) {
+		char tmp[FT_IFNAMSIZ];
+
+		if (!renamed[i])
+			continue;
+		snprintf(tmp, sizeof(tmp), "ren:%u", s->att[i].ifindex);
+		if (!ft_link_pin_move(s->loader->pin_dir, tmp, s->att[i].name))
+			pr_info("%s (ifindex %u): moved its link pins to its new name",
+				s->att[i].name, s->att[i].ifindex);
+	}
 }
 
 /* Step 4: the policy entries no interface answers to now. */

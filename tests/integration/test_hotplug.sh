@@ -259,6 +259,22 @@ send gen -d 198.18.10.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "lan0 renamed back: iif rule -> 0x400/1:40" "$(count lan0)" 20
 
+# ---- two attached interfaces swap names (through a third name) ----
+# each one's link pins must follow its ifindex: moved one at a time, the
+# first replaced the other's pin, and one interface ended detached
+n=$(grep -c "moved its link pins to its new name" "$TMP/flowtagd.log")
+rename_link dut lan0 swp0 && rename_link dut d0 lan0 && rename_link dut swp0 d0
+check "swap d0 <-> lan0: both followed" wait_more "$TMP/flowtagd.log" \
+	"moved its link pins to its new name" $((n + 1)) 5
+sleep 1
+for ifn in d0 lan0; do
+	check "after the swap: $ifn attached, state ok" \
+		bash -c "ctl_row=\$(nsenter --net=/run/netns/$(ns dut) '$FTCTL' --pin-dir '$PIN' status | grep -E '^ *$ifn +'); [[ \$ctl_row == *xdp-native*ok* ]]"
+done
+check "after the swap: no interface failed" bash -c "! grep -q 'could not attach\|cannot attach' '$TMP/flowtagd.log'"
+rename_link dut lan0 swp0 && rename_link dut d0 lan0 && rename_link dut swp0 d0
+sleep 1
+
 # ---- a reload with a required interface absent is refused ----
 sed -i 's/{ name = "late0"; }/{ name = "late0"; }, { name = "nope1"; required = true; }/' \
 	"$TMP/policy.conf"
