@@ -252,11 +252,53 @@ static void note_absent(struct ft_ifaces *s, const struct ft_policy *pol,
 	}
 }
 
+/*
+ * A takeover's recorded interfaces (@rec) that were renamed while no
+ * flowtagd ran: their link pins go under ren:IFINDEX first (@aside[k]
+ * set), as follow_kernel() does, so that two that swapped names do not
+ * replace each other's pins; the attach moves each to its new name.
+ */
+static void rec_pins_aside(const char *pin_dir, const struct ft_iface_info *rec, size_t nrec,
+			   const struct ft_ifname *present, size_t np, bool *aside)
+{
+	size_t k;
+
+	for (k = 0; k < nrec && k < FT_MAX_IFACES; k++) {
+		const struct ft_ifname *now = by_index(present, np, rec[k].ifindex);
+		char old[sizeof(rec[k].name) + 1], tmp[FT_IFNAMSIZ];
+
+		if (!now || !strncmp(now->name, rec[k].name, sizeof(rec[k].name)))
+			continue;
+		snprintf(old, sizeof(old), "%.*s", (int)sizeof(rec[k].name), rec[k].name);
+		snprintf(tmp, sizeof(tmp), "ren:%u", rec[k].ifindex);
+		aside[k] = !ft_link_pin_move(pin_dir, old, tmp);
+	}
+}
+
+/* The pins rec_pins_aside() moved and no attach took, back to their
+ * recorded names. */
+static void rec_pins_back(const char *pin_dir, const struct ft_iface_info *rec, size_t nrec,
+			  bool *aside)
+{
+	size_t k;
+
+	for (k = 0; k < nrec && k < FT_MAX_IFACES; k++) {
+		char old[sizeof(rec[k].name) + 1], tmp[FT_IFNAMSIZ];
+
+		if (!aside[k])
+			continue;
+		snprintf(old, sizeof(old), "%.*s", (int)sizeof(rec[k].name), rec[k].name);
+		snprintf(tmp, sizeof(tmp), "ren:%u", rec[k].ifindex);
+		ft_link_pin_move(pin_dir, tmp, old);
+		aside[k] = false;
+	}
+}
+
 int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 		   const struct ft_iface_info *rec, size_t nrec, bool update)
 {
 	static struct ft_attachment next[FT_MAX_IFACES];
-	bool renamed[FT_MAX_IFACES] = { 0 };
+	bool renamed[FT_MAX_IFACES] = { 0 }, aside[FT_MAX_IFACES] = { 0 };
 	size_t i, k, n = 0, np;
 	int err = 0, e, got, pass;
 
@@ -267,6 +309,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 	}
 	np = (size_t)got;
 	follow_kernel(s, present, np, renamed);
+	rec_pins_aside(s->loader->pin_dir, rec, nrec, present, np, aside);
 	s->nmissing = 0;
 	s->missing[0] = '\0';
 	if (update)
@@ -283,6 +326,7 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 		if (pass == 1 && nrec && err) {
 			pr_err("not attaching the %zu interface(s) taken over: the start is "
 			       "undone", nrec);
+			rec_pins_back(s->loader->pin_dir, rec, nrec, aside);
 			memcpy(s->att, next, n * sizeof(next[0]));
 			s->natt = n;
 			s->rec_untouched = true;
@@ -327,11 +371,16 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 				ft_attachment_close(cur);
 			} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
 				   strncmp(p->name, bound.name, sizeof(p->name))) {
-				char old[FT_IFNAMSIZ];
+				char old[FT_IFNAMSIZ], tmp[FT_IFNAMSIZ];
 
-				/* renamed while no flowtagd ran */
+				/* renamed while no flowtagd ran: its pins wait
+				 * under ren:IFINDEX (rec_pins_aside()) */
 				snprintf(old, sizeof(old), "%.*s", (int)sizeof(p->name), p->name);
-				ft_link_pin_rename(s->loader->pin_dir, old, bound.name);
+				snprintf(tmp, sizeof(tmp), "ren:%u", p->ifindex);
+				if (!ft_link_pin_move(s->loader->pin_dir, tmp, bound.name))
+					pr_info("%s was renamed %s while no flowtagd ran: moved its "
+						"link pins", old, bound.name);
+				aside[p - rec] = false;
 			}
 			ft_log_clear_error();
 			e = ft_attach_iface(s->loader, &bound, p, cur != NULL, &next[n]);
@@ -364,6 +413,9 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 		pr_info("%s: no interface entry of the policy names it: detaching", s->att[i].name);
 		ft_ifaces_detach(s, &s->att[i]);
 	}
+	/* the pins of recorded interfaces no entry took, back under their
+	 * recorded names: ft_detach_recorded() finds them there */
+	rec_pins_back(s->loader->pin_dir, rec, nrec, aside);
 	for (i = 0; i < nrec; i++) {
 		bool keep = false;
 

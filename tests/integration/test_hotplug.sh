@@ -302,8 +302,24 @@ send gen -d 198.18.10.2 -p 5060 -n 10
 sleep 0.2
 expect_eq "lan1 (renamed while flowtagd was stopped): iif rule -> 0x400/1:40" "$(count lan1)" 10
 
-daemon_stop "$DAEMON_PID"
+# ---- two interfaces swap names while no flowtagd runs ----
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
 check "no ASan/UBSan report (restart)" asan_clean "$TMP/flowtagd2.log"
+rename_link dut lan1 swp0 && rename_link dut d0 lan1 && rename_link dut swp0 d0
+daemon_start dut "$TMP/policy.conf" "$TMP/flowtagd3.log" "$FLOWTAGD_ASAN" ||
+	{ not_ok "restart after a swap"; finish; }
+expect_eq "restart after swapping d0 and lan1: both renames followed" \
+	"$(grep -c 'while no flowtagd ran: moved its link pins' "$TMP/flowtagd3.log")" 2
+for ifn in d0 lan1; do
+	check "after the swap while stopped: $ifn attached, state ok" \
+		bash -c "ctl_row=\$(nsenter --net=/run/netns/$(ns dut) '$FTCTL' --pin-dir '$PIN' status | grep -E '^ *$ifn +'); [[ \$ctl_row == *xdp-native*ok* ]]"
+done
+check "after the swap while stopped: no interface failed" \
+	bash -c "! grep -q 'cannot attach' '$TMP/flowtagd3.log'"
+
+daemon_stop "$DAEMON_PID"
+check "no ASan/UBSan report (restart after the swap)" asan_clean "$TMP/flowtagd3.log"
 check "nothing left on late0" nothing_left dut late0
 check "nothing left on pp0" nothing_left dut pp0
 check "nothing left on lan1" nothing_left dut lan1
