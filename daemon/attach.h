@@ -169,17 +169,23 @@ void ft_resolve_iifs(struct ft_policy *pol);
 
 /**
  * ft_link_pin_rename() - move the XDP and tcx link pins of interface @from
- * to the name @to (the interface was renamed; the links follow the ifindex).
+ * to the name @to (the interface was renamed; the links follow the
+ * ifindex). Says nothing: the caller logs the rename (through a temporary
+ * name, ft_link_pin_tmp(), when interfaces may have swapped names).
  * Return: 0 (also when there is no pin), or -errno.
  */
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to);
 
+/* Bytes of ft_link_pin_tmp()'s name, NUL included. */
+#define FT_LINK_PIN_TMP_LEN	16
+
 /**
- * ft_link_pin_move() - ft_link_pin_rename() without the log lines: for
- * the steps through a temporary name when interfaces swap names (the
- * caller says what happened).
+ * ft_link_pin_tmp() - the temporary name "ren:IFINDEX" under which the
+ * link pins of interface @ifindex wait during a rename, into @buf: no
+ * interface can be called that (':' is not allowed in a name), and bpffs
+ * refuses names with a '.'. Returns @buf.
  */
-int ft_link_pin_move(const char *pin_dir, const char *from, const char *to);
+char *ft_link_pin_tmp(uint32_t ifindex, char buf[FT_LINK_PIN_TMP_LEN]);
 
 /**
  * ft_link_pins_forget() - remove the XDP and tcx link pins of interface

@@ -192,16 +192,14 @@ static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t
 		}
 		renamed[n] = false;
 		if (strcmp(now->name, a->name)) {
-			char tmp[FT_IFNAMSIZ];
+			char tmp[FT_LINK_PIN_TMP_LEN];
 
 			pr_info("%s (ifindex %u) is now called %s", a->name, a->ifindex, now->name);
 			/* through a name of its own first: two interfaces may
 			 * have swapped names, and a pin moved straight to the
-			 * other's name would replace the other's pin. No
-			 * interface is called "ren:N" (':' is not allowed in
-			 * a name), and bpffs refuses names with a '.' */
-			snprintf(tmp, sizeof(tmp), "ren:%u", a->ifindex);
-			ft_link_pin_move(s->loader->pin_dir, a->name, tmp);
+			 * other's name would replace the other's pin */
+			ft_link_pin_rename(s->loader->pin_dir, a->name,
+					   ft_link_pin_tmp(a->ifindex, tmp));
 			memcpy(a->name, now->name, sizeof(a->name));
 			renamed[n] = true;
 		}
@@ -211,12 +209,11 @@ static void follow_kernel(struct ft_ifaces *s, const struct ft_ifname *p, size_t
 	}
 	s->natt = n;
 	for (i = 0; i < n; i++) {
-		char tmp[FT_IFNAMSIZ];
+		char tmp[FT_LINK_PIN_TMP_LEN];
 
-		if (!renamed[i])
-			continue;
-		snprintf(tmp, sizeof(tmp), "ren:%u", s->att[i].ifindex);
-		if (!ft_link_pin_move(s->loader->pin_dir, tmp, s->att[i].name))
+		if (renamed[i] && !ft_link_pin_rename(s->loader->pin_dir,
+						      ft_link_pin_tmp(s->att[i].ifindex, tmp),
+						      s->att[i].name))
 			pr_info("%s (ifindex %u): moved its link pins to its new name",
 				s->att[i].name, s->att[i].ifindex);
 	}
@@ -265,13 +262,12 @@ static void rec_pins_aside(const char *pin_dir, const struct ft_iface_info *rec,
 
 	for (k = 0; k < nrec && k < FT_MAX_IFACES; k++) {
 		const struct ft_ifname *now = by_index(present, np, rec[k].ifindex);
-		char old[sizeof(rec[k].name) + 1], tmp[FT_IFNAMSIZ];
+		char old[sizeof(rec[k].name) + 1], tmp[FT_LINK_PIN_TMP_LEN];
 
 		if (!now || !strncmp(now->name, rec[k].name, sizeof(rec[k].name)))
 			continue;
 		snprintf(old, sizeof(old), "%.*s", (int)sizeof(rec[k].name), rec[k].name);
-		snprintf(tmp, sizeof(tmp), "ren:%u", rec[k].ifindex);
-		aside[k] = !ft_link_pin_move(pin_dir, old, tmp);
+		aside[k] = !ft_link_pin_rename(pin_dir, old, ft_link_pin_tmp(rec[k].ifindex, tmp));
 	}
 }
 
@@ -283,13 +279,12 @@ static void rec_pins_back(const char *pin_dir, const struct ft_iface_info *rec, 
 	size_t k;
 
 	for (k = 0; k < nrec && k < FT_MAX_IFACES; k++) {
-		char old[sizeof(rec[k].name) + 1], tmp[FT_IFNAMSIZ];
+		char old[sizeof(rec[k].name) + 1], tmp[FT_LINK_PIN_TMP_LEN];
 
 		if (!aside[k])
 			continue;
 		snprintf(old, sizeof(old), "%.*s", (int)sizeof(rec[k].name), rec[k].name);
-		snprintf(tmp, sizeof(tmp), "ren:%u", rec[k].ifindex);
-		ft_link_pin_move(pin_dir, tmp, old);
+		ft_link_pin_rename(pin_dir, ft_link_pin_tmp(rec[k].ifindex, tmp), old);
 		aside[k] = false;
 	}
 }
@@ -369,15 +364,14 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
 				prev.flags = cur->flags;
 				p = &prev;
 				ft_attachment_close(cur);
-			} else if ((p = rec_by_index(rec, nrec, present[i].ifindex)) &&
-				   strncmp(p->name, bound.name, sizeof(p->name))) {
-				char old[FT_IFNAMSIZ], tmp[FT_IFNAMSIZ];
+			} else if ((p = taken) && strncmp(p->name, bound.name, sizeof(p->name))) {
+				char old[FT_IFNAMSIZ], tmp[FT_LINK_PIN_TMP_LEN];
 
 				/* renamed while no flowtagd ran: its pins wait
 				 * under ren:IFINDEX (rec_pins_aside()) */
 				snprintf(old, sizeof(old), "%.*s", (int)sizeof(p->name), p->name);
-				snprintf(tmp, sizeof(tmp), "ren:%u", p->ifindex);
-				if (!ft_link_pin_move(s->loader->pin_dir, tmp, bound.name))
+				if (!ft_link_pin_rename(s->loader->pin_dir,
+							ft_link_pin_tmp(p->ifindex, tmp), bound.name))
 					pr_info("%s was renamed %s while no flowtagd ran: moved its "
 						"link pins", old, bound.name);
 				aside[p - rec] = false;

@@ -6,7 +6,6 @@
  * for every refusal (see xdp_link.h).
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,11 +50,9 @@ const char *ft_xdp_mode_name(uint32_t mode)
 	}
 }
 
-/* Move one link pin, named by @path_of(), of interface @from to @to;
- * logged when @say. */
+/* Move one link pin, named by @path_of(), of interface @from to @to. */
 static int pin_rename(int (*path_of)(const char *, const char *, char *, size_t),
-		      const char *what, const char *pin_dir, const char *from, const char *to,
-		      bool say)
+		      const char *pin_dir, const char *from, const char *to)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
@@ -67,23 +64,19 @@ static int pin_rename(int (*path_of)(const char *, const char *, char *, size_t)
 	unlink(b);
 	if (rename(a, b))
 		return -errno;
-	if (say)
-		pr_info("%s was renamed %s: moved its %s link pin", from, to, what);
 	return 0;
+}
+
+char *ft_link_pin_tmp(uint32_t ifindex, char buf[FT_LINK_PIN_TMP_LEN])
+{
+	snprintf(buf, FT_LINK_PIN_TMP_LEN, "ren:%u", ifindex);
+	return buf;
 }
 
 int ft_link_pin_rename(const char *pin_dir, const char *from, const char *to)
 {
-	int err = pin_rename(ft_xdp_link_pin_path, "XDP", pin_dir, from, to, true);
-	int e = pin_rename(ft_tcx_link_pin_path, "tcx", pin_dir, from, to, true);
-
-	return err ? err : e;
-}
-
-int ft_link_pin_move(const char *pin_dir, const char *from, const char *to)
-{
-	int err = pin_rename(ft_xdp_link_pin_path, "XDP", pin_dir, from, to, false);
-	int e = pin_rename(ft_tcx_link_pin_path, "tcx", pin_dir, from, to, false);
+	int err = pin_rename(ft_xdp_link_pin_path, pin_dir, from, to);
+	int e = pin_rename(ft_tcx_link_pin_path, pin_dir, from, to);
 
 	return err ? err : e;
 }
