@@ -261,7 +261,6 @@ static void clsact_in_front(const struct ft_iface_info *rec, struct ft_live *lv)
 	for (i = 0; i < n && i < (int)(sizeof(f) / sizeof(f[0])); i++) {
 		if (f[i].pref > FT_TC_PRIO || (f[i].pref == FT_TC_PRIO && f[i].handle == FT_TC_HANDLE))
 			continue;
-		lv->nfront++;
 		reason(lv, FT_LIVE_DEGRADED, "tc filter pref %u handle %#x (%s) runs on ingress "
 		       "before flowtag's (pref %u): if it returns a verdict, packets are not "
 		       "tagged", f[i].pref, f[i].handle, f[i].kind, FT_TC_PRIO);

@@ -65,8 +65,6 @@ struct ft_live {
 	unsigned int ntcx;		/* tcx ingress programs in front of ours */
 	struct ft_live_prog tcx[FT_LIVE_MAX_TCX];
 	bool tcx_unsupported;		/* the kernel has no tcx: none can be in front */
-	unsigned int nfront;		/* on clsact: other tc ingress filters that
-					 * run before ours (a lower pref) */
 	bool ingress_twice;		/* on tcx, and flowtag's program also at our
 					 * pref/handle on clsact: it runs twice */
 	bool unknown;			/* the kernel could not be asked: judge, but
