@@ -541,10 +541,7 @@ static void record_prog_ids(struct daemon *d)
 			"them not flowtagd's");
 		return;
 	}
-	h.prog_xdp = d->expect.xdp;
-	h.prog_xdp_frags = d->expect.xdp_frags;
-	h.prog_tc_ingress = d->expect.tc_ingress;
-	h.prog_tc_egress = d->expect.tc_egress;
+	ft_health_set_progs(&h, &d->expect);
 	if (bpf_map_update_elem(fd, &zero, &h, 0))
 		pr_warn("cannot record the program ids the kept interfaces run: %s",
 			strerror(errno));

@@ -209,6 +209,14 @@ static void hoff_sync(const struct ft_pinned_state *s)
 	free(zero);
 }
 
+void ft_health_set_progs(struct ft_health *h, const struct ft_live_expect *exp)
+{
+	h->prog_xdp = exp->xdp;
+	h->prog_xdp_frags = exp->xdp_frags;
+	h->prog_tc_ingress = exp->tc_ingress;
+	h->prog_tc_egress = exp->tc_egress;
+}
+
 void ft_pinned_publish(const struct ft_pinned_state *s)
 {
 	__u32 zero = 0, i;
@@ -287,10 +295,7 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 		bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_ifhealth"), &i, &ih, 0);
 	}
 	s->health->repairs = s->rep->repairs;
-	s->health->prog_xdp = s->expect->xdp;
-	s->health->prog_xdp_frags = s->expect->xdp_frags;
-	s->health->prog_tc_ingress = s->expect->tc_ingress;
-	s->health->prog_tc_egress = s->expect->tc_egress;
+	ft_health_set_progs(s->health, s->expect);
 	s->health->seq = s->info->reloads + s->info->reload_failures;
 	bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_health"), &zero, s->health, 0);
 	if (s->confirm)

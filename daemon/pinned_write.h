@@ -56,6 +56,12 @@ void ft_dev_release(int fd, uint32_t ifindex);
 int ft_hoff_reset(int devs_fd, int hoff_fd, uint32_t ifindex);
 
 /**
+ * ft_health_set_progs() - the ids of the programs flowtagd attaches, @exp,
+ * into @h: what status and the self-repair expect to find attached.
+ */
+void ft_health_set_progs(struct ft_health *h, const struct ft_live_expect *exp);
+
+/**
  * ft_pinned_publish() - write the daemon's records: an ft_hoff entry per
  * attached ifindex without an ft_devs entry of its own (the others
  * deleted; ft_devs entries of interfaces not attached cleared), ft_ifaces and ft_ifhealth (the
