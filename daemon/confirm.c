@@ -36,16 +36,6 @@ static void tell_waiter(struct daemon *d, const char *line)
 	d->waiter_fd = -1;
 }
 
-/*
- * Roll back to the policy before the last reload: one flip of ft_state
- * when the inactive slot still holds it (ft_policy_flip_back()), else (an
- * iif rebinding reused the slot meanwhile) compiled again and swapped in,
- * atomic all the same. Then interfaces, shaping, the in-memory policy and
- * the records follow, as after a reload.
- * @why:    what made it happen, for the log and the records
- * @answer: out, the control answer line ("rolledback FROM TO WHY" or
- *          "error WHY")
- */
 /* The dynamic sets' sizes and timeouts as the policy rolled back to has
  * them (the reload after it may have changed them; one swapped in again
  * gets them from ft_policy_swap()). */
@@ -73,6 +63,16 @@ static void prev_sets_params(struct daemon *d)
 	free(p);
 }
 
+/*
+ * Roll back to the policy before the last reload: one flip of ft_state
+ * when the inactive slot still holds it (ft_policy_flip_back()), else (an
+ * iif rebinding reused the slot meanwhile) compiled again and swapped in,
+ * atomic all the same. Then interfaces, shaping, the in-memory policy and
+ * the records follow, as after a reload.
+ * @why:    what made it happen, for the log and the records
+ * @answer: out, the control answer line ("rolledback FROM TO WHY" or
+ *          "error WHY")
+ */
 static int do_rollback(struct daemon *d, bool automatic, const char *why, char *answer,
 		       size_t len)
 {

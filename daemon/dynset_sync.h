@@ -42,7 +42,8 @@ int ft_dynsets_params_read(const char *pin_dir, struct ft_dynset_params **out, s
 
 /**
  * ft_dynsets_params_restore() - the pinned sets back as @p (@n entries)
- * had them, after an undone takeover start: each one's timeout for new
+ * had them, after a rollback or an undone takeover start: each one's
+ * timeout for new
  * elements and its size (elements copied into tries of that size, which
  * go into @outer4/@outer6 at its id); with @remove_others, a set @p does
  * not name (the undone start made it) is removed, else left to the next
