@@ -4,6 +4,7 @@
  * without touching the kernel or depending on the host's interfaces.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 
 	if (argc > 1)
 		return ctl_usage_error("check takes one policy file");
-	if (ft_check_path_arg(path, 4096, cerr, sizeof(cerr)))
+	if (ft_check_path_arg(path, PATH_MAX, cerr, sizeof(cerr)))
 		return ctl_usage_error("check: %s", cerr);
 	err = ft_prepare(&opts, &p);
 	parsed = p.parsed;

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,7 +306,7 @@ static int do_diff(const struct ctl *c, int argc, char **argv)
 
 	if (argc != 1)
 		return ctl_usage_error("diff takes one policy file: diff NEW.conf");
-	if (ft_check_path_arg(argv[0], 4096, why, sizeof(why)))
+	if (ft_check_path_arg(argv[0], PATH_MAX, why, sizeof(why)))
 		return ctl_usage_error("diff: %s", why);
 
 	/* the new policy as flowtagd would load it here (its tests run too) */

@@ -249,17 +249,15 @@ int main(int argc, char **argv)
 	if (c.no_wait && !c.confirm)
 		return ctl_usage_error("--no-wait needs --confirm SECONDS");
 	{
-		const struct { const char *opt, *path; size_t max; } pa[] = {
-			{ "-c", c.config, 4096 },
-			{ "-f", c.file, 4096 },
+		const struct ft_path_arg pa[] = {
+			{ "-c", c.config, PATH_MAX },
+			{ "-f", c.file, PATH_MAX },
 			{ "--pin-dir", c.pin_dir, FT_PIN_DIR_MAX },
 		};
-		char why[96];
-		size_t k;
+		char why[128];
 
-		for (k = 0; k < sizeof(pa) / sizeof(pa[0]); k++)
-			if (pa[k].path && ft_check_path_arg(pa[k].path, pa[k].max, why, sizeof(why)))
-				return ctl_usage_error("%s: %s", pa[k].opt, why);
+		if (ft_check_path_args(pa, sizeof(pa) / sizeof(pa[0]), why, sizeof(why)))
+			return ctl_usage_error("%s", why);
 	}
 	ft_log_init(ctl_prog, FT_LOG_STDERR, c.verbose);
 	return cmd->run(&c, cargc - optind, cargv + optind);

@@ -743,19 +743,16 @@ int main(int argc, char **argv)
 	}
 	d.rep.pin_dir = d.pin_dir;
 	{
-		const struct { const char *opt, *path; size_t max; } pa[] = {
-			{ "-c", d.config_path, 4096 },
+		const struct ft_path_arg pa[] = {
+			{ "-c", d.config_path, PATH_MAX },
 			{ "--pin-dir", d.pin_dir, FT_PIN_DIR_MAX },
-			{ "--metrics", d.metrics_path, 4096 - 8 },	/* and ".tmp" */
+			{ "--metrics", d.metrics_path, PATH_MAX - 8 },	/* and ".tmp" */
 		};
-		char why[96];
-		size_t k;
+		char why[128];
 
-		for (k = 0; k < sizeof(pa) / sizeof(pa[0]); k++) {
-			if (pa[k].path && ft_check_path_arg(pa[k].path, pa[k].max, why, sizeof(why))) {
-				fprintf(stderr, "flowtagd: %s: %s\n", pa[k].opt, why);
-				return 2;
-			}
+		if (ft_check_path_args(pa, sizeof(pa) / sizeof(pa[0]), why, sizeof(why))) {
+			fprintf(stderr, "flowtagd: %s\n", why);
+			return 2;
 		}
 	}
 	if (optind < argc) {

@@ -581,3 +581,17 @@ int ft_check_path_arg(const char *path, size_t max, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int ft_check_path_args(const struct ft_path_arg *a, size_t n, char *err, size_t errlen)
+{
+	char why[96];
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (a[k].path && ft_check_path_arg(a[k].path, a[k].max, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", a[k].opt, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

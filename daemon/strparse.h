@@ -8,6 +8,7 @@
 #ifndef FLOWTAG_STRPARSE_H
 #define FLOWTAG_STRPARSE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,7 +75,7 @@ int ft_parse_size(const char *s, uint32_t *out, char *err, size_t errlen);
 
 /* Bytes a --pin-dir may have: room behind it for the pins' own names
  * (sets/NAME/..., xdp_link_IFNAME) within PATH_MAX. */
-#define FT_PIN_DIR_MAX		(4096 - 128)
+#define FT_PIN_DIR_MAX		(PATH_MAX - 128)
 
 /**
  * ft_check_path_arg() - a path given on the command line, checked before
@@ -85,6 +86,20 @@ int ft_parse_size(const char *s, uint32_t *out, char *err, size_t errlen);
  * long; at most 4095").
  */
 int ft_check_path_arg(const char *path, size_t max, char *err, size_t errlen);
+
+/* A path option of a command line, for ft_check_path_args(). */
+struct ft_path_arg {
+	const char *opt;		/* "-c", "--pin-dir", ... */
+	const char *path;		/* NULL when not given */
+	size_t max;			/* ft_check_path_arg()'s bound */
+};
+
+/**
+ * ft_check_path_args() - ft_check_path_arg() for each of the @n options
+ * @a that were given. Returns 0, or -EINVAL with the first refused one in
+ * @err ("-c: the path is 5006 bytes long; at most 4095").
+ */
+int ft_check_path_args(const struct ft_path_arg *a, size_t n, char *err, size_t errlen);
 
 /** ft_format_rate() - "100mbit" style (bits/s, the largest exact unit) into @buf. */
 char *ft_format_rate(uint64_t bytes_per_sec, char *buf, size_t len);
