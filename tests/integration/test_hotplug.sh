@@ -269,7 +269,7 @@ check "swap d0 <-> lan0: both followed" wait_more "$TMP/flowtagd.log" \
 sleep 1
 for ifn in d0 lan0; do
 	check "after the swap: $ifn attached, state ok" \
-		bash -c "ctl_row=\$(nsenter --net=/run/netns/$(ns dut) '$FTCTL' --pin-dir '$PIN' status | grep -E '^ *$ifn +'); [[ \$ctl_row == *xdp-native*ok* ]]"
+		grep -qE "^ *$ifn +[0-9]+ +ether +xdp-native +yes +ok " <<<"$(status_row "$ifn")"
 done
 check "after the swap: no interface failed" bash -c "! grep -q 'could not attach\|cannot attach' '$TMP/flowtagd.log'"
 rename_link dut lan0 swp0 && rename_link dut d0 lan0 && rename_link dut swp0 d0
@@ -313,7 +313,7 @@ expect_eq "restart after swapping d0 and lan1: both renames followed" \
 	"$(grep -c 'while no flowtagd ran: moved its link pins' "$TMP/flowtagd3.log")" 2
 for ifn in d0 lan1; do
 	check "after the swap while stopped: $ifn attached, state ok" \
-		bash -c "ctl_row=\$(nsenter --net=/run/netns/$(ns dut) '$FTCTL' --pin-dir '$PIN' status | grep -E '^ *$ifn +'); [[ \$ctl_row == *xdp-native*ok* ]]"
+		grep -qE "^ *$ifn +[0-9]+ +ether +xdp-native +yes +ok " <<<"$(status_row "$ifn")"
 done
 check "after the swap while stopped: no interface failed" \
 	bash -c "! grep -q 'cannot attach' '$TMP/flowtagd3.log'"
