@@ -56,6 +56,10 @@
 /* Look again this long after an rtnetlink event (a burst of events
  * settles); the periodic check runs every FT_VERIFY_MS anyway. */
 #define FT_EVENT_SETTLE_MS	20
+/* how often the links are looked at between the FT_VERIFY_MS checks: a
+ * link detached through bpf(2) sends no rtnetlink event
+ * (ft_ifaces_link_detached()) */
+#define FT_LINK_CHECK_MS	1000
 
 static void usage(FILE *f)
 {
@@ -438,12 +442,14 @@ static int ms_until(uint64_t deadline, uint64_t now)
 
 /*
  * The main loop: signals (signalfd), rtnetlink events (self-repair, looked
- * at FT_EVENT_SETTLE_MS after the first of a burst), the periodic check
- * and the metrics. Returns the signal that ended it, or -errno.
+ * at FT_EVENT_SETTLE_MS after the first of a burst), the links every
+ * FT_LINK_CHECK_MS (a detached one brings the same check at once), the
+ * periodic check and the metrics. Returns the signal that ended it, or -errno.
  */
 static int run_loop(struct daemon *d)
 {
 	uint64_t now = now_ms(), next_verify = now + FT_VERIFY_MS, next_metrics = now, settle = 0;
+	uint64_t next_links = now + FT_LINK_CHECK_MS;
 	sigset_t set;
 	int sfd, sig = SIGTERM;
 
@@ -476,6 +482,16 @@ static int run_loop(struct daemon *d)
 			follow_links(d);
 			verify_all(d, false);
 		}
+		if (now >= next_links) {
+			const struct ft_attachment *a = ft_ifaces_link_detached(&d->ifs);
+
+			next_links = now + FT_LINK_CHECK_MS;
+			if (a && !settle && now < next_verify) {
+				pr_debug("%s: a link of it is detached: checking now", a->name);
+				settle = now;
+				continue;
+			}
+		}
 		if (now >= next_verify) {
 			follow_links(d);
 			verify_all(d, true);
@@ -483,6 +499,8 @@ static int run_loop(struct daemon *d)
 			next_verify = now + FT_VERIFY_MS;
 		}
 		timeout = ms_until(next_verify, now);
+		if (ms_until(next_links, now) < timeout)
+			timeout = ms_until(next_links, now);
 		if (settle && ms_until(settle, now) < timeout)
 			timeout = ms_until(settle, now);
 		if (d->metrics_path && ms_until(next_metrics, now) < timeout)

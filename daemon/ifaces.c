@@ -14,6 +14,8 @@
 #include "swap.h"
 #include "log.h"
 #include "shaping.h"
+#include "tcx_link.h"
+#include "xdp_link.h"
 
 static struct ft_ifname present[FT_MAX_PRESENT];
 
@@ -513,4 +515,18 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 		pr_err("kept the %zu interface(s) taken over from the previous flowtagd, running "
 		       "its policy", kept);
 	return kept;
+}
+
+const struct ft_attachment *ft_ifaces_link_detached(const struct ft_ifaces *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->natt; i++) {
+		const struct ft_attachment *a = &s->att[i];
+
+		if ((a->link_fd >= 0 && ft_xdp_link_ifindex(a->link_fd) == 0) ||
+		    (a->tcx_fd >= 0 && ft_tcx_link_ifindex(a->tcx_fd) == 0))
+			return a;
+	}
+	return NULL;
 }

@@ -119,4 +119,18 @@ void ft_ifaces_detach_all(struct ft_ifaces *s);
 const struct ft_iface *ft_ifaces_bound(const struct ft_policy *pol, const struct ft_attachment *a,
 				       struct ft_iface *out);
 
+/**
+ * ft_ifaces_link_detached() - the first attachment of @s whose XDP or tcx
+ * link the kernel no longer holds on its device: detached through bpf(2)
+ * (BPF_LINK_DETACH, `bpftool link detach`), which sends no rtnetlink event
+ * to wake the self-repair. The kernel then reports ifindex 0 for the link
+ * (struct bpf_link_info's xdp.ifindex, tcx.ifindex: their fill_link_info
+ * callbacks), which is what is read: one bpf(BPF_OBJ_GET_INFO_BY_FD) per
+ * link. An interface that went away counts too (its links are detached
+ * with it); the self-repair tells the two apart.
+ * Return: that attachment, or NULL when every link is on its device (or
+ * cannot be read).
+ */
+const struct ft_attachment *ft_ifaces_link_detached(const struct ft_ifaces *s);
+
 #endif /* FLOWTAG_IFACES_H */

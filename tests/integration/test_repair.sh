@@ -77,6 +77,19 @@ check "metrics: hand-off counters of d0" \
 	grep -q '^flowtag_interface_handoff_total{interface="d0",counter="meta_seen"} [1-9]' \
 	"$TMP/flowtag.prom"
 
+# 2b. another tool detaches flowtag's XDP link through bpf(2) (no
+# rtnetlink event for the link itself; the links are looked at every
+# second): a new link within 2.5 s, not at some later 5 s check
+t0=$(date +%s%N)
+bpftool link detach pinned "$PIN/xdp_link_d0"
+check "XDP link detached through bpf(2): repaired" wait_log "$TMP/flowtagd.log" \
+	"d0: repaired: no XDP program attached.*restored XDP link" 8
+t1=$(date +%s%N)
+check "... within 2.5 s of the detach ($(((t1 - t0) / 1000000)) ms)" \
+	test $(((t1 - t0) / 1000000)) -le 2500
+expect_eq "XDP link detached: tagged again" "$(tagged 10)" 10
+expect_eq "status: ok after that repair" "$(status_json "d['state']")" ok
+
 # 3. no fight: a tool that keeps deleting it wins, and status says so.
 # Repairs 1 and 2 may have left the 30 s window on a slow machine: delete
 # until flowtagd gives up, at most 5 times, each after the repair.
