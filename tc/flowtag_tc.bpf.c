@@ -15,6 +15,7 @@
 
 /* the context ft_parse_ip() takes the packet from (xdp/parse.h) */
 #define FT_PARSE_CTX struct __sk_buff
+#define FT_PARSE_LEN(ctx) ((ctx)->len)
 #include "classify.h"
 
 #define FT_TC_PULL	128	/* bytes of headers the fallback wants linear */
@@ -72,7 +73,9 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, struct
 		__be16 old, new;
 		__u8 tos;
 
-		if ((void *)(iph + 1) > data_end)
+		/* an IPv4 header, or no rewrite: a packet the classifier could
+		 * not parse (default verdict) may carry anything here */
+		if ((void *)(iph + 1) > data_end || iph->version != 4 || iph->ihl < 5)
 			return;
 		tos = (dscp << 2) | (iph->tos & 3);
 		if (tos == iph->tos)
@@ -91,6 +94,8 @@ static __always_inline void ft_set_dscp(struct __sk_buff *skb, __u8 dscp, struct
 			return;
 		/* version(4) traffic class(8) flow label(4 of 20): DSCP is bits 11..6 */
 		host = bpf_ntohs(*w);
+		if ((host >> 12) != 6)
+			return;	/* no IPv6 header (see above) */
 		want = (host & 0xf03f) | ((__u16)dscp << 6);
 		if (want == host)
 			return;

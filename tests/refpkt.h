@@ -14,6 +14,12 @@
  *    version other than 6: nothing of the IP header is known.
  *  - IPv4 options must be complete before the L4 header is read; a non-first
  *    fragment has no L4 header (its protocol is known).
+ *  - Behind the IP header only the IP packet counts, as its length field
+ *    says, where the frame is longer: IPv4 total length (0: the frame's
+ *    length; below the IHL: malformed, the IP fields known), IPv6 payload
+ *    length (0: the frame's length when a hop-by-hop header follows or the
+ *    frame holds more than 65535 bytes behind the fixed header, else
+ *    nothing follows it).
  *  - IPv6: at most 6 extension headers (hop-by-hop, routing, destination
  *    options, AH, fragment) and 4096 bytes of them are walked, more is
  *    malformed; a non-first
@@ -86,7 +92,7 @@ static inline bool ref_l4(const uint8_t *b, size_t len, size_t off, struct ft_pk
 static inline bool ref_ipv4(const uint8_t *b, size_t len, size_t off, struct ref_pkt *r)
 {
 	struct ft_pkt_desc *d = &r->d;
-	unsigned int ihl, fo;
+	unsigned int ihl, fo, tot;
 
 	if (len < off + 20 || b[off] >> 4 != 4 || (b[off] & 15) < 5)
 		return false;
@@ -104,17 +110,22 @@ static inline bool ref_ipv4(const uint8_t *b, size_t len, size_t off, struct ref
 		r->frag = REF_FRAG_FIRST;
 	if (r->frag)
 		r->frag_id = ref_be16(b + off + 4);
+	tot = ref_be16(b + off + 2);
+	if (tot && tot < ihl)
+		return false;
 	if (len < off + ihl)
 		return false;
 	if (r->frag == REF_FRAG_LATER)
 		return true;
+	if (tot && len > off + tot)
+		len = off + tot;	/* the frame behind the IP packet is not read */
 	return ref_l4(b, len, off + ihl, d);
 }
 
 static inline bool ref_ipv6(const uint8_t *b, size_t len, size_t off, struct ref_pkt *r)
 {
 	struct ft_pkt_desc *d = &r->d;
-	unsigned int nh, n;
+	unsigned int nh, n, plen;
 	size_t start;
 
 	if (len < off + 40 || b[off] >> 4 != 6)
@@ -124,8 +135,13 @@ static inline bool ref_ipv6(const uint8_t *b, size_t len, size_t off, struct ref
 	memcpy(d->dst, b + off + 24, 16);
 	d->dscp = ((b[off] & 15) << 2) | (b[off + 1] >> 6);
 	nh = b[off + 6];
+	plen = ref_be16(b + off + 4);
 	off += 40;
 	start = off;
+	if (plen || (nh != 0 && len - off <= 65535)) {
+		if (len > off + plen)
+			len = off + plen;	/* the frame behind the IP packet is not read */
+	}
 	for (n = 0; ref_is_ext(nh); n++) {
 		const uint8_t *e = b + off;
 

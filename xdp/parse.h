@@ -13,6 +13,19 @@
  * applies the rules that need only what was read; a rule that needs a
  * field that was not read does not match. Nothing here writes to the packet.
  *
+ * Behind the IP header, "in the packet" means inside the IP packet as its
+ * length field gives it, not merely in the frame: the kernel trims a frame
+ * to that length before anything else reads it (ip_rcv_core(),
+ * ipv6_rcv()), so bytes behind it (Ethernet padding, a trailer, a header
+ * a sender put after a 20-byte IPv4 packet) are never a port. IPv4: an
+ * IPv4 header whose total length is below its own length (IHL) is
+ * malformed (the kernel drops it) with its addresses, protocol and DSCP
+ * read; a total length of 0 is a GSO packet's longer than 64 KiB (BIG TCP,
+ * skb_ip_totlen()), or one the kernel drops: the frame's length counts.
+ * IPv6: a payload length of 0 is a jumbogram's (RFC 2675: a hop-by-hop
+ * header follows) or a GSO packet's longer than 64 KiB: the frame's length
+ * counts for these; otherwise nothing follows the fixed header.
+ *
  * Where the packet starts depends on the receiving device (struct ft_link,
  * FT_L2_*): Ethernet devices start with the Ethernet header (then VLAN
  * tags, then possibly a PPPoE session header); L3 devices (tun, wireguard,
@@ -209,17 +222,22 @@ static __always_inline int ft_parse_l2(struct ft_cursor *c, __u32 l2, __be16 l3p
 	return 0;
 }
 
+/* An IP length field that does not bound the packet (ft_parse_ipv4(), ft_parse_ipv6()). */
+#define FT_IP_ROOM_ANY		0xffffffffu
+
 /*
  * ft_parse_l4() - read ports (and TCP flags) of the upper-layer header.
+ * @room: bytes of the IP packet from the cursor on, by its length field
+ *        (FT_IP_ROOM_ANY: the frame's end alone bounds it)
  * Protocols without ports add nothing to key->l4. Returns FT_PARSE_BAD when
  * the header the protocol promises is truncated or malformed (then no port
  * is set).
  */
-static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *k)
+static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *k, __u32 room)
 {
 	switch (k->proto) {
 	case IPPROTO_TCP: {
-		struct tcphdr *th = ft_pull(c, sizeof(*th));
+		struct tcphdr *th = room >= sizeof(*th) ? ft_pull(c, sizeof(*th)) : NULL;
 
 		if (!th || th->doff < 5)
 			return FT_PARSE_BAD;
@@ -232,7 +250,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 	}
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE: {
-		struct udphdr *uh = ft_pull(c, sizeof(*uh));
+		struct udphdr *uh = room >= sizeof(*uh) ? ft_pull(c, sizeof(*uh)) : NULL;
 
 		if (!uh)
 			return FT_PARSE_BAD;
@@ -243,7 +261,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 	}
 	case IPPROTO_SCTP: {
 		/* SCTP common header: sport, dport, vtag, checksum */
-		__be16 *sh = ft_pull(c, 12);
+		__be16 *sh = room >= 12 ? ft_pull(c, 12) : NULL;
 
 		if (!sh)
 			return FT_PARSE_BAD;
@@ -255,7 +273,7 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 	case IPPROTO_ICMP:
 	case FT_IPPROTO_ICMPV6:
 		/* type, code, checksum */
-		if (!ft_pull(c, 4))
+		if (room < 4 || !ft_pull(c, 4))
 			return FT_PARSE_BAD;
 		return FT_PARSE_OK;
 	default:
@@ -264,11 +282,12 @@ static __always_inline int ft_parse_l4(struct ft_cursor *c, struct ft_flow_key *
 }
 
 /* IPv4: addresses, protocol and DSCP once the fixed 20 bytes are there;
- * the L4 header only behind complete options. */
+ * the L4 header only behind complete options, inside the total length. */
 static __always_inline int ft_parse_ipv4(struct ft_cursor *c, struct ft_pkt *p)
 {
 	struct iphdr *iph = c->pos;
 	struct ft_flow_key *k = &p->key;
+	__u32 tot, hlen;
 	__u16 frag;
 
 	if ((void *)(iph + 1) > c->end)
@@ -292,12 +311,17 @@ static __always_inline int ft_parse_ipv4(struct ft_cursor *c, struct ft_pkt *p)
 		p->frag = FT_FRAG_FIRST;
 		p->frag_id = bpf_ntohs(iph->id);
 	}
-	/* options included: the whole header must be there */
-	if (!ft_pull(c, iph->ihl * 4))
+	/* options included: the whole header must be there, and inside the
+	 * total length (0: a GSO packet's, see the top of this file) */
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot && tot < hlen)
+		return FT_PARSE_BAD;
+	if (!ft_pull(c, hlen))
 		return FT_PARSE_BAD;
 	if (p->frag == FT_FRAG_LATER)
 		return FT_PARSE_OK;	/* no upper-layer header in this one */
-	return ft_parse_l4(c, k);
+	return ft_parse_l4(c, k, tot ? tot - hlen : FT_IP_ROOM_ANY);
 }
 
 static __always_inline int ft_is_exthdr(__u8 nexthdr)
@@ -307,17 +331,28 @@ static __always_inline int ft_is_exthdr(__u8 nexthdr)
 	       nexthdr == FT_IPPROTO_FRAGMENT;
 }
 
-static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
+/*
+ * IPv6: addresses and DSCP once the fixed 40 bytes are there, then the
+ * extension headers and the upper-layer header inside the payload length.
+ * @pkt_len: bytes of the whole packet from its network header on (tc: of
+ * the skb, linear or not), for a payload length of 0 (see the top of this
+ * file).
+ */
+static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p, __u32 pkt_len)
 {
 	struct ipv6hdr *ip6 = ft_pull(c, sizeof(*ip6));
 	struct ft_flow_key *k = &p->key;
 	void *base;
-	__u32 off = 0;
+	__u32 off = 0, room;
 	__u8 nexthdr;
 	int i;
 
 	if (!ip6 || ip6->version != 6)
 		return FT_PARSE_BAD;
+	room = bpf_ntohs(ip6->payload_len);
+	if (!room && (ip6->nexthdr == FT_IPPROTO_HOPOPTS ||
+		      pkt_len > 0xffff + sizeof(*ip6)))
+		room = FT_IP_ROOM_ANY;	/* a jumbogram, a GSO packet */
 
 	k->family = FT_FAM_IPV6;
 	__builtin_memcpy(k->src, &ip6->saddr, 16);
@@ -342,7 +377,7 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 			return FT_PARSE_BAD;
 		oh = base + off;
 		/* every extension header is at least 8 bytes */
-		if ((void *)oh + 8 > c->end)
+		if ((void *)oh + 8 > c->end || off + 8 > room)
 			return FT_PARSE_BAD;
 		if (nexthdr == FT_IPPROTO_FRAGMENT) {
 			struct ft_ipv6_frag_hdr *fh = (void *)oh;
@@ -377,7 +412,7 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 	/* more extension headers than we walk: treat as malformed */
 	if (ft_is_exthdr(nexthdr) || off > FT_EXTHDR_SPAN)
 		return FT_PARSE_BAD;
-	if (base + off > c->end)
+	if (base + off > c->end || off > room)
 		return FT_PARSE_BAD;
 	c->pos = base + off;
 
@@ -385,7 +420,7 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
 	k->l4 = FT_L4_PROTO;
 	if (nexthdr == FT_IPPROTO_NONE)
 		return FT_PARSE_OK;
-	return ft_parse_l4(c, k);
+	return ft_parse_l4(c, k, room == FT_IP_ROOM_ANY ? room : room - off);
 }
 
 /*
@@ -396,6 +431,19 @@ static __always_inline int ft_parse_ipv6(struct ft_cursor *c, struct ft_pkt *p)
  */
 #ifndef FT_PARSE_CTX
 #define FT_PARSE_CTX struct xdp_md
+#endif
+
+/*
+ * FT_PARSE_LEN - bytes of @ctx's whole packet: [data, data_end) unless the
+ * program says otherwise (tc: skb->len, which counts the pages of a
+ * non-linear skb). For XDP that is the frame's linear part: all of it in
+ * native XDP, which runs before GRO (no GSO packet), and in generic XDP
+ * for the program without fragments (the kernel linearises the skb for
+ * it); a GSO packet that generic XDP hands the xdp.frags program with
+ * pages counts as no longer than its linear part.
+ */
+#ifndef FT_PARSE_LEN
+#define FT_PARSE_LEN(ctx) ((__u32)((ctx)->data_end - (ctx)->data))
 #endif
 
 /* Where the network header may start: Ethernet 14 + two VLAN tags 8 +
@@ -431,7 +479,7 @@ __attribute__((noinline)) int ft_parse_ip(FT_PARSE_CTX *ctx, struct ft_pkt *p, _
 	c.pos = data + off;
 	c.end = (void *)(long)ctx->data_end;
 	if (ipv6)
-		return ft_parse_ipv6(&c, p);
+		return ft_parse_ipv6(&c, p, FT_PARSE_LEN(ctx) - off);
 	return ft_parse_ipv4(&c, p);
 }
 

@@ -880,6 +880,148 @@ static void test_truncated_drop(void **st)
 	assert_int_equal(ft_counter(&s->l, FT_CNT_PARSE_ERR), err0 + 1);
 }
 
+/*
+ * The IP length field bounds what is read behind the IP header, not the
+ * frame: a port a sender put behind a 20-byte IPv4 packet (or behind an
+ * IPv6 header with a payload length of 0) is no port; the kernel trims the
+ * frame to the IP length before anything else reads it. Each case: the
+ * IPv4 total length or IPv6 payload length written into a well-formed
+ * frame, the rule that must match (DEFAULT: none), whether it is a parse
+ * error; XDP, xdp.frags and the tc fallback (check_packet()) and the
+ * reference parser must all say so.
+ */
+static void test_ip_length(void **st)
+{
+	static const struct {
+		const char *name;
+		struct pkt_spec pkt;
+		int iplen;		/* the length field's value */
+		const char *rule;
+		bool bad;
+	} lc[] = {
+		{ "ipv4 total length 20, udp behind", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, 20,
+		  DEFAULT, true },
+		{ "ipv4 total length 24: half a udp header", { V4(C4, "192.0.2.2"), UDP(1, 5060) },
+		  24, DEFAULT, true },
+		{ "ipv4 total length 28: the udp header", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, 28,
+		  "sip", false },
+		{ "ipv4 total length 0 (GSO): the frame", { V4(C4, "192.0.2.2"), UDP(1, 5060) }, 0,
+		  "sip", false },
+		{ "ipv4 total length 30: 10 bytes of a tcp syn",
+		  { V4(C4, "192.0.2.2"), .proto = IPPROTO_TCP, .sport = 1, .dport = 80,
+		    .tcp_flags = 0x02 }, 30, DEFAULT, true },
+		{ "ipv4 total length 16, below the header: addresses read",
+		  { V4(C4, "203.0.113.9"), UDP(1, 5060) }, 16, "host32", true },
+		{ "ipv6 payload length 0, udp behind", { V6(C6, "2001:db9::1"), UDP(1, 5060) }, 0,
+		  DEFAULT, true },
+		{ "ipv6 payload length 4: half a udp header",
+		  { V6(C6, "2001:db9::1"), UDP(1, 5060) }, 4, DEFAULT, true },
+		{ "ipv6 payload length 0 behind hop-by-hop: a jumbogram, the frame",
+		  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 }, 0, "sip",
+		  false },
+		{ "ipv6 payload length 8: the hop-by-hop header alone",
+		  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 }, 8, DEFAULT,
+		  true },
+		{ "ipv6 payload length 24: hop-by-hop and udp",
+		  { V6(C6, "2001:db9::1"), UDP(1, 5060), .ext = { 0 }, .next = 1 }, 24, "sip",
+		  false },
+	};
+	struct state *s = *st;
+	int failures = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(lc) / sizeof(lc[0]); i++) {
+		const struct pkt_spec *sp = &lc[i].pkt;
+		int want = lc[i].rule ? rule_index(s, lc[i].rule) : -1;
+		uint8_t pkt[PKT_MAX];
+		size_t hdr_end, len = pkt_build(sp, pkt, &hdr_end), l3 = pkt_l3_off(sp);
+		__u64 err0 = ft_counter(&s->l, FT_CNT_PARSE_ERR);
+		struct ref_pkt ref;
+		struct chk k = { .vlan = -1, .used_fields = s->c.hdr.used_fields,
+				 .tc_min = l3 + (sp->family == AF_INET6 ? 40 : 20) };
+
+		pkt[l3 + (sp->family == AF_INET6 ? 4 : 2)] = lc[i].iplen >> 8;
+		pkt[l3 + (sp->family == AF_INET6 ? 5 : 3)] = lc[i].iplen & 0xff;
+		ref_parse(pkt, len, 0, 1, &ref);
+		if (ft_reference_match(&s->pol, &ref.d) != want || ref.complete == lc[i].bad) {
+			fprintf(stderr, "# %s: the reference parser disagrees (rule %d, %s)\n",
+				lc[i].name, ft_reference_match(&s->pol, &ref.d),
+				ref.complete ? "complete" : "malformed");
+			failures++;
+		}
+		if (check_packet(s, lc[i].name, pkt, len, expected_verdict(&s->c, want), &k))
+			failures++;
+		/* XDP, xdp.frags and the tc fallback each count it once */
+		if (ft_counter(&s->l, FT_CNT_PARSE_ERR) - err0 != (lc[i].bad ? 3u : 0u)) {
+			fprintf(stderr, "# %s: parse errors counted %llu, want %u\n", lc[i].name,
+				(unsigned long long)(ft_counter(&s->l, FT_CNT_PARSE_ERR) - err0),
+				lc[i].bad ? 3u : 0u);
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* The tc fallback's frame after it ran on @pkt: into @out (@len bytes). */
+static int tc_frame_out(struct state *s, const uint8_t *pkt, size_t len, uint8_t *out)
+{
+	struct __sk_buff in = { .mark = OTHER_BITS, .priority = OLD_PRIO, .ingress_ifindex = 1 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = len, .ctx_in = &in, .ctx_size_in = sizeof(in), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(ft_loader_tc_ingress_fd(&s->l), &opts))
+		return -errno;
+	return opts.data_size_out == len ? 0 : -EMSGSIZE;
+}
+
+/*
+ * A DSCP rewrite touches only an IP header: under a default class that
+ * rewrites DSCP, a packet the classifier could not parse (EtherType IPv4,
+ * an IPv6 header behind it, or the other way round) gets the default
+ * verdict, and its bytes stay as they are; a real IPv4 header gets the
+ * DSCP and a checksum to match (the control).
+ */
+static void test_dscp_unparsed(void **st)
+{
+	struct state *s = *st;
+	struct pkt_spec p4 = { V4(C4, "192.0.2.2"), UDP(1, 9) };
+	struct pkt_spec p6 = { V6(C6, "2001:db9::1"), UDP(1, 9) };
+	uint8_t pkt[PKT_MAX], out[PKT_MAX];
+	size_t hdr_end, len, l3 = 14;
+	struct ft_policy pol2;
+	struct ft_compiled c2;
+	char *text = strdup(policy_main), *at;
+
+	assert_non_null(text);
+	at = strstr(text, "default_class = \"default\"");
+	assert_non_null(at);
+	memcpy(at, "default_class = \"video\"  ", strlen("default_class = \"default\""));
+	assert_int_equal(ft_apply_text(&s->l, text, &pol2, &c2), 0);
+
+	/* the control: IPv4, rewritten to AF41 (34), the checksum follows */
+	len = pkt_build(&p4, pkt, &hdr_end);
+	assert_int_equal(tc_frame_out(s, pkt, len, out), 0);
+	assert_int_equal(out[l3 + 1] >> 2, 34);
+	assert_int_not_equal(memcmp(pkt + l3 + 10, out + l3 + 10, 2), 0);
+	out[l3 + 1] = pkt[l3 + 1];
+	memcpy(out + l3 + 10, pkt + l3 + 10, 2);
+	assert_memory_equal(pkt, out, len);	/* nothing else changed */
+	/* EtherType IPv4, version 6 behind it: not parsed, not rewritten */
+	pkt[l3] = 0x65;
+	assert_int_equal(tc_frame_out(s, pkt, len, out), 0);
+	assert_memory_equal(pkt, out, len);
+	/* EtherType IPv6, version 4 behind it */
+	len = pkt_build(&p6, pkt, &hdr_end);
+	pkt[l3] = 0x45;
+	assert_int_equal(tc_frame_out(s, pkt, len, out), 0);
+	assert_memory_equal(pkt, out, len);
+
+	assert_int_equal(ft_policy_swap(&s->l, &s->c, NULL), 0);
+	ft_compiled_free(&c2);
+	ft_policy_free(&pol2);
+	free(text);
+}
+
 /* A later fragment is classified like its first fragment. */
 static void test_fragments(void **st)
 {
@@ -2651,6 +2793,8 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_truncated_drop),
+		cmocka_unit_test(test_ip_length),
+		cmocka_unit_test(test_dscp_unparsed),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_frag_exthdr),
 		cmocka_unit_test(test_counters),
