@@ -413,6 +413,20 @@ int ft_xdp_attach(struct ft_loader *l, const struct ft_iface *iface, struct ft_a
 		unlink(path);
 		fd = -ENOENT;
 	}
+	/* The MTU went above one page under the plain program. A driver
+	 * looks at a program's frags support when XDP is attached, not when
+	 * the program in a link is swapped (veth_xdp_set() raises the peer's
+	 * max_mtu only then): attach afresh. tc ingress classifies the
+	 * packets of the gap itself. */
+	if (fd >= 0 && !link_frags && (a->flags & FT_IFACE_F_FRAGS) &&
+	    ft_xdp_attached_mode(a->ifindex) == XDP_ATTACHED_DRV) {
+		pr_info("%s: MTU above one page: re-attaching XDP with the xdp.frags program "
+			"(brief gap: tc ingress classifies meanwhile)", iface->name);
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+		fd = -ENOENT;
+	}
 	if (fd >= 0) {
 		/* a previous flowtagd's link: swap the program inside it, the
 		 * data path never stops. Keep the frags variant if the link

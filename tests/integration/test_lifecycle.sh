@@ -133,6 +133,36 @@ test_jumbo_frags()
 	ip -n "$(ns dut)" link set d0 mtu 1500
 }
 
+# The MTU raised above one page while flowtagd runs the plain program: the
+# reload attaches the xdp.frags program afresh, not by a swap inside the
+# link, so the driver sees it (veth raises its peer's max_mtu only when XDP
+# is attached): the peer can then take jumbo frames too.
+test_jumbo_reload()
+{
+	daemon_start dut "$TMP/policy.conf" "$TMP/d4.log" || { not_ok "start with MTU 1500"; finish; }
+	check "MTU 1500: the plain program" \
+		bash -c "ip -n $(ns dut) link show d0 | grep -q 'name ft_xdp '"
+	ip -n "$(ns dut)" link set d0 mtu 9000
+	ctl dut reload >"$TMP/rl4" 2>&1
+	expect_eq "reload after the MTU change: exit 0" "$?" 0
+	check "the reload re-attaches with the xdp.frags program" \
+		grep -q "d0: MTU above one page: re-attaching XDP with the xdp.frags program" "$TMP/d4.log"
+	check "ft_xdp_frags is what is attached" \
+		bash -c "ip -n $(ns dut) link show d0 | grep -q 'name ft_xdp_frags'"
+	check "the peer's MTU can go to 9000 now" ip -n "$(ns gen)" link set g0 mtu 9000
+	before=$(nft_count dut inet ft jumbo)
+	send gen -d 198.18.7.2 -p 5060 -l 8500 -n 5
+	sleep 0.3
+	expect_eq "8500-byte datagrams classified (voice)" \
+		"$(($(nft_count dut inet ft jumbo) - before))" 5
+	ctl dut status >/dev/null 2>&1
+	expect_eq "status: ok" "$?" 0
+	daemon_stop "$DAEMON_PID"
+	check "nothing left after the re-attach" nothing_left dut d0
+	ip -n "$(ns gen)" link set g0 mtu 1500
+	ip -n "$(ns dut)" link set d0 mtu 1500
+}
+
 # daemon mode: forks, logs to syslog, stops on SIGTERM
 test_daemon_mode()
 {
