@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,27 +81,70 @@ void ft_log_kernel_features(void)
  * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
  * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
  * bpffs there that dies with it, and nobody outside finds the pins.
- * Compared with what PID 1 (or our parent) sees at the same path.
+ * Compared with what PID 1 (or our nearest ancestor in another mount
+ * namespace) sees at the same path.
  */
+/* The parent of @pid, from /proc/PID/stat ("PID (COMM) STATE PPID ...",
+ * a COMM may hold spaces and ')'); 0 if it cannot be read. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[512], *rp;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f) || !(rp = strrchr(line, ')')) ||
+	    sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	fclose(f);
+	return (pid_t)ppid;
+}
+
+/*
+ * What process @pid's view says of @pin_dir (@mine, in our mount namespace
+ * @ns_mine): 1 private to us, 0 shared, -1 no answer (out of reach, or
+ * @pid shares our mount namespace: ask its parent).
+ */
+static int view_of(pid_t pid, const char *pin_dir, const struct stat *mine,
+		   const struct stat *ns_mine)
+{
+	char path[PATH_MAX];
+	struct stat other;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	if (stat(path, &other))
+		return -1;
+	if (other.st_ino == ns_mine->st_ino && other.st_dev == ns_mine->st_dev)
+		return pid == 1 ? 0 : -1;
+	if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, pin_dir) >=
+	    (int)sizeof(path))
+		return -1;
+	if (!stat(path, &other))
+		return mine->st_dev != other.st_dev || mine->st_ino != other.st_ino;
+	return errno == ENOENT ? 1 : -1;
+}
+
 static bool bpffs_private(const char *pin_dir)
 {
-	const pid_t others[] = { 1, getppid() };
-	char path[PATH_MAX];
-	struct stat mine, other;
-	size_t i;
+	struct stat mine, ns_mine;
+	pid_t pid = 1;
+	int depth, r;
 
-	if (stat(pin_dir, &mine))
+	if (stat(pin_dir, &mine) || stat("/proc/self/ns/mnt", &ns_mine))
 		return false;
-	/* PID 1 may be out of reach (a sandbox): then the process that started
-	 * us, which for `ip netns exec` is in the original mount namespace */
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		if (snprintf(path, sizeof(path), "/proc/%d/root%s", (int)others[i], pin_dir) >=
-		    (int)sizeof(path))
-			return false;
-		if (!stat(path, &other))
-			return mine.st_dev != other.st_dev || mine.st_ino != other.st_ino;
-		if (errno == ENOENT)
-			return true;
+	/* PID 1 first; out of reach (a sandbox), our ancestors in turn: the
+	 * first in another mount namespace is `ip netns exec` itself, also
+	 * for `ip netns exec NS timeout flowtagd` */
+	for (depth = 0; depth < 32 && pid > 0; depth++) {
+		r = view_of(pid, pin_dir, &mine, &ns_mine);
+		if (r >= 0)
+			return r;
+		pid = depth == 0 ? getppid() : parent_of(pid);
+		if (pid == 1)
+			break;
 	}
 	return false;
 }
