@@ -29,6 +29,7 @@ struct daemon {
 	const char *metrics_path;		/* --metrics: a .prom file, or NULL */
 	int metrics_interval;			/* seconds between writes */
 	bool metrics_failing;			/* last write failed (logged once) */
+	bool private_bpffs;			/* pin_dir dies with this process (ip netns exec) */
 	struct ft_loader loader;
 	struct ft_policy pol;			/* the active policy */
 	struct ft_ifaces ifs;			/* what is attached, what is absent */

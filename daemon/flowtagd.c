@@ -381,7 +381,11 @@ static void shutdown_all(struct daemon *d)
 	ft_notify("STOPPING=1");
 	ft_ifaces_detach_all(&d->ifs);
 	ft_loader_unpin(&d->loader);
-	if (kept_sets(d->pin_dir))
+	if (kept_sets(d->pin_dir) && d->private_bpffs)
+		pr_info("stopped: everything detached and unpinned; the dynamic sets in %s/sets go "
+			"with this process's private bpffs (ip netns exec): the next start begins "
+			"with them empty", d->pin_dir);
+	else if (kept_sets(d->pin_dir))
 		pr_info("stopped: everything detached and unpinned but the dynamic sets in %s/sets "
 			"(the next start adopts them; flowtagd --cleanup removes them)", d->pin_dir);
 	else if (rmdir(d->pin_dir) && errno != ENOENT)
@@ -589,7 +593,7 @@ static int start(struct daemon *d)
 		pr_err("cannot prepare %s: %s", d->pin_dir, strerror(-err));
 		goto out_free;
 	}
-	ft_warn_private_bpffs(d->pin_dir);
+	d->private_bpffs = ft_warn_private_bpffs(d->pin_dir);
 	err = ft_loader_open(&d->loader, d->pin_dir);
 	if (err) {
 		rmdir(d->pin_dir);	/* only if we left it empty */
@@ -869,7 +873,16 @@ int main(int argc, char **argv)
 
 	err = run_loop(&d);
 	control_close(&d);
-	if (err == SIGQUIT) {
+	if (err == SIGQUIT && d.private_bpffs) {
+		/* nothing to hand over: the pins and links die with this
+		 * process's bpffs, and what would stay (tc filters on clsact)
+		 * would run with no flowtagd and no pin to find them by */
+		pr_warn("SIGQUIT: %s is on a bpffs private to this process (ip netns exec): the "
+			"data path cannot outlive flowtagd here, so it is detached as on SIGTERM "
+			"(start flowtagd with nsenter --net=/run/netns/NAME for hand-overs)",
+			d.pin_dir);
+		shutdown_all(&d);
+	} else if (err == SIGQUIT) {
 		/* hand over: the pinned data path keeps classifying for the next
 		 * flowtagd to take over, as after a crash, but deliberately */
 		size_t i;

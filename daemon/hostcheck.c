@@ -149,14 +149,15 @@ static bool bpffs_private(const char *pin_dir)
 	return false;
 }
 
-void ft_warn_private_bpffs(const char *pin_dir)
+bool ft_warn_private_bpffs(const char *pin_dir)
 {
 	if (!bpffs_private(pin_dir))
-		return;
+		return false;
 	pr_warn("%s is on a bpffs private to flowtagd's mount namespace (started with "
 		"`ip netns exec`? it mounts a /sys of its own): the pins and the pinned XDP links "
 		"vanish when flowtagd exits, and only a flowtagctl of this network namespace finds "
 		"them (through %s and /proc/%d/root). Fix: start flowtagd with "
 		"`nsenter --net=/run/netns/NAME flowtagd ...` (or systemd's NetworkNamespacePath=), "
 		"which keeps the host's /sys/fs/bpf", pin_dir, FT_RUN_DIR, (int)getpid());
+	return true;
 }

@@ -6,6 +6,8 @@
 #ifndef FLOWTAG_HOSTCHECK_H
 #define FLOWTAG_HOSTCHECK_H
 
+#include <stdbool.h>
+
 #include "policy.h"
 
 /**
@@ -29,7 +31,8 @@ void ft_log_kernel_features(void);
  * ft_warn_private_bpffs() - warn when @pin_dir lives on a bpffs only
  * flowtagd's mount namespace sees (`ip netns exec`): the pins and pinned
  * XDP links would vanish with flowtagd.
+ * Return: true when it does (and the warning was logged).
  */
-void ft_warn_private_bpffs(const char *pin_dir);
+bool ft_warn_private_bpffs(const char *pin_dir);
 
 #endif /* FLOWTAG_HOSTCHECK_H */

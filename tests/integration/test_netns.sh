@@ -76,4 +76,29 @@ fi
 check "no flowtag filter left" \
 	bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_"
 check "no XDP program left" bash -c "! ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+
+# SIGQUIT under ip netns exec: nothing can be handed over (the pins die
+# with the private bpffs), so flowtagd detaches as on SIGTERM instead of
+# saying it left the data path running; a clsact filter would otherwise
+# stay behind, tagging with no flowtagd and no pin to find it by
+sed -i 's/{ name = "d0"; }/{ name = "d0"; tc_hook = "clsact"; }/' "$TMP/policy.conf"
+ip netns exec "$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" >"$TMP/quit.log" 2>&1 &
+DAEMON_PID=$!
+T_PIDS+=("$DAEMON_PID")
+check "flowtagd starts again under ip netns exec (clsact)" wait_log "$TMP/quit.log" "ready:" 30
+check "its tc filter is on clsact" \
+	bash -c "tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_ingress"
+kill -QUIT "$DAEMON_PID"
+wait "$DAEMON_PID"
+expect_eq "SIGQUIT: exit status 0" "$?" 0
+check "SIGQUIT says why it detaches instead of handing over" \
+	grep -q "SIGQUIT: .* private to this process (ip netns exec).*detached as on SIGTERM" \
+	"$TMP/quit.log"
+check "and does not claim the data path runs on" \
+	bash -c "! grep -q 'left the data path running' '$TMP/quit.log'"
+check "no flowtag filter left after SIGQUIT" \
+	bash -c "! tc -n $(ns dut) filter show dev d0 ingress | grep -q ft_tc_"
+check "no clsact qdisc left (flowtagd made it)" \
+	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
+check "no XDP program left after SIGQUIT" bash -c "! ip -n $(ns dut) link show d0 | grep -q prog/xdp"
 finish
