@@ -25,6 +25,11 @@
 struct outcome {
 	uint32_t action;		/* FT_ACT_*; FT_ACT_PASS also for untagged defaults */
 	char cls[FT_NAME_LEN];		/* FT_ACT_CLASS: the class name */
+	/* FT_ACT_CLASS: the tag, what ip rules, nftables and qdiscs see */
+	uint32_t mark;			/* skb->mark bits (inside the policy's mark_mask) */
+	uint32_t priority;		/* skb->priority, if FT_META_F_PRIO in flags */
+	uint32_t flags;			/* FT_META_F_PRIO, FT_META_F_DSCP */
+	uint32_t dscp;			/* DSCP rewrite, if FT_META_F_DSCP in flags */
 };
 
 /* One flow of the cache, once. */
@@ -154,6 +159,10 @@ static int old_outcome(struct ft_pinned *p, uint32_t slot, const struct ft_polic
 	if (err)
 		return err;
 	memcpy(o->cls, ci.name, sizeof(o->cls));
+	o->mark = ci.mark;
+	o->flags = ci.flags & (FT_META_F_PRIO | FT_META_F_DSCP);
+	o->priority = (o->flags & FT_META_F_PRIO) ? ci.priority : 0;
+	o->dscp = (o->flags & FT_META_F_DSCP) ? ci.dscp : 0;
 	return 0;
 }
 
@@ -166,13 +175,56 @@ static void new_outcome(const struct ft_prepared *np, const struct ft_flow_key *
 	o->action = v->action;
 	if (v->action == FT_ACT_CLASS && (v->meta.flags & FT_META_F_NOTAG))
 		o->action = FT_ACT_PASS;
-	if (o->action == FT_ACT_CLASS && v->meta.class_id < np->pol.nclasses)
+	if (o->action != FT_ACT_CLASS)
+		return;
+	if (v->meta.class_id < np->pol.nclasses)
 		snprintf(o->cls, sizeof(o->cls), "%s", np->pol.classes[v->meta.class_id].name);
+	o->mark = v->meta.mark;
+	o->flags = v->meta.flags & (FT_META_F_PRIO | FT_META_F_DSCP);
+	o->priority = (o->flags & FT_META_F_PRIO) ? v->meta.priority : 0;
+	o->dscp = (o->flags & FT_META_F_DSCP) ? v->meta.dscp : 0;
 }
 
+/* Whether @a and @b tag alike (both FT_ACT_CLASS): mark, priority, DSCP. */
+static bool tag_eq(const struct outcome *a, const struct outcome *b)
+{
+	return a->mark == b->mark && a->flags == b->flags && a->priority == b->priority &&
+	       a->dscp == b->dscp;
+}
+
+/* Same class, drop or untagged, and for a class the same tag: a class
+ * whose mark, priority or DSCP the new policy changes changes its flows
+ * for everything that matches on them (ip rule fwmark, nftables, qdiscs). */
 static bool outcome_eq(const struct outcome *a, const struct outcome *b)
 {
-	return a->action == b->action && !strcmp(a->cls, b->cls);
+	return a->action == b->action && !strcmp(a->cls, b->cls) &&
+	       (a->action != FT_ACT_CLASS || tag_eq(a, b));
+}
+
+/* "mark 0x100, priority 1:10, dscp 46" of a class outcome, into @buf. */
+static const char *tag_text(const struct outcome *o, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "mark %#x", o->mark);
+
+	if ((o->flags & FT_META_F_PRIO) && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", priority %x:%x", o->priority >> 16,
+			      o->priority & 0xffff);
+	if ((o->flags & FT_META_F_DSCP) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", dscp %u", o->dscp);
+	return buf;
+}
+
+/* What of the tag changes from @a to @b when both give a class and the
+ * tags differ ("mark 0x100 -> mark 0x500"), else NULL. */
+static const char *tag_change(const struct outcome *a, const struct outcome *b, char *buf,
+			      size_t len)
+{
+	char x[96], y[96];
+
+	if (a->action != FT_ACT_CLASS || b->action != FT_ACT_CLASS || tag_eq(a, b))
+		return NULL;
+	snprintf(buf, len, "%s -> %s", tag_text(a, x, sizeof(x)), tag_text(b, y, sizeof(y)));
+	return buf;
 }
 
 /* "voice", "drop", "untagged" */
@@ -208,7 +260,8 @@ static void change_add(struct change *ch, size_t *n, const struct outcome *from,
 
 static void print_changes(struct ft_out *o, const struct change *ch, size_t n)
 {
-	static const char *const heads[] = { "from", "to", "flows", NULL };
+	static const char *const heads[] = { "from", "to", "flows", "tag", NULL };
+	char tag[200];
 	size_t i;
 
 	ft_out_begin_table(o, "changes", "would change (old -> new)", heads);
@@ -222,6 +275,8 @@ static void print_changes(struct ft_out *o, const struct change *ch, size_t n)
 		ft_out_str(o, "to_action", NULL, ft_action_name(ch[i].to.action));
 		ft_out_str(o, "to_class", NULL, ch[i].to.action == FT_ACT_CLASS ? ch[i].to.cls : NULL);
 		ft_out_u64(o, "flows", "flows", ch[i].flows);
+		ft_out_str(o, "tag_change", "tag",
+			   tag_change(&ch[i].from, &ch[i].to, tag, sizeof(tag)));
 		ft_out_end_row(o);
 	}
 	ft_out_end_table(o);

@@ -100,6 +100,21 @@ check "diff -v text: udp 198.18.21.1:30001 -> 198.18.21.2:9000 bulk -> voice" \
 ctl dut -j diff "$TMP/same.conf" >"$TMP/diff.json"
 expect_eq "diff against the running policy: 0 changes" "$(field changed)" 0
 
+# the same classes and rules, but bulk's mark and priority changed: every
+# bulk flow changes for what matches on them (ip rule fwmark, nftables,
+# qdiscs), though its class keeps its name
+sed 's/name = "bulk"; mark = 0x300; priority = "1:30";/name = "bulk"; mark = 0x500; priority = "1:50";/' \
+	"$TMP/policy.conf" >"$TMP/remark.conf"
+ctl dut -j diff "$TMP/remark.conf" >"$TMP/diff.json"
+expect_eq "diff: bulk's mark changed: its 10 flows change" "$(pair bulk bulk)" 10
+expect_eq "diff: ... and nothing else" "$(field changed)" 10
+expect_eq "diff: the change says what of the tag changes" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["changes"][0]["tag_change"])' "$TMP/diff.json")" \
+	"mark 0x300, priority 1:30 -> mark 0x500, priority 1:50"
+ctl dut diff "$TMP/remark.conf" >"$TMP/diff.txt"
+check "diff text: the row bulk -> bulk with the tag change" \
+	grep -q -E "^ *bulk +bulk +10 +mark 0x300, priority 1:30 -> mark 0x500, priority 1:50" "$TMP/diff.txt"
+
 # diff changed nothing: the running policy still classifies as before
 in_ns dut nft -f - <<'NFT'
 table inet ft {
