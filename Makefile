@@ -210,6 +210,8 @@ $(BUILD)/flowtagd-asan: daemon/flowtagd.c $(FTD_ASAN_OBJS) $(BUILD)/libflowtag-a
 
 # test_config fails every allocation of the parser in turn (test_oom)
 $(BUILD)/tests/test_config: TEST_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+# test_policy_files changes files between two reads of one load
+$(BUILD)/tests/test_policy_files: TEST_LDFLAGS := -Wl,--wrap=ft_file_read_logged
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/*.h) $(BUILD)/libflowtag-asan.a $(HDRS) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)

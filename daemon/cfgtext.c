@@ -271,10 +271,13 @@ static void settings(struct lexer *lx, int nesting, enum tok_type end)
 /* ---- the whole text ------------------------------------------------- */
 
 int ft_cfgtext_build(const char *buf, size_t len, const char *name, const char *dir,
-		     unsigned int flags, struct ft_cfgtext *out, struct ft_diag *diag)
+		     unsigned int flags, struct ft_file_log *log, struct ft_cfgtext *out,
+		     struct ft_diag *diag)
 {
 	struct ft_cfgtext t = { 0 };
-	struct lexer lx = { .dir = dir, .flags = flags, .diag = diag, .out = &t, .depth = -1 };
+	struct lexer lx = {
+		.dir = dir, .flags = flags, .log = log, .diag = diag, .out = &t, .depth = -1
+	};
 	unsigned int idx;
 	size_t i;
 	int rc;

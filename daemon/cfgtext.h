@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "textfile.h"
 
 #define FT_CFG_MAX_INCLUDE 10 /* @include nesting, as libconfig */
 #define FT_CFG_MAX_NESTING 32 /* groups, lists and arrays inside each other */
@@ -46,12 +47,14 @@ struct ft_cfgtext {
  * @name:  the policy's name in messages
  * @dir:   where relative @include names resolve; NULL: the working directory
  * @flags: FT_FILE_* flags for reading @include'd files
+ * @log:   each @include'd file read is added here (textfile.h); may be NULL
  * @out:   zeroed by the caller; filled on success, free with ft_cfgtext_free()
  * @diag:  receives every error as FILE:LINE
  * Returns 0, -EINVAL (reported in @diag) or -ENOMEM.
  */
 int ft_cfgtext_build(const char *buf, size_t len, const char *name, const char *dir,
-		     unsigned int flags, struct ft_cfgtext *out, struct ft_diag *diag);
+		     unsigned int flags, struct ft_file_log *log, struct ft_cfgtext *out,
+		     struct ft_diag *diag);
 
 void ft_cfgtext_free(struct ft_cfgtext *t);
 

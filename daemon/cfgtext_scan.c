@@ -276,7 +276,7 @@ static void do_include(struct lexer *lx, const struct src *s, int line, const ch
 		lx->rc = -ENOMEM;
 		return;
 	}
-	rc = ft_file_read(path, lx->flags, &buf, &len, why, sizeof(why));
+	rc = ft_file_read_logged(path, lx->flags, lx->log, &buf, &len, why, sizeof(why));
 	if (rc == -ENOMEM) {
 		lx->rc = rc;
 		return;

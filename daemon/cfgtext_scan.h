@@ -14,6 +14,7 @@
 
 #include "cfgtext.h"
 #include "diag.h"
+#include "textfile.h"
 
 
 enum tok_type {
@@ -60,6 +61,7 @@ struct src {
 struct lexer {
 	const char *dir;
 	unsigned int flags;
+	struct ft_file_log *log; /* every @include'd file read, NULL: not kept */
 	struct ft_diag *diag;
 	struct ft_cfgtext *out;
 	size_t text_cap, lines_cap, files_cap;

@@ -49,6 +49,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cfgtext.h"
 #include "config.h"
@@ -532,13 +533,13 @@ static int lc_read(void *arg)
 	return 0;
 }
 
-int ft_config_parse_buf(const char *buf, size_t len, const char *name, const char *dir,
-			unsigned int flags, struct ft_policy *pol, struct ft_diag *diag)
+/* One read of a policy and every file it names, recorded in @log. */
+static int parse_once(const char *buf, size_t len, const char *name, const char *dir,
+		      unsigned int flags, struct ft_file_log *log, struct ft_policy *pol,
+		      struct ft_diag *diag)
 {
 	struct ft_policy p = { .mark_mask = 0xffffffffu, .default_class = -1 };
-	struct cfg_ctx c = {
-		.name = name ? name : "<string>", .dir = dir, .pol = &p, .diag = diag
-	};
+	struct cfg_ctx c = { .name = name, .dir = dir, .log = log, .pol = &p, .diag = diag };
 	struct ft_cfgtext src = { 0 };
 	config_t cfg;
 	struct lc_read rd = { .cfg = &cfg };
@@ -548,7 +549,7 @@ int ft_config_parse_buf(const char *buf, size_t len, const char *name, const cha
 	c.src = &src;
 	memset(&cfg, 0, sizeof(cfg));	/* config_destroy() of a zeroed config_t: no-op */
 	/* libconfig only ever sees text we checked: see cfgtext.h */
-	rc = ft_cfgtext_build(buf, len, c.name, dir, c.file_flags, &src, diag);
+	rc = ft_cfgtext_build(buf, len, c.name, dir, c.file_flags, log, &src, diag);
 	if (rc)
 		goto out;
 	/* ... and cannot end the process when memory runs out: see lcguard.h */
@@ -594,6 +595,122 @@ out:
 	return rc;
 }
 
+/* Where a policy comes from: the file @path, or the text @buf, @len. */
+struct load_src {
+	const char *path;
+	const char *buf;
+	size_t len;
+	const char *name;	/* in messages */
+	const char *dir;	/* of relative @includes and set files */
+	unsigned int flags;
+};
+
+/* parse_once() of @s, reading the policy file itself first when it is one. */
+static int load_once(const struct load_src *s, struct ft_file_log *log, struct ft_policy *pol,
+		     struct ft_diag *diag)
+{
+	char why[PATH_MAX + 256], *text = NULL;
+	size_t len;
+	int rc;
+
+	if (!s->path)
+		return parse_once(s->buf, s->len, s->name, s->dir, s->flags, log, pol, diag);
+	rc = ft_file_read_logged(s->path,
+				 s->flags & FT_CONFIG_INSECURE_FILES ? FT_FILE_INSECURE : 0, log,
+				 &text, &len, why, sizeof(why));
+	if (rc) {
+		if (ft_diag_add(diag, s->path, 0, true, "%s%s", why, cfg_perm_hint(rc)))
+			rc = -ENOMEM;
+		return rc;
+	}
+	rc = parse_once(text, len, s->path, s->dir, s->flags, log, pol, diag);
+	if (!rc) {
+		/* the first file read is the policy itself */
+		pol->file_ino = (uint64_t)log->recs[0].id.ino;
+		pol->file_mtime = (int64_t)log->recs[0].id.mtime.tv_sec;
+	}
+	free(text);
+	return rc;
+}
+
+/* Hand the diagnostics of the read that counts (@from) to the caller's @to. */
+static int diag_take(struct ft_diag *to, struct ft_diag *from)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!to->nentries && !to->text) {
+		*to = *from;
+		memset(from, 0, sizeof(*from));
+		return 0;
+	}
+	for (i = 0; i < from->nentries && !rc; i++) {
+		const struct ft_diag_entry *e = &from->entries[i];
+
+		rc = ft_diag_add(to, e->file, e->line, e->severity == FT_SEVERITY_ERROR, "%s",
+				 e->message);
+	}
+	ft_diag_free(from);
+	return rc;
+}
+
+/*
+ * load_once() until every file it read was still the file read once all
+ * of them were: a policy is made of one version of its files, never of a
+ * main file from before a change (a ConfigMap's `..data` swapped, a file
+ * renamed over) and an @include or a set file from after it. The
+ * diagnostics are those of that read alone.
+ */
+static int load(const struct load_src *s, struct ft_policy *pol, struct ft_diag *diag)
+{
+	char changed[PATH_MAX + 1];
+	int rc, n;
+
+	for (n = 1;; n++) {
+		struct ft_policy p = { .default_class = -1 };
+		struct ft_file_log log = { 0 };
+		struct ft_diag d = { 0 };
+		const char *ch;
+
+		rc = load_once(s, &log, &p, &d);
+		/* out of memory: no version of the files could be read */
+		ch = rc == -ENOMEM ? NULL : ft_file_log_changed(&log);
+		if (ch)
+			snprintf(changed, sizeof(changed), "%s", ch);
+		ft_file_log_free(&log);
+		if (!ch) {
+			if (diag_take(diag, &d)) {
+				ft_policy_free(&p);
+				return -ENOMEM;
+			}
+			if (!rc)
+				*pol = p;
+			return rc;
+		}
+		ft_policy_free(&p);
+		ft_diag_free(&d);
+		if (n == FT_CONFIG_READS)
+			break;
+		/* an editor's write in place may still be going on: let it end */
+		nanosleep(&(struct timespec){ .tv_nsec = n * 10 * 1000 * 1000 }, NULL);
+	}
+	if (ft_diag_add(diag, s->name, 0, true,
+			"policy files changed while being read: %s (%d reads in a row; "
+			"nothing was loaded from them)", changed, FT_CONFIG_READS))
+		return -ENOMEM;
+	return -EAGAIN;
+}
+
+int ft_config_parse_buf(const char *buf, size_t len, const char *name, const char *dir,
+			unsigned int flags, struct ft_policy *pol, struct ft_diag *diag)
+{
+	const struct load_src s = {
+		.buf = buf, .len = len, .name = name ? name : "<string>", .dir = dir, .flags = flags
+	};
+
+	return load(&s, pol, diag);
+}
+
 int ft_config_parse(const char *text, const char *name, const char *dir,
 		    struct ft_policy *pol, struct ft_diag *diag)
 {
@@ -603,24 +720,14 @@ int ft_config_parse(const char *text, const char *name, const char *dir,
 int ft_config_load_flags(const char *path, unsigned int flags, struct ft_policy *pol,
 			 struct ft_diag *diag)
 {
-	char why[PATH_MAX + 256], *text = NULL, *dir = NULL, *slash;
-	size_t len;
+	struct load_src s = { .path = path, .name = path, .flags = flags };
+	char *dir, *slash;
 	int rc;
-
-	rc = ft_file_read(path, flags & FT_CONFIG_INSECURE_FILES ? FT_FILE_INSECURE : 0, &text,
-			  &len, why, sizeof(why));
-	if (rc) {
-		if (ft_diag_add(diag, path, 0, true, "%s%s", why, cfg_perm_hint(rc)))
-			rc = -ENOMEM;
-		return rc;
-	}
 
 	/* relative set files and @includes resolve against the policy's directory */
 	dir = cfg_dup_str(path);
-	if (!dir) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (!dir)
+		return -ENOMEM;
 	slash = strrchr(dir, '/');
 	if (!slash)
 		strcpy(dir, ".");
@@ -628,11 +735,9 @@ int ft_config_load_flags(const char *path, unsigned int flags, struct ft_policy 
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-
-	rc = ft_config_parse_buf(text, len, path, dir, flags, pol, diag);
-out:
+	s.dir = dir;
+	rc = load(&s, pol, diag);
 	free(dir);
-	free(text);
 	return rc;
 }
 

@@ -15,6 +15,12 @@
 
 #define FT_DEFAULT_CONFIG	"/etc/flowtag/flowtag.conf"
 
+/*
+ * How many times in a row a load reads the policy and its files before it
+ * gives up on them changing meanwhile (see ft_config_load()).
+ */
+#define FT_CONFIG_READS	4
+
 /* ft_config_*_flags() flags */
 #define FT_CONFIG_INSECURE_FILES	(1u << 0)	/* accept files others can write: see textfile.h */
 
@@ -25,9 +31,16 @@
  * The policy, its @include'd files and its prefix-set files must be
  * regular files that only root (or the caller) can have written: see
  * ft_file_read().
+ * They are one version of the files: once all are read and checked, each
+ * path is looked up again (symlinks followed, as when it was opened), and
+ * when one names another file than the one read, or the same one changed,
+ * everything is read again, up to FT_CONFIG_READS times. @pol's file_ino
+ * and file_mtime say which policy file was read.
  * Returns 0, -EINVAL when the file is not a valid policy (details in @diag),
  * -EPROTO when libconfig refused a text cfgtext.c had passed (a bug, also in
- * @diag), or another -errno when it cannot be read (also in @diag).
+ * @diag), -EAGAIN when the files kept changing while being read ("policy
+ * files changed while being read: PATH" in @diag), or another -errno when
+ * it cannot be read (also in @diag).
  */
 int ft_config_load(const char *path, struct ft_policy *pol, struct ft_diag *diag);
 
@@ -40,6 +53,8 @@ int ft_config_load_flags(const char *path, unsigned int flags, struct ft_policy 
 /**
  * ft_config_parse() - as ft_config_load(), from a string; @name stands for
  * the file name in messages, relative prefix-set files resolve against @dir.
+ * The files the text names are read as one version as ft_config_load()
+ * reads them.
  */
 int ft_config_parse(const char *text, const char *name, const char *dir,
 		    struct ft_policy *pol, struct ft_diag *diag);

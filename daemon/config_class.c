@@ -155,7 +155,7 @@ static int load_set_file(struct cfg_ctx *c, struct ft_prefix_set *set, const con
 	size_t len;
 	char *buf;
 
-	rc = ft_file_read(set->file, c->file_flags, &buf, &len, why, sizeof(why));
+	rc = ft_file_read_logged(set->file, c->file_flags, c->log, &buf, &len, why, sizeof(why));
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc) {

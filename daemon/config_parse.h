@@ -19,12 +19,14 @@
 #include "cfgtext.h"
 #include "diag.h"
 #include "policy.h"
+#include "textfile.h"
 
 /* One run of the parser over one policy. */
 struct cfg_ctx {
 	const char *name;		/* policy file name in messages */
 	const char *dir;		/* base of relative set files; NULL: cwd */
 	unsigned int file_flags;	/* FT_FILE_* for set files */
+	struct ft_file_log *log;	/* every file read, for the consistency check */
 	const struct ft_cfgtext *src;	/* what libconfig read, with its line map */
 	struct ft_policy *pol;
 	struct ft_diag *diag;

@@ -200,6 +200,8 @@ enum ft_flow_cache_mode {
 
 struct ft_policy {
 	char *file;			/* policy file path */
+	uint64_t file_ino;		/* the policy file read: inode, */
+	int64_t file_mtime;		/* and mtime (0, 0: the policy was a text) */
 	uint32_t mark_mask;		/* skb->mark bits flowtag owns */
 	bool tc_ok;			/* tc returns TC_ACT_OK instead of TC_ACT_UNSPEC */
 	enum ft_flow_cache_mode flow_cache; /* flow_cache = "auto" (default) | "on" | "off" */

@@ -125,6 +125,15 @@ int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out)
 	return 0;
 }
 
+/* @t as local time, "YYYY-MM-DD HH:MM:SS", in @buf. */
+static const char *fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm) ? &tm : gmtime_r(&t, &tm));
+	return buf;
+}
+
 /* Log every diagnostic at its level. */
 static void log_diag(const struct ft_diag *d)
 {
@@ -141,29 +150,29 @@ int ft_prepare_file(const char *path, unsigned int flags, enum ft_binder binder,
 {
 	const struct ft_prepare_opts o = { .path = path, .flags = flags, .binder = binder };
 	struct ft_prepared p;
-	struct stat st;
+	struct stat st = { 0 };
+	char when[32];
+	bool seen;
 	int err;
 
 	memset(pol, 0, sizeof(*pol));
 	memset(c, 0, sizeof(*c));
-	if (!stat(path, &st)) {
-		char when[32];
-		struct tm tm;
-
+	seen = !stat(path, &st);
+	if (seen) {
 		/* the path as given, symlinks followed now: which version is this? */
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
-			 localtime_r(&st.st_mtime, &tm) ? &tm : gmtime_r(&st.st_mtime, &tm));
-		pr_info("reading %s (inode %llu, modified %s)", path,
-			(unsigned long long)st.st_ino, when);
-		if (file_id) {
-			file_id->st_ino = st.st_ino;
-			file_id->st_mtime = st.st_mtime;
-		}
+		pr_info("reading %s (inode %llu, modified %s)", path, (unsigned long long)st.st_ino,
+			fmt_time(st.st_mtime, when, sizeof(when)));
 	}
 	err = ft_prepare(&o, &p);
+	if (seen && p.parsed &&
+	    (p.pol.file_ino != (uint64_t)st.st_ino || p.pol.file_mtime != (int64_t)st.st_mtime))
+		/* it changed under the loader, which read it again (config.h) */
+		pr_info("%s changed while being read: the policy is the one of inode %llu, "
+			"modified %s", path, (unsigned long long)p.pol.file_ino,
+			fmt_time((time_t)p.pol.file_mtime, when, sizeof(when)));
 	log_diag(&p.diag);
 	if (err && !p.parsed) {
-		if (err == -EINVAL)
+		if (err == -EINVAL || err == -EAGAIN)	/* -EAGAIN: files kept changing */
 			pr_err("%s: %d error(s), policy rejected", path, p.diag.nerrors);
 		else if (!p.diag.nerrors)
 			pr_err("%s: %s", path, strerror(-err));
@@ -178,6 +187,10 @@ int ft_prepare_file(const char *path, unsigned int flags, enum ft_binder binder,
 		return err;
 	}
 	ft_diag_free(&p.diag);
+	if (file_id) {
+		file_id->st_ino = (ino_t)p.pol.file_ino;
+		file_id->st_mtime = (time_t)p.pol.file_mtime;
+	}
 	*pol = p.pol;
 	*c = p.comp;
 	return 0;

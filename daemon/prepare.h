@@ -77,8 +77,9 @@ int ft_prepare(const struct ft_prepare_opts *o, struct ft_prepared *out);
 
 /**
  * ft_prepare_file() - ft_prepare() of the file @path as flowtagd does it,
- * logging: which file (inode, modification time: returned in @file_id's
- * st_ino and st_mtime when not NULL), every diagnostic at its level, and
+ * logging: which file (inode, modification time; the loaded file's are
+ * returned in @file_id's st_ino and st_mtime when not NULL, and logged too
+ * when it changed while being read), every diagnostic at its level, and
  * why the policy was refused.
  * Return: 0 with @pol and @c filled (the caller frees them), or -errno.
  */

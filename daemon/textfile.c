@@ -190,8 +190,23 @@ fail:
 	return rc;
 }
 
-int ft_file_read(const char *path, unsigned int flags, char **buf, size_t *len, char *why,
-		 size_t whylen)
+static void file_id_of(const struct stat *st, struct ft_file_id *id)
+{
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Read @path; its identity (fstat of what is read, before reading) in *@id. */
+static int read_file(const char *path, unsigned int flags, char **buf, size_t *len,
+		     struct ft_file_id *id, char *why, size_t whylen)
 {
 	struct stat st;
 	int fd, rc;
@@ -225,10 +240,84 @@ int ft_file_read(const char *path, unsigned int flags, char **buf, size_t *len, 
 		if (rc)
 			goto out;
 	}
+	file_id_of(&st, id);
 	rc = read_fd(fd, path, buf, len, why, whylen);
 out:
 	close(fd);
 	return rc;
+}
+
+int ft_file_read(const char *path, unsigned int flags, char **buf, size_t *len, char *why,
+		 size_t whylen)
+{
+	struct ft_file_id id;
+
+	return read_file(path, flags, buf, len, &id, why, whylen);
+}
+
+int ft_file_read_logged(const char *path, unsigned int flags, struct ft_file_log *log, char **buf,
+			size_t *len, char *why, size_t whylen)
+{
+	struct ft_file_rec *r;
+	struct ft_file_id id;
+	size_t n;
+	int rc;
+
+	rc = read_file(path, flags, buf, len, &id, why, whylen);
+	if (rc || !log)
+		return rc;
+	if (log->nrecs == log->cap) {
+		n = log->cap ? log->cap * 2 : 8;
+		r = realloc(log->recs, n * sizeof(*r));
+		if (!r)
+			goto oom;
+		log->recs = r;
+		log->cap = n;
+	}
+	r = &log->recs[log->nrecs];
+	n = strlen(path) + 1;
+	r->path = malloc(n);
+	if (!r->path)
+		goto oom;
+	memcpy(r->path, path, n);
+	r->id = id;
+	log->nrecs++;
+	return 0;
+oom:
+	free(*buf);
+	*buf = NULL;
+	*len = 0;
+	snprintf(why, whylen, "cannot read '%s': %s", path, strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+const char *ft_file_log_changed(const struct ft_file_log *log)
+{
+	struct ft_file_id now;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < log->nrecs; i++) {
+		const struct ft_file_rec *r = &log->recs[i];
+
+		if (stat(r->path, &st))
+			return r->path;
+		file_id_of(&st, &now);
+		if (now.dev != r->id.dev || now.ino != r->id.ino || now.size != r->id.size ||
+		    !same_time(&now.mtime, &r->id.mtime) || !same_time(&now.ctime, &r->id.ctime))
+			return r->path;
+	}
+	return NULL;
+}
+
+void ft_file_log_free(struct ft_file_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->nrecs; i++)
+		free(log->recs[i].path);
+	free(log->recs);
+	memset(log, 0, sizeof(*log));
 }
 
 size_t ft_text_bom_len(const char *buf, size_t len)

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 /* Largest file we read, in bytes: a 10^6-line prefix set is ~40 MB. */
 #define FT_FILE_MAX (256u << 20)
@@ -37,6 +39,48 @@
  */
 int ft_file_read(const char *path, unsigned int flags, char **buf, size_t *len, char *why,
 		 size_t whylen);
+
+/*
+ * Which version of a file was read: what stat(2) says of it. A file
+ * replaced (a rename over it, a ConfigMap's `..data` symlink swapped) has
+ * another inode; one rewritten in place another size, mtime or ctime.
+ */
+struct ft_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+};
+
+/* Every file one policy load read, in the order it read them. */
+struct ft_file_rec {
+	char *path; /* as opened: symlinks not resolved */
+	struct ft_file_id id; /* of the file read, taken before reading it */
+};
+
+struct ft_file_log {
+	struct ft_file_rec *recs;
+	size_t nrecs, cap;
+};
+
+/**
+ * ft_file_read_logged() - ft_file_read(), and when it succeeds, @path with
+ * the identity of the file read appended to @log (unless @log is NULL).
+ * Returns what ft_file_read() returns; -ENOMEM also when @log cannot grow.
+ */
+int ft_file_read_logged(const char *path, unsigned int flags, struct ft_file_log *log,
+			char **buf, size_t *len, char *why, size_t whylen);
+
+/**
+ * ft_file_log_changed() - the first path in @log that no longer names the
+ * file read from it (stat(2) now, following symlinks as open(2) did, gives
+ * another identity, or fails), or NULL when every one still does: then
+ * there was a moment at which all of them held what was read.
+ */
+const char *ft_file_log_changed(const struct ft_file_log *log);
+
+void ft_file_log_free(struct ft_file_log *log);
 
 /**
  * ft_text_bom_len() - 3 when @buf starts with a UTF-8 byte-order mark, else 0.

@@ -11,7 +11,12 @@
  *  - set files that cannot be read completely
  *  - rejected policies that would leak inside libconfig (10 000 of them)
  *  - files and directories other users can write (refused unless allowed)
+ *  - files that change while a load reads them (one version, or refused)
  * Every file lives in a fresh directory under /tmp, removed at the end.
+ *
+ * Linked with -Wl,--wrap=ft_file_read_logged (see the Makefile): every
+ * file the loader reads goes through __wrap_ft_file_read_logged() below,
+ * which lets a test change the files between two reads of one load.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +39,7 @@
 #include "cfgtest.h"
 #include "config.h"
 #include "strparse.h"
+#include "textfile.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -574,6 +580,239 @@ static void test_strict_modes(void **state)
 	rmdir(at("etc"));
 }
 
+/* ---- 9. files that change while a load reads them --------------------- */
+
+/*
+ * Weak, so the file links without --wrap too: __real_ft_file_read_logged
+ * is then NULL and the tests that need the hook skip.
+ */
+extern int __real_ft_file_read_logged(const char *path, unsigned int flags, struct ft_file_log *log,
+				      char **buf, size_t *len, char *why, size_t whylen)
+	__attribute__((weak));
+int __wrap_ft_file_read_logged(const char *path, unsigned int flags, struct ft_file_log *log,
+			       char **buf, size_t *len, char *why, size_t whylen);
+
+/* Called after each file the loader read (@path as it opened it); NULL: none. */
+static void (*after_read)(const char *path);
+
+int __wrap_ft_file_read_logged(const char *path, unsigned int flags, struct ft_file_log *log,
+			       char **buf, size_t *len, char *why, size_t whylen)
+{
+	int rc = __real_ft_file_read_logged(path, flags, log, buf, len, why, whylen);
+
+	if (after_read)
+		after_read(path);
+	return rc;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/*
+ * A Kubernetes ConfigMap volume: cm/..v1 and cm/..v2 hold two versions of
+ * ftag.conf, r.inc and s.txt; cm/..data points at one of them, and
+ * cm/ftag.conf, cm/r.inc, cm/s.txt point through ..data. Each version is
+ * valid on its own, and so is any mix of them: only its values tell which
+ * version a loaded policy came from.
+ */
+static void configmap_version(int v)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "cm/..v%d", v);
+	assert_int_equal(mkdir(at(name), 0755), 0);
+	snprintf(name, sizeof(name), "cm/..v%d/ftag.conf", v);
+	put(name,
+	    "interfaces = ( { name = \"eth0\"; } );\n"
+	    "classes = ( { name = \"c\"; mark = 0x%d00; } );\n"
+	    "@include \"r.inc\"\n"
+	    "prefix_sets = ( { name = \"s\"; file = \"s.txt\"; } );\n",
+	    v);
+	snprintf(name, sizeof(name), "cm/..v%d/r.inc", v);
+	put(name, "rules = ( { name = \"v%d\"; match = { src = \"@s\"; }; class = \"c\"; } );\n",
+	    v);
+	snprintf(name, sizeof(name), "cm/..v%d/s.txt", v);
+	put(name, "198.18.%d.0/24\n", v);
+}
+
+static void configmap_make(void)
+{
+	assert_int_equal(mkdir(at("cm"), 0755), 0);
+	configmap_version(1);
+	configmap_version(2);
+	assert_int_equal(symlink("..v1", at("cm/..data")), 0);
+	assert_int_equal(symlink("..data/ftag.conf", at("cm/ftag.conf")), 0);
+	assert_int_equal(symlink("..data/r.inc", at("cm/r.inc")), 0);
+	assert_int_equal(symlink("..data/s.txt", at("cm/s.txt")), 0);
+}
+
+/* What kubelet does: ln -sfn ..vN ..data_tmp; mv -T ..data_tmp ..data */
+static void configmap_swap(int v)
+{
+	char target[16];
+
+	snprintf(target, sizeof(target), "..v%d", v);
+	unlink(at("cm/..data_tmp"));
+	assert_int_equal(symlink(target, at("cm/..data_tmp")), 0);
+	assert_int_equal(rename(at("cm/..data_tmp"), at("cm/..data")), 0);
+}
+
+/* The version (1 or 2) each part of @p came from: mark, rule, set; 0: unknown. */
+static void versions_of(const struct ft_policy *p, int v[3])
+{
+	char buf[64];
+
+	v[0] = p->nclasses == 1 ? (int)(p->classes[0].mark >> 8) : 0;
+	v[1] = p->nrules == 1 && p->rules[0].name[0] == 'v' ? p->rules[0].name[1] - '0' : 0;
+	v[2] = 0;
+	if (p->nsets == 1 && p->sets[0].npfx == 1) {
+		ft_format_prefix(&p->sets[0].pfx[0], buf, sizeof(buf));
+		v[2] = !strcmp(buf, "198.18.1.0/24") ? 1 : !strcmp(buf, "198.18.2.0/24") ? 2 : 0;
+	}
+}
+
+static const char *swap_after; /* the file after whose read ..data flips to ..v2 */
+static int nreads; /* of cm/ftag.conf */
+
+static void swap_once(const char *path)
+{
+	if (ends_with(path, "cm/ftag.conf"))
+		nreads++;
+	if (swap_after && ends_with(path, swap_after)) {
+		configmap_swap(2);
+		swap_after = NULL;
+	}
+}
+
+/* Every read of the policy flips ..data: no two reads see one version. */
+static void swap_always(const char *path)
+{
+	if (ends_with(path, "cm/ftag.conf"))
+		configmap_swap(++nreads % 2 ? 2 : 1);
+}
+
+static char main_v1[512]; /* cm/..v1/ftag.conf as configmap_version() wrote it */
+
+/* After the first read of the policy, write it again in place, another mark. */
+static void rewrite_once(const char *path)
+{
+	const char *mark = strstr(main_v1, "0x100;");
+	char text[512];
+	int fd;
+
+	if (!ends_with(path, "cm/ftag.conf") || nreads++)
+		return;
+	assert_non_null(mark);
+	snprintf(text, sizeof(text), "%.*s0x7700%s", (int)(mark - main_v1), main_v1, mark + 5);
+	fd = open(path, O_WRONLY | O_TRUNC); /* through the symlinks: the same inode */
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_files_change_while_read(void **state)
+{
+	/* the file after whose read ..data is swapped: each step of a load */
+	static const char *const steps[] = { "cm/ftag.conf", "cm/r.inc", "cm/s.txt" };
+	char pol[PATH_MAX], msg[PATH_MAX + 64];
+	struct ft_policy p;
+	struct ft_diag d;
+	size_t i;
+	int v[3];
+
+	(void)state;
+	if (!__real_ft_file_read_logged) {
+		print_message("      not linked with --wrap=ft_file_read_logged: skipped\n");
+		skip();
+	}
+	configmap_make();
+	snprintf(pol, sizeof(pol), "%s", at("cm/ftag.conf"));
+	{
+		FILE *f = fopen(at("cm/..v1/ftag.conf"), "r");
+		size_t n;
+
+		assert_non_null(f);
+		n = fread(main_v1, 1, sizeof(main_v1) - 1, f);
+		main_v1[n] = '\0';
+		fclose(f);
+	}
+
+	/* unchanged: one read, version 1 */
+	nreads = 0;
+	after_read = swap_once;
+	expect_ok(pol, 0, &p);
+	versions_of(&p, v);
+	assert_int_equal(nreads, 1);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[1], 1);
+	assert_int_equal(v[2], 1);
+	ft_policy_free(&p);
+
+	/*
+	 * ..data swapped after each file in turn: the load is version 2 as a
+	 * whole, read a second time (the first mixed v1's main file with v2's
+	 * include or set file, or held v1 when v2 was already there).
+	 */
+	for (i = 0; i < ARRAY_LEN(steps); i++) {
+		configmap_swap(1);
+		nreads = 0;
+		swap_after = steps[i];
+		expect_ok(pol, 0, &p);
+		versions_of(&p, v);
+		if (v[0] != 2 || v[1] != 2 || v[2] != 2 || nreads != 2)
+			fail_msg("swap after %s: mark from v%d, rule from v%d, set from v%d, "
+				 "%d reads; want all v2 in 2 reads",
+				 steps[i], v[0], v[1], v[2], nreads);
+		ft_policy_free(&p);
+	}
+
+	/* through flowtagctl check and flowtagd --check: the same loader, with flags */
+	configmap_swap(1);
+	nreads = 0;
+	swap_after = "cm/r.inc";
+	expect_ok(pol, FT_CONFIG_INSECURE_FILES, &p);
+	versions_of(&p, v);
+	assert_int_equal(v[0], 2);
+	assert_int_equal(v[1], 2);
+	assert_int_equal(v[2], 2);
+	ft_policy_free(&p);
+
+	/* the main file rewritten in place (same inode) after it was read */
+	configmap_swap(1);
+	nreads = 0;
+	after_read = rewrite_once;
+	expect_ok(pol, 0, &p);
+	assert_int_equal(nreads, 2);
+	assert_int_equal(p.classes[0].mark, 0x7700);
+	ft_policy_free(&p);
+	put("cm/..v1/ftag.conf", "%s", main_v1);
+
+	/* changing on every read: refused, nothing loaded, the file named */
+	configmap_swap(1);
+	nreads = 0;
+	after_read = swap_always;
+	memset(&p, 0, sizeof(p));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ft_config_load(pol, &p, &d), -EAGAIN);
+	after_read = NULL;
+	assert_int_equal(nreads, FT_CONFIG_READS);
+	assert_true(policy_is_zero(&p));
+	snprintf(msg, sizeof(msg), "policy files changed while being read: %s", pol);
+	if (d.nerrors != 1 || !diag_has(&d, pol, 0, "error", msg))
+		fail_msg("want one error \"%s\", got:\n%s", msg, d.text ? d.text : "(none)\n");
+	ft_diag_free(&d);
+
+	/* and once it stops changing, the next load is whole again */
+	expect_ok(pol, 0, &p);
+	versions_of(&p, v);
+	assert_true(v[0] == v[1] && v[1] == v[2] && v[0]);
+	ft_policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_set_file_unreadable),
 		cmocka_unit_test(test_rejections_do_not_leak),
 		cmocka_unit_test(test_strict_modes),
+		cmocka_unit_test(test_files_change_while_read),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
