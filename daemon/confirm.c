@@ -183,6 +183,30 @@ void confirm_expired(struct daemon *d)
 	tell_waiter(d, answer);
 }
 
+/*
+ * flowtagctl reload: a reload of its own, started now, after the request
+ * arrived (so it reads the file as the requester left it), answered with
+ * its own outcome. A SIGHUP or another client's reload in flight cannot
+ * be mistaken for it: each is a reload of its own, one after the other.
+ */
+static void plain_reload(struct daemon *d, char *answer, size_t len)
+{
+	uint32_t before = d->info.generation;
+	char why[sizeof(d->reload_why)], *nl;
+
+	d->metrics_due = true;
+	if (!do_reload(d, "flowtagctl reload", 0)) {
+		snprintf(answer, len, "reloaded %u %u", before, d->info.generation);
+		return;
+	}
+	/* one line: a diagnostic may carry the source line under it */
+	snprintf(why, sizeof(why), "%s", d->reload_why[0] ? d->reload_why : "see the daemon log");
+	nl = strchr(why, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(answer, len, "rejected %u %s", d->info.generation, why);
+}
+
 /* One request on the control socket (control.h). */
 void control_request(struct daemon *d)
 {
@@ -194,13 +218,16 @@ void control_request(struct daemon *d)
 	fd = ft_control_accept(d->ctl_fd, req, sizeof(req));
 	if (fd < 0)
 		return;
-	if (sscanf(req, "reload %d%c", &secs, &extra) == 1 && secs > 0 &&
-	    secs <= FT_CONFIRM_MAX_S) {
+	if (!strcmp(req, "reload")) {
+		plain_reload(d, answer, sizeof(answer));
+	} else if (sscanf(req, "reload %d%c", &secs, &extra) == 1 && secs > 0 &&
+		   secs <= FT_CONFIRM_MAX_S) {
+		d->metrics_due = true;
 		if (d->confirm.state == FT_CONFIRM_PENDING) {
 			snprintf(answer, sizeof(answer), "error generation %u already waits for "
 				 "flowtagctl confirm (else it rolls back to %u): confirm or roll "
 				 "back first", d->confirm.generation, d->confirm.previous);
-		} else if (do_reload(d, secs)) {
+		} else if (do_reload(d, "reload --confirm", secs)) {
 			snprintf(answer, sizeof(answer), "error reload rejected: the running policy "
 				 "(generation %u) is unchanged; see the daemon log", before);
 		} else {

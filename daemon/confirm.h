@@ -14,8 +14,9 @@ struct daemon;
  * control_request() - answer one request on the control socket
  * @d: the daemon; d->ctl_fd is readable
  *
- * "reload SECONDS" reloads and keeps the connection as the waiter, told
- * the outcome later; "confirm" and "rollback" are answered at once.
+ * "reload" reloads and answers with that reload's outcome; "reload
+ * SECONDS" reloads and keeps the connection as the waiter, told the
+ * outcome later; "confirm" and "rollback" are answered at once.
  */
 void control_request(struct daemon *d);
 

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The control channel from flowtagctl to flowtagd, for the requests that
- * must be answered by the daemon itself: reload --confirm, confirm and
- * rollback.
+ * must be answered by the daemon itself: reload, reload --confirm, confirm
+ * and rollback.
  *
  * Why a unix socket, /run/flowtag/flowtagd.<netns inode>.sock, mode 0600,
- * and not SIGHUP plus a record in the pins as `flowtagctl reload` does:
- *  - a request carries an argument (the confirm window) and gets an answer
- *    of its own: no race between two operators, no polling of ft_info;
+ * and not SIGHUP plus a record in the pins:
+ *  - a request gets an answer of its own: no race between two operators,
+ *    no polling of ft_info. A SIGHUP says nothing about who sent it, so a
+ *    client watching ft_info after its SIGHUP took the first reload that
+ *    ended for its own, though it may have read the file before the
+ *    client's change (another flowtagctl reload, systemctl reload); each
+ *    "reload" request is a reload of its own, started after it arrived,
+ *    and answered with its outcome. SIGHUP still reloads, for systemd;
+ *  - a request can carry an argument (the confirm window);
  *  - `reload --confirm` can stay connected and learn the outcome (confirmed
  *    or rolled back) when it happens, and its exit code says which; when
  *    the operator's link dies, the connection just closes: the timer lives
@@ -21,6 +27,8 @@
  * read flowtag's state.
  *
  * Protocol: one request line, answered by lines "WORD ARGS...":
+ *   "reload"         -> "reloaded GEN_BEFORE GEN" or "rejected GEN WHY"
+ *                       (WHY: the first error the reload logged)
  *   "reload SECONDS" -> "applied GEN_BEFORE GEN SECONDS" then, later,
  *                       "confirmed GEN" or "rolledback GEN_FROM GEN_TO WHY";
  *                       or "error WHY"

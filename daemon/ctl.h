@@ -81,6 +81,20 @@ extern const struct ctl_cmd ctl_status, ctl_stats, ctl_check, ctl_explain, ctl_r
  */
 int ctl_reload_confirm(const struct ctl *c);
 
+/**
+ * ctl_connect_daemon() - connect to the control socket of this network
+ * namespace's flowtagd and send @req (control.h), saying why not in the
+ * user's terms (@what: the command, "reload --confirm").
+ * Return: the connected fd, or -errno (logged).
+ */
+int ctl_connect_daemon(const char *req, const char *what);
+
+/**
+ * ctl_split_word() - split a control answer "WORD REST" in place.
+ * Return: REST ("" if none); @line is WORD alone.
+ */
+char *ctl_split_word(char *line);
+
 /** ctl_prog - the program name in messages ("flowtagctl"). */
 extern const char *const ctl_prog;
 
@@ -190,8 +204,10 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v);
 /**
  * ctl_in_force() - whether policy generation @generation is in force on
  * every interface of the policy, asked of the kernel (ctl_view_read()):
- * the data path runs it, no interface is missing, every one carries our
- * XDP program and is not down. flowtagctl reload and reload --confirm.
+ * the data path runs it (or a later generation replaced it since: a note
+ * among @v's reasons, the interfaces judged as they are now), no
+ * interface is missing, every one carries our XDP program and is not
+ * down. flowtagctl reload and reload --confirm.
  * Return: 0 in force, 1 not (the reasons are in @v), or -errno when the
  * state cannot be read (logged). Release @v with ctl_view_free() either way.
  */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "control.h"
 #include "ctl.h"
 #include "log.h"
 #include "pidfile.h"
@@ -41,6 +42,30 @@ int ctl_finish_output(struct ft_out *o, int ret)
 			ret = EXIT_FAIL;
 	}
 	return ret;
+}
+
+int ctl_connect_daemon(const char *req, const char *what)
+{
+	int fd = ft_control_connect(req);
+
+	if (fd == -ENOENT || fd == -ECONNREFUSED)
+		pr_err("no flowtagd with a control socket in this network namespace (it is not "
+		       "running, or too old for %s)", what);
+	else if (fd == -EACCES || fd == -EPERM)
+		pr_err("cannot reach flowtagd's control socket: %s needs root", what);
+	else if (fd < 0)
+		pr_err("cannot reach flowtagd's control socket: %s", strerror(-fd));
+	return fd;
+}
+
+char *ctl_split_word(char *line)
+{
+	char *sp = strchr(line, ' ');
+
+	if (!sp)
+		return line + strlen(line);
+	*sp = '\0';
+	return sp + 1;
 }
 
 /* ---- small printers ------------------------------------------------- */

@@ -14,38 +14,12 @@
 #include "ctl.h"
 #include "log.h"
 
-/* Connect and send @req, saying why not in the user's terms (@what: the command). */
-static int connect_daemon(const char *req, const char *what)
-{
-	int fd = ft_control_connect(req);
-
-	if (fd == -ENOENT || fd == -ECONNREFUSED)
-		pr_err("no flowtagd with a control socket in this network namespace (it is not "
-		       "running, or too old for %s)", what);
-	else if (fd == -EACCES || fd == -EPERM)
-		pr_err("cannot reach flowtagd's control socket: %s needs root", what);
-	else if (fd < 0)
-		pr_err("cannot reach flowtagd's control socket: %s", strerror(-fd));
-	return fd;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Split "WORD REST" in place: returns REST ("" if none). */
-static char *split_word(char *line)
-{
-	char *sp = strchr(line, ' ');
-
-	if (!sp)
-		return line + strlen(line);
-	*sp = '\0';
-	return sp + 1;
 }
 
 /* Print a "rolledback FROM TO WHY" answer; returns EXIT_ROLLED_BACK. */
@@ -96,7 +70,7 @@ int ctl_reload_confirm(const struct ctl *c)
 	uint32_t i;
 
 	snprintf(req, sizeof(req), "reload %d", c->confirm);
-	fd = connect_daemon(req, "reload --confirm");
+	fd = ctl_connect_daemon(req, "reload --confirm");
 	if (fd < 0)
 		return EXIT_FAIL;
 	o = ft_out_new(stdout, c->json, c->pretty);
@@ -120,7 +94,7 @@ int ctl_reload_confirm(const struct ctl *c)
 		pr_err("flowtagd did not answer the reload: %s", strerror(-err));
 		goto out;
 	}
-	rest = split_word(line);
+	rest = ctl_split_word(line);
 	if (strcmp(line, "applied") || sscanf(rest, "%u %u", &before, &gen) != 2) {
 		pr_err("%s", !strcmp(line, "error") ? rest : "unexpected answer from flowtagd");
 		goto out;
@@ -160,7 +134,7 @@ int ctl_reload_confirm(const struct ctl *c)
 		       strerror(-err));
 		goto out;
 	}
-	rest = split_word(line);
+	rest = ctl_split_word(line);
 	ret = print_outcome(o, line, rest, false);
 	/* confirmed, but not in force everywhere: as plain reload, exit 1 */
 	if (ret == EXIT_OK && incomplete)
@@ -186,7 +160,7 @@ static int simple_request(const struct ctl *c, const char *req, int argc)
 
 	if (argc)
 		return ctl_usage_error("%s takes no arguments", req);
-	fd = connect_daemon(req, req);
+	fd = ctl_connect_daemon(req, req);
 	if (fd < 0)
 		return EXIT_FAIL;
 	err = ft_control_read(fd, line, sizeof(line), 60000);
@@ -195,7 +169,7 @@ static int simple_request(const struct ctl *c, const char *req, int argc)
 		pr_err("flowtagd did not answer: %s", strerror(-err));
 		return EXIT_FAIL;
 	}
-	rest = split_word(line);
+	rest = ctl_split_word(line);
 	if (!strcmp(line, "error")) {
 		pr_err("%s", rest);
 		return EXIT_FAIL;

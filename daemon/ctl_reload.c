@@ -1,29 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * flowtagctl reload: SIGHUP to flowtagd, then wait for its verdict in
- * ft_info and check in the kernel that the new generation is in force on
- * every interface.
+ * flowtagctl reload: ask flowtagd over its control socket (control.h) for
+ * a reload of its own, which starts after the request arrived, take that
+ * reload's outcome from the answer, and check in the kernel that the new
+ * generation is in force on every interface.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "ctl.h"
 #include "log.h"
-
-#define RELOAD_POLL_MS		100
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 enum reload_result { RL_RELOADED, RL_INCOMPLETE, RL_REJECTED, RL_EXITED, RL_TIMEOUT };
 
@@ -35,38 +24,56 @@ static const char *const reload_names[] = {
 	[RL_TIMEOUT] = "timeout",
 };
 
-/* Wait for flowtagd to report the outcome of the reload in ft_info. */
-static int reload_wait(struct ft_pinned *s, const struct ft_daemon_info *before,
-		       struct ft_daemon_info *after, enum reload_result *res, int timeout_s)
-{
-	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	char comm[32];
-	int err;
+/* flowtagd's answer to one "reload" request (control.h). */
+struct reload_answer {
+	enum reload_result res;
+	unsigned int before;		/* the generation before */
+	unsigned int generation;	/* after: the new one, or the one still running */
+	char why[FT_CONTROL_LINE];	/* rejected: the first error of that reload */
+};
 
-	for (;;) {
-		err = ft_pinned_info(s, after);
-		if (err)
-			return err;
-		if (after->reloads != before->reloads || after->generation != before->generation) {
-			*res = RL_RELOADED;
-			return 0;
-		}
-		if (after->reload_failures != before->reload_failures) {
-			*res = RL_REJECTED;
-			return 0;
-		}
-		if (ft_daemon_state(before->pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING ||
-		    after->pid != before->pid) {
-			*res = RL_EXITED;
-			return 0;
-		}
-		if (now_ms() >= deadline) {
-			*res = RL_TIMEOUT;
-			return 0;
-		}
-		nanosleep(&tick, NULL);
+/*
+ * Ask for a reload and wait at most @timeout_s for its outcome. A SIGHUP
+ * would not do: flowtagd cannot tell whose it is, and the first reload to
+ * end after it may have read the file before this one's change.
+ * Return: 0 with @a filled in, or -errno (logged).
+ */
+static int reload_ask(uint32_t pid, int timeout_s, struct reload_answer *a)
+{
+	char line[FT_CONTROL_LINE], *rest;
+	int fd, err, n = 0;
+
+	fd = ctl_connect_daemon("reload", "reload");
+	if (fd < 0)
+		return fd;
+	err = ft_control_read(fd, line, sizeof(line), timeout_s * 1000);
+	close(fd);
+	if (err == -ETIMEDOUT) {
+		a->res = RL_TIMEOUT;
+		return 0;
 	}
+	if (err == -ECONNRESET) {
+		/* flowtagd answers every request it read: it went away */
+		a->res = RL_EXITED;
+		return 0;
+	}
+	if (err) {
+		pr_err("flowtagd (pid %u) did not answer the reload: %s", pid, strerror(-err));
+		return err;
+	}
+	rest = ctl_split_word(line);
+	if (!strcmp(line, "reloaded") && sscanf(rest, "%u %u", &a->before, &a->generation) == 2) {
+		a->res = RL_RELOADED;
+		return 0;
+	}
+	if (!strcmp(line, "rejected") && sscanf(rest, "%u %n", &a->generation, &n) == 1) {
+		a->res = RL_REJECTED;
+		a->before = a->generation;
+		snprintf(a->why, sizeof(a->why), "%s", rest + n);
+		return 0;
+	}
+	pr_err("%s", !strcmp(line, "error") ? rest : "unexpected answer from flowtagd");
+	return -EPROTO;
 }
 
 int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
@@ -77,7 +84,14 @@ int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
 	err = ctl_view_read(p, v);
 	if (err)
 		return err;
-	if (v->st.generation != generation) {
+	if ((int32_t)(v->st.generation - generation) > 0) {
+		/* generations only grow: a later one replaced it since (another
+		 * reload, a rollback, an interface change); what follows is
+		 * about that one, in force now */
+		ctl_view_reason(v, FT_LIVE_OK, "generation %u was replaced since by generation %u "
+				"(a later reload, a rollback or an interface change)", generation,
+				v->st.generation);
+	} else if (v->st.generation != generation) {
 		ctl_view_reason(v, FT_LIVE_DOWN, "the data path runs generation %u, not %u",
 				v->st.generation, generation);
 		incomplete = 1;
@@ -99,9 +113,9 @@ int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
 
 static int do_reload(const struct ctl *c, int argc, char **argv)
 {
-	struct ft_daemon_info before, after;
+	struct reload_answer a = { 0 };
+	struct ft_daemon_info info;
 	struct ctl_view v = { 0 };
-	enum reload_result res;
 	uint32_t i;
 	struct ctl_pins p;
 	struct ft_out *o = NULL;
@@ -111,9 +125,9 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return ctl_usage_error("reload takes no arguments");
-	/* --confirm needs an answer of the daemon's own: the control socket */
 	if (c->confirm)
 		return ctl_reload_confirm(c);
+	/* the pins: is a daemon there, and afterwards, is the policy in force */
 	err = ctl_open_pins(c, &p, true);
 	if (err == -ENOENT) {
 		pr_err("no daemon running (no maps under %s)", c->pin_dir);
@@ -121,33 +135,25 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	}
 	if (err)
 		return EXIT_FAIL;
-	err = ft_pinned_info(&p.maps, &before);
+	err = ft_pinned_info(&p.maps, &info);
 	if (err) {
 		pr_err("cannot read ft_info: %s", strerror(-err));
 		goto out;
 	}
-	if (ft_daemon_state(before.pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
-		if (before.pid)
-			pr_err("no daemon running (flowtagd pid %u is gone)", before.pid);
+	if (ft_daemon_state(info.pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
+		if (info.pid)
+			pr_err("no daemon running (flowtagd pid %u is gone)", info.pid);
 		else
 			pr_err("no daemon running");
 		goto out;
 	}
-	if (kill((pid_t)before.pid, SIGHUP)) {
-		err = -errno;
-		if (err == -EPERM && geteuid() != 0)
-			pr_err("cannot signal flowtagd (pid %u): reload needs root", before.pid);
-		else if (err == -ESRCH)
-			pr_err("no daemon running (flowtagd pid %u is gone)", before.pid);
-		else
-			pr_err("cannot signal flowtagd (pid %u): %s", before.pid, strerror(-err));
-		goto out;
-	}
 	timeout = c->timeout ? c->timeout : CTL_RELOAD_TIMEOUT_S;
-	err = reload_wait(&p.maps, &before, &after, &res, timeout);
-	if (err) {
-		pr_err("cannot read ft_info: %s", strerror(-err));
+	if (reload_ask(info.pid, timeout, &a))
 		goto out;
+	if (a.res == RL_TIMEOUT || a.res == RL_EXITED) {
+		/* no answer: what runs now, as far as the pins tell */
+		a.before = info.generation;
+		a.generation = ft_pinned_info(&p.maps, &info) ? a.before : info.generation;
 	}
 
 	o = ft_out_new(stdout, c->json, c->pretty);
@@ -157,45 +163,48 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	}
 	/* the daemon says it reloaded: is the new generation really in force
 	 * on every interface? Ask the kernel. */
-	if (res == RL_RELOADED) {
-		err = ctl_in_force(&p, after.generation, &v);
+	if (a.res == RL_RELOADED) {
+		err = ctl_in_force(&p, a.generation, &v);
 		if (err < 0)
 			goto out;
 		if (err)
-			res = RL_INCOMPLETE;
+			a.res = RL_INCOMPLETE;
 	}
-	ft_out_str(o, "result", NULL, reload_names[res]);
-	ft_out_u64(o, "pid", NULL, before.pid);
-	ft_out_u64(o, "generation_before", NULL, before.generation);
-	ft_out_u64(o, "generation", NULL, after.generation);
-	if (res == RL_RELOADED || res == RL_INCOMPLETE)
+	ft_out_str(o, "result", NULL, reload_names[a.res]);
+	ft_out_u64(o, "pid", NULL, info.pid);
+	ft_out_u64(o, "generation_before", NULL, a.before);
+	ft_out_u64(o, "generation", NULL, a.generation);
+	if (a.res == RL_RELOADED || a.res == RL_INCOMPLETE)
 		ft_out_strv(o, "problems", (const char *const *)v.reasons, v.nreasons);
-	switch (res) {
+	if (a.res == RL_REJECTED)
+		ft_out_str(o, "reason", NULL, a.why);
+	switch (a.res) {
 	case RL_RELOADED:
 		ft_out_text(o, "reloaded: generation %u -> %u, in force on %u interface(s)",
-			    before.generation, after.generation, v.nifs);
+			    a.before, a.generation, v.nifs);
 		for (i = 0; i < v.nreasons; i++)
 			ft_out_text(o, "  note: %s", v.reasons[i]);
 		ret = EXIT_OK;
 		break;
 	case RL_INCOMPLETE:
 		ft_out_text(o, "reload INCOMPLETE: generation %u -> %u is active, but not every "
-			    "interface classifies with it:", before.generation, after.generation);
+			    "interface classifies with it:", a.before, a.generation);
 		for (i = 0; i < v.nreasons; i++)
 			ft_out_text(o, "  %s", v.reasons[i]);
 		break;
 	case RL_REJECTED:
 		ft_out_text(o, "reload rejected, the running policy (generation %u) is unchanged; "
-			    "see the daemon log", after.generation);
+			    "see the daemon log", a.generation);
+		ft_out_text(o, "  reason: %s", a.why);
 		break;
 	case RL_EXITED:
 		ft_out_text(o, "flowtagd (pid %u) exited during the reload; see the daemon log",
-			    before.pid);
+			    info.pid);
 		break;
 	case RL_TIMEOUT:
 		ft_out_text(o, "flowtagd (pid %u) did not report the reload within %d s; see the "
 			    "daemon log (it may still be compiling a large policy: flowtagctl "
-			    "status tells; --timeout SECONDS waits longer)", before.pid, timeout);
+			    "status tells; --timeout SECONDS waits longer)", info.pid, timeout);
 		break;
 	}
 out:

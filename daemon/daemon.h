@@ -49,6 +49,9 @@ struct daemon {
 	int64_t prev_mtime;
 	uint64_t confirm_at;			/* monotonic ms of the automatic rollback, 0 none */
 	struct ft_confirm_info confirm;		/* published in ft_confirm */
+	char reload_why[256];			/* why the last reload was rejected */
+	bool metrics_due;			/* a reload asked on the control socket
+						 * happened: write the metrics now */
 };
 
 /**
@@ -98,14 +101,16 @@ int sync_ifaces(struct daemon *d, const struct ft_policy *pol,
 int sync_shaping(struct daemon *d, const struct ft_policy *pol);
 
 /**
- * do_reload() - reload the policy file (SIGHUP, reload --confirm)
+ * do_reload() - reload the policy file (SIGHUP, flowtagctl reload,
+ * reload --confirm)
  * @d:         the daemon
+ * @source:    who asked, for the log ("SIGHUP: reloading FILE")
  * @confirm_s: > 0: seconds until the automatic rollback unless confirmed
  *
  * Return: 0, -EBUSY while a reload --confirm waits, or -errno of a policy
- * rejected (the running one stays).
+ * rejected (the running one stays; d->reload_why says why).
  */
-int do_reload(struct daemon *d, int confirm_s);
+int do_reload(struct daemon *d, const char *source, int confirm_s);
 
 /**
  * rebind_iifs() - bind the rules' iif names and patterns again; a new

@@ -218,12 +218,13 @@ static void log_policy(const struct ft_policy *pol, const struct ft_compiled *c,
 }
 
 /*
- * Reload the policy file; @confirm_s > 0: reload --confirm, flowtagd rolls
- * back unless flowtagctl confirm arrives within @confirm_s seconds. While
- * such a reload waits for its confirm, every other reload is refused: it
- * would replace the previous policy, the one the rollback returns to.
+ * Reload the policy file; @source says who asked, for the log; @confirm_s
+ * > 0: reload --confirm, flowtagd rolls back unless flowtagctl confirm
+ * arrives within @confirm_s seconds. While such a reload waits for its
+ * confirm, every other reload is refused: it would replace the previous
+ * policy, the one the rollback returns to.
  */
-int do_reload(struct daemon *d, int confirm_s)
+int do_reload(struct daemon *d, const char *source, int confirm_s)
 {
 	struct ft_policy pol;
 	struct ft_compiled c;
@@ -231,6 +232,8 @@ int do_reload(struct daemon *d, int confirm_s)
 	uint32_t gen, before = d->info.generation;
 	int err;
 
+	d->reload_why[0] = '\0';
+	ft_log_clear_error();
 	if (d->confirm.state == FT_CONFIRM_PENDING) {
 		d->info.reload_failures++;
 		publish_state(d);
@@ -238,10 +241,11 @@ int do_reload(struct daemon *d, int confirm_s)
 		       "back to generation %u in %lld s); confirm or roll back first",
 		       d->confirm.generation, d->confirm.previous,
 		       (long long)d->confirm.deadline - (long long)time(NULL));
+		snprintf(d->reload_why, sizeof(d->reload_why), "%s", ft_log_first_error());
 		return -EBUSY;
 	}
 	ft_notify("RELOADING=1\nSTATUS=reloading the policy");
-	pr_info("%s: reloading %s", confirm_s ? "reload --confirm" : "SIGHUP", d->config_path);
+	pr_info("%s: reloading %s", source, d->config_path);
 	err = ft_prepare_file(d->config_path, d->config_flags, FT_BIND_HOST, &pol, &c, &file_id);
 	if (!err) {
 		err = ft_ifaces_check_required(&pol);
@@ -254,6 +258,8 @@ int do_reload(struct daemon *d, int confirm_s)
 			ft_policy_free(&pol);
 	}
 	if (err) {
+		/* the first error is the cause (FILE:LINE: ...), for flowtagctl reload */
+		snprintf(d->reload_why, sizeof(d->reload_why), "%s", ft_log_first_error());
 		d->info.reload_failures++;
 		publish_state(d);
 		pr_err("reload failed: still running generation %u", d->info.generation);
@@ -527,6 +533,10 @@ static int run_loop(struct daemon *d)
 			settle = now_ms() + FT_EVENT_SETTLE_MS;
 		if (pfd[2].revents)
 			control_request(d);
+		if (d->metrics_due) {
+			d->metrics_due = false;
+			next_metrics = 0;	/* after each reload, as after SIGHUP */
+		}
 		if (pfd[3].revents && d->waiter_fd >= 0) {
 			/* the waiting reload --confirm went away: the timer stays */
 			close(d->waiter_fd);
@@ -537,7 +547,7 @@ static int run_loop(struct daemon *d)
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
-			do_reload(d, 0);
+			do_reload(d, "SIGHUP", 0);
 			next_metrics = 0;
 			continue;
 		}

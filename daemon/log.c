@@ -11,6 +11,7 @@ static const char *log_ident = "flowtag";
 static enum ft_log_target log_target = FT_LOG_STDERR;
 static int log_verbose;
 static char last_error[512];
+static char first_error[512];
 
 static void ft_vlog(int level, bool plain, const char *fmt, va_list ap)
 {
@@ -27,6 +28,8 @@ static void ft_vlog(int level, bool plain, const char *fmt, va_list ap)
 		va_copy(cp, ap);
 		vsnprintf(last_error, sizeof(last_error), fmt, cp);
 		va_end(cp);
+		if (!first_error[0])
+			snprintf(first_error, sizeof(first_error), "%s", last_error);
 	}
 	if (level == LOG_DEBUG && !log_verbose)
 		return;
@@ -84,7 +87,13 @@ const char *ft_log_last_error(void)
 	return last_error;
 }
 
+const char *ft_log_first_error(void)
+{
+	return first_error;
+}
+
 void ft_log_clear_error(void)
 {
 	last_error[0] = '\0';
+	first_error[0] = '\0';
 }

@@ -35,6 +35,13 @@ void ft_log_plain(int level, const char *fmt, ...) __attribute__((format(printf,
  * flowtagctl reload) without every function returning a message.
  */
 const char *ft_log_last_error(void);
+
+/**
+ * ft_log_first_error() - the text of the first error logged since
+ * ft_log_clear_error() ("" if none): the cause, where the last is often
+ * its consequence ("policy rejected").
+ */
+const char *ft_log_first_error(void);
 void ft_log_clear_error(void);
 
 #define pr_err(fmt, ...)	ft_log(LOG_ERR, fmt, ##__VA_ARGS__)

@@ -183,7 +183,7 @@ fi
 # second while the daemon is dead) always run alone
 SERIAL=(test_shaping.sh test_ingress_shaping.sh test_netfilter.sh test_routing.sh
 	test_hotplug.sh test_repair.sh test_restart.sh test_reload.sh test_confirm.sh test_sets.sh
-	test_dynsets_multi.sh)
+	test_dynsets_multi.sh test_reload_concurrent.sh)
 serial()
 {
 	local s
