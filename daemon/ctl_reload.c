@@ -111,8 +111,33 @@ int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
 	return incomplete;
 }
 
+/*
+ * Where the policy is attached (not absent, not failed, not down), for
+ * "in force on N interface(s)"; the entries no interface answers to yet
+ * are named after it, in @absent (JSON "absent").
+ */
+static uint32_t attached_count(const struct ctl_view *v, const char **absent, size_t *nabsent)
+{
+	uint32_t i, n = 0;
+
+	*nabsent = 0;
+	for (i = 0; i < v->nifs; i++) {
+		const struct ctl_iface_view *iv = &v->ifs[i];
+
+		if (iv->rec.flags & FT_IFACE_F_ABSENT)
+			absent[(*nabsent)++] = iv->rec.name;
+		else if (!(iv->rec.flags & FT_IFACE_F_FAILED) && iv->lv.state != FT_LIVE_DOWN)
+			n++;
+	}
+	return n;
+}
+
 static int do_reload(const struct ctl *c, int argc, char **argv)
 {
+	const char *absent[FT_MAX_IFACES];
+	char names[FT_MAX_IFACES * (FT_IFNAMSIZ + 2)];
+	size_t nabsent = 0, nn = 0;
+	uint32_t attached = 0;
 	struct reload_answer a = { 0 };
 	struct ft_daemon_info info;
 	struct ctl_view v = { 0 };
@@ -174,14 +199,24 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 	ft_out_u64(o, "pid", NULL, info.pid);
 	ft_out_u64(o, "generation_before", NULL, a.before);
 	ft_out_u64(o, "generation", NULL, a.generation);
-	if (a.res == RL_RELOADED || a.res == RL_INCOMPLETE)
+	if (a.res == RL_RELOADED || a.res == RL_INCOMPLETE) {
 		ft_out_strv(o, "problems", (const char *const *)v.reasons, v.nreasons);
+		attached = attached_count(&v, absent, &nabsent);
+		ft_out_u64(o, "in_force_on", NULL, attached);
+		ft_out_strv(o, "absent", absent, nabsent);
+		names[0] = '\0';
+		for (i = 0; i < nabsent; i++)
+			ctl_append(names, sizeof(names), &nn, "%s%s", i ? ", " : "", absent[i]);
+	}
 	if (a.res == RL_REJECTED)
 		ft_out_str(o, "reason", NULL, a.why);
 	switch (a.res) {
 	case RL_RELOADED:
-		ft_out_text(o, "reloaded: generation %u -> %u, in force on %u interface(s)",
-			    a.before, a.generation, v.nifs);
+		ft_out_text(o, "reloaded: generation %u -> %u, in force on %u interface(s)%s%s%s",
+			    a.before, a.generation, attached,
+			    nabsent ? "; not there yet: " : "", nabsent ? names : "",
+			    !nabsent ? "" : nabsent == 1 ? " (attached when it appears)" :
+			    " (attached when they appear)");
 		for (i = 0; i < v.nreasons; i++)
 			ft_out_text(o, "  note: %s", v.reasons[i]);
 		ret = EXIT_OK;

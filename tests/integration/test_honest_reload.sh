@@ -8,6 +8,8 @@
 #    swap works as well (-c is absolute but never resolved).
 #  - a reload naming an interface flowtag cannot attach (another tool's XDP
 #    program holds it): `flowtagctl reload` exits non-zero and says why.
+#  - a reload naming one that does not exist yet: in force on the others,
+#    counted without it, and it is named.
 #
 #   gen (g0 198.18.6.1) ---- (d0 198.18.6.2) dut
 #   gen (g1 198.18.16.1) --- (d1 198.18.16.2) dut   (d1: someone else's XDP)
@@ -143,6 +145,14 @@ r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); pri
 expect_eq "reload naming an absent optional zz9: reloaded, no problem" "$r" "reloaded 0"
 check "... and the log says zz9 is not there yet" \
 	grep -q "zz9: no such interface yet: attached when it appears" "$TMP/flowtagd.log"
+# in force where it is attached (d0, d1), not on the absent zz9, which is named
+ctl dut reload >"$TMP/rl8" 2>&1
+expect_eq "the same reload in text: exit 0" "$?" 0
+check "in force on 2 interfaces, zz9 named as not there yet" \
+	grep -q "^reloaded: generation [0-9]* -> [0-9]*, in force on 2 interface(s); not there yet: zz9 (attached when it appears)$" "$TMP/rl8"
+sed 's/^/# /' "$TMP/rl8"
+r=$(ctl dut -j reload | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["in_force_on"], d["absent"])')
+expect_eq "JSON: in_force_on 2, absent ['zz9']" "$r" "2 ['zz9']"
 
 # a daemon that cannot answer in time (stopped here; in the field one
 # compiling 10^6 prefixes on a busy machine): reload --timeout 1 gives up
