@@ -38,8 +38,11 @@ int ft_ifaces_check_required(const struct ft_policy *pol)
 			found = ft_ifname_match(ifc->name, present[k].name);
 		if (found)
 			continue;
-		pr_err("%s:%d: required interface %s %s", pol->file, ifc->line, ifc->name,
-		       ft_ifname_is_pattern(ifc->name) ? "matches no interface" : "does not exist");
+		/* FILE:LINE: error: as every other error in a policy file */
+		ft_log_plain(LOG_ERR, "%s:%d: error: required interface %s %s", pol->file,
+			     ifc->line, ifc->name,
+			     ft_ifname_is_pattern(ifc->name) ? "matches no interface" :
+							       "does not exist");
 		err = -ENODEV;
 	}
 	return err;

@@ -115,7 +115,7 @@ nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/required.conf" --pi
 rc=$?
 check "required = true, absent: flowtagd refuses to start (exit $rc)" test "$rc" -ne 0
 check "required = true, absent: FILE:LINE error" \
-	grep -q "$TMP/required.conf:3: required interface nope0 does not exist" "$TMP/required.log"
+	grep -q "$TMP/required.conf:3: error: required interface nope0 does not exist" "$TMP/required.log"
 check "required = true, absent: nothing left attached" nothing_left dut d0
 
 # ---- start with late0 and pp* absent ----
@@ -281,7 +281,7 @@ sed -i 's/{ name = "late0"; }/{ name = "late0"; }, { name = "nope1"; required = 
 gen1=$(ctl dut status -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["generation"])')
 kill -HUP "$DAEMON_PID"
 check "reload with a required interface absent: refused with FILE:LINE" \
-	wait_log "$TMP/flowtagd.log" "policy.conf:3: required interface nope1 does not exist" 3
+	wait_log "$TMP/flowtagd.log" "policy.conf:3: error: required interface nope1 does not exist" 3
 check "... and the running policy stays" wait_log "$TMP/flowtagd.log" "reload failed: still running" 3
 gen2=$(ctl dut status -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["generation"])')
 expect_eq "generation unchanged by the refused reload" "$gen2" "$gen1"
