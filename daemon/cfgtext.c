@@ -181,7 +181,7 @@ static void list(struct lexer *lx, int nesting)
 	}
 }
 
-static void settings(struct lexer *lx, int nesting, enum tok_type end);
+static void settings(struct lexer *lx, int nesting, const struct tok *open);
 
 static void value(struct lexer *lx, int nesting)
 {
@@ -199,9 +199,11 @@ static void value(struct lexer *lx, int nesting)
 	case T_LIST_START:
 		list(lx, nesting + 1);
 		return;
-	case T_GROUP_START:
+	case T_GROUP_START: {
+		struct tok open = lx->cur;
+
 		lx_advance(lx);
-		settings(lx, nesting + 1, T_GROUP_END);
+		settings(lx, nesting + 1, &open);
 		if (lx_stop(lx))
 			return;
 		if (lx->cur.type != T_GROUP_END) {
@@ -210,6 +212,7 @@ static void value(struct lexer *lx, int nesting)
 		}
 		lx_advance(lx);
 		return;
+	}
 	default:
 		if (is_scalar(lx->cur.type)) {
 			scalar(lx);
@@ -219,15 +222,29 @@ static void value(struct lexer *lx, int nesting)
 	}
 }
 
-/* Settings up to @end (T_EOF at the top, T_GROUP_END in a group). */
-static void settings(struct lexer *lx, int nesting, enum tok_type end)
+/* The settings of a group up to its '}' (@open: its '{'; NULL: the top level, up to T_EOF). */
+static void settings(struct lexer *lx, int nesting, const struct tok *open)
 {
+	enum tok_type end = open ? T_GROUP_END : T_EOF;
 	struct tok *seen = NULL; /* the settings of this group so far */
-	size_t nseen = 0, cap = 0, i;
+	size_t nseen = 0, cap = 0, count = 0, i;
 
 	while (!lx_stop(lx) && lx->cur.type != end) {
 		if (lx->cur.type != T_NAME) {
 			syntax_error(lx, end == T_EOF ? "a setting name" : "a setting name or '}'");
+			break;
+		}
+		/* before libconfig (and the duplicate check below) spend n^2 on them */
+		if (++count > FT_CFG_MAX_SETTINGS) {
+			if (open)
+				lx_fatal(lx, lx->cur.file, lx->cur.line,
+					 "more than %d settings in the group opened at %s:%d",
+					 FT_CFG_MAX_SETTINGS, lx_file_name(lx, open->file),
+					 open->line);
+			else
+				lx_fatal(lx, lx->cur.file, lx->cur.line,
+					 "more than %d settings at the top level of the policy",
+					 FT_CFG_MAX_SETTINGS);
 			break;
 		}
 		for (i = 0; i < nseen; i++)
@@ -291,7 +308,7 @@ int ft_cfgtext_build(const char *buf, size_t len, const char *name, const char *
 	lx_push_src(&lx, buf, len, idx, name);
 	if (!lx_stop(&lx)) {
 		lx_scan(&lx);
-		settings(&lx, 0, T_EOF);
+		settings(&lx, 0, NULL);
 	}
 	if (lx.rc)
 		rc = lx.rc;

@@ -25,6 +25,13 @@
 
 #define FT_CFG_MAX_INCLUDE 10 /* @include nesting, as libconfig */
 #define FT_CFG_MAX_NESTING 32 /* groups, lists and arrays inside each other */
+/*
+ * Settings in one group, the policy's top level included. The largest group
+ * of the language (an interface's) has 8 keys; libconfig looks every new
+ * setting up among its group's earlier ones, so a group of 10^5 settings
+ * would take minutes to read (and a SIGHUP as long to answer).
+ */
+#define FT_CFG_MAX_SETTINGS 1024
 
 /* Where a line of the checked text comes from. */
 struct ft_src_pos {

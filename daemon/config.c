@@ -343,6 +343,17 @@ bool cfg_check_name(struct cfg_ctx *c, const config_setting_t *s, const char *wh
 	return false;
 }
 
+bool cfg_list_room(struct cfg_ctx *c, config_setting_t *l, int n, int i, int max,
+		   const char *what)
+{
+	if (i < max)
+		return true;
+	err_at(c, config_setting_get_elem(l, (unsigned int)i),
+	       "too many %s (%d; at most %d): the check stops here", what, n, max);
+	c->cut = true;
+	return false;
+}
+
 /* A rate setting: tc notation in a string ("100mbit"). */
 int cfg_get_rate(struct cfg_ctx *c, const config_setting_t *s, uint64_t *out)
 {
@@ -495,18 +506,18 @@ static int parse_root(struct cfg_ctx *c, config_setting_t *root)
 
 	cfg_check_keys(c, root, keys, "the policy");
 	rc = cfg_parse_interfaces(c, root);
-	if (rc)
+	if (rc || c->cut)
 		return rc;
 	/* before classes: marks are checked against mark_mask */
 	parse_scalars(c, root);
 	rc = cfg_parse_classes(c, root);
-	if (rc)
+	if (rc || c->cut)
 		return rc;
 	rc = cfg_parse_sets(c, root);
-	if (rc)
+	if (rc || c->cut)
 		return rc;
 	rc = cfg_parse_rules(c, root);
-	if (rc)
+	if (rc || c->cut)
 		return rc;
 	parse_default_class(c, root);
 	rc = cfg_parse_tests(c, root);

@@ -126,8 +126,8 @@ int cfg_parse_classes(struct cfg_ctx *c, config_setting_t *root)
 	for (i = 0; i < n; i++) {
 		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
 
-		if (i == FT_MAX_CLASSES)
-			err_at(c, g, "too many classes (%d; at most %d)", n, FT_MAX_CLASSES);
+		if (!cfg_list_room(c, l, n, i, FT_MAX_CLASSES, "classes"))
+			break;
 		c->pol->nclasses = (size_t)i + 1;
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 			cfg_wrong_type(c, g,

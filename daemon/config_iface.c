@@ -225,8 +225,8 @@ int cfg_parse_interfaces(struct cfg_ctx *c, config_setting_t *root)
 	for (i = 0; i < n; i++) {
 		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
 
-		if (i == FT_MAX_IFACES)
-			err_at(c, g, "too many interfaces (%d; at most %d)", n, FT_MAX_IFACES);
+		if (!cfg_list_room(c, l, n, i, FT_MAX_IFACES, "interfaces"))
+			break;
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 			cfg_wrong_type(c, g, "a list of groups: ( { name = \"eth0\"; }, ... )");
 			continue;
@@ -235,7 +235,7 @@ int cfg_parse_interfaces(struct cfg_ctx *c, config_setting_t *root)
 		c->pol->nifaces = (size_t)i + 1;
 		parse_iface(c, g, (size_t)i);
 	}
-	c->pol->nifaces = (size_t)n;
+	c->pol->nifaces = (size_t)i;
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct cfg_ctx {
 	struct ft_policy *pol;
 	struct ft_diag *diag;
 	int nerrors;			/* errors found by this run */
+	bool cut;			/* a list was longer than its limit: stop the check */
 	bool oom;			/* a diagnostic could not be recorded */
 	bool *class_used;		/* per class: a rule or default_class names it */
 	bool *set_used;			/* per set: a rule names it */
@@ -80,6 +81,16 @@ bool cfg_has_ctrl(const char *s);
 bool cfg_check_name(struct cfg_ctx *c, const config_setting_t *s, const char *what,
 		    const char *v, size_t size);
 const char *cfg_perm_hint(int rc);
+
+/*
+ * Whether list @l (of @n elements) may have element @i: past @max (the
+ * language's limit for @what) it may not, and the check stops there, at
+ * @l's element @max: the elements after it are not read (each would be
+ * compared with all before it), and what comes after the list would be
+ * checked against a list cut short.
+ */
+bool cfg_list_room(struct cfg_ctx *c, config_setting_t *l, int n, int i, int max,
+		   const char *what);
 
 /* ---- the parts of a policy; each returns 0 or -ENOMEM ---- */
 

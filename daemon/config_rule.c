@@ -405,12 +405,12 @@ int cfg_parse_rules(struct cfg_ctx *c, config_setting_t *root)
 		config_setting_t *g = config_setting_get_elem(l, (unsigned int)i);
 		struct ft_rule *r = &c->pol->rules[i];
 
+		if (!cfg_list_room(c, l, n, i, FT_MAX_RULES, "rules"))
+			break;
 		/* count first, so ft_policy_free() sees every match we touch */
 		c->pol->nrules = (size_t)i + 1;
 		r->line = cfg_src_line(c, g);
 		r->class_idx = -1;
-		if (i == FT_MAX_RULES)
-			err_at(c, g, "too many rules (%d; at most %d)", n, FT_MAX_RULES);
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 			cfg_wrong_type(
 				c, g,

@@ -36,6 +36,7 @@
 #include <cmocka.h>
 
 #include "cfgtest.h"
+#include "cfgtext.h"
 #include "config.h"
 #include "strparse.h"
 
@@ -751,6 +752,149 @@ static void test_limits(void **state)
 		    "too many interfaces (65; at most 64)");
 }
 
+/* Seconds since @t0 (CLOCK_MONOTONIC). */
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* @head, then @n settings "kI = I;" one a line, then @tail. */
+static char *gen_settings(const char *head, int n, const char *tail)
+{
+	char *s = malloc(strlen(head) + strlen(tail) + (size_t)n * 24 + 1), *p;
+	int i;
+
+	assert_non_null(s);
+	p = s + sprintf(s, "%s", head);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "k%d = %d;\n", i, i);
+	strcpy(p, tail);
+	return s;
+}
+
+/*
+ * A group holds at most FT_CFG_MAX_SETTINGS settings: libconfig looks each
+ * new one up among the group's earlier ones, so 16000 settings took 2.3 s
+ * and 200000 did not finish in minutes. One more is refused at its line,
+ * before libconfig reads anything.
+ */
+static void test_group_cap(void **state)
+{
+	/* 3 settings on lines 1-3 */
+	static const char top[] = BASE "default_class = \"c\";\n";
+	/* the match group opens on line 3, its settings start on line 4 */
+	static const char nested[] = BASE "rules = ( { class = \"c\"; match = {\n";
+	char msg[128], *text;
+	struct ft_policy p;
+	struct ft_diag d;
+	struct timespec t0;
+	double secs;
+	int rc;
+
+	(void)state;
+	/* at the cap: only the unknown keys are wrong */
+	text = gen_settings(top, FT_CFG_MAX_SETTINGS - 3, "");
+	rc = parse(text, &p, &d);
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(d.nerrors, FT_CFG_MAX_SETTINGS - 3);
+	assert_null(strstr(d.text, "settings at the top level"));
+	ft_diag_free(&d);
+	free(text);
+
+	/* one more: that one, and nothing else */
+	snprintf(msg, sizeof(msg), "more than %d settings at the top level of the policy",
+		 FT_CFG_MAX_SETTINGS);
+	text = gen_settings(top, FT_CFG_MAX_SETTINGS - 2, "");
+	expect_error(text, 1, FT_CFG_MAX_SETTINGS + 1, msg);
+	free(text);
+
+	/* in a group: at the line of the setting past the cap, naming the group */
+	text = gen_settings(nested, FT_CFG_MAX_SETTINGS, "}; } );\n");
+	rc = parse(text, &p, &d);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(strstr(d.text, "settings in the group"));
+	ft_diag_free(&d);
+	free(text);
+	snprintf(msg, sizeof(msg), "more than %d settings in the group opened at t.conf:3",
+		 FT_CFG_MAX_SETTINGS);
+	text = gen_settings(nested, FT_CFG_MAX_SETTINGS + 1, "}; } );\n");
+	expect_error(text, 1, 3 + FT_CFG_MAX_SETTINGS + 1, msg);
+	free(text);
+
+	/* 200000 of them (3.4 MB): refused at once */
+	text = gen_settings(top, 200000, "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = parse(text, &p, &d);
+	secs = secs_since(&t0);
+	print_message("      200000 top-level settings refused in %.3f s\n", secs);
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(d.nerrors, 1);
+	assert_true(secs < 5);
+	ft_diag_free(&d);
+	free(text);
+}
+
+/*
+ * A list longer than its limit stops the check at the element past it:
+ * checking 50000 named rules compared each name with every earlier one
+ * (10^9 comparisons; 200000 took minutes). Big lists within the limits
+ * stay fast (the times printed are under ASan, several times slower).
+ */
+static void test_long_lists(void **state)
+{
+	struct ft_policy p;
+	struct ft_diag d;
+	struct timespec t0;
+	char *text, *pfx, *q;
+	double secs;
+	int rc, i;
+
+	(void)state;
+	text = gen_policy(BASE, "rules",
+			  "{ name = \"r%1$d\"; match = { dport = 1; }; class = \"c\"; }", 50000,
+			  "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = parse(text, &p, &d);
+	secs = secs_since(&t0);
+	print_message("      50000 rules refused in %.3f s\n", secs);
+	if (rc != -EINVAL || d.nerrors != 1 ||
+	    !diag_has(&d, "t.conf", 2 + 1 + FT_MAX_RULES + 1, "error",
+		      "too many rules (50000; at most 4096): the check stops here"))
+		fail_msg("rc %d, %d error(s):\n%.2000s", rc, d.nerrors, d.text ? d.text : "");
+	assert_true(secs < 10);
+	ft_diag_free(&d);
+	free(text);
+
+	/* legal and big: 4096 rules, a set of 200000 prefixes */
+	pfx = malloc(200000 * 24 + 128);
+	assert_non_null(pfx);
+	q = pfx + sprintf(pfx, "prefix_sets = ( { name = \"s\"; prefixes = [\n");
+	for (i = 0; i < 200000; i++)
+		q += sprintf(q, "\"10.%d.%d.%d/32\"%s\n", i >> 16, (i >> 8) & 0xff, i & 0xff,
+			     i + 1 < 200000 ? "," : "");
+	strcpy(q, "]; } );\n");
+	text = gen_policy(
+		BASE, "rules",
+		"{ name = \"r%1$d\"; match = { src = \"@s\"; dport = 1; }; class = \"c\"; }",
+		FT_MAX_RULES, pfx);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = parse(text, &p, &d);
+	secs = secs_since(&t0);
+	print_message("      4096 rules and 200000 prefixes read in %.3f s\n", secs);
+	if (rc)
+		fail_msg("rc %d:\n%.2000s", rc, d.text ? d.text : "");
+	assert_int_equal(p.nrules, FT_MAX_RULES);
+	assert_int_equal(p.sets[0].npfx, 200000);
+	assert_true(secs < 60);
+	ft_policy_free(&p);
+	ft_diag_free(&d);
+	free(text);
+	free(pfx);
+}
+
 /* Mark 0 is a mark like any other: two classes cannot share it either. */
 static void test_mark_zero_twice(void **state)
 {
@@ -1105,6 +1249,8 @@ int main(void)
 		cmocka_unit_test(test_set_file_error_cap),
 		cmocka_unit_test(test_multiple_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_group_cap),
+		cmocka_unit_test(test_long_lists),
 		cmocka_unit_test(test_mark_zero_twice),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_load_errors),
