@@ -58,6 +58,9 @@ struct ft_attachment {
 	uint8_t l2;			/* FT_L2_*: Ethernet, or the IP header first */
 	int link_fd;			/* XDP link, -1 if none */
 	int tcx_fd;			/* tcx ingress link (FT_IFACE_F_TCX), -1 if none */
+	uint32_t shaping_failed;	/* FT_IFS_F_*: shaping the policy asks for that
+					 * could not be built (ft_ifaces_shape()) */
+	char shaping_why[sizeof(((struct ft_iface_shaping *)0)->why)]; /* ... why */
 };
 
 /**

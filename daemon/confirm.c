@@ -112,7 +112,8 @@ static int do_rollback(struct daemon *d, bool automatic, const char *why, char *
 		pr_err("rollback: the policy is active, but %u interface(s) could not be attached: "
 		       "%s", d->health.nmissing, d->health.missing);
 	if (sync_shaping(d, &d->prev))
-		pr_err("rollback: the policy is active, but egress shaping is not as it says");
+		pr_err("rollback: the policy is active, but the shaping of some interface is not "
+		       "as it says (above; flowtagctl status shows it)");
 	ft_policy_free(&d->pol);
 	d->pol = d->prev;
 	memset(&d->prev, 0, sizeof(d->prev));

@@ -175,6 +175,8 @@ void ctl_out_sets(struct ft_out *o, const char *pin_dir);
 struct ctl_iface_view {
 	struct ft_iface_info rec;	/* as flowtagd recorded it */
 	struct ft_iface_health ih;	/* its repair record (zero without ft_ifhealth) */
+	struct ft_iface_shaping is;	/* why its shaping could not be built (zero:
+					 * nothing failed, or no ft_ifshaping) */
 	struct ft_hoff hoff;		/* its hand-off counters */
 	bool has_hoff;
 	struct ft_live lv;		/* the kernel's view, judged */
@@ -206,8 +208,9 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v);
  * every interface of the policy, asked of the kernel (ctl_view_read()):
  * the data path runs it (or a later generation replaced it since: a note
  * among @v's reasons, the interfaces judged as they are now), no
- * interface is missing, every one carries our XDP program and is not
- * down. flowtagctl reload and reload --confirm.
+ * interface is missing, every one carries our XDP program, is not down,
+ * and has the shaping the policy asks for. flowtagctl reload and reload
+ * --confirm.
  * Return: 0 in force, 1 not (the reasons are in @v), or -errno when the
  * state cannot be read (logged). Release @v with ctl_view_free() either way.
  */

@@ -99,12 +99,13 @@ int ctl_in_force(struct ctl_pins *p, uint32_t generation, struct ctl_view *v)
 	if (v->health.nmissing)
 		incomplete = 1;
 	/* an absent optional entry is no fault, and a tc-only interface has
-	 * no XDP of flowtag's as attached (status: ok); each other finding
-	 * has its reason among v's */
+	 * no XDP of flowtag's as attached (status: ok); shaping the policy
+	 * asks for and the kernel lacks is; each finding has its reason
+	 * among v's */
 	for (i = 0; i < v->nifs; i++) {
 		const struct ctl_iface_view *iv = &v->ifs[i];
 
-		if (iv->lv.state == FT_LIVE_DOWN ||
+		if (iv->lv.state == FT_LIVE_DOWN || iv->lv.unshaped ||
 		    (!iv->lv.xdp.ours && !(iv->rec.flags & (FT_IFACE_F_ABSENT | FT_IFACE_F_TC_ONLY))))
 			incomplete = 1;
 	}

@@ -13,10 +13,19 @@
 #include "log.h"
 
 /* Per-interface findings the kernel does not show: repairs given up,
- * hand-off stalled or never reaching tc. Added to @v->lv's reasons. */
+ * hand-off stalled or never reaching tc, why the shaping the kernel lacks
+ * could not be built. Added to @v->lv's reasons. */
 static void judge_extra(struct ctl_iface_view *v)
 {
 	struct ft_live *lv = &v->lv;
+
+	/* the kernel said what is missing (ft_live_check()); flowtagd why */
+	if (lv->unshaped && v->is.why[0] && lv->nreasons < FT_LIVE_REASONS)
+		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
+			 "flowtagd could not build its %s: %.150s",
+			 v->is.flags == (FT_IFS_F_EGRESS | FT_IFS_F_INGRESS) ? "shaping" :
+			 v->is.flags & FT_IFS_F_INGRESS ? "ingress shaping" : "egress shaping",
+			 v->is.why);
 
 	if ((v->ih.flags & FT_IFH_F_GAVE_UP) && lv->nreasons < FT_LIVE_REASONS) {
 		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
@@ -116,6 +125,9 @@ int ctl_view_read(struct ctl_pins *p, struct ctl_view *v)
 		}
 		if (ft_pinned_ifhealth(&p->maps, i, &iv->ih) || iv->ih.ifindex != iv->rec.ifindex)
 			memset(&iv->ih, 0, sizeof(iv->ih));
+		/* older pins have no ft_ifshaping: no reason beyond the kernel's */
+		if (ft_pinned_ifshaping(&p->maps, i, &iv->is) || iv->is.ifindex != iv->rec.ifindex)
+			memset(&iv->is, 0, sizeof(iv->is));
 		iv->has_hoff = !ft_pinned_hoff(&p->maps, iv->rec.ifindex, &iv->hoff);
 		ft_live_check(&iv->rec, &exp, p->path, &iv->lv);
 		judge_extra(iv);

@@ -274,7 +274,8 @@ int do_reload(struct daemon *d, const char *source, int confirm_s)
 		pr_err("reload: the policy is active, but %u interface(s) could not be attached: %s",
 		       d->health.nmissing, d->health.missing);
 	if (sync_shaping(d, &pol))
-		pr_err("reload: the policy is active, but egress shaping is not as it says");
+		pr_err("reload: the policy is active, but the shaping of some interface is not as "
+		       "it says (above; flowtagctl status shows it)");
 	/* the policy before stays, for rollback: the inactive slot holds it */
 	ft_policy_free(&d->prev);
 	d->prev = d->pol;
@@ -357,7 +358,7 @@ static void follow_links(struct daemon *d)
 	    d->info.generation == gen)
 		return;
 	if (sync_shaping(d, &d->pol))
-		pr_err("egress shaping is not as the policy says on every interface");
+		pr_err("shaping is not as the policy says on every interface (above)");
 	publish_state(d);
 	ft_notifyf("STATUS=generation %u, %zu rules, %zu interfaces attached, %zu absent",
 		   d->info.generation, d->pol.nrules, d->ifs.natt, d->ifs.nabsent);

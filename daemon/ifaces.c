@@ -67,21 +67,61 @@ const char *ft_ifaces_ifb(const struct ft_policy *pol, const char *name)
 	return ifc && ifc->ingress_shaping.enabled ? ifc->ingress_shaping.ifb : NULL;
 }
 
+/* Add the first error logged since ft_log_clear_error() to @a's shaping
+ * reasons, without the interface name it starts with. */
+static void shaping_failed(struct ft_attachment *a, uint32_t what, int err)
+{
+	const char *why = ft_log_first_error();
+	size_t len = strlen(a->shaping_why), nl = strlen(a->name);
+
+	if (!why[0])
+		why = strerror(-err);
+	else if (!strncmp(why, a->name, nl) && !strncmp(why + nl, ": ", 2))
+		why += nl + 2;
+	snprintf(a->shaping_why + len, sizeof(a->shaping_why) - len, "%s%s", len ? "; " : "", why);
+	a->shaping_failed |= what;
+}
+
 int ft_ifaces_shape(const struct ft_policy *pol, struct ft_attachment *a,
 		    const struct ft_iface *ifc, const char *prev_ifb)
 {
 	bool owned = a->flags & FT_IFACE_F_SHAPED;
-	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED;
+	bool in_owned = a->flags & FT_IFACE_F_INGRESS_SHAPED, in_had = in_owned;
 	int err = 0, e;
 
+	a->shaping_failed = 0;
+	a->shaping_why[0] = '\0';
+	a->flags &= ~(FT_IFACE_F_SHAPE_WANT | FT_IFACE_F_INGRESS_SHAPE_WANT);
 	if (ifc && ifc->egress_shaping.enabled) {
+		a->flags |= FT_IFACE_F_SHAPE_WANT;
+		ft_log_clear_error();
 		err = ft_shaping_apply(pol, ifc, a->ifindex, &owned);
+		if (err) {
+			shaping_failed(a, FT_IFS_F_EGRESS, err);
+			/* no half-built tree: HTB's direct queue would take the
+			 * classes without a leaf or a class, unshaped */
+			if (owned && !ft_shaping_remove(a->ifindex, a->name))
+				owned = false;
+			pr_err("%s: egress shaping is not as the policy says: nothing half-built of "
+			       "it is left (status: degraded); a reload tries again", a->name);
+		}
 	} else if (owned) {
 		ft_shaping_remove(a->ifindex, a->name);
 		owned = false;
 	}
 	if (ifc && ifc->ingress_shaping.enabled) {
+		a->flags |= FT_IFACE_F_INGRESS_SHAPE_WANT;
+		ft_log_clear_error();
 		e = ft_ingress_shaping_apply(pol, ifc, a->ifindex, &in_owned);
+		if (e) {
+			shaping_failed(a, FT_IFS_F_INGRESS, e);
+			/* the redirect and the IFB (with what is on it) go */
+			if ((in_owned || in_had) &&
+			    !ft_ingress_shaping_remove(a->ifindex, a->name, ifc->ingress_shaping.ifb))
+				in_owned = false;
+			pr_err("%s: ingress shaping is not as the policy says: nothing half-built of "
+			       "it is left (status: degraded); a reload tries again", a->name);
+		}
 		if (e && !err)
 			err = e;
 	} else if (in_owned) {

@@ -93,7 +93,13 @@ int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *gener
  * and the IFB device, its tree and the redirect of ingress_shaping; remove
  * ours where @ifc no longer asks for them (@prev_ifb: the IFB the policy
  * before named, NULL if none: deleted by name when its redirect is gone).
- * Updates FT_IFACE_F_SHAPED and FT_IFACE_F_INGRESS_SHAPED in @a->flags.
+ * What cannot be built as @ifc says is removed, not left half-built (an
+ * HTB tree without its leaves or some classes sends their packets
+ * unshaped through HTB's direct queue, looking in place): the kernel's
+ * default root qdisc, no IFB; why goes to @a->shaping_why and
+ * @a->shaping_failed (ft_ifshaping), and status shows it degraded.
+ * Updates FT_IFACE_F_SHAPED, FT_IFACE_F_INGRESS_SHAPED and the _WANT flags
+ * in @a->flags.
  * Return: 0, or the first -errno (logged).
  */
 int ft_ifaces_shape(const struct ft_policy *pol, struct ft_attachment *a,

@@ -63,6 +63,8 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 	/* the loader sizes it: possible CPUs x pages per CPU */
 	[FT_PINNED_FLOW4] = { "ft_flow4", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			      sizeof(struct ft_flow4_page), 1 },
+	[FT_PINNED_IFSHAPING] = { "ft_ifshaping", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				  sizeof(struct ft_iface_shaping), FT_MAX_IFACES },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
@@ -378,6 +380,18 @@ int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *
 	err = lookup(s, FT_PINNED_IFHEALTH, i, ih);
 	if (!err)
 		ih->last[sizeof(ih->last) - 1] = '\0';
+	return err;
+}
+
+int ft_pinned_ifshaping(struct ft_pinned *s, uint32_t i, struct ft_iface_shaping *is)
+{
+	int err;
+
+	if (i >= FT_MAX_IFACES)
+		return -EINVAL;
+	err = lookup(s, FT_PINNED_IFSHAPING, i, is);
+	if (!err)
+		is->why[sizeof(is->why) - 1] = '\0';
 	return err;
 }
 

@@ -42,6 +42,7 @@ enum ft_pinned_map {
 	FT_PINNED_CONFIRM,	/* ft_confirm */
 	FT_PINNED_DEVS,		/* ft_devs (per CPU, indexed by ifindex & (FT_DEV_SLOTS - 1)) */
 	FT_PINNED_FLOW4,	/* ft_flow4 (pages of the compact flow cache, per CPU by index) */
+	FT_PINNED_IFSHAPING,	/* ft_ifshaping */
 	FT_PINNED_MAX,
 };
 
@@ -118,6 +119,13 @@ int ft_pinned_health(struct ft_pinned *s, struct ft_health *h);
  * Return: 0, -EINVAL for a bad index, -ENOENT without the map, or -errno.
  */
 int ft_pinned_ifhealth(struct ft_pinned *s, uint32_t i, struct ft_iface_health *ih);
+
+/**
+ * ft_pinned_ifshaping() - entry @i (< FT_MAX_IFACES) of ft_ifshaping, why
+ * the shaping of interface ft_ifaces[@i] is not as the policy says.
+ * Return: 0, -ENOENT when the pins predate ft_ifshaping, or -errno.
+ */
+int ft_pinned_ifshaping(struct ft_pinned *s, uint32_t i, struct ft_iface_shaping *is);
 
 /**
  * ft_pinned_hoff() - the XDP->tc hand-off counters of @ifindex, summed over

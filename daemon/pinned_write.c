@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * The writer of the daemon's records that pinned.c reads: ft_info,
- * ft_ifaces, ft_health, ft_ifhealth, the ft_hoff entries, and the ft_devs
+ * ft_ifaces, ft_health, ft_ifhealth, ft_ifshaping, the ft_hoff entries, and the ft_devs
  * entries (claimed when an interface is attached). See pinned.h.
  */
 #include <errno.h>
@@ -294,6 +294,16 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 		}
 		bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_ifhealth"), &i, &ih, 0);
 	}
+	for (i = 0; i < FT_MAX_IFACES; i++) {
+		struct ft_iface_shaping is = { 0 };
+
+		if (i < s->ifs->natt && s->ifs->att[i].shaping_failed) {
+			is.ifindex = s->ifs->att[i].ifindex;
+			is.flags = s->ifs->att[i].shaping_failed;
+			snprintf(is.why, sizeof(is.why), "%s", s->ifs->att[i].shaping_why);
+		}
+		bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_ifshaping"), &i, &is, 0);
+	}
 	s->health->repairs = s->rep->repairs;
 	ft_health_set_progs(s->health, s->expect);
 	s->health->seq = s->info->reloads + s->info->reload_failures;
@@ -301,6 +311,6 @@ void ft_pinned_publish(const struct ft_pinned_state *s)
 	if (s->confirm)
 		bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_confirm"), &zero, s->confirm,
 				    0);
-	/* last: flowtagctl reload waits for ft_info, then reads the rest */
+	/* last: ft_info (generation, reload counts) says the rest is written */
 	bpf_map_update_elem(ft_loader_map_fd(s->loader, "ft_info"), &zero, s->info, 0);
 }

@@ -65,10 +65,10 @@ void ft_health_set_progs(struct ft_health *h, const struct ft_live_expect *exp);
  * ft_pinned_publish() - write the daemon's records: an ft_hoff entry per
  * attached ifindex without an ft_devs entry of its own (the others
  * deleted; ft_devs entries of interfaces not attached cleared), ft_ifaces and ft_ifhealth (the
- * attached interfaces, then the absent ones), ft_health, ft_confirm, and
- * ft_info last:
- * flowtagctl reload waits for ft_info, then reads the rest. Failed map
- * updates are ignored (the records are informational).
+ * attached interfaces, then the absent ones), ft_ifshaping (why the
+ * shaping of an attached interface is not as the policy says), ft_health,
+ * ft_confirm, and ft_info last. Failed map updates are ignored (the
+ * records are informational).
  */
 void ft_pinned_publish(const struct ft_pinned_state *s);
 

@@ -128,7 +128,9 @@ static bool check_stall(struct ft_repair *r, const struct ft_attachment *a, stru
  * The shaping part of the self-repair: a tree another tool deleted (the
  * kernel's default qdisc is back) or a redirect to the IFB that is gone is
  * built again; a root qdisc another tool put in place of ours is left
- * alone, and said once. Returns whether something was repaired.
+ * alone, and said once. A rebuild that fails leaves nothing half-built
+ * and its reason for status, and is not tried again before a reload.
+ * Returns whether something was repaired or recorded.
  */
 static bool repair_shaping(struct ft_repair *r, struct ft_attachment *a,
 			   const struct ft_policy *pol, const struct ft_iface *ifc,
@@ -156,8 +158,10 @@ static bool repair_shaping(struct ft_repair *r, struct ft_attachment *a,
 		       FT_REPAIR_MAX, FT_REPAIR_WINDOW_MS / 1000, a->name);
 		return true;
 	}
+	/* what cannot be built is removed and recorded (ft_ifaces_shape()),
+	 * and not tried again before a reload: it would fail the same way */
 	if (ft_ifaces_shape(pol, a, ifc, NULL))
-		return false;
+		return true;
 	snprintf(what, sizeof(what), "%s%s%s",
 		 found & FT_SHAPING_EGRESS_GONE ? "the egress HTB tree" : "",
 		 found == (FT_SHAPING_EGRESS_GONE | FT_SHAPING_INGRESS_GONE) ? ", " : "",

@@ -163,8 +163,14 @@ static int htb_class_set(struct nl_sock *sk, uint32_t ifindex, uint32_t parent,
 	return err < 0 ? nl_err(err) : 0;
 }
 
-/* The leaf qdisc under class @classid: kept when it already has the right
- * kind (its statistics and queue survive a reload), else replaced. */
+/*
+ * The leaf qdisc under class @classid: kept when it already has the right
+ * kind (its statistics and queue survive a reload), else replaced. The
+ * kernel changes a qdisc of the same handle in place and refuses another
+ * kind there (EINVAL, "must match existing qdisc"): the old leaf is
+ * deleted first (HTB puts its default in for the moment), so that the new
+ * one is created, or fails for its own reason (ENOENT: no such kind).
+ */
 static int leaf_set(struct nl_sock *sk, struct nl_cache *qcache, uint32_t ifindex,
 		    uint32_t classid, enum ft_leaf leaf)
 {
@@ -180,6 +186,11 @@ static int leaf_set(struct nl_sock *sk, struct nl_cache *qcache, uint32_t ifinde
 	}
 	if (have && !strcmp(have, want))
 		goto out;
+	if (cur && rtnl_tc_get_handle(TC_CAST(cur))) {
+		err = rtnl_qdisc_delete(sk, cur);
+		if (err < 0)
+			goto out;
+	}
 	q = rtnl_qdisc_alloc();
 	if (!q) {
 		err = -NLE_NOMEM;

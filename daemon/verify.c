@@ -19,6 +19,7 @@
 #include <netlink/route/tc.h>
 
 #include "attach.h"
+#include "shaping.h"
 #include "tcx_link.h"
 #include "verify.h"
 #include "xdp_link.h"
@@ -267,6 +268,39 @@ static void clsact_in_front(const struct ft_iface_info *rec, struct ft_live *lv)
 	}
 }
 
+/*
+ * The shaping the policy asks for (FT_IFACE_F_SHAPE_WANT, _INGRESS_SHAPE_WANT),
+ * as the kernel has it: flowtag's HTB root on the interface, the redirect
+ * to an IFB with flowtag's HTB root. Not there (flowtagd could not build
+ * it, or another tool removed it): degraded, packets are tagged but not
+ * shaped as configured.
+ */
+static void shaping_check(const struct ft_iface_info *rec, struct ft_live *lv)
+{
+	uint32_t want = (rec->flags & FT_IFACE_F_SHAPE_WANT ? FT_IFACE_F_SHAPED : 0) |
+			(rec->flags & FT_IFACE_F_INGRESS_SHAPE_WANT ? FT_IFACE_F_INGRESS_SHAPED : 0);
+	int found;
+
+	if (!want)
+		return;
+	found = ft_shaping_check(rec->ifindex, want);
+	if (found < 0) {
+		reason(lv, FT_LIVE_DEGRADED, "cannot check the shaping: %s", strerror(-found));
+		return;
+	}
+	if (found & (FT_SHAPING_EGRESS_GONE | FT_SHAPING_EGRESS_FOREIGN))
+		reason(lv, FT_LIVE_DEGRADED, "egress_shaping is configured, but %s: packets leave "
+		       "unshaped by the policy",
+		       found & FT_SHAPING_EGRESS_FOREIGN ?
+			       "another tool's root qdisc holds the interface, not flowtag's HTB 1:" :
+			       "flowtag's HTB tree is not there (the kernel's default root qdisc)");
+	if (found & FT_SHAPING_INGRESS_GONE)
+		reason(lv, FT_LIVE_DEGRADED, "ingress_shaping is configured, but there is no redirect "
+		       "to an IFB device with flowtag's HTB tree: packets arrive unshaped by the "
+		       "policy");
+	lv->unshaped = found != 0;
+}
+
 int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *exp,
 		  const char *pin_dir, struct ft_live *lv)
 {
@@ -382,6 +416,7 @@ int ft_live_check(const struct ft_iface_info *rec, const struct ft_live_expect *
 		}
 	}
 
+	shaping_check(rec, lv);
 	if (tcx) {
 		tcx_clsact_leftover(rec, cls, lv);
 		return 0;

@@ -11,7 +11,8 @@
  *   ok       - everything flowtagd attached is there and nothing runs in front
  *   degraded - packets are still tagged, but not as configured (no XDP, so
  *              tc classifies itself; tcx programs or, on clsact, other tc
- *              filters in front; egress restore missing; no link pin)
+ *              filters in front; egress restore missing; no link pin;
+ *              egress or ingress shaping the policy asks for not there)
  *   down     - packets are not tagged at all: the interface is gone, or the
  *              clsact qdisc or our tc ingress filter is (clsact), or our
  *              tcx link is (tcx)
@@ -69,6 +70,8 @@ struct ft_live {
 					 * pref/handle on clsact: it runs twice */
 	bool unknown;			/* the kernel could not be asked: judge, but
 					 * repair nothing */
+	bool unshaped;			/* shaping the record asks for (the _WANT
+					 * flags) is not in the kernel */
 
 	enum ft_live_state state;	/* the verdict, with its reasons: */
 	unsigned int nreasons;
@@ -79,7 +82,8 @@ struct ft_live {
  * ft_live_check() - read what is attached to @rec->ifindex now and judge it.
  * @rec:     the interface as flowtagd recorded it (name, ifindex, FT_IFACE_F_*
  *           flags: egress is checked only when FT_IFACE_F_EGRESS is set, tc
- *           ingress on tcx when FT_IFACE_F_TCX is)
+ *           ingress on tcx when FT_IFACE_F_TCX is, the shaping when the
+ *           _SHAPE_WANT flags are)
  * @exp:     program ids flowtagd attaches (zeros: judge by program name)
  * @pin_dir: where the XDP link pin lives, as this process sees it; NULL
  *           skips the link check

@@ -3,9 +3,9 @@
  * The maps the programs never read or write, for flowtagctl only: what the
  * loader writes about the policy (classes, rules and their names, per
  * slot) and what flowtagd records about itself (ft_info, ft_ifaces,
- * ft_health, ft_ifhealth, ft_confirm). Declared in the BPF objects so that
- * the loader creates and pins them with the others. BPF only, part of
- * classify.h: included by it, and only there.
+ * ft_health, ft_ifhealth, ft_confirm, ft_ifshaping). Declared in the BPF
+ * objects so that the loader creates and pins them with the others. BPF
+ * only, part of classify.h: included by it, and only there.
  */
 #ifndef FLOWTAG_XDP_RECORDS_H
 #define FLOWTAG_XDP_RECORDS_H
@@ -71,5 +71,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ft_confirm_info);
 } ft_confirm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct ft_iface_shaping);
+} ft_ifshaping SEC(".maps");
 
 #endif /* FLOWTAG_XDP_RECORDS_H */

@@ -404,6 +404,10 @@ static inline int ft_datapath_format_foreign(__u32 format)
 					 * flowtagd could not attach to it (ifindex 0:
 					 * nothing of flowtag's on it; ft_health.missing
 					 * says why) */
+#define FT_IFACE_F_SHAPE_WANT	0x1000	/* the policy asks for egress_shaping here:
+					 * status checks the kernel has flowtag's tree */
+#define FT_IFACE_F_INGRESS_SHAPE_WANT 0x2000 /* ... ingress_shaping: the redirect to
+					 * an IFB with flowtag's tree */
 
 struct ft_iface_info {
 	char name[16];			/* interface name */
@@ -451,6 +455,25 @@ struct ft_iface_health {
 
 _Static_assert(sizeof(struct ft_health) == 512, "ft_health ABI size");
 _Static_assert(sizeof(struct ft_iface_health) == 128, "ft_iface_health ABI size");
+
+/*
+ * ft_ifshaping (FT_MAX_IFACES entries, indexed as ft_ifaces): why the
+ * shaping of an interface is not as the policy says, when flowtagd could
+ * not build it (a leaf qdisc the kernel lacks, another tool's root qdisc,
+ * ...). flowtagd removes what it half-built; status checks the kernel and
+ * shows this as the reason. Empty (why[0] == 0) when it is as the policy
+ * says. The programs never read it.
+ */
+#define FT_IFS_F_EGRESS		0x1	/* egress_shaping could not be built */
+#define FT_IFS_F_INGRESS	0x2	/* ingress_shaping could not be built */
+
+struct ft_iface_shaping {
+	__u32 ifindex;			/* same as ft_ifaces[i].ifindex */
+	__u32 flags;			/* FT_IFS_F_* */
+	char why[248];			/* the error(s) flowtagd logged, NUL-terminated */
+};
+
+_Static_assert(sizeof(struct ft_iface_shaping) == 256, "ft_iface_shaping ABI size");
 
 /*
  * ft_confirm (one entry): the state of reload --confirm and rollback, for

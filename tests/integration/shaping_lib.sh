@@ -93,6 +93,34 @@ pick_leaf()
 	tc -n "$(ns "$1")" qdisc del dev "$2" root 2>/dev/null
 }
 
+# pick_missing_leaf NS DEV: sets MISSING to a leaf qdisc of the policy
+# language this kernel lacks (cake on kernels built without sch_cake, then
+# sfq, fq_codel), probed on a device of the test's own; empty when the
+# kernel has them all
+pick_missing_leaf()
+{
+	local k
+	MISSING=
+	for k in cake sfq fq_codel; do
+		if ! tc -n "$(ns "$1")" qdisc replace dev "$2" root "$k" 2>/dev/null; then
+			MISSING=$k
+			break
+		fi
+	done
+	tc -n "$(ns "$1")" qdisc del dev "$2" root 2>/dev/null
+	return 0
+}
+
+# iface_status NS IFACE: "STATE|REASONS" of IFACE's row in status -j, the
+# reasons joined by " / "
+iface_status()
+{
+	ctl "$1" -j status | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+r = [i for i in d["interfaces"] if i["name"] == sys.argv[1]]
+print(r[0]["state"] + "|" + " / ".join(r[0]["reasons"]) if r else "none|")' "$2"
+}
+
 # shaping_policy SHAPING_KEY BULK_CEIL: r0 classifies, r1 shapes with
 # SHAPING_KEY (egress_shaping or ingress_shaping) at 20mbit; voice (UDP
 # 5060) guaranteed 2mbit, bulk (TCP 873) ceiled at BULK_CEIL, default the rest

@@ -6,7 +6,9 @@
 # clsact ingress to it after its own classifier (a tcx link in front of
 # every clsact filter, or the clsact filter at the pref before), so the download
 # from srv is shaped per class on its way in; a reload changes a ceil in
-# place; stop removes the redirect and the IFB, and nothing else.
+# place; stop removes the redirect and the IFB, and nothing else. A reload
+# to a leaf qdisc the kernel lacks leaves nothing half-built, says
+# INCOMPLETE, and status shows it.
 #
 #   cli c0 ── r0 rtr r1 ── s0 srv      r1: classify, redirect to ifb-r1 (HTB)
 #   the download srv -> cli enters rtr on r1
@@ -199,6 +201,42 @@ check "reload with ingress_shaping again: ifb-r1 created again, r1 redirected to
 			exit 0
 			sleep 0.1
 		 done; exit 1"
+
+# a reload to a leaf qdisc this kernel lacks: the IFB's tree cannot be
+# built as the policy says. Nothing half-built stays (the redirect would
+# send the download to an IFB whose classes have no leaf, unshaped): the
+# redirect and the IFB go, r1 still classifies, the reload says INCOMPLETE
+# with r1 and the reason, status shows r1 degraded from the kernel with
+# the reason; the next good reload builds it all again
+pick_missing_leaf srv s0
+if [[ -z $MISSING ]]; then
+	skip "reload to a leaf qdisc the kernel lacks" "this kernel has cake, sfq and fq_codel"
+else
+	diag "a leaf qdisc this kernel lacks: $MISSING"
+	LEAF0=$LEAF
+	LEAF=$MISSING policy 8mbit >"$TMP/p.conf"
+	ctl rtr reload >"$TMP/rl" 2>&1
+	expect_eq "reload with leaf $MISSING: exit 1" "$?" 1
+	sed 's/^/# /' "$TMP/rl"
+	check "reload says INCOMPLETE, names r1 and the missing $MISSING qdisc" \
+		bash -c "grep -q '^reload INCOMPLETE' '$TMP/rl' &&
+			 grep -q 'r1: .*this kernel has no $MISSING qdisc' '$TMP/rl'"
+	check "nothing half-built: no IFB device, no redirect; r1 still classifies" \
+		bash -c "[[ -z \$(ip -n $(ns rtr) -o link show type ifb) ]] &&
+			 ! tc -n $(ns rtr) filter show dev r1 ingress | grep -q mirred &&
+			 [[ $(ft_tc_hook_of rtr r1) != none ]]"
+	r=$(iface_status rtr r1)
+	check "status -j: r1 degraded, no redirect to an IFB in the kernel, and why" \
+		bash -c "grep -q '^degraded|.*ingress_shaping is configured, but there is no redirect' <<<\"\$1\" &&
+			 grep -q 'flowtagd could not build its ingress shaping: this kernel has no $MISSING qdisc' <<<\"\$1\"" _ "$r"
+	LEAF=$LEAF0 policy 8mbit >"$TMP/p.conf"
+	ctl rtr reload >"$TMP/rl" 2>&1
+	expect_eq "the policy fixed: reload exit 0" "$?" 0
+	check "ifb-r1 with its tree and the redirect to it again" \
+		bash -c "tc -n $(ns rtr) class show dev ifb-r1 classid 1:20 | grep -q 'ceil 8Mbit' &&
+			 tc -n $(ns rtr) filter show dev r1 ingress | grep -q 'Redirect to device ifb-r1'"
+	expect_eq "status -j: r1 ok again" "$(iface_status rtr r1)" "ok|"
+fi
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0

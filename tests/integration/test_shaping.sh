@@ -5,7 +5,8 @@
 # router's uplink from egress_shaping and the classes' rates, changes a ceil
 # in place on reload (counters kept, the guaranteed class loses nothing),
 # removes exactly what it built on stop, and refuses to replace a root qdisc
-# it did not create.
+# it did not create. A reload to a leaf qdisc the kernel lacks leaves no
+# half-built tree, says INCOMPLETE, and status shows it.
 #
 #   cli c0 ── r0 rtr r1 ── s0 srv      r0: classify; r1: egress restore + HTB
 source "$(dirname "$0")/lib.sh"
@@ -89,8 +90,15 @@ check "and its HTB tree built again" \
 	bash -c "sleep 0.5; [[ \$(grep -c 'r1: egress shaping built' '$TMP/d.log') -eq 2 ]] &&
 		 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
 
-# another tool deletes the tree: the self-repair builds it again
+# another tool deletes the tree: status says so from the kernel (flowtagd
+# stopped here, so that nothing repairs it first), and once flowtagd runs
+# again, the self-repair builds it again
+kill -STOP "$DAEMON_PID"
 tc -n "$(ns rtr)" qdisc del dev r1 root
+r=$(iface_status rtr r1)
+kill -CONT "$DAEMON_PID"
+check "tree deleted: status shows r1 degraded, the tree missing in the kernel ($r)" \
+	grep -q "^degraded|.*egress_shaping is configured, but flowtag's HTB tree is not there" <<<"$r"
 check "self-repair: the HTB tree built again" \
 	wait_log "$TMP/d.log" 'r1: repaired: flowtag.s shaping was removed; restored the egress HTB tree' 10
 check "with the policy's ceil" \
@@ -103,6 +111,54 @@ check "the bfifo stays" bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -
 tc -n "$(ns rtr)" qdisc del dev r1 root
 check "once it is gone, the tree is built again" \
 	bash -c "for i in \$(seq 100); do tc -n $(ns rtr) qdisc show dev r1 root | grep -q 'htb 1:' && exit 0; sleep 0.1; done; exit 1"
+
+# a reload to a leaf qdisc this kernel lacks: the classes could be made,
+# their leaves not. Nothing half-built stays (such a tree sends the
+# classes without a leaf through HTB's direct queue, unshaped, and looks
+# in place): the tree is removed, the reload says INCOMPLETE with r1 and
+# the reason, status shows r1 degraded from the kernel with the reason,
+# the self-repair does not try again and again, and the next good reload
+# builds the tree
+pick_missing_leaf srv s0
+if [[ -z $MISSING ]]; then
+	skip "reload to a leaf qdisc the kernel lacks" "this kernel has cake, sfq and fq_codel"
+else
+	diag "a leaf qdisc this kernel lacks: $MISSING"
+	LEAF0=$LEAF
+	LEAF=$MISSING policy 8mbit >"$TMP/p.conf"
+	ctl rtr reload >"$TMP/rl" 2>&1
+	expect_eq "reload with leaf $MISSING: exit 1" "$?" 1
+	sed 's/^/# /' "$TMP/rl"
+	check "reload says INCOMPLETE, names r1 and the missing $MISSING qdisc" \
+		bash -c "grep -q '^reload INCOMPLETE' '$TMP/rl' &&
+			 grep -q 'r1: .*this kernel has no $MISSING qdisc' '$TMP/rl'"
+	check "no half-built tree: r1 has the kernel's default root qdisc, no HTB class" \
+		bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc noqueue 0: root' &&
+			 [[ -z \$(tc -n $(ns rtr) class show dev r1) ]]"
+	ctl rtr status >"$TMP/st" 2>&1
+	expect_eq "status: exit 1" "$?" 1
+	check "status: degraded" grep -q "^state: *degraded" "$TMP/st"
+	r=$(iface_status rtr r1)
+	check "status -j: r1 degraded, its tree missing in the kernel, and why" \
+		bash -c "grep -q '^degraded|.*egress_shaping is configured, but flowtag.s HTB tree is not there' <<<\"\$1\" &&
+			 grep -q 'flowtagd could not build its egress shaping: this kernel has no $MISSING qdisc' <<<\"\$1\"" _ "$r"
+	n=$(grep -c "this kernel has no $MISSING qdisc" "$TMP/d.log")
+	sleep 6	# a periodic check (5 s) passes
+	expect_eq "the self-repair does not try to build it again" \
+		"$(grep -c "this kernel has no $MISSING qdisc" "$TMP/d.log")" "$n"
+	check "... and r1 stays without a tree" \
+		bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc noqueue 0: root'"
+	expect_eq "... status still degraded" \
+		"$(ctl rtr status 2>/dev/null | sed -n 's/^state: *//p')" degraded
+	LEAF=$LEAF0 policy 8mbit >"$TMP/p.conf"
+	ctl rtr reload >"$TMP/rl" 2>&1
+	expect_eq "the policy fixed: reload exit 0" "$?" 0
+	check "the tree is built again, with its leaves" \
+		bash -c "tc -n $(ns rtr) qdisc show dev r1 | grep -q '$LEAF 10: parent 1:10' &&
+			 tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
+	ctl rtr status >/dev/null 2>&1
+	expect_eq "status: ok again" "$?" 0
+fi
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
