@@ -19,13 +19,24 @@ static void judge_extra(struct ctl_iface_view *v)
 {
 	struct ft_live *lv = &v->lv;
 
-	/* the kernel said what is missing (ft_live_check()); flowtagd why */
-	if (lv->unshaped && v->is.why[0] && lv->nreasons < FT_LIVE_REASONS)
-		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
-			 "flowtagd could not build its %s: %.150s",
-			 v->is.flags == (FT_IFS_F_EGRESS | FT_IFS_F_INGRESS) ? "shaping" :
-			 v->is.flags & FT_IFS_F_INGRESS ? "ingress shaping" : "egress shaping",
-			 v->is.why);
+	/* the kernel said what is missing (ft_live_check()); flowtagd why,
+	 * a reason for each error it recorded ("A; B": egress, ingress) */
+	if (lv->unshaped && v->is.why[0]) {
+		const char *what = v->is.flags == (FT_IFS_F_EGRESS | FT_IFS_F_INGRESS) ? "shaping" :
+				   v->is.flags & FT_IFS_F_INGRESS ? "ingress shaping" :
+				   "egress shaping";
+		const char *p = v->is.why, *end;
+		size_t n;
+
+		while (*p && lv->nreasons < FT_LIVE_REASONS) {
+			end = strstr(p, "; ");
+			n = end ? (size_t)(end - p) : strlen(p);
+			snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,
+				 "flowtagd could not build its %s: %.*s", what, (int)(n < 150 ? n : 150),
+				 p);
+			p += n + (end ? 2 : 0);
+		}
+	}
 
 	if ((v->ih.flags & FT_IFH_F_GAVE_UP) && lv->nreasons < FT_LIVE_REASONS) {
 		snprintf(lv->reason[lv->nreasons++], FT_LIVE_REASON_LEN,

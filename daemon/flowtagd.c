@@ -876,8 +876,8 @@ int main(int argc, char **argv)
 	}
 	d.ctl_fd = ft_control_listen();
 	if (d.ctl_fd < 0)
-		pr_warn("no control socket (%s): reload --confirm, confirm and rollback are not "
-			"available", strerror(-d.ctl_fd));
+		pr_warn("no control socket (%s): flowtagctl reload, reload --confirm, confirm and "
+			"rollback are not available (SIGHUP still reloads)", strerror(-d.ctl_fd));
 	ft_notifyf("READY=1\nSTATUS=generation %u, %zu rules, %zu interfaces\nMAINPID=%d",
 		   d.info.generation, d.pol.nrules, d.ifs.natt, getpid());
 	pr_info("ready: %zu interface(s), generation %u", d.ifs.natt, d.info.generation);
