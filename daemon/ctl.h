@@ -106,9 +106,23 @@ int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /**
  * ctl_finish_output() - flush and free @o (NULL allowed); a write error
- * fails a command that succeeded. Return: @ret, or EXIT_FAIL.
+ * fails a command that succeeded. In JSON the document gets "exit_code"
+ * @ret and, when @ret is not EXIT_OK, "error": one set with
+ * ft_out_error(), else the usage error or the first error logged.
+ * Return: @ret, or EXIT_FAIL.
  */
 int ctl_finish_output(struct ft_out *o, int ret);
+
+/**
+ * ctl_json_exit() - the one JSON object of -j for a command that ends
+ * without having printed one (it failed before it had a document: no
+ * daemon, a usage error, an error answer of flowtagd): {"error": why,
+ * "exit_code": @ret}. Nothing without -j, after a document, or for
+ * --help and --version (@ran false, @ret EXIT_OK).
+ * @ran: a command ran
+ * Return: @ret.
+ */
+int ctl_json_exit(const struct ctl *c, int ret, bool ran);
 
 /* ---- the pins ---- */
 

@@ -123,6 +123,8 @@ static int do_check(const struct ctl *c, int argc, char **argv)
 	else
 		ft_out_text(o, "%s: invalid: %d error%s, %d warning%s", path, nerr,
 			    nerr == 1 ? "" : "s", diag->nwarnings, diag->nwarnings == 1 ? "" : "s");
+	if (!valid)
+		ft_out_error(o, "%s", nerrs ? errs[0] : "the policy is not valid");
 	ret = valid ? EXIT_OK : EXIT_FAIL;
 out:
 	ret = ctl_finish_output(o, ret);

@@ -20,27 +20,57 @@
 
 const char *const ctl_prog = "flowtagctl";
 
+/* the last usage error, for -j ("error") */
+static char usage_msg[512];
+
 int ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(usage_msg, sizeof(usage_msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", ctl_prog);
+	fprintf(stderr, "%s: %s\nTry '%s --help'.\n", ctl_prog, usage_msg, ctl_prog);
 	return EXIT_USAGE;
+}
+
+/* What made the command fail, as said on stderr: a usage error, else the
+ * first error logged (the cause; later ones tend to be its consequences). */
+static const char *error_text(void)
+{
+	return usage_msg[0] ? usage_msg : ft_log_first_error();
 }
 
 int ctl_finish_output(struct ft_out *o, int ret)
 {
-	int err = ft_out_finish(o);
+	int err;
+
+	/* -j: every document says how the command ends, and why it failed */
+	if (o)
+		ft_out_exit(o, ret, ret != EXIT_OK ? error_text() : NULL);
+	err = ft_out_finish(o);
 
 	if (err) {
 		pr_err("writing the output failed: %s", strerror(-err));
 		if (ret == EXIT_OK)
 			ret = EXIT_FAIL;
 	}
+	return ret;
+}
+
+int ctl_json_exit(const struct ctl *c, int ret, bool ran)
+{
+	struct ft_out *o;
+	char why[64];
+
+	if (!c->json || ft_out_json_printed() || (ret == EXIT_OK && !ran))
+		return ret;
+	o = ft_out_new(stdout, true, c->pretty);
+	if (!o)
+		return ret;
+	snprintf(why, sizeof(why), "failed with exit code %d (see standard error)", ret);
+	ft_out_exit(o, ret, ret == EXIT_OK ? NULL : error_text()[0] ? error_text() : why);
+	ft_out_finish(o);
 	return ret;
 }
 

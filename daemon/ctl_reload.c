@@ -223,21 +223,28 @@ static int do_reload(const struct ctl *c, int argc, char **argv)
 		ret = EXIT_OK;
 		break;
 	case RL_INCOMPLETE:
+		ft_out_error(o, "reload incomplete: generation %u is active, but not every "
+			     "interface classifies with it%s%s", a.generation,
+			     v.nreasons ? ": " : "", v.nreasons ? v.reasons[0] : "");
 		ft_out_text(o, "reload INCOMPLETE: generation %u -> %u is active, but not every "
 			    "interface classifies with it:", a.before, a.generation);
 		for (i = 0; i < v.nreasons; i++)
 			ft_out_text(o, "  %s", v.reasons[i]);
 		break;
 	case RL_REJECTED:
+		ft_out_error(o, "reload rejected: %s", a.why);
 		ft_out_text(o, "reload rejected, the running policy (generation %u) is unchanged; "
 			    "see the daemon log", a.generation);
 		ft_out_text(o, "  reason: %s", a.why);
 		break;
 	case RL_EXITED:
+		ft_out_error(o, "flowtagd (pid %u) exited during the reload", info.pid);
 		ft_out_text(o, "flowtagd (pid %u) exited during the reload; see the daemon log",
 			    info.pid);
 		break;
 	case RL_TIMEOUT:
+		ft_out_error(o, "flowtagd (pid %u) did not report the reload within %d s", info.pid,
+			     timeout);
 		ft_out_text(o, "flowtagd (pid %u) did not report the reload within %d s; see the "
 			    "daemon log (it may still be compiling a large policy: flowtagctl "
 			    "status tells; --timeout SECONDS waits longer)", info.pid, timeout);

@@ -218,14 +218,17 @@ static int parse_opts(struct ctl *c, int argc, char **argv, const struct ctl_cmd
 	return -1;
 }
 
-int main(int argc, char **argv)
+/*
+ * Everything but the final JSON: options, the command, its run. Returns
+ * the exit code; @ran says whether the command ran.
+ */
+static int run(struct ctl *c, int argc, char **argv, bool *ran)
 {
-	struct ctl c = { .pin_dir = FT_PIN_DIR };
 	const struct ctl_cmd *cmd;
 	int ret, cargc;
 	char **cargv;
 
-	ret = parse_opts(&c, argc, argv, NULL);
+	ret = parse_opts(c, argc, argv, NULL);
 	if (ret >= 0)
 		return ret;
 	if (optind >= argc)
@@ -239,26 +242,37 @@ int main(int argc, char **argv)
 	/* the command's own arguments: options may follow the command too */
 	cargc = argc - optind;
 	cargv = argv + optind;
-	ret = parse_opts(&c, cargc, cargv, cmd);
+	ret = parse_opts(c, cargc, cargv, cmd);
 	if (ret >= 0)
 		return ret;
-	if (c.live && cmd != &ctl_explain)
+	if (c->live && cmd != &ctl_explain)
 		return ctl_usage_error("--live belongs to explain");
-	if ((c.confirm || c.no_wait || c.timeout) && cmd != &ctl_reload)
+	if ((c->confirm || c->no_wait || c->timeout) && cmd != &ctl_reload)
 		return ctl_usage_error("--confirm, --no-wait and --timeout belong to reload");
-	if (c.no_wait && !c.confirm)
+	if (c->no_wait && !c->confirm)
 		return ctl_usage_error("--no-wait needs --confirm SECONDS");
 	{
 		const struct ft_path_arg pa[] = {
-			{ "-c", c.config, PATH_MAX },
-			{ "-f", c.file, PATH_MAX },
-			{ "--pin-dir", c.pin_dir, FT_PIN_DIR_MAX },
+			{ "-c", c->config, PATH_MAX },
+			{ "-f", c->file, PATH_MAX },
+			{ "--pin-dir", c->pin_dir, FT_PIN_DIR_MAX },
 		};
 		char why[128];
 
 		if (ft_check_path_args(pa, sizeof(pa) / sizeof(pa[0]), why, sizeof(why)))
 			return ctl_usage_error("%s", why);
 	}
-	ft_log_init(ctl_prog, FT_LOG_STDERR, c.verbose);
-	return cmd->run(&c, cargc - optind, cargv + optind);
+	ft_log_init(ctl_prog, FT_LOG_STDERR, c->verbose);
+	*ran = true;
+	return cmd->run(c, cargc - optind, cargv + optind);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .pin_dir = FT_PIN_DIR };
+	bool ran = false;
+	int ret = run(&c, argc, argv, &ran);
+
+	/* -j: one JSON object, whatever happened (flowtagctl(8), OUTPUT) */
+	return ctl_json_exit(&c, ret, ran);
 }

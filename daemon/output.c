@@ -54,7 +54,13 @@ struct ft_out {
 	bool sep;			/* a titled block ended: blank line before what follows */
 	char **deferred;		/* text warnings raised inside a table, shown after it */
 	size_t ndeferred;
+	char *error;			/* "error", added at the end (JSON) */
+	int exit_code;			/* "exit_code", added at the end when has_exit */
+	bool has_exit;
 };
+
+/* JSON documents printed by this process (ft_out_json_printed()) */
+static unsigned int json_documents;
 
 static void tb_free_cells(struct tblock *tb)
 {
@@ -600,6 +606,49 @@ void ft_out_warn(struct ft_out *o, const char *fmt, ...)
 	}
 }
 
+void ft_out_error(struct ft_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	if (!o->json || o->error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->error = strdup(msg);
+	if (!o->error)
+		o->err = -ENOMEM;
+}
+
+void ft_out_exit(struct ft_out *o, int code, const char *error)
+{
+	if (!o->json)
+		return;
+	o->exit_code = code;
+	o->has_exit = true;
+	if (error && error[0])
+		ft_out_error(o, "%s", error);
+}
+
+bool ft_out_json_printed(void)
+{
+	return json_documents > 0;
+}
+
+/* Add @jv under @key to the root object, at the end (ft_out_finish()). */
+static void root_add(struct ft_out *o, const char *key, struct json_object *jv)
+{
+	if (!jv) {
+		o->err = -ENOMEM;
+		return;
+	}
+	if (json_object_object_add(o->root, key, jv)) {
+		json_object_put(jv);
+		o->err = -ENOMEM;
+	}
+}
+
 int ft_out_finish(struct ft_out *o)
 {
 	int err;
@@ -615,16 +664,23 @@ int ft_out_finish(struct ft_out *o)
 		}
 		o->warnings = NULL;
 	}
+	if (o->json && o->error)
+		root_add(o, "error", json_object_new_string(o->error));
+	if (o->json && o->has_exit)
+		root_add(o, "exit_code", json_object_new_int(o->exit_code));
+	free(o->error);
 	if (o->json) {
 		int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
 			    (o->pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
 					 JSON_C_TO_STRING_PLAIN);
 		const char *s = json_object_to_json_string_ext(o->root, flags);
 
-		if (s)
+		if (s) {
 			fprintf(o->f, "%s\n", s);
-		else
+			json_documents++;
+		} else {
 			o->err = -ENOMEM;
+		}
 		json_object_put(o->root);
 	} else {
 		tb_flush(o, &o->roottb);

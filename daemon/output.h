@@ -5,7 +5,8 @@
  * key and its text label; the mode decides what comes out.
  *
  *  - JSON: a json-c document is built and printed by ft_out_finish(), so
- *    the output is always one well-formed object, even after an error.
+ *    the output is always one well-formed object, even after an error;
+ *    "error" and "exit_code" (ft_out_exit()) come last.
  *  - text: "label:  value" lines and tables, each block aligned on its own
  *    (numeric columns right-aligned), titled blocks indented under
  *    "title:".
@@ -119,5 +120,25 @@ void ft_out_text(struct ft_out *o, const char *fmt, ...) __attribute__((format(p
  * string of the top-level "warnings" array in JSON.
  */
 void ft_out_warn(struct ft_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * ft_out_error() - JSON only: the top-level "error" string, what made the
+ * command fail (the first one given stays). Nothing in text: the message
+ * is on stderr there, or in the text already printed.
+ */
+void ft_out_error(struct ft_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * ft_out_exit() - JSON only: the top-level "exit_code" @code, and @error
+ * as "error" unless one is set already (NULL or "": none).
+ */
+void ft_out_exit(struct ft_out *o, int code, const char *error);
+
+/**
+ * ft_out_json_printed() - whether this process printed a JSON document
+ * (ft_out_finish() in JSON mode): a command that failed before it had
+ * one prints one of its own (flowtagctl -j: one object, always).
+ */
+bool ft_out_json_printed(void);
 
 #endif /* FLOWTAG_OUTPUT_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * Unit tests for daemon/output.c: what a value that may be absent prints,
- * in text and in JSON, as the commands' tables and field blocks show it.
+ * in text and in JSON, as the commands' tables and field blocks show it;
+ * the "error" and "exit_code" every -j document ends with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,11 +91,58 @@ static void test_opt_u64_json(void **st)
 	free(s);
 }
 
+/* The document of ft_out_exit(@code, @error) after ft_out_error(@first)
+ * (NULL: none) inside an open block, in text or JSON; the caller frees it. */
+static char *render_exit(bool json, const char *first, int code, const char *error)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ft_out *o;
+
+	assert_non_null(f);
+	o = ft_out_new(f, json, false);
+	assert_non_null(o);
+	ft_out_begin_fields(o, "f", "block");
+	ft_out_u64(o, "n", "n", 1);
+	if (first)
+		ft_out_error(o, "%s", first);
+	ft_out_exit(o, code, error);	/* a block still open: the keys go to the top */
+	assert_int_equal(ft_out_finish(o), 0);
+	fclose(f);
+	return buf;
+}
+
+/* -j's contract: "error" and "exit_code" at the top, after the rest; the
+ * first error given stays; none without one; nothing of it in text. */
+static void test_exit_json(void **st)
+{
+	char *s;
+
+	(void)st;
+	s = render_exit(true, NULL, 2, "no daemon");
+	assert_string_equal(s, "{\"f\":{\"n\":1},\"error\":\"no daemon\",\"exit_code\":2}\n");
+	free(s);
+	s = render_exit(true, "reload rejected: x", 1, "later");
+	assert_string_equal(s, "{\"f\":{\"n\":1},\"error\":\"reload rejected: x\","
+			       "\"exit_code\":1}\n");
+	free(s);
+	s = render_exit(true, NULL, 0, NULL);
+	assert_string_equal(s, "{\"f\":{\"n\":1},\"exit_code\":0}\n");
+	free(s);
+	assert_true(ft_out_json_printed());
+	s = render_exit(false, "x", 1, "y");
+	assert_int_equal(count(s, "error"), 0);
+	assert_int_equal(count(s, "exit"), 0);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opt_u64_text),
 		cmocka_unit_test(test_opt_u64_json),
+		cmocka_unit_test(test_exit_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
