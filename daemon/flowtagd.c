@@ -420,6 +420,21 @@ static void write_metrics(struct daemon *d)
 	d->metrics_failing = err != 0;
 }
 
+/*
+ * node_exporter's textfile collector reads only files whose names end in
+ * ".prom": any other name is written all the same and never read. Said
+ * at start, not refused (the file may be meant for something else).
+ */
+static void warn_metrics_name(const char *path)
+{
+	size_t len = path ? strlen(path) : 0;
+
+	if (!path || (len >= 5 && !strcmp(path + len - 5, ".prom")))
+		return;
+	pr_warn("--metrics %s: node_exporter's textfile collector reads only files whose names "
+		"end in .prom; it will not read this one (written all the same)", path);
+}
+
 /* @path made absolute against the working directory, symlinks untouched. */
 static int make_absolute(const char *path, char *buf, size_t len)
 {
@@ -818,6 +833,7 @@ int main(int argc, char **argv)
 		pr_warn("not running as root: loading BPF programs will probably fail");
 	if (cleanup)
 		return do_cleanup(&d) ? 1 : 0;
+	warn_metrics_name(d.metrics_path);
 
 	/* daemon(3) changes to /: reloads must still find the file. Absolute,
 	 * but symlinks NOT resolved: config management swaps them (ConfigMaps:

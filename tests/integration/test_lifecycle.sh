@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
 # Lifecycle details: systemd notifications (READY/RELOADING/STOPPING),
-# interfaces added and removed by a reload, generic XDP mode, a jumbo MTU
-# that needs the xdp.frags program, and daemon mode (no -f).
+# interfaces added and removed by a reload, generic XDP mode, a --metrics
+# file that node_exporter would not read, a jumbo MTU that needs the
+# xdp.frags program, and daemon mode (no -f).
 #
 #   gen g0 ---- d0 dut      (d1/g1 join later through a reload)
 #
-# Three test functions for runner.sh, each on a fresh pair of namespaces.
+# Test functions for runner.sh, each on a fresh pair of namespaces.
 
 . "$(dirname "$0")/runner.sh"
 
@@ -79,6 +80,8 @@ test_notify_metrics_reload()
 	check "metrics: hand-off counters in the .prom file" \
 		grep -q '^flowtag_datapath_total{counter="meta_written"} [1-9]' "$TMP/flowtag.prom"
 	check "metrics: no temporary file left" bash -c "[[ ! -e '$TMP/flowtag.prom.tmp' ]]"
+	check "metrics: a .prom name is not warned about" \
+		bash -c "! grep -q 'textfile collector reads only' '$TMP/d1.log'"
 
 	# --- an interface joins through a reload -------------------------------
 	reach gen 198.18.7.2
@@ -115,6 +118,20 @@ test_notify_metrics_reload()
 }
 
 # jumbo frames: the xdp.frags program
+# --metrics FILE whose name does not end in .prom: node_exporter's textfile
+# collector would never read it. flowtagd starts, says so, and writes it.
+test_metrics_not_prom()
+{
+	daemon_start dut "$TMP/policy.conf" "$TMP/d.log" "" --metrics "$TMP/flowtag.txt" \
+		--metrics-interval 1 || { not_ok "start with --metrics flowtag.txt"; return; }
+	ok "--metrics flowtag.txt: started all the same"
+	check "warned at start: the textfile collector reads only *.prom" \
+		grep -q "warning: --metrics $TMP/flowtag.txt: node_exporter's textfile collector reads only files whose names end in .prom" \
+		"$TMP/d.log"
+	check "the file is written all the same" \
+		wait_log "$TMP/flowtag.txt" '^flowtag_datapath_total{counter="meta_written"}' 5
+}
+
 test_jumbo_frags()
 {
 	ip -n "$(ns gen)" link set g0 mtu 9000
