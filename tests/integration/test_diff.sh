@@ -199,7 +199,9 @@ ctl dut diff "$TMP/new.conf" >"$TMP/nocache.out" 2>&1
 expect_eq "diff with no flow cache running: exit 1" "$?" 1
 check "... saying there are no flows to compare" grep -q "keeps no flow cache.*no flows to compare" "$TMP/nocache.out"
 ctl dut -j diff "$TMP/new.conf" >"$TMP/nocache.json" 2>/dev/null
-expect_eq "... and no JSON preview" "$(wc -c <"$TMP/nocache.json")" 0
+expect_eq "... and with -j one JSON object: the error and exit code 1, no preview" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["exit_code"], "no flows to compare" in d["error"], "changes" in d)' "$TMP/nocache.json")" \
+	"1 True False"
 
 daemon_stop "$DAEMON_PID"
 expect_eq "SIGTERM: exit status 0" "$?" 0
