@@ -807,6 +807,65 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
 	return what[0] ? 1 : 0;
 }
 
+/* Append "@ifname (@what @prog #@id)" to @buf (@len, @n used so far). */
+static void leftover_add(char *buf, size_t len, int *count, const char *ifname, const char *what,
+			 const char *prog, uint32_t id)
+{
+	size_t n = strlen(buf);
+
+	if (n < len)
+		snprintf(buf + n, len - n, "%s%s (%s %s #%u)", *count ? ", " : "", ifname, what,
+			 prog, id);
+	(*count)++;
+}
+
+int ft_netns_leftovers(char *buf, size_t len)
+{
+	static const enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	struct if_nameindex *ifs, *i;
+	char prog[BPF_OBJ_NAME_LEN];
+	uint32_t ids[64];
+	int count = 0, n, k;
+	size_t p;
+
+	if (len)
+		buf[0] = '\0';
+	ifs = if_nameindex();
+	if (!ifs)
+		return 0;
+	for (i = ifs; i->if_index; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (!bpf_xdp_query((int)i->if_index, 0, &q) && q.prog_id) {
+			ft_prog_name(q.prog_id, prog, sizeof(prog));
+			if (!strncmp(prog, "ft_xdp", 6))
+				leftover_add(buf, len, &count, i->if_name, "XDP", prog, q.prog_id);
+		}
+		for (p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index,
+				    .attach_point = points[p]);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
+
+			if (bpf_tc_query(&hook, &opts))
+				continue;
+			ft_prog_name(opts.prog_id, prog, sizeof(prog));
+			if (!strncmp(prog, "ft_tc_", 6))
+				leftover_add(buf, len, &count, i->if_name,
+					     points[p] == BPF_TC_INGRESS ? "tc ingress filter" :
+									   "tc egress filter",
+					     prog, opts.prog_id);
+		}
+		n = ft_tcx_list(i->if_index, ids, 64);
+		for (k = 0; k < n && k < 64; k++) {
+			ft_prog_name(ids[k], prog, sizeof(prog));
+			if (!strncmp(prog, "ft_tc_", 6))
+				leftover_add(buf, len, &count, i->if_name, "tcx ingress", prog, ids[k]);
+		}
+	}
+	if_freenameindex(ifs);
+	return count;
+}
+
 int ft_sweep_netns(void)
 {
 	static const enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };

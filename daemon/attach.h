@@ -151,6 +151,18 @@ int ft_repair_iface(struct ft_loader *l, const struct ft_iface *iface, struct ft
  */
 int ft_sweep_netns(void);
 
+/**
+ * ft_netns_leftovers() - flowtag's programs still attached in this network
+ * namespace, found in the kernel alone (no pin, no record): tc filters at
+ * flowtag's pref/handle running a program named ft_tc_*, XDP programs
+ * named ft_xdp*, tcx ingress programs named ft_tc_*. For a flowtagctl that
+ * finds no flowtagd: a flowtagd killed under `ip netns exec` (private
+ * bpffs) leaves its clsact filters tagging with no pin to find them by.
+ * @buf: "d0 (tc ingress filter ft_tc_ingress #12), ...", truncated to @len
+ * Return: how many were found.
+ */
+int ft_netns_leftovers(char *buf, size_t len);
+
 /** ft_xdp_mode_name() - "native", "generic", "offload", "none", ... */
 const char *ft_xdp_mode_name(uint32_t xdp_attached_mode);
 

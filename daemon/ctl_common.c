@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "compile.h"
 #include "control.h"
 #include "ctl.h"
@@ -171,6 +172,19 @@ void ctl_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 
 /* ---- opening the pins ----------------------------------------------- */
 
+/* No flowtagd, no pins: say what of flowtag the kernel still runs here
+ * (a flowtagd killed under ip netns exec leaves its clsact filters). */
+static void warn_leftovers(void)
+{
+	char what[512];
+	int n = ft_netns_leftovers(what, sizeof(what));
+
+	if (n > 0)
+		pr_err("yet %d flowtag program(s) are still attached in this network namespace, "
+		       "classifying with the policy they had, with no flowtagd: %s; `flowtagd "
+		       "--cleanup` removes them", n, what);
+}
+
 /*
  * The pins are not visible here. `ip netns exec` gives each process a /sys,
  * and so a bpffs, of its own: find the flowtagd of this network namespace
@@ -188,9 +202,11 @@ static int open_pins_of_daemon(const struct ctl *c, struct ctl_pins *p, bool qui
 		snprintf(pidfile, sizeof(pidfile), "%s/flowtagd.*.pid", FT_RUN_DIR);
 	err = ft_pidfile_read(&pid, dir, sizeof(dir));
 	if (err) {
-		if (!quiet)
+		if (!quiet) {
 			pr_err("flowtagd is not running (no maps under %s, and no flowtagd of "
 			       "this network namespace in %s)", c->pin_dir, pidfile);
+			warn_leftovers();
+		}
 		return -ENOENT;
 	}
 	/* an explicit --pin-dir names the pins wanted: another directory's
@@ -203,9 +219,11 @@ static int open_pins_of_daemon(const struct ctl *c, struct ctl_pins *p, bool qui
 		return -ENOENT;
 	}
 	if (ft_daemon_state((uint32_t)pid, comm, sizeof(comm)) != FT_DAEMON_RUNNING) {
-		if (!quiet)
+		if (!quiet) {
 			pr_err("flowtagd is not running (no maps under %s; %s names pid %d, "
 			       "which is gone)", c->pin_dir, pidfile, (int)pid);
+			warn_leftovers();
+		}
 		return -ENOENT;
 	}
 	if (snprintf(p->path, sizeof(p->path), "/proc/%d/root%s", (int)pid, dir) >=

@@ -101,4 +101,22 @@ check "no flowtag filter left after SIGQUIT" \
 check "no clsact qdisc left (flowtagd made it)" \
 	bash -c "! tc -n $(ns dut) qdisc show dev d0 | grep -q clsact"
 check "no XDP program left after SIGQUIT" bash -c "! ip -n $(ns dut) link show d0 | grep -q prog/xdp"
+
+# killed (clsact): its filter keeps tagging with no flowtagd and no pin;
+# flowtagctl, finding no flowtagd, says so from the kernel
+ip netns exec "$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" >"$TMP/kill.log" 2>&1 &
+DAEMON_PID=$!
+T_PIDS+=("$DAEMON_PID")
+check "flowtagd starts once more under ip netns exec (clsact)" wait_log "$TMP/kill.log" "ready:" 30
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+in_ns dut "$FTCTL" status >"$TMP/st3" 2>&1
+expect_eq "status with no flowtagd: exit 2" "$?" 2
+check "... and it names the filter that still tags, and the fix" \
+	grep -q "flowtag program(s) are still attached .*d0 (tc ingress filter ft_tc_ingress #[0-9]*).*flowtagd --cleanup" \
+	"$TMP/st3"
+in_ns dut "$FLOWTAGD" --cleanup >/dev/null 2>&1
+in_ns dut "$FTCTL" status >"$TMP/st4" 2>&1
+check "after --cleanup status names no leftover" bash -c "! grep -q 'still attached' '$TMP/st4'"
+tc -n "$(ns dut)" qdisc del dev d0 clsact 2>/dev/null
 finish
