@@ -23,6 +23,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -914,7 +915,7 @@ void ft_compile_error(const struct ft_policy *pol, const struct ft_compiled *c, 
 		      char *buf, size_t len)
 {
 	const char *file = pol->file ? pol->file : "policy";
-	char set[FT_SET_NAME_LEN + 64] = "";
+	char set[FT_SET_NAME_LEN + PATH_MAX + 64] = "", ref[PATH_MAX + 32];
 	size_t n4;
 	int s;
 
@@ -923,8 +924,11 @@ void ft_compile_error(const struct ft_policy *pol, const struct ft_compiled *c, 
 
 		s = c->too_big ? largest_set4(pol, !strcmp(c->too_big, "dst"), &n4) : -1;
 		if (s >= 0)
-			snprintf(set, sizeof(set), "; the most from prefix set '%s' (line %d), %zu",
-				 pol->sets[s].name, pol->sets[s].line, n4);
+			snprintf(set, sizeof(set), "; the most from prefix set '%s' (%s), %zu",
+				 pol->sets[s].name,
+				 ft_policy_ref(pol, file, pol->sets[s].src_file, pol->sets[s].line,
+					       ref, sizeof(ref)),
+				 n4);
 		snprintf(buf, len, "%s: error: the IPv4 %s prefixes of the rules (%zu distinct%s) %s",
 			 file, side, c->too_big_prefixes, set, FT_DIR4_TOO_BIG);
 	} else if (err != -E2BIG) {

@@ -24,8 +24,10 @@
  *    gives up on that file (setfile.h).
  *  - @include "FILE" works and, like a prefix set file, a relative FILE is
  *    relative to the policy's directory, an absolute one is itself;
- *    messages about included settings name the included file. (ft_rule.line
- *    is then a line of that file: struct ft_policy has no per-rule file name.)
+ *    messages about included settings name the included file, and so do
+ *    the rules, classes, sets and interfaces (ft_rule.src_file and .line: a
+ *    line of that file); a message that refers to another place says
+ *    "line N" in the same file, "FILE:N" in another (ft_policy_ref()).
  *  - libconfig never reads a policy file itself: cfgtext.c checks the text,
  *    expands the @includes and hands libconfig a text it cannot fail on,
  *    with a map back to FILE:LINE. Integer literals that libconfig 1.5 would
@@ -73,31 +75,58 @@ void cfg_report(struct cfg_ctx *c, const char *file, int line, bool error, const
 		c->nerrors++;
 }
 
-/* Where setting @s was written: its file (the policy or an @include'd one) and line. */
-static int src_pos(const struct cfg_ctx *c, const config_setting_t *s, const char **file)
+/*
+ * Where setting @s was written: its file (the policy or an @include'd one:
+ * its name, its index in the text's files) and line.
+ */
+static int src_pos(const struct cfg_ctx *c, const config_setting_t *s, const char **file,
+		   unsigned int *idx)
 {
 	const struct ft_src_pos *pos = ft_cfgtext_pos(c->src, (int)config_setting_source_line(s));
 
 	if (!pos) {
 		*file = c->name;
+		*idx = 0;
 		return (int)config_setting_source_line(s);
 	}
 	*file = c->src->files[pos->file];
+	*idx = pos->file;
 	return pos->line;
 }
 
 int cfg_src_line(const struct cfg_ctx *c, const config_setting_t *s)
 {
 	const char *file;
+	unsigned int idx;
 
-	return src_pos(c, s, &file);
+	return src_pos(c, s, &file, &idx);
+}
+
+unsigned int cfg_src_file(const struct cfg_ctx *c, const config_setting_t *s)
+{
+	const char *file;
+	unsigned int idx;
+
+	src_pos(c, s, &file, &idx);
+	return idx;
+}
+
+const char *cfg_ref(const struct cfg_ctx *c, const config_setting_t *s, unsigned int file, int line,
+		    char *buf, size_t len)
+{
+	const char *here;
+	unsigned int idx;
+
+	src_pos(c, s, &here, &idx);
+	return ft_policy_ref(c->pol, here, file, line, buf, len);
 }
 
 /* Report against a setting: its line, in the file it was written in. */
 void cfg_report_at(struct cfg_ctx *c, const config_setting_t *s, bool error, const char *fmt, ...)
 {
 	const char *file;
-	int line = src_pos(c, s, &file);
+	unsigned int idx;
+	int line = src_pos(c, s, &file, &idx);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -587,6 +616,19 @@ static int parse_once(const char *buf, size_t len, const char *name, const char 
 	if (!p.file) {
 		rc = -ENOMEM;
 		goto out;
+	}
+	/* the files the policy's parts name (ft_rule.src_file ...): the text's own */
+	p.files = calloc(src.nfiles, sizeof(*p.files));
+	if (!p.files) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (p.nfiles = 0; p.nfiles < src.nfiles; p.nfiles++) {
+		p.files[p.nfiles] = cfg_dup_str(src.files[p.nfiles]);
+		if (!p.files[p.nfiles]) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 	rc = parse_root(&c, config_root_setting(&cfg));
 	if (!rc && c.oom)

@@ -29,13 +29,14 @@ static void parse_class(struct cfg_ctx *c, config_setting_t *g, size_t idx, bool
 					    "burst", "quantum", NULL };
 	struct ft_class *cl = &c->pol->classes[idx];
 	config_setting_t *s;
-	char err[256];
+	char err[256], ref[CFG_REF_LEN];
 	const char *v;
 	size_t j;
 	int dup;
 
 	cfg_check_keys(c, g, keys, "class");
 	cl->line = cfg_src_line(c, g);
+	cl->src_file = cfg_src_file(c, g);
 	cl->dscp = -1;
 
 	s = config_setting_get_member(g, "name");
@@ -43,8 +44,9 @@ static void parse_class(struct cfg_ctx *c, config_setting_t *g, size_t idx, bool
 		err_at(c, g, "class has no 'name'");
 	} else if ((v = cfg_get_str(c, s)) && cfg_check_name(c, s, "class", v, FT_NAME_LEN)) {
 		if ((dup = cfg_find_class(c->pol, v)) >= 0)
-			err_at(c, s, "duplicate class '%s' (first defined at line %d)", v,
-			       c->pol->classes[dup].line);
+			err_at(c, s, "duplicate class '%s' (first defined at %s)", v,
+			       cfg_ref(c, s, c->pol->classes[dup].src_file,
+				       c->pol->classes[dup].line, ref, sizeof(ref)));
 		else
 			strcpy(cl->name, v);
 	}
@@ -63,9 +65,10 @@ static void parse_class(struct cfg_ctx *c, config_setting_t *g, size_t idx, bool
 					break;
 			if (j < idx)
 				err_at(c, s,
-				       "class '%s' has the same mark 0x%x as class '%s' (line %d): egress restore could not tell them apart",
+				       "class '%s' has the same mark 0x%x as class '%s' (%s): egress restore could not tell them apart",
 				       cl->name, cl->mark, c->pol->classes[j].name,
-				       c->pol->classes[j].line);
+				       cfg_ref(c, s, c->pol->classes[j].src_file,
+					       c->pol->classes[j].line, ref, sizeof(ref)));
 			else
 				have_mark[idx] = true;
 		}
@@ -251,10 +254,12 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 	struct ft_prefix_set *set = &c->pol->sets[idx];
 	config_setting_t *s, *fs, *ps;
 	int dup, rc = 0, nerrors0 = c->nerrors;
+	char ref[CFG_REF_LEN];
 	const char *v;
 
 	cfg_check_keys(c, g, keys, "prefix set");
 	set->line = cfg_src_line(c, g);
+	set->src_file = cfg_src_file(c, g);
 
 	s = config_setting_get_member(g, "name");
 	if (!s) {
@@ -267,8 +272,9 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 			       v, v + 1, v + 1);
 		else if (cfg_check_name(c, s, "prefix set", v, FT_SET_NAME_LEN)) {
 			if ((dup = cfg_find_set(c->pol, v)) >= 0)
-				err_at(c, s, "duplicate prefix set '%s' (first defined at line %d)",
-				       v, c->pol->sets[dup].line);
+				err_at(c, s, "duplicate prefix set '%s' (first defined at %s)", v,
+				       cfg_ref(c, s, c->pol->sets[dup].src_file,
+					       c->pol->sets[dup].line, ref, sizeof(ref)));
 			else
 				strcpy(set->name, v);
 		}

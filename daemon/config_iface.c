@@ -59,6 +59,7 @@ static void parse_shaping(struct cfg_ctx *c, config_setting_t *g, const char *if
 	size_t i;
 
 	sh->line = cfg_src_line(c, g);
+	sh->src_file = cfg_src_file(c, g);
 	sh->default_class = -1;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		cfg_wrong_type(c, g, "a group { rate = \"...\"; ... }");
@@ -116,12 +117,14 @@ static void parse_iface(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 					    "egress_restore", "egress_shaping", "ingress_shaping",
 					    NULL };
 	struct ft_iface *ifc = &c->pol->ifaces[idx];
+	char ref[CFG_REF_LEN];
 	config_setting_t *s;
 	const char *v;
 	int dup;
 
 	cfg_check_keys(c, g, keys, "interface");
 	ifc->line = cfg_src_line(c, g);
+	ifc->src_file = cfg_src_file(c, g);
 
 	s = config_setting_get_member(g, "name");
 	if (!s) {
@@ -133,8 +136,9 @@ static void parse_iface(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 		} else if (!valid_ifname(v)) {
 			err_at(c, s, "'%s' is not a valid interface name", v);
 		} else if ((dup = cfg_find_iface(c->pol, v)) >= 0) {
-			err_at(c, s, "duplicate interface '%s' (first listed at line %d)", v,
-			       c->pol->ifaces[dup].line);
+			err_at(c, s, "duplicate interface '%s' (first listed at %s)", v,
+			       cfg_ref(c, s, c->pol->ifaces[dup].src_file, c->pol->ifaces[dup].line,
+				       ref, sizeof(ref)));
 		} else {
 			strcpy(ifc->name, v);
 		}
@@ -266,16 +270,18 @@ static void check_one_shaping(struct cfg_ctx *c, const struct ft_iface *ifc, con
 
 		if (!cl->has_priority || !ft_htb_leaf_id(cl->priority)) {
 			if (cl->rate || cl->ceil)
-				cfg_report(c, c->name, cl->line, true,
-				       "class '%s' has a rate but its priority is not \"1:X\" "
-				       "(X from 2 to ffff): HTB on %s only sees classes under "
-				       "its root 1:", cl->name, sh->ifb[0] ? sh->ifb : ifc->name);
+				cfg_report(c, ft_policy_file(p, cl->src_file), cl->line, true,
+					   "class '%s' has a rate but its priority is not \"1:X\" "
+					   "(X from 2 to ffff): HTB on %s only sees classes under "
+					   "its root 1:",
+					   cl->name, sh->ifb[0] ? sh->ifb : ifc->name);
 			continue;
 		}
 		if (cl->ceil > sh->rate)
-			cfg_report(c, c->name, cl->line, false,
-			       "class '%s': ceil is above the %s rate of %s; HTB never lends "
-			       "more than the interface rate", cl->name, what, ifc->name);
+			cfg_report(c, ft_policy_file(p, cl->src_file), cl->line, false,
+				   "class '%s': ceil is above the %s rate of %s; HTB never lends "
+				   "more than the interface rate",
+				   cl->name, what, ifc->name);
 		if (cl->rate)
 			sum += cl->rate;
 		else
@@ -307,6 +313,7 @@ static void check_ifb(struct cfg_ctx *c, size_t i, config_setting_t *g)
 	const struct ft_policy *p = c->pol;
 	const struct ft_shaping *sh = &p->ifaces[i].ingress_shaping;
 	config_setting_t *s = config_setting_get_member(g, "ifb");
+	char ref[CFG_REF_LEN];
 	size_t k;
 	int other;
 
@@ -322,14 +329,21 @@ static void check_ifb(struct cfg_ctx *c, size_t i, config_setting_t *g)
 	if (!sh->ifb[0])
 		return;
 	if ((other = cfg_find_iface(p, sh->ifb)) >= 0)
-		err_at(c, s, "ingress_shaping: the IFB device '%s' is the policy interface of "
-		       "line %d", sh->ifb, p->ifaces[other].line);
+		err_at(c, s,
+		       "ingress_shaping: the IFB device '%s' is the policy interface of "
+		       "%s",
+		       sh->ifb,
+		       cfg_ref(c, s, p->ifaces[other].src_file, p->ifaces[other].line, ref,
+			       sizeof(ref)));
 	for (k = 0; k < i; k++)
 		if (p->ifaces[k].ingress_shaping.enabled &&
 		    !strcmp(p->ifaces[k].ingress_shaping.ifb, sh->ifb))
-			err_at(c, s, "ingress_shaping: IFB device '%s' is %s's too (line %d): name "
-			       "one of them with ifb = \"...\"", sh->ifb, p->ifaces[k].name,
-			       p->ifaces[k].ingress_shaping.line);
+			err_at(c, s,
+			       "ingress_shaping: IFB device '%s' is %s's too (%s): name "
+			       "one of them with ifb = \"...\"",
+			       sh->ifb, p->ifaces[k].name,
+			       cfg_ref(c, s, p->ifaces[k].ingress_shaping.src_file,
+				       p->ifaces[k].ingress_shaping.line, ref, sizeof(ref)));
 }
 
 /* Cross-checks of egress_shaping and ingress_shaping, once classes are parsed. */
@@ -360,7 +374,9 @@ void cfg_check_shaping(struct cfg_ctx *c, config_setting_t *root)
 		return;
 	for (k = 0; k < p->nclasses; k++)
 		if (p->classes[k].rate || p->classes[k].ceil)
-			cfg_report(c, c->name, p->classes[k].line, false,
-			       "class '%s' has a rate, but no interface has egress_shaping or "
-			       "ingress_shaping: it shapes nothing", p->classes[k].name);
+			cfg_report(c, ft_policy_file(p, p->classes[k].src_file), p->classes[k].line,
+				   false,
+				   "class '%s' has a rate, but no interface has egress_shaping or "
+				   "ingress_shaping: it shapes nothing",
+				   p->classes[k].name);
 }

@@ -13,6 +13,7 @@
 #define FLOWTAG_CONFIG_PARSE_H
 
 #include <libconfig.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,8 +48,20 @@ void cfg_report_at(struct cfg_ctx *c, const config_setting_t *s, bool error, con
 	__attribute__((format(printf, 4, 5)));
 #define err_at(c, s, ...) cfg_report_at((c), (s), true, __VA_ARGS__)
 #define warn_at(c, s, ...) cfg_report_at((c), (s), false, __VA_ARGS__)
-/* The line (of the policy or an @include'd file) setting @s was written at. */
+/*
+ * The line (of the policy or an @include'd file) setting @s was written at,
+ * and that file: an index into ft_policy.files.
+ */
 int cfg_src_line(const struct cfg_ctx *c, const config_setting_t *s);
+unsigned int cfg_src_file(const struct cfg_ctx *c, const config_setting_t *s);
+/*
+ * Line @line of file @file (an index into ft_policy.files) as a message
+ * about @s names it: "line N" in @s's file, "FILE:N" in another.
+ */
+const char *cfg_ref(const struct cfg_ctx *c, const config_setting_t *s, unsigned int file, int line,
+		    char *buf, size_t len);
+/* Room for what cfg_ref() writes. */
+#define CFG_REF_LEN (PATH_MAX + 32)
 
 /* ---- typed access to settings (config.c); -EINVAL after reporting ---- */
 

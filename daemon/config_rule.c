@@ -328,13 +328,14 @@ static void parse_rule_name(struct cfg_ctx *c, config_setting_t *s, struct ft_ru
 			    const char *v)
 {
 	const struct ft_rule *o;
+	char ref[CFG_REF_LEN];
 
 	if (!cfg_check_name(c, s, "rule", v, FT_NAME_LEN))
 		return;
 	for (o = c->pol->rules; o < r; o++)
 		if (!strcmp(o->name, v)) {
-			err_at(c, s, "duplicate rule name '%s' (first used at line %d)", v,
-			       o->line);
+			err_at(c, s, "duplicate rule name '%s' (first used at %s)", v,
+			       cfg_ref(c, s, o->src_file, o->line, ref, sizeof(ref)));
 			return;
 		}
 	strcpy(r->name, v);
@@ -390,8 +391,10 @@ static int parse_rule(struct cfg_ctx *c, config_setting_t *g, struct ft_rule *r)
 int cfg_parse_rules(struct cfg_ctx *c, config_setting_t *root)
 {
 	config_setting_t *l = cfg_group_list(c, root, "rules");
-	int i, n, rc, catchall = 0;
+	const struct ft_rule *catchall = NULL; /* the first rule without a match */
+	char ref[CFG_REF_LEN];
 	bool warned = false;
+	int i, n, rc;
 
 	if (!l)
 		return 0;
@@ -410,6 +413,7 @@ int cfg_parse_rules(struct cfg_ctx *c, config_setting_t *root)
 		/* count first, so ft_policy_free() sees every match we touch */
 		c->pol->nrules = (size_t)i + 1;
 		r->line = cfg_src_line(c, g);
+		r->src_file = cfg_src_file(c, g);
 		r->class_idx = -1;
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 			cfg_wrong_type(
@@ -420,15 +424,16 @@ int cfg_parse_rules(struct cfg_ctx *c, config_setting_t *root)
 		/* once: every later rule is just as dead, one message says so */
 		if (catchall && !warned) {
 			warn_at(c, g,
-				"this rule and all rules after it can never match: the rule at line %d matches every packet",
-				catchall);
+				"this rule and all rules after it can never match: the rule at %s matches every packet",
+				cfg_ref(c, g, catchall->src_file, catchall->line, ref,
+					sizeof(ref)));
 			warned = true;
 		}
 		rc = parse_rule(c, g, r);
 		if (rc)
 			return rc;
 		if (!r->match.keys && !catchall)
-			catchall = r->line;
+			catchall = r;
 	}
 	return 0;
 }

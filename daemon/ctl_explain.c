@@ -313,7 +313,8 @@ static void print_verdict(struct ft_out *o, const struct ft_policy *pol,
 	char where[PATH_MAX + 32] = "", text[PATH_MAX + FT_NAME_LEN + 64], act[96], mark[48];
 
 	if (rule < comp->nrules) {
-		snprintf(where, sizeof(where), "%s:%d", pol->file, pol->rules[rule].line);
+		snprintf(where, sizeof(where), "%s:%d",
+			 ft_policy_file(pol, pol->rules[rule].src_file), pol->rules[rule].line);
 		snprintf(text, sizeof(text), "%u%s%s%s (%s)", rule, name ? " '" : "", name ? name : "",
 			 name ? "'" : "", where);
 	} else {

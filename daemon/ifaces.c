@@ -39,8 +39,8 @@ int ft_ifaces_check_required(const struct ft_policy *pol)
 		if (found)
 			continue;
 		/* FILE:LINE: error: as every other error in a policy file */
-		ft_log_plain(LOG_ERR, "%s:%d: error: required interface %s %s", pol->file,
-			     ifc->line, ifc->name,
+		ft_log_plain(LOG_ERR, "%s:%d: error: required interface %s %s",
+			     ft_policy_file(pol, ifc->src_file), ifc->line, ifc->name,
 			     ft_ifname_is_pattern(ifc->name) ? "matches no interface" :
 							       "does not exist");
 		err = -ENODEV;

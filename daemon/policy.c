@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,9 +48,31 @@ void ft_policy_free(struct ft_policy *p)
 	free(p->sets);
 	free(p->classes);
 	free(p->ifaces);
+	for (i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
 	free(p->file);
 	memset(p, 0, sizeof(*p));
 	p->default_class = -1;
+}
+
+const char *ft_policy_file(const struct ft_policy *p, unsigned int file)
+{
+	if (file < p->nfiles && p->files[file])
+		return p->files[file];
+	return p->file ? p->file : "policy";
+}
+
+const char *ft_policy_ref(const struct ft_policy *p, const char *here, unsigned int file, int line,
+			  char *buf, size_t len)
+{
+	const char *name = ft_policy_file(p, file);
+
+	if (here && !strcmp(here, name))
+		snprintf(buf, len, "line %d", line);
+	else
+		snprintf(buf, len, "%s:%d", name, line);
+	return buf;
 }
 
 bool ft_prefix_contains(const struct ft_prefix *outer, const uint8_t *addr)

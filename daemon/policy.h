@@ -90,7 +90,8 @@ struct ft_rule {
 	struct ft_match match;
 	enum ft_action action;	/* FT_ACT_CLASS, FT_ACT_PASS or FT_ACT_DROP */
 	int class_idx;		/* index into ft_policy.classes for FT_ACT_CLASS, else -1 */
-	int line;		/* line in the policy file */
+	int line;		/* line in the file it was written in, */
+	unsigned int src_file;	/* that file: index into ft_policy.files */
 	char name[FT_NAME_LEN];	/* optional, unique in the policy; "" without one */
 };
 
@@ -105,6 +106,7 @@ struct ft_class {
 	uint32_t burst;		/* HTB burst, bytes; 0 = kernel/libnl default */
 	uint32_t quantum;	/* HTB quantum, bytes; 0 = default (rate / r2q) */
 	int line;
+	unsigned int src_file;	/* the file @line is in: index into ft_policy.files */
 };
 
 struct ft_prefix_set {
@@ -114,6 +116,7 @@ struct ft_prefix_set {
 				 * evaluator and the tests take it as the content) */
 	size_t npfx;
 	int line;
+	unsigned int src_file;	/* the file @line is in: index into ft_policy.files */
 	bool dynamic;		/* dynamic = true: changed at run time (flowtagctl set) */
 	uint32_t size;		/* dynamic: max elements per family (trie max_entries) */
 	uint64_t timeout;	/* dynamic: default element timeout, seconds; 0 = never */
@@ -146,6 +149,7 @@ struct ft_shaping {
 	bool replace_root;	/* egress: may replace a root qdisc flowtagd did not create */
 	char ifb[FT_IFNAMSIZ];	/* ingress: the IFB device, "ifb-<iface>" unless named */
 	int line;
+	unsigned int src_file;	/* the file @line is in: index into ft_policy.files */
 };
 
 struct ft_iface {
@@ -157,6 +161,7 @@ struct ft_iface {
 	struct ft_shaping egress_shaping;
 	struct ft_shaping ingress_shaping;
 	int line;
+	unsigned int src_file;	/* the file @line is in: index into ft_policy.files */
 };
 
 /* A packet as the reference evaluator sees it. */
@@ -200,6 +205,8 @@ enum ft_flow_cache_mode {
 
 struct ft_policy {
 	char *file;			/* policy file path */
+	char **files;			/* [0]: the policy, then its @include'd files, */
+	size_t nfiles;			/* named as messages name them (FILE:LINE) */
 	uint64_t file_ino;		/* the policy file read: inode, */
 	int64_t file_mtime;		/* and mtime (0, 0: the policy was a text) */
 	uint32_t mark_mask;		/* skb->mark bits flowtag owns */
@@ -278,6 +285,21 @@ int ft_policy_bind_iifs(struct ft_policy *pol, const struct ft_ifname *present, 
  * ft_policy_free() - release everything a policy owns, and zero it.
  */
 void ft_policy_free(struct ft_policy *p);
+
+/**
+ * ft_policy_file() - the name of file @file (an index into @p->files, as
+ * in ft_rule.src_file) in messages: the policy or one of its @include'd files.
+ * @p->file when @p has no such file (a policy not read by config.c).
+ */
+const char *ft_policy_file(const struct ft_policy *p, unsigned int file);
+
+/**
+ * ft_policy_ref() - line @line of file @file of @p as a message about file
+ * @here names it: "line N" in the same file, "FILE:N" in another.
+ * Returns @buf (@len bytes).
+ */
+const char *ft_policy_ref(const struct ft_policy *p, const char *here, unsigned int file, int line,
+			  char *buf, size_t len);
 
 /**
  * ft_match_free() - release what a match owns, and zero it.

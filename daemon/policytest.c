@@ -3,16 +3,18 @@
  * A policy's own tests against its compiled form: see policytest.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policytest.h"
 
-void ft_verdict_describe(const struct ft_policy *pol, uint32_t rule, char *buf, size_t len)
+void ft_verdict_describe(const struct ft_policy *pol, uint32_t rule, const char *here, char *buf,
+			 size_t len)
 {
 	const struct ft_rule *r = rule < pol->nrules ? &pol->rules[rule] : NULL;
-	char who[FT_NAME_LEN + 64];
+	char who[FT_NAME_LEN + PATH_MAX + 64], ref[PATH_MAX + 32];
 
 	if (!r) {
 		if (pol->default_class >= 0)
@@ -22,10 +24,11 @@ void ft_verdict_describe(const struct ft_policy *pol, uint32_t rule, char *buf, 
 			snprintf(buf, len, "pass (no rule matched and no default_class: untagged)");
 		return;
 	}
+	ft_policy_ref(pol, here, r->src_file, r->line, ref, sizeof(ref));
 	if (r->name[0])
-		snprintf(who, sizeof(who), "rule %u '%s', line %d", rule, r->name, r->line);
+		snprintf(who, sizeof(who), "rule %u '%s', %s", rule, r->name, ref);
 	else
-		snprintf(who, sizeof(who), "rule %u, line %d", rule, r->line);
+		snprintf(who, sizeof(who), "rule %u, %s", rule, ref);
 	if (r->action == FT_ACT_CLASS && r->class_idx >= 0)
 		snprintf(buf, len, "class %s (%s)", pol->classes[r->class_idx].name, who);
 	else
@@ -75,7 +78,7 @@ static bool run_one(const struct ft_policy *pol, const struct ft_compiled *comp,
 {
 	struct ft_pkt_desc d = t->pkt;
 	struct ft_flow_key k;
-	char want[128], got[FT_NAME_LEN * 2 + 96];
+	char want[128], got[FT_NAME_LEN * 2 + PATH_MAX + 96];
 	uint32_t compiled, reference;
 	int ref;
 
@@ -96,7 +99,7 @@ static bool run_one(const struct ft_policy *pol, const struct ft_compiled *comp,
 						    &comp->hdr.default_verdict, compiled))
 		return true;
 	expect_describe(pol, t, want, sizeof(want));
-	ft_verdict_describe(pol, compiled, got, sizeof(got));
+	ft_verdict_describe(pol, compiled, t->file, got, sizeof(got));
 	ft_diag_add(diag, t->file, t->line, true, "test failed: packet \"%s\" expected %s, got %s",
 		    t->packet, want, got);
 	return false;

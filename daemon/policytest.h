@@ -40,8 +40,11 @@ int ft_policy_tests_run(const struct ft_policy *pol, const struct ft_compiled *c
 /**
  * ft_verdict_describe() - what @rule (FT_RULE_NONE: no rule matched) of
  * @pol does, in words: "class voice (rule 2 'sip', line 14)",
- * "drop (rule 0, line 9)", "class default (no rule matched: default_class)".
+ * "drop (rule 0, rules.inc:9)", "class default (no rule matched:
+ * default_class)"; the rule's line is "line N" when it is in the file
+ * @here (the one the message is about; NULL: none), "FILE:N" otherwise.
  */
-void ft_verdict_describe(const struct ft_policy *pol, uint32_t rule, char *buf, size_t len);
+void ft_verdict_describe(const struct ft_policy *pol, uint32_t rule, const char *here, char *buf,
+			 size_t len);
 
 #endif /* FLOWTAG_POLICYTEST_H */

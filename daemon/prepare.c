@@ -69,9 +69,11 @@ static void bind_host(struct ft_policy *pol, struct ft_diag *diag)
 
 		for (i = 0; i < m->niif; i++)
 			if (!m->iif_index[i])
-				ft_diag_add(diag, pol->file, pol->rules[r].line, false,
+				ft_diag_add(diag, ft_policy_file(pol, pol->rules[r].src_file),
+					    pol->rules[r].line, false,
 					    "no interface %s exists yet: this iif matches once one "
-					    "appears", m->iif[i]);
+					    "appears",
+					    m->iif[i]);
 	}
 }
 

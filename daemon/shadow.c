@@ -15,6 +15,7 @@
  * 10^5-prefix set), and then judges nothing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,7 +472,8 @@ int ft_shadow_warn(const struct ft_policy *pol, const struct ft_compiled *comp,
 	bool *shadowed = NULL, *live = NULL, *named = NULL;
 	int *cover = NULL, err;
 	size_t r, catchall = pol->nrules, i;
-	char n1[FT_NAME_LEN + 4], n2[FT_NAME_LEN + 4];
+	char n1[FT_NAME_LEN + 4], n2[FT_NAME_LEN + 4], ref[PATH_MAX + 32];
+	const char *here;
 
 	shadowed = calloc(pol->nrules + 1, sizeof(*shadowed));
 	cover = calloc(pol->nrules + 1, sizeof(*cover));
@@ -497,26 +499,36 @@ int ft_shadow_warn(const struct ft_policy *pol, const struct ft_compiled *comp,
 		}
 		if (!shadowed[r] || r > catchall)
 			continue;
+		/* the rule's own file, and the rules it names: "line N" or "FILE:N" */
+		here = ft_policy_file(pol, rule->src_file);
 		if (cover[r] >= 0) {
 			const struct ft_rule *q = &pol->rules[cover[r]];
 
-			ft_diag_add(diag, pol->file, rule->line, false,
-				    "rule %zu%s can never match: rule %d%s (line %d) before it "
-				    "matches every packet it matches", r,
-				    quoted_name(rule, n1, sizeof(n1)), cover[r],
-				    quoted_name(q, n2, sizeof(n2)), q->line);
+			ft_diag_add(
+				diag, here, rule->line, false,
+				"rule %zu%s can never match: rule %d%s (%s) before it "
+				"matches every packet it matches",
+				r, quoted_name(rule, n1, sizeof(n1)), cover[r],
+				quoted_name(q, n2, sizeof(n2)),
+				ft_policy_ref(pol, here, q->src_file, q->line, ref, sizeof(ref)));
 		} else {
-			char lines[96] = "";
+			char lines[MAX_WITNESS * (PATH_MAX + 16)] = "";
 			size_t n = 0;
 
-			for (i = 0; i < MAX_WITNESS && witness[r][i] >= 0 && n < sizeof(lines); i++)
-				n += (size_t)snprintf(lines + n, sizeof(lines) - n, "%s%d",
-						      i ? ", " : "",
-						      pol->rules[witness[r][i]].line);
-			ft_diag_add(diag, pol->file, rule->line, false,
+			for (i = 0; i < MAX_WITNESS && witness[r][i] >= 0 && n < sizeof(lines);
+			     i++) {
+				const struct ft_rule *q = &pol->rules[witness[r][i]];
+				const char *f = ft_policy_file(pol, q->src_file);
+
+				/* "lines 3, 5" in the rule's file, "lines 3, r.inc:5" across files */
+				n += (size_t)snprintf(lines + n, sizeof(lines) - n, "%s%s%s%d",
+						      i ? ", " : "", strcmp(f, here) ? f : "",
+						      strcmp(f, here) ? ":" : "", q->line);
+			}
+			ft_diag_add(diag, here, rule->line, false,
 				    "rule %zu%s can never match: the rules before it take every "
-				    "packet it matches between them (lines %s%s)", r,
-				    quoted_name(rule, n1, sizeof(n1)), lines,
+				    "packet it matches between them (lines %s%s)",
+				    r, quoted_name(rule, n1, sizeof(n1)), lines,
 				    i == MAX_WITNESS ? ", ..." : "");
 		}
 	}
@@ -524,9 +536,11 @@ int ft_shadow_warn(const struct ft_policy *pol, const struct ft_compiled *comp,
 		live[pol->default_class] = true;
 	for (i = 0; i < pol->nclasses; i++)
 		if (named[i] && !live[i])
-			ft_diag_add(diag, pol->file, pol->classes[i].line, false,
+			ft_diag_add(diag, ft_policy_file(pol, pol->classes[i].src_file),
+				    pol->classes[i].line, false,
 				    "class '%s' is used only by rules that can never match: no "
-				    "packet gets it", pol->classes[i].name);
+				    "packet gets it",
+				    pol->classes[i].name);
 	err = 0;
 out:
 	free(shadowed);

@@ -78,11 +78,40 @@ sed -i 's/class = "bulk"; }$/class = "voice"; }/' "$TMP/inc.conf"
 chmod 644 "$TMP/inc.conf" "$TMP/tests.inc"
 out=$("$FLOWTAGD" --check -c "$TMP/inc.conf" 2>&1)
 check "a failing test in an @include'd file: that FILE:LINE" grep -q "tests.inc:3: error: test failed" <<<"$out"
+check "... naming the rule in the other file as FILE:LINE" \
+	grep -q "tests.inc:3: error: test failed: .* got class voice (rule 1 'p9000', $TMP/inc.conf:10)$" <<<"$out"
+
+# a rule in an @include'd file: explain, a failing test and a shadow warning
+# name it as FILE:LINE, the include as the policy names it (./rules2.inc)
+{
+	echo 'interfaces = ( { name = "d0"; } );'				# 1
+	echo 'classes = ( { name = "c"; mark = 1; }, { name = "d"; mark = 2; } );' # 2
+	echo 'rules = ( { name = "r0"; match = { proto = "tcp"; }; class = "c"; },' # 3
+	echo '@include "rules2.inc"'						# 4
+	echo ');'								# 5
+	echo 'tests = ( { packet = "proto udp src 1.1.1.1"; expect = "d"; } );'	# 6
+} >"$TMP/m9.conf"
+printf '# r1\n\n\n\n{ name = "r1"; match = { proto = "udp"; }; class = "c"; }\n' >"$TMP/rules2.inc"
+chmod 644 "$TMP/m9.conf" "$TMP/rules2.inc"
+ftd=$(realpath "$FLOWTAGD") ftctl=$(realpath "$FTCTL")	# run from $TMP
+out=$(cd "$TMP" && "$ftd" --check -c m9.conf 2>&1)
+check "a failing test naming a rule of an @include'd file: its FILE:LINE" \
+	grep -q "^flowtagd: m9.conf:6: error: test failed: .* got class c (rule 1 'r1', ./rules2.inc:5)$" <<<"$out"
+sed -i '/^tests = /d' "$TMP/m9.conf"
+out=$(cd "$TMP" && "$ftctl" explain -c m9.conf proto udp src 1.1.1.1 2>&1)
+check "explain: the matching rule of an @include'd file at its FILE:LINE" \
+	grep -q "rule: *1 'r1' (./rules2.inc:5)" <<<"$out"
+r=$(cd "$TMP" && "$ftctl" -j explain -c m9.conf proto udp src 1.1.1.1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["location"])')
+expect_eq "explain -j: location" "$r" "./rules2.inc:5"
+printf '\n{ name = "r1"; match = { proto = "tcp"; dport = 22; }; class = "d"; }\n' >"$TMP/rules2.inc"
+out=$(cd "$TMP" && "$ftd" --check -c m9.conf 2>&1)
+check "a shadowed rule in an @include'd file: warned there, the rule before at FILE:LINE" \
+	grep -q "^flowtagd: ./rules2.inc:2: warning: rule 1 'r1' can never match: rule 0 'r0' (m9.conf:3) before it" <<<"$out"
 
 # shadowed rules: warnings, not errors
 policy "$TMP/shadow.conf" bulk "$T_DEFAULT"
 sed -i 's/^  { name = "sip"; match = { proto = "udp"; dport = 5060; }; class = "voice"; },$/  { match = { proto = "udp"; }; class = "voice"; },/' "$TMP/shadow.conf"
-out=$("$FLOWTAGD" --check -c "$TMP/shadow.conf" 2>&1)
+out=$("$ftd" --check -c "$TMP/shadow.conf" 2>&1)
 expect_eq "--check with a shadowed rule: still valid (exit 0)" "$?" 0
 check "... and a warning at the shadowed rule's line" \
 	grep -q "shadow.conf:10: warning: rule 1 'p9000' can never match: rule 0 (line 9) before it matches every packet it matches" <<<"$out"

@@ -12,6 +12,7 @@
  *  - rejected policies that would leak inside libconfig (10 000 of them)
  *  - files and directories other users can write (refused unless allowed)
  *  - files that change while a load reads them (one version, or refused)
+ *  - locations in @include'd files: each names its file
  * Every file lives in a fresh directory under /tmp, removed at the end.
  *
  * Linked with -Wl,--wrap=ft_file_read_logged (see the Makefile): every
@@ -580,7 +581,109 @@ static void test_strict_modes(void **state)
 	rmdir(at("etc"));
 }
 
-/* ---- 9. files that change while a load reads them --------------------- */
+/* ---- 9. locations in @include'd files ---------------------------------- */
+
+/* Load @path, require exactly one message of @sev at @file:@line containing @msg. */
+static void expect_one(const char *path, const char *sev, const char *file, int line,
+		       const char *msg)
+{
+	struct ft_policy p = { 0 };
+	struct ft_diag d = { 0 };
+	int rc = ft_config_load(path, &p, &d);
+	int n = strcmp(sev, "error") ? d.nwarnings : d.nerrors;
+
+	if (n != 1 || !diag_has(&d, file, line, sev, msg))
+		fail_msg("%s: rc %d:\n%s-- want one %s at %s:%d containing \"%s\"", path, rc,
+			 d.text ? d.text : "(none)\n", sev, file, line, msg);
+	ft_policy_free(&p);
+	ft_diag_free(&d);
+}
+
+/*
+ * A rule, class, set or interface written in an @include'd file keeps that
+ * file with its line, and a message that refers to one in another file
+ * says FILE:LINE, not a bare "line N" the reader would look for in the
+ * file the message is about.
+ */
+static void test_include_locations(void **state)
+{
+	char msg[PATH_MAX + 128], pol[PATH_MAX], inc[PATH_MAX];
+	struct ft_policy p;
+
+	(void)state;
+	/* m9.conf: rule r0 here, r1 on line 5 of rules2.inc, inside the list */
+	snprintf(inc, sizeof(inc), "%s",
+		 put("rules2.inc", "# the second rule\n\n#\n\n"
+				   "{ name = \"r1\"; match = { proto = \"udp\"; }; class = \"c\"; }\n"));
+	snprintf(pol, sizeof(pol), "%s",
+		 put("m9.conf", BASE "rules = ( { name = \"r0\"; match = { proto = \"tcp\"; }; "
+				     "class = \"c\"; },\n@include \"rules2.inc\"\n);\n"));
+	expect_ok(pol, 0, &p);
+	assert_int_equal(p.nrules, 2);
+	assert_string_equal(ft_policy_file(&p, p.rules[0].src_file), pol);
+	assert_int_equal(p.rules[0].line, 3);
+	assert_string_equal(ft_policy_file(&p, p.rules[1].src_file), inc);
+	assert_int_equal(p.rules[1].line, 5);
+	assert_string_equal(ft_policy_file(&p, p.classes[0].src_file), pol);
+	ft_policy_free(&p);
+
+	/* interfaces: fa0 on line 1 of the policy, again on line 3 of if.inc */
+	snprintf(inc, sizeof(inc), "%s", put("if.inc", "\n\n{ name = \"fa0\"; }\n"));
+	snprintf(pol, sizeof(pol), "%s",
+		 put("p.conf", "interfaces = ( { name = \"fa0\"; },\n@include \"if.inc\"\n);\n"
+			       "classes = ( { name = \"c\"; mark = 1; } );\ndefault_class = \"c\";\n"));
+	snprintf(msg, sizeof(msg), "duplicate interface 'fa0' (first listed at %s:1)", pol);
+	expect_one(pol, "error", inc, 3, msg);
+
+	/* classes: 'a' on line 5 of the policy, the same mark on line 1 of cls.inc */
+	snprintf(inc, sizeof(inc), "%s", put("cls.inc", "{ name = \"b\"; mark = 0x100; }\n"));
+	snprintf(pol, sizeof(pol), "%s",
+		 put("p.conf", "interfaces = ( { name = \"eth0\"; } );\n"
+			       "default_class = \"a\";\n"
+			       "rules = ( { match = { dport = 1; }; class = \"a\"; } );\n"
+			       "classes = (\n"
+			       "  { name = \"a\"; mark = 0x100; },\n"
+			       "@include \"cls.inc\"\n);\n"));
+	snprintf(msg, sizeof(msg), "same mark 0x100 as class 'a' (%s:5)", pol);
+	expect_one(pol, "error", inc, 1, msg);
+	/* and the same name */
+	put("cls.inc", "{ name = \"a\"; mark = 0x200; }\n");
+	snprintf(msg, sizeof(msg), "duplicate class 'a' (first defined at %s:5)", pol);
+	expect_one(pol, "error", inc, 1, msg);
+
+	/* rules: a catch-all on line 8 of the policy, rules after it in rules.inc */
+	snprintf(inc, sizeof(inc), "%s",
+		 put("rules.inc", "\n\n\n\n\n\n{ name = \"s\"; match = { dport = 2; }; class = \"c\"; }\n"));
+	snprintf(pol, sizeof(pol), "%s",
+		 put("p.conf", BASE "\n\n\n\n\n"
+				    "rules = ( { name = \"r\"; class = \"c\"; },\n"
+				    "@include \"rules.inc\"\n);\n"));
+	snprintf(msg, sizeof(msg),
+		 "this rule and all rules after it can never match: the rule at %s:8 matches "
+		 "every packet", pol);
+	expect_one(pol, "warning", inc, 7, msg);
+	/* the same name twice */
+	put("rules.inc", "\n\n\n\n\n\n{ name = \"r\"; match = { dport = 2; }; class = \"c\"; }\n");
+	snprintf(msg, sizeof(msg), "duplicate rule name 'r' (first used at %s:8)", pol);
+	expect_one(pol, "error", inc, 7, msg);
+
+	/* prefix sets */
+	snprintf(inc, sizeof(inc), "%s", put("sets.inc", "{ name = \"s\"; prefixes = [ \"10.0.0.0/8\" ]; }\n"));
+	snprintf(pol, sizeof(pol), "%s",
+		 put("p.conf", BASE "rules = ( { match = { src = \"@s\"; }; class = \"c\"; } );\n"
+				    "prefix_sets = ( { name = \"s\"; prefixes = [ \"10.0.0.0/8\" ]; },\n"
+				    "@include \"sets.inc\"\n);\n"));
+	snprintf(msg, sizeof(msg), "duplicate prefix set 's' (first defined at %s:4)", pol);
+	expect_one(pol, "error", inc, 1, msg);
+
+	/* in the same file a bare line number is clear: it stays */
+	snprintf(pol, sizeof(pol), "%s",
+		 put("p.conf", BASE "rules = ( { name = \"r\"; class = \"c\"; },\n"
+				    "{ name = \"r\"; class = \"c\"; } );\n"));
+	expect_one(pol, "error", pol, 4, "duplicate rule name 'r' (first used at line 3)");
+}
+
+/* ---- 10. files that change while a load reads them -------------------- */
 
 /*
  * Weak, so the file links without --wrap too: __real_ft_file_read_logged
@@ -825,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_set_file_unreadable),
 		cmocka_unit_test(test_rejections_do_not_leak),
 		cmocka_unit_test(test_strict_modes),
+		cmocka_unit_test(test_include_locations),
 		cmocka_unit_test(test_files_change_while_read),
 	};
 
