@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "cfgtext_scan.h"
+#include "strparse.h"
 #include "textfile.h"
 
 /* ---- small helpers -------------------------------------------------- */
@@ -100,6 +101,35 @@ static bool name_start(char c)
 static bool name_char(char c)
 {
 	return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '*';
+}
+
+/*
+ * Names and the other strings of a policy end up in JSON (flowtagctl -j,
+ * the diagnostics of check -j) and in the metrics file, which are UTF-8:
+ * refuse a string (@what, @n bytes at @s, decoded) that is not. The message
+ * shows what comes before the bad byte, itself valid UTF-8.
+ */
+static bool utf8_ok(struct lexer *lx, unsigned int file, int line, const char *what,
+		    const char *s, size_t n, bool fatal)
+{
+	size_t bad = ft_utf8_check(s, n), from = bad > 40 ? bad - 40 : 0;
+	char where[64];
+
+	if (bad == n)
+		return true;
+	while (from < bad && (s[from] & 0xc0) == 0x80)
+		from++; /* not in the middle of a character */
+	if (bad)
+		snprintf(where, sizeof(where), "after \"%s%.*s\"", from ? "..." : "",
+			 (int)(bad - from), s + from);
+	else
+		snprintf(where, sizeof(where), "at its start");
+	(fatal ? lx_fatal : lx_error)(
+		lx, file, line,
+		"%s is not valid UTF-8: byte 0x%02x %s (names and other strings must be UTF-8 "
+		"text)",
+		what, (unsigned char)s[bad], where);
+	return false;
 }
 
 /* ---- output --------------------------------------------------------- */
@@ -356,7 +386,8 @@ static bool try_include(struct lexer *lx, struct src *s)
 	name[n] = '\0';
 	s->pos = p + 1;
 	s->bol = false;
-	do_include(lx, s, line, name);
+	if (utf8_ok(lx, s->file, line, "@include file name", name, n, true))
+		do_include(lx, s, line, name);
 	return true;
 }
 
@@ -587,6 +618,7 @@ static void lex_string(struct lexer *lx, struct src *s, struct tok *t)
 	t->text = s->buf + s->pos;
 	t->len = p + 1 - s->pos;
 	s->pos = p + 1;
+	utf8_ok(lx, s->file, t->line, "string", lx->str, lx->str_len, false);
 }
 
 static void garbage(struct lexer *lx, const struct src *s, char c)

@@ -595,3 +595,66 @@ int ft_check_path_args(const struct ft_path_arg *a, size_t n, char *err, size_t 
 	}
 	return 0;
 }
+
+/* The length of the valid UTF-8 sequence at @p (@n bytes left), 0 for none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2) /* a continuation byte, or an overlong 2-byte form */
+		return 0;
+	len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+	if (!len || n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) ||	/* overlong 3-byte form */
+	    (c == 0xed && p[1] > 0x9f) ||	/* U+D800..U+DFFF, the surrogates */
+	    (c == 0xf0 && p[1] < 0x90) ||	/* overlong 4-byte form */
+	    (c == 0xf4 && p[1] > 0x8f))		/* above U+10FFFF */
+		return 0;
+	return len;
+}
+
+size_t ft_utf8_check(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_seq(p + i, n - i);
+		if (!k)
+			return i;
+		i += k;
+	}
+	return n;
+}
+
+char *ft_utf8_fix(const char *s)
+{
+	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = 0, k;
+	char *out = malloc(3 * n + 1); /* each byte at most one U+FFFD */
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		k = utf8_seq(p + i, n - i);
+		if (k) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(out + o, repl, 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * String parsers for the policy language: prefixes, port ranges, DSCP and
- * protocol names, tc handles, TCP flags. Pure functions: no I/O, no globals.
+ * protocol names, tc handles, TCP flags, UTF-8. Pure functions: no I/O, no globals.
  * On failure they return -EINVAL and write a one-line reason (no file:line,
  * no trailing newline) into @err.
  */
@@ -100,6 +100,21 @@ struct ft_path_arg {
  * @err ("-c: the path is 5006 bytes long; at most 4095").
  */
 int ft_check_path_args(const struct ft_path_arg *a, size_t n, char *err, size_t errlen);
+
+/**
+ * ft_utf8_check() - the offset of the first byte of the @n at @s that is not
+ * part of a valid UTF-8 sequence (RFC 3629: no overlong form, no surrogate,
+ * nothing above U+10FFFF, no sequence cut short), or @n when there is none.
+ * JSON and the Prometheus text format carry UTF-8 only.
+ */
+size_t ft_utf8_check(const char *s, size_t n);
+
+/**
+ * ft_utf8_fix() - a malloc'ed copy of the string @s in which each byte
+ * ft_utf8_check() would stop at is U+FFFD, the replacement character; NULL
+ * when memory runs out.
+ */
+char *ft_utf8_fix(const char *s);
 
 /** ft_format_rate() - "100mbit" style (bits/s, the largest exact unit) into @buf. */
 char *ft_format_rate(uint64_t bytes_per_sec, char *buf, size_t len);

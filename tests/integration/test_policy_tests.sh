@@ -61,6 +61,15 @@ expect_eq "flowtagctl -j check: invalid, one error, no flow cache or search to r
 r=$("$FTCTL" -j check "$TMP/good.conf" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], d["flow_cache"], d["search"])')
 expect_eq "flowtagctl -j check: 2 rules, no dynamic set: no flow cache (auto), the one-word search" "$r" "True False one-word"
 
+# a name that is not UTF-8 (Latin-1 "café"): refused at its line, and
+# check -j stays JSON (accepted, it made stats -j and the metrics invalid)
+policy "$TMP/latin1.conf" bulk "$T_VOICE" "$T_BULK" "$T_DEFAULT"
+sed -i 's/{ name = "bulk";/{ name = "caf\xe9";/' "$TMP/latin1.conf"
+chmod 644 "$TMP/latin1.conf"
+r=$("$FTCTL" -j check "$TMP/latin1.conf" | python3 -c 'import json,sys; d=json.loads(sys.stdin.buffer.read().decode("utf-8")); print(d["valid"], d["errors"][0])')
+expect_eq "a class name that is not UTF-8: refused at its FILE:LINE, check -j is UTF-8 JSON" "$r" \
+	"False $TMP/latin1.conf:5: error: string is not valid UTF-8: byte 0xe9 after \"caf\" (names and other strings must be UTF-8 text)"
+
 # a bad entry is a config error at its line too
 policy "$TMP/entry.conf" bulk "$T_VOICE" '  { packet = "proto udp src 198.18.22.1 dport 9000"; expect = "gold"; }'
 out=$("$FLOWTAGD" --check -c "$TMP/entry.conf" 2>&1)

@@ -8,6 +8,7 @@
  *  - integer literals that do not fit (libconfig 1.5 wraps them)
  *  - NUL bytes (libconfig stops reading at one)
  *  - a UTF-8 byte-order mark (accepted)
+ *  - strings that are not UTF-8 (refused: they would reach JSON and metrics)
  *  - set files that cannot be read completely
  *  - rejected policies that would leak inside libconfig (10 000 of them)
  *  - files and directories other users can write (refused unless allowed)
@@ -400,6 +401,84 @@ static void test_bom(void **state)
 	pol = put("p.conf", BASE "prefix_sets = ( { name = \"s\"; file = \"s.txt\"; } );\n"
 				 "rules = ( { match = { src = \"@s\"; }; class = \"c\"; } );\n");
 	expect_refused(pol, 0, 0, at("s.txt"), 2, "is not an IPv4 or IPv6");
+}
+
+/* ---- 5b. strings that are not UTF-8 ------------------------------------ */
+
+/*
+ * Names end up in flowtagctl -j and in the metrics file, every string of
+ * the policy in check -j's diagnostics: JSON and Prometheus text are
+ * UTF-8, so a string that is not is refused at its line, whether its bytes
+ * are raw or \x escapes, wherever it is.
+ */
+static void test_not_utf8(void **state)
+{
+	/* each a string that is not UTF-8, raw or escaped, as libconfig decodes it */
+	static const char *const bad[] = {
+		"caf\xe9",		/* Latin-1 */
+		"caf\\xe9",		/* the same as an escape */
+		"\x80",			/* a lone continuation byte */
+		"\xc0\xaf",		/* overlong '/' */
+		"\\xe0\\x80\\xaf",	/* overlong, 3 bytes */
+		"\xed\xa0\x80",		/* a surrogate, U+D800 */
+		"\xf4\x90\x80\x80",	/* above U+10FFFF */
+		"\xf5\x80\x80\x80",
+		"x\xe2\x82",		/* cut short */
+	};
+	/* where: a class, interface, rule, set name, other strings; at line 3 */
+	static const char *const where[] = {
+		"interfaces = ( { name = \"eth0\"; } );\ndefault_class = \"c\";\n"
+		"classes = ( { name = \"c\"; mark = 1; }, { name = \"%s\"; mark = 2; } );\n",
+		"classes = ( { name = \"c\"; mark = 1; } );\ndefault_class = \"c\";\n"
+		"interfaces = ( { name = \"e%s\"; } );\n",
+		BASE "rules = ( { name = \"%s\"; class = \"c\"; } );\n",
+		BASE "prefix_sets = ( { name = \"%s\"; prefixes = [ \"10.0.0.0/8\" ]; } );\n",
+		BASE "default_class = \"%s\";\n",
+		BASE "prefix_sets = ( { name = \"s\"; file = \"%s.txt\"; } );\n",
+		BASE "tests = ( { packet = \"proto udp src 10.0.0.1 iif %s\";\n"
+		     "            expect = \"c\"; } );\n",
+		BASE "x = [ \"a\", \"%s\" ];\n",
+	};
+	struct ft_policy p;
+	char text[512];
+	const char *pol;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		for (j = 0; j < ARRAY_LEN(where); j++) {
+			snprintf(text, sizeof(text), where[j], bad[i]);
+			pol = put("p.conf", "%s", text);
+			expect_refused(pol, 0, 0, pol, 3, "string is not valid UTF-8: byte 0x");
+		}
+	}
+	/* the byte and what comes before it are named */
+	pol = put("p.conf", BASE "classes2 = ( { name = \"caf\xe9\"; } );\n");
+	expect_refused(pol, 0, 0, pol, 3, "not valid UTF-8: byte 0xe9 after \"caf\"");
+	/* in an @include'd file, at its line there */
+	put("u.inc", "\n\ndefault_class = \"\xff\";\n");
+	pol = put("p.conf", BASE "@include \"u.inc\"\n");
+	expect_refused(pol, 0, 0, at("u.inc"), 3,
+		       "string is not valid UTF-8: byte 0xff at its start");
+	/* the @include's file name */
+	pol = put("p.conf", BASE "\n@include \"\xe9.inc\"\n");
+	expect_refused(pol, 0, 0, pol, 4, "@include file name is not valid UTF-8");
+
+	/* UTF-8 is fine: 2, 3 and 4 bytes, raw or escaped */
+	pol = put("p.conf", "interfaces = ( { name = \"eth0\"; } );\n"
+			    "classes = ( { name = \"caf\xc3\xa9\"; mark = 1; },\n"
+			    "            { name = \"caf\\xc3\\xa9-2\"; mark = 2; },\n"
+			    "            { name = \"\xe6\x97\xa5\xe6\x9c\xac\"; mark = 3; } );\n"
+			    "rules = ( { name = \"\xf0\x9f\x98\x80\"; match = { dport = 1; }; "
+			    "class = \"\xe6\x97\xa5\xe6\x9c\xac\"; },\n"
+			    "          { match = { dport = 2; }; class = \"caf\xc3\xa9-2\"; } );\n"
+			    "default_class = \"caf\xc3\xa9\";\n");
+	expect_ok(pol, 0, &p);
+	assert_string_equal(p.classes[0].name, "caf\xc3\xa9");
+	assert_string_equal(p.classes[1].name, "caf\xc3\xa9-2");
+	assert_string_equal(p.classes[2].name, "\xe6\x97\xa5\xe6\x9c\xac");
+	assert_string_equal(p.rules[0].name, "\xf0\x9f\x98\x80");
+	ft_policy_free(&p);
 }
 
 /* ---- 6. a set file that cannot be read completely ---------------------- */
@@ -925,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_integer_edges),
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_set_file_unreadable),
 		cmocka_unit_test(test_rejections_do_not_leak),
 		cmocka_unit_test(test_strict_modes),

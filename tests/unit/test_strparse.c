@@ -620,6 +620,55 @@ static void test_err_buffer(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* UTF-8 as JSON and Prometheus want it (RFC 3629), and the repair of what is not. */
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t bad; /* ft_utf8_check(), strlen(s) when valid */
+		const char *fixed;
+	} cases[] = {
+		{ "", 0, "" },
+		{ "voice", 5, "voice" },
+		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", 6, "\xe6\x97\xa5\xe6\x9c\xac" },
+		{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },
+		{ "\xef\xbf\xbd", 3, "\xef\xbf\xbd" },			/* U+FFFD itself */
+		{ "\xf4\x8f\xbf\xbf", 4, "\xf4\x8f\xbf\xbf" },		/* U+10FFFF */
+		{ "caf\xe9", 3, "caf\xef\xbf\xbd" },			/* Latin-1 */
+		{ "\x80x", 0, "\xef\xbf\xbdx" },			/* lone continuation */
+		{ "a\xc0\xaf", 1, "a\xef\xbf\xbd\xef\xbf\xbd" },		/* overlong '/' */
+		{ "\xc1\xbf", 0, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xe0\x80\xaf", 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong, 3 */
+		{ "\xed\xa0\x80", 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "\xf0\x80\x80\xaf", 0, NULL },			/* overlong, 4 */
+		{ "\xf4\x90\x80\x80", 0, NULL },			/* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 0, NULL },
+		{ "\xff", 0, "\xef\xbf\xbd" },
+		{ "x\xe2\x82", 1, "x\xef\xbf\xbd\xef\xbf\xbd" },		/* cut short */
+		{ "\xe2\x82x", 0, "\xef\xbf\xbd\xef\xbf\xbdx" },
+	};
+	size_t i;
+	char *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].s), bad = ft_utf8_check(cases[i].s, n);
+
+		if (bad != cases[i].bad)
+			fail_msg("case %zu: ft_utf8_check() %zu, want %zu", i, bad, cases[i].bad);
+		f = ft_utf8_fix(cases[i].s);
+		assert_non_null(f);
+		assert_int_equal(ft_utf8_check(f, strlen(f)), strlen(f));
+		if (cases[i].fixed)
+			assert_string_equal(f, cases[i].fixed);
+		free(f);
+	}
+	/* the length given counts, not a NUL */
+	assert_int_equal(ft_utf8_check("ab\xc3\xa9", 3), 2);
+	assert_int_equal(ft_utf8_check("a\0b", 3), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_path_arg),
 		cmocka_unit_test(test_err_buffer),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
