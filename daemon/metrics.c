@@ -16,18 +16,29 @@
 #include "strparse.h"
 #include "verify.h"
 
-/* A label value: backslash, double quote and newline escaped. */
-static void put_label(FILE *f, const char *v)
+/*
+ * UTF-8 as the text format wants it: a byte that is not (from a name an
+ * older flowtagd pinned, an interface name) is U+FFFD, see output.c.
+ */
+void ft_metrics_label(FILE *f, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
+	char *fixed = NULL;
+	const char *p;
+
+	if (ft_utf8_check(v, strlen(v)) != strlen(v)) {
+		fixed = ft_utf8_fix(v);
+		v = fixed ? fixed : "?";
+	}
+	for (p = v; *p; p++) {
+		if (*p == '\\' || *p == '"')
 			fputc('\\', f);
-		if (*v == '\n') {
+		if (*p == '\n') {
 			fputs("\\n", f);
 			continue;
 		}
-		fputc(*v, f);
+		fputc(*p, f);
 	}
+	free(fixed);
 }
 
 /*
@@ -78,7 +89,7 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 	for (i = 0; i < n; i++)
 		for (k = 0; k < 3; k++) {
 			fprintf(f, "flowtag_interface_state{interface=\"");
-			put_label(f, rec[i].name);
+			ft_metrics_label(f, rec[i].name);
 			fprintf(f, "\",state=\"%s\"} %d\n", states[k], st[i] == (enum ft_live_state)k);
 		}
 	fprintf(f, "# HELP flowtag_interface_present 1 when the interface (or an interface "
@@ -86,14 +97,14 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 		   "# TYPE flowtag_interface_present gauge\n");
 	for (i = 0; i < n; i++) {
 		fprintf(f, "flowtag_interface_present{interface=\"");
-		put_label(f, rec[i].name);
+		ft_metrics_label(f, rec[i].name);
 		fprintf(f, "\"} %d\n", !(rec[i].flags & (FT_IFACE_F_ABSENT | FT_IFACE_F_FAILED)));
 	}
 	fprintf(f, "# HELP flowtag_interface_repairs_total Repairs on the interface.\n"
 		   "# TYPE flowtag_interface_repairs_total counter\n");
 	for (i = 0; i < n; i++) {
 		fprintf(f, "flowtag_interface_repairs_total{interface=\"");
-		put_label(f, rec[i].name);
+		ft_metrics_label(f, rec[i].name);
 		fprintf(f, "\"} %u\n", ih[i].repairs);
 	}
 	fprintf(f, "# HELP flowtag_interface_handoff_total XDP->tc hand-off per interface, "
@@ -107,7 +118,7 @@ static void write_ifaces(FILE *f, struct ft_pinned *s)
 			continue;
 		for (k = 0; k < 3; k++) {
 			fprintf(f, "flowtag_interface_handoff_total{interface=\"");
-			put_label(f, rec[i].name);
+			ft_metrics_label(f, rec[i].name);
 			fprintf(f, "\",counter=\"%s\"} %" PRIu64 "\n", what[k], v[k]);
 		}
 	}
@@ -154,13 +165,13 @@ static void write_shaping(FILE *f, struct ft_pinned *s, uint32_t slot)
 				const struct ft_htb_stats *h = &d->classes[j];
 
 				fprintf(f, "%s{interface=\"", fam[k].name);
-				put_label(f, d->iface);
+				ft_metrics_label(f, d->iface);
 				fprintf(f, "\",direction=\"%s\",device=\"",
 					d->ingress ? "ingress" : "egress");
-				put_label(f, d->dev);
+				ft_metrics_label(f, d->dev);
 				fprintf(f, "\",classid=\"%s\",class=\"",
 					ft_format_tc_handle(h->classid, id, sizeof(id)));
-				put_label(f, h->classes);
+				ft_metrics_label(f, h->classes);
 				fprintf(f, "\"} %" PRIu64 "\n",
 					*(const uint64_t *)((const char *)h + fam[k].off));
 			}
@@ -245,7 +256,7 @@ static int write_all(FILE *f, struct ft_pinned *s)
 				continue;
 			ci.name[sizeof(ci.name) - 1] = '\0';
 			fprintf(f, "flowtag_class_%s_total{class=\"", what);
-			put_label(f, ci.name);
+			ft_metrics_label(f, ci.name);
 			fprintf(f, "\"} %llu\n",
 				(unsigned long long)(pass ? tot[i].bytes : tot[i].packets));
 		}
@@ -297,7 +308,7 @@ static int write_sets(FILE *f, const char *pin_dir)
 			v[3] = cnt.hits;
 			ft_dynset_close(&ds);
 			fprintf(f, "%s{set=\"", fam[k].name);
-			put_label(f, names[i]);
+			ft_metrics_label(f, names[i]);
 			fprintf(f, "\"} %" PRIu64 "\n", v[k]);
 		}
 	}

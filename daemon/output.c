@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "output.h"
+#include "strparse.h"
 
 #define MAX_COLS	16
 #define MAX_DEPTH	8
@@ -484,9 +485,32 @@ void ft_out_hex(struct ft_out *o, const char *key, const char *label, uint32_t v
 	put_value(o, key, label, o->json ? json_object_new_uint64(v) : NULL, buf, false);
 }
 
+/*
+ * A JSON string of @s. JSON is UTF-8 and json-c copies other bytes as they
+ * are; the policy's strings are UTF-8 (cfgtext.c), but names pinned by an
+ * older flowtagd, interface names (the kernel takes any byte but '/', ':'
+ * and whitespace), file names and messages cut at a buffer's end need not
+ * be: their stray bytes become U+FFFD.
+ */
+static struct json_object *json_str(const char *s)
+{
+	struct json_object *js;
+	size_t n = strlen(s);
+	char *fixed;
+
+	if (ft_utf8_check(s, n) == n)
+		return json_object_new_string(s);
+	fixed = ft_utf8_fix(s);
+	if (!fixed)
+		return NULL;
+	js = json_object_new_string(fixed);
+	free(fixed);
+	return js;
+}
+
 void ft_out_str(struct ft_out *o, const char *key, const char *label, const char *s)
 {
-	put_value(o, key, label, o->json && s ? json_object_new_string(s) : NULL, s, false);
+	put_value(o, key, label, o->json && s ? json_str(s) : NULL, s, false);
 }
 
 void ft_out_bool(struct ft_out *o, const char *key, const char *label, bool v, const char *yes,
@@ -534,7 +558,7 @@ void ft_out_strv(struct ft_out *o, const char *key, const char *const *v, size_t
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		js = json_object_new_string(v[i]);
+		js = json_str(v[i]);
 		if (!js || json_object_array_add(arr, js)) {
 			json_object_put(js);
 			o->err = -ENOMEM;
@@ -599,7 +623,7 @@ void ft_out_warn(struct ft_out *o, const char *fmt, ...)
 			return;
 		}
 	}
-	s = json_object_new_string(msg);
+	s = json_str(msg);
 	if (!s || json_object_array_add(o->warnings, s)) {
 		json_object_put(s);
 		o->err = -ENOMEM;

@@ -2,7 +2,8 @@
 /*
  * Unit tests for daemon/output.c: what a value that may be absent prints,
  * in text and in JSON, as the commands' tables and field blocks show it;
- * the "error" and "exit_code" every -j document ends with.
+ * the "error" and "exit_code" every -j document ends with; and that JSON
+ * and metrics labels stay UTF-8 whatever bytes they are given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +16,9 @@
 
 #include <cmocka.h>
 
+#include "metrics.h"
 #include "output.h"
+#include "strparse.h"
 
 /* The document ft_out_opt_u64() makes of @has/@v/@text, in text or JSON
  * (a field block "f" and a one-row table "t", the same value in each);
@@ -137,12 +140,82 @@ static void test_exit_json(void **st)
 	free(s);
 }
 
+/*
+ * JSON is UTF-8: a name that is not ("caf\xe9" as
+ * pinned by a flowtagd that accepted it, an interface name) comes out with
+ * U+FFFD for the stray byte, in a field, a table row, a string array and a
+ * warning; so does a warning cut inside a character. Text shows the bytes.
+ */
+static void test_json_utf8(void **st)
+{
+	static const char *const heads[] = { "name", NULL };
+	const char *v[] = { "ok", "caf\xe9" };
+	char *buf = NULL, big[1100];
+	size_t len = 0;
+	FILE *f;
+	struct ft_out *o;
+
+	(void)st;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	o = ft_out_new(f, true, false);
+	assert_non_null(o);
+	ft_out_str(o, "class", "class", "caf\xe9");
+	ft_out_begin_table(o, "rules", "rules", heads);
+	ft_out_begin_row(o);
+	ft_out_str(o, "name", "name", "r\xff");
+	ft_out_end_row(o);
+	ft_out_end_table(o);
+	ft_out_strv(o, "errors", v, 2);
+	/* 1022 bytes, then "é": the 1023 bytes the warning keeps end inside it */
+	memset(big, 'a', 1022);
+	strcpy(big + 1022, "\xc3\xa9");
+	ft_out_warn(o, "%s", big);
+	assert_int_equal(ft_out_finish(o), 0);
+	fclose(f);
+	assert_int_equal(ft_utf8_check(buf, len), len);
+	assert_non_null(strstr(buf, "\"class\":\"caf\xef\xbf\xbd\""));
+	assert_non_null(strstr(buf, "\"rules\":[{\"name\":\"r\xef\xbf\xbd\"}]"));
+	assert_non_null(strstr(buf, "\"errors\":[\"ok\",\"caf\xef\xbf\xbd\"]"));
+	assert_non_null(strstr(buf, "aaa\xef\xbf\xbd\"]"));
+	free(buf);
+
+	/* text output is the bytes as they are */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	o = ft_out_new(f, false, false);
+	ft_out_str(o, "class", "class", "caf\xe9");
+	assert_int_equal(ft_out_finish(o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "caf\xe9"));
+	free(buf);
+}
+
+/* A label of the metrics file: escaped as the text format says, and UTF-8. */
+static void test_metrics_label_utf8(void **st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)st;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	ft_metrics_label(f, "caf\xe9 \"x\"\\\n\xc3\xa9");
+	fclose(f);
+	assert_string_equal(buf, "caf\xef\xbf\xbd \\\"x\\\"\\\\\\n\xc3\xa9");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opt_u64_text),
 		cmocka_unit_test(test_opt_u64_json),
 		cmocka_unit_test(test_exit_json),
+		cmocka_unit_test(test_json_utf8),
+		cmocka_unit_test(test_metrics_label_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
