@@ -339,9 +339,26 @@ int cfg_find_class(const struct ft_policy *p, const char *name)
 	return find_named(p->classes, p->nclasses, sizeof(*p->classes), name);
 }
 
-int cfg_find_set(const struct ft_policy *p, const char *name)
+int cfg_find_set(const struct cfg_ctx *c, const char *name)
 {
-	return find_named(p->sets, p->nsets, sizeof(*p->sets), name);
+	const struct ft_prefix_set *sets = c->pol->sets;
+	size_t lo = 0, hi = c->nset_order;
+	int cmp;
+
+	if (!c->set_order)
+		return find_named(sets, c->pol->nsets, sizeof(*sets), name);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		cmp = strcmp(name, sets[c->set_order[mid]].name);
+		if (!cmp)
+			return (int)c->set_order[mid];
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
 }
 
 int cfg_find_iface(const struct ft_policy *p, const char *name)
@@ -642,6 +659,7 @@ static int parse_once(const char *buf, size_t len, const char *name, const char 
 out:
 	free(c.class_used);
 	free(c.set_used);
+	free(c.set_order);
 	ft_policy_free(&p);
 	config_destroy(&cfg);
 	ft_cfgtext_free(&src);

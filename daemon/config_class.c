@@ -253,8 +253,7 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 					    "timeout", NULL };
 	struct ft_prefix_set *set = &c->pol->sets[idx];
 	config_setting_t *s, *fs, *ps;
-	int dup, rc = 0, nerrors0 = c->nerrors;
-	char ref[CFG_REF_LEN];
+	int rc = 0, nerrors0 = c->nerrors;
 	const char *v;
 
 	cfg_check_keys(c, g, keys, "prefix set");
@@ -270,14 +269,8 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 			err_at(c, s,
 			       "prefix set name '%s' must not start with '@' (rules write \"@%s\" to refer to \"%s\")",
 			       v, v + 1, v + 1);
-		else if (cfg_check_name(c, s, "prefix set", v, FT_SET_NAME_LEN)) {
-			if ((dup = cfg_find_set(c->pol, v)) >= 0)
-				err_at(c, s, "duplicate prefix set '%s' (first defined at %s)", v,
-				       cfg_ref(c, s, c->pol->sets[dup].src_file,
-					       c->pol->sets[dup].line, ref, sizeof(ref)));
-			else
-				strcpy(set->name, v);
-		}
+		else if (cfg_check_name(c, s, "prefix set", v, FT_SET_NAME_LEN))
+			strcpy(set->name, v); /* given twice: see sort_set_names() */
 	}
 
 	parse_dynamic(c, g, set);
@@ -309,6 +302,58 @@ static int parse_set(struct cfg_ctx *c, config_setting_t *g, size_t idx)
 	return rc;
 }
 
+static const struct ft_prefix_set *sorting; /* for set_cmp() */
+
+/* By name, then by place in the file. */
+static int set_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int cmp = strcmp(sorting[i].name, sorting[j].name);
+
+	return cmp ? cmp : (i > j) - (i < j);
+}
+
+/*
+ * Sort the named sets of the list @l by name, for cfg_find_set(), and
+ * refuse a name given twice: the sets after the first with it, in file
+ * order, lose it. (Comparing each name with all before it took minutes for
+ * 10^5 sets.)
+ */
+static int sort_set_names(struct cfg_ctx *c, config_setting_t *l)
+{
+	struct ft_prefix_set *sets = c->pol->sets;
+	size_t i, n = 0, k = 0, first = 0;
+	char ref[CFG_REF_LEN];
+
+	c->set_order = calloc(c->pol->nsets, sizeof(*c->set_order));
+	if (!c->set_order)
+		return -ENOMEM;
+	for (i = 0; i < c->pol->nsets; i++)
+		if (sets[i].name[0])
+			c->set_order[n++] = i;
+	sorting = sets;
+	qsort(c->set_order, n, sizeof(*c->set_order), set_cmp);
+	for (i = 0; i < n; i++) {
+		size_t s = c->set_order[i];
+		config_setting_t *ns;
+
+		if (k && !strcmp(sets[s].name, sets[first].name)) {
+			ns = config_setting_get_member(config_setting_get_elem(l, (unsigned int)s),
+						       "name");
+			err_at(c, ns, "duplicate prefix set '%s' (first defined at %s)",
+			       sets[s].name,
+			       cfg_ref(c, ns, sets[first].src_file, sets[first].line, ref,
+				       sizeof(ref)));
+			sets[s].name[0] = '\0';
+			continue;
+		}
+		first = s;
+		c->set_order[k++] = s;
+	}
+	c->nset_order = k;
+	return 0;
+}
+
 int cfg_parse_sets(struct cfg_ctx *c, config_setting_t *root)
 {
 	config_setting_t *l = cfg_group_list(c, root, "prefix_sets");
@@ -336,5 +381,5 @@ int cfg_parse_sets(struct cfg_ctx *c, config_setting_t *root)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return sort_set_names(c, l);
 }

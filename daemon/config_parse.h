@@ -36,6 +36,9 @@ struct cfg_ctx {
 	bool oom;			/* a diagnostic could not be recorded */
 	bool *class_used;		/* per class: a rule or default_class names it */
 	bool *set_used;			/* per set: a rule names it */
+	int ndyn_used;			/* dynamic sets with set_used */
+	size_t *set_order;		/* the named sets' indexes by name (cfg_find_set()) */
+	size_t nset_order;
 };
 
 /* ---- diagnostics (config.c) ---- */
@@ -84,7 +87,8 @@ config_setting_t *cfg_seq_elem(config_setting_t *s, int i);
 config_setting_t *cfg_group_list(struct cfg_ctx *c, config_setting_t *root, const char *key);
 /* Index of the class, prefix set or interfaces entry named @name, or -1. */
 int cfg_find_class(const struct ft_policy *p, const char *name);
-int cfg_find_set(const struct ft_policy *p, const char *name);
+/* (sets: by name, once cfg_parse_sets() has sorted them: a policy may have 10^5) */
+int cfg_find_set(const struct cfg_ctx *c, const char *name);
 int cfg_find_iface(const struct ft_policy *p, const char *name);
 bool cfg_has_ctrl(const char *s);
 /*

@@ -114,16 +114,6 @@ static const char *family_name(int family)
 }
 
 /* Dynamic sets some rule names so far. */
-static int count_dynamic_used(const struct cfg_ctx *c)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < c->pol->nsets; i++)
-		n += c->set_used[i] && c->pol->sets[i].dynamic;
-	return n;
-}
-
 static int parse_addr(struct cfg_ctx *c, config_setting_t *s, struct ft_match *m,
 		      struct ft_addr_match *am)
 {
@@ -144,15 +134,16 @@ static int parse_addr(struct cfg_ctx *c, config_setting_t *s, struct ft_match *m
 		if (!v)
 			continue;
 		if (v[0] == '@') {
-			idx = cfg_find_set(c->pol, v + 1);
+			idx = cfg_find_set(c, v + 1);
 			if (idx < 0) {
 				err_at(c, e, "%s: unknown prefix set '%s'", cfg_key_of(e), v + 1);
 			} else if (c->pol->sets[idx].dynamic && !c->set_used[idx] &&
-				   count_dynamic_used(c) >= FT_MAX_DYNSETS) {
+				   c->ndyn_used >= FT_MAX_DYNSETS) {
 				err_at(c, e, "%s: rules name more than %d dynamic sets ('%s' is one too many)",
 				       cfg_key_of(e), FT_MAX_DYNSETS, v + 1);
 			} else {
 				am->sets[am->nsets++] = idx;
+				c->ndyn_used += c->pol->sets[idx].dynamic && !c->set_used[idx];
 				c->set_used[idx] = true;
 			}
 			continue;

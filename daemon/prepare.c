@@ -14,29 +14,36 @@
 #include "prepare.h"
 #include "shadow.h"
 
-/* FT_BIND_ASSUME_PRESENT: the same name earlier gets the same index. */
+/*
+ * FT_BIND_ASSUME_PRESENT: the same name earlier gets the same index. Past
+ * FT_MAX_IFACES distinct names the compiler refuses the policy whatever the
+ * rest get, so only that many are remembered: looking each name up among
+ * all earlier ones took minutes for an iif list of 10^5 names.
+ */
 static void bind_assume_present(struct ft_policy *pol)
 {
+	struct {
+		const char *name;
+		uint32_t index;
+	} seen[FT_MAX_IFACES + 1];
+	size_t r, i, j, nseen = 0;
 	uint32_t next = 1;
-	size_t r, i, r2, i2;
 
 	for (r = 0; r < pol->nrules; r++) {
 		struct ft_match *m = &pol->rules[r].match;
 
 		for (i = 0; i < m->niif; i++) {
-			m->iif_index[i] = 0;
-			for (r2 = 0; r2 <= r && !m->iif_index[i]; r2++) {
-				const struct ft_match *m2 = &pol->rules[r2].match;
-				size_t end = r2 == r ? i : m2->niif;
-
-				for (i2 = 0; i2 < end; i2++)
-					if (!strcmp(m2->iif[i2], m->iif[i])) {
-						m->iif_index[i] = m2->iif_index[i2];
-						break;
-					}
+			for (j = 0; j < nseen && strcmp(seen[j].name, m->iif[i]); j++)
+				;
+			if (j < nseen) {
+				m->iif_index[i] = seen[j].index;
+				continue;
 			}
-			if (!m->iif_index[i])
-				m->iif_index[i] = next++;
+			m->iif_index[i] = next++;
+			if (nseen < sizeof(seen) / sizeof(seen[0])) {
+				seen[nseen].name = m->iif[i];
+				seen[nseen++].index = m->iif_index[i];
+			}
 		}
 	}
 }

@@ -893,6 +893,34 @@ static void test_long_lists(void **state)
 	ft_diag_free(&d);
 	free(text);
 	free(pfx);
+
+	/*
+	 * Prefix sets have no limit: 100000 of them (each name was compared
+	 * with every one before it: 10^10 comparisons for 200000). One name
+	 * given twice is still found, at the later one's line, and a rule
+	 * names the first.
+	 */
+	text = gen_policy(BASE "rules = ( { match = { src = \"@s77777\"; }; class = \"c\"; } );\n",
+			  "prefix_sets", "{ name = \"s%1$d\"; prefixes = [ \"10.0.0.0/8\" ]; }",
+			  100000, "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = parse(text, &p, &d);
+	secs = secs_since(&t0);
+	print_message("      100000 prefix sets read in %.3f s\n", secs);
+	if (rc)
+		fail_msg("rc %d:\n%.2000s", rc, d.text ? d.text : "");
+	assert_int_equal(p.nsets, 100000);
+	assert_int_equal(p.rules[0].match.src.nsets, 1);
+	assert_int_equal(p.rules[0].match.src.sets[0], 77777);
+	assert_true(secs < 20);
+	ft_policy_free(&p);
+	ft_diag_free(&d);
+	/* s12 again as the 50001st set, on line 5 + 50000 */
+	q = strstr(text, "\"s50000\"");
+	assert_non_null(q);
+	memcpy(q, "\"s12\"   ", 8);
+	expect_error(text, 1, 5 + 50000, "duplicate prefix set 's12' (first defined at line 17)");
+	free(text);
 }
 
 /* Mark 0 is a mark like any other: two classes cannot share it either. */
