@@ -69,7 +69,7 @@ diag()
 
 cleanup()
 {
-	local p ns
+	local p ns ino
 	for p in "${T_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -83,6 +83,10 @@ cleanup()
 		rm -rf "$PIN"
 	fi
 	for ns in "${T_NS[@]}"; do
+		# a killed daemon's control socket and pid file, named by
+		# the namespace's inode (daemon/control.h, pidfile.h)
+		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) &&
+			rm -f "/run/flowtag/flowtagd.$ino.sock" "/run/flowtag/flowtagd.$ino.pid"
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TMP"
