@@ -85,9 +85,14 @@ int ctl_reload_confirm(const struct ctl *c);
  * ctl_connect_daemon() - connect to the control socket of this network
  * namespace's flowtagd and send @req (control.h), saying why not in the
  * user's terms (@what: the command, "reload --confirm").
- * Return: the connected fd, or -errno (logged).
+ * @pid: the flowtagd the caller means (from the pins it read), 0 for this
+ *       network namespace's whichever: the socket is named by the network
+ *       namespace, the pins by --pin-dir, and another namespace's daemon
+ *       may own the pins (nsenter --net=... flowtagd --pin-dir ...); its
+ *       peer credentials (SO_PEERCRED) must then name @pid
+ * Return: the connected fd, or -errno (logged; -ESRCH: another flowtagd).
  */
-int ctl_connect_daemon(const char *req, const char *what);
+int ctl_connect_daemon(const char *req, const char *what, uint32_t pid);
 
 /**
  * ctl_split_word() - split a control answer "WORD REST" in place.

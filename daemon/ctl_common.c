@@ -3,12 +3,14 @@
  * What flowtagctl's commands share (see ctl.h): usage errors, finding and
  * opening the pins, and small printers.
  */
+#define _GNU_SOURCE	/* struct ucred */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -75,17 +77,30 @@ int ctl_json_exit(const struct ctl *c, int ret, bool ran)
 	return ret;
 }
 
-int ctl_connect_daemon(const char *req, const char *what)
+int ctl_connect_daemon(const char *req, const char *what, uint32_t pid)
 {
 	int fd = ft_control_connect(req);
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
 
 	if (fd == -ENOENT || fd == -ECONNREFUSED)
 		pr_err("no flowtagd with a control socket in this network namespace (it is not "
-		       "running, or too old for %s)", what);
+		       "running, or too old for %s)%s", what,
+		       pid ? "; kill -HUP PID still reloads, without an answer" : "");
 	else if (fd == -EACCES || fd == -EPERM)
 		pr_err("cannot reach flowtagd's control socket: %s needs root", what);
 	else if (fd < 0)
 		pr_err("cannot reach flowtagd's control socket: %s", strerror(-fd));
+	if (fd < 0 || !pid)
+		return fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (uint32_t)cred.pid != pid) {
+		pr_err("the flowtagd of this network namespace (pid %d) is not the one whose pins "
+		       "these are (pid %u): run flowtagctl in that daemon's network namespace "
+		       "(nsenter --net=/run/netns/NAME), or kill -HUP %u (no answer)",
+		       (int)cred.pid, pid, pid);
+		close(fd);
+		return -ESRCH;
+	}
 	return fd;
 }
 

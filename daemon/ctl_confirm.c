@@ -70,7 +70,7 @@ int ctl_reload_confirm(const struct ctl *c)
 	uint32_t i;
 
 	snprintf(req, sizeof(req), "reload %d", c->confirm);
-	fd = ctl_connect_daemon(req, "reload --confirm");
+	fd = ctl_connect_daemon(req, "reload --confirm", 0);
 	if (fd < 0)
 		return EXIT_FAIL;
 	o = ft_out_new(stdout, c->json, c->pretty);
@@ -160,7 +160,7 @@ static int simple_request(const struct ctl *c, const char *req, int argc)
 
 	if (argc)
 		return ctl_usage_error("%s takes no arguments", req);
-	fd = ctl_connect_daemon(req, req);
+	fd = ctl_connect_daemon(req, req, 0);
 	if (fd < 0)
 		return EXIT_FAIL;
 	err = ft_control_read(fd, line, sizeof(line), 60000);

@@ -43,7 +43,7 @@ static int reload_ask(uint32_t pid, int timeout_s, struct reload_answer *a)
 	char line[FT_CONTROL_LINE], *rest;
 	int fd, err, n = 0;
 
-	fd = ctl_connect_daemon("reload", "reload");
+	fd = ctl_connect_daemon("reload", "reload", pid);
 	if (fd < 0)
 		return fd;
 	err = ft_control_read(fd, line, sizeof(line), timeout_s * 1000);

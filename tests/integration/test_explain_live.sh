@@ -87,7 +87,7 @@ for pkt in "${packets[@]}"; do
 		continue
 	fi
 	check "explain --live $pkt: XDP and tc agree with userspace" \
-		grep -q '"agree":true}$\|"agree":true}}$' <<<"$live"
+		python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["live"]["agree"] is True else 1)' "$live"
 	xdp=$(grep -o '"xdp":{[^}]*}' <<<"$live")
 	if grep -q '"drop":true' <<<"$xdp"; then
 		# XDP_DROP writes no tag: the drop is the verdict
