@@ -689,7 +689,7 @@ int ft_out_finish(struct ft_out *o)
 		o->warnings = NULL;
 	}
 	if (o->json && o->error)
-		root_add(o, "error", json_object_new_string(o->error));
+		root_add(o, "error", json_str(o->error));
 	if (o->json && o->has_exit)
 		root_add(o, "exit_code", json_object_new_int(o->exit_code));
 	free(o->error);

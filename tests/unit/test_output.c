@@ -117,12 +117,17 @@ static char *render_exit(bool json, const char *first, int code, const char *err
 }
 
 /* -j's contract: "error" and "exit_code" at the top, after the rest; the
- * first error given stays; none without one; nothing of it in text. */
+ * first error given stays; none without one; nothing of it in text. The
+ * error is UTF-8 as every other string ("set caf\xe9: ..."). */
 static void test_exit_json(void **st)
 {
 	char *s;
 
 	(void)st;
+	s = render_exit(true, "set caf\xe9: full", 1, NULL);
+	assert_string_equal(s, "{\"f\":{\"n\":1},\"error\":\"set caf\xef\xbf\xbd: full\","
+			       "\"exit_code\":1}\n");
+	free(s);
 	s = render_exit(true, NULL, 2, "no daemon");
 	assert_string_equal(s, "{\"f\":{\"n\":1},\"error\":\"no daemon\",\"exit_code\":2}\n");
 	free(s);
