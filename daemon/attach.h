@@ -61,6 +61,8 @@ struct ft_attachment {
 	uint32_t shaping_failed;	/* FT_IFS_F_*: shaping the policy asks for that
 					 * could not be built (ft_ifaces_shape()) */
 	char shaping_why[sizeof(((struct ft_iface_shaping *)0)->why)]; /* ... why */
+	bool link_gone_told;		/* ft_ifaces_link_detached() reported a link of it
+					 * detached; false again once both are on the device */
 };
 
 /**

@@ -560,16 +560,21 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 	return kept;
 }
 
-const struct ft_attachment *ft_ifaces_link_detached(const struct ft_ifaces *s)
+const struct ft_attachment *ft_ifaces_link_detached(struct ft_ifaces *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->natt; i++) {
-		const struct ft_attachment *a = &s->att[i];
+		struct ft_attachment *a = &s->att[i];
+		bool gone = (a->link_fd >= 0 && ft_xdp_link_ifindex(a->link_fd) == 0) ||
+			    (a->tcx_fd >= 0 && ft_tcx_link_ifindex(a->tcx_fd) == 0);
 
-		if ((a->link_fd >= 0 && ft_xdp_link_ifindex(a->link_fd) == 0) ||
-		    (a->tcx_fd >= 0 && ft_tcx_link_ifindex(a->tcx_fd) == 0))
+		if (!gone)
+			a->link_gone_told = false;
+		else if (!a->link_gone_told) {
+			a->link_gone_told = true;
 			return a;
+		}
 	}
 	return NULL;
 }

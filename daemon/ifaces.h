@@ -134,9 +134,12 @@ const struct ft_iface *ft_ifaces_bound(const struct ft_policy *pol, const struct
  * callbacks), which is what is read: one bpf(BPF_OBJ_GET_INFO_BY_FD) per
  * link. An interface that went away counts too (its links are detached
  * with it); the self-repair tells the two apart.
+ * Each detach is reported once: an attachment whose link stays detached
+ * (another tool's XDP program took the device, repairs stopped) is not
+ * reported again until its links are back on the device.
  * Return: that attachment, or NULL when every link is on its device (or
- * cannot be read).
+ * cannot be read, or was reported already).
  */
-const struct ft_attachment *ft_ifaces_link_detached(const struct ft_ifaces *s);
+const struct ft_attachment *ft_ifaces_link_detached(struct ft_ifaces *s);
 
 #endif /* FLOWTAG_IFACES_H */
