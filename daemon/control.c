@@ -139,20 +139,33 @@ int ft_control_reply(int fd, const char *fmt, ...)
 	return 0;
 }
 
-int ft_control_connect(const char *req)
+int ft_control_connect(const char *req, uint32_t pid, int *peer)
 {
+	struct ucred cred = { 0 };
+	socklen_t clen = sizeof(cred);
 	struct sockaddr_un sa;
 	size_t len = strlen(req);
 	int fd, err;
 
+	*peer = 0;
 	err = make_addr(&sa);
 	if (err)
 		return err;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
+		*peer = cred.pid;
+	if (pid && (uint32_t)*peer != pid) {
+		close(fd);
+		return -ESRCH;
+	}
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		err = -errno;
 		close(fd);

@@ -39,6 +39,7 @@
 #define FLOWTAG_CONTROL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FT_CONFIRM_MAX_S	3600	/* longest reload --confirm window */
 #define FT_CONTROL_LINE		512	/* longest request or answer line */
@@ -76,10 +77,14 @@ int ft_control_reply(int fd, const char *fmt, ...) __attribute__((format(printf,
 
 /**
  * ft_control_connect() - connect to the flowtagd of this network namespace
- * and send @req. Return: the connected fd, or -errno (-ENOENT or
- * -ECONNREFUSED: no flowtagd listens).
+ * and send @req.
+ * @pid: the flowtagd meant, 0 for whichever: the request is sent only when
+ *       the socket's peer (SO_PEERCRED) is that process
+ * @peer: out, the pid at the other end (0 if not connected)
+ * Return: the connected fd, or -errno (-ENOENT or -ECONNREFUSED: no
+ * flowtagd listens; -ESRCH: another process than @pid, nothing sent).
  */
-int ft_control_connect(const char *req);
+int ft_control_connect(const char *req, uint32_t pid, int *peer);
 
 /**
  * ft_control_read() - the next answer line from @fd, waiting at most

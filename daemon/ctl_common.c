@@ -3,14 +3,12 @@
  * What flowtagctl's commands share (see ctl.h): usage errors, finding and
  * opening the pins, and small printers.
  */
-#define _GNU_SOURCE	/* struct ucred */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -79,9 +77,7 @@ int ctl_json_exit(const struct ctl *c, int ret, bool ran)
 
 int ctl_connect_daemon(const char *req, const char *what, uint32_t pid)
 {
-	int fd = ft_control_connect(req);
-	struct ucred cred = { 0 };
-	socklen_t len = sizeof(cred);
+	int peer, fd = ft_control_connect(req, pid, &peer);
 
 	if (fd == -ENOENT || fd == -ECONNREFUSED)
 		pr_err("no flowtagd with a control socket in this network namespace (it is not "
@@ -89,18 +85,13 @@ int ctl_connect_daemon(const char *req, const char *what, uint32_t pid)
 		       pid ? "; kill -HUP PID still reloads, without an answer" : "");
 	else if (fd == -EACCES || fd == -EPERM)
 		pr_err("cannot reach flowtagd's control socket: %s needs root", what);
-	else if (fd < 0)
-		pr_err("cannot reach flowtagd's control socket: %s", strerror(-fd));
-	if (fd < 0 || !pid)
-		return fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (uint32_t)cred.pid != pid) {
+	else if (fd == -ESRCH)
 		pr_err("the flowtagd of this network namespace (pid %d) is not the one whose pins "
 		       "these are (pid %u): run flowtagctl in that daemon's network namespace "
-		       "(nsenter --net=/run/netns/NAME), or kill -HUP %u (no answer)",
-		       (int)cred.pid, pid, pid);
-		close(fd);
-		return -ESRCH;
-	}
+		       "(nsenter --net=/run/netns/NAME), or kill -HUP %u (no answer)", peer, pid,
+		       pid);
+	else if (fd < 0)
+		pr_err("cannot reach flowtagd's control socket: %s", strerror(-fd));
 	return fd;
 }
 

@@ -119,4 +119,31 @@ in_ns dut "$FLOWTAGD" --cleanup >/dev/null 2>&1
 in_ns dut "$FTCTL" status >"$TMP/st4" 2>&1
 check "after --cleanup status names no leftover" bash -c "! grep -q 'still attached' '$TMP/st4'"
 tc -n "$(ns dut)" qdisc del dev d0 clsact 2>/dev/null
+
+# Two flowtagds on the host's bpffs (nsenter), one per namespace, each
+# with its own pins: `flowtagctl --pin-dir B reload` run in A's namespace
+# finds B's pins, but the control socket there is A's. It must refuse
+# before A reads a request, not reload A and report on B.
+sed 's/{ name = "d0"; tc_hook = "clsact"; }/{ name = "g0"; }/' "$TMP/policy.conf" >"$TMP/policy-b.conf"
+sed -i 's/{ name = "d0"; tc_hook = "clsact"; }/{ name = "d0"; }/' "$TMP/policy.conf"
+daemon_start dut "$TMP/policy.conf" "$TMP/a.log" || { not_ok "daemon A"; finish; }
+a_pid=$DAEMON_PID
+nsenter --net=/run/netns/"$(ns gen)" "$FLOWTAGD" -f -c "$TMP/policy-b.conf" --pin-dir "$PIN/b" \
+	>"$TMP/b.log" 2>&1 &
+b_pid=$!
+T_PIDS+=("$b_pid")
+check "daemon B starts in the other namespace" wait_log "$TMP/b.log" "ready:" 30
+nsenter --net=/run/netns/"$(ns dut)" "$FTCTL" --pin-dir "$PIN/b" reload >"$TMP/cross.out" 2>&1
+expect_eq "reload with another namespace's pins: exit 1" "$?" 1
+check "... saying the daemon here is not the one of those pins" \
+	grep -q "is not the one whose pins these are (pid $b_pid)" "$TMP/cross.out"
+sleep 0.5
+check "... and daemon A did not reload" bash -c "! grep -q 'reloading' '$TMP/a.log'"
+nsenter --net=/run/netns/"$(ns gen)" "$FTCTL" --pin-dir "$PIN/b" reload >"$TMP/own.out" 2>&1
+expect_eq "from B's namespace the same command reloads B: exit 0" "$?" 0
+kill -TERM "$b_pid"
+wait "$b_pid"
+expect_eq "daemon B stops: exit 0" "$?" 0
+daemon_stop "$a_pid"
+expect_eq "daemon A stops: exit 0" "$?" 0
 finish
