@@ -188,7 +188,9 @@ static void warn_leftovers(void)
 	if (n > 0)
 		pr_err("yet %d flowtag program(s) are still attached in this network namespace, "
 		       "classifying with the policy they had, with no flowtagd: %s; `flowtagd "
-		       "--cleanup` removes them", n, what);
+		       "--cleanup` removes the tc filters; an XDP or tcx link goes with the last "
+		       "process holding its bpffs (the `ip netns exec` shell), or with `bpftool "
+		       "link detach`", n, what);
 }
 
 /*

@@ -904,10 +904,10 @@ int main(int argc, char **argv)
 		/* nothing to hand over: the pins and links die with this
 		 * process's bpffs, and what would stay (tc filters on clsact)
 		 * would run with no flowtagd and no pin to find them by */
-		pr_warn("SIGQUIT: %s is on a bpffs private to this process (ip netns exec): the "
-			"data path cannot outlive flowtagd here, so it is detached as on SIGTERM "
-			"(start flowtagd with nsenter --net=/run/netns/NAME for hand-overs)",
-			d.pin_dir);
+		pr_warn("SIGQUIT: %s is on a bpffs private to this mount namespace (ip netns "
+			"exec): the data path may not outlive flowtagd here and no other flowtagd "
+			"would find it, so it is detached as on SIGTERM (start flowtagd with "
+			"nsenter --net=/run/netns/NAME for hand-overs)", d.pin_dir);
 		shutdown_all(&d);
 	} else if (err == SIGQUIT) {
 		/* hand over: the pinned data path keeps classifying for the next

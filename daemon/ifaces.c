@@ -542,9 +542,12 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 		    !(p->flags & FT_IFACE_F_INGRESS_SHAPED))
 			ft_ingress_shaping_remove(a->ifindex, a->name,
 						  ft_ifaces_ifb(s->active, a->name));
-		if (a->flags & p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED))
-			pr_warn("%s: its shaping may be as this start left it, not as the previous "
-				"policy had it: a reload of that policy builds it again", a->name);
+		/* the previous tree, rebuilt by this start, or removed when this
+		 * start could not build its own (ft_ifaces_shape()) */
+		if (p->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED))
+			pr_warn("%s: its shaping may be as this start left it (or gone, where this "
+				"start could not build its own), not as the previous policy had it: "
+				"a reload of that policy builds it again", a->name);
 		ft_attachment_undo_extras(a, p);
 		ft_attachment_close(a);
 		kept++;

@@ -92,7 +92,7 @@ kill -QUIT "$DAEMON_PID"
 wait "$DAEMON_PID"
 expect_eq "SIGQUIT: exit status 0" "$?" 0
 check "SIGQUIT says why it detaches instead of handing over" \
-	grep -q "SIGQUIT: .* private to this process (ip netns exec).*detached as on SIGTERM" \
+	grep -q "SIGQUIT: .* private to this mount namespace (ip netns exec).*detached as on SIGTERM" \
 	"$TMP/quit.log"
 check "and does not claim the data path runs on" \
 	bash -c "! grep -q 'left the data path running' '$TMP/quit.log'"
