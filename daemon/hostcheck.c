@@ -77,13 +77,6 @@ void ft_log_kernel_features(void)
 			"one page cannot run XDP");
 }
 
-/*
- * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
- * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
- * bpffs there that dies with it, and nobody outside finds the pins.
- * Compared with what PID 1 (or our nearest ancestor in another mount
- * namespace) sees at the same path.
- */
 /* The parent of @pid, from /proc/PID/stat ("PID (COMM) STATE PPID ...",
  * a COMM may hold spaces and ')'); 0 if it cannot be read. */
 static pid_t parent_of(pid_t pid)
@@ -127,6 +120,13 @@ static int view_of(pid_t pid, const char *pin_dir, const struct stat *mine,
 	return errno == ENOENT ? 1 : -1;
 }
 
+/*
+ * Whether @pin_dir lives on a bpffs that only this mount namespace sees:
+ * `ip netns exec` gives the process a /sys of its own, so flowtagd mounts a
+ * bpffs there that dies with it, and nobody outside finds the pins.
+ * Compared with what PID 1 (or our nearest ancestor in another mount
+ * namespace) sees at the same path.
+ */
 static bool bpffs_private(const char *pin_dir)
 {
 	struct stat mine, ns_mine;

@@ -127,6 +127,18 @@ test_two_clients()
 # A SIGHUP (systemctl reload) with the good file in flight, the empty file
 # put in place 50 ms later and flowtagctl reload: its own reload read the
 # empty file, so it says rejected, whatever the SIGHUP's reload did; and
+
+# wait_log_count LOG PATTERN N TIMEOUT_S: until PATTERN is in LOG N times
+wait_log_count()
+{
+	local t=$(( $4 * 20 ))
+	for _ in $(seq "$t"); do
+		[[ $(grep -c -- "$2" "$1") -ge $3 ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # the SIGHUP still reloads.
 test_sighup_in_flight()
 {
@@ -136,7 +148,11 @@ test_sighup_in_flight()
 		read -r n0 f0 g0 <<<"$(counts)"
 		put good.conf
 		kill -HUP "$DAEMON_PID"
-		sleep 0.05
+		# the SIGHUP's reload under way before the file changes (a
+		# busy daemon may read the signal late; the control request
+		# would then be served first)
+		wait_log_count "$TMP/flowtagd.log" "SIGHUP: reloading" "$r" 10 ||
+			diag "round $r: the SIGHUP's reload did not start within 10 s"
 		put empty.conf
 		ctl dut -j reload >"$TMP/c.json" 2>"$TMP/c.err"
 		rc=$?

@@ -79,14 +79,14 @@ check "metrics: hand-off counters of d0" \
 
 # 2b. another tool detaches flowtag's XDP link through bpf(2) (no
 # rtnetlink event for the link itself; the links are looked at every
-# second): a new link within 2.5 s, not at some later 5 s check
+# second): a new link within 4 s (a loose bound: a busy CI machine)
 t0=$(date +%s%N)
 bpftool link detach pinned "$PIN/xdp_link_d0"
 check "XDP link detached through bpf(2): repaired" wait_log "$TMP/flowtagd.log" \
 	"d0: repaired: no XDP program attached.*restored XDP link" 8
 t1=$(date +%s%N)
-check "... within 2.5 s of the detach ($(((t1 - t0) / 1000000)) ms)" \
-	test $(((t1 - t0) / 1000000)) -le 2500
+check "... within 4 s of the detach ($(((t1 - t0) / 1000000)) ms)" \
+	test $(((t1 - t0) / 1000000)) -le 4000
 expect_eq "XDP link detached: tagged again" "$(tagged 10)" 10
 expect_eq "status: ok after that repair" "$(status_json "d['state']")" ok
 

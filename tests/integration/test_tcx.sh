@@ -175,8 +175,8 @@ test_tc_on_tcx()
 	check "self-repair puts a new tcx link in place" \
 		wait_log "$TMP/flowtagd.log" "d0: repaired: flowtag's tcx ingress link is gone: packets are not tagged; restored tcx link" 8
 	t1=$(date +%s%N)
-	check "... within 1.6 s of the detach ($(((t1 - t0) / 1000000)) ms)" \
-		test $(((t1 - t0) / 1000000)) -le 1600
+	check "... within 2 s of the detach ($(((t1 - t0) / 1000000)) ms)" \
+		test $(((t1 - t0) / 1000000)) -le 2000
 	expect_eq "tagged again after the repair" "$(tagged 10)" 10
 	id=$(our_link_id)
 	check "the new link is pinned" test -n "$id"
