@@ -218,8 +218,13 @@ bool ft_repair_check(struct ft_repair *r, struct ft_ifaces *ifs, const struct ft
 		 * them, even with another tool's filter in front (degraded, not
 		 * repaired): the shaping is looked at */
 		if (!lv.unknown && !ft_repair_needed(a, &lv) &&
-		    (lv.clsact || (a->flags & FT_IFACE_F_TCX)))
-			changed |= repair_shaping(r, a, pol, ifc, w, now);
+		    (lv.clsact || (a->flags & FT_IFACE_F_TCX)) &&
+		    repair_shaping(r, a, pol, ifc, w, now)) {
+			/* lv saw the tree missing, which it no longer is:
+			 * the next check judges the interface afresh */
+			changed = true;
+			continue;
+		}
 		if (lv.state == FT_LIVE_OK) {
 			w->seen[0] = '\0';
 			continue;

@@ -101,6 +101,8 @@ check "tree deleted: status shows r1 degraded, the tree missing in the kernel ($
 	grep -q "^degraded|.*egress_shaping is configured, but flowtag's HTB tree is not there" <<<"$r"
 check "self-repair: the HTB tree built again" \
 	wait_log "$TMP/d.log" 'r1: repaired: flowtag.s shaping was removed; restored the egress HTB tree' 10
+check "... with no warning that the tree it just built is missing" \
+	bash -c "! grep -q 'r1: .*HTB tree is not there' '$TMP/d.log'"
 check "with the policy's ceil" \
 	bash -c "tc -n $(ns rtr) class show dev r1 classid 1:20 | grep -q 'ceil 8Mbit'"
 # another tool puts its own root qdisc there: left alone, said once
