@@ -82,6 +82,9 @@ check "no XDP program left" bash -c "! ip -n $(ns dut) link show d0 | grep -q pr
 # saying it left the data path running; a clsact filter would otherwise
 # stay behind, tagging with no flowtagd and no pin to find it by
 sed -i 's/{ name = "d0"; }/{ name = "d0"; tc_hook = "clsact"; }/' "$TMP/policy.conf"
+# the clsact qdisc the killed daemon above made (kernels without tcx):
+# --cleanup removes filters, not qdiscs; this daemon is to make its own
+tc -n "$(ns dut)" qdisc del dev d0 clsact 2>/dev/null
 ip netns exec "$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy.conf" >"$TMP/quit.log" 2>&1 &
 DAEMON_PID=$!
 T_PIDS+=("$DAEMON_PID")
