@@ -111,6 +111,30 @@ pick_missing_leaf()
 	return 0
 }
 
+# reload_missing_leaf: the test's policy (its own policy(), 8mbit) reloaded
+# on rtr with a leaf qdisc this kernel lacks (pick_missing_leaf, probed on
+# srv's s0), LEAF0 keeping the test's LEAF; the reload must exit 1 and say
+# INCOMPLETE naming r1 and the missing qdisc. Returns 1 (a skip said) when
+# the kernel has every leaf kind, else 0: the caller checks the rest.
+reload_missing_leaf()
+{
+	pick_missing_leaf srv s0
+	if [[ -z $MISSING ]]; then
+		skip "reload to a leaf qdisc the kernel lacks" "this kernel has cake, sfq and fq_codel"
+		return 1
+	fi
+	diag "a leaf qdisc this kernel lacks: $MISSING"
+	LEAF0=$LEAF
+	LEAF=$MISSING policy 8mbit >"$TMP/p.conf"
+	ctl rtr reload >"$TMP/rl" 2>&1
+	expect_eq "reload with leaf $MISSING: exit 1" "$?" 1
+	sed 's/^/# /' "$TMP/rl"
+	check "reload says INCOMPLETE, names r1 and the missing $MISSING qdisc" \
+		bash -c "grep -q '^reload INCOMPLETE' '$TMP/rl' &&
+			 grep -q 'r1: .*this kernel has no $MISSING qdisc' '$TMP/rl'"
+	return 0
+}
+
 # iface_status NS IFACE: "STATE|REASONS" of IFACE's row in status -j, the
 # reasons joined by " / "
 iface_status()

@@ -208,19 +208,7 @@ check "reload with ingress_shaping again: ifb-r1 created again, r1 redirected to
 # redirect and the IFB go, r1 still classifies, the reload says INCOMPLETE
 # with r1 and the reason, status shows r1 degraded from the kernel with
 # the reason; the next good reload builds it all again
-pick_missing_leaf srv s0
-if [[ -z $MISSING ]]; then
-	skip "reload to a leaf qdisc the kernel lacks" "this kernel has cake, sfq and fq_codel"
-else
-	diag "a leaf qdisc this kernel lacks: $MISSING"
-	LEAF0=$LEAF
-	LEAF=$MISSING policy 8mbit >"$TMP/p.conf"
-	ctl rtr reload >"$TMP/rl" 2>&1
-	expect_eq "reload with leaf $MISSING: exit 1" "$?" 1
-	sed 's/^/# /' "$TMP/rl"
-	check "reload says INCOMPLETE, names r1 and the missing $MISSING qdisc" \
-		bash -c "grep -q '^reload INCOMPLETE' '$TMP/rl' &&
-			 grep -q 'r1: .*this kernel has no $MISSING qdisc' '$TMP/rl'"
+if reload_missing_leaf; then
 	check "nothing half-built: no IFB device, no redirect; r1 still classifies" \
 		bash -c "[[ -z \$(ip -n $(ns rtr) -o link show type ifb) ]] &&
 			 ! tc -n $(ns rtr) filter show dev r1 ingress | grep -q mirred &&

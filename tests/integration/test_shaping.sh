@@ -121,19 +121,7 @@ check "once it is gone, the tree is built again" \
 # the reason, status shows r1 degraded from the kernel with the reason,
 # the self-repair does not try again and again, and the next good reload
 # builds the tree
-pick_missing_leaf srv s0
-if [[ -z $MISSING ]]; then
-	skip "reload to a leaf qdisc the kernel lacks" "this kernel has cake, sfq and fq_codel"
-else
-	diag "a leaf qdisc this kernel lacks: $MISSING"
-	LEAF0=$LEAF
-	LEAF=$MISSING policy 8mbit >"$TMP/p.conf"
-	ctl rtr reload >"$TMP/rl" 2>&1
-	expect_eq "reload with leaf $MISSING: exit 1" "$?" 1
-	sed 's/^/# /' "$TMP/rl"
-	check "reload says INCOMPLETE, names r1 and the missing $MISSING qdisc" \
-		bash -c "grep -q '^reload INCOMPLETE' '$TMP/rl' &&
-			 grep -q 'r1: .*this kernel has no $MISSING qdisc' '$TMP/rl'"
+if reload_missing_leaf; then
 	check "no half-built tree: r1 has the kernel's default root qdisc, no HTB class" \
 		bash -c "tc -n $(ns rtr) qdisc show dev r1 root | grep -q '^qdisc noqueue 0: root' &&
 			 [[ -z \$(tc -n $(ns rtr) class show dev r1) ]]"
