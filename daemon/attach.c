@@ -391,26 +391,38 @@ static int tc_filter_detach(uint32_t ifindex, enum bpf_tc_attach_point where)
  * flowtag's (ft_tc_*), whatever recorded it: 1 when one was removed, 0
  * when there is none or it is not ours, -errno. @name/@id: out, the
  * program's, for the log (may be NULL). */
-static int tc_filter_flowtag_detach(uint32_t ifindex, enum bpf_tc_attach_point where,
-				    char *name, uint32_t *id)
+/* Whether @ifindex's @where hook holds a filter of flowtag's: at our
+ * pref/handle, running a program named ft_tc_* (its name into @prog,
+ * BPF_OBJ_NAME_LEN bytes, and its id into @id). */
+static bool tc_filter_flowtag(uint32_t ifindex, enum bpf_tc_attach_point where, char *prog,
+			      uint32_t *id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
-	char prog[BPF_OBJ_NAME_LEN];
-	int err;
 
 	if (bpf_tc_query(&hook, &opts))
+		return false;
+	ft_prog_name(opts.prog_id, prog, BPF_OBJ_NAME_LEN);
+	*id = opts.prog_id;
+	return !strncmp(prog, "ft_tc_", 6);	/* else not ours, even at our pref/handle */
+}
+
+static int tc_filter_flowtag_detach(uint32_t ifindex, enum bpf_tc_attach_point where,
+				    char *name, uint32_t *id)
+{
+	char prog[BPF_OBJ_NAME_LEN];
+	uint32_t pid;
+	int err;
+
+	if (!tc_filter_flowtag(ifindex, where, prog, &pid))
 		return 0;
-	ft_prog_name(opts.prog_id, prog, sizeof(prog));
-	if (strncmp(prog, "ft_tc_", 6))
-		return 0;	/* not ours, even at our pref/handle */
 	err = tc_filter_detach(ifindex, where);
 	if (err)
 		return err;
 	if (name)
 		snprintf(name, BPF_OBJ_NAME_LEN, "%s", prog);
 	if (id)
-		*id = opts.prog_id;
+		*id = pid;
 	return 1;
 }
 
@@ -842,18 +854,13 @@ int ft_netns_leftovers(char *buf, size_t len)
 				leftover_add(buf, len, &count, i->if_name, "XDP", prog, q.prog_id);
 		}
 		for (p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index,
-				    .attach_point = points[p]);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
+			uint32_t id;
 
-			if (bpf_tc_query(&hook, &opts))
-				continue;
-			ft_prog_name(opts.prog_id, prog, sizeof(prog));
-			if (!strncmp(prog, "ft_tc_", 6))
+			if (tc_filter_flowtag(i->if_index, points[p], prog, &id))
 				leftover_add(buf, len, &count, i->if_name,
 					     points[p] == BPF_TC_INGRESS ? "tc ingress filter" :
 									   "tc egress filter",
-					     prog, opts.prog_id);
+					     prog, id);
 		}
 		n = ft_tcx_list(i->if_index, ids, 64);
 		for (k = 0; k < n && k < 64; k++) {
