@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_link.h>
 
 #include "compile.h"
 #include "ifaces.h"
@@ -522,6 +523,52 @@ int ft_ifaces_rebind(struct ft_policy *pol, struct ft_loader *l, uint32_t *gener
 	return 1;
 }
 
+/*
+ * undo_hooks() - put the XDP mode and the tc ingress hook of @a, an
+ * interface taken over and attached again by a start that failed later
+ * (its shaping, say), back as the previous flowtagd had them (@p): a policy
+ * asking for another xdp_mode or tc_hook moved them on the way. The egress
+ * filter follows @p too. Nothing to do when neither moved. ft_attach_iface()
+ * logs what fails; @a then holds what is left.
+ */
+static void undo_hooks(struct ft_ifaces *s, struct ft_attachment *a,
+		       const struct ft_iface_info *p)
+{
+	bool mode = (p->xdp_mode == XDP_ATTACHED_DRV || p->xdp_mode == XDP_ATTACHED_SKB) &&
+		    a->xdp_mode != p->xdp_mode;
+	bool hook = (a->flags ^ p->flags) & FT_IFACE_F_TCX;
+	struct ft_iface_info cur = { 0 };
+	struct ft_iface back = { 0 };
+	struct ft_attachment next;
+	uint32_t shaped = a->flags & (FT_IFACE_F_SHAPED | FT_IFACE_F_INGRESS_SHAPED);
+
+	if (!mode && !hook)
+		return;
+	memcpy(back.name, a->name, sizeof(back.name));
+	back.xdp_mode = p->xdp_mode == XDP_ATTACHED_DRV ? FT_XDP_NATIVE :
+			p->xdp_mode == XDP_ATTACHED_SKB ? FT_XDP_GENERIC : FT_XDP_AUTO;
+	back.tc_hook = (p->flags & FT_IFACE_F_TCX) ? FT_TC_HOOK_TCX : FT_TC_HOOK_CLSACT;
+	back.egress_restore = p->flags & FT_IFACE_F_EGRESS;
+	/* its redirect filter needs the clsact qdisc kept */
+	back.ingress_shaping.enabled = p->flags & FT_IFACE_F_INGRESS_SHAPED;
+	/* what is attached now, as a reload would see it */
+	memcpy(cur.name, a->name, sizeof(cur.name));
+	cur.ifindex = a->ifindex;
+	cur.flags = a->flags;
+	pr_info("%s: putting back the XDP mode and tc hook the previous flowtagd had "
+		"(XDP %s, tc ingress on %s)", a->name, ft_xdp_mode_name(p->xdp_mode),
+		(p->flags & FT_IFACE_F_TCX) ? "tcx" : "clsact");
+	ft_attachment_close(a);
+	if (ft_attach_iface(s->loader, &back, &cur, true, &next)) {
+		pr_err("%s: cannot put them back: see above; flowtagctl status tells what "
+		       "runs there", a->name);
+		a->flags = 0;
+		return;
+	}
+	next.flags |= shaped;
+	*a = next;
+}
+
 size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec)
 {
 	size_t i, kept = 0;
@@ -548,6 +595,7 @@ size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size
 			pr_warn("%s: its shaping may be as this start left it (or gone, where this "
 				"start could not build its own), not as the previous policy had it: "
 				"a reload of that policy builds it again", a->name);
+		undo_hooks(s, a, p);
 		ft_attachment_undo_extras(a, p);
 		ft_attachment_close(a);
 		kept++;

@@ -69,7 +69,9 @@ int ft_ifaces_sync(struct ft_ifaces *s, const struct ft_policy *pol,
  * ft_ifaces_undo() - undo a start that failed half-way: detach what this
  * run attached, keep what it took over from the previous daemon in @rec,
  * whose data path must keep running: attached again by this run, they
- * run its program instances (the same programs on the same maps).
+ * run its program instances (the same programs on the same maps), with
+ * the XDP mode, tc ingress hook and egress filter the previous daemon had
+ * (this run's policy may have moved them before a later step failed).
  * Return: the interfaces kept (the caller records its program ids).
  */
 size_t ft_ifaces_undo(struct ft_ifaces *s, const struct ft_iface_info *rec, size_t nrec);

@@ -136,6 +136,42 @@ check "status after the failed takeover: d0's programs are flowtag's" \
 	diag "$st"
 ip -n "$(ns dut)" link set dev d1 xdpgeneric off
 
+# a takeover that fails only at its last step, the shaping (d0's root
+# qdisc is another tool's; the policy does not allow replacing it), after
+# d0 was switched to what the new policy asks: generic XDP and the tc
+# hook clsact (from tcx; on a kernel without tcx, 6.1, the hook stays and
+# the XDP mode still moves). The undo puts both back as the previous
+# flowtagd had them.
+hook0=$(ft_tc_hook_of dut d0)
+diag "d0's tc ingress runs on $hook0; the failing policy asks for clsact and generic XDP"
+tc -n "$(ns dut)" qdisc add dev d0 root handle 9: pfifo
+sed -e 's/{ name = "d0"; }/{ name = "d0"; xdp_mode = "generic"; tc_hook = "clsact"; egress_shaping = { rate = "10mbit"; default_class = "default"; }; }/' \
+	"$TMP/policy.conf" >"$TMP/policy3.conf"
+nsenter --net=/run/netns/"$(ns dut)" "$FLOWTAGD" -f -c "$TMP/policy3.conf" --pin-dir "$PIN" \
+	>"$TMP/flowtagd7.log" 2>&1
+expect_eq "a takeover whose shaping cannot be built fails (exit 1)" "$?" 1
+check "it says the root qdisc is another tool's" grep -q "replace_root = true" "$TMP/flowtagd7.log"
+check "... it had switched d0 to generic XDP" \
+	grep -q "XDP mode changed in the policy" "$TMP/flowtagd7.log"
+check "... d0 is back on native XDP, as the previous flowtagd left it" \
+	bash -c "ip -n $(ns dut) -d link show d0 | grep -q 'prog/xdp ' && ! ip -n $(ns dut) link show d0 | grep -q xdpgeneric"
+expect_eq "... its tc ingress is back on $hook0" "$(ft_tc_hook_of dut d0)" "$hook0"
+expect_eq "... one flowtag tc ingress program on d0" "$(filters)" 1
+ok0=$(nft_count dut inet ft ok)
+send gen -d 198.18.6.2 -p 5060 -n 10
+sleep 0.3
+expect_eq "d0 still classifies with the previous policy (voice)" \
+	"$(( $(nft_count dut inet ft ok) - ok0 ))" 10
+st=$(ctl dut status 2>&1)
+check "status after it: d0's programs are flowtag's" \
+	bash -c '! grep -q -e "not flowtagd" -e "link is gone" -e "not tagged" <<<"$1"' _ "$st" ||
+	diag "$st"
+expect_eq "... and d0's row says ok" \
+	"$(ctl dut -j status | python3 -c 'import json,sys
+r = [i for i in json.load(sys.stdin)["interfaces"] if i["name"] == "d0"]
+print(r[0]["state"] if r else "none")')" ok
+tc -n "$(ns dut)" qdisc del dev d0 root
+
 # --cleanup from the wrong network namespace cannot reach d0: it says so
 "$FLOWTAGD" --cleanup --pin-dir "$PIN" >"$TMP/cleanup0.log" 2>&1
 expect_eq "--cleanup outside the namespace reports failure (exit 1)" "$?" 1
