@@ -295,6 +295,53 @@ static void untagged_meta(struct flowtag_meta *m)
 	m->flags = FT_META_F_NOTAG;
 }
 
+/* Copy @name into @f, keeping its end (the file's own name) when too long. */
+static void srcfile_set(struct ft_srcfile *f, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < sizeof(f->name))
+		memcpy(f->name, name, n + 1);
+	else
+		snprintf(f->name, sizeof(f->name), "...%s", name + n - (sizeof(f->name) - 4));
+}
+
+/*
+ * The index into @o->srcfiles of policy file @file (an index into
+ * @pol->files): entry 0 is the policy, the others are added as their first
+ * rule comes; past FT_MAX_SRCFILES - 1 files, the last entry stands for
+ * the rest and says so (struct ft_rule_file).
+ */
+static uint32_t srcfile_index(const struct ft_policy *pol, struct ft_compiled *o,
+			      unsigned int file)
+{
+	struct ft_srcfile want;
+	size_t i;
+
+	if (!o->nsrcfiles) {
+		srcfile_set(&o->srcfiles[0], ft_policy_file(pol, 0));
+		o->nsrcfiles = 1;
+	}
+	if (!file)
+		return 0;
+	srcfile_set(&want, ft_policy_file(pol, file));	/* as stored */
+	for (i = 1; i < o->nsrcfiles; i++)
+		if (!strcmp(o->srcfiles[i].name, want.name) ||
+		    (i == FT_MAX_SRCFILES - 1 && o->nsrcfiles == FT_MAX_SRCFILES))
+			return (uint32_t)i;
+	if (o->nsrcfiles == FT_MAX_SRCFILES - 1) {
+		/* the last entry: this file and every one after it */
+		snprintf(o->srcfiles[i].name, sizeof(o->srcfiles[i].name),
+			 "(an @include'd file after the first %d that hold rules: see "
+			 "flowtagctl explain)", FT_MAX_SRCFILES - 2);
+		o->nsrcfiles = FT_MAX_SRCFILES;
+		return (uint32_t)i;
+	}
+	o->srcfiles[i] = want;
+	o->nsrcfiles++;
+	return (uint32_t)i;
+}
+
 static int compile_verdicts(struct compile_ctx *c)
 {
 	const struct ft_policy *pol = c->pol;
@@ -304,9 +351,12 @@ static int compile_verdicts(struct compile_ctx *c)
 	o->rules = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rules));
 	o->rule_info = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rule_info));
 	o->rule_name = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rule_name));
+	o->rule_file = calloc(c->nrules ? c->nrules : 1, sizeof(*o->rule_file));
+	o->srcfiles = calloc(FT_MAX_SRCFILES, sizeof(*o->srcfiles));
 	o->classes = calloc(pol->nclasses ? pol->nclasses : 1, sizeof(*o->classes));
 	o->marks = calloc(pol->nclasses ? pol->nclasses : 1, sizeof(*o->marks));
-	if (!o->rules || !o->rule_info || !o->rule_name || !o->classes || !o->marks)
+	if (!o->rules || !o->rule_info || !o->rule_name || !o->rule_file || !o->srcfiles ||
+	    !o->classes || !o->marks)
 		return -ENOMEM;
 	o->nrules = c->nrules;
 	o->nclasses = pol->nclasses;
@@ -326,6 +376,7 @@ static int compile_verdicts(struct compile_ctx *c)
 		o->rule_info[r].class_id = rule->action == FT_ACT_CLASS ? (uint16_t)rule->class_idx :
 									   (uint16_t)FT_CLASS_NONE;
 		memcpy(o->rule_name[r].name, rule->name, sizeof(o->rule_name[r].name));
+		o->rule_file[r].file = srcfile_index(pol, o, rule->src_file);
 	}
 
 	for (i = 0; i < pol->nclasses; i++) {
@@ -955,6 +1006,8 @@ void ft_compiled_free(struct ft_compiled *c)
 	free(c->rules);
 	free(c->rule_info);
 	free(c->rule_name);
+	free(c->rule_file);
+	free(c->srcfiles);
 	free(c->classes);
 	free(c->scalar);
 	free(c->bitmaps);

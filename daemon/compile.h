@@ -94,6 +94,9 @@ struct ft_compiled {
 	struct ft_verdict *rules;	/* nrules verdicts, rule_id filled in */
 	struct ft_rule_info *rule_info;	/* nrules */
 	struct ft_rule_name *rule_name;	/* nrules */
+	struct ft_rule_file *rule_file;	/* nrules: index into srcfiles */
+	struct ft_srcfile *srcfiles;	/* [0] the policy, then files holding rules */
+	size_t nsrcfiles;
 	size_t nrules;
 	struct ft_class_info *classes;	/* nclasses */
 	size_t nclasses;

@@ -20,6 +20,8 @@ struct class_row {
 struct rule_row {
 	struct ft_rule_info info;
 	struct ft_rule_name name;	/* "" without a name, or with pins that have none */
+	struct ft_srcfile file;		/* the file of info.line; "" with pins that have none */
+	int file_idx;			/* 0: the policy itself (ft_pinned_rule_file()) */
 	struct ft_pktcnt cnt;
 };
 
@@ -77,6 +79,13 @@ static int snapshot_read(struct ft_pinned *s, struct snapshot *sn)
 		/* pins of a version without rule names: none to show */
 		if (ft_pinned_rule_name(s, sn->st.slot & 1, i, &sn->rules[i].name))
 			sn->rules[i].name.name[0] = '\0';
+		/* ... nor files: the rules are the policy's */
+		sn->rules[i].file_idx = ft_pinned_rule_file(s, sn->st.slot & 1, i,
+							    &sn->rules[i].file);
+		if (sn->rules[i].file_idx < 0) {
+			sn->rules[i].file_idx = 0;
+			sn->rules[i].file.name[0] = '\0';
+		}
 	}
 	return 0;
 }
@@ -114,7 +123,7 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 {
 	/* the shaping columns (shapestats.h) follow when something is shaped */
 	const char *cheads[16] = { "id", "class", "mark", "priority", "dscp", "packets", "bytes" };
-	static const char *const rheads[] = { "rule", "name", "line", "action", "class",
+	static const char *const rheads[] = { "rule", "name", "line", "file", "action", "class",
 					      "packets", "bytes", NULL };
 	const struct flowtag_meta *dm = &sn->h.default_verdict.meta;
 	bool have_info = info && info->generation == sn->st.generation;
@@ -164,6 +173,11 @@ static void print_stats(struct ft_out *o, const struct snapshot *sn,
 		ft_out_u64(o, "index", "rule", i);
 		ft_out_str(o, "name", "name", r->name.name[0] ? r->name.name : NULL);
 		ft_out_u64(o, "line", "line", r->info.line);
+		/* JSON: always the file (null with pins that record none);
+		 * text: only an @include'd file, "-" for the policy's own */
+		ft_out_str(o, "file", "file",
+			   !r->file.name[0] || (!r->file_idx && !ft_out_is_json(o)) ? NULL :
+										     r->file.name);
 		ft_out_str(o, "action", "action", ft_action_name(r->info.action));
 		ft_out_str(o, "class", "class",
 			   r->info.action == FT_ACT_CLASS ? class_name(sn, r->info.class_id) :

@@ -264,10 +264,18 @@ static int write_all(FILE *f, struct ft_pinned *s)
 	write_shaping(f, s, st.slot);
 	fprintf(f, "# HELP flowtag_rule_packets_total Packets that matched a rule.\n"
 		   "# TYPE flowtag_rule_packets_total counter\n");
-	for (i = 0; i < nrules; i++)
-		fprintf(f, "flowtag_rule_packets_total{rule=\"%u\",line=\"%u\",action=\"%s\"} %llu\n",
-			i, rules[i].info.line, ft_action_name(rules[i].info.action),
+	for (i = 0; i < nrules; i++) {
+		struct ft_srcfile file;
+
+		/* pins of a version that recorded no files: "" */
+		if (ft_pinned_rule_file(s, st.slot, i, &file) < 0)
+			file.name[0] = '\0';
+		fprintf(f, "flowtag_rule_packets_total{rule=\"%u\",line=\"%u\",file=\"", i,
+			rules[i].info.line);
+		ft_metrics_label(f, file.name);
+		fprintf(f, "\",action=\"%s\"} %llu\n", ft_action_name(rules[i].info.action),
 			(unsigned long long)rules[i].cnt.packets);
+	}
 	free(rules);
 	return ferror(f) ? -EIO : 0;
 }

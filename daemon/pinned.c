@@ -65,6 +65,10 @@ static const struct map_spec map_specs[FT_PINNED_MAX] = {
 			      sizeof(struct ft_flow4_page), 1 },
 	[FT_PINNED_IFSHAPING] = { "ft_ifshaping", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				  sizeof(struct ft_iface_shaping), FT_MAX_IFACES },
+	[FT_PINNED_RULE_FILE] = { "ft_rule_file", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				  sizeof(struct ft_rule_file), FT_SLOTS * FT_MAX_RULES },
+	[FT_PINNED_SRCFILE] = { "ft_srcfile", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				sizeof(struct ft_srcfile), FT_SLOTS * FT_MAX_SRCFILES },
 };
 
 /* Per-CPU values are copied out with each CPU's slot rounded up to 8 bytes. */
@@ -555,6 +559,26 @@ int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
 		return err;
 	rn->name[sizeof(rn->name) - 1] = '\0';
 	return 0;
+}
+
+int ft_pinned_rule_file(struct ft_pinned *s, uint32_t slot, uint32_t rule,
+			struct ft_srcfile *f)
+{
+	struct ft_rule_file rf;
+	int err;
+
+	if (slot >= FT_SLOTS || rule >= FT_MAX_RULES)
+		return -EINVAL;
+	err = lookup(s, FT_PINNED_RULE_FILE, slot * FT_MAX_RULES + rule, &rf);
+	if (err)
+		return err;
+	if (rf.file >= FT_MAX_SRCFILES)
+		return -ERANGE;
+	err = lookup(s, FT_PINNED_SRCFILE, slot * FT_MAX_SRCFILES + rf.file, f);
+	if (err)
+		return err;
+	f->name[sizeof(f->name) - 1] = '\0';
+	return (int)rf.file;
 }
 
 /*

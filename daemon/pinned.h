@@ -43,6 +43,8 @@ enum ft_pinned_map {
 	FT_PINNED_DEVS,		/* ft_devs (per CPU, indexed by ifindex & (FT_DEV_SLOTS - 1)) */
 	FT_PINNED_FLOW4,	/* ft_flow4 (pages of the compact flow cache, per CPU by index) */
 	FT_PINNED_IFSHAPING,	/* ft_ifshaping */
+	FT_PINNED_RULE_FILE,	/* ft_rule_file */
+	FT_PINNED_SRCFILE,	/* ft_srcfile */
 	FT_PINNED_MAX,
 };
 
@@ -214,6 +216,17 @@ int ft_pinned_rule(struct ft_pinned *s, uint32_t slot, uint32_t rule, struct ft_
  */
 int ft_pinned_rule_name(struct ft_pinned *s, uint32_t slot, uint32_t rule,
 			struct ft_rule_name *rn);
+
+/**
+ * ft_pinned_rule_file() - the file rule @rule of @slot was written in (its
+ * ft_rule_info.line is a line of it): the policy, or one of its
+ * @include'd files, named as flowtagd's messages name it, NUL-terminated.
+ * Return: the file's index (0: the policy itself; struct ft_rule_file),
+ * -EINVAL for an index out of range, -ENOENT for pins of a version that
+ * recorded no files (the rules are then the policy file's), or -errno.
+ */
+int ft_pinned_rule_file(struct ft_pinned *s, uint32_t slot, uint32_t rule,
+			struct ft_srcfile *f);
 
 /**
  * ft_pinned_flow_cache() - walk both flow caches (ft_flow4, the compact

@@ -333,6 +333,12 @@ static int policy_swap(struct ft_loader *l, const struct ft_compiled *c, uint32_
 		err = array_write(bpf_map__fd(s->maps.ft_rule_name), slot * FT_MAX_RULES,
 				  c->rule_name, sizeof(*c->rule_name), c->nrules);
 	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_rule_file), slot * FT_MAX_RULES,
+				  c->rule_file, sizeof(*c->rule_file), c->nrules);
+	if (!err)
+		err = array_write(bpf_map__fd(s->maps.ft_srcfile), slot * FT_MAX_SRCFILES,
+				  c->srcfiles, sizeof(*c->srcfiles), c->nsrcfiles);
+	if (!err)
 		err = array_write(bpf_map__fd(s->maps.ft_classes), slot * FT_MAX_CLASSES, c->classes,
 				  sizeof(*c->classes), c->nclasses);
 	if (!err)

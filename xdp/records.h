@@ -2,7 +2,7 @@
 /*
  * The maps the programs never read or write, for flowtagctl only: what the
  * loader writes about the policy (classes, rules and their names, per
- * slot) and what flowtagd records about itself (ft_info, ft_ifaces,
+ * slot: their names and files) and what flowtagd records about itself (ft_info, ft_ifaces,
  * ft_health, ft_ifhealth, ft_confirm, ft_ifshaping). Declared in the BPF
  * objects so that the loader creates and pins them with the others. BPF
  * only, part of classify.h: included by it, and only there.
@@ -36,6 +36,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ft_rule_name);
 } ft_rule_name SEC(".maps");
+
+/* never read by the programs: the loader writes them for flowtagctl */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct ft_rule_file);
+} ft_rule_file SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FT_SLOTS * FT_MAX_SRCFILES);
+	__type(key, __u32);
+	__type(value, struct ft_srcfile);
+} ft_srcfile SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

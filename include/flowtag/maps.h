@@ -349,6 +349,31 @@ struct ft_rule_name {
 _Static_assert(sizeof(struct ft_rule_name) == FT_NAME_LEN, "ft_rule_name ABI size");
 
 /*
+ * ft_rule_file value (slot * FT_MAX_RULES + rule): the file the rule was
+ * written in, as an index into that slot's entries of ft_srcfile (slot *
+ * FT_MAX_SRCFILES + file). Entry 0 is the policy file itself, the others
+ * its @include'd files holding rules, in the order their first rule
+ * comes; ft_rule_info.line is a line of that file. Maps of their own, for
+ * flowtagctl only, so ft_rule_info keeps the layout the pins of earlier
+ * versions have (whose rules then have no file: their policy's).
+ * Past FT_MAX_SRCFILES - 1 files, the rules of the others share the last
+ * entry, whose name says so.
+ */
+#define FT_MAX_SRCFILES		64
+#define FT_SRCFILE_LEN		256
+
+struct ft_rule_file {
+	__u32 file;			/* index into the slot's ft_srcfile entries */
+};
+
+struct ft_srcfile {
+	char name[FT_SRCFILE_LEN];	/* as messages name it (FILE:LINE), NUL-terminated */
+};
+
+_Static_assert(sizeof(struct ft_rule_file) == 4, "ft_rule_file ABI size");
+_Static_assert(sizeof(struct ft_srcfile) == FT_SRCFILE_LEN, "ft_srcfile ABI size");
+
+/*
  * ft_info (one entry) and ft_ifaces (FT_MAX_IFACES entries): what flowtagd
  * is running, written by the daemon for flowtagctl status. The programs
  * never read them.

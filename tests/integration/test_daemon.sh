@@ -153,7 +153,7 @@ if [[ -x $FTCTL ]]; then
 		bash -c "tr -d ' \n' <<<'$js' | grep -q '\"index\":0,\"name\":\"blocked\",'"
 	out=$(ctl dut stats 2>&1)
 	check "flowtagctl stats: the rule names in their column" \
-		grep -E -q '^ *3 +ssh +[0-9]+ +class +interactive ' <<<"$out"
+		grep -E -q '^ *3 +ssh +[0-9]+ +- +class +interactive ' <<<"$out"
 	out=$(ctl dut reload 2>&1)
 	check "flowtagctl reload: generation 1 -> 2" grep -q "generation 1 -> 2" <<<"$out"
 	"$FTCTL" check "$TMP/bad.conf" >/dev/null 2>&1

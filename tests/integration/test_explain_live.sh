@@ -142,6 +142,40 @@ sleep 0.3
 snapshot >"$TMP/after2"
 check "real packets do change the snapshot" sh -c "! cmp -s '$TMP/after' '$TMP/after2'"
 
+# stats name the file a rule was written in, its line a line of that
+# file: the policy's own rules and those of an @include'd file
+printf '# line 1\n{ name = "inc9000"; match = { proto = "udp"; dport = 9000; }; class = "interactive"; }\n' \
+	>"$TMP/more.inc"
+cat >"$TMP/policy.conf" <<'EOF2'
+interfaces = ( { name = "d0"; } );
+mark_mask = 0x0000ff00;
+classes = (
+  { name = "voice"; mark = 0x100; priority = "1:10"; },
+  { name = "interactive"; mark = 0x200; priority = "1:20"; },
+  { name = "default"; mark = 0x400; priority = "1:40"; }
+);
+rules = (
+  { name = "sip"; match = { proto = "udp"; dport = 5060; }; class = "voice"; },
+@include "more.inc"
+);
+default_class = "default";
+EOF2
+chmod 644 "$TMP/policy.conf" "$TMP/more.inc"
+ctl dut reload >"$TMP/reload.out" 2>&1
+expect_eq "reload to a policy with an @include'd rule: exit 0" "$?" 0
+send gen -d 198.18.42.2 -p 9000 -n 5 -f 1 -s 41000
+sleep 0.3
+ctl dut -j stats >"$TMP/stats.json"
+expect_eq "stats -j: rule 0 is line 9 of the policy, rule 1 line 2 of more.inc, with its 5 packets" \
+	"$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))["rules"]
+print(" ".join("%s:%d:%d" % (x["file"], x["line"], x["packets"]) for x in r))' "$TMP/stats.json")" \
+	"$TMP/policy.conf:9:0 $TMP/more.inc:2:5"
+ctl dut stats >"$TMP/stats.txt"
+check "stats: the included rule's row names its file, the policy's own rule none" \
+	bash -c "grep -q '^ *1 *inc9000 *2 *$TMP/more.inc *class' '$TMP/stats.txt' &&
+		 grep -q '^ *0 *sip *9 *- *class' '$TMP/stats.txt'" || sed 's/^/# /' "$TMP/stats.txt"
+
 daemon_stop "$DAEMON_PID"
 check "clean exit" nothing_left dut d0
 finish

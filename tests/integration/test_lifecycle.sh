@@ -76,7 +76,7 @@ test_notify_metrics_reload()
 	# the voice rule (line 7 of the file policy() writes for one
 	# interface) carries all 7: the counter the class total was summed from
 	check "metrics: the voice rule's line, from the same read as the class" \
-		grep -q '^flowtag_rule_packets_total{rule="0",line="7",action="[a-z]*"} 7$' "$TMP/flowtag.prom"
+		grep -q "^flowtag_rule_packets_total{rule=\"0\",line=\"7\",file=\"$TMP/policy.conf\",action=\"[a-z]*\"} 7\$" "$TMP/flowtag.prom"
 	check "metrics: hand-off counters in the .prom file" \
 		grep -q '^flowtag_datapath_total{counter="meta_written"} [1-9]' "$TMP/flowtag.prom"
 	check "metrics: no temporary file left" bash -c "[[ ! -e '$TMP/flowtag.prom.tmp' ]]"

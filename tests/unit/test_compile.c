@@ -222,6 +222,79 @@ static void test_verdicts(void **st)
 }
 
 /*
+ * The file each rule was written in (ft_rule_file, ft_srcfile): entry 0
+ * the policy, then the files holding rules in the order their first rule
+ * comes, shared by their rules; a name past FT_SRCFILE_LEN keeps its end;
+ * past FT_MAX_SRCFILES - 1 files, the last entry stands for the rest.
+ */
+static void test_rule_files(void **st)
+{
+	const size_t nfiles = FT_MAX_SRCFILES + 8, nrules = nfiles + 3;
+	struct ft_policy pol = one_class_policy(nrules);
+	struct ft_compiled c = { 0 };
+	char longname[FT_SRCFILE_LEN + 40];
+	size_t i;
+
+	(void)st;
+	pol.files = calloc(nfiles, sizeof(*pol.files));
+	pol.nfiles = nfiles;
+	for (i = 0; i < nfiles; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), i ? "/etc/flowtag/f%zu.inc" : "/etc/flowtag/p.conf", i);
+		pol.files[i] = strdup(name);
+	}
+	/* file 3: a path longer than an entry, ending in its own name */
+	memset(longname, 'd', sizeof(longname));
+	longname[0] = '/';
+	snprintf(longname + sizeof(longname) - 12, 12, "/long.inc");
+	free(pol.files[3]);
+	pol.files[3] = strdup(longname);
+	for (i = 0; i < nrules; i++) {
+		pol.rules[i].action = FT_ACT_PASS;
+		pol.rules[i].class_idx = -1;
+		pol.rules[i].line = (int)i + 1;
+	}
+	/* rules 0-4: the policy, f2, f1, f2 again, the policy again; then
+	 * files 3, 4, ... one rule each */
+	pol.rules[1].src_file = 2;
+	pol.rules[2].src_file = 1;
+	pol.rules[3].src_file = 2;
+	for (i = 5; i < nrules; i++)
+		pol.rules[i].src_file = (unsigned int)(i - 2);
+	assert_int_equal(ft_compile(&pol, &c), 0);
+
+	assert_int_equal(c.nsrcfiles, FT_MAX_SRCFILES);
+	assert_string_equal(c.srcfiles[0].name, "/etc/flowtag/p.conf");
+	assert_int_equal(c.rule_file[0].file, 0);
+	assert_int_equal(c.rule_file[4].file, 0);
+	assert_int_equal(c.rule_file[1].file, 1);
+	assert_int_equal(c.rule_file[3].file, 1);
+	assert_string_equal(c.srcfiles[1].name, "/etc/flowtag/f2.inc");
+	assert_int_equal(c.rule_file[2].file, 2);
+	assert_string_equal(c.srcfiles[2].name, "/etc/flowtag/f1.inc");
+	/* rule 5 is file 3's: the long name, its end kept behind "..." */
+	assert_int_equal(c.rule_file[5].file, 3);
+	assert_int_equal(strlen(c.srcfiles[3].name), FT_SRCFILE_LEN - 1);
+	assert_memory_equal(c.srcfiles[3].name, "...", 3);
+	assert_string_equal(c.srcfiles[3].name + FT_SRCFILE_LEN - 1 - 9, "/long.inc");
+	/* entries 4..62 one file each, then the rest share entry 63 */
+	for (i = 6; i < nrules; i++) {
+		size_t want = i - 2 < FT_MAX_SRCFILES - 1 ? i - 2 : FT_MAX_SRCFILES - 1;
+		char name[32];
+
+		assert_int_equal(c.rule_file[i].file, want);
+		if (want < FT_MAX_SRCFILES - 1) {
+			snprintf(name, sizeof(name), "/etc/flowtag/f%zu.inc", i - 2);
+			assert_string_equal(c.srcfiles[want].name, name);
+		}
+	}
+	assert_non_null(strstr(c.srcfiles[FT_MAX_SRCFILES - 1].name, "after the first 62 that hold rules"));
+	ft_compiled_free(&c);
+	ft_policy_free(&pol);
+}
+
+/*
  * ft_compile() writes its whole output, whatever the struct held: a
  * rollback once handed it one from the stack, and the garbage count of
  * interfaces sent compile_iif() past its table. Random policies (iif
@@ -643,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_port_intervals),
 		cmocka_unit_test(test_set_dedup),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_rule_files),
 		cmocka_unit_test(test_output_overwritten),
 		cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_prefilter_rules),
